@@ -1,0 +1,91 @@
+"""Products as the online store sees them, whatever POS they came from."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+
+from cannasync.vocab import fold
+
+
+class StrainType(StrEnum):
+    INDICA = "Indica"
+    INDICA_HYBRID = "Indica Hybrid"
+    HYBRID = "Hybrid"
+    SATIVA_HYBRID = "Sativa Hybrid"
+    SATIVA = "Sativa"
+    CBD = "CBD"
+
+
+class Unit(StrEnum):
+    PERCENT = "%"
+    MG = "mg"
+    MG_PER_G = "mg/g"
+
+
+@dataclass(frozen=True, slots=True)
+class Potency:
+    """One lab value: a cannabinoid or a terpene, with its unit."""
+
+    name: str
+    value: Decimal
+    unit: Unit
+
+
+@dataclass(frozen=True, slots=True)
+class PriceTier:
+    """A weight tier ("1/8 oz" for 3.5 g at $35): how flower is priced by weight."""
+
+    label: str
+    quantity: Decimal
+    unit: str
+    price_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class Product:
+    """A POS item mapped to the store's model.
+
+    ``terpenes`` is None when the store does not sync terpenes: the stored values are then left alone.
+    ``images`` is None when the vendor does not carry images inline (they are fetched separately).
+    """
+
+    external_id: str
+    name: str
+    category: str
+    brand: str | None = None
+    subcategory: str | None = None
+    strain_type: StrainType | None = None
+    description: str = ""
+    sku: str | None = None
+    cannabinoids: tuple[Potency, ...] = ()
+    terpenes: tuple[Potency, ...] | None = None
+    rec_price_cents: int | None = None
+    med_price_cents: int | None = None
+    price_tiers: tuple[PriceTier, ...] = ()
+    pos_quantity: int = 0
+    images: tuple[str, ...] | None = None
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    def fingerprint(self) -> str:
+        """A stable hash of everything the store shows: equal fingerprints mean there is nothing to write."""
+        canonical = json.dumps(asdict(self), sort_keys=True, default=str, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def map_category(source: str, mapping: Mapping[str, str]) -> str:
+    """The store's category for a POS category: its mapping table first (case-insensitive), else the POS name."""
+    wanted = fold(source)
+    for pos_name, store_category in mapping.items():
+        if fold(pos_name) == wanted:
+            return store_category
+    return source.strip()
+
+
+def available_quantity(pos_quantity: int, held: int) -> int:
+    """What the store may still sell: the POS's sellable count less open holds, never below zero."""
+    return max(0, pos_quantity - held)

@@ -1,0 +1,40 @@
+"""What a sync run produces: mapped records, quarantined ones, and the counts a merchant reads."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+class MappingError(ValueError):
+    """A vendor record that cannot become a domain record; the message is the quarantine reason."""
+
+
+@dataclass(frozen=True, slots=True)
+class Quarantined:
+    """A vendor record kept aside with the reason it could not be mapped, so it can be fixed and replayed."""
+
+    external_id: str | None
+    payload: Mapping[str, Any]
+    reason: str
+
+
+@dataclass(slots=True)
+class RunCounts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    hidden: int = 0
+    quarantined: int = 0
+    skipped: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "hidden": self.hidden,
+            "quarantined": self.quarantined,
+            "skipped": self.skipped,
+        }

@@ -1,0 +1,1 @@
+"""One subpackage per vendor: the only code that knows a vendor's wire format."""

@@ -1,0 +1,173 @@
+"""The capabilities flows depend on. A vendor's connector implements the ones its API supports.
+
+Flows speak only these protocols and the domain types, so adding a POS means a new connector, not a new branch
+in a flow. Behaviour that differs between vendors but is not wire format (when a hold ends, what checkout must
+collect) is declared as data in :class:`Traits`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Protocol, runtime_checkable
+
+from cannasync.domain.catalog import Product
+from cannasync.domain.customers import CustomerDetails
+from cannasync.domain.orders import Fee, Fulfillment, OrderStatus
+from cannasync.domain.sync import Quarantined
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A place the vendor holds stock for: a Flourish facility, a Flowhub location, an Alleaves area."""
+
+    id: str
+    name: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MenuPage:
+    """One page of a catalogue read, mapped: what became products and what was quarantined."""
+
+    products: Sequence[Product]
+    quarantined: Sequence[Quarantined] = ()
+    skipped: int = 0
+
+
+class HoldRelease(StrEnum):
+    """When the hub stops holding stock for an order, because from then on the POS's own count includes it."""
+
+    ON_CLOSE = "on_close"  # the POS counts the sale when it completes the order
+    ON_PUSH = "on_push"  # the POS deducts stock as soon as the order is created in it
+
+
+@dataclass(frozen=True, slots=True)
+class Traits:
+    hold_release: HoldRelease = HoldRelease.ON_CLOSE
+    #: Checkout must collect one of these for orders the POS will receive (Flowhub: medical id or phone).
+    requires_medical_id_or_phone: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """The store's switches that flows need to know, whatever the vendor."""
+
+    location_id: str | None
+    sync_orders: bool = False
+    require_medical_verification: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PosOrderLine:
+    pos_item_id: str
+    sku: str | None
+    name: str
+    quantity: int
+    unit_price_cents: int
+    discount_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class PosOffer:
+    label: str
+    amount_cents: int
+    pos_item_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    line1: str
+    city: str
+    state: str
+    postcode: str
+    line2: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PosOrder:
+    """An online order as a POS receives it, with the POS customer already resolved."""
+
+    reference: str  # the customer-facing number; the POS keeps it as our external id
+    customer_pos_id: str
+    customer: CustomerDetails
+    fulfillment: Fulfillment
+    is_medical: bool
+    placed_at: datetime
+    lines: Sequence[PosOrderLine]
+    offers: Sequence[PosOffer] = ()
+    fees: Sequence[Fee] = ()
+    notes: str = ""
+    delivery_address: Address | None = None
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+    total_cents: int = 0
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class StatusReport:
+    """A POS's status for one order, and what it means canonically (None: nothing to change)."""
+
+    raw: str
+    status: OrderStatus | None
+
+
+@runtime_checkable
+class ConnectionCheck(Protocol):
+    def locations(self) -> list[Location]:
+        """Check the credentials and list where stock can be read; raises AuthenticationFailed."""
+        ...
+
+
+@runtime_checkable
+class InventorySource(Protocol):
+    def menu_pages(self) -> Iterator[MenuPage]:
+        """The whole sellable catalogue of the chosen location, a page at a time."""
+        ...
+
+
+@runtime_checkable
+class ImageSource(Protocol):
+    """For vendors whose image links are fetched per item and expire (Flourish's item art)."""
+
+    image_lifetime: timedelta
+
+    def images(self, external_id: str) -> tuple[str, ...]: ...
+
+
+@runtime_checkable
+class CustomerDirectory(Protocol):
+    def find_by_medical_id(self, medical_id: str) -> str | None: ...
+
+    def find_by_phone(self, phone: str) -> str | None: ...
+
+    def find_by_email(self, email: str) -> str | None: ...
+
+    def create_customer(self, details: CustomerDetails, *, needs_id_verification: bool) -> str: ...
+
+
+@runtime_checkable
+class OrderSink(Protocol):
+    def find_order(self, reference: str, placed_at: datetime) -> str | None:
+        """The POS order id of an order we may already have created (after a timeout), or None."""
+        ...
+
+    def create_order(self, order: PosOrder) -> str:
+        """Create the order in the POS and return its id."""
+        ...
+
+
+@runtime_checkable
+class StatusSource(Protocol):
+    def order_status(self, pos_order_id: str, fulfillment: Fulfillment) -> StatusReport: ...
+
+
+class Connector(Protocol):
+    vendor: str
+    traits: Traits
+    options: Options
+
+    def close(self) -> None: ...

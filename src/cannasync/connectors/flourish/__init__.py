@@ -1,0 +1,1 @@
+"""Flourish POS (External API v1/v2): menu, customers, retail orders, statuses."""

@@ -1,0 +1,94 @@
+"""The Flourish calls cannasync makes, and nothing else: paths, headers, paging envelopes.
+
+Auth is ``x-api-key`` (the Basic ``username:key`` scheme is deprecated); facility-scoped calls carry a
+``FacilityID`` header. Lists page with ``offset``/``limit`` (at most 50) in ``{"data": [...], "meta": {"next"}}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from cannasync.connectors.http import NotFound, VendorHttp, offset_pages
+
+PAGE_SIZE = 50  # Flourish serves at most 50 records a page
+
+
+def _page(payload: Any) -> tuple[list[dict[str, Any]], bool]:
+    records = list(payload.get("data") or []) if isinstance(payload, Mapping) else []
+    meta = payload.get("meta") if isinstance(payload, Mapping) else None
+    more = bool(meta.get("next")) if isinstance(meta, Mapping) else len(records) == PAGE_SIZE
+    return records, more
+
+
+class FlourishClient:
+    def __init__(self, http: VendorHttp, facility_id: str | None) -> None:
+        self._http = http
+        self._facility_id = facility_id
+
+    def _facility(self) -> dict[str, str]:
+        if not self._facility_id:
+            raise ValueError("no Flourish facility is chosen yet")
+        return {"FacilityID": self._facility_id}
+
+    def _pages(
+        self, path: str, params: Mapping[str, Any], headers: Mapping[str, str] | None = None
+    ) -> Iterator[list[dict[str, Any]]]:
+        def fetch(offset: int, limit: int) -> tuple[list[dict[str, Any]], bool]:
+            query = [*params.items(), ("offset", offset), ("limit", limit)]
+            return _page(self._http.get_json(path, params=query, headers=headers))
+
+        return offset_pages(fetch, limit=PAGE_SIZE)
+
+    def facilities(self) -> list[dict[str, Any]]:
+        return [record for page in self._pages("v1/facilities/", {}) for record in page]
+
+    def listed_item_pages(self) -> Iterator[list[dict[str, Any]]]:
+        """Items active for e-commerce and sellable, as the vendor's own plugin asks for them."""
+        return self._pages("v1/items/", {"active": "true", "ecommerce_active": "true", "sellable": "true"})
+
+    def sellable_quantities(self, item_ids: Sequence[str]) -> dict[str, Any]:
+        """``sellable_qty`` by item id, for up to 50 items at the chosen facility."""
+        if not item_ids:
+            return {}
+        params = [("item_id", item_id) for item_id in item_ids]
+        payload = self._http.get_json("v1/inventory/summary/", params=params, headers=self._facility())
+        quantities: dict[str, Any] = {}
+        for row in payload.get("data") or []:
+            quantities[str(row.get("item_id"))] = row.get("sellable_qty")
+        return quantities
+
+    def item_art(self, item_id: str, lifetime: timedelta) -> dict[str, Any] | None:
+        hours = max(1, int(lifetime.total_seconds() // 3600))
+        payload = self._http.get_json(f"v1/items/{item_id}/art/", params={"expire": f"{hours}h"})
+        return payload.get("data") if isinstance(payload, Mapping) else None
+
+    def customers(self, **filters: str) -> list[dict[str, Any]]:
+        payload = self._http.get_json("v1/customers/", params={**filters, "limit": PAGE_SIZE})
+        return list(payload.get("data") or [])
+
+    def create_customer(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        payload = self._http.write_json("POST", "v1/customers/", body)
+        return dict(payload["data"])
+
+    def create_order(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        payload = self._http.write_json("POST", "v2/retail-orders/", body, headers=self._facility())
+        return dict(payload["data"])
+
+    def orders_with_reference(self, reference: str, since: datetime) -> Iterator[dict[str, Any]]:
+        """Orders created since ``since`` whose ``original_order_id`` is ours.
+
+        The filter is matched again here: if Flourish ignored ``original_order_id``, we must not take
+        somebody else's order for ours.
+        """
+        params = {"original_order_id": reference, "created_timestamp_start": since.isoformat()}
+        for page in self._pages("v1/retail-orders/", params, self._facility()):
+            yield from (order for order in page if str(order.get("original_order_id")) == reference)
+
+    def order(self, order_id: str) -> dict[str, Any] | None:
+        try:
+            payload = self._http.get_json(f"v1/retail-orders/{order_id}/", headers=self._facility())
+        except NotFound:
+            return None
+        return dict(payload["data"])

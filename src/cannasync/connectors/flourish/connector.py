@@ -1,0 +1,135 @@
+"""Flourish as the flows see it: the capability protocols of ``connectors.base`` over the client and mapping."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+import httpx2
+
+from cannasync.connectors.base import (
+    Location,
+    MenuPage,
+    Options,
+    PosOrder,
+    StatusReport,
+    Traits,
+)
+from cannasync.connectors.flourish import mapping
+from cannasync.connectors.flourish.client import FlourishClient
+from cannasync.connectors.flourish.settings import FlourishCredentials, FlourishSettings
+from cannasync.connectors.http import VendorHttp, credential_key
+from cannasync.domain.catalog import Product
+from cannasync.domain.customers import CustomerDetails
+from cannasync.domain.orders import Fulfillment
+from cannasync.domain.sync import MappingError, Quarantined
+
+# A pushed order could have reached Flourish this long before we look for it again.
+_LOOKUP_WINDOW = timedelta(days=2)
+
+
+class FlourishConnector:
+    vendor = "flourish"
+    traits = Traits()  # holds end when Flourish completes or cancels the order
+    image_lifetime = timedelta(hours=8)
+
+    def __init__(
+        self,
+        credentials: FlourishCredentials,
+        settings: FlourishSettings,
+        *,
+        timeout: float = 15.0,
+        transport: httpx2.BaseTransport | None = None,
+    ) -> None:
+        key = credentials.api_key.get_secret_value()
+        self.settings = settings
+        self.options = Options(
+            location_id=settings.facility_id,
+            sync_orders=settings.sync_orders,
+            require_medical_verification=settings.require_medical_verification,
+        )
+        self._http = VendorHttp(
+            "Flourish",
+            settings.base_url,
+            headers={"x-api-key": key, "Content-Type": "application/json"},
+            limiter_key=credential_key(self.vendor, credentials.username, key),
+            requests_per_second=settings.requests_per_second,
+            timeout=timeout,
+            transport=transport,
+        )
+        self._client = FlourishClient(self._http, settings.facility_id)
+
+    def close(self) -> None:
+        self._http.close()
+
+    # ConnectionCheck
+    def locations(self) -> list[Location]:
+        return [
+            Location(
+                id=str(facility["id"]),
+                name=str(facility.get("facility_name") or facility["id"]),
+                detail=str(facility.get("license_number") or ""),
+            )
+            for facility in self._client.facilities()
+        ]
+
+    # InventorySource
+    def menu_pages(self) -> Iterator[MenuPage]:
+        for items in self._client.listed_item_pages():
+            listed = [item for item in items if mapping.is_listed(item)]
+            ids = [str(item["id"]) for item in listed if item.get("id") is not None]
+            quantities = self._client.sellable_quantities(ids)
+            products: list[Product] = []
+            quarantined: list[Quarantined] = []
+            for item in listed:
+                try:
+                    products.append(
+                        mapping.product_from_item(
+                            item,
+                            quantities.get(str(item.get("id")), 0),
+                            sync_terpenes=self.settings.sync_terpenes,
+                        )
+                    )
+                except MappingError as error:
+                    item_id = item.get("id")
+                    quarantined.append(Quarantined(str(item_id) if item_id is not None else None, item, str(error)))
+            yield MenuPage(products, quarantined, skipped=len(items) - len(listed))
+
+    # ImageSource
+    def images(self, external_id: str) -> tuple[str, ...]:
+        return mapping.art_links(self._client.item_art(external_id, self.image_lifetime))
+
+    # CustomerDirectory
+    def _first(self, **filters: str) -> str | None:
+        found = self._client.customers(**filters)
+        return str(found[0]["id"]) if found else None
+
+    def find_by_medical_id(self, medical_id: str) -> str | None:
+        return self._first(patient_id=medical_id)
+
+    def find_by_phone(self, phone: str) -> str | None:
+        return self._first(phone_number=phone)
+
+    def find_by_email(self, email: str) -> str | None:
+        return self._first(email=email)
+
+    def create_customer(self, details: CustomerDetails, *, needs_id_verification: bool) -> str:
+        body = mapping.customer_body(details, needs_id_verification=needs_id_verification)
+        return str(self._client.create_customer(body)["id"])
+
+    # OrderSink
+    def find_order(self, reference: str, placed_at: datetime) -> str | None:
+        for order in self._client.orders_with_reference(reference, placed_at - _LOOKUP_WINDOW):
+            return str(order["id"])
+        return None
+
+    def create_order(self, order: PosOrder) -> str:
+        return str(self._client.create_order(mapping.order_body(order))["id"])
+
+    # StatusSource
+    def order_status(self, pos_order_id: str, fulfillment: Fulfillment) -> StatusReport:
+        order = self._client.order(pos_order_id)
+        if order is None:
+            return StatusReport(raw="(not found)", status=None)
+        raw = str(order.get("order_status") or "")
+        return StatusReport(raw=raw, status=mapping.canonical_status(raw, fulfillment))

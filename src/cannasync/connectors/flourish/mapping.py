@@ -1,0 +1,251 @@
+"""Pure translation between Flourish JSON and the domain. No I/O: every rule of seed 000 is testable here.
+
+Rules (seed 000):
+- only items active for e-commerce and sellable;
+- name: ``ecommerce_item_name``, else ``retail_display_name`` (``item_name`` as a last resort);
+- category: ``ecommerce_sub_category_name``, else ``item_category`` (the store's mapping table applies later);
+- cannabinoids THC, THCa, CBD, CBDa, CBG, CBN always; terpenes only when the store syncs them;
+- statuses: Packed → Ready for Pickup (not for delivery), Out for Delivery, Completed → Closed,
+  Cancelled and Undeliverable → Cancelled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from cannasync.connectors.base import PosOrder, PosOrderLine
+from cannasync.domain.catalog import Potency, PriceTier, Product, StrainType, Unit
+from cannasync.domain.customers import CustomerDetails
+from cannasync.domain.orders import Fulfillment, OrderStatus
+from cannasync.domain.sync import MappingError
+from cannasync.vocab import canonical_cannabinoid, canonical_strain_type, canonical_terpene, canonical_unit
+
+# --- menu ------------------------------------------------------------------------------------------------------
+
+
+def is_listed(item: Mapping[str, Any]) -> bool:
+    """Seed 000: only items both active for e-commerce and sellable reach the menu."""
+    return bool(item.get("active", True)) and item.get("ecommerce_active") is True and item.get("sellable") is True
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _cents(value: Any, field: str) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise MappingError(f"{field} {value!r} is not a number") from None
+    if not amount.is_finite() or amount < 0:
+        raise MappingError(f"{field} {value!r} is not a valid price")
+    return int((amount * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def _decimal(value: Any, what: str) -> Decimal:
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise MappingError(f"{what} value {value!r} is not a number") from None
+    if not number.is_finite() or number < 0:
+        raise MappingError(f"{what} value {value!r} is not a valid amount")
+    return number
+
+
+def _unit(value: Any, what: str) -> Unit:
+    canonical = canonical_unit(_text(value) or "%")
+    if canonical is None:
+        raise MappingError(f"{what} unit {value!r} is not % or mg")
+    return Unit(canonical)
+
+
+def _lab_values(entries: Any, canonical: Any, what: str) -> tuple[Potency, ...]:
+    if not entries:
+        return ()
+    if not isinstance(entries, Sequence):
+        raise MappingError(f"{what} is not a list")
+    values = []
+    for entry in entries:
+        name = canonical(_text(entry.get("name")))
+        if name is None:
+            continue  # not one the store shows (e.g. CBC, Valencene)
+        values.append(Potency(name, _decimal(entry.get("value"), name), _unit(entry.get("uom"), name)))
+    return tuple(sorted(values, key=lambda potency: potency.name))
+
+
+def _tiers(entries: Any) -> tuple[PriceTier, ...]:
+    tiers = []
+    for entry in entries or ():
+        price = _cents(entry.get("price"), "price tier")
+        if price is None:
+            raise MappingError(f"price tier {entry.get('name')!r} has no price")
+        tiers.append(
+            PriceTier(
+                label=_text(entry.get("name")) or "",
+                quantity=_decimal(entry.get("quantity"), "price tier quantity"),
+                unit=_text(entry.get("uom")) or "g",
+                price_cents=price,
+            )
+        )
+    return tuple(tiers)
+
+
+def product_from_item(item: Mapping[str, Any], sellable_qty: Any, *, sync_terpenes: bool) -> Product:
+    """One listed Flourish item as a product; raises MappingError with the quarantine reason."""
+    external_id = _text(item.get("id"))
+    if external_id is None:
+        raise MappingError("item has no id")
+    name = (
+        _text(item.get("ecommerce_item_name")) or _text(item.get("retail_display_name")) or _text(item.get("item_name"))
+    )
+    if name is None:
+        raise MappingError("item has no e-commerce name, retail display name or item name")
+    category = _text(item.get("ecommerce_sub_category_name")) or _text(item.get("item_category"))
+    if category is None:
+        raise MappingError("item has neither an e-commerce subcategory nor an item category")
+    rec_price = _cents(item.get("retail_price", item.get("price")), "retail_price")
+    if rec_price is None:
+        raise MappingError("item has no retail_price")
+    strain = canonical_strain_type(_text(item.get("strain_type_name")))
+    try:
+        quantity = max(0, int(Decimal(str(sellable_qty or 0))))
+    except InvalidOperation:
+        raise MappingError(f"sellable_qty {sellable_qty!r} is not a number") from None
+    return Product(
+        external_id=external_id,
+        name=name,
+        category=category,
+        subcategory=_text(item.get("ecommerce_sub_category_name")),
+        brand=_text(item.get("brand")),
+        strain_type=StrainType(strain) if strain else None,
+        description=_text(item.get("item_description")) or "",
+        sku=_text(item.get("sku")),
+        cannabinoids=_lab_values(item.get("cannabinoids"), canonical_cannabinoid, "cannabinoids"),
+        terpenes=_lab_values(item.get("terpenes"), canonical_terpene, "terpenes") if sync_terpenes else None,
+        rec_price_cents=rec_price,
+        med_price_cents=_cents(item.get("med_price"), "med_price"),
+        price_tiers=_tiers(item.get("price_tiers")),
+        pos_quantity=quantity,
+    )
+
+
+def art_links(art: Mapping[str, Any] | None) -> tuple[str, ...]:
+    """Item art in the order a shopper should see it: product shot, then packaging, then label."""
+    if not art:
+        return ()
+    return tuple(url for key in ("product", "packaging", "label") if (url := _text(art.get(key))))
+
+
+# --- customers -------------------------------------------------------------------------------------------------
+
+
+def customer_body(details: CustomerDetails, *, needs_id_verification: bool) -> dict[str, Any]:
+    """A new Flourish customer. ``is_verified`` false is how Flourish flags an ID to check at pickup."""
+    body: dict[str, Any] = {
+        "first_name": details.first_name,
+        "last_name": details.last_name,
+        "dob": details.date_of_birth.isoformat() if details.date_of_birth else None,
+        "email": details.email,
+        "phone": details.phone,
+        "patient_id": details.medical_id,
+        "is_verified": not needs_id_verification,
+    }
+    return {key: value for key, value in body.items() if value is not None}
+
+
+# --- orders ----------------------------------------------------------------------------------------------------
+
+_FULFILLMENT = {Fulfillment.PICKUP: "pickup", Fulfillment.DELIVERY: "delivery", Fulfillment.KIOSK: "in-store"}
+
+
+def _money(cents: int) -> float:
+    return float(Decimal(cents) / 100)
+
+
+def _timestamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def order_lines(line: PosOrderLine) -> list[dict[str, Any]]:
+    """A line at its post-discount unit price, in whole cents.
+
+    Flourish applies ``applied_discounts`` to the line totals and again to the order total, so discounts are
+    folded into the unit price instead. When the discount does not divide evenly by the quantity the line is
+    sent as two lines of the same item, one cent apart, so that Flourish's total equals ours to the cent.
+    """
+    net = line.quantity * line.unit_price_cents - line.discount_cents
+    base, extra_cents = divmod(net, line.quantity)
+    parts = [(line.quantity - extra_cents, base), (extra_cents, base + 1)]
+    return [
+        {"item_id": line.pos_item_id, "sku": line.sku, "order_qty": quantity, "unit_price": _money(unit)}
+        for quantity, unit in parts
+        if quantity
+    ]
+
+
+def _offer_notes(order: PosOrder) -> str:
+    offers = [f"{offer.label} (-${Decimal(offer.amount_cents) / 100:.2f})" for offer in order.offers]
+    parts = [order.notes.strip()] if order.notes.strip() else []
+    if offers:
+        parts.append("Online offers applied in prices: " + "; ".join(offers))
+    return "\n".join(parts)
+
+
+def order_body(order: PosOrder) -> dict[str, Any]:
+    """A Flourish retail order, created as Submitted (seed 000), carrying our customer-facing number."""
+    body: dict[str, Any] = {
+        "original_order_id": order.reference,
+        "customer_id": order.customer_pos_id,
+        "is_recreational": not order.is_medical,
+        "order_status": "submitted",
+        "fulfillment_type": _FULFILLMENT[order.fulfillment],
+        "order_timestamp": _timestamp(order.placed_at),
+        "notes": _offer_notes(order),
+        "order_lines": [part for line in order.lines for part in order_lines(line)],
+        "applied_discounts": [],
+    }
+    window = order.window_start or order.placed_at
+    if order.fulfillment == Fulfillment.DELIVERY:
+        address = order.delivery_address
+        if address is None:
+            raise MappingError("a delivery order needs a delivery address")
+        body["expected_delivery_timestamp"] = _timestamp(window)
+        body["delivery_address"] = {
+            "address_line_1": address.line1,
+            "address_line_2": address.line2,
+            "city": address.city,
+            "state": address.state,
+            "postcode": address.postcode,
+        }
+        body["delivery_contact_no"] = order.customer.phone
+        body["delivery_email"] = order.customer.email
+        body["delivery_fee"] = _money(sum(fee.amount_cents for fee in order.fees))
+    else:
+        body["expected_pickup_timestamp"] = _timestamp(window)
+    return body
+
+
+# Flourish status → canonical status, and the fulfilment types a row does not apply to.
+STATUS_TABLE: dict[str, tuple[OrderStatus | None, frozenset[Fulfillment]]] = {
+    "Created": (None, frozenset()),
+    "Submitted": (OrderStatus.SUBMITTED, frozenset()),
+    "Packed": (OrderStatus.READY_FOR_PICKUP, frozenset({Fulfillment.DELIVERY})),
+    "Out for Delivery": (OrderStatus.OUT_FOR_DELIVERY, frozenset()),
+    "Completed": (OrderStatus.CLOSED, frozenset()),
+    "Cancelled": (OrderStatus.CANCELLED, frozenset()),
+    "Undeliverable": (OrderStatus.CANCELLED, frozenset()),
+}
+
+
+def canonical_status(flourish_status: str, fulfillment: Fulfillment) -> OrderStatus | None:
+    """What a Flourish status means for an online order; None when it changes nothing."""
+    status, not_for = STATUS_TABLE.get(flourish_status, (None, frozenset()))
+    return None if fulfillment in not_for else status

@@ -1,0 +1,31 @@
+"""What a store enters to connect Flourish (seed 000), and the switches of its integration slide-out."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+DEFAULT_BASE_URL = "https://app.flourishsoftware.com/external/api"
+
+
+class FlourishCredentials(BaseModel):
+    """Username + key. The key goes out as ``x-api-key``; the username is kept for the legacy Basic scheme."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, description="Flourish username")
+    api_key: SecretStr = Field(min_length=1, description="Flourish external API key (the 'password')")
+
+
+class FlourishSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str = Field(DEFAULT_BASE_URL, description="Flourish External API root (a sandbox in tests and demos)")
+    facility_id: str | None = Field(None, description="The facility to pull inventory from and push orders to")
+    sync_orders: bool = Field(False, description="Push confirmed orders into Flourish as Submitted")
+    sync_terpenes: bool = Field(False, description="Sync terpene values onto products")
+    require_medical_verification: bool = Field(
+        False, description="Flag customers cannasync creates as needing their ID checked before pickup"
+    )
+    requests_per_second: float = Field(
+        20.0, gt=0, description="Ceiling for calls with these credentials (Flourish publishes no limit)"
+    )

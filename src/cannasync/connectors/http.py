@@ -1,0 +1,234 @@
+"""Shared HTTP plumbing: one client per vendor credential, typed errors, retries and a shared rate limiter.
+
+The rules, from DESIGN.md: one limiter per vendor credential shared by every flow; honour ``Retry-After``; back off
+with jitter where a vendor sends none; never log a header or a body, since both can carry secrets.
+Reads are retried; a write that may have reached the vendor is never blindly repeated: it raises
+:class:`OutcomeUnknown` and the outbox looks the record up before it tries again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx2
+import stamina
+import structlog
+from pyrate_limiter import Duration, Limiter, Rate
+
+log = structlog.get_logger(__name__)
+
+
+class VendorError(Exception):
+    """Something a vendor answered or failed to answer. ``message`` is fit to show a merchant."""
+
+    def __init__(self, vendor: str, message: str, *, status: int | None = None) -> None:
+        super().__init__(f"{vendor}: {message}")
+        self.vendor = vendor
+        self.message = message
+        self.status = status
+
+
+class AuthenticationFailed(VendorError):
+    """The credentials were refused (401) or are not active (403)."""
+
+
+class NotFound(VendorError):
+    pass
+
+
+class Rejected(VendorError):
+    """The vendor refused the request as given (400, 409, 422): repeating it will not help."""
+
+
+class Unavailable(VendorError):
+    """The vendor could not be reached or is overloaded, even after retries: try again later."""
+
+
+class OutcomeUnknown(Unavailable):
+    """A write may or may not have been applied (timeout, lost connection, 5xx)."""
+
+
+class _Retryable(Exception):
+    def __init__(self, wait: float | None, error: VendorError) -> None:
+        self.wait = wait
+        self.error = error
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    attempts: int = 4
+    wait_initial: float = 0.2
+    wait_max: float = 5.0
+    #: The longest Retry-After we sleep through inside one call; longer ones surface as Unavailable.
+    max_retry_after: float = 30.0
+
+
+_limiters: dict[str, Limiter] = {}
+_limiters_lock = threading.Lock()
+
+
+def limiter_for(credential_key: str, requests_per_second: float) -> Limiter:
+    """The process-wide limiter of one vendor credential: every flow using the credential shares it."""
+    with _limiters_lock:
+        limiter = _limiters.get(credential_key)
+        if limiter is None:
+            per_interval = max(1, round(requests_per_second))
+            limiter = Limiter(Rate(per_interval, Duration.SECOND))
+            _limiters[credential_key] = limiter
+        return limiter
+
+
+def credential_key(vendor: str, *parts: str) -> str:
+    """A stable, non-reversible name for a credential, safe to use as a limiter or log key."""
+    digest = hashlib.sha256("\x1f".join((vendor, *parts)).encode()).hexdigest()[:16]
+    return f"{vendor}:{digest}"
+
+
+def _retry_after(response: httpx2.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+def _error_message(response: httpx2.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        text = response.text.strip()
+        return text[:300] or response.reason_phrase
+    if isinstance(body, Mapping):
+        for key in ("error", "message", "detail", "errors"):
+            if key in body:
+                return str(body[key])[:300]
+    return str(body)[:300]
+
+
+class VendorHttp:
+    """A vendor's base URL, authentication, limiter and retry rules around one pooled httpx2 client."""
+
+    def __init__(
+        self,
+        vendor: str,
+        base_url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        auth: httpx2.Auth | None = None,
+        limiter_key: str,
+        requests_per_second: float | None,
+        timeout: float = 15.0,
+        retry: RetryPolicy | None = None,
+        transport: httpx2.BaseTransport | None = None,
+    ) -> None:
+        self.vendor = vendor
+        self._client = httpx2.Client(
+            base_url=base_url.rstrip("/") + "/",
+            headers=dict(headers or {}),
+            auth=auth,
+            timeout=timeout,
+            transport=transport,
+        )
+        self._limiter = limiter_for(limiter_key, requests_per_second) if requests_per_second else None
+        self._limiter_key = limiter_key
+        self._retry = retry or RetryPolicy()
+
+    def close(self) -> None:
+        self._client.close()
+
+    def get(self, path: str, *, params: Any = None, headers: Mapping[str, str] | None = None) -> httpx2.Response:
+        return self._send("GET", path, params=params, headers=headers, write=False)
+
+    def get_json(self, path: str, *, params: Any = None, headers: Mapping[str, str] | None = None) -> Any:
+        response = self.get(path, params=params, headers=headers)
+        return response.json() if response.content else None
+
+    def write_json(self, method: str, path: str, body: Any, *, headers: Mapping[str, str] | None = None) -> Any:
+        """A POST/PUT/PATCH. Retried only when the vendor cannot have applied it (refused connection, 429)."""
+        response = self._send(method, path, json=body, headers=headers, write=True)
+        return response.json() if response.content else None
+
+    def _send(self, method: str, path: str, *, write: bool, **kwargs: Any) -> httpx2.Response:
+        policy = self._retry
+        try:
+            for attempt in stamina.retry_context(
+                on=_Retryable,
+                attempts=policy.attempts,
+                wait_initial=policy.wait_initial,
+                wait_max=policy.wait_max,
+                wait_jitter=policy.wait_initial,
+            ):
+                with attempt:
+                    return self._attempt(method, path, write=write, **kwargs)
+        except _Retryable as exhausted:
+            raise exhausted.error from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _attempt(self, method: str, path: str, *, write: bool, **kwargs: Any) -> httpx2.Response:
+        if self._limiter is not None:
+            self._limiter.try_acquire(self._limiter_key, blocking=True)
+        started = time.perf_counter()
+        try:
+            response = self._client.request(method, path.lstrip("/"), **kwargs)
+        except httpx2.ConnectError as exc:
+            # Nothing reached the vendor: safe to retry, writes included.
+            raise _Retryable(None, Unavailable(self.vendor, f"cannot connect ({exc.__class__.__name__})")) from exc
+        except httpx2.TransportError as exc:
+            if write:
+                raise OutcomeUnknown(self.vendor, f"no answer to {method} ({exc.__class__.__name__})") from exc
+            raise _Retryable(None, Unavailable(self.vendor, f"no answer ({exc.__class__.__name__})")) from exc
+        elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
+        log.debug(
+            "vendor_call",
+            vendor=self.vendor,
+            method=method,
+            path=path,
+            status=response.status_code,
+            ms=elapsed_ms,
+        )
+        return self._check(response, method, write=write)
+
+    def _check(self, response: httpx2.Response, method: str, *, write: bool) -> httpx2.Response:
+        status = response.status_code
+        if status < 400:
+            return response
+        message = _error_message(response)
+        if status in (401, 403):
+            raise AuthenticationFailed(self.vendor, message, status=status)
+        if status == 404:
+            raise NotFound(self.vendor, message, status=status)
+        if status == 429:
+            wait = _retry_after(response)
+            if wait is not None and wait > self._retry.max_retry_after:
+                raise Unavailable(self.vendor, f"rate limited for {wait:.0f}s", status=status)
+            if wait is not None:
+                time.sleep(wait)
+            log.info("vendor_rate_limited", vendor=self.vendor, retry_after=wait)
+            raise _Retryable(wait, Unavailable(self.vendor, "rate limited", status=status))
+        if status >= 500:
+            if write:
+                raise OutcomeUnknown(self.vendor, f"server error {status} on {method}: {message}", status=status)
+            raise _Retryable(None, Unavailable(self.vendor, f"server error {status}: {message}", status=status))
+        raise Rejected(self.vendor, message, status=status)
+
+
+def offset_pages(fetch: Callable[[int, int], tuple[list[Any], bool]], *, limit: int) -> Iterator[list[Any]]:
+    """Pages of an offset/limit API, one request at a time, until the vendor says there is no more.
+
+    ``fetch(offset, limit)`` returns the page's records and whether another page follows.
+    """
+    offset = 0
+    while True:
+        records, more = fetch(offset, limit)
+        if records:
+            yield records
+        if not more or not records:
+            return
+        offset += len(records)

@@ -1,0 +1,57 @@
+"""Which vendors cannasync speaks, and how to build a connector from an integration's stored configuration.
+
+Adding a POS means a new ``connectors/<vendor>/`` package and one entry here; flows never name a vendor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from cannasync.connectors.base import Connector, Traits
+from cannasync.connectors.flourish.connector import FlourishConnector
+from cannasync.connectors.flourish.settings import FlourishCredentials, FlourishSettings
+
+
+@dataclass(frozen=True, slots=True)
+class VendorSpec:
+    name: str
+    title: str
+    credentials: type[BaseModel]
+    settings: type[BaseModel]
+    build: Callable[[Any, Any], Connector]
+    traits: Traits
+    #: The flows it runs on a schedule once a location is chosen.
+    scheduled_flows: tuple[str, ...] = ("menu_sync", "order_status")
+
+
+VENDORS: Mapping[str, VendorSpec] = {
+    "flourish": VendorSpec(
+        name="flourish",
+        title="Flourish",
+        credentials=FlourishCredentials,
+        settings=FlourishSettings,
+        build=lambda credentials, settings: FlourishConnector(credentials, settings),
+        traits=FlourishConnector.traits,
+    ),
+}
+
+
+class UnknownVendor(KeyError):
+    pass
+
+
+def vendor(name: str) -> VendorSpec:
+    try:
+        return VENDORS[name]
+    except KeyError:
+        raise UnknownVendor(f"unknown vendor {name!r}; known: {', '.join(sorted(VENDORS))}") from None
+
+
+def build_connector(name: str, credentials: Mapping[str, Any], settings: Mapping[str, Any]) -> Connector:
+    """A connector from stored (decrypted) credentials and settings, validated by the vendor's own models."""
+    spec = vendor(name)
+    return spec.build(spec.credentials.model_validate(credentials), spec.settings.model_validate(settings))

@@ -1,0 +1,1 @@
+"""FastAPI: the REST API under /api/v1, with bearer-token auth per organization."""

@@ -1,0 +1,72 @@
+"""The FastAPI application: routers under /api/v1 and one place that turns domain errors into 4xx answers."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from cannasync.api import integrations, orders, stores
+from cannasync.connectors.http import AuthenticationFailed, NotFound, Rejected, Unavailable, VendorError
+from cannasync.connectors.registry import UnknownVendor
+from cannasync.domain.customers import InvalidCustomer
+from cannasync.domain.orders import InvalidOrder
+from cannasync.flows.checkout import IdempotencyConflict, StatusConflict
+from cannasync.flows.integrations import InvalidSettings
+from cannasync.jobs.scheduler import Dispatcher
+from cannasync.store.catalog import OutOfStock
+from cannasync.store.uow import Database
+
+_STATUS: list[tuple[type[Exception], int]] = [
+    (InvalidOrder, 422),
+    (InvalidCustomer, 422),
+    (InvalidSettings, 422),
+    (IdempotencyConflict, 422),
+    (OutOfStock, 409),
+    (StatusConflict, 409),
+    (UnknownVendor, 404),
+]
+
+
+def _vendor_status(error: VendorError) -> int:
+    if isinstance(error, AuthenticationFailed | Rejected | NotFound):
+        return 422  # the vendor refused what the merchant gave us: theirs to fix
+    if isinstance(error, Unavailable):
+        return 503
+    return 502
+
+
+def create_app(db: Database, dispatcher: Dispatcher) -> FastAPI:
+    app = FastAPI(
+        title="cannasync",
+        version="0.1.0",
+        description="Keeps a dispensary's online store in sync with its POS. Authenticate with "
+        "`Authorization: Bearer <token>` (`cannasync token create`).",
+    )
+    app.state.db = db
+    app.state.dispatcher = dispatcher
+    for router in (stores.router, integrations.router, orders.router):
+        app.include_router(router, prefix="/api/v1")
+
+    for error_type, status in _STATUS:
+
+        def handler(_request: Request, error: Exception, status: int = status) -> JSONResponse:
+            return JSONResponse({"detail": str(error).strip("'\"")}, status_code=status)
+
+        app.add_exception_handler(error_type, handler)
+
+    def vendor_handler(_request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, VendorError)
+        detail = f"{error.vendor} answered: {error.message}"
+        if isinstance(error, AuthenticationFailed):
+            detail = f"{error.vendor} refused these credentials ({error.message}); check the username and key"
+        elif isinstance(error, Unavailable):
+            detail = f"{error.vendor} cannot be reached right now ({error.message}); nothing was lost, try again"
+        return JSONResponse({"detail": detail}, status_code=_vendor_status(error))
+
+    app.add_exception_handler(VendorError, vendor_handler)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,131 @@
+"""Connecting vendors, choosing locations, syncing on demand, and reading what runs did."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import JSONResponse
+
+from cannasync.api import views
+from cannasync.api.deps import Db, Jobs, Org, not_found
+from cannasync.api.schemas import IntegrationIn, SyncIn
+from cannasync.connectors.registry import VENDORS
+from cannasync.flows import integrations
+from cannasync.jobs.scheduler import AlreadyRunning
+
+router = APIRouter(tags=["integrations"])
+
+
+def _location(location: Any) -> dict[str, str]:
+    return {"id": location.id, "name": location.name, "detail": location.detail}
+
+
+@router.get("/vendors")
+def list_vendors(org: Org) -> list[dict[str, Any]]:
+    del org
+    return [
+        {
+            "name": spec.name,
+            "title": spec.title,
+            "credentials": list(spec.credentials.model_fields),
+            "settings": {
+                name: {"description": field.description, "default": field.default}
+                for name, field in spec.settings.model_fields.items()
+            },
+        }
+        for spec in VENDORS.values()
+    ]
+
+
+@router.put("/stores/{store_id}/integrations/{vendor}")
+def save_integration(store_id: int, vendor: str, body: IntegrationIn, db: Db, org: Org) -> dict[str, Any]:
+    """Connect (or reconfigure) a vendor. The credentials are checked against the vendor before anything is saved;
+    nothing syncs until a location (Flourish: ``facility_id``) is chosen."""
+    if vendor not in VENDORS:
+        raise HTTPException(404, f"unknown vendor {vendor!r}; known: {', '.join(sorted(VENDORS))}")
+    with db.uow() as uow:
+        if uow.accounts.store(store_id, org) is None:
+            raise not_found("store")
+    integration_id, locations = integrations.save(
+        db, store_id, vendor, credentials=body.credentials, settings=body.settings, enabled=body.enabled
+    )
+    with db.uow() as uow:
+        row = uow.accounts.integration(integration_id)
+        assert row is not None
+        return {**views.integration(row, uow.runs.schedules(row.id)), "locations": [_location(x) for x in locations]}
+
+
+@router.get("/stores/{store_id}/integrations")
+def list_integrations(store_id: int, db: Db, org: Org) -> list[dict[str, Any]]:
+    with db.uow() as uow:
+        if uow.accounts.store(store_id, org) is None:
+            raise not_found("store")
+        return [views.integration(row, uow.runs.schedules(row.id)) for row in uow.accounts.integrations(store_id)]
+
+
+@router.get("/integrations/{integration_id}")
+def get_integration(integration_id: int, db: Db, org: Org) -> dict[str, Any]:
+    with db.uow() as uow:
+        row = uow.accounts.integration(integration_id, org)
+        if row is None:
+            raise not_found("integration")
+        return views.integration(row, uow.runs.schedules(row.id))
+
+
+@router.get("/integrations/{integration_id}/locations")
+def list_locations(integration_id: int, db: Db, org: Org) -> list[dict[str, str]]:
+    """The facilities (locations) the saved credentials can see, asked of the vendor now."""
+    with db.uow() as uow:
+        row = uow.accounts.integration(integration_id, org)
+        if row is None:
+            raise not_found("integration")
+        config = uow.accounts.config(row)
+    return [_location(x) for x in integrations.check(config.vendor, config.credentials, config.settings)]
+
+
+@router.post("/integrations/{integration_id}/sync", status_code=202)
+def sync_now(integration_id: int, db: Db, org: Org, jobs: Jobs, body: SyncIn | None = None) -> JSONResponse:
+    """Run a flow now. If one is already running, answers with that run instead of starting another."""
+    flow = (body or SyncIn()).flow
+    with db.uow() as uow:
+        row = uow.accounts.integration(integration_id, org)
+        if row is None:
+            raise not_found("integration")
+        if not row.enabled:
+            raise HTTPException(409, "this integration is disabled: enable it first")
+        if uow.runs.schedule(integration_id, flow) is None:
+            raise HTTPException(409, "choose a location (facility) before syncing")
+    try:
+        run_id = jobs.run_now(integration_id, flow)
+    except AlreadyRunning as running:
+        return JSONResponse({"run_id": running.run_id, "already_running": True}, status_code=202)
+    return JSONResponse({"run_id": run_id, "already_running": False}, status_code=202)
+
+
+@router.get("/integrations/{integration_id}/runs")
+def list_runs(
+    integration_id: int, db: Db, org: Org, flow: str | None = None, limit: int = Query(20, ge=1, le=200)
+) -> list[dict[str, Any]]:
+    with db.uow() as uow:
+        if uow.accounts.integration(integration_id, org) is None:
+            raise not_found("integration")
+        return [views.run(run) for run in uow.runs.recent(integration_id, flow, limit)]
+
+
+@router.get("/runs/{run_id}")
+def get_run(run_id: int, db: Db, org: Org) -> dict[str, Any]:
+    with db.uow() as uow:
+        run = uow.runs.get(run_id)
+        if run is None or uow.accounts.integration(run.integration_id, org) is None:
+            raise not_found("run")
+        return views.run(run)
+
+
+@router.get("/integrations/{integration_id}/quarantine")
+def list_quarantine(integration_id: int, db: Db, org: Org) -> list[dict[str, Any]]:
+    """Vendor records that could not be mapped, with the reason, until a later sync reads them cleanly."""
+    with db.uow() as uow:
+        if uow.accounts.integration(integration_id, org) is None:
+            raise not_found("integration")
+        return [views.quarantined(row) for row in uow.runs.quarantined(integration_id)]

@@ -1,0 +1,95 @@
+"""Request bodies: validated at the edge so that a bad request gets a 422 naming the field to fix."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StoreIn(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    timezone: str = "America/Los_Angeles"
+    randomized_order_numbers: bool = False
+
+
+class StorePatch(Strict):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    randomized_order_numbers: bool | None = None
+
+
+class IntegrationIn(Strict):
+    credentials: dict[str, Any] | None = Field(
+        None, description="Write-only. Omit to keep the saved credentials when changing settings."
+    )
+    settings: dict[str, Any] = Field(default_factory=dict)
+    enabled: bool = True
+
+
+class SyncIn(Strict):
+    flow: Literal["menu_sync", "order_status"] = "menu_sync"
+
+
+class CategoryMappingIn(Strict):
+    mapping: dict[str, str] = Field(description="POS category name → the store's category")
+
+
+class CustomerIn(Strict):
+    first_name: str = Field(min_length=1, max_length=100)
+    last_name: str = Field(min_length=1, max_length=100)
+    date_of_birth: date | None = None
+    phone: str | None = None
+    email: str | None = None
+    medical_id: str | None = Field(None, max_length=100)
+
+
+class LineIn(Strict):
+    product_id: int
+    quantity: int = Field(ge=1, le=1000)
+
+
+class OfferIn(Strict):
+    label: str = Field(min_length=1, max_length=200)
+    kind: Literal["percent", "amount"]
+    value: Decimal = Field(ge=0, description="A percentage, or an amount in cents")
+    line: int | None = Field(None, ge=0, description="Index of the line it applies to; omit for the whole order")
+
+
+class FeeIn(Strict):
+    name: str = Field(min_length=1, max_length=100)
+    amount_cents: int = Field(ge=0)
+
+
+class AddressIn(Strict):
+    line1: str = Field(min_length=1)
+    line2: str = ""
+    city: str = Field(min_length=1)
+    state: str = Field(min_length=2, max_length=2)
+    postcode: str = Field(min_length=3)
+
+
+class OrderIn(Strict):
+    customer: CustomerIn
+    lines: list[LineIn] = Field(min_length=1)
+    fulfillment: Literal["pickup", "delivery", "kiosk"] = "pickup"
+    is_medical: bool = False
+    offers: list[OfferIn] = Field(default_factory=list)
+    fees: list[FeeIn] = Field(default_factory=list)
+    notes: str = Field("", max_length=2000)
+    delivery_address: AddressIn | None = None
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+
+
+class OrderPatch(Strict):
+    keep_holding: bool | None = Field(None, description="Keep holding this order's stock after it is pushed")
+
+
+class CancelIn(Strict):
+    reason: str = Field("cancelled by the store", max_length=500)

@@ -1,0 +1,96 @@
+"""Stores, their category table, and their menu."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query
+
+from cannasync.api import views
+from cannasync.api.deps import Db, Org, not_found
+from cannasync.api.schemas import CategoryMappingIn, StoreIn, StorePatch
+
+router = APIRouter(tags=["stores"])
+
+
+@router.post("/stores", status_code=201)
+def create_store(body: StoreIn, db: Db, org: Org) -> dict[str, Any]:
+    with db.uow() as uow:
+        return views.store(
+            uow.accounts.add_store(
+                org, body.name, timezone=body.timezone, randomized_order_numbers=body.randomized_order_numbers
+            )
+        )
+
+
+@router.get("/stores")
+def list_stores(db: Db, org: Org) -> list[dict[str, Any]]:
+    with db.uow() as uow:
+        return [views.store(store) for store in uow.accounts.stores(org)]
+
+
+@router.get("/stores/{store_id}")
+def get_store(store_id: int, db: Db, org: Org) -> dict[str, Any]:
+    with db.uow() as uow:
+        store = uow.accounts.store(store_id, org)
+        if store is None:
+            raise not_found("store")
+        return views.store(store)
+
+
+@router.patch("/stores/{store_id}")
+def update_store(store_id: int, body: StorePatch, db: Db, org: Org) -> dict[str, Any]:
+    with db.uow() as uow:
+        store = uow.accounts.store(store_id, org)
+        if store is None:
+            raise not_found("store")
+        for field, value in body.model_dump(exclude_none=True).items():
+            setattr(store, field, value)
+        return views.store(store)
+
+
+@router.get("/stores/{store_id}/category-mappings")
+def get_category_mappings(store_id: int, db: Db, org: Org) -> dict[str, Any]:
+    with db.uow() as uow:
+        if uow.accounts.store(store_id, org) is None:
+            raise not_found("store")
+        return {"mapping": uow.catalog.category_map(store_id)}
+
+
+@router.put("/stores/{store_id}/category-mappings")
+def put_category_mappings(store_id: int, body: CategoryMappingIn, db: Db, org: Org) -> dict[str, Any]:
+    """Replace the table. It applies from the next menu sync (every product is re-categorised then)."""
+    with db.uow() as uow:
+        if uow.accounts.store(store_id, org) is None:
+            raise not_found("store")
+        uow.catalog.set_category_map(store_id, body.mapping)
+        return {"mapping": uow.catalog.category_map(store_id)}
+
+
+@router.get("/stores/{store_id}/products")
+def list_products(
+    store_id: int,
+    db: Db,
+    org: Org,
+    category: str | None = None,
+    search: str | None = None,
+    include_hidden: bool = False,
+    limit: int = Query(50, ge=1, le=200),
+    offset: int = Query(0, ge=0),
+) -> dict[str, Any]:
+    with db.uow() as uow:
+        if uow.accounts.store(store_id, org) is None:
+            raise not_found("store")
+        rows, total = uow.catalog.products(
+            store_id, include_hidden=include_hidden, category=category, search=search, limit=limit, offset=offset
+        )
+        return {"total": total, "limit": limit, "offset": offset, "data": [views.product(row) for row in rows]}
+
+
+@router.get("/products/{product_id}")
+def get_product(product_id: int, db: Db, org: Org) -> dict[str, Any]:
+    with db.uow() as uow:
+        product = uow.catalog.product(product_id)
+        if product is None or uow.accounts.store(product.store_id, org) is None:
+            raise not_found("product")
+        return views.product(product)

@@ -1,0 +1,197 @@
+"""How records look through the API. Credentials never appear here: only whether they are saved."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cannasync.connectors.registry import vendor
+from cannasync.domain.catalog import available_quantity
+from cannasync.store.tables import (
+    Hold,
+    Integration,
+    Order,
+    OrderEvent,
+    OutboxMessage,
+    Product,
+    QuarantinedRecord,
+    Schedule,
+    Store,
+    SyncRun,
+)
+
+
+def _at(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def store(row: Store) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "name": row.name,
+        "timezone": row.timezone,
+        "randomized_order_numbers": row.randomized_order_numbers,
+    }
+
+
+def integration(row: Integration, schedules: list[Schedule] | None = None) -> dict[str, Any]:
+    spec = vendor(row.vendor)
+    return {
+        "id": row.id,
+        "store_id": row.store_id,
+        "vendor": row.vendor,
+        "title": spec.title,
+        "enabled": row.enabled,
+        "settings": row.settings,
+        "credentials": {"saved": bool(row.credentials), "fields": list(spec.credentials.model_fields)},
+        "schedules": [
+            {"flow": s.flow, "every_seconds": s.interval_seconds, "next_run_at": _at(s.next_run_at)}
+            for s in schedules or []
+        ],
+    }
+
+
+def run(row: SyncRun) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "integration_id": row.integration_id,
+        "flow": row.flow,
+        "trigger": row.trigger,
+        "status": row.status,
+        "queued_at": _at(row.queued_at),
+        "started_at": _at(row.started_at),
+        "finished_at": _at(row.finished_at),
+        "complete_read": row.complete_read,
+        "pages": row.pages,
+        "seen": row.seen,
+        "counts": row.counts,
+        "error": row.error,
+    }
+
+
+def quarantined(row: QuarantinedRecord) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "kind": row.kind,
+        "external_id": row.external_id,
+        "reason": row.reason,
+        "payload": row.payload,
+        "first_seen_at": _at(row.first_seen_at),
+        "last_seen_at": _at(row.last_seen_at),
+    }
+
+
+def product(row: Product) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "name": row.name,
+        "brand": row.brand,
+        "category": row.category,
+        "pos_category": row.pos_category,
+        "subcategory": row.subcategory,
+        "strain_type": row.strain_type,
+        "description": row.description,
+        "sku": row.sku,
+        "images": row.images,
+        "cannabinoids": row.cannabinoids,
+        "terpenes": row.terpenes,
+        "rec_price_cents": row.rec_price_cents,
+        "med_price_cents": row.med_price_cents,
+        "price_tiers": row.price_tiers,
+        "pos_quantity": row.pos_quantity,
+        "held_quantity": row.held_quantity,
+        "available_quantity": available_quantity(row.pos_quantity, row.held_quantity),
+        "visible": row.visible,
+        "updated_at": _at(row.updated_at),
+    }
+
+
+def order_summary(row: Order) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "number": row.number,
+        "status": row.status,
+        "fulfillment": row.fulfillment,
+        "is_medical": row.is_medical,
+        "total_cents": row.total_cents,
+        "pos_order_id": row.pos_order_id,
+        "placed_at": _at(row.placed_at),
+    }
+
+
+def order(row: Order, events: list[OrderEvent], holds: list[Hold], pushes: list[OutboxMessage]) -> dict[str, Any]:
+    customer = row.customer
+    return {
+        **order_summary(row),
+        "customer": {
+            "id": customer.id,
+            "first_name": customer.first_name,
+            "last_name": customer.last_name,
+            "date_of_birth": customer.date_of_birth,
+            "phone": customer.phone,
+            "email": customer.email,
+            "medical_id": customer.medical_id,
+            "needs_id_verification": customer.needs_id_verification,
+        },
+        "lines": [
+            {
+                "product_id": line.product_id,
+                "name": line.name,
+                "quantity": line.quantity,
+                "unit_price_cents": line.unit_price_cents,
+                "discount_cents": line.discount_cents,
+                "total_cents": line.quantity * line.unit_price_cents - line.discount_cents,
+            }
+            for line in row.lines
+        ],
+        "offers": [
+            {
+                "label": o.label,
+                "kind": o.kind,
+                "value": o.value,
+                "line": o.line_position,
+                "amount_cents": o.amount_cents,
+            }
+            for o in row.offers
+        ],
+        "fees": row.fees,
+        "subtotal_cents": row.subtotal_cents,
+        "discount_cents": row.discount_cents,
+        "fees_cents": row.fees_cents,
+        "notes": row.notes,
+        "delivery_address": row.delivery_address,
+        "window_start": _at(row.window_start),
+        "window_end": _at(row.window_end),
+        "pos_status": row.pos_status,
+        "push_error": row.push_error,
+        "keep_holding": row.keep_holding,
+        "holds": [
+            {
+                "product_id": h.product_id,
+                "quantity": h.quantity,
+                "released_at": _at(h.released_at),
+                "release_reason": h.release_reason,
+            }
+            for h in holds
+        ],
+        "history": [
+            {
+                "at": _at(e.at),
+                "kind": e.kind,
+                "source": e.source,
+                "from": e.from_status,
+                "to": e.to_status,
+                "detail": e.detail,
+            }
+            for e in events
+        ],
+        "push_attempts": [
+            {
+                "state": m.state,
+                "attempts": m.attempts,
+                "outcome_unknown": m.outcome_unknown,
+                "last_error": m.last_error,
+                "next_attempt_at": _at(m.next_attempt_at),
+            }
+            for m in pushes
+        ],
+    }

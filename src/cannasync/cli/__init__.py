@@ -1,0 +1,157 @@
+"""The ``cannasync`` command: serve, scheduler, sync, demo, sandbox, db, token."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+
+from cannasync.settings import Settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+db_app = typer.Typer(no_args_is_help=True, help="Database migrations.")
+token_app = typer.Typer(no_args_is_help=True, help="Organization API tokens.")
+sandbox_app = typer.Typer(no_args_is_help=True, help="Local imitations of the vendor APIs (no account needed).")
+app.add_typer(db_app, name="db")
+app.add_typer(token_app, name="token")
+app.add_typer(sandbox_app, name="sandbox")
+
+console = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
+) -> None:
+    """The REST API, the scheduler tick and in-process workers, in one process (embedded mode)."""
+    from cannasync.api.app import create_app
+    from cannasync.jobs.embedded import EmbeddedWorkers
+    from cannasync.jobs.runtime import Runtime, configure_logging
+
+    settings = _settings()
+    configure_logging(settings.log_level, json=settings.log_json)
+    runtime = Runtime(settings)
+    workers = EmbeddedWorkers(runtime.db, workers=settings.workers, tick_seconds=settings.tick_seconds)
+    workers.start()
+    try:
+        uvicorn.run(
+            create_app(runtime.db, workers.dispatcher),
+            host=host or settings.host,
+            port=port or settings.port,
+            log_level=settings.log_level.lower(),
+        )
+    finally:
+        workers.stop()
+        runtime.close()
+
+
+@app.command()
+def scheduler() -> None:
+    """The dispatch tick and workers without the API: runs due syncs and pushes until interrupted."""
+    from cannasync.jobs.embedded import EmbeddedWorkers
+    from cannasync.jobs.runtime import Runtime, configure_logging
+
+    settings = _settings()
+    configure_logging(settings.log_level, json=settings.log_json)
+    runtime = Runtime(settings)
+    workers = EmbeddedWorkers(runtime.db, workers=settings.workers, tick_seconds=settings.tick_seconds)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    workers.start()
+    console.print(f"scheduler ticking every {settings.tick_seconds}s; Ctrl-C to stop")
+    try:
+        while not stop.wait(1):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        workers.stop()
+        runtime.close()
+
+
+@app.command()
+def sync(
+    integration_id: int,
+    flow: Annotated[str, typer.Option(help="menu_sync or order_status")] = "menu_sync",
+) -> None:
+    """Run one flow of one integration now, in the foreground, and print its counts."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from cannasync.jobs.runtime import Runtime, configure_logging
+    from cannasync.jobs.scheduler import Dispatcher
+
+    settings = _settings()
+    configure_logging(settings.log_level, json=settings.log_json)
+    runtime = Runtime(settings)
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        run_id = Dispatcher(runtime.db, executor).run_now(integration_id, flow, trigger="cli")
+    with runtime.db.uow() as uow:
+        run = uow.runs.get(run_id)
+        assert run is not None
+        console.print(f"run {run.id}: {run.status}", run.counts, run.error or "")
+        failed = run.status != "succeeded"
+    runtime.close()
+    raise typer.Exit(1 if failed else 0)
+
+
+@app.command()
+def demo(
+    once: Annotated[bool, typer.Option("--once", help="Exit when the story is told")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON summary object at the end")] = False,
+    items: Annotated[int, typer.Option(help="Catalogue size of the Flourish sandbox")] = 250,
+    seed: Annotated[int, typer.Option(help="Seed of the sandbox's generated catalogue")] = 7,
+) -> None:
+    """Tell the whole story against local sandboxes: connect, sync, order, push, statuses."""
+    from cannasync.cli.demo import run_demo
+
+    summary_ok = run_demo(_settings(), once=once, json_out=json_out, items=items, seed=seed)
+    raise typer.Exit(0 if summary_ok else 1)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the migrations to CANNASYNC_DATABASE_URL (or the embedded SQLite file)."""
+    from cannasync.jobs.runtime import Runtime
+
+    runtime = Runtime(_settings(), migrate=True)
+    runtime.close()
+    console.print("database is up to date")
+
+
+@token_app.command("create")
+def token_create(
+    organization: Annotated[str, typer.Option("--org", help="Organization name (created if new)")],
+    name: Annotated[str, typer.Option(help="What the token is for")] = "api",
+) -> None:
+    """Issue a bearer token for an organization. It is shown once; only its digest is stored."""
+    from cannasync.jobs.runtime import Runtime
+
+    runtime = Runtime(_settings())
+    with runtime.db.uow() as uow:
+        org = uow.accounts.organization_named(organization)
+        token = uow.accounts.issue_token(org.id, name)
+    runtime.close()
+    typer.echo(token)
+
+
+@sandbox_app.command("flourish")
+def sandbox_flourish(
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8101,
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    items: Annotated[int, typer.Option(help="How many catalogue items to generate")] = 500,
+    seed: Annotated[int, typer.Option(help="Seed for the generated catalogue")] = 1,
+) -> None:
+    """Flourish's External API, locally: x-api-key 'demo-key' (username 'demo')."""
+    from cannasync.sandboxes import flourish
+
+    console.print(f"Flourish sandbox on http://{host}:{port}/external/api (key demo-key)")
+    flourish.run(host=host, port=port, items=items, seed=seed)

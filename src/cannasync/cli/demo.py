@@ -1,0 +1,386 @@
+"""``cannasync demo``: the Flourish ↔ online store story, told against a local Flourish sandbox.
+
+Everything goes through the hub's public REST API, exactly as a store's website or the admin would use it; the
+sandbox's control routes play the dispensary staff moving orders along in Flourish.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx2
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from cannasync.api.app import create_app
+from cannasync.cli.servers import BackgroundServer
+from cannasync.jobs.embedded import EmbeddedWorkers
+from cannasync.jobs.runtime import Runtime, configure_logging
+from cannasync.sandboxes import flourish as flourish_sandbox
+from cannasync.settings import Settings
+
+FACILITY = "101"
+MEDICAL_PATIENT = {
+    "first_name": "Jordan",
+    "last_name": "Reyes",
+    "medical_id": "MED-100200",
+    "phone": "555-000-1111",
+    "date_of_birth": "1986-04-12",
+}
+NEW_SHOPPER = {
+    "first_name": "Sam",
+    "last_name": "Okafor",
+    "email": "sam.okafor@example.com",
+    "phone": "(555) 212-9898",
+    "date_of_birth": "1994-09-30",
+}
+
+
+class DemoFailed(Exception):
+    pass
+
+
+@dataclass
+class Story:
+    console: Console
+    summary: dict[str, Any] = field(default_factory=lambda: {"steps": []})
+
+    def step(self, title: str) -> None:
+        self.console.rule(f"[bold]{title}")
+        self.summary["steps"].append(title)
+
+    def say(self, text: str) -> None:
+        self.console.print(text)
+
+
+def _money(cents: int | None) -> str:
+    return "—" if cents is None else f"${cents / 100:,.2f}"
+
+
+def _wait_for(check: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.2)
+    raise DemoFailed(f"timed out waiting for {what}")
+
+
+def _ok(response: httpx2.Response) -> Any:
+    if response.status_code >= 400:
+        raise DemoFailed(
+            f"{response.request.method} {response.request.url.path} → {response.status_code}: {response.text}"
+        )
+    return response.json()
+
+
+def _sync_with_progress(story: Story, hub: httpx2.Client, integration_id: int, flow: str) -> dict[str, Any]:
+    run_id = _ok(hub.post(f"/api/v1/integrations/{integration_id}/sync", json={"flow": flow}))["run_id"]
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[detail]}"),
+        TimeElapsedColumn(),
+        console=story.console,
+        transient=False,
+    ) as progress:
+        task = progress.add_task(f"{flow.replace('_', ' ')} run {run_id}", total=None, detail="queued")
+        while True:
+            run = _ok(hub.get(f"/api/v1/runs/{run_id}"))
+            counts = run["counts"] or {}
+            detail = f"{run['seen']} records, {run['pages']} pages · " + ", ".join(
+                f"{k} {v}" for k, v in counts.items() if v
+            )
+            progress.update(task, detail=detail)
+            if run["status"] in ("succeeded", "failed"):
+                progress.update(task, total=1, completed=1)
+                break
+            time.sleep(0.15)
+    if run["status"] != "succeeded":
+        raise DemoFailed(f"{flow} failed: {run['error']}")
+    return dict(run)
+
+
+def tell(story: Story, hub: httpx2.Client, sandbox: httpx2.Client, sandbox_url: str) -> None:
+    s = story.summary
+    story.step("1. The dispensary opens its store in cannasync")
+    store = _ok(hub.post("/api/v1/stores", json={"name": "Green Leaf Downtown", "randomized_order_numbers": False}))
+    story.say(f"Store [bold]{store['name']}[/] (id {store['id']}), sequential order numbers.")
+    s["store_id"] = store["id"]
+
+    story.step("2. Store > Integrations > Flourish: enter the username and password, click Save")
+    wrong = hub.put(
+        f"/api/v1/stores/{store['id']}/integrations/flourish",
+        json={
+            "credentials": {"username": "demo", "api_key": "not-the-key"},
+            "settings": {"base_url": sandbox_url, "requests_per_second": 200},
+        },
+    )
+    story.say(f"A mistyped key is refused at once ({wrong.status_code}): [italic]{wrong.json()['detail']}[/]")
+    connected = _ok(
+        hub.put(
+            f"/api/v1/stores/{store['id']}/integrations/flourish",
+            json={
+                "credentials": {"username": "demo", "api_key": "demo-key"},
+                "settings": {"base_url": sandbox_url, "requests_per_second": 200},
+            },
+        )
+    )
+    integration_id = connected["id"]
+    story.say("The right key is accepted. Nothing syncs until a facility is chosen; Flourish offers:")
+    for location in connected["locations"]:
+        story.say(f"  • {location['id']}: {location['name']} ({location['detail']})")
+    s["integration_id"] = integration_id
+    s["facilities"] = [location["id"] for location in connected["locations"]]
+
+    story.step("3. Choose the facility and the options: Sync Orders, terpenes, medical verification")
+    chosen = _ok(
+        hub.put(
+            f"/api/v1/stores/{store['id']}/integrations/flourish",
+            json={
+                "settings": {
+                    "facility_id": FACILITY,
+                    "sync_orders": True,
+                    "sync_terpenes": True,
+                    "require_medical_verification": True,
+                }
+            },
+        )
+    )
+    for schedule in chosen["schedules"]:
+        story.say(f"  {schedule['flow']}: every {schedule['every_seconds'] // 60} min")
+    s["facility_id"] = FACILITY
+
+    story.step("4. Menu > Products > Sync")
+    run = _sync_with_progress(story, hub, integration_id, "menu_sync")
+    counts = run["counts"]
+    story.say(
+        f"Read the whole catalogue: {counts.get('created', 0)} products created, "
+        f"{counts.get('skipped', 0)} left out by Flourish's filters, "
+        f"{counts.get('quarantined', 0)} quarantined."
+    )
+    for record in _ok(hub.get(f"/api/v1/integrations/{integration_id}/quarantine")):
+        story.say(f"  quarantined item {record['external_id']}: {record['reason']}")
+    again = _sync_with_progress(story, hub, integration_id, "menu_sync")
+    story.say(
+        f"A second sync right after finds {again['counts'].get('unchanged', 0)} unchanged products and "
+        f"writes nothing for them."
+    )
+    s["menu_sync"] = {"first": counts, "second": again["counts"]}
+
+    products = _ok(hub.get(f"/api/v1/stores/{store['id']}/products", params={"limit": 200}))
+    stocked = [p for p in products["data"] if p["available_quantity"] >= 3 and p["rec_price_cents"]]
+    if len(stocked) < 3:
+        raise DemoFailed("the sandbox catalogue has too few stocked products for the demo")
+    table = Table("product", "category", "strain", "THC", "price", "available", title="A few products")
+    for p in stocked[:5]:
+        thc = next((c for c in p["cannabinoids"] if c["name"] == "THC"), None)
+        table.add_row(
+            p["name"],
+            p["category"],
+            p["strain_type"] or "",
+            f"{thc['value']}{thc['unit']}" if thc else "",
+            _money(p["rec_price_cents"]),
+            str(p["available_quantity"]),
+        )
+    story.console.print(table)
+    s["products"] = products["total"]
+
+    story.step("5. Two shoppers check out")
+    first, second, third = stocked[0], stocked[1], stocked[2]
+    medical = _ok(
+        hub.post(
+            f"/api/v1/stores/{store['id']}/orders",
+            headers={"Idempotency-Key": "demo-order-1"},
+            json={
+                "customer": MEDICAL_PATIENT,
+                "is_medical": True,
+                "fulfillment": "pickup",
+                "lines": [{"product_id": first["id"], "quantity": 1}],
+            },
+        )
+    )
+    window = datetime.now(UTC) + timedelta(hours=3)
+    delivery = _ok(
+        hub.post(
+            f"/api/v1/stores/{store['id']}/orders",
+            headers={"Idempotency-Key": "demo-order-2"},
+            json={
+                "customer": NEW_SHOPPER,
+                "is_medical": False,
+                "fulfillment": "delivery",
+                "lines": [{"product_id": second["id"], "quantity": 3}, {"product_id": third["id"], "quantity": 1}],
+                "offers": [
+                    {"label": "50% off " + second["name"], "kind": "percent", "value": 50, "line": 0},
+                    {"label": "$5 off your first order", "kind": "amount", "value": 500},
+                ],
+                "fees": [{"name": "Delivery", "amount_cents": 500}],
+                "notes": "Gate code 4321",
+                "delivery_address": {"line1": "12 Harbor Way", "city": "Oakland", "state": "CA", "postcode": "94607"},
+                "window_start": window.isoformat(),
+                "window_end": (window + timedelta(hours=1)).isoformat(),
+            },
+        )
+    )
+    retried = hub.post(
+        f"/api/v1/stores/{store['id']}/orders",
+        headers={"Idempotency-Key": "demo-order-1"},
+        json={
+            "customer": MEDICAL_PATIENT,
+            "is_medical": True,
+            "fulfillment": "pickup",
+            "lines": [{"product_id": first["id"], "quantity": 1}],
+        },
+    )
+    story.say(f"Order #{medical['number']}: medical pickup, {_money(medical['total_cents'])}.")
+    story.say(
+        f"Order #{delivery['number']}: recreational delivery with two offers and a delivery fee, "
+        f"{_money(delivery['subtotal_cents'])} − {_money(delivery['discount_cents'])} + "
+        f"{_money(delivery['fees_cents'])} = {_money(delivery['total_cents'])}."
+    )
+    story.say(
+        f"The first shopper's browser retried its checkout: same Idempotency-Key → order "
+        f"#{retried.json()['number']} again ({retried.status_code}), not a second order."
+    )
+    held = _ok(hub.get(f"/api/v1/products/{second['id']}"))
+    story.say(
+        f"Stock is held at once: {second['name']} had {second['available_quantity']} available, "
+        f"now {held['available_quantity']} ({held['held_quantity']} held) until Flourish counts the sale."
+    )
+
+    story.step("6. The store confirms both orders; cannasync pushes them to Flourish as Submitted")
+    pushed = {}
+    for order in (medical, delivery):
+        _ok(hub.post(f"/api/v1/orders/{order['id']}/confirm"))
+    for order in (medical, delivery):
+        detail = _wait_for(
+            lambda o=order: (d := _ok(hub.get(f"/api/v1/orders/{o['id']}")))["pos_order_id"] and d,
+            f"order {order['number']} to reach Flourish",
+        )
+        pushed[order["id"]] = detail
+    flourish_orders = {o["id"]: o for o in _ok(sandbox.get("/_sandbox/retail-orders"))["data"]}
+    s["orders"] = []
+    for detail in pushed.values():
+        remote = flourish_orders[detail["pos_order_id"]]
+        how = next((e["detail"] for e in detail["history"] if e["kind"] == "push" and "POS order" in e["detail"]), "")
+        story.say(
+            f"#{detail['number']} → Flourish order [bold]{detail['pos_order_id']}[/] "
+            f"({remote['order_status']}, is_recreational={remote['is_recreational']}); {how}. "
+            f"Flourish total {_money(round(float(remote['total']) * 100))} = ours "
+            f"{_money(detail['total_cents'])}."
+        )
+        s["orders"].append(
+            {
+                "number": detail["number"],
+                "flourish_order_id": detail["pos_order_id"],
+                "our_total_cents": detail["total_cents"],
+                "flourish_total_cents": round(float(remote["total"]) * 100),
+            }
+        )
+    customers = {c["id"]: c for c in _ok(sandbox.get("/_sandbox/customers"))["data"]}
+    new_customer = customers[flourish_orders[pushed[delivery["id"]]["pos_order_id"]]["customer_id"]]
+    story.say(
+        f"The medical patient was found by patient_id; the new shopper was created in Flourish "
+        f"(is_verified={new_customer.get('is_verified')}: ID to check at the counter)."
+    )
+    if len(flourish_orders) != 2:
+        raise DemoFailed(f"Flourish has {len(flourish_orders)} orders, expected exactly 2")
+
+    story.step("7. In Flourish, staff pack the pickup and send the delivery out")
+    sandbox_moves = [
+        (pushed[medical["id"]]["pos_order_id"], "Packed"),
+        (pushed[delivery["id"]]["pos_order_id"], "Packed"),
+        (pushed[delivery["id"]]["pos_order_id"], "Out for Delivery"),
+    ]
+    for pos_id, status in sandbox_moves:
+        _ok(sandbox.post(f"/_sandbox/retail-orders/{pos_id}/status", json={"order_status": status}))
+    _sync_with_progress(story, hub, integration_id, "order_status")
+    for order in (medical, delivery):
+        detail = _ok(hub.get(f"/api/v1/orders/{order['id']}"))
+        story.say(
+            f"#{detail['number']} ({detail['fulfillment']}): Flourish says {detail['pos_status']!r} → "
+            f"[bold]{detail['status'].replace('_', ' ')}[/]"
+        )
+
+    story.step("8. Both orders are completed in Flourish; statuses come back every 2 minutes")
+    for order in (medical, delivery):
+        _ok(
+            sandbox.post(
+                f"/_sandbox/retail-orders/{pushed[order['id']]['pos_order_id']}/status",
+                json={"order_status": "Completed"},
+            )
+        )
+    _sync_with_progress(story, hub, integration_id, "order_status")
+    s["statuses"] = {}
+    for order in (medical, delivery):
+        detail = _ok(hub.get(f"/api/v1/orders/{order['id']}"))
+        s["statuses"][detail["number"]] = detail["status"]
+        released = [h for h in detail["holds"] if h["released_at"]]
+        story.say(
+            f"#{detail['number']}: [bold]{detail['status']}[/]; {len(released)} of {len(detail['holds'])} "
+            f"holds released, since Flourish's own count now includes the sale."
+        )
+    if set(s["statuses"].values()) != {"closed"}:
+        raise DemoFailed(f"expected every order closed, got {s['statuses']}")
+
+
+def run_demo(settings: Settings, *, once: bool, json_out: bool, items: int, seed: int) -> bool:
+    console = Console(stderr=json_out)
+    story = Story(console)
+    demo_dir = settings.data_dir / "demo"
+    shutil.rmtree(demo_dir, ignore_errors=True)
+    settings = settings.model_copy(update={"data_dir": demo_dir, "database_url": None, "tick_seconds": 1.0})
+    configure_logging("WARNING")
+    runtime = Runtime(settings)
+    workers = EmbeddedWorkers(runtime.db, workers=settings.workers, tick_seconds=settings.tick_seconds)
+    sandbox_server = BackgroundServer(flourish_sandbox.create_app(items=items, seed=seed)).start()
+    hub_server = BackgroundServer(create_app(runtime.db, workers.dispatcher), port=None).start()
+    workers.start()
+    with runtime.db.uow() as uow:
+        org = uow.accounts.organization_named("Green Leaf Cannabis Co.")
+        token = uow.accounts.issue_token(org.id, "demo")
+    sandbox_url = f"{sandbox_server.url}/external/api"
+    ok = True
+    try:
+        with (
+            httpx2.Client(base_url=hub_server.url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as hub,
+            httpx2.Client(base_url=sandbox_server.url, timeout=30) as sandbox,
+        ):
+            console.print(f"[dim]Flourish sandbox: {sandbox_url} · cannasync: {hub_server.url}/docs[/]")
+            try:
+                tell(story, hub, sandbox, sandbox_url)
+            except DemoFailed as failure:
+                ok = False
+                story.summary["error"] = str(failure)
+                console.print(f"[red bold]The demo stopped:[/] {failure}")
+        story.summary["ok"] = ok
+        story.summary["urls"] = {"api": hub_server.url, "docs": f"{hub_server.url}/docs", "flourish": sandbox_url}
+        story.summary["token"] = token
+        if json_out:
+            sys.stdout.write(json.dumps(story.summary, indent=2) + "\n")
+        else:
+            story.step("Done" if ok else "Stopped")
+        if not once:
+            console.print(f"\ncannasync API: {hub_server.url}/docs  (Authorization: Bearer {token})")
+            console.print(f"Flourish sandbox: {sandbox_url}  (x-api-key: demo-key)\nCtrl-C to stop.")
+            try:
+                while True:
+                    time.sleep(1)
+            except KeyboardInterrupt:
+                pass
+    finally:
+        workers.stop()
+        hub_server.stop()
+        sandbox_server.stop()
+        runtime.close()
+    return ok

@@ -1,0 +1,255 @@
+"""The online store's side of an order: place it (holding its stock), confirm it, cancel it.
+
+Placing an order prices it, records it and holds its quantities in one transaction: either the shopper gets the
+order and the stock is held, or neither happens. An ``Idempotency-Key`` makes a retried checkout return the order
+it already placed instead of placing a second one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from cannasync.connectors.base import Traits
+from cannasync.connectors.registry import vendor
+from cannasync.domain.customers import CustomerDetails
+from cannasync.domain.orders import (
+    Fee,
+    Fulfillment,
+    InvalidOrder,
+    LineDraft,
+    Offer,
+    OfferKind,
+    OrderStatus,
+    price_order,
+    random_order_number,
+    sequential_order_number,
+    transition_problem,
+)
+from cannasync.store.catalog import OutOfStock
+from cannasync.store.tables import Order, OrderLine, OrderOffer
+from cannasync.store.uow import Database, UnitOfWork
+
+PUSH_ORDER = "push_order"
+
+__all__ = ["CheckoutLine", "CheckoutRequest", "IdempotencyConflict", "InvalidOrder", "OutOfStock", "place_order"]
+
+
+class IdempotencyConflict(Exception):
+    """The Idempotency-Key was used before for a different order."""
+
+
+class StatusConflict(Exception):
+    """The order is not in a state that allows the change asked for."""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutLine:
+    product_id: int
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutOffer:
+    label: str
+    kind: OfferKind
+    value: Decimal  # percent, or cents for an amount
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutRequest:
+    customer: CustomerDetails
+    lines: Sequence[CheckoutLine]
+    fulfillment: Fulfillment = Fulfillment.PICKUP
+    is_medical: bool = False
+    offers: Sequence[CheckoutOffer] = ()
+    fees: Sequence[Fee] = ()
+    notes: str = ""
+    delivery_address: dict[str, str] | None = None
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def digest(self) -> str:
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _validate(request: CheckoutRequest, traits: Traits | None) -> None:
+    if request.is_medical and not request.customer.medical_id:
+        raise InvalidOrder("a medical order needs the customer's medical id")
+    if request.fulfillment == Fulfillment.DELIVERY and not request.delivery_address:
+        raise InvalidOrder("a delivery order needs a delivery address")
+    if (
+        traits is not None
+        and traits.requires_medical_id_or_phone
+        and not (request.customer.medical_id or request.customer.phone)
+    ):
+        raise InvalidOrder("this store's POS needs a medical id or a phone number on every order")
+    if request.window_start and request.window_end and request.window_end < request.window_start:
+        raise InvalidOrder("the fulfilment window ends before it starts")
+
+
+def _number(uow: UnitOfWork, store_id: int, randomized: bool) -> str:
+    if not randomized:
+        return sequential_order_number(uow.orders.next_sequence(store_id))
+    for _ in range(20):
+        candidate = random_order_number()
+        if not uow.orders.number_taken(store_id, candidate):
+            return candidate
+    raise RuntimeError("could not find a free random order number")  # pragma: no cover - 32^8 space
+
+
+def place_order(db: Database, store_id: int, request: CheckoutRequest, idempotency_key: str | None) -> tuple[int, bool]:
+    """Place an order; returns (order id, created). With a known key, returns the earlier order, created False."""
+    digest = request.digest()
+    try:
+        with db.uow() as uow:
+            if idempotency_key:
+                earlier = uow.orders.by_idempotency_key(store_id, idempotency_key)
+                if earlier is not None:
+                    if earlier.request_digest != digest:
+                        raise IdempotencyConflict("this Idempotency-Key was already used for a different order")
+                    return earlier.id, False
+            return _place(uow, store_id, request, idempotency_key, digest), True
+    except IntegrityError:
+        if not idempotency_key:
+            raise
+        # Two requests with one key raced; the other one won. Answer with its order.
+        with db.uow() as uow:
+            earlier = uow.orders.by_idempotency_key(store_id, idempotency_key)
+            if earlier is None:
+                raise
+            if earlier.request_digest != digest:
+                raise IdempotencyConflict("this Idempotency-Key was already used for a different order") from None
+            return earlier.id, False
+
+
+def _place(uow: UnitOfWork, store_id: int, request: CheckoutRequest, key: str | None, digest: str) -> int:
+    store = uow.accounts.store(store_id)
+    if store is None:
+        raise InvalidOrder(f"store {store_id} does not exist")
+    products = []
+    for line in request.lines:
+        product = uow.catalog.product(line.product_id)
+        if product is None or product.store_id != store_id or not product.visible:
+            raise InvalidOrder(f"product {line.product_id} is not on this store's menu")
+        products.append(product)
+    integration_ids = {product.integration_id for product in products}
+    if len(integration_ids) > 1:
+        raise InvalidOrder("an order's products must all come from one POS")
+    integration = uow.accounts.integration(integration_ids.pop()) if integration_ids else None
+    traits = vendor(integration.vendor).traits if integration else None
+    _validate(request, traits)
+
+    def price(product: Any) -> int:
+        cents = product.med_price_cents if request.is_medical and product.med_price_cents else product.rec_price_cents
+        if cents is None:
+            raise InvalidOrder(f"{product.name!r} has no price")
+        return int(cents)
+
+    priced = price_order(
+        [LineDraft(line.quantity, price(product)) for line, product in zip(request.lines, products, strict=True)],
+        [Offer(o.label, o.kind, o.value, o.line) for o in request.offers],
+        request.fees,
+    )
+    customer = uow.orders.save_customer(store_id, request.customer)
+    order = Order(
+        store_id=store_id,
+        integration_id=integration.id if integration else None,
+        number=_number(uow, store_id, store.randomized_order_numbers),
+        idempotency_key=key,
+        request_digest=digest,
+        status=OrderStatus.PENDING.value,
+        fulfillment=request.fulfillment.value,
+        is_medical=request.is_medical,
+        customer_id=customer.id,
+        subtotal_cents=priced.subtotal_cents,
+        discount_cents=priced.discount_cents,
+        fees_cents=priced.fees_cents,
+        total_cents=priced.total_cents,
+        fees=[{"name": fee.name, "amount_cents": fee.amount_cents} for fee in priced.fees],
+        notes=request.notes,
+        delivery_address=request.delivery_address,
+        window_start=request.window_start,
+        window_end=request.window_end,
+    )
+    order.lines = [
+        OrderLine(
+            position=i,
+            product_id=product.id,
+            name=product.name,
+            quantity=line.quantity,
+            unit_price_cents=priced_line.unit_price_cents,
+            discount_cents=priced_line.discount_cents,
+        )
+        for i, (line, product, priced_line) in enumerate(zip(request.lines, products, priced.lines, strict=True))
+    ]
+    order.offers = [
+        OrderOffer(
+            label=applied.offer.label,
+            kind=applied.offer.kind.value,
+            value=str(applied.offer.value),
+            line_position=applied.offer.line,
+            amount_cents=applied.amount_cents,
+        )
+        for applied in priced.offers
+    ]
+    uow.session.add(order)
+    uow.session.flush()
+    # Lock rows in one order (product id) so that concurrent checkouts cannot deadlock on PostgreSQL.
+    wanted: dict[int, int] = {}
+    for line in request.lines:
+        wanted[line.product_id] = wanted.get(line.product_id, 0) + line.quantity
+    for product_id in sorted(wanted):
+        uow.catalog.hold(order.id, product_id, wanted[product_id])
+    uow.orders.record(order.id, "status", "shopper", "order placed", to_status=OrderStatus.PENDING.value)
+    return order.id
+
+
+def confirm_order(db: Database, order_id: int) -> None:
+    """The store accepts the order; with Sync Orders on, it is queued for the POS in the same transaction."""
+    with db.uow() as uow:
+        order = uow.orders.get(order_id, lock=True)
+        if order is None:
+            raise InvalidOrder(f"order {order_id} does not exist")
+        _move(uow, order, OrderStatus.CONFIRMED, "merchant", "confirmed by the store")
+        integration = uow.accounts.integration(order.integration_id) if order.integration_id else None
+        if integration is not None and integration.enabled and integration.settings.get("sync_orders"):
+            uow.outbox.enqueue(integration.id, PUSH_ORDER, order.id, f"{PUSH_ORDER}:{order.id}")
+            uow.orders.record(order.id, "push", "hub", "queued for the POS")
+
+
+def cancel_order(db: Database, order_id: int, *, source: str, reason: str) -> None:
+    with db.uow() as uow:
+        order = uow.orders.get(order_id, lock=True)
+        if order is None:
+            raise InvalidOrder(f"order {order_id} does not exist")
+        _move(uow, order, OrderStatus.CANCELLED, source, reason)
+        uow.outbox.cancel_pending(PUSH_ORDER, order.id)
+        if order.pos_order_id and source != "pos":
+            uow.orders.record(order.id, "note", "hub", f"order {order.pos_order_id} is in the POS: cancel it there too")
+
+
+def _move(uow: UnitOfWork, order: Order, target: OrderStatus, source: str, detail: str) -> None:
+    current = OrderStatus(order.status)
+    problem = transition_problem(current, target, Fulfillment(order.fulfillment))
+    if problem:
+        raise StatusConflict(problem)
+    apply_status(uow, order, target, source, detail)
+
+
+def apply_status(uow: UnitOfWork, order: Order, target: OrderStatus, source: str, detail: str) -> None:
+    """Move an order (already checked) and give back its stock when it ends."""
+    previous = order.status
+    order.status = target.value
+    uow.orders.record(order.id, "status", source, detail, from_status=previous, to_status=target.value)
+    if not target.is_open:
+        uow.catalog.release_holds(order.id, f"order {target.value}")

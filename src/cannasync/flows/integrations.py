@@ -1,0 +1,72 @@
+"""Connecting a vendor: check the credentials at once, list locations, and schedule nothing until one is chosen."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from cannasync.connectors.base import ConnectionCheck, Location
+from cannasync.connectors.registry import VendorSpec, build_connector, vendor
+from cannasync.flows import menu_sync, order_status
+from cannasync.store.types import utcnow
+from cannasync.store.uow import Database
+
+INTERVALS = {menu_sync.FLOW: menu_sync.INTERVAL, order_status.FLOW: order_status.INTERVAL}
+
+
+class InvalidSettings(ValueError):
+    """Credentials or settings that fail the vendor's model; the message names the field."""
+
+
+def _validated(spec: VendorSpec, credentials: dict[str, Any] | None, settings: dict[str, Any]) -> dict[str, Any]:
+    try:
+        if credentials is not None:
+            spec.credentials.model_validate(credentials)
+        return spec.settings.model_validate(settings).model_dump(mode="json")
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+        raise InvalidSettings(problems) from None
+
+
+def check(vendor_name: str, credentials: dict[str, Any], settings: dict[str, Any]) -> list[Location]:
+    """Ask the vendor at once whether these credentials work; raises AuthenticationFailed with its message."""
+    connector = build_connector(vendor_name, credentials, settings)
+    try:
+        assert isinstance(connector, ConnectionCheck)
+        return connector.locations()
+    finally:
+        connector.close()
+
+
+def save(
+    db: Database,
+    store_id: int,
+    vendor_name: str,
+    *,
+    credentials: dict[str, Any] | None,
+    settings: dict[str, Any],
+    enabled: bool = True,
+) -> tuple[int, list[Location]]:
+    """Check and store an integration. Returns its id and the locations the credentials can see."""
+    spec = vendor(vendor_name)
+    with db.uow() as uow:
+        existing = uow.accounts.integration_for(store_id, vendor_name)
+        stored_credentials = uow.accounts.config(existing).credentials if existing else None
+        merged = {**(existing.settings if existing else {}), **settings}
+    clean = _validated(spec, credentials, merged)
+    locations = check(vendor_name, credentials or stored_credentials or {}, clean)
+    location_field = "facility_id" if "facility_id" in clean else "location_id"
+    chosen = clean.get(location_field)
+    if chosen and chosen not in {location.id for location in locations}:
+        raise InvalidSettings(f"{location_field}: {chosen!r} is not one of this account's locations")
+    with db.uow() as uow:
+        integration = uow.accounts.save_integration(
+            store_id, vendor_name, credentials=credentials, settings=clean, enabled=enabled
+        )
+        if enabled and chosen:
+            for flow in spec.scheduled_flows:
+                uow.runs.ensure_schedule(integration.id, flow, int(INTERVALS[flow].total_seconds()), utcnow())
+        else:
+            uow.runs.pause_schedules(integration.id)
+        return integration.id, locations

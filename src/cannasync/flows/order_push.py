@@ -1,0 +1,176 @@
+"""Order push: each confirmed order into the POS exactly once, through the outbox.
+
+Exactly once, even when a call times out after the POS created the order: a message whose last attempt had an
+unknown outcome first looks the order up by our reference, and only creates it when the POS has none.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import structlog
+
+from cannasync.connectors.base import (
+    Address,
+    Connector,
+    CustomerDirectory,
+    HoldRelease,
+    OrderSink,
+    PosOffer,
+    PosOrder,
+    PosOrderLine,
+)
+from cannasync.connectors.http import AuthenticationFailed, OutcomeUnknown, Rejected, Unavailable, VendorError
+from cannasync.domain.orders import Fee, Fulfillment, OrderStatus
+from cannasync.domain.sync import MappingError
+from cannasync.flows import customers
+from cannasync.flows.checkout import PUSH_ORDER, apply_status
+from cannasync.store.accounts import IntegrationConfig
+from cannasync.store.catalog import PRODUCT
+from cannasync.store.tables import Order
+from cannasync.store.uow import Database, UnitOfWork
+
+log = structlog.get_logger(__name__)
+
+
+def backoff(attempts: int) -> timedelta:
+    """5 s, 10 s, 20 s … capped at 15 minutes: an outage delays the push, never drops it."""
+    return timedelta(seconds=min(900, 5 * 2 ** max(0, attempts - 1)))
+
+
+def _pos_order(uow: UnitOfWork, order: Order, integration: IntegrationConfig, customer_pos_id: str) -> PosOrder:
+    product_ids = [line.product_id for line in order.lines]
+    pos_ids = uow.bindings.externals(integration.id, PRODUCT, product_ids)
+    by_position = {line.position: line for line in order.lines}
+    lines = []
+    for line in order.lines:
+        if line.product_id not in pos_ids:
+            raise MappingError(f"{line.name!r} is not bound to a POS item")
+        product = uow.catalog.product(line.product_id)
+        lines.append(
+            PosOrderLine(
+                pos_item_id=pos_ids[line.product_id],
+                sku=product.sku if product else None,
+                name=line.name,
+                quantity=line.quantity,
+                unit_price_cents=line.unit_price_cents,
+                discount_cents=line.discount_cents,
+            )
+        )
+    offers = [
+        PosOffer(
+            label=offer.label,
+            amount_cents=offer.amount_cents,
+            pos_item_id=pos_ids.get(by_position[offer.line_position].product_id)
+            if offer.line_position is not None and offer.line_position in by_position
+            else None,
+        )
+        for offer in order.offers
+    ]
+    address = order.delivery_address
+    return PosOrder(
+        reference=order.number,
+        customer_pos_id=customer_pos_id,
+        customer=customers.details_of(order.customer),
+        fulfillment=Fulfillment(order.fulfillment),
+        is_medical=order.is_medical,
+        placed_at=order.placed_at,
+        lines=lines,
+        offers=offers,
+        fees=[Fee(fee["name"], int(fee["amount_cents"])) for fee in order.fees],
+        notes=order.notes,
+        delivery_address=Address(
+            line1=address.get("line1", ""),
+            line2=address.get("line2", ""),
+            city=address.get("city", ""),
+            state=address.get("state", ""),
+            postcode=address.get("postcode", ""),
+        )
+        if address
+        else None,
+        window_start=order.window_start,
+        window_end=order.window_end,
+        total_cents=order.total_cents,
+    )
+
+
+def push(db: Database, connector: Connector, integration: IntegrationConfig, message_id: int) -> str:
+    """Send one outbox message; returns what happened (pushed, found, skipped, retry, failed)."""
+    assert isinstance(connector, OrderSink) and isinstance(connector, CustomerDirectory)
+    with db.uow() as uow:
+        message = uow.outbox.get(message_id)
+        assert message is not None and message.kind == PUSH_ORDER
+        order = uow.orders.get(message.subject_id)
+        assert order is not None
+        if order.pos_order_id or order.status != OrderStatus.CONFIRMED.value:
+            uow.outbox.done(message, {"skipped": f"order is {order.status}", "pos_order_id": order.pos_order_id})
+            return "skipped"
+        look_first = message.outcome_unknown
+        order_id, reference, placed_at = order.id, order.number, order.placed_at
+        customer_id, is_medical = order.customer_id, order.is_medical
+    try:
+        pos_id = connector.find_order(reference, placed_at) if look_first else None
+        how = "found after an unknown outcome" if pos_id else "created"
+        if pos_id is None:
+            customer_pos_id, found_by = customers.resolve(
+                db,
+                connector,
+                integration,
+                customer_id,
+                is_medical=is_medical,
+                require_verification=connector.options.require_medical_verification,
+            )
+            with db.uow() as uow:
+                order = uow.orders.get(order_id)
+                assert order is not None
+                pos_order = _pos_order(uow, order, integration, customer_pos_id)
+            pos_id = connector.create_order(pos_order)
+            how = f"created (customer by {found_by})"
+    except (Rejected, MappingError) as error:
+        return _give_up(db, message_id, str(error))
+    except (Unavailable, AuthenticationFailed) as error:
+        return _retry(db, message_id, error)
+    with db.uow() as uow:
+        message = uow.outbox.get(message_id)
+        order = uow.orders.get(order_id, lock=True)
+        assert message is not None and order is not None
+        order.pos_order_id = pos_id
+        order.push_error = None
+        uow.orders.record(order.id, "push", "hub", f"POS order {pos_id} {how}")
+        if order.status == OrderStatus.CONFIRMED.value:
+            apply_status(uow, order, OrderStatus.SUBMITTED, "hub", f"in the POS as {pos_id}")
+        if connector.traits.hold_release == HoldRelease.ON_PUSH and not order.keep_holding:
+            uow.catalog.release_holds(order.id, "the POS counts it now")
+        uow.outbox.done(message, {"pos_order_id": pos_id})
+    log.info("order_pushed", order_id=order_id, pos_order_id=pos_id, how=how)
+    return "pushed" if how != "found after an unknown outcome" else "found"
+
+
+def _retry(db: Database, message_id: int, error: VendorError) -> str:
+    """Try again later, and keep trying: an outage or a bad credential delays a push, never drops it."""
+    unknown = isinstance(error, OutcomeUnknown)
+    with db.uow() as uow:
+        message = uow.outbox.get(message_id)
+        assert message is not None
+        message.attempts += 1
+        uow.outbox.retry_later(message, str(error), delay=backoff(message.attempts), outcome_unknown=unknown)
+        order = uow.orders.get(message.subject_id)
+        if order:
+            order.push_error = f"will retry: {error}"
+            uow.orders.record(order.id, "push_failed", "hub", f"attempt {message.attempts}: {error}")
+    log.warning("order_push_retry", message_id=message_id, error=str(error), outcome_unknown=unknown)
+    return "retry"
+
+
+def _give_up(db: Database, message_id: int, reason: str) -> str:
+    with db.uow() as uow:
+        message = uow.outbox.get(message_id)
+        assert message is not None
+        message.attempts += 1
+        uow.outbox.fail(message, reason)
+        order = uow.orders.get(message.subject_id)
+        if order:
+            order.push_error = reason
+            uow.orders.record(order.id, "push_failed", "hub", f"the POS refused the order: {reason}")
+    log.warning("order_push_refused", message_id=message_id, reason=reason)
+    return "failed"

@@ -1,0 +1,71 @@
+"""Everything a process needs, built once from settings: database, encryption keys, dispatcher."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+import structlog
+
+from cannasync.settings import Settings
+from cannasync.store.db import make_engine, make_session_factory, upgrade
+from cannasync.store.secrets import SecretBox
+from cannasync.store.uow import Database
+
+_SECRET_NAMES = ("password", "api_key", "key", "token", "secret", "authorization", "credentials")
+
+
+def _redact(_logger: object, _method: str, event: dict[str, object]) -> dict[str, object]:
+    """Last line of defence: a field whose name says secret is never written to a log."""
+    for name in list(event):
+        if any(word in name.lower() for word in _SECRET_NAMES) and name != "event":
+            event[name] = "[redacted]"
+    return event
+
+
+def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
+    logging.basicConfig(level=level.upper(), stream=sys.stderr, format="%(message)s")
+    renderer = (
+        structlog.processors.JSONRenderer()
+        if json
+        else structlog.dev.ConsoleRenderer(colors=False, exception_formatter=structlog.dev.plain_traceback)
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _redact,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        cache_logger_on_first_use=True,
+    )
+
+
+def load_keys(settings: Settings) -> list[str]:
+    """Keys from settings, or the embedded mode's key file (created, readable by its owner only, on first start)."""
+    if settings.secret_keys.strip():
+        return [key.strip() for key in settings.secret_keys.split(",") if key.strip()]
+    path: Path = settings.key_file
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(SecretBox.new_key() + "\n")
+    return [line.strip() for line in path.read_text().splitlines() if line.strip()]
+
+
+class Runtime:
+    def __init__(self, settings: Settings, *, migrate: bool = True, search_path: str | None = None) -> None:
+        self.settings = settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.engine = make_engine(settings.resolved_database_url, search_path=search_path)
+        if migrate:
+            upgrade(self.engine)
+        self.db = Database(make_session_factory(self.engine), SecretBox(load_keys(settings)))
+
+    def close(self) -> None:
+        self.engine.dispose()

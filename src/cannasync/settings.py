@@ -1,0 +1,34 @@
+"""Every environment variable cannasync reads, in one place (``CANNASYNC_*``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CANNASYNC_", extra="ignore")
+
+    data_dir: Path = Field(Path(".cannasync"), description="Where the embedded mode keeps its database and key file")
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default: SQLite in the data directory")
+    broker_url: str | None = Field(None, description="Dramatiq broker (redis:// or amqp://) for distributed mode")
+    secret_keys: str = Field(
+        "", description="Comma-separated Fernet keys for credentials, newest first; default: a key file"
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+    tick_seconds: float = Field(2.0, gt=0, description="How often the scheduler looks for due work")
+    workers: int = Field(4, ge=1, description="In-process worker threads (embedded mode)")
+    http_timeout: float = Field(15.0, gt=0, description="Seconds to wait for a vendor's answer")
+    log_level: str = "INFO"
+    log_json: bool = False
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'cannasync.db').resolve()}"
+
+    @property
+    def key_file(self) -> Path:
+        return self.data_dir / "secret.key"

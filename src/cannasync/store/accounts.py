@@ -1,0 +1,123 @@
+"""Organizations, their API tokens, stores, and integrations with their encrypted credentials."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cannasync.store.secrets import SecretBox
+from cannasync.store.tables import ApiToken, Integration, Organization, Store
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class IntegrationConfig:
+    """An integration as a flow needs it, credentials decrypted (never log or return this object)."""
+
+    id: int
+    store_id: int
+    vendor: str
+    enabled: bool
+    credentials: dict[str, Any]
+    settings: dict[str, Any]
+
+    def __repr__(self) -> str:  # keep credentials out of tracebacks and logs
+        return f"IntegrationConfig(id={self.id}, store_id={self.store_id}, vendor={self.vendor!r})"
+
+
+class Accounts:
+    def __init__(self, session: Session, box: SecretBox) -> None:
+        self.session = session
+        self.box = box
+
+    # organizations and tokens
+    def organization_named(self, name: str) -> Organization:
+        org = self.session.scalar(select(Organization).where(Organization.name == name))
+        if org is None:
+            org = Organization(name=name)
+            self.session.add(org)
+            self.session.flush()
+        return org
+
+    def issue_token(self, organization_id: int, name: str) -> str:
+        token = "cs_" + secrets.token_urlsafe(32)
+        self.session.add(ApiToken(organization_id=organization_id, name=name, digest=token_digest(token)))
+        self.session.flush()
+        return token
+
+    def organization_for_token(self, token: str) -> int | None:
+        return self.session.scalar(select(ApiToken.organization_id).where(ApiToken.digest == token_digest(token)))
+
+    # stores
+    def add_store(self, organization_id: int, name: str, **fields: Any) -> Store:
+        store = Store(organization_id=organization_id, name=name, **fields)
+        self.session.add(store)
+        self.session.flush()
+        return store
+
+    def store(self, store_id: int, organization_id: int | None = None) -> Store | None:
+        store = self.session.get(Store, store_id)
+        if store is None or (organization_id is not None and store.organization_id != organization_id):
+            return None
+        return store
+
+    def stores(self, organization_id: int) -> list[Store]:
+        return list(self.session.scalars(select(Store).where(Store.organization_id == organization_id)))
+
+    # integrations
+    def integration(self, integration_id: int, organization_id: int | None = None) -> Integration | None:
+        integration = self.session.get(Integration, integration_id)
+        if integration is None:
+            return None
+        if organization_id is not None and integration.store.organization_id != organization_id:
+            return None
+        return integration
+
+    def integration_for(self, store_id: int, vendor: str) -> Integration | None:
+        return self.session.scalar(
+            select(Integration).where(Integration.store_id == store_id, Integration.vendor == vendor)
+        )
+
+    def integrations(self, store_id: int) -> list[Integration]:
+        return list(self.session.scalars(select(Integration).where(Integration.store_id == store_id)))
+
+    def save_integration(
+        self,
+        store_id: int,
+        vendor: str,
+        *,
+        credentials: dict[str, Any] | None,
+        settings: dict[str, Any],
+        enabled: bool,
+    ) -> Integration:
+        """Create or update; ``credentials`` None keeps the stored ones (they are write-only)."""
+        integration = self.integration_for(store_id, vendor)
+        if integration is None:
+            if credentials is None:
+                raise ValueError("credentials are required to connect")
+            integration = Integration(store_id=store_id, vendor=vendor, credentials=b"")
+            self.session.add(integration)
+        if credentials is not None:
+            integration.credentials = self.box.seal(credentials)
+        integration.settings = dict(settings)
+        integration.enabled = enabled
+        self.session.flush()
+        return integration
+
+    def config(self, integration: Integration) -> IntegrationConfig:
+        return IntegrationConfig(
+            id=integration.id,
+            store_id=integration.store_id,
+            vendor=integration.vendor,
+            enabled=integration.enabled,
+            credentials=self.box.open(integration.credentials),
+            settings=dict(integration.settings),
+        )

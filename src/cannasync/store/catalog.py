@@ -1,0 +1,224 @@
+"""Products, the store's category table, and holds against stock."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.orm import Session
+
+from cannasync.domain import catalog as model
+from cannasync.store.bindings import Bindings
+from cannasync.store.tables import Binding, CategoryMapping, Hold, Product
+from cannasync.store.types import utcnow
+
+PRODUCT = "product"
+
+
+class OutOfStock(Exception):
+    def __init__(self, product_id: int, name: str, wanted: int, available: int) -> None:
+        super().__init__(f"only {available} of {name!r} available, {wanted} requested")
+        self.product_id = product_id
+        self.name = name
+        self.wanted = wanted
+        self.available = available
+
+
+def _potencies(values: Sequence[model.Potency]) -> list[dict[str, Any]]:
+    return [{"name": p.name, "value": str(p.value), "unit": p.unit.value} for p in values]
+
+
+def _tiers(values: Sequence[model.PriceTier]) -> list[dict[str, Any]]:
+    return [{**asdict(tier), "quantity": str(tier.quantity)} for tier in values]
+
+
+class Catalog:
+    def __init__(self, session: Session, bindings: Bindings) -> None:
+        self.session = session
+        self.bindings = bindings
+
+    # --- the store's category table ---
+    def category_map(self, store_id: int) -> dict[str, str]:
+        rows = self.session.execute(
+            select(CategoryMapping.pos_category, CategoryMapping.category).where(CategoryMapping.store_id == store_id)
+        )
+        return {pos: category for pos, category in rows}
+
+    def set_category_map(self, store_id: int, mapping: Mapping[str, str]) -> None:
+        self.session.query(CategoryMapping).filter(CategoryMapping.store_id == store_id).delete()
+        self.session.add_all(
+            CategoryMapping(store_id=store_id, pos_category=pos, category=category) for pos, category in mapping.items()
+        )
+        self.session.flush()
+
+    # --- sync writes ---
+    def bound_products(self, integration_id: int, external_ids: Collection[str]) -> dict[str, Product]:
+        rows = self.session.execute(
+            select(Binding.external_id, Product)
+            .join(Product, Product.id == Binding.internal_id)
+            .where(
+                Binding.integration_id == integration_id,
+                Binding.kind == PRODUCT,
+                Binding.external_id.in_(list(external_ids)),
+            )
+        )
+        return {external_id: product for external_id, product in rows}
+
+    def save(
+        self,
+        *,
+        store_id: int,
+        integration_id: int,
+        product: model.Product,
+        category: str,
+        existing: Product | None,
+        run_id: int,
+    ) -> str:
+        """Write a mapped product if anything the store shows changed; returns created, updated or unchanged."""
+        # The store's category is part of what it shows: a new mapping must rewrite the product.
+        fingerprint = hashlib.sha256(f"{product.fingerprint()}\x1f{category}".encode()).hexdigest()
+        if existing is not None and existing.fingerprint == fingerprint and existing.visible:
+            return "unchanged"
+        row = existing or Product(store_id=store_id, integration_id=integration_id, held_quantity=0)
+        row.name = product.name
+        row.brand = product.brand
+        row.pos_category = product.category
+        row.category = category
+        row.subcategory = product.subcategory
+        row.strain_type = product.strain_type.value if product.strain_type else None
+        row.description = product.description
+        row.sku = product.sku
+        row.cannabinoids = _potencies(product.cannabinoids)
+        if product.terpenes is not None:
+            row.terpenes = _potencies(product.terpenes)
+        if product.images is not None:
+            row.images = list(product.images)
+            row.images_fetched_at = utcnow()
+        row.rec_price_cents = product.rec_price_cents
+        row.med_price_cents = product.med_price_cents
+        row.price_tiers = _tiers(product.price_tiers)
+        row.pos_quantity = product.pos_quantity
+        row.visible = True
+        row.fingerprint = fingerprint
+        row.last_seen_run_id = run_id
+        row.updated_at = utcnow()
+        if existing is None:
+            self.session.add(row)
+            self.session.flush()
+            self.bindings.bind(integration_id, PRODUCT, product.external_id, row.id)
+            return "created"
+        return "updated"
+
+    def hide_missing(self, integration_id: int, seen_external_ids: Collection[str]) -> int:
+        """Hide the products a complete read did not return. Only ever called after a complete read."""
+        visible = self.session.execute(
+            select(Binding.external_id, Product.id)
+            .join(Product, Product.id == Binding.internal_id)
+            .where(Binding.integration_id == integration_id, Binding.kind == PRODUCT, Product.visible.is_(True))
+        )
+        gone = [product_id for external_id, product_id in visible if external_id not in seen_external_ids]
+        for start in range(0, len(gone), 500):
+            self.session.execute(
+                update(Product)
+                .where(Product.id.in_(gone[start : start + 500]))
+                .values(visible=False, fingerprint="hidden", updated_at=utcnow())
+            )
+        return len(gone)
+
+    def needing_images(self, integration_id: int, fetched_before: datetime, limit: int) -> list[tuple[int, str]]:
+        """Visible products whose image links are missing or about to expire, as (product id, external id)."""
+        rows = self.session.execute(
+            select(Product.id, Binding.external_id)
+            .join(Binding, and_(Binding.internal_id == Product.id, Binding.kind == PRODUCT))
+            .where(
+                Product.integration_id == integration_id,
+                Binding.integration_id == integration_id,
+                Product.visible.is_(True),
+                (Product.images_fetched_at.is_(None)) | (Product.images_fetched_at < fetched_before),
+            )
+            .order_by(Product.id)
+            .limit(limit)
+        )
+        return [(product_id, external_id) for product_id, external_id in rows]
+
+    def set_images(self, product_id: int, images: Sequence[str]) -> None:
+        self.session.execute(
+            update(Product).where(Product.id == product_id).values(images=list(images), images_fetched_at=utcnow())
+        )
+
+    # --- reads ---
+    def product(self, product_id: int) -> Product | None:
+        return self.session.get(Product, product_id)
+
+    def products(
+        self,
+        store_id: int,
+        *,
+        include_hidden: bool = False,
+        category: str | None = None,
+        search: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[Product], int]:
+        query = select(Product).where(Product.store_id == store_id)
+        if not include_hidden:
+            query = query.where(Product.visible.is_(True))
+        if category:
+            query = query.where(func.lower(Product.category) == category.lower())
+        if search:
+            query = query.where(Product.name.ilike(f"%{search}%"))
+        total = self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = self.session.scalars(query.order_by(Product.name, Product.id).limit(limit).offset(offset))
+        return list(rows), total
+
+    # --- holds ---
+    def hold(self, order_id: int, product_id: int, quantity: int) -> None:
+        """Take ``quantity`` out of what is available, atomically; raises OutOfStock when it is not there.
+
+        One conditional UPDATE: the database re-checks the condition under its row lock, so two checkouts racing
+        for the last unit cannot both succeed, on PostgreSQL or SQLite.
+        """
+        taken = self.session.execute(
+            update(Product)
+            .where(
+                Product.id == product_id,
+                Product.visible.is_(True),
+                Product.pos_quantity - Product.held_quantity >= quantity,
+            )
+            .values(held_quantity=Product.held_quantity + quantity)
+        )
+        if taken.rowcount != 1:  # type: ignore[attr-defined]
+            product = self.session.get(Product, product_id)
+            if product is not None:
+                self.session.refresh(product)
+            name = product.name if product else str(product_id)
+            available = model.available_quantity(product.pos_quantity, product.held_quantity) if product else 0
+            raise OutOfStock(product_id, name, quantity, available if product and product.visible else 0)
+        self.session.add(Hold(order_id=order_id, product_id=product_id, quantity=quantity))
+
+    def release_holds(self, order_id: int, reason: str) -> int:
+        """Give back what an order holds; safe to call twice (a released hold is never released again)."""
+        released = 0
+        holds = self.session.scalars(select(Hold).where(Hold.order_id == order_id, Hold.released_at.is_(None)))
+        for hold in list(holds):
+            claimed = self.session.execute(
+                update(Hold)
+                .where(Hold.id == hold.id, Hold.released_at.is_(None))
+                .values(released_at=utcnow(), release_reason=reason)
+            )
+            if claimed.rowcount == 1:  # type: ignore[attr-defined]
+                self.session.execute(
+                    update(Product)
+                    .where(Product.id == hold.product_id)
+                    .values(held_quantity=Product.held_quantity - hold.quantity)
+                )
+                released += hold.quantity
+        self.session.expire_all()
+        return released
+
+    def holds(self, order_id: int) -> list[Hold]:
+        return list(self.session.scalars(select(Hold).where(Hold.order_id == order_id).order_by(Hold.id)))

@@ -1,0 +1,125 @@
+"""Orders, their customers and their history."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from cannasync.domain.customers import CustomerDetails
+from cannasync.store.tables import Customer, Order, OrderEvent, Store
+
+
+class Orders:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def next_sequence(self, store_id: int) -> int:
+        """The store's next sequential order number, taken atomically (the row update serialises callers)."""
+        self.session.execute(
+            update(Store).where(Store.id == store_id).values(last_order_sequence=Store.last_order_sequence + 1)
+        )
+        value = self.session.scalar(select(Store.last_order_sequence).where(Store.id == store_id))
+        assert value is not None
+        return value
+
+    def number_taken(self, store_id: int, number: str) -> bool:
+        return (
+            self.session.scalar(select(Order.id).where(Order.store_id == store_id, Order.number == number)) is not None
+        )
+
+    def by_idempotency_key(self, store_id: int, key: str) -> Order | None:
+        return self.session.scalar(select(Order).where(Order.store_id == store_id, Order.idempotency_key == key))
+
+    def get(self, order_id: int, *, lock: bool = False) -> Order | None:
+        if lock:
+            return self.session.scalar(select(Order).where(Order.id == order_id).with_for_update())
+        return self.session.get(Order, order_id)
+
+    def for_store(self, store_id: int, *, status: str | None = None, limit: int = 50, offset: int = 0) -> list[Order]:
+        query = select(Order).where(Order.store_id == store_id)
+        if status:
+            query = query.where(Order.status == status)
+        return list(self.session.scalars(query.order_by(Order.id.desc()).limit(limit).offset(offset)).unique())
+
+    def awaiting_pos_status(self, integration_id: int, statuses: Sequence[str]) -> list[int]:
+        return list(
+            self.session.scalars(
+                select(Order.id)
+                .where(
+                    Order.integration_id == integration_id,
+                    Order.pos_order_id.is_not(None),
+                    Order.status.in_(list(statuses)),
+                )
+                .order_by(Order.id)
+            )
+        )
+
+    def record(
+        self,
+        order_id: int,
+        kind: str,
+        source: str,
+        detail: str = "",
+        *,
+        from_status: str | None = None,
+        to_status: str | None = None,
+    ) -> None:
+        self.session.add(
+            OrderEvent(
+                order_id=order_id,
+                kind=kind,
+                source=source,
+                detail=detail,
+                from_status=from_status,
+                to_status=to_status,
+            )
+        )
+
+    def events(self, order_id: int) -> list[OrderEvent]:
+        return list(
+            self.session.scalars(select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id))
+        )
+
+    # --- customers ---
+    def match_customer(self, store_id: int, details: CustomerDetails) -> Customer | None:
+        """The store's own record of this shopper, by medical id, phone or email, in that order."""
+        for column, value in (
+            (Customer.medical_id, details.medical_id),
+            (Customer.phone, details.phone),
+            (Customer.email, details.email),
+        ):
+            if value:
+                found = self.session.scalar(
+                    select(Customer).where(Customer.store_id == store_id, column == value).order_by(Customer.id)
+                )
+                if found is not None:
+                    return found
+        return None
+
+    def save_customer(self, store_id: int, details: CustomerDetails) -> Customer:
+        customer = self.match_customer(store_id, details)
+        if customer is None:
+            customer = Customer(store_id=store_id, first_name=details.first_name, last_name=details.last_name)
+            self.session.add(customer)
+        customer.first_name = details.first_name
+        customer.last_name = details.last_name
+        if details.date_of_birth:
+            customer.date_of_birth = details.date_of_birth.isoformat()
+        customer.phone = details.phone or customer.phone
+        customer.email = details.email or customer.email
+        customer.medical_id = details.medical_id or customer.medical_id
+        self.session.flush()
+        return customer
+
+    def customers_like(self, store_id: int, text: str) -> list[Customer]:
+        pattern = f"%{text}%"
+        return list(
+            self.session.scalars(
+                select(Customer).where(
+                    Customer.store_id == store_id,
+                    or_(Customer.email.ilike(pattern), Customer.last_name.ilike(pattern)),
+                )
+            )
+        )

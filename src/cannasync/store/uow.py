@@ -1,0 +1,53 @@
+"""The unit of work: one transaction, the repositories that share it, commit on success, rollback on error."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from cannasync.store.accounts import Accounts
+from cannasync.store.bindings import Bindings
+from cannasync.store.catalog import Catalog
+from cannasync.store.orders import Orders
+from cannasync.store.outbox import Outbox
+from cannasync.store.runs import Runs
+from cannasync.store.secrets import SecretBox
+
+
+class UnitOfWork:
+    def __init__(self, sessions: sessionmaker[Session], box: SecretBox) -> None:
+        self._sessions = sessions
+        self._box = box
+
+    def __enter__(self) -> UnitOfWork:
+        self.session = self._sessions()
+        self.bindings = Bindings(self.session)
+        self.accounts = Accounts(self.session, self._box)
+        self.catalog = Catalog(self.session, self.bindings)
+        self.orders = Orders(self.session)
+        self.outbox = Outbox(self.session)
+        self.runs = Runs(self.session)
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        try:
+            if kind is None:
+                self.session.commit()
+            else:
+                self.session.rollback()
+        finally:
+            self.session.close()
+
+
+class Database:
+    """What every layer above the store is handed: ``db.uow()`` opens a unit of work."""
+
+    def __init__(self, sessions: sessionmaker[Session], box: SecretBox) -> None:
+        self.sessions = sessions
+        self.box = box
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.sessions, self.box)

@@ -1,0 +1,214 @@
+"""Shared fixtures: a real database per backend, a real Flourish sandbox and a real hub, all over loopback.
+
+Every test that asks for ``runtime`` (directly or through ``hub``) runs twice: on SQLite and on PostgreSQL
+(``CANNASYNC_TEST_POSTGRES_URL``). In CI a PostgreSQL that cannot be reached fails the run instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+from sqlalchemy import text
+
+from cannasync.api.app import create_app
+from cannasync.cli.servers import BackgroundServer
+from cannasync.jobs.embedded import EmbeddedWorkers
+from cannasync.jobs.runtime import Runtime
+from cannasync.sandboxes import flourish as flourish_sandbox
+from cannasync.settings import Settings
+from cannasync.store.db import make_engine, upgrade
+from cannasync.store.secrets import SecretBox
+from cannasync.store.tables import Base
+
+POSTGRES_URL = os.environ.get("CANNASYNC_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+TEST_KEY = SecretBox.new_key()
+FACILITY = "101"
+
+
+@pytest.fixture(scope="session")
+def postgres_schema() -> Iterator[str]:
+    """A schema of our own in the test database, migrated once: parallel runs never see each other's rows."""
+    schema = f"cs_test_{os.getpid()}"
+    admin = make_engine(POSTGRES_URL)
+    try:
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            connection.execute(text(f"CREATE SCHEMA {schema}"))
+    except Exception as error:  # pragma: no cover - depends on the machine
+        admin.dispose()
+        message = f"PostgreSQL at {POSTGRES_URL} is not reachable: {error}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    engine = make_engine(POSTGRES_URL, search_path=schema)
+    upgrade(engine)
+    engine.dispose()
+    yield schema
+    with admin.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def runtime(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Runtime]:
+    if backend == "sqlite":
+        settings = Settings(
+            data_dir=tmp_path / "data", database_url=f"sqlite:///{tmp_path}/hub.db", secret_keys=TEST_KEY
+        )
+        runtime = Runtime(settings)
+    else:
+        schema = request.getfixturevalue("postgres_schema")
+        settings = Settings(data_dir=tmp_path / "data", database_url=POSTGRES_URL, secret_keys=TEST_KEY)
+        runtime = Runtime(settings, migrate=False, search_path=schema)
+        tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+        with runtime.engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    yield runtime
+    runtime.close()
+
+
+def wait_for(check: Callable[[], Any], what: str, timeout: float = 20.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@dataclass
+class Sandbox:
+    server: BackgroundServer
+    state: Any  # the sandbox's FlourishSandbox, for assertions on what "Flourish" holds
+    control: httpx2.Client
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.server.url}/external/api"
+
+    def fault(self, **fault: Any) -> None:
+        self.control.post("/_sandbox/faults", json=fault).raise_for_status()
+
+    def move(self, order_id: str, status: str) -> None:
+        self.control.post(
+            f"/_sandbox/retail-orders/{order_id}/status", json={"order_status": status}
+        ).raise_for_status()
+
+    def set_quantity(self, item_id: str, quantity: int, facility: str = FACILITY) -> None:
+        self.control.post(
+            f"/_sandbox/items/{item_id}/quantity", json={"facility_id": facility, "sellable_qty": quantity}
+        ).raise_for_status()
+
+    def patch_item(self, item_id: str, **changes: Any) -> None:
+        self.control.patch(f"/_sandbox/items/{item_id}", json=changes).raise_for_status()
+
+    def requests(self) -> dict[str, int]:
+        return dict(self.control.get("/_sandbox/requests").json())
+
+
+@pytest.fixture
+def flourish() -> Iterator[Sandbox]:
+    app = flourish_sandbox.create_app(items=120, seed=3)
+    server = BackgroundServer(app).start()
+    with httpx2.Client(base_url=server.url, timeout=10) as control:
+        yield Sandbox(server, app.state.sandbox, control)
+    server.stop()
+
+
+@dataclass
+class Hub:
+    runtime: Runtime
+    workers: EmbeddedWorkers
+    server: BackgroundServer
+    api: httpx2.Client
+    token: str
+    organization_id: int
+
+    @property
+    def db(self) -> Any:
+        return self.runtime.db
+
+    def client(self, token: str | None) -> httpx2.Client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx2.Client(base_url=self.server.url, headers=headers, timeout=30)
+
+    def sync(self, integration_id: int, flow: str = "menu_sync") -> dict[str, Any]:
+        """Run a flow through the API (the Sync button) and wait for its run to end."""
+        answer = self.api.post(f"/api/v1/integrations/{integration_id}/sync", json={"flow": flow})
+        assert answer.status_code == 202, answer.text
+        run_id = answer.json()["run_id"]
+
+        def finished() -> dict[str, Any] | None:
+            run = self.api.get(f"/api/v1/runs/{run_id}").json()
+            return run if run["status"] in ("succeeded", "failed") else None
+
+        run = wait_for(finished, f"run {run_id}")
+        if answer.json()["already_running"]:  # a scheduled run was under way: run ours after it
+            return self.sync(integration_id, flow)
+        return dict(run)
+
+    def order(self, order_id: int) -> dict[str, Any]:
+        return dict(self.api.get(f"/api/v1/orders/{order_id}").json())
+
+
+@pytest.fixture
+def hub(runtime: Runtime) -> Iterator[Hub]:
+    workers = EmbeddedWorkers(runtime.db, workers=4, tick_seconds=0.1)
+    server = BackgroundServer(create_app(runtime.db, workers.dispatcher)).start()
+    with runtime.db.uow() as uow:
+        org = uow.accounts.organization_named("Test Dispensary Co.")
+        token = uow.accounts.issue_token(org.id, "tests")
+        org_id = org.id
+    workers.start()
+    with httpx2.Client(base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as api:
+        yield Hub(runtime, workers, server, api, token, org_id)
+    workers.stop()
+    server.stop()
+
+
+@dataclass
+class Connected:
+    store_id: int
+    integration_id: int
+
+
+def connect_flourish(hub: Hub, sandbox: Sandbox, **settings: Any) -> Connected:
+    """A store with Flourish connected and facility 101 chosen (so its schedules exist)."""
+    store = hub.api.post("/api/v1/stores", json={"name": "Great Lakes Ann Arbor"}).json()
+    answer = hub.api.put(
+        f"/api/v1/stores/{store['id']}/integrations/flourish",
+        json={
+            "credentials": {"username": "demo", "api_key": "demo-key"},
+            "settings": {"base_url": sandbox.api_url, "facility_id": FACILITY, "requests_per_second": 1000, **settings},
+        },
+    )
+    assert answer.status_code == 200, answer.text
+    return Connected(store["id"], answer.json()["id"])
+
+
+@pytest.fixture
+def connected(hub: Hub, flourish: Sandbox) -> Connected:
+    """Flourish connected with Sync Orders on, and one full menu sync done."""
+    link = connect_flourish(hub, flourish, sync_orders=True)
+    run = hub.sync(link.integration_id)
+    assert run["status"] == "succeeded", run
+    return link
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from cannasync.jobs.runtime import configure_logging
+
+    configure_logging("WARNING")

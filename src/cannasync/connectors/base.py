@@ -49,6 +49,8 @@ class Traits:
     hold_release: HoldRelease = HoldRelease.ON_CLOSE
     #: Checkout must collect one of these for orders the POS will receive (Flowhub: medical id or phone).
     requires_medical_id_or_phone: bool = False
+    #: The POS cannot create a customer without a date of birth (Flourish), so checkout must collect it.
+    requires_date_of_birth: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,3 +53,8 @@ class CustomerDetails:
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+
+def age_on(born: date, day: date) -> int:
+    """Whole years of age on ``day`` (a birthday counts from the day itself)."""
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))

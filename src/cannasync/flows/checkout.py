@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from cannasync.connectors.base import Traits
 from cannasync.connectors.registry import vendor
-from cannasync.domain.customers import CustomerDetails
+from cannasync.domain.customers import CustomerDetails, age_on
 from cannasync.domain.orders import (
     Fee,
     Fulfillment,
@@ -93,6 +93,14 @@ def _validate(request: CheckoutRequest, traits: Traits | None) -> None:
         and not (request.customer.medical_id or request.customer.phone)
     ):
         raise InvalidOrder("this store's POS needs a medical id or a phone number on every order")
+    if traits is not None and traits.requires_date_of_birth and request.customer.date_of_birth is None:
+        raise InvalidOrder("this store's POS needs the shopper's date of birth")
+    if request.customer.date_of_birth is not None:
+        age = age_on(request.customer.date_of_birth, date.today())
+        minimum = 18 if request.is_medical else 21
+        if age < minimum:
+            kind = "medical" if request.is_medical else "recreational"
+            raise InvalidOrder(f"a {kind} order needs a shopper aged {minimum} or over")
     if request.window_start and request.window_end and request.window_end < request.window_start:
         raise InvalidOrder("the fulfilment window ends before it starts")
 

@@ -34,8 +34,8 @@ log = structlog.get_logger(__name__)
 
 
 def backoff(attempts: int) -> timedelta:
-    """5 s, 10 s, 20 s … capped at 15 minutes: an outage delays the push, never drops it."""
-    return timedelta(seconds=min(900, 5 * 2 ** max(0, attempts - 1)))
+    """2 s, 4 s, 8 s … capped at 15 minutes: an outage delays the push, never drops it."""
+    return timedelta(seconds=min(900, 2**attempts))
 
 
 def _pos_order(uow: UnitOfWork, order: Order, integration: IntegrationConfig, customer_pos_id: str) -> PosOrder:

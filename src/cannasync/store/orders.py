@@ -34,7 +34,7 @@ class Orders:
 
     def get(self, order_id: int, *, lock: bool = False) -> Order | None:
         if lock:
-            return self.session.scalar(select(Order).where(Order.id == order_id).with_for_update())
+            return self.session.scalar(select(Order).where(Order.id == order_id).with_for_update(of=Order))
         return self.session.get(Order, order_id)
 
     def for_store(self, store_id: int, *, status: str | None = None, limit: int = 50, offset: int = 0) -> list[Order]:

@@ -30,7 +30,8 @@ _LOOKUP_WINDOW = timedelta(days=2)
 
 class FlourishConnector:
     vendor = "flourish"
-    traits = Traits()  # holds end when Flourish completes or cancels the order
+    # Holds end when Flourish completes or cancels the order; Flourish refuses a customer without a dob.
+    traits = Traits(requires_date_of_birth=True)
     image_lifetime = timedelta(hours=8)
 
     def __init__(
@@ -38,7 +39,6 @@ class FlourishConnector:
         credentials: FlourishCredentials,
         settings: FlourishSettings,
         *,
-        timeout: float = 15.0,
         transport: httpx2.BaseTransport | None = None,
     ) -> None:
         key = credentials.api_key.get_secret_value()
@@ -54,7 +54,7 @@ class FlourishConnector:
             headers={"x-api-key": key, "Content-Type": "application/json"},
             limiter_key=credential_key(self.vendor, credentials.username, key),
             requests_per_second=settings.requests_per_second,
-            timeout=timeout,
+            timeout=settings.timeout_seconds,
             transport=transport,
         )
         self._client = FlourishClient(self._http, settings.facility_id)

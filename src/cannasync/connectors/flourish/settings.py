@@ -26,6 +26,7 @@ class FlourishSettings(BaseModel):
     require_medical_verification: bool = Field(
         False, description="Flag customers cannasync creates as needing their ID checked before pickup"
     )
+    timeout_seconds: float = Field(15.0, gt=0, le=120, description="How long to wait for Flourish to answer")
     requests_per_second: float = Field(
         20.0, gt=0, description="Ceiling for calls with these credentials (Flourish publishes no limit)"
     )

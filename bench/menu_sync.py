@@ -1,0 +1,207 @@
+"""Menu sync benchmark: what cannasync adds on top of simply fetching Flourish's pages.
+
+In one run, against a Flourish sandbox in its own process (so this process measures only the hub):
+
+- ``floor``: fetch and parse every page the sync needs, raw (items, inventory summaries, item art), with a
+  plain httpx2 client: the cost no implementation can avoid; ``floor_pages_only`` leaves the art out, which
+  is what an unchanged sync fetches (art links are refreshed only when they near expiry);
+- ``full_sync``: a first sync into an empty SQLite database (everything created);
+- ``unchanged_sync``: the same sync again, nothing changed (nothing written);
+- ``memory``: the Python heap's peak (tracemalloc) during a full sync into a fresh database, to show that
+  memory follows the page size, not the catalogue.
+
+Prints JSON with the ratios of each sync to the floor.
+
+    python bench/menu_sync.py --items 10000 --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+import httpx2
+
+from cannasync.cli.servers import free_port
+from cannasync.connectors.flourish.connector import FlourishConnector
+from cannasync.connectors.flourish.settings import FlourishCredentials, FlourishSettings
+from cannasync.flows import integrations, menu_sync
+from cannasync.jobs.runtime import Runtime, configure_logging
+from cannasync.settings import Settings
+from cannasync.store.accounts import IntegrationConfig
+
+KEY = {"x-api-key": "demo-key"}
+FACILITY = "101"
+UNLIMITED = 100_000.0  # requests per second: the bench measures our cost, not a politeness limit
+
+
+def start_sandbox(items: int, seed: int) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "cannasync.cli",
+            "sandbox",
+            "flourish",
+            "--port",
+            str(port),
+            "--items",
+            str(items),
+            "--seed",
+            str(seed),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx2.get(f"{url}/_sandbox/health", timeout=1).status_code == 200:
+                return process, url
+        except httpx2.TransportError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("the Flourish sandbox did not start")
+
+
+def floor(api: str) -> dict[str, Any]:
+    """The same requests the connector makes, parsed, and nothing else."""
+    started = time.perf_counter()
+    records = requests = 0
+    art_seconds = 0.0
+    with httpx2.Client(base_url=api, headers=KEY, timeout=30) as client:
+        offset = 0
+        while True:
+            page = client.get(
+                "v1/items/",
+                params={
+                    "active": "true",
+                    "ecommerce_active": "true",
+                    "sellable": "true",
+                    "offset": offset,
+                    "limit": 50,
+                },
+            ).json()
+            requests += 1
+            ids = [item["id"] for item in page["data"]]
+            client.get(
+                "v1/inventory/summary/", params=[("item_id", i) for i in ids], headers={"FacilityID": FACILITY}
+            ).json()
+            requests += 1
+            art_started = time.perf_counter()
+            for item_id in ids:
+                answer = client.get(f"v1/items/{item_id}/art/", params={"expire": "8h"})
+                if answer.content:
+                    answer.json()
+                requests += 1
+            art_seconds += time.perf_counter() - art_started
+            records += len(ids)
+            offset += len(ids)
+            if not page["meta"]["next"]:
+                break
+    seconds = time.perf_counter() - started
+    return {
+        "seconds": round(seconds, 3),
+        "pages_seconds": round(seconds - art_seconds, 3),
+        "records": records,
+        "requests": requests,
+    }
+
+
+def hub(directory: Path, api: str) -> tuple[Runtime, IntegrationConfig]:
+    settings = Settings(data_dir=directory, database_url=f"sqlite:///{directory}/bench.db")
+    runtime = Runtime(settings)
+    with runtime.db.uow() as uow:
+        org = uow.accounts.organization_named("Bench")
+        store_id = uow.accounts.add_store(org.id, "Bench Store").id
+    integration_id, _ = integrations.save(
+        runtime.db,
+        store_id,
+        "flourish",
+        credentials={"username": "demo", "api_key": "demo-key"},
+        settings={"base_url": api, "facility_id": FACILITY, "requests_per_second": UNLIMITED},
+    )
+    with runtime.db.uow() as uow:
+        row = uow.accounts.integration(integration_id)
+        assert row is not None
+        return runtime, uow.accounts.config(row)
+
+
+def timed_sync(runtime: Runtime, config: IntegrationConfig) -> dict[str, Any]:
+    connector = FlourishConnector(FlourishCredentials(**config.credentials), FlourishSettings(**config.settings))
+    with runtime.db.uow() as uow:
+        run_id = uow.runs.queue(config.id, menu_sync.FLOW, "bench").id
+    started = time.perf_counter()
+    counts = menu_sync.run(runtime.db, connector, config, run_id)
+    seconds = time.perf_counter() - started
+    connector.close()
+    return {"seconds": round(seconds, 3), "counts": counts.as_dict()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--items", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--json", action="store_true", help="print only the JSON result")
+    args = parser.parse_args()
+    configure_logging("WARNING")
+    process, url = start_sandbox(args.items, args.seed)
+    api = f"{url}/external/api/"
+    try:
+        raw = floor(api)
+        with tempfile.TemporaryDirectory() as first, tempfile.TemporaryDirectory() as second:
+            runtime, config = hub(Path(first), api)
+            full = timed_sync(runtime, config)
+            unchanged = timed_sync(runtime, config)
+            runtime.close()
+            runtime, config = hub(Path(second), api)
+            tracemalloc.start()
+            timed_sync(runtime, config)
+            _, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+            runtime.close()
+    finally:
+        process.terminate()
+        process.wait(10)
+    result = {
+        "bench": "menu_sync",
+        "vendor": "flourish",
+        "items_in_catalogue": args.items,
+        "listed_records": raw["records"],
+        "requests_per_sync": raw["requests"],
+        "floor_seconds": raw["seconds"],
+        "floor_pages_only_seconds": raw["pages_seconds"],
+        "full_sync_seconds": full["seconds"],
+        "unchanged_sync_seconds": unchanged["seconds"],
+        "full_sync_counts": full["counts"],
+        "unchanged_sync_counts": unchanged["counts"],
+        "ratio_full_to_floor": round(full["seconds"] / raw["seconds"], 2),
+        "ratio_unchanged_to_floor": round(unchanged["seconds"] / raw["seconds"], 2),
+        # An unchanged sync re-reads items and stock but not the (still fresh) art links: its fair floor.
+        "ratio_unchanged_to_pages_floor": round(unchanged["seconds"] / raw["pages_seconds"], 2),
+        "peak_python_heap_mb_during_full_sync": round(peak / 2**20, 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "cpus": os.cpu_count(),
+    }
+    if not args.json:
+        print(
+            f"floor {raw['seconds']}s · full sync {full['seconds']}s (×{result['ratio_full_to_floor']}) · "
+            f"unchanged {unchanged['seconds']}s (×{result['ratio_unchanged_to_floor']})",
+            file=sys.stderr,
+        )
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,35 @@
+"""`cannasync demo --once --json`: the whole story runs from the command line and says what happened."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def test_the_demo_tells_the_whole_story(tmp_path: Path):
+    env = {**os.environ, "CANNASYNC_DATA_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "cannasync.cli", "demo", "--once", "--json", "--items", "120"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=180,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads(done.stdout)
+    assert summary["ok"] is True
+    assert len(summary["steps"]) == 8
+    assert summary["facilities"] == ["101", "102"]
+    assert summary["menu_sync"]["first"]["created"] > 50
+    assert summary["menu_sync"]["first"]["quarantined"] >= 3
+    assert summary["menu_sync"]["second"]["unchanged"] == summary["menu_sync"]["first"]["created"]
+    assert len(summary["orders"]) == 2
+    for order in summary["orders"]:
+        assert order["flourish_order_id"].startswith("RO-")
+        assert order["flourish_total_cents"] == order["our_total_cents"]
+    assert set(summary["statuses"].values()) == {"closed"}
+    assert "Menu > Products > Sync" in done.stderr  # the story is told to a person on stderr

@@ -107,7 +107,12 @@ def test_quantity_is_sellable_minus_holds_and_a_sync_never_gives_held_stock_back
     order = hub.api.post(
         f"/api/v1/stores/{connected.store_id}/orders",
         json={
-            "customer": {"first_name": "Ada", "last_name": "Stone", "email": "ada@example.com"},
+            "customer": {
+                "first_name": "Ada",
+                "last_name": "Stone",
+                "email": "ada@example.com",
+                "date_of_birth": "1970-05-05",
+            },
             "lines": [{"product_id": product["id"], "quantity": 2}],
         },
     )

@@ -35,23 +35,26 @@ def run(db: Database, connector: InventorySource, integration: IntegrationConfig
     seen: set[str] = set()  # external ids only: bounded by the catalogue's size, never its records
     with db.uow() as uow:
         categories = uow.catalog.category_map(integration.store_id)
+        # Usually empty; checked in memory so that a clean page costs no write to the quarantine.
+        quarantined = {record.external_id for record in uow.runs.quarantined(integration.id)}
     pages = 0
     for page in connector.menu_pages():
         pages += 1
         with db.uow() as uow:
-            existing = uow.catalog.bound_products(integration.id, [p.external_id for p in page.products])
+            bound = uow.catalog.bound_fingerprints(integration.id, [p.external_id for p in page.products])
             for product in page.products:
                 outcome = uow.catalog.save(
                     store_id=integration.store_id,
                     integration_id=integration.id,
                     product=product,
                     category=map_category(product.category, categories),
-                    existing=existing.get(product.external_id),
+                    bound=bound.get(product.external_id),
                     run_id=run_id,
                 )
                 setattr(counts, outcome, getattr(counts, outcome) + 1)
                 seen.add(product.external_id)
-            uow.runs.resolve_quarantined(integration.id, PRODUCT, [p.external_id for p in page.products])
+            fixed = [p.external_id for p in page.products if p.external_id in quarantined]
+            uow.runs.resolve_quarantined(integration.id, PRODUCT, fixed)
             for record in page.quarantined:
                 # A record we cannot read now keeps its last good version on the menu: it is seen, not gone.
                 external_id = record.external_id or "unidentified:" + _digest(record.payload)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +17,13 @@ from cannasync.store.tables import Binding, CategoryMapping, Hold, Product
 from cannasync.store.types import utcnow
 
 PRODUCT = "product"
+
+
+@dataclass(frozen=True, slots=True)
+class BoundProduct:
+    id: int
+    fingerprint: str
+    visible: bool
 
 
 class OutOfStock(Exception):
@@ -56,9 +63,10 @@ class Catalog:
         self.session.flush()
 
     # --- sync writes ---
-    def bound_products(self, integration_id: int, external_ids: Collection[str]) -> dict[str, Product]:
+    def bound_fingerprints(self, integration_id: int, external_ids: Collection[str]) -> dict[str, BoundProduct]:
+        """What the store holds for these POS ids: just enough to tell whether anything must be written."""
         rows = self.session.execute(
-            select(Binding.external_id, Product)
+            select(Binding.external_id, Product.id, Product.fingerprint, Product.visible)
             .join(Product, Product.id == Binding.internal_id)
             .where(
                 Binding.integration_id == integration_id,
@@ -66,7 +74,7 @@ class Catalog:
                 Binding.external_id.in_(list(external_ids)),
             )
         )
-        return {external_id: product for external_id, product in rows}
+        return {external_id: BoundProduct(id, fingerprint, visible) for external_id, id, fingerprint, visible in rows}
 
     def save(
         self,
@@ -75,14 +83,15 @@ class Catalog:
         integration_id: int,
         product: model.Product,
         category: str,
-        existing: Product | None,
+        bound: BoundProduct | None,
         run_id: int,
     ) -> str:
         """Write a mapped product if anything the store shows changed; returns created, updated or unchanged."""
         # The store's category is part of what it shows: a new mapping must rewrite the product.
         fingerprint = hashlib.sha256(f"{product.fingerprint()}\x1f{category}".encode()).hexdigest()
-        if existing is not None and existing.fingerprint == fingerprint and existing.visible:
+        if bound is not None and bound.fingerprint == fingerprint and bound.visible:
             return "unchanged"
+        existing = self.session.get(Product, bound.id) if bound is not None else None
         row = existing or Product(store_id=store_id, integration_id=integration_id, held_quantity=0)
         row.name = product.name
         row.brand = product.brand

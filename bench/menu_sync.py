@@ -1,6 +1,7 @@
-"""Menu sync benchmark: what cannasync adds on top of simply fetching Flourish's pages.
+"""Menu sync benchmark: what cannasync adds on top of simply fetching a POS's pages.
 
-In one run, against a Flourish sandbox in its own process (so this process measures only the hub):
+In one run, against a Flourish (or ``--vendor flowhub``) sandbox in its own process, so this process measures
+only the hub:
 
 - ``floor``: fetch and parse every page the sync needs, raw (items, inventory summaries, item art), with a
   plain httpx2 client: the cost no implementation can avoid; ``floor_pages_only`` leaves the art out, which
@@ -13,6 +14,7 @@ In one run, against a Flourish sandbox in its own process (so this process measu
 Prints JSON with the ratios of each sync to the floor.
 
     python bench/menu_sync.py --items 10000 --json
+    python bench/menu_sync.py --vendor flowhub --items 10000 --json
 """
 
 from __future__ import annotations
@@ -32,14 +34,21 @@ from typing import Any
 import httpx2
 
 from cannasync.cli.servers import free_port
-from cannasync.connectors.flourish.connector import FlourishConnector
-from cannasync.connectors.flourish.settings import FlourishCredentials, FlourishSettings
+from cannasync.connectors.base import InventorySource
+from cannasync.connectors.registry import build_connector
 from cannasync.flows import integrations, menu_sync
 from cannasync.jobs.runtime import Runtime, configure_logging
 from cannasync.settings import Settings
 from cannasync.store.accounts import IntegrationConfig
 
 KEY = {"x-api-key": "demo-key"}
+FLOWHUB_CREDENTIALS = {  # the Flowhub sandbox's well-known credentials
+    "client_id": "3f7c1a52-0d7e-4b8a-9a51-6f2d1c0e9b11",
+    "api_key": "9b1d6c2e-7a44-4f0e-8c3b-5e2a7d9f1c20",
+    "order_ahead_client_id": "c0ffee00-1234-4abc-9def-00000000a11e",
+    "order_ahead_token": "oa-demo-token",
+}
+FLOWHUB_HEADERS = {"clientId": FLOWHUB_CREDENTIALS["client_id"], "key": FLOWHUB_CREDENTIALS["api_key"]}
 FACILITY = "101"
 UNLIMITED = 100_000.0  # requests per second: the bench measures our cost, not a politeness limit
 
@@ -75,7 +84,17 @@ def start_sandbox(items: int, seed: int) -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError("the Flourish sandbox did not start")
 
 
-def floor(api: str) -> dict[str, Any]:
+def flowhub_floor(api: str) -> dict[str, Any]:
+    """Flowhub answers a location's inventory in one response: fetching and parsing it is the floor."""
+    started = time.perf_counter()
+    with httpx2.Client(base_url=api, headers=FLOWHUB_HEADERS, timeout=60) as client:
+        location = client.get("v0/clientsLocations").json()["data"][0]["locationId"]
+        items = client.get(f"v0/locations/{location}/inventory").json()["data"]
+    seconds = round(time.perf_counter() - started, 3)
+    return {"seconds": seconds, "pages_seconds": seconds, "records": len(items), "requests": 2, "location": location}
+
+
+def flourish_floor(api: str) -> dict[str, Any]:
     """The same requests the connector makes, parsed, and nothing else."""
     started = time.perf_counter()
     records = requests = 0
@@ -119,7 +138,7 @@ def floor(api: str) -> dict[str, Any]:
     }
 
 
-def hub(directory: Path, api: str) -> tuple[Runtime, IntegrationConfig]:
+def hub(directory: Path, vendor: str, api: str, location: str) -> tuple[Runtime, IntegrationConfig]:
     settings = Settings(data_dir=directory, database_url=f"sqlite:///{directory}/bench.db")
     runtime = Runtime(settings)
     with runtime.db.uow() as uow:
@@ -139,7 +158,8 @@ def hub(directory: Path, api: str) -> tuple[Runtime, IntegrationConfig]:
 
 
 def timed_sync(runtime: Runtime, config: IntegrationConfig) -> dict[str, Any]:
-    connector = FlourishConnector(FlourishCredentials(**config.credentials), FlourishSettings(**config.settings))
+    connector = build_connector(config.vendor, config.credentials, config.settings)
+    assert isinstance(connector, InventorySource)
     with runtime.db.uow() as uow:
         run_id = uow.runs.queue(config.id, menu_sync.FLOW, "bench").id
     started = time.perf_counter()
@@ -151,21 +171,27 @@ def timed_sync(runtime: Runtime, config: IntegrationConfig) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--vendor", choices=["flourish", "flowhub"], default="flourish")
     parser.add_argument("--items", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", action="store_true", help="print only the JSON result")
     args = parser.parse_args()
     configure_logging("WARNING")
-    process, url = start_sandbox(args.items, args.seed)
-    api = f"{url}/external/api/"
+    process, url = start_sandbox(args.vendor, args.items, args.seed)
     try:
-        raw = floor(api)
+        if args.vendor == "flourish":
+            api = f"{url}/external/api/"
+            raw, location = flourish_floor(api), FACILITY
+        else:
+            api = url
+            raw = flowhub_floor(api)
+            location = raw["location"]
         with tempfile.TemporaryDirectory() as first, tempfile.TemporaryDirectory() as second:
-            runtime, config = hub(Path(first), api)
+            runtime, config = hub(Path(first), args.vendor, api, location)
             full = timed_sync(runtime, config)
             unchanged = timed_sync(runtime, config)
             runtime.close()
-            runtime, config = hub(Path(second), api)
+            runtime, config = hub(Path(second), args.vendor, api, location)
             tracemalloc.start()
             timed_sync(runtime, config)
             _, peak = tracemalloc.get_traced_memory()
@@ -176,7 +202,7 @@ def main() -> None:
         process.wait(10)
     result = {
         "bench": "menu_sync",
-        "vendor": "flourish",
+        "vendor": args.vendor,
         "items_in_catalogue": args.items,
         "listed_records": raw["records"],
         "requests_per_sync": raw["requests"],

@@ -168,6 +168,7 @@ class Hub:
 def hub(runtime: Runtime) -> Iterator[Hub]:
     workers = EmbeddedWorkers(runtime.db, workers=4, tick_seconds=0.1)
     server = BackgroundServer(create_app(runtime.db, workers.dispatcher)).start()
+    workers.dispatcher.public_url = server.url
     with runtime.db.uow() as uow:
         org = uow.accounts.organization_named("Test Dispensary Co.")
         token = uow.accounts.issue_token(org.id, "tests")
@@ -212,3 +213,52 @@ def pytest_configure(config: pytest.Config) -> None:
     from cannasync.jobs.runtime import configure_logging
 
     configure_logging("WARNING")
+
+
+FLOWHUB_CREDENTIALS = {
+    "client_id": "3f7c1a52-0d7e-4b8a-9a51-6f2d1c0e9b11",
+    "api_key": "9b1d6c2e-7a44-4f0e-8c3b-5e2a7d9f1c20",
+    "order_ahead_client_id": "c0ffee00-1234-4abc-9def-00000000a11e",
+    "order_ahead_token": "oa-demo-token",
+}
+
+
+@dataclass
+class FlowhubSandbox(Sandbox):
+    def move(self, order_id: str, status: str) -> None:
+        self.control.post(f"/_sandbox/orders/{order_id}/status", json={"status": status}).raise_for_status()
+
+    def set_quantity(self, item_id: str, quantity: int, facility: str = "") -> None:
+        self.control.post(
+            f"/_sandbox/items/{item_id}/quantity", json={"locationId": facility, "quantity": quantity}
+        ).raise_for_status()
+
+    @property
+    def api_url(self) -> str:
+        return self.server.url
+
+    def orders(self) -> list[dict[str, Any]]:
+        return list(self.control.get("/_sandbox/orders").json()["data"])
+
+
+@pytest.fixture
+def flowhub() -> Iterator[FlowhubSandbox]:
+    from cannasync.sandboxes import flowhub as flowhub_sandbox
+
+    app = flowhub_sandbox.create_app(items=120, seed=3, rate_limit_rps=None)
+    server = BackgroundServer(app).start()
+    with httpx2.Client(base_url=server.url, timeout=10) as control:
+        yield FlowhubSandbox(server, app.state.sandbox, control)
+    server.stop()
+
+
+def connect_flowhub(hub: Hub, sandbox: FlowhubSandbox, location: str | None = None, **settings: Any) -> Connected:
+    """A store with Flowhub connected at its first location (or ``location``)."""
+    store = hub.api.post("/api/v1/stores", json={"name": "Sunset Eastside"}).json()
+    url = f"/api/v1/stores/{store['id']}/integrations/flowhub"
+    answer = hub.api.put(url, json={"credentials": FLOWHUB_CREDENTIALS, "settings": {"base_url": sandbox.api_url}})
+    assert answer.status_code == 200, answer.text
+    chosen = location or answer.json()["locations"][0]["id"]
+    answer = hub.api.put(url, json={"settings": {"location_id": chosen, "requests_per_second": 1000, **settings}})
+    assert answer.status_code == 200, answer.text
+    return Connected(store["id"], answer.json()["id"])

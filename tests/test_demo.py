@@ -21,15 +21,20 @@ def test_the_demo_tells_the_whole_story(tmp_path: Path):
     )
     assert done.returncode == 0, done.stderr[-3000:]
     summary = json.loads(done.stdout)
-    assert summary["ok"] is True
-    assert len(summary["steps"]) == 8
-    assert summary["facilities"] == ["101", "102"]
-    assert summary["menu_sync"]["first"]["created"] > 50
-    assert summary["menu_sync"]["first"]["quarantined"] >= 3
-    assert summary["menu_sync"]["second"]["unchanged"] == summary["menu_sync"]["first"]["created"]
-    assert len(summary["orders"]) == 2
-    for order in summary["orders"]:
+    assert summary["ok"] is True, summary.get("error")
+    assert len(summary["steps"]) == 13
+    flourish = summary["flourish"]
+    assert flourish["facilities"] == ["101", "102"]
+    assert flourish["menu_sync"]["first"]["created"] > 50
+    assert flourish["menu_sync"]["first"]["quarantined"] >= 3
+    assert flourish["menu_sync"]["second"]["unchanged"] == flourish["menu_sync"]["first"]["created"]
+    assert len(flourish["orders"]) == 2
+    for order in flourish["orders"]:
         assert order["flourish_order_id"].startswith("RO-")
         assert order["flourish_total_cents"] == order["our_total_cents"]
-    assert set(summary["statuses"].values()) == {"closed"}
+    assert set(flourish["statuses"].values()) == {"closed"}
+    flowhub = summary["flowhub"]
+    assert flowhub["menu_sync"]["created"] > 50 and flowhub["menu_sync"]["quarantined"] >= 1
+    assert flowhub["order"]["flowhub_order_id"] and len(flowhub["order"]["number"]) == 8
+    assert flowhub["status"] == "closed"
     assert "Menu > Products > Sync" in done.stderr  # the story is told to a person on stderr

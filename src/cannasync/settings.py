@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = 8000
+    public_url: str | None = Field(
+        None, description="How vendors reach this hub for postbacks; default http://<host>:<port>"
+    )
     tick_seconds: float = Field(2.0, gt=0, description="How often the scheduler looks for due work")
     workers: int = Field(4, ge=1, description="In-process worker threads (embedded mode)")
     http_timeout: float = Field(15.0, gt=0, description="Seconds to wait for a vendor's answer")
@@ -28,6 +31,10 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'cannasync.db').resolve()}"
+
+    @property
+    def resolved_public_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def key_file(self) -> Path:

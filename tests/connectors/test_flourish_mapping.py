@@ -162,6 +162,23 @@ def test_structurally_broken_item_data_is_quarantined_not_a_crash(field, value):
         product(**{field: value})
 
 
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"retail_price": 1e300}, "retail_price"),
+        ({"retail_price": "1e999999"}, "retail_price"),
+        ({"med_price": 1e30}, "med_price"),
+        ({"sellable_qty": "NaN"}, "sellable_qty"),
+        ({"sellable_qty": float("inf")}, "sellable_qty"),
+        ({"sellable_qty": "abc"}, "sellable_qty"),
+    ],
+)
+def test_absurd_numbers_are_quarantined_not_a_crash(changes, reason):
+    """decimal's InvalidOperation/Overflow and int()'s ValueError must not escape: the run would end on them."""
+    with pytest.raises(MappingError, match=reason):
+        product(**changes)
+
+
 def test_terpenes_are_none_when_terpene_sync_is_off_and_canonical_when_on():
     assert product(sync_terpenes=False).terpenes is None
     on = product(sync_terpenes=True).terpenes

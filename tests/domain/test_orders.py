@@ -23,7 +23,7 @@ from cannasync.domain.orders import (
     transition_problem,
 )
 
-P, C, S, R, O, X, K = (
+PENDING, CONFIRMED, SUBMITTED, READY, OUT, CLOSED, CANCELLED = (
     OrderStatus.PENDING,
     OrderStatus.CONFIRMED,
     OrderStatus.SUBMITTED,
@@ -35,61 +35,70 @@ P, C, S, R, O, X, K = (
 
 # The machine written out by hand (issue 2 §2 and seed 000's status table): forward only, steps may be skipped
 # (a POS can complete an order it never marked packed), Cancelled from any open state, nothing leaves the end.
-_CANCEL = {(s, K) for s in (P, C, S, R, O)}
-_COUNTER = {(P, C), (P, S), (P, X), (C, S), (C, X), (S, X)}
-ALLOWED = {
-    Fulfillment.PICKUP: _COUNTER | {(P, R), (C, R), (S, R), (R, X)} | (_CANCEL - {(O, K)}),
-    Fulfillment.KIOSK: _COUNTER | {(P, R), (C, R), (S, R), (R, X)} | (_CANCEL - {(O, K)}),
-    Fulfillment.DELIVERY: _COUNTER | {(P, O), (C, O), (S, O), (O, X)} | (_CANCEL - {(R, K)}),
+# Keys are the statuses an order of that kind can be in: a pickup order is never out for delivery, and vice versa.
+PICKUP_MACHINE = {
+    PENDING: {CONFIRMED, SUBMITTED, READY, CLOSED, CANCELLED},
+    CONFIRMED: {SUBMITTED, READY, CLOSED, CANCELLED},
+    SUBMITTED: {READY, CLOSED, CANCELLED},
+    READY: {CLOSED, CANCELLED},
+    CLOSED: set(),
+    CANCELLED: set(),
 }
-# The statuses an order of each kind can be in (a pickup order is never out for delivery, and vice versa).
-REACHABLE = {
-    Fulfillment.PICKUP: (P, C, S, R, X, K),
-    Fulfillment.KIOSK: (P, C, S, R, X, K),
-    Fulfillment.DELIVERY: (P, C, S, O, X, K),
+DELIVERY_MACHINE = {
+    PENDING: {CONFIRMED, SUBMITTED, OUT, CLOSED, CANCELLED},
+    CONFIRMED: {SUBMITTED, OUT, CLOSED, CANCELLED},
+    SUBMITTED: {OUT, CLOSED, CANCELLED},
+    OUT: {CLOSED, CANCELLED},
+    CLOSED: set(),
+    CANCELLED: set(),
+}
+MACHINE = {
+    Fulfillment.PICKUP: PICKUP_MACHINE,
+    Fulfillment.KIOSK: PICKUP_MACHINE,
+    Fulfillment.DELIVERY: DELIVERY_MACHINE,
 }
 
 
 @pytest.mark.parametrize("fulfillment", list(Fulfillment))
 def test_every_transition_is_allowed_or_refused_as_the_machine_says(fulfillment: Fulfillment):
-    for current in REACHABLE[fulfillment]:
+    for current, allowed in MACHINE[fulfillment].items():
         for target in OrderStatus:
             problem = transition_problem(current, target, fulfillment)
-            if (current, target) in ALLOWED[fulfillment]:
+            if target in allowed:
                 assert problem is None, f"{fulfillment}: {current} → {target} refused: {problem}"
             else:
                 assert isinstance(problem, str) and problem, f"{fulfillment}: {current} → {target} allowed"
 
 
 def test_the_fulfilment_decides_between_ready_for_pickup_and_out_for_delivery():
-    for current in (P, C, S):
-        assert "delivery" in (transition_problem(current, R, Fulfillment.DELIVERY) or "")
-        assert transition_problem(current, O, Fulfillment.PICKUP) is not None
-        assert transition_problem(current, O, Fulfillment.KIOSK) is not None
-        assert transition_problem(current, R, Fulfillment.PICKUP) is None
-        assert transition_problem(current, R, Fulfillment.KIOSK) is None
-        assert transition_problem(current, O, Fulfillment.DELIVERY) is None
+    for current in (PENDING, CONFIRMED, SUBMITTED):
+        assert "delivery" in (transition_problem(current, READY, Fulfillment.DELIVERY) or "")
+        assert transition_problem(current, OUT, Fulfillment.PICKUP) is not None
+        assert transition_problem(current, OUT, Fulfillment.KIOSK) is not None
+        assert transition_problem(current, READY, Fulfillment.PICKUP) is None
+        assert transition_problem(current, READY, Fulfillment.KIOSK) is None
+        assert transition_problem(current, OUT, Fulfillment.DELIVERY) is None
 
 
 def test_nothing_leaves_closed_or_cancelled():
-    for fulfillment, final, target in itertools.product(Fulfillment, (X, K), OrderStatus):
+    for fulfillment, final, target in itertools.product(Fulfillment, (CLOSED, CANCELLED), OrderStatus):
         assert transition_problem(final, target, fulfillment) is not None
-    assert not X.is_open and not K.is_open
-    assert all(status.is_open for status in (P, C, S, R, O))
+    assert not CLOSED.is_open and not CANCELLED.is_open
+    assert all(status.is_open for status in (PENDING, CONFIRMED, SUBMITTED, READY, OUT))
 
 
 def test_cancel_is_allowed_from_every_open_state():
     for fulfillment in Fulfillment:
-        for current in REACHABLE[fulfillment]:
+        for current in MACHINE[fulfillment]:
             if current.is_open:
-                assert transition_problem(current, K, fulfillment) is None
+                assert transition_problem(current, CANCELLED, fulfillment) is None
 
 
 def test_no_backwards_moves_and_no_repeats():
-    path = [P, C, S]
+    path = [PENDING, CONFIRMED, SUBMITTED]
     for fulfillment in Fulfillment:
-        step = R if fulfillment != Fulfillment.DELIVERY else O
-        full = [*path, step, X]
+        step = READY if fulfillment != Fulfillment.DELIVERY else OUT
+        full = [*path, step, CLOSED]
         for i, later in enumerate(full):
             assert transition_problem(later, later, fulfillment) is not None  # already there
             for earlier in full[:i]:
@@ -103,14 +112,14 @@ def test_no_backwards_moves_and_no_repeats():
 )
 def test_any_sequence_of_updates_only_moves_forward(fulfillment: Fulfillment, targets: list[OrderStatus]):
     """Apply a stream of vendor updates, skipping the refused ones: the order never goes back nor leaves the end."""
-    rank = {P: 0, C: 1, S: 2, R: 3, O: 3, X: 4, K: 4}
-    current = P
+    rank = {PENDING: 0, CONFIRMED: 1, SUBMITTED: 2, READY: 3, OUT: 3, CLOSED: 4, CANCELLED: 4}
+    current = PENDING
     for target in targets:
         if transition_problem(current, target, fulfillment) is None:
             assert current.is_open
-            assert rank[target] > rank[current] or target == K
+            assert rank[target] > rank[current] or target == CANCELLED
             current = target
-    assert current in REACHABLE[fulfillment]
+    assert current in MACHINE[fulfillment]
 
 
 # --- pricing ---------------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from cannasync.api import integrations, orders, stores
+from cannasync.api import hooks, integrations, orders, stores
 from cannasync.connectors.http import AuthenticationFailed, NotFound, Rejected, Unavailable, VendorError
 from cannasync.connectors.registry import UnknownVendor
 from cannasync.domain.customers import InvalidCustomer
@@ -46,6 +46,7 @@ def create_app(db: Database, dispatcher: Dispatcher) -> FastAPI:
     app.state.dispatcher = dispatcher
     for router in (stores.router, integrations.router, orders.router):
         app.include_router(router, prefix="/api/v1")
+    app.include_router(hooks.router)
 
     for error_type, status in _STATUS:
 
@@ -58,7 +59,7 @@ def create_app(db: Database, dispatcher: Dispatcher) -> FastAPI:
         assert isinstance(error, VendorError)
         detail = f"{error.vendor} answered: {error.message}"
         if isinstance(error, AuthenticationFailed):
-            detail = f"{error.vendor} refused these credentials ({error.message}); check the username and key"
+            detail = f"{error.vendor} refused these credentials ({error.message}); check them and save again"
         elif isinstance(error, Unavailable):
             detail = f"{error.vendor} cannot be reached right now ({error.message}); nothing was lost, try again"
         return JSONResponse({"detail": detail}, status_code=_vendor_status(error))

@@ -28,6 +28,7 @@ def _request(body: OrderIn) -> checkout.CheckoutRequest:
             phone=normalise_phone(customer.phone),
             email=normalise_email(customer.email),
             medical_id=(customer.medical_id or "").strip() or None,
+            medical_id_expiration=customer.medical_id_expiration,
         ),
         lines=[checkout.CheckoutLine(line.product_id, line.quantity) for line in body.lines],
         fulfillment=Fulfillment(body.fulfillment),

@@ -40,6 +40,17 @@ class CategoryMappingIn(Strict):
     mapping: dict[str, str] = Field(description="POS category name → the store's category")
 
 
+class ProductPatch(Strict):
+    """The store's own edits. Fields the POS owns are overwritten by the next sync; unticked ones are kept."""
+
+    description: str | None = Field(None, max_length=10_000)
+    images: list[str] | None = None
+    rec_price_cents: int | None = Field(None, ge=0)
+    med_price_cents: int | None = Field(None, ge=0)
+    category: str | None = Field(None, min_length=1, max_length=200)
+    subcategory: str | None = Field(None, max_length=200)
+
+
 class CustomerIn(Strict):
     first_name: str = Field(min_length=1, max_length=100)
     last_name: str = Field(min_length=1, max_length=100)
@@ -47,6 +58,7 @@ class CustomerIn(Strict):
     phone: str | None = None
     email: str | None = None
     medical_id: str | None = Field(None, max_length=100)
+    medical_id_expiration: date | None = Field(None, description="When the medical card expires")
 
 
 class LineIn(Strict):

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from cannasync.api import views
 from cannasync.api.deps import Db, Org, not_found
-from cannasync.api.schemas import CategoryMappingIn, StoreIn, StorePatch
+from cannasync.api.schemas import CategoryMappingIn, ProductPatch, StoreIn, StorePatch
 
 router = APIRouter(tags=["stores"])
 
@@ -93,4 +93,18 @@ def get_product(product_id: int, db: Db, org: Org) -> dict[str, Any]:
         product = uow.catalog.product(product_id)
         if product is None or uow.accounts.store(product.store_id, org) is None:
             raise not_found("product")
+        return views.product(product)
+
+
+@router.patch("/products/{product_id}")
+def edit_product(product_id: int, body: ProductPatch, db: Db, org: Org) -> dict[str, Any]:
+    """Edit a product as the store. Fields whose sync is off for the POS keep this edit; the others follow
+    the POS again at the next sync."""
+    with db.uow() as uow:
+        product = uow.catalog.product(product_id)
+        if product is None or uow.accounts.store(product.store_id, org) is None:
+            raise not_found("product")
+        for field, value in body.model_dump(exclude_none=True).items():
+            setattr(product, field, value)
+        product.fingerprint = "edited by the store"  # the next sync rewrites whatever the POS owns
         return views.product(product)

@@ -130,6 +130,7 @@ def order(row: Order, events: list[OrderEvent], holds: list[Hold], pushes: list[
             "phone": customer.phone,
             "email": customer.email,
             "medical_id": customer.medical_id,
+            "medical_id_expiration": customer.medical_id_expiration,
             "needs_id_verification": customer.needs_id_verification,
         },
         "lines": [

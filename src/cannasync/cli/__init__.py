@@ -40,13 +40,20 @@ def serve(
     settings = _settings()
     configure_logging(settings.log_level, json=settings.log_json)
     runtime = Runtime(settings)
-    workers = EmbeddedWorkers(runtime.db, workers=settings.workers, tick_seconds=settings.tick_seconds)
+    if host or port:
+        settings = settings.model_copy(update={"host": host or settings.host, "port": port or settings.port})
+    workers = EmbeddedWorkers(
+        runtime.db,
+        workers=settings.workers,
+        tick_seconds=settings.tick_seconds,
+        public_url=settings.resolved_public_url,
+    )
     workers.start()
     try:
         uvicorn.run(
             create_app(runtime.db, workers.dispatcher),
-            host=host or settings.host,
-            port=port or settings.port,
+            host=settings.host,
+            port=settings.port,
             log_level=settings.log_level.lower(),
         )
     finally:
@@ -63,7 +70,12 @@ def scheduler() -> None:
     settings = _settings()
     configure_logging(settings.log_level, json=settings.log_json)
     runtime = Runtime(settings)
-    workers = EmbeddedWorkers(runtime.db, workers=settings.workers, tick_seconds=settings.tick_seconds)
+    workers = EmbeddedWorkers(
+        runtime.db,
+        workers=settings.workers,
+        tick_seconds=settings.tick_seconds,
+        public_url=settings.resolved_public_url,
+    )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     workers.start()
@@ -155,3 +167,17 @@ def sandbox_flourish(
 
     console.print(f"Flourish sandbox on http://{host}:{port}/external/api (key demo-key)")
     flourish.run(host=host, port=port, items=items, seed=seed)
+
+
+@sandbox_app.command("flowhub")
+def sandbox_flowhub(
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8102,
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    items: Annotated[int, typer.Option(help="How many catalogue items to generate per location")] = 500,
+    seed: Annotated[int, typer.Option(help="Seed for the generated catalogue")] = 1,
+) -> None:
+    """Flowhub's API, locally (credentials in the module docstring of cannasync.sandboxes.flowhub)."""
+    from cannasync.sandboxes import flowhub
+
+    console.print(f"Flowhub sandbox on http://{host}:{port}")
+    flowhub.run(host=host, port=port, items=items, seed=seed)

@@ -25,6 +25,7 @@ from cannasync.cli.servers import BackgroundServer
 from cannasync.jobs.embedded import EmbeddedWorkers
 from cannasync.jobs.runtime import Runtime, configure_logging
 from cannasync.sandboxes import flourish as flourish_sandbox
+from cannasync.sandboxes import flowhub as flowhub_sandbox
 from cannasync.settings import Settings
 
 FACILITY = "101"
@@ -111,8 +112,8 @@ def _sync_with_progress(story: Story, hub: httpx2.Client, integration_id: int, f
     return dict(run)
 
 
-def tell(story: Story, hub: httpx2.Client, sandbox: httpx2.Client, sandbox_url: str) -> None:
-    s = story.summary
+def tell_flourish(story: Story, hub: httpx2.Client, sandbox: httpx2.Client, sandbox_url: str) -> None:
+    s: dict[str, Any] = story.summary.setdefault("flourish", {})
     story.step("1. The dispensary opens its store in cannasync")
     store = _ok(hub.post("/api/v1/stores", json={"name": "Green Leaf Downtown", "randomized_order_numbers": False}))
     story.say(f"Store [bold]{store['name']}[/] (id {store['id']}), sequential order numbers.")
@@ -334,6 +335,126 @@ def tell(story: Story, hub: httpx2.Client, sandbox: httpx2.Client, sandbox_url: 
         raise DemoFailed(f"expected every order closed, got {s['statuses']}")
 
 
+FLOWHUB_CREDENTIALS = {
+    "client_id": "3f7c1a52-0d7e-4b8a-9a51-6f2d1c0e9b11",
+    "api_key": "9b1d6c2e-7a44-4f0e-8c3b-5e2a7d9f1c20",
+    "order_ahead_client_id": "c0ffee00-1234-4abc-9def-00000000a11e",
+    "order_ahead_token": "oa-demo-token",
+}
+DELIVERY_SHOPPER = {"first_name": "Alex", "last_name": "Kim", "phone": "(555) 300-4000", "date_of_birth": "1990-03-03"}
+
+
+def tell_flowhub(story: Story, hub: httpx2.Client, sandbox: httpx2.Client, sandbox_url: str) -> None:
+    s: dict[str, Any] = story.summary.setdefault("flowhub", {})
+    story.step("9. A second store runs Flowhub: API Key, Client ID, Order Ahead Client Id and Token")
+    store = _ok(hub.post("/api/v1/stores", json={"name": "Sunset Eastside", "randomized_order_numbers": True}))
+    url = f"/api/v1/stores/{store['id']}/integrations/flowhub"
+    connected = _ok(hub.put(url, json={"credentials": FLOWHUB_CREDENTIALS, "settings": {"base_url": sandbox_url}}))
+    location = connected["locations"][0]
+    story.say(f"Checked with Flowhub at once; locations: {', '.join(x['name'] for x in connected['locations'])}.")
+    room = hub.put(url, json={"settings": {"location_id": location["id"], "room_id": "Sales Floor"}})
+    story.say(
+        f"A room name where the Room ID belongs is refused ({room.status_code}): [italic]{room.json()['detail']}[/]"
+    )
+    chosen = _ok(
+        hub.put(
+            url,
+            json={
+                "settings": {
+                    "location_id": location["id"],
+                    "sync_orders": True,
+                    "sync_description": False,
+                    "requests_per_second": 40,
+                }
+            },
+        )
+    )
+    integration_id = chosen["id"]
+    s.update(store_id=store["id"], integration_id=integration_id, location_id=location["id"])
+
+    story.step("10. First Flowhub sync (custom category → type → category, Greek terpene names, 50/50 strains)")
+    run = _sync_with_progress(story, hub, integration_id, "menu_sync")
+    s["menu_sync"] = run["counts"]
+    products = _ok(hub.get(f"/api/v1/stores/{store['id']}/products", params={"limit": 200}))["data"]
+    terpy = next((p for p in products if p["terpenes"]), None)
+    if terpy:
+        story.say(
+            f"{terpy['name']}: {terpy['category']} / {terpy['subcategory']}, {terpy['strain_type']}, "
+            f"terpenes " + ", ".join(f"{t['name']} {t['value']}{t['unit']}" for t in terpy["terpenes"][:3])
+        )
+    stocked = [p for p in products if p["available_quantity"] >= 3 and p["rec_price_cents"]]
+    if not stocked:
+        raise DemoFailed("the Flowhub sandbox has no stocked products")
+    product = stocked[0]
+
+    story.step("11. Flowhub needs a medical id or a phone on every order, kiosk included")
+    refused = hub.post(
+        f"/api/v1/stores/{store['id']}/orders",
+        json={
+            "customer": {"first_name": "Walk", "last_name": "In", "date_of_birth": "1985-05-05"},
+            "fulfillment": "kiosk",
+            "lines": [{"product_id": product["id"], "quantity": 1}],
+        },
+    )
+    story.say(
+        f"A kiosk order with neither is refused at checkout ({refused.status_code}): "
+        f"[italic]{refused.json()['detail']}[/]"
+    )
+    window = datetime.now(UTC) + timedelta(hours=2)
+    order = _ok(
+        hub.post(
+            f"/api/v1/stores/{store['id']}/orders",
+            headers={"Idempotency-Key": "demo-flowhub-1"},
+            json={
+                "customer": DELIVERY_SHOPPER,
+                "fulfillment": "delivery",
+                "notes": "Leave with the concierge",
+                "delivery_address": {"line1": "9 Lake Rd", "city": "Detroit", "state": "MI", "postcode": "48201"},
+                "fees": [{"name": "Delivery", "amount_cents": 499}],
+                "window_start": window.isoformat(),
+                "window_end": (window + timedelta(hours=1)).isoformat(),
+                "lines": [{"product_id": product["id"], "quantity": 2}],
+            },
+        )
+    )
+    held = _ok(hub.get(f"/api/v1/products/{product['id']}"))
+    story.say(
+        f"Order #{order['number']} (a random number: this store turned it on), delivery with notes, a "
+        f"$4.99 fee and a window; {product['name']} now has {held['available_quantity']} available."
+    )
+
+    story.step("12. Confirmed: pushed through Order Ahead, marked fulfilled, and Flowhub's count takes over")
+    _ok(hub.post(f"/api/v1/orders/{order['id']}/confirm"))
+    detail = _wait_for(
+        lambda: (d := _ok(hub.get(f"/api/v1/orders/{order['id']}")))["pos_order_id"] and d, "the Flowhub push"
+    )
+    after = _ok(hub.get(f"/api/v1/products/{product['id']}"))
+    story.say(
+        f"#{detail['number']} → Flowhub order [bold]{detail['pos_order_id']}[/]; its hold is released "
+        f"({after['available_quantity']} available again, as Flowhub now counts it)."
+    )
+    s["order"] = {"number": detail["number"], "flowhub_order_id": detail["pos_order_id"]}
+
+    story.step("13. Flowhub posts every status change back at once (no waiting for the 2-minute poll)")
+    pos_id = detail["pos_order_id"]
+    for status, ours in (
+        ("started", "submitted"),
+        ("inQueue", "submitted"),
+        ("inTransit", "out_for_delivery"),
+        ("delivered", "closed"),
+    ):
+        _ok(sandbox.post(f"/_sandbox/orders/{pos_id}/status", json={"status": status}))
+        moved = _wait_for(
+            lambda ours=ours: (d := _ok(hub.get(f"/api/v1/orders/{order['id']}")))["status"] == ours and d,
+            f"the {status} postback",
+            10,
+        )
+        story.say(f"Flowhub {status!r} → [bold]{moved['status'].replace('_', ' ')}[/]")
+    s["status"] = moved["status"]
+    if moved["status"] != "closed":
+        raise DemoFailed(f"the Flowhub order ended {moved['status']}")
+
+
 def run_demo(settings: Settings, *, once: bool, json_out: bool, items: int, seed: int) -> bool:
     console = Console(stderr=json_out)
     story = Story(console)
@@ -343,36 +464,49 @@ def run_demo(settings: Settings, *, once: bool, json_out: bool, items: int, seed
     configure_logging("WARNING")
     runtime = Runtime(settings)
     workers = EmbeddedWorkers(runtime.db, workers=settings.workers, tick_seconds=settings.tick_seconds)
-    sandbox_server = BackgroundServer(flourish_sandbox.create_app(items=items, seed=seed)).start()
-    hub_server = BackgroundServer(create_app(runtime.db, workers.dispatcher), port=None).start()
+    flourish_server = BackgroundServer(flourish_sandbox.create_app(items=items, seed=seed)).start()
+    flowhub_server = BackgroundServer(flowhub_sandbox.create_app(items=items, seed=seed)).start()
+    hub_server = BackgroundServer(create_app(runtime.db, workers.dispatcher)).start()
+    workers.dispatcher.public_url = hub_server.url
     workers.start()
     with runtime.db.uow() as uow:
         org = uow.accounts.organization_named("Green Leaf Cannabis Co.")
         token = uow.accounts.issue_token(org.id, "demo")
-    sandbox_url = f"{sandbox_server.url}/external/api"
+    urls = {
+        "api": hub_server.url,
+        "docs": f"{hub_server.url}/docs",
+        "flourish": f"{flourish_server.url}/external/api",
+        "flowhub": flowhub_server.url,
+    }
     ok = True
     try:
         with (
             httpx2.Client(base_url=hub_server.url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as hub,
-            httpx2.Client(base_url=sandbox_server.url, timeout=30) as sandbox,
+            httpx2.Client(base_url=flourish_server.url, timeout=30) as flourish,
+            httpx2.Client(base_url=flowhub_server.url, timeout=30) as flowhub,
         ):
-            console.print(f"[dim]Flourish sandbox: {sandbox_url} · cannasync: {hub_server.url}/docs[/]")
+            console.print(
+                f"[dim]cannasync: {urls['docs']} · Flourish sandbox: {urls['flourish']} · "
+                f"Flowhub sandbox: {urls['flowhub']}[/]"
+            )
             try:
-                tell(story, hub, sandbox, sandbox_url)
+                tell_flourish(story, hub, flourish, urls["flourish"])
+                tell_flowhub(story, hub, flowhub, urls["flowhub"])
             except DemoFailed as failure:
                 ok = False
                 story.summary["error"] = str(failure)
                 console.print(f"[red bold]The demo stopped:[/] {failure}")
         story.summary["ok"] = ok
-        story.summary["urls"] = {"api": hub_server.url, "docs": f"{hub_server.url}/docs", "flourish": sandbox_url}
+        story.summary["urls"] = urls
         story.summary["token"] = token
         if json_out:
             sys.stdout.write(json.dumps(story.summary, indent=2) + "\n")
         else:
             story.step("Done" if ok else "Stopped")
         if not once:
-            console.print(f"\ncannasync API: {hub_server.url}/docs  (Authorization: Bearer {token})")
-            console.print(f"Flourish sandbox: {sandbox_url}  (x-api-key: demo-key)\nCtrl-C to stop.")
+            console.print(f"\ncannasync API: {urls['docs']}  (Authorization: Bearer {token})")
+            console.print(f"Flourish sandbox: {urls['flourish']}  (x-api-key: demo-key)")
+            console.print(f"Flowhub sandbox: {urls['flowhub']}\nCtrl-C to stop.")
             try:
                 while True:
                     time.sleep(1)
@@ -381,6 +515,7 @@ def run_demo(settings: Settings, *, once: bool, json_out: bool, items: int, seed
     finally:
         workers.stop()
         hub_server.stop()
-        sandbox_server.stop()
+        flourish_server.stop()
+        flowhub_server.stop()
         runtime.close()
     return ok

@@ -8,12 +8,12 @@ collect) is declared as data in :class:`Traits`.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
-from cannasync.domain.catalog import Product
+from cannasync.domain.catalog import FieldGroup, Product
 from cannasync.domain.customers import CustomerDetails
 from cannasync.domain.orders import Fee, Fulfillment, OrderStatus
 from cannasync.domain.sync import Quarantined
@@ -51,6 +51,8 @@ class Traits:
     requires_medical_id_or_phone: bool = False
     #: The POS cannot create a customer without a date of birth (Flourish), so checkout must collect it.
     requires_date_of_birth: bool = False
+    #: A medical id must come with its card's expiry date (Flowhub's medExp).
+    requires_medical_id_expiration: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +62,8 @@ class Options:
     location_id: str | None
     sync_orders: bool = False
     require_medical_verification: bool = False
+    #: Product fields the store keeps as it edited them once a product exists (unticked POS settings).
+    store_owned: frozenset[FieldGroup] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +97,7 @@ class PosOrder:
     """An online order as a POS receives it, with the POS customer already resolved."""
 
     reference: str  # the customer-facing number; the POS keeps it as our external id
-    customer_pos_id: str
+    customer_pos_id: str | None  # None when the POS takes the customer inline (it has no CustomerDirectory)
     customer: CustomerDetails
     fulfillment: Fulfillment
     is_medical: bool
@@ -106,7 +110,9 @@ class PosOrder:
     window_start: datetime | None = None
     window_end: datetime | None = None
     total_cents: int = 0
-    extra: dict[str, str] = field(default_factory=dict)
+    customer_reference: str = ""  # our customer id, for POSes that keep an external customer id
+    #: Where the POS should post status changes for this order, when it can (Flowhub's postbackUrl).
+    status_callback_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +132,8 @@ class ConnectionCheck(Protocol):
 
 @runtime_checkable
 class InventorySource(Protocol):
+    options: Options
+
     def menu_pages(self) -> Iterator[MenuPage]:
         """The whole sellable catalogue of the chosen location, a page at a time."""
         ...
@@ -165,6 +173,25 @@ class OrderSink(Protocol):
 @runtime_checkable
 class StatusSource(Protocol):
     def order_status(self, pos_order_id: str, fulfillment: Fulfillment) -> StatusReport: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Postback:
+    """A status change the POS pushed to us: its order id and its raw status name."""
+
+    pos_order_id: str
+    raw_status: str
+
+
+@runtime_checkable
+class StatusPostbacks(Protocol):
+    """For POSes that push status changes to a URL we give them (Flowhub's postbackUrl)."""
+
+    def parse_postback(self, body: Any) -> Postback:
+        """Read a postback body; raises MappingError when it is not one."""
+        ...
+
+    def status_meaning(self, raw_status: str, fulfillment: Fulfillment) -> OrderStatus | None: ...
 
 
 class Connector(Protocol):

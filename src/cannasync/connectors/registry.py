@@ -14,6 +14,8 @@ from pydantic import BaseModel
 from cannasync.connectors.base import Connector, Traits
 from cannasync.connectors.flourish.connector import FlourishConnector
 from cannasync.connectors.flourish.settings import FlourishCredentials, FlourishSettings
+from cannasync.connectors.flowhub.connector import FlowhubConnector
+from cannasync.connectors.flowhub.settings import FlowhubCredentials, FlowhubSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +38,14 @@ VENDORS: Mapping[str, VendorSpec] = {
         settings=FlourishSettings,
         build=lambda credentials, settings: FlourishConnector(credentials, settings),
         traits=FlourishConnector.traits,
+    ),
+    "flowhub": VendorSpec(
+        name="flowhub",
+        title="Flowhub",
+        credentials=FlowhubCredentials,
+        settings=FlowhubSettings,
+        build=lambda credentials, settings: FlowhubConnector(credentials, settings),
+        traits=FlowhubConnector.traits,
     ),
 }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from enum import StrEnum
 
@@ -18,6 +18,27 @@ class StrainType(StrEnum):
     SATIVA_HYBRID = "Sativa Hybrid"
     SATIVA = "Sativa"
     CBD = "CBD"
+
+
+class FieldGroup(StrEnum):
+    """Parts of a product a store can choose not to sync, keeping its own edits (Flowhub's POS settings)."""
+
+    DESCRIPTION = "description"
+    IMAGES = "images"
+    PRICES = "prices"
+    POTENCY = "potency"
+    TERPENES = "terpenes"
+    CATEGORY = "category"
+
+
+FIELD_GROUPS: dict[FieldGroup, tuple[str, ...]] = {
+    FieldGroup.DESCRIPTION: ("description",),
+    FieldGroup.IMAGES: ("images",),
+    FieldGroup.PRICES: ("rec_price_cents", "med_price_cents", "price_tiers"),
+    FieldGroup.POTENCY: ("cannabinoids",),
+    FieldGroup.TERPENES: ("terpenes",),
+    FieldGroup.CATEGORY: ("category", "subcategory"),
+}
 
 
 class Unit(StrEnum):
@@ -70,14 +91,16 @@ class Product:
     images: tuple[str, ...] | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
 
-    def fingerprint(self) -> str:
-        """A hash of everything the store shows: equal fingerprints mean there is nothing to write.
+    def fingerprint(self, store_owned: frozenset[FieldGroup] = frozenset()) -> str:
+        """A hash of everything the POS decides: equal fingerprints mean there is nothing to write.
 
-        The dataclass repr is deterministic (tuples, Decimals, enums; ``extra`` is built in a fixed order by
-        each mapping) and several times cheaper than serialising through ``asdict``; if a Python upgrade ever
-        changed it, the cost would be one sync that rewrites every product once.
+        Fields the store owns are left out, so a POS change to them is not an update. The repr of tuples,
+        Decimals and enums is deterministic and several times cheaper than serialising through ``asdict``; if a
+        Python upgrade ever changed it, the cost would be one sync that rewrites every product once.
         """
-        return hashlib.sha256(repr(self).encode()).hexdigest()
+        skipped = {name for group in store_owned for name in FIELD_GROUPS[group]}
+        values = tuple((f.name, getattr(self, f.name)) for f in fields(self) if f.name not in skipped)
+        return hashlib.sha256(repr(values).encode()).hexdigest()
 
 
 def map_category(source: str, mapping: Mapping[str, str]) -> str:

@@ -49,6 +49,7 @@ class CustomerDetails:
     phone: str | None = None
     email: str | None = None
     medical_id: str | None = None
+    medical_id_expiration: date | None = None
 
     @property
     def full_name(self) -> str:

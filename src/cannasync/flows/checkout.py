@@ -93,6 +93,16 @@ def _validate(request: CheckoutRequest, traits: Traits | None) -> None:
         and not (request.customer.medical_id or request.customer.phone)
     ):
         raise InvalidOrder("this store's POS needs a medical id or a phone number on every order")
+    if (
+        traits is not None
+        and traits.requires_medical_id_expiration
+        and request.customer.medical_id
+        and request.customer.medical_id_expiration is None
+    ):
+        raise InvalidOrder("this store's POS needs the medical card's expiry date with the medical id")
+    expires = request.customer.medical_id_expiration
+    if request.is_medical and expires is not None and expires < date.today():
+        raise InvalidOrder("the medical card has expired")
     if traits is not None and traits.requires_date_of_birth and request.customer.date_of_birth is None:
         raise InvalidOrder("this store's POS needs the shopper's date of birth")
     if request.customer.date_of_birth is not None:

@@ -6,6 +6,8 @@ and only then a new POS customer. The answer is bound to our customer so the nex
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy.exc import IntegrityError
 
 from cannasync.connectors.base import CustomerDirectory
@@ -18,8 +20,6 @@ CUSTOMER = "customer"
 
 
 def details_of(customer: Customer) -> CustomerDetails:
-    from datetime import date
-
     return CustomerDetails(
         first_name=customer.first_name,
         last_name=customer.last_name,
@@ -27,6 +27,9 @@ def details_of(customer: Customer) -> CustomerDetails:
         phone=customer.phone,
         email=customer.email,
         medical_id=customer.medical_id,
+        medical_id_expiration=date.fromisoformat(customer.medical_id_expiration)
+        if customer.medical_id_expiration
+        else None,
     )
 
 

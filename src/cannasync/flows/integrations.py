@@ -25,7 +25,9 @@ def _validated(spec: VendorSpec, credentials: dict[str, Any] | None, settings: d
             spec.credentials.model_validate(credentials)
         return spec.settings.model_validate(settings).model_dump(mode="json")
     except ValidationError as error:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}" for e in error.errors()
+        )
         raise InvalidSettings(problems) from None
 
 
@@ -54,8 +56,14 @@ def save(
         existing = uow.accounts.integration_for(store_id, vendor_name)
         stored_credentials = uow.accounts.config(existing).credentials if existing else None
         merged = {**(existing.settings if existing else {}), **settings}
+    if credentials is None and stored_credentials is None:
+        raise InvalidSettings(
+            f"credentials: required to connect {spec.title} ({', '.join(spec.credentials.model_fields)})"
+        )
     clean = _validated(spec, credentials, merged)
-    locations = check(vendor_name, credentials or stored_credentials or {}, clean)
+    working = credentials if credentials is not None else stored_credentials
+    assert working is not None
+    locations = check(vendor_name, working, clean)
     location_field = "facility_id" if "facility_id" in clean else "location_id"
     chosen = clean.get(location_field)
     if chosen and chosen not in {location.id for location in locations}:

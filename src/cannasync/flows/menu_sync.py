@@ -50,6 +50,7 @@ def run(db: Database, connector: InventorySource, integration: IntegrationConfig
                     category=map_category(product.category, categories),
                     bound=bound.get(product.external_id),
                     run_id=run_id,
+                    store_owned=connector.options.store_owned,
                 )
                 setattr(counts, outcome, getattr(counts, outcome) + 1)
                 seen.add(product.external_id)

@@ -38,7 +38,9 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(900, 2**attempts))
 
 
-def _pos_order(uow: UnitOfWork, order: Order, integration: IntegrationConfig, customer_pos_id: str) -> PosOrder:
+def _pos_order(
+    uow: UnitOfWork, order: Order, integration: IntegrationConfig, customer_pos_id: str | None, callback: str | None
+) -> PosOrder:
     product_ids = [line.product_id for line in order.lines]
     pos_ids = uow.bindings.externals(integration.id, PRODUCT, product_ids)
     by_position = {line.position: line for line in order.lines}
@@ -91,12 +93,23 @@ def _pos_order(uow: UnitOfWork, order: Order, integration: IntegrationConfig, cu
         window_start=order.window_start,
         window_end=order.window_end,
         total_cents=order.total_cents,
+        customer_reference=str(order.customer_id),
+        status_callback_url=callback,
     )
 
 
-def push(db: Database, connector: Connector, integration: IntegrationConfig, message_id: int) -> str:
-    """Send one outbox message; returns what happened (pushed, found, skipped, retry, failed)."""
-    assert isinstance(connector, OrderSink) and isinstance(connector, CustomerDirectory)
+def push(
+    db: Database,
+    connector: Connector,
+    integration: IntegrationConfig,
+    message_id: int,
+    status_callback_url: str | None = None,
+) -> str:
+    """Send one outbox message; returns what happened (pushed, found, skipped, retry, failed).
+
+    ``status_callback_url`` is where a POS that pushes status changes should send them for this integration.
+    """
+    assert isinstance(connector, OrderSink)
     with db.uow() as uow:
         message = uow.outbox.get(message_id)
         assert message is not None and message.kind == PUSH_ORDER
@@ -112,18 +125,21 @@ def push(db: Database, connector: Connector, integration: IntegrationConfig, mes
         pos_id = connector.find_order(reference, placed_at) if look_first else None
         how = "found after an unknown outcome" if pos_id else "created"
         if pos_id is None:
-            customer_pos_id, found_by = customers.resolve(
-                db,
-                connector,
-                integration,
-                customer_id,
-                is_medical=is_medical,
-                require_verification=connector.options.require_medical_verification,
-            )
+            customer_pos_id: str | None = None
+            found_by = "the POS, from the order"
+            if isinstance(connector, CustomerDirectory):
+                customer_pos_id, found_by = customers.resolve(
+                    db,
+                    connector,
+                    integration,
+                    customer_id,
+                    is_medical=is_medical,
+                    require_verification=connector.options.require_medical_verification,
+                )
             with db.uow() as uow:
                 order = uow.orders.get(order_id)
                 assert order is not None
-                pos_order = _pos_order(uow, order, integration, customer_pos_id)
+                pos_order = _pos_order(uow, order, integration, customer_pos_id, status_callback_url)
             pos_id = connector.create_order(pos_order)
             how = f"created (customer by {found_by})"
     except (Rejected, MappingError) as error:

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import structlog
 
-from cannasync.connectors.base import StatusSource
+from cannasync.connectors.base import Postback, StatusPostbacks, StatusSource
 from cannasync.domain.orders import Fulfillment, OrderStatus, transition_problem
 from cannasync.domain.sync import RunCounts
 from cannasync.flows.checkout import apply_status
@@ -55,3 +55,15 @@ def apply_pos_status(db: Database, order_id: int, raw: str, status: OrderStatus 
             return "skipped"
         apply_status(uow, order, status, "pos", f"POS status {raw!r}")
         return "updated"
+
+
+def apply_postback(db: Database, source: StatusPostbacks, integration_id: int, postback: Postback) -> str:
+    """A status the POS pushed to us: applied at once, with the same rules as a poll."""
+    with db.uow() as uow:
+        order_id = uow.orders.by_pos_order_id(integration_id, postback.pos_order_id)
+        if order_id is None:
+            return "unknown"
+        order = uow.orders.get(order_id)
+        assert order is not None
+        fulfillment = Fulfillment(order.fulfillment)
+    return apply_pos_status(db, order_id, postback.raw_status, source.status_meaning(postback.raw_status, fulfillment))

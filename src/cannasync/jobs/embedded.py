@@ -11,9 +11,9 @@ from cannasync.store.uow import Database
 
 
 class EmbeddedWorkers:
-    def __init__(self, db: Database, *, workers: int, tick_seconds: float) -> None:
+    def __init__(self, db: Database, *, workers: int, tick_seconds: float, public_url: str | None = None) -> None:
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cannasync-worker")
-        self.dispatcher = Dispatcher(db, self.executor)
+        self.dispatcher = Dispatcher(db, self.executor, public_url)
         self.clock = BackgroundScheduler(timezone="UTC")
         self.clock.add_job(
             self.dispatcher.tick, "interval", seconds=tick_seconds, max_instances=1, coalesce=True, id="tick"

@@ -38,10 +38,12 @@ class AlreadyRunning(Exception):
 class Dispatcher:
     """Hands task functions to workers. Embedded: a thread pool in this process."""
 
-    def __init__(self, db: Database, executor: Executor) -> None:
+    def __init__(self, db: Database, executor: Executor, public_url: str | None = None) -> None:
         self.db = db
         self.executor = executor
         self.owner = owner_name()
+        #: How vendors reach this hub (for postback URLs); set once the server knows its address.
+        self.public_url = public_url
 
     def submit(self, task: Callable[..., Any], *args: Any) -> None:
         future = self.executor.submit(task, self.db, *args)
@@ -59,7 +61,7 @@ class Dispatcher:
         for run_id, schedule_id in runs:
             self.submit(tasks.run_flow, run_id, schedule_id)
         for message_id in messages:
-            self.submit(tasks.push_message, message_id)
+            self.submit(tasks.push_message, message_id, self.public_url)
         return len(runs) + len(messages)
 
     def run_now(self, integration_id: int, flow: str, trigger: str = "manual") -> int:

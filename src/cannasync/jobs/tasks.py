@@ -7,13 +7,18 @@ from typing import Any
 
 import structlog
 
+from cannasync.connectors.base import StatusPostbacks
 from cannasync.connectors.http import VendorError
 from cannasync.connectors.registry import build_connector
 from cannasync.flows import menu_sync, order_push, order_status
+from cannasync.store.accounts import IntegrationConfig
 from cannasync.store.secrets import SecretsUnreadable
 from cannasync.store.uow import Database
 
 log = structlog.get_logger(__name__)
+
+#: Where a vendor posts status changes; the token is the integration's ``webhook_token`` (api/hooks.py).
+POSTBACK_PATH = "/hooks/{vendor}/{integration_id}/{token}"
 
 FLOWS: dict[str, Callable[..., Any]] = {menu_sync.FLOW: menu_sync.run, order_status.FLOW: order_status.run}
 
@@ -57,7 +62,14 @@ def _fail(db: Database, run_id: int, error: str) -> None:
         uow.runs.finish(run_id, counts=counts, error=error)
 
 
-def push_message(db: Database, message_id: int) -> None:
+def postback_url(public_url: str | None, config: IntegrationConfig) -> str | None:
+    if not public_url or not config.webhook_token:
+        return None
+    path = POSTBACK_PATH.format(vendor=config.vendor, integration_id=config.id, token=config.webhook_token)
+    return public_url.rstrip("/") + path
+
+
+def push_message(db: Database, message_id: int, public_url: str | None = None) -> None:
     """Send one outbox message with a connector built for its integration."""
     with db.uow() as uow:
         message = uow.outbox.get(message_id)
@@ -66,8 +78,9 @@ def push_message(db: Database, message_id: int) -> None:
         assert integration is not None
         config = uow.accounts.config(integration)
     connector = build_connector(config.vendor, config.credentials, config.settings)
+    callback = postback_url(public_url, config) if isinstance(connector, StatusPostbacks) else None
     try:
-        order_push.push(db, connector, config, message_id)
+        order_push.push(db, connector, config, message_id, callback)
     except Exception:
         log.exception("push_crashed", message_id=message_id)
         raise

@@ -28,6 +28,7 @@ class IntegrationConfig:
     enabled: bool
     credentials: dict[str, Any]
     settings: dict[str, Any]
+    webhook_token: str | None = None
 
     def __repr__(self) -> str:  # keep credentials out of tracebacks and logs
         return f"IntegrationConfig(id={self.id}, store_id={self.store_id}, vendor={self.vendor!r})"
@@ -107,6 +108,8 @@ class Accounts:
             self.session.add(integration)
         if credentials is not None:
             integration.credentials = self.box.seal(credentials)
+        if integration.webhook_token is None:
+            integration.webhook_token = secrets.token_urlsafe(32)
         integration.settings = dict(settings)
         integration.enabled = enabled
         self.session.flush()
@@ -120,4 +123,5 @@ class Accounts:
             enabled=integration.enabled,
             credentials=self.box.open(integration.credentials),
             settings=dict(integration.settings),
+            webhook_token=integration.webhook_token,
         )

@@ -85,32 +85,42 @@ class Catalog:
         category: str,
         bound: BoundProduct | None,
         run_id: int,
+        store_owned: frozenset[model.FieldGroup] = frozenset(),
     ) -> str:
-        """Write a mapped product if anything the store shows changed; returns created, updated or unchanged."""
+        """Write a mapped product if anything the POS decides changed; returns created, updated or unchanged.
+
+        A new product gets every field. On an existing one, the groups in ``store_owned`` keep what the store
+        has (its own edits); everything else follows the POS.
+        """
         # The store's category is part of what it shows: a new mapping must rewrite the product.
-        fingerprint = hashlib.sha256(f"{product.fingerprint()}\x1f{category}".encode()).hexdigest()
+        fingerprint = hashlib.sha256(f"{product.fingerprint(store_owned)}\x1f{category}".encode()).hexdigest()
         if bound is not None and bound.fingerprint == fingerprint and bound.visible:
             return "unchanged"
         existing = self.session.get(Product, bound.id) if bound is not None else None
         row = existing or Product(store_id=store_id, integration_id=integration_id, held_quantity=0)
+        owned = store_owned if existing is not None else frozenset()
         row.name = product.name
         row.brand = product.brand
-        row.pos_category = product.category
-        row.category = category
-        row.subcategory = product.subcategory
         row.strain_type = product.strain_type.value if product.strain_type else None
-        row.description = product.description
         row.sku = product.sku
-        row.cannabinoids = _potencies(product.cannabinoids)
-        if product.terpenes is not None:
+        row.pos_quantity = product.pos_quantity
+        if model.FieldGroup.CATEGORY not in owned:
+            row.pos_category = product.category
+            row.category = category
+            row.subcategory = product.subcategory
+        if model.FieldGroup.DESCRIPTION not in owned:
+            row.description = product.description
+        if model.FieldGroup.POTENCY not in owned:
+            row.cannabinoids = _potencies(product.cannabinoids)
+        if product.terpenes is not None and model.FieldGroup.TERPENES not in owned:
             row.terpenes = _potencies(product.terpenes)
-        if product.images is not None:
+        if product.images is not None and model.FieldGroup.IMAGES not in owned:
             row.images = list(product.images)
             row.images_fetched_at = utcnow()
-        row.rec_price_cents = product.rec_price_cents
-        row.med_price_cents = product.med_price_cents
-        row.price_tiers = _tiers(product.price_tiers)
-        row.pos_quantity = product.pos_quantity
+        if model.FieldGroup.PRICES not in owned:
+            row.rec_price_cents = product.rec_price_cents
+            row.med_price_cents = product.med_price_cents
+            row.price_tiers = _tiers(product.price_tiers)
         row.visible = True
         row.fingerprint = fingerprint
         row.last_seen_run_id = run_id

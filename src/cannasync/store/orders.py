@@ -29,6 +29,11 @@ class Orders:
             self.session.scalar(select(Order.id).where(Order.store_id == store_id, Order.number == number)) is not None
         )
 
+    def by_pos_order_id(self, integration_id: int, pos_order_id: str) -> int | None:
+        return self.session.scalar(
+            select(Order.id).where(Order.integration_id == integration_id, Order.pos_order_id == pos_order_id)
+        )
+
     def by_idempotency_key(self, store_id: int, key: str) -> Order | None:
         return self.session.scalar(select(Order).where(Order.store_id == store_id, Order.idempotency_key == key))
 
@@ -110,6 +115,8 @@ class Orders:
         customer.phone = details.phone or customer.phone
         customer.email = details.email or customer.email
         customer.medical_id = details.medical_id or customer.medical_id
+        if details.medical_id_expiration:
+            customer.medical_id_expiration = details.medical_id_expiration.isoformat()
         self.session.flush()
         return customer
 

@@ -96,6 +96,8 @@ class Integration(Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     credentials: Mapped[bytes] = mapped_column(LargeBinary)
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: The secret part of the URL a vendor posts status changes to (vendors that push send no signature).
+    webhook_token: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     store: Mapped[Store] = relationship(lazy="joined")
@@ -209,6 +211,7 @@ class Customer(Base):
     phone: Mapped[str | None] = mapped_column(String(20), index=True)
     email: Mapped[str | None] = mapped_column(String(254), index=True)
     medical_id: Mapped[str | None] = mapped_column(String(100))
+    medical_id_expiration: Mapped[str | None] = mapped_column(String(10), default=None)
     needs_id_verification: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

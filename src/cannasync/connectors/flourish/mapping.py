@@ -11,11 +11,12 @@ Rules (seed 000):
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
+from cannasync.connectors import values
 from cannasync.connectors.base import PosOrder, PosOrderLine
 from cannasync.domain.catalog import Potency, PriceTier, Product, StrainType, Unit
 from cannasync.domain.customers import CustomerDetails
@@ -41,23 +42,7 @@ def _text(value: Any) -> str | None:
 def _cents(value: Any, field: str) -> int | None:
     if value is None or value == "":
         return None
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        raise MappingError(f"{field} {value!r} is not a number") from None
-    if not amount.is_finite() or amount < 0:
-        raise MappingError(f"{field} {value!r} is not a valid price")
-    return int((amount * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-def _decimal(value: Any, what: str) -> Decimal:
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        raise MappingError(f"{what} value {value!r} is not a number") from None
-    if not number.is_finite() or number < 0:
-        raise MappingError(f"{what} value {value!r} is not a valid amount")
-    return number
+    return values.cents(value, field)
 
 
 def _unit(value: Any, what: str) -> Unit:
@@ -67,30 +52,35 @@ def _unit(value: Any, what: str) -> Unit:
     return Unit(canonical)
 
 
+def _entries(value: Any, what: str) -> list[Mapping[str, Any]]:
+    """A list of JSON objects, or a MappingError that says which field is broken."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(entry, Mapping) for entry in value):
+        raise MappingError(f"{what} is not a list of objects")
+    return value
+
+
 def _lab_values(entries: Any, canonical: Any, what: str) -> tuple[Potency, ...]:
-    if not entries:
-        return ()
-    if not isinstance(entries, Sequence):
-        raise MappingError(f"{what} is not a list")
-    values = []
-    for entry in entries:
+    found = []
+    for entry in _entries(entries, what):
         name = canonical(_text(entry.get("name")))
         if name is None:
             continue  # not one the store shows (e.g. CBC, Valencene)
-        values.append(Potency(name, _decimal(entry.get("value"), name), _unit(entry.get("uom"), name)))
-    return tuple(sorted(values, key=lambda potency: potency.name))
+        found.append(Potency(name, values.decimal(entry.get("value"), f"{name} value"), _unit(entry.get("uom"), name)))
+    return tuple(sorted(found, key=lambda potency: potency.name))
 
 
 def _tiers(entries: Any) -> tuple[PriceTier, ...]:
     tiers = []
-    for entry in entries or ():
+    for entry in _entries(entries, "price_tiers"):
         price = _cents(entry.get("price"), "price tier")
         if price is None:
             raise MappingError(f"price tier {entry.get('name')!r} has no price")
         tiers.append(
             PriceTier(
                 label=_text(entry.get("name")) or "",
-                quantity=_decimal(entry.get("quantity"), "price tier quantity"),
+                quantity=values.decimal(entry.get("quantity"), "price tier quantity"),
                 unit=_text(entry.get("uom")) or "g",
                 price_cents=price,
             )
@@ -115,10 +105,7 @@ def product_from_item(item: Mapping[str, Any], sellable_qty: Any, *, sync_terpen
     if rec_price is None:
         raise MappingError("item has no retail_price")
     strain = canonical_strain_type(_text(item.get("strain_type_name")))
-    try:
-        quantity = max(0, int(Decimal(str(sellable_qty or 0))))
-    except InvalidOperation:
-        raise MappingError(f"sellable_qty {sellable_qty!r} is not a number") from None
+    quantity = values.quantity(sellable_qty, "sellable_qty")
     return Product(
         external_id=external_id,
         name=name,
@@ -201,6 +188,8 @@ def _offer_notes(order: PosOrder) -> str:
 
 def order_body(order: PosOrder) -> dict[str, Any]:
     """A Flourish retail order, created as Submitted (seed 000), carrying our customer-facing number."""
+    if order.customer_pos_id is None:
+        raise MappingError("a Flourish order needs the Flourish customer id")
     body: dict[str, Any] = {
         "original_order_id": order.reference,
         "customer_id": order.customer_pos_id,

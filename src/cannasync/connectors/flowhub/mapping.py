@@ -1,0 +1,237 @@
+"""Pure translation between Flowhub JSON and the domain (seed 001's rules, no I/O).
+
+- category: Custom Category, else Type, else Category (the store's mapping table applies later);
+- subtype: with "Map Custom Category to Sub Category" on, the custom category name when present; otherwise
+  the product type, else the main category: a subtype is always assigned;
+- strain types and terpenes in every spelling Flowhub uses (Greek letters included) map through ``vocab``;
+- prices are minor units (cents); weight tiers keep their gram amounts;
+- orders go through Order Ahead with a medical id or a phone (Flowhub's rule), fees in pennies, the
+  requested fulfilment window and a postback URL for status changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from cannasync.connectors import values
+from cannasync.connectors.base import PosOrder, Postback
+from cannasync.domain.catalog import Potency, PriceTier, Product, StrainType, Unit
+from cannasync.domain.orders import Fulfillment, OrderStatus
+from cannasync.domain.sync import MappingError
+from cannasync.vocab import canonical_cannabinoid, canonical_strain_type, canonical_terpene, canonical_unit
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _entries(value: Any, what: str) -> list[Mapping[str, Any]]:
+    """A list of JSON objects, or a MappingError that says which field is broken."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(entry, Mapping) for entry in value):
+        raise MappingError(f"{what} is not a list of objects")
+    return value
+
+
+def _lab_values(entries: Any, canonical: Any, what: str) -> tuple[Potency, ...]:
+    found: dict[str, Potency] = {}
+    for entry in _entries(entries, what):
+        name = canonical(_text(entry.get("name")))
+        if name is None:
+            continue  # not one the store shows (CBC, Valencene, ...)
+        # A range (lowerRange..upperRange); both ends must be numbers, the upper one is what the menu shows.
+        bounds = [
+            values.decimal(entry[end], f"{name} {end}")
+            for end in ("lowerRange", "upperRange")
+            if entry.get(end) is not None
+        ]
+        if not bounds:
+            raise MappingError(f"{name} has neither lowerRange nor upperRange")
+        unit = canonical_unit(_text(entry.get("unitOfMeasure")) or "%")
+        if unit is None:
+            raise MappingError(f"{name} unit {entry.get('unitOfMeasure')!r} is not % or mg")
+        found[name] = Potency(name, bounds[-1], Unit(unit))
+    return tuple(sorted(found.values(), key=lambda potency: potency.name))
+
+
+def category_of(item: Mapping[str, Any]) -> str | None:
+    """Seed 001: Custom Category, else Type, else Category."""
+    return _text(item.get("customCategoryName")) or _text(item.get("type")) or _text(item.get("category"))
+
+
+def subtype_of(item: Mapping[str, Any], *, map_custom_category: bool) -> str | None:
+    custom = _text(item.get("customCategoryName"))
+    if map_custom_category and custom:
+        return custom
+    return _text(item.get("type")) or _text(item.get("category"))
+
+
+def product_from_item(item: Mapping[str, Any], *, map_custom_category: bool, sync_terpenes: bool) -> Product:
+    """One Flowhub inventory item as a product; raises MappingError with the quarantine reason."""
+    product_id = item.get("productId")
+    if product_id is None or isinstance(product_id, bool):
+        raise MappingError("item has no productId")
+    name = _text(item.get("productName"))
+    if name is None:
+        raise MappingError("item has no productName")
+    category = category_of(item)
+    if category is None:
+        raise MappingError("item has no custom category, type or category")
+    strain = canonical_strain_type(_text(item.get("speciesName")))
+    tiers = tuple(
+        PriceTier(
+            label=_text(tier.get("name")) or "",
+            quantity=values.decimal(tier.get("gramAmount"), "weight tier gramAmount"),
+            unit="g",
+            price_cents=values.cents(tier.get("pricePerUnitInMinorUnits"), "weight tier price", minor_units=True),
+        )
+        for tier in _entries(item.get("weightTierInformation"), "weightTierInformation")
+    )
+    picture = _text(item.get("productPictureURL"))
+    return Product(
+        external_id=str(product_id),
+        name=name,
+        category=category,
+        subcategory=subtype_of(item, map_custom_category=map_custom_category),
+        brand=_text(item.get("brand")),
+        strain_type=StrainType(strain) if strain else None,
+        description=_text(item.get("productDescription")) or "",
+        sku=_text(item.get("sku")),
+        cannabinoids=_lab_values(item.get("cannabinoidInformation"), canonical_cannabinoid, "cannabinoidInformation"),
+        terpenes=_lab_values(item.get("terpenes"), canonical_terpene, "terpenes") if sync_terpenes else None,
+        rec_price_cents=values.cents(item.get("priceInMinorUnits"), "priceInMinorUnits", minor_units=True),
+        price_tiers=tiers,
+        pos_quantity=values.quantity(item.get("quantity"), "quantity"),
+        images=(picture,) if picture else (),
+    )
+
+
+def is_wanted(item: Mapping[str, Any], *, room_id: str | None, purchase_category: str | None) -> bool:
+    """The store's room and purchase-category filters; items sold to both categories always pass."""
+    if room_id is not None and item.get("roomId") != room_id:
+        return False
+    category = _text(item.get("purchaseCategory"))
+    return purchase_category is None or category in (None, "both", purchase_category)
+
+
+# --- orders ----------------------------------------------------------------------------------------------------
+
+
+def _timestamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def e164(phone: str | None) -> str | None:
+    """Flowhub takes phones as E.164; our phones are ten North American digits."""
+    return f"+1{phone}" if phone else None
+
+
+def _discount_notes(order: PosOrder) -> tuple[dict[str, str], str]:
+    per_item: dict[str, str] = {}
+    whole_order = []
+    for offer in order.offers:
+        note = f"{offer.label} (-${Decimal(offer.amount_cents) / 100:.2f})"
+        if offer.pos_item_id:
+            per_item[offer.pos_item_id] = "; ".join(filter(None, [per_item.get(offer.pos_item_id), note]))
+        else:
+            whole_order.append(note)
+    return per_item, "; ".join(whole_order)
+
+
+def order_body(order: PosOrder, *, location_id: str) -> dict[str, Any]:
+    """An Order Ahead order. Flowhub prices it from its own menu; offers travel as discount notes."""
+    customer = order.customer
+    if not (customer.medical_id or customer.phone):
+        raise MappingError("Flowhub needs a medical id or a phone number on every order")
+    if customer.date_of_birth is None:
+        raise MappingError("Flowhub needs the customer's date of birth")
+    item_notes, cart_note = _discount_notes(order)
+    person: dict[str, Any] = {
+        "firstName": customer.first_name,
+        "lastName": customer.last_name,
+        "birthDate": customer.date_of_birth.isoformat(),
+        "externalId": order.customer_reference or None,
+        "email": customer.email,
+        "phone": e164(customer.phone),
+        "medRecOrBoth": "med" if order.is_medical else "rec",
+    }
+    if customer.medical_id:
+        if customer.medical_id_expiration is None:
+            raise MappingError("Flowhub needs the medical card's expiry date with the medical id")
+        person["medId"] = customer.medical_id
+        person["medExp"] = customer.medical_id_expiration.isoformat()
+    body: dict[str, Any] = {
+        "locationId": location_id,
+        "externalId": order.reference,
+        "externalCreatedAt": _timestamp(order.placed_at),
+        "customer": {key: value for key, value in person.items() if value is not None},
+        "orderItems": [
+            {
+                "productId": int(line.pos_item_id),
+                "quantityPurchased": line.quantity,
+                **({"discountNote": item_notes[line.pos_item_id]} if line.pos_item_id in item_notes else {}),
+            }
+            for line in order.lines
+        ],
+        "orderType": order.fulfillment.value,
+        "customerNote": order.notes,
+        "cartDiscountNote": cart_note,
+        "fees": [{"name": fee.name, "amount": fee.amount_cents} for fee in order.fees],
+    }
+    if order.window_start:
+        body["requestedFulfillmentTimeStart"] = _timestamp(order.window_start)
+        body["requestedFulfillmentTimeEnd"] = _timestamp(order.window_end or order.window_start)
+    if order.fulfillment == Fulfillment.DELIVERY:
+        address = order.delivery_address
+        if address is None:
+            raise MappingError("a delivery order needs a delivery address")
+        body["address"] = {
+            "street1": address.line1,
+            "street2": address.line2,
+            "city": address.city,
+            "state": address.state,
+            "zip": address.postcode,
+        }
+    if order.status_callback_url:
+        body["postbackUrl"] = order.status_callback_url
+    return body
+
+
+# Flowhub status → canonical status, and the fulfilment types a row does not apply to.
+_DELIVERY = frozenset({Fulfillment.DELIVERY})
+_NOT_DELIVERY = frozenset({Fulfillment.PICKUP, Fulfillment.KIOSK})
+STATUS_TABLE: dict[str, tuple[OrderStatus | None, frozenset[Fulfillment]]] = {
+    "new": (OrderStatus.SUBMITTED, frozenset()),
+    "started": (OrderStatus.SUBMITTED, frozenset()),
+    "ready": (OrderStatus.READY_FOR_PICKUP, _DELIVERY),  # a packed delivery waits for its driver
+    "inQueue": (None, frozenset()),
+    "inTransit": (OrderStatus.OUT_FOR_DELIVERY, _NOT_DELIVERY),
+    "delivered": (OrderStatus.CLOSED, frozenset()),
+    "sold": (OrderStatus.CLOSED, frozenset()),
+    "unableToComplete": (OrderStatus.CANCELLED, frozenset()),
+    "unableToVerify": (OrderStatus.CANCELLED, frozenset()),
+    "deleted": (OrderStatus.CANCELLED, frozenset()),
+}
+
+
+def canonical_status(flowhub_status: str, fulfillment: Fulfillment) -> OrderStatus | None:
+    status, not_for = STATUS_TABLE.get(flowhub_status, (None, frozenset()))
+    return None if fulfillment in not_for else status
+
+
+def postback(body: Any) -> Postback:
+    if not isinstance(body, Mapping):
+        raise MappingError("a Flowhub postback is a JSON object")
+    order_id, status = _text(body.get("orderId")), _text(body.get("status"))
+    if order_id is None or status is None:
+        raise MappingError("a Flowhub postback needs orderId and status")
+    if status not in STATUS_TABLE:
+        raise MappingError(f"unknown Flowhub status {status!r}")
+    return Postback(order_id, status)

@@ -1,0 +1,58 @@
+"""Reading numbers out of vendor JSON: every way one can be broken ends as a MappingError that names the field.
+
+A vendor field can hold a string, a boolean, NaN, infinity or 1e300; none of them may crash a sync, and none may
+reach the store as a price.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from cannasync.domain.sync import MappingError
+
+MAX_PRICE_CENTS = 100_000_000  # $1,000,000: no dispensary item costs more; anything above is a data error
+MAX_QUANTITY = 1_000_000_000
+
+
+def decimal(value: Any, field: str) -> Decimal:
+    """A finite, non-negative decimal."""
+    if isinstance(value, bool) or value is None:
+        raise MappingError(f"{field} {value!r} is not a number")
+    try:
+        number = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise MappingError(f"{field} {value!r} is not a number") from None
+    if not number.is_finite() or number < 0:
+        raise MappingError(f"{field} {value!r} is not a valid amount")
+    return number
+
+
+def cents(value: Any, field: str, *, minor_units: bool = False) -> int:
+    """A price in whole cents, from dollars (``12.5``) or, with ``minor_units``, from cents (``1250``)."""
+    amount = decimal(value, field)
+    if amount > MAX_PRICE_CENTS:  # checked before scaling, so 1e300 never reaches quantize
+        raise MappingError(f"{field} {value!r} is not a plausible price")
+    scaled = amount if minor_units else amount * 100
+    if minor_units and scaled != scaled.to_integral_value():
+        raise MappingError(f"{field} {value!r} is not a whole number of cents")
+    result = int(scaled.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    if result > MAX_PRICE_CENTS:
+        raise MappingError(f"{field} {value!r} is not a plausible price")
+    return result
+
+
+def quantity(value: Any, field: str) -> int:
+    """A whole stock count. POSes report oversold stock as negative: that is nothing to sell, so 0.
+    Fractions are rounded down (half a unit cannot be sold)."""
+    if value is None or value == "":
+        return 0
+    if isinstance(value, bool):
+        raise MappingError(f"{field} {value!r} is not a number")
+    try:
+        amount = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise MappingError(f"{field} {value!r} is not a number") from None
+    if not amount.is_finite() or amount > MAX_QUANTITY:
+        raise MappingError(f"{field} {value!r} is not a plausible quantity")
+    return max(0, int(amount))

@@ -1,0 +1,1403 @@
+"""A faithful local imitation of Flowhub's API (an ASGI app on Starlette).
+
+cannasync's Flowhub connector, its tests, the demo and the benchmark talk to this app over real HTTP on
+loopback. It stands for the vendor, so it imports nothing from cannasync outside ``cannasync.sandboxes``
+and shares no code with the connector (nor with the Flourish sandbox): if the connector and this app
+disagree, that is a finding, not a refactoring.
+
+What it reproduces (see docs ``vendor-apis.md`` §2 and §7, and Flowhub's integration article, seed 001):
+
+* The server root stands for ``https://api.flowhub.co``. Paths are served exactly as written; a trailing
+  slash variant is a 404 (never a redirect).
+* Auth by the headers ``clientId`` and ``key``: either missing → 401 ``{"errors": ["Missing clientId or key
+  header"]}``; an unknown pair → 401 ``{"errors": ["Invalid credentials"]}``; a location the client does
+  not own → 403 ``{"errors": ["Not authorized for location <id>"]}``. Order-ahead routes take the Order
+  Ahead Client Id in ``clientId`` (the API key stays in ``key``) plus ``Authorization: Bearer <order-ahead
+  token>``; a missing or wrong token → 401 ``{"errors": ["Invalid order-ahead token"]}``.
+* A rate limit like the real one (about 59 requests per second): past the limit, 429
+  ``{"errors": ["Too Many Requests"]}`` with **no** rate-limit headers at all (no ``Retry-After``).
+* ``GET /v0/clientsLocations``; per-location v0 inventory (``/inventory``, ``/inventoryNonZero``,
+  ``/inventoryByRoomsNonZero``) as ``{"status": 200, "data": [...]}`` with every item in one response (no
+  paging); v1 customers (``findByPhoneNumber``, create, get); Order Ahead (create, ``orderStatus``, an
+  ``orders`` lookup by ``externalId``, ``/orderPostback/{orderId}``) with postbacks to ``postbackUrl`` on
+  every status change; ``GET /authTest`` and ``GET /health`` answer the text ``OK``.
+* Flowhub's rule that every order-ahead order carries a medical id or a phone number.
+* Order-ahead creation does **not** deduplicate by ``externalId``: a second create is a second order.
+
+Well-known records (the same for every seed)
+--------------------------------------------
+* Credentials: clientId ``3f7c1a52-0d7e-4b8a-9a51-6f2d1c0e9b11``, key
+  ``9b1d6c2e-7a44-4f0e-8c3b-5e2a7d9f1c20``, Order Ahead Client Id ``c0ffee00-1234-4abc-9def-00000000a11e``,
+  Order Ahead Token ``oa-demo-token``. This client owns both locations.
+* Locations ``"loc-eastside"`` (Sunset Cannabis Co. - Eastside, 14230 E Jefferson Ave, Detroit, MI 48215)
+  and ``"loc-ferndale"`` (Sunset Cannabis Co. - Ferndale, 22930 Woodward Ave, Ferndale, MI 48220), both
+  ``America/Detroit``. Each has four rooms, "Sales Floor", "Vault", "Back Stock" and "Quarantine", whose ids
+  are 32 lowercase hex characters (``flowhub_catalog.ROOMS``); the Eastside sales floor is
+  ``6713b6938fb0673c3d541b207553b4b1`` and the Ferndale one ``4ef1876154d48e8968d981c39edae046``.
+* Customer ``"cus-000001"`` Morgan Ellis, a medical patient (``medCustomer``): medId ``MMJ-4471-2208``
+  (expires 2027-03-31), phone ``3135550142``, email ``morgan.ellis@example.com``, born 1981-07-19.
+* Customer ``"cus-000002"`` Sam Okafor, recreational (``recCustomer``): phone ``2485550199``, email
+  ``sam.okafor@example.com``, born 1994-02-11, no medId.
+* Products have ids ``30001`` upwards; the malformed ones are listed in ``FlowhubSandbox.malformed``
+  (product id → kind of damage) and ``FlowhubSandbox.malformed_ids``.
+
+Control routes (no auth, under ``/_sandbox/``, never rate-limited; the hub never calls them)
+-------------------------------------------------------------------------------------------
+``GET health``; ``POST items/{productId}/quantity`` ``{"locationId", "quantity", "roomId"?}``;
+``PATCH items/{productId}`` (fields to merge; bumps ``productUpdatedAt``); ``DELETE items/{productId}``;
+``POST orders/{orderId}/status`` ``{"status"}``; ``GET orders``; ``GET customers``; ``GET|POST|DELETE
+faults``; ``GET|DELETE requests``; ``GET postbacks``; ``GET|POST rate-limit`` ``{"rps": 20}`` (null
+disables); and ``GET images/{productId}.png`` (what ``productPictureURL`` points at). Faults:
+``{"method", "path_prefix", "status", "count", "retry_after"}`` answers the status with
+``{"errors": ["Injected fault"]}`` (``after`` lets that many matching requests through first, to break a
+sequence mid-way); ``{"mode": "delay", "delay_seconds"}`` waits before processing;
+``{"mode": "timeout_after_commit", "delay_seconds"}`` processes the request fully, then holds the response
+back, so a client can time out after Flowhub really committed.
+
+Choices where Flowhub's public notes are silent
+-----------------------------------------------
+Each is a guess kept easy to change; none is confirmed by Flowhub.
+
+1. Locations: ids are short readable strings; ``GET /v0/clientsLocations`` lists the caller's locations as
+   ``{"locationId", "locationName", "clientId", "address": {"street1", "city", "state", "zip"},
+   "timezone"}``. A location id nobody has is a 404 ``Location <id> not found``; one that exists but that
+   the client does not own is the 403. (The path itself is unverified, vendor-apis.md §2.)
+2. Credentials: the main clientId is refused (401 Invalid credentials) on order-ahead routes and the Order
+   Ahead Client Id on the other routes. ``POST /orderPostback/{orderId}`` counts as an order-ahead route.
+   Checks run in the order: headers present, pair known, bearer token. ``/health`` needs no auth.
+3. Rate limit: a rolling one-second window per ``clientId`` header value as sent (so order-ahead calls,
+   which carry the Order Ahead Client Id, have a bucket of their own; requests without the header share
+   one). ``floor(rps)`` requests (at least 1) pass in any second; rejected requests do not count against
+   the window. It applies to every path outside ``/_sandbox/`` (``/health`` and unknown paths included),
+   after injected faults and before authentication (so a 401 spends budget too).
+4. Inventory: items are ordered by ``productId``. A product not carried at a location is absent from its
+   inventory; one carried with nothing in stock is in ``/inventory`` with ``quantity`` 0 and left out of
+   the ``NonZero`` variants. ``quantity`` is the sum over all rooms (Vault, Back Stock and Quarantine
+   included). ``/inventoryByRoomsNonZero`` has one entry per (item, room) with stock, in room order, each
+   with ``roomId``, ``roomName``, ``upc`` (a 12-digit UPC-A, null on about 15%) and that room's
+   ``quantity``; only the by-room entries carry ``upc``. Items also carry ``regulatoryId`` (a METRC-like
+   package tag, null on accessories), ``inventoryUnitOfMeasureToGramsMultiplier`` and
+   ``productUnitOfMeasureToGramsMultiplier``. Units of measure are ``"g"`` for flower sold by weight and
+   ``"each"`` otherwise; ``productWeight`` is in grams (or ml for liquids).
+5. Item values: ``unitOfMeasureToGramsMultiplier`` is 0.01 for ``%`` and 0.001 for ``mg``;
+   ``lowerRange`` equals ``upperRange`` on about half the lab values. ``weightTierInformation`` is
+   ``[{"name": "1/8 oz", "gramAmount": 3.5, "pricePerUnitInMinorUnits": 4700}, ...]`` (1g, 1/8, 1/4, 1/2
+   and 1 oz) on flower sold by weight, where ``pricePerUnitInMinorUnits`` is the price of the whole tier,
+   and ``[]`` otherwise; such flower has ``priceInMinorUnits`` per gram. ``postTaxPriceInPennies`` is the
+   pre-tax price plus 16% (Michigan sales tax and excise) on cannabis, 6% on accessories.
+   ``priceProfileName`` is "Adult-Use", "Medical" or "Standard" by ``purchaseCategory``. ``tags`` and
+   ``effects`` are lists of strings, mostly empty. ``productPictureURL`` (null on about 20%) is
+   ``<base URL of the request>/_sandbox/images/<productId>.png``, a 1x1 PNG served without auth.
+6. Malformed records (about 1 in 100, at least 4 once there are 50 products, stocked at both locations):
+   ``productName`` missing from the record, ``priceInMinorUnits`` negative (-2500) or a string
+   (``"24.99"``), or a THC ``lowerRange`` of ``"n/a"``.
+7. Customers: ids are ``cus-NNNNNN``. ``findByPhoneNumber`` answers ``{"total": n, "customers": [...]}``,
+   comparing digits only and ignoring a leading US country code ``1``; a missing ``phone_number`` or one
+   without digits is a 400. ``POST /v1/customer`` requires ``store_id`` (400 when missing; 404/403 like a
+   path location) and the body fields ``birthDate`` (YYYY-MM-DD), ``name``, ``state`` (two letters) and
+   ``type`` (``medCustomer``/``recCustomer``): 422 naming the field. ``medIdExpiration`` must be
+   YYYY-MM-DD when given; a ``medCustomer`` without ``medId`` is accepted. Creating never checks for
+   duplicates. Every customer field is present (null when unknown). Customers are shared by every
+   configured client (there is one by default); ``store_id`` on ``GET /v1/customers/{id}`` is optional.
+8. Order-ahead create: the body of vendor-apis.md §2 plus ``locationId`` (required; unknown → 422, not
+   owned → 403) and ``externalId`` (optional string, echoed and filterable). ``orderType`` is required.
+   Validation answers 422 with one message naming the field: ``orderItems`` a non-empty list;
+   ``productId`` a JSON integer carried at the location (any quantity, "Product <id> is not available at
+   location <id>"); ``quantityPurchased`` a number > 0 (fractions allowed, for grams); ``customer`` with
+   ``firstName``, ``lastName``, ``birthDate``; ``customer.phone`` ``+1`` and 10 digits when given;
+   ``medId`` or ``phone`` ("A medical id or a phone number is required"); ``medExp`` (YYYY-MM-DD) with
+   ``medId``; ``medRecOrBoth`` one of med/rec/both, and ``med`` needs a ``medId``; delivery needs
+   ``address`` with ``street1``, ``city``, ``state``, ``zip``; ``fees[].amount`` an integer >= 0 (pennies);
+   ``requestedFulfillmentTimeStart``/``End``, ``externalCreatedAt`` ISO 8601 (End >= Start);
+   ``postbackUrl`` an http(s) URL; ``loyaltyPointsInPennies`` an integer >= 0. Order ids are
+   ``OA-000001`` upwards. Creating an order changes no stock (only the quantity control route does). The
+   stored order is the body as received plus ``orderId``, ``status``, ``createdAt`` and ``updatedAt``; a
+   client sees only the orders created with its own credentials.
+9. ``GET /order-ahead/v0/orders?externalId=&locationId=`` (both optional, exact) answers
+   ``{"total": n, "orders": [{"orderId", "status", "externalId", "createdAt"}]}`` in creation order. It is
+   **unverified**: it exists so that a client can find an order it may have created before a timeout.
+10. Status machine (moves only through the control route, as staff would in the POS):
+    pickup and kiosk: new → started → ready → sold; delivery: new → started → inQueue → inTransit →
+    delivered → sold, also started → ready → inQueue. From any non-final status: unableToComplete,
+    unableToVerify or deleted. Final: sold, deleted, unableToComplete, unableToVerify. Any other move →
+    409; an unknown status name → 422 (names are matched case-insensitively).
+11. Postbacks: on every status change, ``{"orderId", "externalId", "status", "previousStatus",
+    "updatedAt"}`` is POSTed as JSON to the order's ``postbackUrl`` by one background worker per sandbox
+    (in order, 5 s timeout, never retried, no signature header: a receiver should confirm through
+    ``orderStatus``). ``POST /orderPostback/{orderId}`` answers 204 and re-sends the current status with
+    the ``previousStatus`` of the last change (null if it never changed); without a ``postbackUrl`` it is
+    still a 204 and sends nothing. Every attempt is logged (``FlowhubSandbox.postback_log`` and
+    ``GET /_sandbox/postbacks``) as ``{"url", "body", "status_code", "error", "sentAt"}``.
+12. Errors: unknown route → 404 ``{"errors": ["Not found"]}`` (authentication is not checked first);
+    wrong method → 405; a body that is not JSON → 400 ``{"errors": ["Request body must be valid JSON"]}``.
+13. Injected faults fire before the rate limit and authentication (they stand for the gateway in front of
+    Flowhub) and on paths outside ``/_sandbox/`` only. ``mode`` defaults to ``status``, ``count`` to 1,
+    ``path_prefix`` to ``/`` and ``method`` to any; the first matching fault is consumed. ``Retry-After`` is
+    sent only when the fault has ``retry_after``.
+14. ``/_sandbox/requests`` counts every request that matched a vendor route, as ``"<METHOD> <template>"``
+    (``"GET /v0/locations/{locationId}/inventory"``), including those answered 401/403/429/4xx or with an
+    injected fault, and image downloads; it excludes the other control routes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import struct
+import threading
+import time
+import zlib
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import httpx2
+import uvicorn
+from starlette.applications import Starlette
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Match, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from cannasync.sandboxes.flowhub_catalog import ROOMS, customer_record, generate_catalogue, generate_customers, iso_ms
+
+JSON = dict[str, Any]
+
+CONTROL = "/_sandbox"
+POSTBACK_TIMEOUT = 5.0
+
+DEFAULT_CLIENT_ID = "3f7c1a52-0d7e-4b8a-9a51-6f2d1c0e9b11"
+DEFAULT_API_KEY = "9b1d6c2e-7a44-4f0e-8c3b-5e2a7d9f1c20"
+DEFAULT_ORDER_AHEAD_CLIENT_ID = "c0ffee00-1234-4abc-9def-00000000a11e"
+DEFAULT_ORDER_AHEAD_TOKEN = "oa-demo-token"
+
+
+@dataclass(frozen=True)
+class Account:
+    """One Flowhub client's credentials and the locations it owns."""
+
+    client_id: str
+    key: str
+    order_ahead_client_id: str
+    order_ahead_token: str
+    location_ids: tuple[str, ...]
+
+
+DEFAULT_ACCOUNT = Account(
+    client_id=DEFAULT_CLIENT_ID,
+    key=DEFAULT_API_KEY,
+    order_ahead_client_id=DEFAULT_ORDER_AHEAD_CLIENT_ID,
+    order_ahead_token=DEFAULT_ORDER_AHEAD_TOKEN,
+    location_ids=("loc-eastside", "loc-ferndale"),
+)
+DEFAULT_CREDENTIALS: tuple[Account, ...] = (DEFAULT_ACCOUNT,)
+
+ORDER_STATUSES: tuple[str, ...] = (
+    "new",
+    "started",
+    "ready",
+    "inQueue",
+    "inTransit",
+    "delivered",
+    "unableToComplete",
+    "unableToVerify",
+    "deleted",
+    "sold",
+)
+FINAL_STATUSES = frozenset({"sold", "deleted", "unableToComplete", "unableToVerify"})
+ABANDON_STATUSES = frozenset({"unableToComplete", "unableToVerify", "deleted"})
+_COUNTER_MOVES: dict[str, frozenset[str]] = {
+    "new": frozenset({"started"}),
+    "started": frozenset({"ready"}),
+    "ready": frozenset({"sold"}),
+}
+#: Order type → status → the statuses it may move on to (besides the abandon statuses).
+FORWARD_MOVES: dict[str, dict[str, frozenset[str]]] = {
+    "pickup": _COUNTER_MOVES,
+    "kiosk": _COUNTER_MOVES,
+    "delivery": {
+        "new": frozenset({"started"}),
+        "started": frozenset({"ready", "inQueue"}),
+        "ready": frozenset({"inQueue"}),
+        "inQueue": frozenset({"inTransit"}),
+        "inTransit": frozenset({"delivered"}),
+        "delivered": frozenset({"sold"}),
+    },
+}
+ORDER_TYPES: tuple[str, ...] = ("pickup", "delivery", "kiosk")
+INVENTORY_KINDS: tuple[str, ...] = ("inventory", "inventoryNonZero", "inventoryByRoomsNonZero")
+
+
+class ApiError(Exception):
+    """An error answered as ``{"errors": [message]}`` with ``status``."""
+
+    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = dict(headers or {})
+
+    def response(self) -> JSONResponse:
+        return JSONResponse({"errors": [self.message]}, status_code=self.status, headers=self.headers)
+
+
+# --------------------------------------------------------------------------------------------------
+# Small pure helpers
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _parse_iso(value: object, name: str, status: int = 422) -> datetime:
+    """Parse an ISO 8601 date or datetime; a naive one is taken as UTC."""
+    if not isinstance(value, str):
+        raise ApiError(status, f"{name} must be an ISO 8601 timestamp")
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ApiError(status, f"{name} must be an ISO 8601 timestamp") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def _later_than(previous: str) -> str:
+    """Now, or 1 ms after ``previous`` if the clock has not moved past it (timestamps only go up)."""
+    moment = _now()
+    before = _parse_iso(previous, "timestamp")
+    if moment <= before:
+        moment = before + timedelta(milliseconds=1)
+    return iso_ms(moment)
+
+
+def _digits(phone: str) -> str:
+    """A phone number's digits, without a leading US country code."""
+    digits = re.sub(r"\D", "", phone)
+    return digits[1:] if len(digits) == 11 and digits.startswith("1") else digits
+
+
+def _is_date(value: object) -> bool:
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _number(value: object) -> int | float | None:
+    """``value`` if it is a JSON number (booleans are not), else None."""
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _integer(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _png(rgb: tuple[int, int, int]) -> bytes:
+    """A valid 1x1 RGB PNG of one colour."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(bytes((0, *rgb)))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+
+
+def _dumps(value: object) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _canonical_status(value: object) -> str:
+    if isinstance(value, str):
+        wanted = value.strip().lower()
+        for status in ORDER_STATUSES:
+            if status.lower() == wanted:
+                return status
+    raise ApiError(422, f"status must be one of: {', '.join(ORDER_STATUSES)}")
+
+
+# --------------------------------------------------------------------------------------------------
+# Request bodies
+
+
+def _optional_str(body: JSON, name: str, where: str = "") -> str | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, str):
+        raise ApiError(422, f"{where}{name} must be a string")
+    return value
+
+
+def _required_str(body: JSON, name: str, where: str = "") -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise ApiError(422, f"{where}{name} is required")
+    return value.strip()
+
+
+def order_location_id(body: JSON) -> str:
+    """The ``locationId`` of an order-ahead body (checked first, like a location in a path)."""
+    return _required_str(body, "locationId")
+
+
+@dataclass(frozen=True)
+class OrderRequest:
+    """What the sandbox needs from a validated order-ahead body (the body itself is stored as received)."""
+
+    location_id: str
+    order_type: str
+    product_ids: tuple[int, ...]
+    external_id: str | None
+    customer_external_id: str | None
+
+
+def _parse_order_items(raw: object) -> tuple[int, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise ApiError(422, "orderItems must be a non-empty list")
+    product_ids = []
+    for index, line in enumerate(raw):
+        where = f"orderItems[{index}]"
+        if not isinstance(line, dict):
+            raise ApiError(422, f"{where} must be an object")
+        product_id = _integer(line.get("productId"))
+        if product_id is None:
+            raise ApiError(422, f"{where}.productId must be a number")
+        quantity = _number(line.get("quantityPurchased"))
+        if quantity is None or quantity <= 0:
+            raise ApiError(422, f"{where}.quantityPurchased for product {product_id} must be greater than 0")
+        _optional_str(line, "discountNote", f"{where}.")
+        product_ids.append(product_id)
+    return tuple(product_ids)
+
+
+def _parse_order_customer(raw: object) -> str | None:
+    """Validate ``customer``; return its ``externalId``."""
+    if not isinstance(raw, dict):
+        raise ApiError(422, "customer is required")
+    where = "customer."
+    _required_str(raw, "firstName", where)
+    _required_str(raw, "lastName", where)
+    if not _is_date(raw.get("birthDate")):
+        raise ApiError(422, "customer.birthDate is required (YYYY-MM-DD)")
+    for name in ("email", "externalId"):
+        _optional_str(raw, name, where)
+    phone = _optional_str(raw, "phone", where)
+    if phone and not re.fullmatch(r"\+1\d{10}", phone):
+        raise ApiError(422, "customer.phone must be E.164: +1 followed by 10 digits")
+    med_id = _optional_str(raw, "medId", where)
+    kind = raw.get("medRecOrBoth")
+    if kind is not None and kind not in ("med", "rec", "both"):
+        raise ApiError(422, "customer.medRecOrBoth must be one of: med, rec, both")
+    if not med_id and not phone:
+        raise ApiError(422, "A medical id or a phone number is required")
+    if kind == "med" and not med_id:
+        raise ApiError(422, "customer.medId is required for medical orders")
+    if med_id and not _is_date(raw.get("medExp")):
+        raise ApiError(422, "customer.medExp is required with customer.medId (YYYY-MM-DD)")
+    external_id = raw.get("externalId")
+    return external_id if isinstance(external_id, str) else None
+
+
+def _parse_fees(raw: object) -> None:
+    if raw is None:
+        return
+    if not isinstance(raw, list):
+        raise ApiError(422, "fees must be a list")
+    for index, fee in enumerate(raw):
+        if not isinstance(fee, dict):
+            raise ApiError(422, f"fees[{index}] must be an object")
+        _required_str(fee, "name", f"fees[{index}].")
+        amount = _integer(fee.get("amount"))
+        if amount is None or amount < 0:
+            raise ApiError(422, f"fees[{index}].amount must be an integer number of pennies >= 0")
+
+
+def parse_order_request(body: JSON) -> OrderRequest:
+    """Validate the shape of an order-ahead create body; existence checks happen against the state."""
+    location_id = order_location_id(body)
+    external_id = _optional_str(body, "externalId")
+    order_type = body.get("orderType")
+    if order_type not in ORDER_TYPES:
+        raise ApiError(422, f"orderType must be one of: {', '.join(ORDER_TYPES)}")
+    product_ids = _parse_order_items(body.get("orderItems"))
+    customer_external_id = _parse_order_customer(body.get("customer"))
+    address = body.get("address")
+    if address is not None and not isinstance(address, dict):
+        raise ApiError(422, "address must be an object")
+    if order_type == "delivery":
+        if not address:
+            raise ApiError(422, "address is required for delivery orders")
+        for name in ("street1", "city", "state", "zip"):
+            value = address.get(name)
+            if not isinstance(value, str) or not value.strip():
+                raise ApiError(422, f"address.{name} is required for delivery orders")
+    _parse_fees(body.get("fees"))
+    window: dict[str, datetime] = {}
+    for name in ("externalCreatedAt", "requestedFulfillmentTimeStart", "requestedFulfillmentTimeEnd"):
+        if body.get(name) not in (None, ""):
+            window[name] = _parse_iso(body[name], name)
+    start, end = window.get("requestedFulfillmentTimeStart"), window.get("requestedFulfillmentTimeEnd")
+    if start is not None and end is not None and end < start:
+        raise ApiError(422, "requestedFulfillmentTimeEnd must not be before requestedFulfillmentTimeStart")
+    postback = _optional_str(body, "postbackUrl")
+    if postback and not re.match(r"^https?://[^\s/]+", postback):
+        raise ApiError(422, "postbackUrl must be an http(s) URL")
+    for name in ("customerId", "cartDiscountNote", "customerNote"):
+        _optional_str(body, name)
+    points = body.get("loyaltyPointsInPennies")
+    if points is not None and (_integer(points) is None or points < 0):
+        raise ApiError(422, "loyaltyPointsInPennies must be an integer >= 0")
+    return OrderRequest(location_id, order_type, product_ids, external_id, customer_external_id)
+
+
+_CUSTOMER_OPTIONAL_STRINGS: tuple[str, ...] = (
+    "email",
+    "phone",
+    "medId",
+    "city",
+    "zip",
+    "streetAddress1",
+    "streetAddress2",
+    "country",
+    "stateId",
+)
+
+
+def parse_customer_body(body: JSON) -> JSON:
+    """Validate a ``POST /v1/customer`` body; return the fields to store."""
+    if not _is_date(body.get("birthDate")):
+        raise ApiError(422, "birthDate is required (YYYY-MM-DD)")
+    fields: JSON = {"birthDate": body["birthDate"], "name": _required_str(body, "name")}
+    state = body.get("state")
+    if not isinstance(state, str) or not re.fullmatch(r"[A-Za-z]{2}", state.strip()):
+        raise ApiError(422, "state is required (two letters)")
+    fields["state"] = state.strip().upper()
+    if body.get("type") not in ("medCustomer", "recCustomer"):
+        raise ApiError(422, "type is required (medCustomer or recCustomer)")
+    fields["type"] = body["type"]
+    for name in _CUSTOMER_OPTIONAL_STRINGS:
+        value = _optional_str(body, name)
+        if value is not None:
+            fields[name] = value
+    for name in ("medIdExpiration", "stateIdExpiration"):
+        value = body.get(name)
+        if value is not None:
+            if not _is_date(value):
+                raise ApiError(422, f"{name} must be YYYY-MM-DD")
+            fields[name] = value
+    for name in ("isLoyal", "consentsToPromotionalEmail", "consentsToPromotionalSMS"):
+        value = body.get(name)
+        if value is not None:
+            if not isinstance(value, bool):
+                raise ApiError(422, f"{name} must be a boolean")
+            fields[name] = value
+    points = body.get("loyaltyPoints")
+    if points is not None:
+        if _number(points) is None or points < 0:
+            raise ApiError(422, "loyaltyPoints must be a number >= 0")
+        fields["loyaltyPoints"] = points
+    groups = body.get("groups")
+    if groups is not None:
+        if not isinstance(groups, list) or not all(isinstance(group, dict) for group in groups):
+            raise ApiError(422, "groups must be a list of objects")
+        fields["groups"] = groups
+    return fields
+
+
+# --------------------------------------------------------------------------------------------------
+# Faults
+
+
+@dataclass
+class Fault:
+    """One injected fault; ``remaining`` counts down as matching requests consume it."""
+
+    mode: str
+    method: str | None
+    path_prefix: str
+    status: int | None
+    retry_after: str | None
+    delay_seconds: float
+    remaining: int
+    #: Matching requests to let through before the fault starts firing (to break a sequence mid-way).
+    after: int = 0
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.method is not None and self.method != method:
+            return False
+        return path.startswith(self.path_prefix)
+
+
+def parse_fault(body: JSON) -> Fault:
+    """Validate a ``POST /_sandbox/faults`` body."""
+    mode = body.get("mode", "status")
+    if mode not in ("status", "delay", "timeout_after_commit"):
+        raise ApiError(422, "mode must be one of: status, delay, timeout_after_commit")
+    method = body.get("method")
+    if method is not None and not isinstance(method, str):
+        raise ApiError(422, "method must be a string")
+    prefix = body.get("path_prefix", "/")
+    if not isinstance(prefix, str) or not prefix.startswith("/"):
+        raise ApiError(422, "path_prefix must be a path starting with /")
+    count = _integer(body.get("count", 1))
+    if count is None or count < 1:
+        raise ApiError(422, "count must be an integer >= 1")
+    status = _integer(body.get("status"))
+    if mode == "status" and (status is None or not 400 <= status <= 599):
+        raise ApiError(422, "status must be an HTTP error status (400-599)")
+    delay = _number(body.get("delay_seconds", 0))
+    if delay is None or delay < 0 or (mode != "status" and delay == 0):
+        raise ApiError(422, "delay_seconds must be a number > 0")
+    after = _integer(body.get("after", 0))
+    if after is None or after < 0:
+        raise ApiError(422, "after must be an integer >= 0")
+    retry_after = body.get("retry_after")
+    return Fault(
+        mode=mode,
+        method=method.upper() if method else None,
+        path_prefix=prefix,
+        status=status if mode == "status" else None,
+        retry_after=None if retry_after is None else str(retry_after),
+        delay_seconds=float(delay),
+        remaining=count,
+        after=after,
+    )
+
+
+def _parse_rps(value: object) -> float | None:
+    if value is None:
+        return None
+    rps = _number(value)
+    if rps is None or rps <= 0:
+        raise ApiError(422, "rps must be a number > 0, or null to disable the limit")
+    return float(rps)
+
+
+# --------------------------------------------------------------------------------------------------
+# Postbacks
+
+
+def _deliver(url: str, body: JSON) -> JSON:
+    entry: JSON = {"url": url, "body": body, "status_code": None, "error": None, "sentAt": iso_ms(_now())}
+    try:
+        with httpx2.Client(timeout=POSTBACK_TIMEOUT, trust_env=False) as client:
+            response = client.post(url, json=body, headers={"User-Agent": "flowhub-sandbox"})
+        entry["status_code"] = response.status_code
+    except Exception as error:  # the worker must survive anything a receiver does
+        entry["error"] = f"{type(error).__name__}: {error}"
+    return entry
+
+
+class _PostbackSender:
+    """Delivers postbacks in order from one background thread, started on demand and ended when idle."""
+
+    def __init__(self, record: Callable[[JSON], None]) -> None:
+        self._record = record
+        self._condition = threading.Condition()
+        self._queue: deque[tuple[str, JSON]] = deque()
+        self._busy = False
+
+    def send(self, url: str, body: JSON) -> None:
+        with self._condition:
+            self._queue.append((url, body))
+            if not self._busy:
+                self._busy = True
+                threading.Thread(target=self._run, name="flowhub-postbacks", daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            with self._condition:
+                if not self._queue:
+                    self._busy = False
+                    self._condition.notify_all()
+                    return
+                url, body = self._queue.popleft()
+            self._record(_deliver(url, body))
+
+    def wait_idle(self, timeout: float) -> bool:
+        with self._condition:
+            return self._condition.wait_for(lambda: not self._busy, timeout)
+
+
+# --------------------------------------------------------------------------------------------------
+# State
+
+
+class FlowhubSandbox:
+    """The sandbox's in-memory state: catalogue, stock by room, customers, orders, faults and counters.
+
+    Every public method takes ``lock`` because uvicorn may serve from several threads and tests read the
+    state directly. Stored records are never mutated once stored; updates replace the record
+    (copy-on-write), so a record handed out is a stable snapshot that can be serialised after the lock is
+    released. Inventory responses are serialised once per (route, location, base URL) and cached until
+    the catalogue or stock changes.
+    """
+
+    def __init__(
+        self,
+        *,
+        items: int = 200,
+        seed: int = 1,
+        credentials: Iterable[Account] = DEFAULT_CREDENTIALS,
+        customers: int = 20,
+        rate_limit_rps: float | None = 59.0,
+    ) -> None:
+        self.lock = threading.Lock()
+        self.seed = seed
+        catalogue = generate_catalogue(items, seed)
+        self.locations: dict[str, JSON] = {location["locationId"]: location for location in catalogue.locations}
+        self.accounts: tuple[Account, ...] = tuple(credentials)
+        for account in self.accounts:
+            unknown = set(account.location_ids) - set(self.locations)
+            if unknown:
+                raise ValueError(f"unknown location ids for client {account.client_id}: {sorted(unknown)}")
+        self._products: dict[int, JSON] = {product["productId"]: product for product in catalogue.products}
+        self.upcs: dict[int, str | None] = catalogue.upcs
+        #: Location id → product id → room id → quantity (see ``flowhub_catalog.Catalogue``).
+        self.stock: dict[str, dict[int, dict[str, int]]] = catalogue.stock
+        #: Malformed product id → kind of damage (see ``flowhub_catalog.MALFORMED_KINDS``).
+        self.malformed: dict[int, str] = dict(catalogue.malformed)
+        self._customers: dict[str, JSON] = {c["id"]: c for c in generate_customers(seed, customers)}
+        self._next_customer = len(self._customers) + 1
+        self._orders: dict[str, JSON] = {}
+        self._order_owner: dict[str, str] = {}
+        self._previous_status: dict[str, str | None] = {}
+        self._next_order = 1
+        self._faults: list[Fault] = []
+        self._requests: Counter[str] = Counter()
+        self.rate_limit_rps = _parse_rps(rate_limit_rps)
+        self._windows: dict[str, deque[float]] = {}
+        self._cache: dict[tuple[str, str, str], bytes] = {}
+        self._version = 0
+        self._postbacks: list[JSON] = []
+        self._sender = _PostbackSender(self._record_postback)
+
+    # -- auth and rate limit ---------------------------------------------------------------------
+
+    def authenticate(
+        self, client_id: str | None, key: str | None, authorization: str | None, *, order_ahead: bool = False
+    ) -> Account:
+        """Return the caller's account, or raise the 401 Flowhub answers."""
+        if not client_id or not key:
+            raise ApiError(401, "Missing clientId or key header")
+        client_id, key = client_id.strip(), key.strip()
+        for account in self.accounts:
+            wanted = account.order_ahead_client_id if order_ahead else account.client_id
+            if wanted == client_id and account.key == key:
+                break
+        else:
+            raise ApiError(401, "Invalid credentials")
+        if order_ahead:
+            scheme, _, token = (authorization or "").strip().partition(" ")
+            if scheme.lower() != "bearer" or token.strip() != account.order_ahead_token:
+                raise ApiError(401, "Invalid order-ahead token")
+        return account
+
+    def admit(self, client_id: str, now: float | None = None) -> bool:
+        """Whether one more request from ``client_id`` fits in the rolling one-second window."""
+        moment = time.monotonic() if now is None else now
+        with self.lock:
+            if self.rate_limit_rps is None:
+                return True
+            allowance = max(1, int(self.rate_limit_rps))
+            window = self._windows.setdefault(client_id, deque())
+            while window and moment - window[0] >= 1.0:
+                window.popleft()
+            if len(window) >= allowance:
+                return False
+            window.append(moment)
+            return True
+
+    def set_rate_limit(self, rps: float | None) -> None:
+        with self.lock:
+            self.rate_limit_rps = _parse_rps(rps)
+
+    def _location(self, account: Account, location_id: str, unknown_status: int = 404) -> JSON:
+        location = self.locations.get(location_id)
+        if location is None:
+            raise ApiError(unknown_status, f"Location {location_id} not found")
+        if location_id not in account.location_ids:
+            raise ApiError(403, f"Not authorized for location {location_id}")
+        return location
+
+    def location(self, account: Account, location_id: str) -> JSON:
+        """The location if ``account`` owns it; 404 if nobody has it, 403 if someone else does."""
+        with self.lock:
+            return self._location(account, location_id)
+
+    def client_locations(self, account: Account) -> list[JSON]:
+        with self.lock:
+            return [
+                {
+                    "locationId": location_id,
+                    "locationName": self.locations[location_id]["locationName"],
+                    "clientId": account.client_id,
+                    "address": self.locations[location_id]["address"],
+                    "timezone": self.locations[location_id]["timezone"],
+                }
+                for location_id in self.locations
+                if location_id in account.location_ids
+            ]
+
+    # -- inventory -------------------------------------------------------------------------------
+
+    @property
+    def malformed_ids(self) -> frozenset[int]:
+        return frozenset(self.malformed)
+
+    def products(self) -> list[JSON]:
+        """Every product as stored (location fields are placeholders), id order."""
+        with self.lock:
+            return list(self._products.values())
+
+    def product(self, product_id: int) -> JSON:
+        with self.lock:
+            return self._product(product_id)
+
+    def _product(self, product_id: int) -> JSON:
+        product = self._products.get(product_id)
+        if product is None:
+            raise ApiError(404, f"Product {product_id} not found")
+        return product
+
+    def inventory(self, location_id: str, kind: str = "inventory", base_url: str = "") -> list[JSON]:
+        """The records a v0 inventory route serves (``kind`` names the route), for tests and the demo."""
+        with self.lock:
+            return self._inventory_rows(kind, location_id, base_url)
+
+    def _inventory_rows(self, kind: str, location_id: str, base_url: str) -> list[JSON]:
+        location_name = self.locations[location_id]["locationName"]
+        stocked = self.stock[location_id]
+        rows: list[JSON] = []
+        for product_id, product in self._products.items():
+            rooms = stocked.get(product_id)
+            if rooms is None:
+                continue
+            total = sum(rooms.values())
+            if kind == "inventoryNonZero" and total <= 0:
+                continue
+            picture = product.get("productPictureURL")
+            if isinstance(picture, str) and picture.startswith("/"):
+                picture = base_url + picture
+            row = {
+                **product,
+                "quantity": total,
+                "productPictureURL": picture,
+                "locationId": location_id,
+                "locationName": location_name,
+            }
+            if kind != "inventoryByRoomsNonZero":
+                rows.append(row)
+                continue
+            upc = self.upcs.get(product_id)
+            for room_id, room_name in ROOMS[location_id]:
+                quantity = rooms.get(room_id, 0)
+                if quantity > 0:
+                    rows.append({**row, "quantity": quantity, "roomId": room_id, "roomName": room_name, "upc": upc})
+        return rows
+
+    def inventory_payload(self, kind: str, location_id: str, base_url: str) -> bytes:
+        """The serialised ``{"status": 200, "data": [...]}`` body of an inventory route (cached)."""
+        key = (kind, location_id, base_url)
+        with self.lock:
+            cached = self._cache.get(key)
+            if cached is not None:
+                return cached
+            version = self._version
+            rows = self._inventory_rows(kind, location_id, base_url)
+        payload = _dumps({"status": 200, "data": rows})
+        with self.lock:
+            if self._version == version:
+                self._cache[key] = payload
+        return payload
+
+    def _changed(self) -> None:
+        self._version += 1
+        self._cache.clear()
+
+    def has_picture(self, product_id: int) -> bool:
+        with self.lock:
+            product = self._products.get(product_id)
+            return product is not None and bool(product.get("productPictureURL"))
+
+    def set_quantity(self, product_id: int, location_id: str, quantity: int, room_id: str | None = None) -> JSON:
+        """Set a product's stock at a location: one room's quantity, or (without ``room_id``) the whole
+        quantity, which then sits on the sales floor alone. A product not carried there becomes carried."""
+        with self.lock:
+            self._product(product_id)
+            if location_id not in self.locations:
+                raise ApiError(404, f"Location {location_id} not found")
+            rooms = dict(ROOMS[location_id])
+            if room_id is None:
+                new = {ROOMS[location_id][0][0]: quantity}
+            elif room_id not in rooms:
+                raise ApiError(422, f"roomId {room_id} is not a room of location {location_id}")
+            else:
+                new = {**self.stock[location_id].get(product_id, {}), room_id: quantity}
+            new = {room: count for room, count in new.items() if count > 0}
+            self.stock[location_id][product_id] = new
+            self._changed()
+            return {
+                "productId": product_id,
+                "locationId": location_id,
+                "quantity": sum(new.values()),
+                "rooms": [
+                    {"roomId": room, "roomName": name, "quantity": new.get(room, 0)}
+                    for room, name in ROOMS[location_id]
+                ],
+            }
+
+    def patch_product(self, product_id: int, changes: JSON) -> JSON:
+        """Merge ``changes`` into the product and bump ``productUpdatedAt`` (unless given)."""
+        if "productId" in changes and changes["productId"] != product_id:
+            raise ApiError(422, "productId cannot be changed")
+        for name in ("quantity", "locationId", "locationName"):
+            if name in changes:
+                raise ApiError(422, f"{name} is per location: use POST /_sandbox/items/{{productId}}/quantity")
+        with self.lock:
+            old = self._product(product_id)
+            new = {**old, **changes, "productId": product_id}
+            if "productUpdatedAt" not in changes:
+                new["productUpdatedAt"] = _later_than(old["productUpdatedAt"])
+            self._products[product_id] = new
+            self._changed()
+            return new
+
+    def delete_product(self, product_id: int) -> None:
+        with self.lock:
+            self._product(product_id)
+            del self._products[product_id]
+            for stocked in self.stock.values():
+                stocked.pop(product_id, None)
+            self._changed()
+
+    # -- customers -------------------------------------------------------------------------------
+
+    def customers(self) -> list[JSON]:
+        with self.lock:
+            return list(self._customers.values())
+
+    def find_customers_by_phone(self, phone: str) -> list[JSON]:
+        digits = _digits(phone)
+        if not digits:
+            raise ApiError(400, "phone_number must contain digits")
+        with self.lock:
+            return [c for c in self._customers.values() if c.get("phone") and _digits(c["phone"]) == digits]
+
+    def get_customer(self, customer_id: str) -> JSON:
+        with self.lock:
+            customer = self._customers.get(customer_id)
+            if customer is None:
+                raise ApiError(404, f"Customer {customer_id} not found")
+            return customer
+
+    def create_customer(self, fields: JSON) -> JSON:
+        with self.lock:
+            customer_id = f"cus-{self._next_customer:06d}"
+            self._next_customer += 1
+            customer = customer_record(customer_id, fields, iso_ms(_now()))
+            self._customers[customer_id] = customer
+            return customer
+
+    # -- order ahead -----------------------------------------------------------------------------
+
+    def orders(self) -> list[JSON]:
+        with self.lock:
+            return list(self._orders.values())
+
+    def check_order_location(self, account: Account, location_id: str) -> None:
+        """An order's ``locationId``: 422 if nobody has it, 403 if the client does not own it."""
+        with self.lock:
+            self._location(account, location_id, unknown_status=422)
+
+    def create_order(self, account: Account, body: JSON, request: OrderRequest) -> JSON:
+        """Store a validated order-ahead body as received, with status ``new``; return the response."""
+        with self.lock:
+            self._location(account, request.location_id, unknown_status=422)
+            stocked = self.stock[request.location_id]
+            for product_id in request.product_ids:
+                if product_id not in stocked or product_id not in self._products:
+                    raise ApiError(422, f"Product {product_id} is not available at location {request.location_id}")
+            order_id = f"OA-{self._next_order:06d}"
+            self._next_order += 1
+            stamp = iso_ms(_now())
+            self._orders[order_id] = {
+                **body,
+                "orderId": order_id,
+                "status": "new",
+                "createdAt": stamp,
+                "updatedAt": stamp,
+            }
+            self._order_owner[order_id] = account.client_id
+            self._previous_status[order_id] = None
+            return {"customerExternalId": request.customer_external_id, "orderId": order_id, "status": "new"}
+
+    def _order(self, order_id: str, account: Account | None) -> JSON:
+        order = self._orders.get(order_id)
+        if order is None or (account is not None and self._order_owner[order_id] != account.client_id):
+            raise ApiError(404, f"Order {order_id} not found")
+        return order
+
+    def get_order(self, order_id: str, account: Account | None = None) -> JSON:
+        with self.lock:
+            return self._order(order_id, account)
+
+    def find_orders(self, account: Account, external_id: str | None, location_id: str | None) -> list[JSON]:
+        with self.lock:
+            if location_id is not None:
+                self._location(account, location_id)
+            return [
+                order
+                for order_id, order in self._orders.items()
+                if self._order_owner[order_id] == account.client_id
+                and (external_id is None or order.get("externalId") == external_id)
+                and (location_id is None or order.get("locationId") == location_id)
+            ]
+
+    def move_order(self, order_id: str, status: str) -> JSON:
+        """Move an order along the status machine, as staff would in the POS; posts back the change."""
+        with self.lock:
+            old = self._order(order_id, None)
+            current = old["status"]
+            forward = status in FORWARD_MOVES[old["orderType"]].get(current, frozenset())
+            abandon = status in ABANDON_STATUSES and current not in FINAL_STATUSES
+            if not (forward or abandon):
+                raise ApiError(409, f"Order {order_id} cannot move from {current} to {status}")
+            new = {**old, "status": status, "updatedAt": _later_than(old["updatedAt"])}
+            self._orders[order_id] = new
+            self._previous_status[order_id] = current
+            self._post_back(new, current)
+            return new
+
+    def resend_postback(self, account: Account, order_id: str) -> None:
+        with self.lock:
+            order = self._order(order_id, account)
+            self._post_back(order, self._previous_status[order_id])
+
+    def _post_back(self, order: JSON, previous: str | None) -> None:
+        url = order.get("postbackUrl")
+        if not url:
+            return
+        body = {
+            "orderId": order["orderId"],
+            "externalId": order.get("externalId"),
+            "status": order["status"],
+            "previousStatus": previous,
+            "updatedAt": order["updatedAt"],
+        }
+        self._sender.send(url, body)
+
+    def _record_postback(self, entry: JSON) -> None:
+        with self.lock:
+            self._postbacks.append(entry)
+
+    @property
+    def postback_log(self) -> list[JSON]:
+        """Every postback attempt so far: ``{"url", "body", "status_code", "error", "sentAt"}``."""
+        with self.lock:
+            return list(self._postbacks)
+
+    def wait_for_postbacks(self, timeout: float = 5.0) -> bool:
+        """Wait until every postback queued so far has been attempted; False on timeout."""
+        return self._sender.wait_idle(timeout)
+
+    # -- faults and request counts -----------------------------------------------------------------
+
+    def add_fault(self, fault: Fault) -> None:
+        with self.lock:
+            self._faults.append(fault)
+
+    def faults(self) -> list[JSON]:
+        with self.lock:
+            return [asdict(fault) for fault in self._faults]
+
+    def clear_faults(self) -> None:
+        with self.lock:
+            self._faults.clear()
+
+    def take_fault(self, method: str, path: str) -> Fault | None:
+        """Consume one use of the first fault matching the request, if any."""
+        with self.lock:
+            for fault in self._faults:
+                if fault.matches(method, path):
+                    if fault.after > 0:
+                        fault.after -= 1
+                        return None
+                    fault.remaining -= 1
+                    if fault.remaining <= 0:
+                        self._faults.remove(fault)
+                    return fault
+            return None
+
+    def count_request(self, key: str) -> None:
+        with self.lock:
+            self._requests[key] += 1
+
+    def request_counts(self) -> dict[str, int]:
+        with self.lock:
+            return dict(self._requests)
+
+    def reset_request_counts(self) -> None:
+        with self.lock:
+            self._requests.clear()
+
+
+# --------------------------------------------------------------------------------------------------
+# Endpoints
+
+
+async def _json_object(request: Request) -> JSON:
+    try:
+        body = await request.json()
+    except ValueError:
+        raise ApiError(400, "Request body must be valid JSON") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "Request body must be a JSON object")
+    return body
+
+
+def _account(request: Request) -> Account:
+    account = request.scope.get("sandbox.account")
+    assert isinstance(account, Account), "route is missing authentication"
+    return account
+
+
+def _path_product_id(request: Request) -> int:
+    raw = request.path_params["productId"]
+    if not raw.isdigit():
+        raise ApiError(404, f"Product {raw} not found")
+    return int(raw)
+
+
+def _data(record: object, status_code: int = 200) -> JSONResponse:
+    return JSONResponse({"data": record}, status_code=status_code)
+
+
+class _Api:
+    """The HTTP endpoints; thin wrappers that parse the request and call ``FlowhubSandbox``."""
+
+    def __init__(self, sandbox: FlowhubSandbox) -> None:
+        self.sandbox = sandbox
+
+    # -- vendor routes ---------------------------------------------------------------------------
+
+    async def health(self, request: Request) -> Response:
+        return PlainTextResponse("OK")
+
+    async def auth_test(self, request: Request) -> Response:
+        return PlainTextResponse("OK")
+
+    async def client_locations(self, request: Request) -> Response:
+        return JSONResponse({"status": 200, "data": self.sandbox.client_locations(_account(request))})
+
+    def inventory_endpoint(self, kind: str) -> Callable[[Request], Any]:
+        async def endpoint(request: Request) -> Response:
+            location_id = request.path_params["locationId"]
+            self.sandbox.location(_account(request), location_id)
+            base_url = str(request.base_url).rstrip("/")
+            payload = self.sandbox.inventory_payload(kind, location_id, base_url)
+            return Response(payload, media_type="application/json")
+
+        return endpoint
+
+    async def find_customers(self, request: Request) -> Response:
+        phone = request.query_params.get("phone_number")
+        if phone is None or not phone.strip():
+            raise ApiError(400, "phone_number is required")
+        found = self.sandbox.find_customers_by_phone(phone)
+        return JSONResponse({"total": len(found), "customers": found})
+
+    async def get_customer(self, request: Request) -> Response:
+        store_id = request.query_params.get("store_id")
+        if store_id:
+            self.sandbox.location(_account(request), store_id)
+        return JSONResponse(self.sandbox.get_customer(request.path_params["customerId"]))
+
+    async def create_customer(self, request: Request) -> Response:
+        store_id = request.query_params.get("store_id")
+        if not store_id:
+            raise ApiError(400, "store_id is required")
+        self.sandbox.location(_account(request), store_id)
+        fields = parse_customer_body(await _json_object(request))
+        return JSONResponse(self.sandbox.create_customer(fields), status_code=201)
+
+    async def create_order(self, request: Request) -> Response:
+        account = _account(request)
+        body = await _json_object(request)
+        self.sandbox.check_order_location(account, order_location_id(body))
+        parsed = parse_order_request(body)
+        return JSONResponse(self.sandbox.create_order(account, body, parsed), status_code=201)
+
+    async def order_status(self, request: Request) -> Response:
+        order = self.sandbox.get_order(request.path_params["orderId"], _account(request))
+        return JSONResponse(
+            {
+                "orderId": order["orderId"],
+                "status": order["status"],
+                "externalId": order.get("externalId"),
+                "updatedAt": order["updatedAt"],
+            }
+        )
+
+    async def find_orders(self, request: Request) -> Response:
+        params = request.query_params
+        found = self.sandbox.find_orders(_account(request), params.get("externalId"), params.get("locationId"))
+        orders = [
+            {
+                "orderId": order["orderId"],
+                "status": order["status"],
+                "externalId": order.get("externalId"),
+                "createdAt": order["createdAt"],
+            }
+            for order in found
+        ]
+        return JSONResponse({"total": len(orders), "orders": orders})
+
+    async def order_postback(self, request: Request) -> Response:
+        self.sandbox.resend_postback(_account(request), request.path_params["orderId"])
+        return Response(status_code=204)
+
+    # -- control routes ---------------------------------------------------------------------------
+
+    async def control_health(self, request: Request) -> Response:
+        return JSONResponse({"ok": True})
+
+    async def image(self, request: Request) -> Response:
+        filename: str = request.path_params["filename"]
+        stem = filename.removesuffix(".png")
+        if not filename.endswith(".png") or not stem.isdigit() or not self.sandbox.has_picture(int(stem)):
+            raise ApiError(404, "Not found")
+        shade = zlib.crc32(f"flowhub/{stem}".encode())
+        rgb = (shade & 0xFF, (shade >> 8) & 0xFF, (shade >> 16) & 0xFF)
+        return Response(_png(rgb), media_type="image/png", headers={"Cache-Control": "public, max-age=300"})
+
+    async def set_quantity(self, request: Request) -> Response:
+        body = await _json_object(request)
+        location_id = body.get("locationId")
+        if not isinstance(location_id, str) or not location_id:
+            raise ApiError(422, "locationId is required")
+        quantity = _integer(body.get("quantity"))
+        if quantity is None or quantity < 0:
+            raise ApiError(422, "quantity must be an integer >= 0")
+        room_id = body.get("roomId")
+        if room_id is not None and not isinstance(room_id, str):
+            raise ApiError(422, "roomId must be a string")
+        return _data(self.sandbox.set_quantity(_path_product_id(request), location_id, quantity, room_id))
+
+    async def patch_item(self, request: Request) -> Response:
+        changes = await _json_object(request)
+        return _data(self.sandbox.patch_product(_path_product_id(request), changes))
+
+    async def delete_item(self, request: Request) -> Response:
+        self.sandbox.delete_product(_path_product_id(request))
+        return Response(status_code=204)
+
+    async def move_order(self, request: Request) -> Response:
+        body = await _json_object(request)
+        status = _canonical_status(body.get("status"))
+        return _data(self.sandbox.move_order(request.path_params["orderId"], status))
+
+    async def all_orders(self, request: Request) -> Response:
+        return _data(self.sandbox.orders())
+
+    async def all_customers(self, request: Request) -> Response:
+        return _data(self.sandbox.customers())
+
+    async def postbacks(self, request: Request) -> Response:
+        return _data(self.sandbox.postback_log)
+
+    async def list_faults(self, request: Request) -> Response:
+        return _data(self.sandbox.faults())
+
+    async def add_fault(self, request: Request) -> Response:
+        fault = parse_fault(await _json_object(request))
+        self.sandbox.add_fault(fault)
+        return _data(asdict(fault), status_code=201)
+
+    async def clear_faults(self, request: Request) -> Response:
+        self.sandbox.clear_faults()
+        return Response(status_code=204)
+
+    async def request_counts(self, request: Request) -> Response:
+        return JSONResponse(self.sandbox.request_counts())
+
+    async def reset_request_counts(self, request: Request) -> Response:
+        self.sandbox.reset_request_counts()
+        return Response(status_code=204)
+
+    async def get_rate_limit(self, request: Request) -> Response:
+        return JSONResponse({"rps": self.sandbox.rate_limit_rps})
+
+    async def set_rate_limit(self, request: Request) -> Response:
+        body = await _json_object(request)
+        if "rps" not in body:
+            raise ApiError(422, "rps is required (a number, or null to disable the limit)")
+        self.sandbox.set_rate_limit(body["rps"])
+        return JSONResponse({"rps": self.sandbox.rate_limit_rps})
+
+
+@dataclass(frozen=True)
+class _VendorRoute:
+    """A counted route, its request-count key and the authentication it needs (none, api, order_ahead)."""
+
+    route: BaseRoute
+    key: str
+    auth: str
+
+
+def _routes(api: _Api) -> tuple[list[BaseRoute], list[_VendorRoute]]:
+    """All routes, and the counted ones with their keys and authentication."""
+    location = "/v0/locations/{locationId}"
+    vendor: list[tuple[str, str, Callable[[Request], Any], str]] = [
+        ("GET", "/health", api.health, "none"),
+        ("GET", "/authTest", api.auth_test, "api"),
+        ("GET", "/v0/clientsLocations", api.client_locations, "api"),
+        *[("GET", f"{location}/{kind}", api.inventory_endpoint(kind), "api") for kind in INVENTORY_KINDS],
+        ("GET", "/v1/customers/findByPhoneNumber", api.find_customers, "api"),
+        ("GET", "/v1/customers/{customerId}", api.get_customer, "api"),
+        ("POST", "/v1/customer", api.create_customer, "api"),
+        ("POST", "/order-ahead/v0/create", api.create_order, "order_ahead"),
+        ("GET", "/order-ahead/v0/orderStatus/{orderId}", api.order_status, "order_ahead"),
+        ("GET", "/order-ahead/v0/orders", api.find_orders, "order_ahead"),
+        ("POST", "/orderPostback/{orderId}", api.order_postback, "order_ahead"),
+        ("GET", f"{CONTROL}/images/{{filename}}", api.image, "none"),
+    ]
+    counted = [
+        _VendorRoute(Route(path, endpoint, methods=[method]), f"{method} {path}", auth)
+        for method, path, endpoint, auth in vendor
+    ]
+    control = [
+        Route(f"{CONTROL}/health", api.control_health, methods=["GET"]),
+        Route(f"{CONTROL}/items/{{productId}}/quantity", api.set_quantity, methods=["POST"]),
+        Route(f"{CONTROL}/items/{{productId}}", api.patch_item, methods=["PATCH"]),
+        Route(f"{CONTROL}/items/{{productId}}", api.delete_item, methods=["DELETE"]),
+        Route(f"{CONTROL}/orders/{{orderId}}/status", api.move_order, methods=["POST"]),
+        Route(f"{CONTROL}/orders", api.all_orders, methods=["GET"]),
+        Route(f"{CONTROL}/customers", api.all_customers, methods=["GET"]),
+        Route(f"{CONTROL}/postbacks", api.postbacks, methods=["GET"]),
+        Route(f"{CONTROL}/faults", api.list_faults, methods=["GET"]),
+        Route(f"{CONTROL}/faults", api.add_fault, methods=["POST"]),
+        Route(f"{CONTROL}/faults", api.clear_faults, methods=["DELETE"]),
+        Route(f"{CONTROL}/requests", api.request_counts, methods=["GET"]),
+        Route(f"{CONTROL}/requests", api.reset_request_counts, methods=["DELETE"]),
+        Route(f"{CONTROL}/rate-limit", api.get_rate_limit, methods=["GET"]),
+        Route(f"{CONTROL}/rate-limit", api.set_rate_limit, methods=["POST"]),
+    ]
+    return [*(entry.route for entry in counted), *control], counted
+
+
+def _is_control(path: str) -> bool:
+    return path == CONTROL or path.startswith(CONTROL + "/")
+
+
+class _Gateway:
+    """What sits in front of the endpoints: request counting, faults, the rate limit and authentication."""
+
+    def __init__(self, app: ASGIApp, sandbox: FlowhubSandbox, counted: Sequence[_VendorRoute]) -> None:
+        self.app = app
+        self.sandbox = sandbox
+        self.counted = counted
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        method: str = scope["method"]
+        matched = next((entry for entry in self.counted if entry.route.matches(scope)[0] is Match.FULL), None)
+        if matched is not None:
+            self.sandbox.count_request(matched.key)
+        if _is_control(path):
+            await self.app(scope, receive, send)
+            return
+
+        fault = self.sandbox.take_fault(method, path)
+        if fault is not None and fault.mode == "status":
+            assert fault.status is not None
+            headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
+            await ApiError(fault.status, "Injected fault", headers).response()(scope, receive, send)
+            return
+        if fault is not None and fault.mode == "delay":
+            await asyncio.sleep(fault.delay_seconds)
+
+        request_headers = Headers(scope=scope)
+        if not self.sandbox.admit(request_headers.get("clientId") or ""):
+            await ApiError(429, "Too Many Requests").response()(scope, receive, send)
+            return
+        if matched is not None and matched.auth != "none":
+            try:
+                account = self.sandbox.authenticate(
+                    request_headers.get("clientId"),
+                    request_headers.get("key"),
+                    request_headers.get("authorization"),
+                    order_ahead=matched.auth == "order_ahead",
+                )
+            except ApiError as error:
+                await error.response()(scope, receive, send)
+                return
+            scope = {**scope, "sandbox.account": account}
+
+        if fault is not None and fault.mode == "timeout_after_commit":
+            held: list[Message] = []
+
+            async def hold(message: Message) -> None:
+                held.append(message)
+
+            await self.app(scope, receive, hold)
+            await asyncio.sleep(fault.delay_seconds)
+            for message in held:
+                await send(message)
+            return
+        await self.app(scope, receive, send)
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return exc.response()
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    message = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, str(exc.detail))
+    return JSONResponse({"errors": [message]}, status_code=exc.status_code, headers=exc.headers)
+
+
+def create_app(
+    *,
+    items: int = 200,
+    seed: int = 1,
+    rate_limit_rps: float | None = 59.0,
+    credentials: Iterable[Account] = DEFAULT_CREDENTIALS,
+    customers: int = 20,
+    sandbox: FlowhubSandbox | None = None,
+) -> Starlette:
+    """The Flowhub sandbox as an ASGI app; its state is ``app.state.sandbox`` (a ``FlowhubSandbox``).
+
+    ``rate_limit_rps`` of None disables the rate limit. Pass ``sandbox`` to serve an existing state (the
+    other arguments are then ignored).
+    """
+    state = sandbox or FlowhubSandbox(
+        items=items, seed=seed, credentials=credentials, customers=customers, rate_limit_rps=rate_limit_rps
+    )
+    api = _Api(state)
+    routes, counted = _routes(api)
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(_Gateway, sandbox=state, counted=counted)],
+        exception_handlers={ApiError: _api_error, HTTPException: _http_error},
+    )
+    app.router.redirect_slashes = False
+    app.state.sandbox = state
+    return app
+
+
+def run(host: str, port: int, items: int, seed: int) -> None:
+    """Serve the sandbox with uvicorn until interrupted (used by ``cannasync sandbox flowhub``)."""
+    uvicorn.run(create_app(items=items, seed=seed), host=host, port=port, log_level="info")

@@ -114,7 +114,8 @@ Each is a guess kept easy to change; none is confirmed by Flowhub.
    stored order is the body as received plus ``orderId``, ``status``, ``createdAt`` and ``updatedAt``; a
    client sees only the orders created with its own credentials.
 9. ``GET /order-ahead/v0/orders?externalId=&locationId=`` (both optional, exact) answers
-   ``{"total": n, "orders": [{"orderId", "status", "externalId", "createdAt"}]}`` in creation order. It is
+   ``{"total": n, "orders": [{"orderId", "status", "externalId", "createdAt"}]}`` in creation order, only
+   the caller's orders; an unknown ``locationId`` is a 404 and another client's a 403. It is
    **unverified**: it exists so that a client can find an order it may have created before a timeout.
 10. Status machine (moves only through the control route, as staff would in the POS):
     pickup and kiosk: new → started → ready → sold; delivery: new → started → inQueue → inTransit →
@@ -157,6 +158,7 @@ from typing import Any
 import httpx2
 import uvicorn
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -1102,7 +1104,8 @@ class _Api:
             location_id = request.path_params["locationId"]
             self.sandbox.location(_account(request), location_id)
             base_url = str(request.base_url).rstrip("/")
-            payload = self.sandbox.inventory_payload(kind, location_id, base_url)
+            # Serialising a big location takes a while the first time: keep it off the event loop.
+            payload = await run_in_threadpool(self.sandbox.inventory_payload, kind, location_id, base_url)
             return Response(payload, media_type="application/json")
 
         return endpoint

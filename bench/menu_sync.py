@@ -53,7 +53,7 @@ FACILITY = "101"
 UNLIMITED = 100_000.0  # requests per second: the bench measures our cost, not a politeness limit
 
 
-def start_sandbox(items: int, seed: int) -> tuple[subprocess.Popen[bytes], str]:
+def start_sandbox(vendor: str, items: int, seed: int) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     process = subprocess.Popen(
         [
@@ -61,7 +61,7 @@ def start_sandbox(items: int, seed: int) -> tuple[subprocess.Popen[bytes], str]:
             "-m",
             "cannasync.cli",
             "sandbox",
-            "flourish",
+            vendor,
             "--port",
             str(port),
             "--items",
@@ -144,12 +144,17 @@ def hub(directory: Path, vendor: str, api: str, location: str) -> tuple[Runtime,
     with runtime.db.uow() as uow:
         org = uow.accounts.organization_named("Bench")
         store_id = uow.accounts.add_store(org.id, "Bench Store").id
+    if vendor == "flourish":
+        credentials: dict[str, Any] = {"username": "demo", "api_key": "demo-key"}
+        chosen: dict[str, Any] = {"facility_id": location}
+    else:
+        credentials, chosen = FLOWHUB_CREDENTIALS, {"location_id": location}
     integration_id, _ = integrations.save(
         runtime.db,
         store_id,
-        "flourish",
-        credentials={"username": "demo", "api_key": "demo-key"},
-        settings={"base_url": api, "facility_id": FACILITY, "requests_per_second": UNLIMITED},
+        vendor,
+        credentials=credentials,
+        settings={"base_url": api, "requests_per_second": UNLIMITED, **chosen},
     )
     with runtime.db.uow() as uow:
         row = uow.accounts.integration(integration_id)

@@ -41,20 +41,21 @@ def run(db: Database, connector: InventorySource, integration: IntegrationConfig
     for page in connector.menu_pages():
         pages += 1
         with db.uow() as uow:
-            bound = uow.catalog.bound_fingerprints(integration.id, [p.external_id for p in page.products])
-            for product in page.products:
-                outcome = uow.catalog.save(
-                    store_id=integration.store_id,
-                    integration_id=integration.id,
-                    product=product,
-                    category=map_category(product.category, categories),
-                    bound=bound.get(product.external_id),
-                    run_id=run_id,
-                    store_owned=connector.options.store_owned,
-                )
+            # A POS that lists an item twice in one read (two rows, two rooms) gets its first listing used.
+            fresh = list({p.external_id: p for p in reversed(page.products) if p.external_id not in seen}.values())
+            fresh.reverse()
+            counts.skipped += len(page.products) - len(fresh)
+            outcomes = uow.catalog.save_page(
+                store_id=integration.store_id,
+                integration_id=integration.id,
+                products=[(product, map_category(product.category, categories)) for product in fresh],
+                run_id=run_id,
+                store_owned=connector.options.store_owned,
+            )
+            for product, outcome in zip(fresh, outcomes, strict=True):
                 setattr(counts, outcome, getattr(counts, outcome) + 1)
                 seen.add(product.external_id)
-            fixed = [p.external_id for p in page.products if p.external_id in quarantined]
+            fixed = [p.external_id for p in fresh if p.external_id in quarantined]
             uow.runs.resolve_quarantined(integration.id, PRODUCT, fixed)
             for record in page.quarantined:
                 # A record we cannot read now keeps its last good version on the menu: it is seen, not gone.

@@ -76,61 +76,57 @@ class Catalog:
         )
         return {external_id: BoundProduct(id, fingerprint, visible) for external_id, id, fingerprint, visible in rows}
 
-    def save(
+    def save_page(
         self,
         *,
         store_id: int,
         integration_id: int,
-        product: model.Product,
-        category: str,
-        bound: BoundProduct | None,
+        products: Sequence[tuple[model.Product, str]],
         run_id: int,
         store_owned: frozenset[model.FieldGroup] = frozenset(),
-    ) -> str:
-        """Write a mapped product if anything the POS decides changed; returns created, updated or unchanged.
+    ) -> list[str]:
+        """Write a page of mapped products (each with its store category) where anything the POS decides changed.
 
-        A new product gets every field. On an existing one, the groups in ``store_owned`` keep what the store
-        has (its own edits); everything else follows the POS.
+        Returns created, updated or unchanged for each. A new product gets every field; on an existing one, the
+        groups in ``store_owned`` keep what the store has (its own edits). One query reads what the page needs
+        to compare and one flush writes the new rows, so a page costs a handful of statements, not one per item.
         """
+        bound = self.bound_fingerprints(integration_id, [product.external_id for product, _ in products])
         # The store's category is part of what it shows: a new mapping must rewrite the product.
-        fingerprint = hashlib.sha256(f"{product.fingerprint(store_owned)}\x1f{category}".encode()).hexdigest()
-        if bound is not None and bound.fingerprint == fingerprint and bound.visible:
-            return "unchanged"
-        existing = self.session.get(Product, bound.id) if bound is not None else None
-        row = existing or Product(store_id=store_id, integration_id=integration_id, held_quantity=0)
-        owned = store_owned if existing is not None else frozenset()
-        row.name = product.name
-        row.brand = product.brand
-        row.strain_type = product.strain_type.value if product.strain_type else None
-        row.sku = product.sku
-        row.pos_quantity = product.pos_quantity
-        if model.FieldGroup.CATEGORY not in owned:
-            row.pos_category = product.category
-            row.category = category
-            row.subcategory = product.subcategory
-        if model.FieldGroup.DESCRIPTION not in owned:
-            row.description = product.description
-        if model.FieldGroup.POTENCY not in owned:
-            row.cannabinoids = _potencies(product.cannabinoids)
-        if product.terpenes is not None and model.FieldGroup.TERPENES not in owned:
-            row.terpenes = _potencies(product.terpenes)
-        if product.images is not None and model.FieldGroup.IMAGES not in owned:
-            row.images = list(product.images)
-            row.images_fetched_at = utcnow()
-        if model.FieldGroup.PRICES not in owned:
-            row.rec_price_cents = product.rec_price_cents
-            row.med_price_cents = product.med_price_cents
-            row.price_tiers = _tiers(product.price_tiers)
-        row.visible = True
-        row.fingerprint = fingerprint
-        row.last_seen_run_id = run_id
-        row.updated_at = utcnow()
-        if existing is None:
-            self.session.add(row)
+        fingerprints = [
+            hashlib.sha256(f"{product.fingerprint(store_owned)}\x1f{category}".encode()).hexdigest()
+            for product, category in products
+        ]
+        changed_ids = [
+            known.id
+            for (product, _), fingerprint in zip(products, fingerprints, strict=True)
+            if (known := bound.get(product.external_id)) and (known.fingerprint != fingerprint or not known.visible)
+        ]
+        existing = {row.id: row for row in self.session.scalars(select(Product).where(Product.id.in_(changed_ids)))}
+        outcomes: list[str] = []
+        created: list[tuple[str, Product]] = []
+        for (product, category), fingerprint in zip(products, fingerprints, strict=True):
+            known = bound.get(product.external_id)
+            if known is not None and known.fingerprint == fingerprint and known.visible:
+                outcomes.append("unchanged")
+                continue
+            row = existing[known.id] if known is not None else None
+            if row is None:
+                row = Product(store_id=store_id, integration_id=integration_id, held_quantity=0)
+                created.append((product.external_id, row))
+            _apply(row, product, category, store_owned if known is not None else frozenset())
+            row.fingerprint = fingerprint
+            row.last_seen_run_id = run_id
+            outcomes.append("updated" if known is not None else "created")
+        if created:
+            self.session.add_all(row for _, row in created)
             self.session.flush()
-            self.bindings.bind(integration_id, PRODUCT, product.external_id, row.id)
-            return "created"
-        return "updated"
+            self.session.add_all(
+                Binding(integration_id=integration_id, kind=PRODUCT, external_id=external_id, internal_id=row.id)
+                for external_id, row in created
+            )
+            self.session.flush()
+        return outcomes
 
     def hide_missing(self, integration_id: int, seen_external_ids: Collection[str]) -> int:
         """Hide the products a complete read did not return. Only ever called after a complete read."""
@@ -241,3 +237,31 @@ class Catalog:
 
     def holds(self, order_id: int) -> list[Hold]:
         return list(self.session.scalars(select(Hold).where(Hold.order_id == order_id).order_by(Hold.id)))
+
+
+def _apply(row: Product, product: model.Product, category: str, owned: frozenset[model.FieldGroup]) -> None:
+    """Copy what the POS decides onto the row, leaving the groups the store owns as they are."""
+    row.name = product.name
+    row.brand = product.brand
+    row.strain_type = product.strain_type.value if product.strain_type else None
+    row.sku = product.sku
+    row.pos_quantity = product.pos_quantity
+    row.visible = True
+    row.updated_at = utcnow()
+    if model.FieldGroup.CATEGORY not in owned:
+        row.pos_category = product.category
+        row.category = category
+        row.subcategory = product.subcategory
+    if model.FieldGroup.DESCRIPTION not in owned:
+        row.description = product.description
+    if model.FieldGroup.POTENCY not in owned:
+        row.cannabinoids = _potencies(product.cannabinoids)
+    if product.terpenes is not None and model.FieldGroup.TERPENES not in owned:
+        row.terpenes = _potencies(product.terpenes)
+    if product.images is not None and model.FieldGroup.IMAGES not in owned:
+        row.images = list(product.images)
+        row.images_fetched_at = utcnow()
+    if model.FieldGroup.PRICES not in owned:
+        row.rec_price_cents = product.rec_price_cents
+        row.med_price_cents = product.med_price_cents
+        row.price_tiers = _tiers(product.price_tiers)

@@ -15,6 +15,7 @@ Prints JSON with the ratios of each sync to the floor.
 
     python bench/menu_sync.py --items 10000 --json
     python bench/menu_sync.py --vendor flowhub --items 10000 --json
+    python bench/menu_sync.py --vendor alleaves --items 10000 --json
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ FLOWHUB_CREDENTIALS = {  # the Flowhub sandbox's well-known credentials
     "order_ahead_token": "oa-demo-token",
 }
 FLOWHUB_HEADERS = {"clientId": FLOWHUB_CREDENTIALS["client_id"], "key": FLOWHUB_CREDENTIALS["api_key"]}
+ALLEAVES_CREDENTIALS = {"location_id": "ALV-1001", "username": "demo", "password": "demo-pass"}
 FACILITY = "101"
 UNLIMITED = 100_000.0  # requests per second: the bench measures our cost, not a politeness limit
 
@@ -92,6 +94,30 @@ def flowhub_floor(api: str) -> dict[str, Any]:
         items = client.get(f"v0/locations/{location}/inventory").json()["data"]
     seconds = round(time.perf_counter() - started, 3)
     return {"seconds": seconds, "pages_seconds": seconds, "records": len(items), "requests": 2, "location": location}
+
+
+def alleaves_floor(api: str) -> dict[str, Any]:
+    """A token, the location, the areas, then every page of items in the sellable areas."""
+    started = time.perf_counter()
+    records = requests = 0
+    with httpx2.Client(base_url=api, timeout=30) as client:
+        token = client.post("api/v1/auth/token", json=ALLEAVES_CREDENTIALS).json()["access_token"]
+        client.headers["Authorization"] = f"Bearer {token}"
+        client.get("api/v1/location").json()
+        areas = [a["area_id"] for a in client.get("api/v1/inventory-areas").json()["data"] if a["sellable"]]
+        requests += 3
+        page = 1
+        while True:
+            answer = client.get(
+                "api/v1/items", params=[*(("area_id", a) for a in areas), ("page", page), ("per_page", 100)]
+            ).json()
+            requests += 1
+            records += len(answer["data"])
+            if page >= answer["pagination"]["total_pages"]:
+                break
+            page += 1
+    seconds = round(time.perf_counter() - started, 3)
+    return {"seconds": seconds, "pages_seconds": seconds, "records": records, "requests": requests, "location": areas}
 
 
 def flourish_floor(api: str) -> dict[str, Any]:
@@ -138,7 +164,7 @@ def flourish_floor(api: str) -> dict[str, Any]:
     }
 
 
-def hub(directory: Path, vendor: str, api: str, location: str) -> tuple[Runtime, IntegrationConfig]:
+def hub(directory: Path, vendor: str, api: str, location: Any) -> tuple[Runtime, IntegrationConfig]:
     settings = Settings(data_dir=directory, database_url=f"sqlite:///{directory}/bench.db")
     runtime = Runtime(settings)
     with runtime.db.uow() as uow:
@@ -147,8 +173,10 @@ def hub(directory: Path, vendor: str, api: str, location: str) -> tuple[Runtime,
     if vendor == "flourish":
         credentials: dict[str, Any] = {"username": "demo", "api_key": "demo-key"}
         chosen: dict[str, Any] = {"facility_id": location}
-    else:
+    elif vendor == "flowhub":
         credentials, chosen = FLOWHUB_CREDENTIALS, {"location_id": location}
+    else:
+        credentials, chosen = ALLEAVES_CREDENTIALS, {"area_ids": location}
     integration_id, _ = integrations.save(
         runtime.db,
         store_id,
@@ -176,7 +204,7 @@ def timed_sync(runtime: Runtime, config: IntegrationConfig) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--vendor", choices=["flourish", "flowhub"], default="flourish")
+    parser.add_argument("--vendor", choices=["flourish", "flowhub", "alleaves"], default="flourish")
     parser.add_argument("--items", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", action="store_true", help="print only the JSON result")
@@ -187,9 +215,13 @@ def main() -> None:
         if args.vendor == "flourish":
             api = f"{url}/external/api/"
             raw, location = flourish_floor(api), FACILITY
-        else:
+        elif args.vendor == "flowhub":
             api = url
             raw = flowhub_floor(api)
+            location = raw["location"]
+        else:
+            api = url
+            raw = alleaves_floor(api)
             location = raw["location"]
         with tempfile.TemporaryDirectory() as first, tempfile.TemporaryDirectory() as second:
             runtime, config = hub(Path(first), args.vendor, api, location)

@@ -262,3 +262,56 @@ def connect_flowhub(hub: Hub, sandbox: FlowhubSandbox, location: str | None = No
     answer = hub.api.put(url, json={"settings": {"location_id": chosen, "requests_per_second": 1000, **settings}})
     assert answer.status_code == 200, answer.text
     return Connected(store["id"], answer.json()["id"])
+
+
+ALLEAVES_CREDENTIALS = {"location_id": "ALV-1001", "username": "demo", "password": "demo-pass"}
+
+
+@dataclass
+class AlleavesSandbox(Sandbox):
+    def move(self, order_id: str, status: str) -> None:
+        self.control.post(f"/_sandbox/orders/{order_id}/status", json={"status": status}).raise_for_status()
+
+    def set_quantity(self, item_id: str, quantity: int, facility: str = "") -> None:
+        self.control.post(
+            f"/_sandbox/items/{item_id}/quantity", json={"area_id": facility, "quantity": quantity}
+        ).raise_for_status()
+
+    @property
+    def api_url(self) -> str:
+        return self.server.url
+
+    def orders(self) -> list[dict[str, Any]]:
+        return list(self.control.get("/_sandbox/orders").json()["data"])
+
+    def patients(self) -> list[dict[str, Any]]:
+        return list(self.control.get("/_sandbox/patients").json()["data"])
+
+
+@pytest.fixture
+def alleaves() -> Iterator[AlleavesSandbox]:
+    from cannasync.connectors.alleaves.auth import forget_tokens
+    from cannasync.sandboxes import alleaves as alleaves_sandbox
+
+    forget_tokens()  # tokens are cached per credential for the process; each sandbox issues its own
+    app = alleaves_sandbox.create_app(items=150, seed=3, rate_limit_per_minute=None)
+    server = BackgroundServer(app).start()
+    with httpx2.Client(base_url=server.url, timeout=10) as control:
+        yield AlleavesSandbox(server, app.state.sandbox, control)
+    server.stop()
+    forget_tokens()
+
+
+def connect_alleaves(
+    hub: Hub, sandbox: AlleavesSandbox, areas: tuple[str, ...] = ("Retail",), **settings: Any
+) -> Connected:
+    """A store with Alleaves connected and the named areas chosen."""
+    store = hub.api.post("/api/v1/stores", json={"name": "Evergreen Main St"}).json()
+    url = f"/api/v1/stores/{store['id']}/integrations/alleaves"
+    answer = hub.api.put(url, json={"credentials": ALLEAVES_CREDENTIALS, "settings": {"base_url": sandbox.api_url}})
+    assert answer.status_code == 200, answer.text
+    ids = [loc["id"] for loc in answer.json()["locations"] if loc["name"] in areas]
+    assert len(ids) == len(areas), answer.json()["locations"]
+    answer = hub.api.put(url, json={"settings": {"area_ids": ids, "requests_per_second": 1000, **settings}})
+    assert answer.status_code == 200, answer.text
+    return Connected(store["id"], answer.json()["id"])

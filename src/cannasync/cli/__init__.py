@@ -181,3 +181,17 @@ def sandbox_flowhub(
 
     console.print(f"Flowhub sandbox on http://{host}:{port}")
     flowhub.run(host=host, port=port, items=items, seed=seed)
+
+
+@sandbox_app.command("alleaves")
+def sandbox_alleaves(
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8103,
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    items: Annotated[int, typer.Option(help="How many catalogue items to generate")] = 500,
+    seed: Annotated[int, typer.Option(help="Seed for the generated catalogue")] = 1,
+) -> None:
+    """An Alleaves API of cannasync's design, locally (location ALV-1001, user demo / demo-pass)."""
+    from cannasync.sandboxes import alleaves
+
+    console.print(f"Alleaves sandbox on http://{host}:{port}/api/v1")
+    alleaves.run(host=host, port=port, items=items, seed=seed)

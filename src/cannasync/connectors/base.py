@@ -7,8 +7,8 @@ collect) is declared as data in :class:`Traits`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
@@ -35,6 +35,8 @@ class MenuPage:
     products: Sequence[Product]
     quarantined: Sequence[Quarantined] = ()
     skipped: int = 0
+    #: Values read but not shown, by kind (e.g. {"terpenes": 3}): reported in the run's counts.
+    left_out: Mapping[str, int] = field(default_factory=dict)
 
 
 class HoldRelease(StrEnum):
@@ -53,6 +55,8 @@ class Traits:
     requires_date_of_birth: bool = False
     #: A medical id must come with its card's expiry date (Flowhub's medExp).
     requires_medical_id_expiration: bool = False
+    #: Delivery orders must say when (Alleaves takes the window's start and end).
+    requires_delivery_window: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from cannasync.connectors.alleaves.connector import AlleavesConnector
+from cannasync.connectors.alleaves.settings import AlleavesCredentials, AlleavesSettings
 from cannasync.connectors.base import Connector, Traits
 from cannasync.connectors.flourish.connector import FlourishConnector
 from cannasync.connectors.flourish.settings import FlourishCredentials, FlourishSettings
@@ -26,6 +28,9 @@ class VendorSpec:
     settings: type[BaseModel]
     build: Callable[[Any, Any], Connector]
     traits: Traits
+    #: The setting that says where stock is read (a facility, a location, a list of areas): nothing is
+    #: scheduled until it is set, and it must be one of what the credentials can see.
+    choice: str = "location_id"
     #: The flows it runs on a schedule once a location is chosen.
     scheduled_flows: tuple[str, ...] = ("menu_sync", "order_status")
 
@@ -38,6 +43,7 @@ VENDORS: Mapping[str, VendorSpec] = {
         settings=FlourishSettings,
         build=lambda credentials, settings: FlourishConnector(credentials, settings),
         traits=FlourishConnector.traits,
+        choice="facility_id",
     ),
     "flowhub": VendorSpec(
         name="flowhub",
@@ -46,6 +52,15 @@ VENDORS: Mapping[str, VendorSpec] = {
         settings=FlowhubSettings,
         build=lambda credentials, settings: FlowhubConnector(credentials, settings),
         traits=FlowhubConnector.traits,
+    ),
+    "alleaves": VendorSpec(
+        name="alleaves",
+        title="Alleaves",
+        credentials=AlleavesCredentials,
+        settings=AlleavesSettings,
+        build=lambda credentials, settings: AlleavesConnector(credentials, settings),
+        traits=AlleavesConnector.traits,
+        choice="area_ids",
     ),
 }
 

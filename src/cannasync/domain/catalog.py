@@ -89,6 +89,8 @@ class Product:
     price_tiers: tuple[PriceTier, ...] = ()
     pos_quantity: int = 0
     images: tuple[str, ...] | None = None
+    #: False when the POS says not to show it (Alleaves: at or below the low-quantity threshold).
+    listed: bool = True
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def fingerprint(self, store_owned: frozenset[FieldGroup] = frozenset()) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -28,9 +28,12 @@ class RunCounts:
     hidden: int = 0
     quarantined: int = 0
     skipped: int = 0
+    #: Values a vendor sent that the store does not show, by kind (Alleaves terpenes not among the sixteen).
+    left_out: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, int]:
         return {
+            **{f"left_out_{kind}": count for kind, count in sorted(self.left_out.items())},
             "created": self.created,
             "updated": self.updated,
             "unchanged": self.unchanged,

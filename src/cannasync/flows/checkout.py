@@ -111,6 +111,13 @@ def _validate(request: CheckoutRequest, traits: Traits | None) -> None:
         if age < minimum:
             kind = "medical" if request.is_medical else "recreational"
             raise InvalidOrder(f"a {kind} order needs a shopper aged {minimum} or over")
+    if (
+        traits is not None
+        and traits.requires_delivery_window
+        and request.fulfillment == Fulfillment.DELIVERY
+        and not (request.window_start and request.window_end)
+    ):
+        raise InvalidOrder("this store's POS needs the delivery window's start and end")
     if request.window_start and request.window_end and request.window_end < request.window_start:
         raise InvalidOrder("the fulfilment window ends before it starts")
 

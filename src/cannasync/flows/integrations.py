@@ -64,10 +64,11 @@ def save(
     working = credentials if credentials is not None else stored_credentials
     assert working is not None
     locations = check(vendor_name, working, clean)
-    location_field = "facility_id" if "facility_id" in clean else "location_id"
-    chosen = clean.get(location_field)
-    if chosen and chosen not in {location.id for location in locations}:
-        raise InvalidSettings(f"{location_field}: {chosen!r} is not one of this account's locations")
+    chosen = clean.get(spec.choice)
+    available = {location.id for location in locations}
+    for value in chosen if isinstance(chosen, list) else [chosen] if chosen else []:
+        if value not in available:
+            raise InvalidSettings(f"{spec.choice}: {value!r} is not one of this account's locations")
     with db.uow() as uow:
         integration = uow.accounts.save_integration(
             store_id, vendor_name, credentials=credentials, settings=clean, enabled=enabled

@@ -64,6 +64,8 @@ def run(db: Database, connector: InventorySource, integration: IntegrationConfig
                 seen.add(external_id)
                 counts.quarantined += 1
             counts.skipped += page.skipped
+            for kind, count in page.left_out.items():
+                counts.left_out[kind] = counts.left_out.get(kind, 0) + count
             uow.runs.progress(run_id, pages=pages, seen=len(seen), counts=counts.as_dict())
     with db.uow() as uow:
         counts.hidden = uow.catalog.hide_missing(integration.id, seen)

@@ -100,14 +100,15 @@ class Catalog:
         changed_ids = [
             known.id
             for (product, _), fingerprint in zip(products, fingerprints, strict=True)
-            if (known := bound.get(product.external_id)) and (known.fingerprint != fingerprint or not known.visible)
+            if (known := bound.get(product.external_id))
+            and (known.fingerprint != fingerprint or known.visible != product.listed)
         ]
         existing = {row.id: row for row in self.session.scalars(select(Product).where(Product.id.in_(changed_ids)))}
         outcomes: list[str] = []
         created: list[tuple[str, Product]] = []
         for (product, category), fingerprint in zip(products, fingerprints, strict=True):
             known = bound.get(product.external_id)
-            if known is not None and known.fingerprint == fingerprint and known.visible:
+            if known is not None and known.fingerprint == fingerprint and known.visible == product.listed:
                 outcomes.append("unchanged")
                 continue
             row = existing[known.id] if known is not None else None
@@ -246,7 +247,7 @@ def _apply(row: Product, product: model.Product, category: str, owned: frozenset
     row.strain_type = product.strain_type.value if product.strain_type else None
     row.sku = product.sku
     row.pos_quantity = product.pos_quantity
-    row.visible = True
+    row.visible = product.listed
     row.updated_at = utcnow()
     if model.FieldGroup.CATEGORY not in owned:
         row.pos_category = product.category

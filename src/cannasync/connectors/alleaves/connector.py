@@ -1,0 +1,129 @@
+"""Alleaves as the flows see it: areas as locations, a menu from the chosen areas, patients, orders, statuses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+import httpx2
+
+from cannasync.connectors.alleaves import mapping
+from cannasync.connectors.alleaves.auth import AlleavesAuth
+from cannasync.connectors.alleaves.client import AlleavesClient
+from cannasync.connectors.alleaves.settings import AlleavesCredentials, AlleavesSettings
+from cannasync.connectors.base import Location, MenuPage, Options, PosOrder, StatusReport, Traits
+from cannasync.connectors.http import VendorHttp, credential_key
+from cannasync.domain.catalog import FieldGroup, Product
+from cannasync.domain.customers import CustomerDetails
+from cannasync.domain.orders import Fulfillment
+from cannasync.domain.sync import MappingError, Quarantined
+
+
+class AlleavesConnector:
+    vendor = "alleaves"
+    # Holds end when Alleaves completes or cancels the order; patients need a date of birth; deliveries a window.
+    traits = Traits(requires_date_of_birth=True, requires_delivery_window=True)
+
+    def __init__(
+        self,
+        credentials: AlleavesCredentials,
+        settings: AlleavesSettings,
+        *,
+        transport: httpx2.BaseTransport | None = None,
+    ) -> None:
+        self.settings = settings
+        self.options = Options(
+            location_id=",".join(settings.area_ids) or None,
+            sync_orders=settings.sync_orders,
+            store_owned=frozenset() if settings.sync_prices else frozenset({FieldGroup.PRICES}),
+        )
+        password = credentials.password.get_secret_value()
+        key = credential_key(self.vendor, credentials.location_id, credentials.username, password)
+        self._http = VendorHttp(
+            "Alleaves",
+            settings.base_url,
+            auth=AlleavesAuth(
+                location_id=credentials.location_id, username=credentials.username, password=password, cache_key=key
+            ),
+            limiter_key=key,
+            requests_per_second=settings.requests_per_second,
+            timeout=settings.timeout_seconds,
+            transport=transport,
+        )
+        self._client = AlleavesClient(self._http)
+
+    def close(self) -> None:
+        self._http.close()
+
+    # ConnectionCheck: the places a store chooses from are the location's inventory areas.
+    def locations(self) -> list[Location]:
+        return [
+            Location(
+                id=str(area["area_id"]),
+                name=str(area.get("name") or area["area_id"]),
+                detail="sellable" if area.get("sellable") else "not sellable",
+            )
+            for area in self._client.areas()
+        ]
+
+    # InventorySource
+    def menu_pages(self) -> Iterator[MenuPage]:
+        if not self.settings.area_ids:
+            raise ValueError("no Alleaves area is chosen yet")
+        threshold = int(self._client.location().get("low_quantity_threshold") or 0)
+        for items in self._client.item_pages(self.settings.area_ids):
+            products: list[Product] = []
+            quarantined: list[Quarantined] = []
+            left_out = 0
+            for item in items:
+                try:
+                    product, dropped = mapping.product_from_item(
+                        item,
+                        threshold=threshold,
+                        otd_pricing=self.settings.otd_pricing,
+                        sync_terpenes=self.settings.sync_terpenes,
+                    )
+                except MappingError as error:
+                    item_id = item.get("item_id")
+                    quarantined.append(Quarantined(None if item_id is None else str(item_id), item, str(error)))
+                    continue
+                products.append(product)
+                left_out += dropped
+            yield MenuPage(products, quarantined, left_out={"terpenes": left_out} if left_out else {})
+
+    # CustomerDirectory (seed 003: medical id, then phone, then a new profile)
+    def _first(self, **query: str) -> str | None:
+        found = self._client.patients(**query)
+        return str(found[0]["patient_id"]) if found else None
+
+    def find_by_medical_id(self, medical_id: str) -> str | None:
+        return self._first(medical_id=medical_id)
+
+    def find_by_phone(self, phone: str) -> str | None:
+        return self._first(phone=phone)
+
+    def find_by_email(self, email: str) -> str | None:
+        del email  # Alleaves finds patients by medical id or phone only
+        return None
+
+    def create_customer(self, details: CustomerDetails, *, needs_id_verification: bool) -> str:
+        del needs_id_verification  # Alleaves has no such flag
+        return str(self._client.create_patient(mapping.patient_body(details))["patient_id"])
+
+    # OrderSink
+    def find_order(self, reference: str, placed_at: datetime) -> str | None:
+        del placed_at
+        for order in self._client.orders_with_reference(reference):
+            return str(order["order_id"])
+        return None
+
+    def create_order(self, order: PosOrder) -> str:
+        return str(self._client.create_order(mapping.order_body(order))["order_id"])
+
+    # StatusSource
+    def order_status(self, pos_order_id: str, fulfillment: Fulfillment) -> StatusReport:
+        order = self._client.order(pos_order_id)
+        if order is None:
+            return StatusReport(raw="(not found)", status=None)
+        raw = str(order.get("status") or "")
+        return StatusReport(raw=raw, status=mapping.canonical_status(raw, fulfillment))

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx2
+import ijson
 import stamina
 import structlog
 from pyrate_limiter import Duration, Limiter, Rate
@@ -150,12 +151,37 @@ class VendorHttp:
         response = self.get(path, params=params, headers=headers)
         return response.json() if response.content else None
 
+    def stream_items(
+        self, path: str, prefix: str, *, params: Any = None, headers: Mapping[str, str] | None = None
+    ) -> Iterator[Any]:
+        """The records under ``prefix`` (e.g. ``data.item``) of one large JSON answer, parsed as its bytes arrive.
+
+        For vendors that answer a whole catalogue at once (Flowhub's v0 inventory): memory follows one chunk
+        and one record, not the answer. Connecting is retried like any read; a break mid-stream is Unavailable.
+        """
+        response = self._send("GET", path, params=params, headers=headers, write=False, stream=True)
+        found = ijson.sendable_list()
+        parser = ijson.items_coro(found, prefix, use_float=True)  # numbers as plain JSON would give them
+        try:
+            for chunk in response.iter_bytes():
+                parser.send(chunk)
+                yield from found
+                found.clear()
+            parser.close()
+            yield from found
+        except httpx2.TransportError as exc:
+            raise Unavailable(self.vendor, f"the answer broke off ({exc.__class__.__name__})") from exc
+        except ijson.JSONError as exc:
+            raise Unavailable(self.vendor, f"the answer is not valid JSON ({exc})") from exc
+        finally:
+            response.close()
+
     def write_json(self, method: str, path: str, body: Any, *, headers: Mapping[str, str] | None = None) -> Any:
         """A POST/PUT/PATCH. Retried only when the vendor cannot have applied it (refused connection, 429)."""
         response = self._send(method, path, json=body, headers=headers, write=True)
         return response.json() if response.content else None
 
-    def _send(self, method: str, path: str, *, write: bool, **kwargs: Any) -> httpx2.Response:
+    def _send(self, method: str, path: str, *, write: bool, stream: bool = False, **kwargs: Any) -> httpx2.Response:
         policy = self._retry
         try:
             for attempt in stamina.retry_context(
@@ -166,17 +192,18 @@ class VendorHttp:
                 wait_jitter=policy.wait_initial,
             ):
                 with attempt:
-                    return self._attempt(method, path, write=write, **kwargs)
+                    return self._attempt(method, path, write=write, stream=stream, **kwargs)
         except _Retryable as exhausted:
             raise exhausted.error from None
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _attempt(self, method: str, path: str, *, write: bool, **kwargs: Any) -> httpx2.Response:
+    def _attempt(self, method: str, path: str, *, write: bool, stream: bool, **kwargs: Any) -> httpx2.Response:
         if self._limiter is not None:
             self._limiter.try_acquire(self._limiter_key, blocking=True)
         started = time.perf_counter()
         try:
-            response = self._client.request(method, path.lstrip("/"), **kwargs)
+            request = self._client.build_request(method, path.lstrip("/"), **kwargs)
+            response = self._client.send(request, stream=stream)
         except httpx2.ConnectError as exc:
             # Nothing reached the vendor: safe to retry, writes included.
             raise _Retryable(None, Unavailable(self.vendor, f"cannot connect ({exc.__class__.__name__})")) from exc
@@ -199,6 +226,8 @@ class VendorHttp:
         status = response.status_code
         if status < 400:
             return response
+        response.read()  # a streamed answer: its error body is small
+        response.close()
         message = _error_message(response)
         if status in (401, 403):
             raise AuthenticationFailed(self.vendor, message, status=status)

@@ -7,7 +7,7 @@ paging). Flowhub's 429s carry no ``Retry-After``: ``VendorHttp`` backs off with 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from cannasync.connectors.http import NotFound, VendorHttp
@@ -21,9 +21,10 @@ class FlowhubClient:
     def locations(self) -> list[dict[str, Any]]:
         return list(self._http.get_json("v0/clientsLocations").get("data") or [])
 
-    def inventory(self, location_id: str, *, by_room: bool) -> list[dict[str, Any]]:
+    def inventory(self, location_id: str, *, by_room: bool) -> Iterator[dict[str, Any]]:
+        """The location's items, one at a time as the (unpaged) answer streams in."""
         path = "inventoryByRoomsNonZero" if by_room else "inventory"
-        return list(self._http.get_json(f"v0/locations/{location_id}/{path}").get("data") or [])
+        return self._http.stream_items(f"v0/locations/{location_id}/{path}", "data.item")
 
     def check_order_ahead(self) -> None:
         """Prove the order-ahead token works: asking for an order that cannot exist must be a 404, not a 401."""

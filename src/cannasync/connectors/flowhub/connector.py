@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from itertools import islice
 from typing import Any
 
 import httpx2
@@ -26,7 +27,7 @@ from cannasync.domain.catalog import FieldGroup, Product
 from cannasync.domain.orders import Fulfillment, OrderStatus
 from cannasync.domain.sync import MappingError, Quarantined
 
-PAGE = 50  # Flowhub answers a location at once; the hub still writes it a page at a time
+PAGE = 50  # Flowhub answers a location at once; it is parsed as it streams and written a page at a time
 
 
 class FlowhubConnector:
@@ -101,8 +102,7 @@ class FlowhubConnector:
     def menu_pages(self) -> Iterator[MenuPage]:
         room = self.settings.room_id
         items = self._client.inventory(self._location(), by_room=room is not None)
-        for start in range(0, len(items), PAGE):
-            page = items[start : start + PAGE]
+        while page := list(islice(items, PAGE)):
             wanted = [
                 item
                 for item in page

@@ -22,7 +22,7 @@ def test_the_demo_tells_the_whole_story(tmp_path: Path):
     assert done.returncode == 0, done.stderr[-3000:]
     summary = json.loads(done.stdout)
     assert summary["ok"] is True, summary.get("error")
-    assert len(summary["steps"]) == 13
+    assert len(summary["steps"]) == 17
     flourish = summary["flourish"]
     assert flourish["facilities"] == ["101", "102"]
     assert flourish["menu_sync"]["first"]["created"] > 50
@@ -37,4 +37,8 @@ def test_the_demo_tells_the_whole_story(tmp_path: Path):
     assert flowhub["menu_sync"]["created"] > 50 and flowhub["menu_sync"]["quarantined"] >= 1
     assert flowhub["order"]["flowhub_order_id"] and len(flowhub["order"]["number"]) == 8
     assert flowhub["status"] == "closed"
+    alleaves = summary["alleaves"]
+    assert alleaves["menu_sync"]["created"] > 50 and alleaves["held_off_menu"] >= 1
+    assert alleaves["menu_sync"]["left_out_terpenes"] >= 1
+    assert alleaves["order"]["alleaves_order_id"] and alleaves["status"] == "closed"
     assert "Menu > Products > Sync" in done.stderr  # the story is told to a person on stderr

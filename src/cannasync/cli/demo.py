@@ -24,6 +24,7 @@ from cannasync.api.app import create_app
 from cannasync.cli.servers import BackgroundServer
 from cannasync.jobs.embedded import EmbeddedWorkers
 from cannasync.jobs.runtime import Runtime, configure_logging
+from cannasync.sandboxes import alleaves as alleaves_sandbox
 from cannasync.sandboxes import flourish as flourish_sandbox
 from cannasync.sandboxes import flowhub as flowhub_sandbox
 from cannasync.settings import Settings
@@ -74,6 +75,13 @@ def _wait_for(check: Callable[[], Any], what: str, timeout: float = 30.0) -> Any
             return result
         time.sleep(0.2)
     raise DemoFailed(f"timed out waiting for {what}")
+
+
+def _pushed(hub: httpx2.Client, order_id: int, pos: str) -> dict[str, Any]:
+    """The order's detail once the POS has it (the outbox pushes it within seconds of the confirmation)."""
+    return dict(
+        _wait_for(lambda: (d := _ok(hub.get(f"/api/v1/orders/{order_id}")))["pos_order_id"] and d, f"the {pos} push")
+    )
 
 
 def _ok(response: httpx2.Response) -> Any:
@@ -264,11 +272,7 @@ def tell_flourish(story: Story, hub: httpx2.Client, sandbox: httpx2.Client, sand
     for order in (medical, delivery):
         _ok(hub.post(f"/api/v1/orders/{order['id']}/confirm"))
     for order in (medical, delivery):
-        detail = _wait_for(
-            lambda o=order: (d := _ok(hub.get(f"/api/v1/orders/{o['id']}")))["pos_order_id"] and d,
-            f"order {order['number']} to reach Flourish",
-        )
-        pushed[order["id"]] = detail
+        pushed[order["id"]] = _pushed(hub, order["id"], "Flourish")
     flourish_orders = {o["id"]: o for o in _ok(sandbox.get("/_sandbox/retail-orders"))["data"]}
     s["orders"] = []
     for detail in pushed.values():
@@ -425,9 +429,7 @@ def tell_flowhub(story: Story, hub: httpx2.Client, sandbox: httpx2.Client, sandb
 
     story.step("12. Confirmed: pushed through Order Ahead, marked fulfilled, and Flowhub's count takes over")
     _ok(hub.post(f"/api/v1/orders/{order['id']}/confirm"))
-    detail = _wait_for(
-        lambda: (d := _ok(hub.get(f"/api/v1/orders/{order['id']}")))["pos_order_id"] and d, "the Flowhub push"
-    )
+    detail = _pushed(hub, order["id"], "Flowhub")
     after = _ok(hub.get(f"/api/v1/products/{product['id']}"))
     story.say(
         f"#{detail['number']} → Flowhub order [bold]{detail['pos_order_id']}[/]; its hold is released "
@@ -455,6 +457,110 @@ def tell_flowhub(story: Story, hub: httpx2.Client, sandbox: httpx2.Client, sandb
         raise DemoFailed(f"the Flowhub order ended {moved['status']}")
 
 
+ALLEAVES_CREDENTIALS = {"location_id": "ALV-1001", "username": "demo", "password": "demo-pass"}
+NEW_PATIENT = {
+    "first_name": "Rae",
+    "last_name": "Moss",
+    "medical_id": "AL-778899",
+    "phone": "(555) 666-7777",
+    "date_of_birth": "1975-08-20",
+    "medical_id_expiration": "2031-05-31",
+}
+
+
+def tell_alleaves(story: Story, hub: httpx2.Client, sandbox: httpx2.Client, sandbox_url: str) -> None:
+    s: dict[str, Any] = story.summary.setdefault("alleaves", {})
+    story.step("14. A third store runs Alleaves: Location ID, Username, Password, then the areas to sell from")
+    store = _ok(hub.post("/api/v1/stores", json={"name": "Evergreen Main St"}))
+    url = f"/api/v1/stores/{store['id']}/integrations/alleaves"
+    wrong = hub.put(
+        url, json={"credentials": {**ALLEAVES_CREDENTIALS, "password": "guess"}, "settings": {"base_url": sandbox_url}}
+    )
+    story.say(f"A wrong password is refused at once ({wrong.status_code}): [italic]{wrong.json()['detail']}[/]")
+    connected = _ok(hub.put(url, json={"credentials": ALLEAVES_CREDENTIALS, "settings": {"base_url": sandbox_url}}))
+    story.say("Areas: " + ", ".join(f"{a['name']} ({a['detail']})" for a in connected["locations"]))
+    retail = [a["id"] for a in connected["locations"] if a["name"] == "Retail"]
+    chosen = _ok(
+        hub.put(
+            url,
+            json={
+                "settings": {
+                    "area_ids": retail,
+                    "otd_pricing": True,
+                    "sync_terpenes": True,
+                    "sync_orders": True,
+                    "requests_per_second": 50,
+                }
+            },
+        )
+    )
+    integration_id = chosen["id"]
+    story.say("Retail chosen; out-the-door pricing, terpene sync and Sync Orders on.")
+    s.update(store_id=store["id"], integration_id=integration_id, areas=retail)
+
+    story.step("15. First Alleaves sync: OTD prices, deli-style tiers, all images, the low-quantity threshold")
+    run = _sync_with_progress(story, hub, integration_id, "menu_sync")
+    counts = run["counts"]
+    s["menu_sync"] = counts
+    every = _ok(hub.get(f"/api/v1/stores/{store['id']}/products", params={"limit": 200, "include_hidden": True}))
+    below = [p for p in every["data"] if not p["visible"]]
+    story.say(
+        f"{counts.get('created', 0)} products; {len(below)} at or below the location's low-quantity "
+        f"threshold are kept at 0 and off the menu; {counts.get('left_out_terpenes', 0)} terpene entries "
+        f"typed outside the sixteen names were left out; {counts.get('quarantined', 0)} records quarantined."
+    )
+    tiered = next((p for p in every["data"] if p["price_tiers"] and p["visible"]), None)
+    if tiered:
+        story.say(
+            f"{tiered['name']}: " + ", ".join(f"{t['label']} {_money(t['price_cents'])}" for t in tiered["price_tiers"])
+        )
+    s["held_off_menu"] = len(below)
+    stocked = [p for p in every["data"] if p["visible"] and p["available_quantity"] >= 2]
+    if not stocked:
+        raise DemoFailed("the Alleaves sandbox has no stocked products")
+
+    story.step("16. A new medical patient orders a delivery for tonight")
+    window = datetime.now(UTC) + timedelta(hours=4)
+    order = _ok(
+        hub.post(
+            f"/api/v1/stores/{store['id']}/orders",
+            headers={"Idempotency-Key": "demo-alleaves-1"},
+            json={
+                "customer": NEW_PATIENT,
+                "is_medical": True,
+                "fulfillment": "delivery",
+                "delivery_address": {"line1": "4 Pine St", "city": "Eugene", "state": "OR", "postcode": "97401"},
+                "window_start": window.isoformat(),
+                "window_end": (window + timedelta(hours=1)).isoformat(),
+                "lines": [{"product_id": stocked[0]["id"], "quantity": 1}],
+            },
+        )
+    )
+    _ok(hub.post(f"/api/v1/orders/{order['id']}/confirm"))
+    detail = _pushed(hub, order["id"], "Alleaves")
+    how = next((e["detail"] for e in detail["history"] if e["kind"] == "push" and "POS order" in e["detail"]), "")
+    story.say(
+        f"#{detail['number']} → Alleaves order [bold]{detail['pos_order_id']}[/] with its delivery window; "
+        f"{how} (no medical id or phone matched, so a patient profile was created)."
+    )
+    s["order"] = {"number": detail["number"], "alleaves_order_id": detail["pos_order_id"]}
+
+    story.step("17. Alleaves moves it along; the 2-minute poll brings each status back, never backwards")
+    pos_id = detail["pos_order_id"]
+    for status in ("accepted", "in_progress", "ready", "out_for_delivery"):
+        _ok(sandbox.post(f"/_sandbox/orders/{pos_id}/status", json={"status": status}))
+    _sync_with_progress(story, hub, integration_id, "order_status")
+    moving = _ok(hub.get(f"/api/v1/orders/{order['id']}"))
+    story.say(f"Alleaves says {moving['pos_status']!r} → [bold]{moving['status'].replace('_', ' ')}[/]")
+    _ok(sandbox.post(f"/_sandbox/orders/{pos_id}/status", json={"status": "completed"}))
+    _sync_with_progress(story, hub, integration_id, "order_status")
+    done = _ok(hub.get(f"/api/v1/orders/{order['id']}"))
+    story.say(f"Alleaves says {done['pos_status']!r} → [bold]{done['status']}[/]; the hold is released.")
+    s["status"] = done["status"]
+    if done["status"] != "closed":
+        raise DemoFailed(f"the Alleaves order ended {done['status']}")
+
+
 def run_demo(settings: Settings, *, once: bool, json_out: bool, items: int, seed: int) -> bool:
     console = Console(stderr=json_out)
     story = Story(console)
@@ -466,6 +572,7 @@ def run_demo(settings: Settings, *, once: bool, json_out: bool, items: int, seed
     workers = EmbeddedWorkers(runtime.db, workers=settings.workers, tick_seconds=settings.tick_seconds)
     flourish_server = BackgroundServer(flourish_sandbox.create_app(items=items, seed=seed)).start()
     flowhub_server = BackgroundServer(flowhub_sandbox.create_app(items=items, seed=seed)).start()
+    alleaves_server = BackgroundServer(alleaves_sandbox.create_app(items=items, seed=seed)).start()
     hub_server = BackgroundServer(create_app(runtime.db, workers.dispatcher)).start()
     workers.dispatcher.public_url = hub_server.url
     workers.start()
@@ -477,6 +584,7 @@ def run_demo(settings: Settings, *, once: bool, json_out: bool, items: int, seed
         "docs": f"{hub_server.url}/docs",
         "flourish": f"{flourish_server.url}/external/api",
         "flowhub": flowhub_server.url,
+        "alleaves": alleaves_server.url,
     }
     ok = True
     try:
@@ -484,14 +592,16 @@ def run_demo(settings: Settings, *, once: bool, json_out: bool, items: int, seed
             httpx2.Client(base_url=hub_server.url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as hub,
             httpx2.Client(base_url=flourish_server.url, timeout=30) as flourish,
             httpx2.Client(base_url=flowhub_server.url, timeout=30) as flowhub,
+            httpx2.Client(base_url=alleaves_server.url, timeout=30) as alleaves,
         ):
             console.print(
                 f"[dim]cannasync: {urls['docs']} · Flourish sandbox: {urls['flourish']} · "
-                f"Flowhub sandbox: {urls['flowhub']}[/]"
+                f"Flowhub sandbox: {urls['flowhub']} · Alleaves sandbox: {urls['alleaves']}[/]"
             )
             try:
                 tell_flourish(story, hub, flourish, urls["flourish"])
                 tell_flowhub(story, hub, flowhub, urls["flowhub"])
+                tell_alleaves(story, hub, alleaves, urls["alleaves"])
             except DemoFailed as failure:
                 ok = False
                 story.summary["error"] = str(failure)
@@ -506,7 +616,8 @@ def run_demo(settings: Settings, *, once: bool, json_out: bool, items: int, seed
         if not once:
             console.print(f"\ncannasync API: {urls['docs']}  (Authorization: Bearer {token})")
             console.print(f"Flourish sandbox: {urls['flourish']}  (x-api-key: demo-key)")
-            console.print(f"Flowhub sandbox: {urls['flowhub']}\nCtrl-C to stop.")
+            console.print(f"Flowhub sandbox: {urls['flowhub']}")
+            console.print(f"Alleaves sandbox: {urls['alleaves']}/api/v1  (ALV-1001, demo / demo-pass)\nCtrl-C to stop.")
             try:
                 while True:
                     time.sleep(1)
@@ -517,5 +628,6 @@ def run_demo(settings: Settings, *, once: bool, json_out: bool, items: int, seed
         hub_server.stop()
         flourish_server.stop()
         flowhub_server.stop()
+        alleaves_server.stop()
         runtime.close()
     return ok

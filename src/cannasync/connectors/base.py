@@ -63,7 +63,6 @@ class Traits:
 class Options:
     """The store's switches that flows need to know, whatever the vendor."""
 
-    location_id: str | None
     sync_orders: bool = False
     require_medical_verification: bool = False
     #: Product fields the store keeps as it edited them once a product exists (unticked POS settings).

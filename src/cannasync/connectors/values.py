@@ -6,6 +6,7 @@ reach the store as a price.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -56,3 +57,20 @@ def quantity(value: Any, field: str) -> int:
     if not amount.is_finite() or amount > MAX_QUANTITY:
         raise MappingError(f"{field} {value!r} is not a plausible quantity")
     return max(0, int(amount))
+
+
+def text(value: Any) -> str | None:
+    """A trimmed string, or None for null and blank."""
+    if value is None:
+        return None
+    stripped = str(value).strip()
+    return stripped or None
+
+
+def objects(value: Any, field: str) -> list[Mapping[str, Any]]:
+    """A list of JSON objects (null is an empty list), or a MappingError that names the broken field."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(entry, Mapping) for entry in value):
+        raise MappingError(f"{field} is not a list of objects")
+    return value

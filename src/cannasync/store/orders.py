@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from cannasync.domain.customers import CustomerDetails
@@ -119,14 +119,3 @@ class Orders:
             customer.medical_id_expiration = details.medical_id_expiration.isoformat()
         self.session.flush()
         return customer
-
-    def customers_like(self, store_id: int, text: str) -> list[Customer]:
-        pattern = f"%{text}%"
-        return list(
-            self.session.scalars(
-                select(Customer).where(
-                    Customer.store_id == store_id,
-                    or_(Customer.email.ilike(pattern), Customer.last_name.ilike(pattern)),
-                )
-            )
-        )

@@ -65,13 +65,6 @@ class Runs:
             .order_by(SyncRun.id.desc())
         )
 
-    def last_success(self, integration_id: int, flow: str) -> SyncRun | None:
-        return self.session.scalar(
-            select(SyncRun)
-            .where(SyncRun.integration_id == integration_id, SyncRun.flow == flow, SyncRun.status == "succeeded")
-            .order_by(SyncRun.id.desc())
-        )
-
     # --- schedules ---
     def ensure_schedule(
         self, integration_id: int, flow: str, interval_seconds: int, first_run_at: datetime | None

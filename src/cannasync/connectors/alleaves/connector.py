@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -33,7 +34,6 @@ class AlleavesConnector:
     ) -> None:
         self.settings = settings
         self.options = Options(
-            location_id=",".join(settings.area_ids) or None,
             sync_orders=settings.sync_orders,
             store_owned=frozenset() if settings.sync_prices else frozenset({FieldGroup.PRICES}),
         )
@@ -74,7 +74,7 @@ class AlleavesConnector:
         for items in self._client.item_pages(self.settings.area_ids):
             products: list[Product] = []
             quarantined: list[Quarantined] = []
-            left_out = 0
+            left_out: Counter[str] = Counter()
             for item in items:
                 try:
                     product, dropped = mapping.product_from_item(
@@ -88,8 +88,8 @@ class AlleavesConnector:
                     quarantined.append(Quarantined(None if item_id is None else str(item_id), item, str(error)))
                     continue
                 products.append(product)
-                left_out += dropped
-            yield MenuPage(products, quarantined, left_out={"terpenes": left_out} if left_out else {})
+                left_out.update(dropped)
+            yield MenuPage(products, quarantined, left_out=dict(left_out))
 
     # CustomerDirectory (seed 003: medical id, then phone, then a new profile)
     def _first(self, **query: str) -> str | None:

@@ -18,6 +18,7 @@ from typing import Any
 
 from cannasync.connectors import values
 from cannasync.connectors.base import PosOrder
+from cannasync.connectors.statuses import DELIVERY, NOT_DELIVERY, Row, StatusTable
 from cannasync.domain.catalog import Potency, PriceTier, Product, StrainType, Unit
 from cannasync.domain.customers import CustomerDetails
 from cannasync.domain.orders import Fulfillment, OrderStatus
@@ -25,13 +26,6 @@ from cannasync.domain.sync import MappingError
 from cannasync.vocab import canonical_cannabinoid, canonical_strain_type, canonical_terpene
 
 _AMOUNT = re.compile(r"^\s*(?P<number>[0-9]*\.?[0-9]+)\s*(?P<unit>%|mg)?\s*$", re.IGNORECASE)
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None
 
 
 def amount(text: Any, compound: str) -> tuple[Decimal, Unit]:
@@ -47,15 +41,12 @@ def chemical_profile(
     entries: Any, *, sync_terpenes: bool
 ) -> tuple[tuple[Potency, ...], tuple[Potency, ...] | None, int]:
     """Cannabinoids, terpenes (None when not synced) and how many terpenes were left out."""
-    if entries is None:
-        entries = []
-    if not isinstance(entries, list) or not all(isinstance(entry, Mapping) for entry in entries):
-        raise MappingError("chemical_profile is not a list of objects")
+    entries = values.objects(entries, "chemical_profile")
     cannabinoids: dict[str, Potency] = {}
     terpenes: dict[str, Potency] = {}
     left_out = 0
     for entry in entries:
-        compound = _text(entry.get("compound")) or ""
+        compound = values.text(entry.get("compound")) or ""
         if entry.get("kind") == "cannabinoid":
             name = canonical_cannabinoid(compound)
             if name is not None:
@@ -75,13 +66,9 @@ def chemical_profile(
 
 
 def _images(entries: Any) -> tuple[str, ...]:
-    if entries is None:
-        return ()
-    if not isinstance(entries, list) or not all(isinstance(entry, Mapping) for entry in entries):
-        raise MappingError("images is not a list of objects")
     ordered = []
-    for entry in entries:
-        url = _text(entry.get("url"))
+    for entry in values.objects(entries, "images"):
+        url = values.text(entry.get("url"))
         if url is None:
             raise MappingError("an image has no url")
         position = entry.get("position")
@@ -96,15 +83,16 @@ def _price(pricing: Mapping[str, Any], key: str) -> int | None:
 
 def product_from_item(
     item: Mapping[str, Any], *, threshold: int, otd_pricing: bool, sync_terpenes: bool
-) -> tuple[Product, int]:
-    """One Alleaves item as a product, and how many of its terpenes were left out."""
-    item_id = _text(item.get("item_id"))
+) -> tuple[Product, dict[str, int]]:
+    """One Alleaves item as a product, and what was left out of it by kind (``terpenes`` not among the sixteen;
+    ``otd_price`` when OTD pricing is on but the item has none, so its menu-type prices are used)."""
+    item_id = values.text(item.get("item_id"))
     if item_id is None:
         raise MappingError("item has no item_id")
-    name = _text(item.get("name"))
+    name = values.text(item.get("name"))
     if name is None:
         raise MappingError("item has no name")
-    category = _text(item.get("category"))
+    category = values.text(item.get("category"))
     if category is None:
         raise MappingError("item has no category")
     pricing = item.get("pricing")
@@ -113,24 +101,20 @@ def product_from_item(
     otd = _price(pricing, "otd_price")
     rec: int | None
     med: int | None
-    if otd_pricing:
-        if otd is None:
-            raise MappingError("OTD pricing is on but the item has no otd_price")
+    if otd_pricing and otd is not None:
         rec, med = otd, otd
-    else:
+    else:  # OTD off, or an item with no OTD price yet: the menu-type prices (counted, so the store can see it)
         rec, med = _price(pricing, "recreational"), _price(pricing, "medical")
     if rec is None and med is None:
         raise MappingError("item has no price for either menu type")
     tiers: tuple[PriceTier, ...] = ()
     if pricing.get("is_tiered"):
-        raw_tiers = pricing.get("tiers")
-        if not isinstance(raw_tiers, list) or not all(isinstance(tier, Mapping) for tier in raw_tiers):
-            raise MappingError("pricing.tiers is not a list of objects")
+        raw_tiers = values.objects(pricing.get("tiers"), "pricing.tiers")
         tiers = tuple(
             PriceTier(
-                label=_text(tier.get("label")) or "",
+                label=values.text(tier.get("label")) or "",
                 quantity=values.decimal(tier.get("quantity"), "tier quantity"),
-                unit=_text(tier.get("unit")) or "g",
+                unit=values.text(tier.get("unit")) or "g",
                 price_cents=values.cents(tier.get("price"), "tier price"),
             )
             for tier in raw_tiers
@@ -138,16 +122,16 @@ def product_from_item(
     cannabinoids, terpenes, left_out = chemical_profile(item.get("chemical_profile"), sync_terpenes=sync_terpenes)
     available = values.quantity(item.get("quantity_available"), "quantity_available")
     listed = available > threshold
-    strain = canonical_strain_type(_text(item.get("strain_type")))
+    strain = canonical_strain_type(values.text(item.get("strain_type")))
     product = Product(
         external_id=item_id,
         name=name,
         category=category,
-        subcategory=_text(item.get("subcategory")),
-        brand=_text(item.get("brand")),
+        subcategory=values.text(item.get("subcategory")),
+        brand=values.text(item.get("brand")),
         strain_type=StrainType(strain) if strain else None,
-        description=_text(item.get("description")) or "",
-        sku=_text(item.get("sku")),
+        description=values.text(item.get("description")) or "",
+        sku=values.text(item.get("sku")),
         cannabinoids=cannabinoids,
         terpenes=terpenes,
         rec_price_cents=rec,
@@ -157,7 +141,8 @@ def product_from_item(
         images=_images(item.get("images")),
         listed=listed,
     )
-    return product, left_out
+    counts = {"terpenes": left_out, "otd_price": int(otd_pricing and otd is None)}
+    return product, {kind: count for kind, count in counts.items() if count}
 
 
 # --- patients and orders ---------------------------------------------------------------------------------------
@@ -220,19 +205,17 @@ def order_body(order: PosOrder) -> dict[str, Any]:
     return body
 
 
-# Alleaves status → canonical status, and the fulfilment types a row does not apply to.
-STATUS_TABLE: dict[str, tuple[OrderStatus | None, frozenset[Fulfillment]]] = {
-    "received": (OrderStatus.SUBMITTED, frozenset()),
-    "accepted": (OrderStatus.SUBMITTED, frozenset()),
-    "in_progress": (OrderStatus.SUBMITTED, frozenset()),
-    "ready": (OrderStatus.READY_FOR_PICKUP, frozenset({Fulfillment.DELIVERY})),
-    "out_for_delivery": (OrderStatus.OUT_FOR_DELIVERY, frozenset({Fulfillment.PICKUP, Fulfillment.KIOSK})),
-    "completed": (OrderStatus.CLOSED, frozenset()),
-    "cancelled": (OrderStatus.CANCELLED, frozenset()),
-    "rejected": (OrderStatus.CANCELLED, frozenset()),
-}
-
-
-def canonical_status(alleaves_status: str, fulfillment: Fulfillment) -> OrderStatus | None:
-    status, not_for = STATUS_TABLE.get(alleaves_status, (None, frozenset()))
-    return None if fulfillment in not_for else status
+# Alleaves status → what it means for an online order.
+STATUSES = StatusTable(
+    {
+        "received": Row(OrderStatus.SUBMITTED),
+        "accepted": Row(OrderStatus.SUBMITTED),
+        "in_progress": Row(OrderStatus.SUBMITTED),
+        "ready": Row(OrderStatus.READY_FOR_PICKUP, not_for=DELIVERY),
+        "out_for_delivery": Row(OrderStatus.OUT_FOR_DELIVERY, not_for=NOT_DELIVERY),
+        "completed": Row(OrderStatus.CLOSED),
+        "cancelled": Row(OrderStatus.CANCELLED),
+        "rejected": Row(OrderStatus.CANCELLED),
+    }
+)
+canonical_status = STATUSES.meaning

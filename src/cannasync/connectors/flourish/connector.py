@@ -44,7 +44,6 @@ class FlourishConnector:
         key = credentials.api_key.get_secret_value()
         self.settings = settings
         self.options = Options(
-            location_id=settings.facility_id,
             sync_orders=settings.sync_orders,
             require_medical_verification=settings.require_medical_verification,
         )

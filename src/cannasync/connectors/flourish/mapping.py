@@ -18,6 +18,7 @@ from typing import Any
 
 from cannasync.connectors import values
 from cannasync.connectors.base import PosOrder, PosOrderLine
+from cannasync.connectors.statuses import DELIVERY, Row, StatusTable
 from cannasync.domain.catalog import Potency, PriceTier, Product, StrainType, Unit
 from cannasync.domain.customers import CustomerDetails
 from cannasync.domain.orders import Fulfillment, OrderStatus
@@ -32,13 +33,6 @@ def is_listed(item: Mapping[str, Any]) -> bool:
     return bool(item.get("active", True)) and item.get("ecommerce_active") is True and item.get("sellable") is True
 
 
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None
-
-
 def _cents(value: Any, field: str) -> int | None:
     if value is None or value == "":
         return None
@@ -46,25 +40,16 @@ def _cents(value: Any, field: str) -> int | None:
 
 
 def _unit(value: Any, what: str) -> Unit:
-    canonical = canonical_unit(_text(value) or "%")
+    canonical = canonical_unit(values.text(value) or "%")
     if canonical is None:
         raise MappingError(f"{what} unit {value!r} is not % or mg")
     return Unit(canonical)
 
 
-def _entries(value: Any, what: str) -> list[Mapping[str, Any]]:
-    """A list of JSON objects, or a MappingError that says which field is broken."""
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(isinstance(entry, Mapping) for entry in value):
-        raise MappingError(f"{what} is not a list of objects")
-    return value
-
-
 def _lab_values(entries: Any, canonical: Any, what: str) -> tuple[Potency, ...]:
     found = []
-    for entry in _entries(entries, what):
-        name = canonical(_text(entry.get("name")))
+    for entry in values.objects(entries, what):
+        name = canonical(values.text(entry.get("name")))
         if name is None:
             continue  # not one the store shows (e.g. CBC, Valencene)
         found.append(Potency(name, values.decimal(entry.get("value"), f"{name} value"), _unit(entry.get("uom"), name)))
@@ -73,15 +58,15 @@ def _lab_values(entries: Any, canonical: Any, what: str) -> tuple[Potency, ...]:
 
 def _tiers(entries: Any) -> tuple[PriceTier, ...]:
     tiers = []
-    for entry in _entries(entries, "price_tiers"):
+    for entry in values.objects(entries, "price_tiers"):
         price = _cents(entry.get("price"), "price tier")
         if price is None:
             raise MappingError(f"price tier {entry.get('name')!r} has no price")
         tiers.append(
             PriceTier(
-                label=_text(entry.get("name")) or "",
+                label=values.text(entry.get("name")) or "",
                 quantity=values.decimal(entry.get("quantity"), "price tier quantity"),
-                unit=_text(entry.get("uom")) or "g",
+                unit=values.text(entry.get("uom")) or "g",
                 price_cents=price,
             )
         )
@@ -90,31 +75,33 @@ def _tiers(entries: Any) -> tuple[PriceTier, ...]:
 
 def product_from_item(item: Mapping[str, Any], sellable_qty: Any, *, sync_terpenes: bool) -> Product:
     """One listed Flourish item as a product; raises MappingError with the quarantine reason."""
-    external_id = _text(item.get("id"))
+    external_id = values.text(item.get("id"))
     if external_id is None:
         raise MappingError("item has no id")
     name = (
-        _text(item.get("ecommerce_item_name")) or _text(item.get("retail_display_name")) or _text(item.get("item_name"))
+        values.text(item.get("ecommerce_item_name"))
+        or values.text(item.get("retail_display_name"))
+        or values.text(item.get("item_name"))
     )
     if name is None:
         raise MappingError("item has no e-commerce name, retail display name or item name")
-    category = _text(item.get("ecommerce_sub_category_name")) or _text(item.get("item_category"))
+    category = values.text(item.get("ecommerce_sub_category_name")) or values.text(item.get("item_category"))
     if category is None:
         raise MappingError("item has neither an e-commerce subcategory nor an item category")
     rec_price = _cents(item.get("retail_price", item.get("price")), "retail_price")
     if rec_price is None:
         raise MappingError("item has no retail_price")
-    strain = canonical_strain_type(_text(item.get("strain_type_name")))
+    strain = canonical_strain_type(values.text(item.get("strain_type_name")))
     quantity = values.quantity(sellable_qty, "sellable_qty")
     return Product(
         external_id=external_id,
         name=name,
         category=category,
-        subcategory=_text(item.get("ecommerce_sub_category_name")),
-        brand=_text(item.get("brand")),
+        subcategory=values.text(item.get("ecommerce_sub_category_name")),
+        brand=values.text(item.get("brand")),
         strain_type=StrainType(strain) if strain else None,
-        description=_text(item.get("item_description")) or "",
-        sku=_text(item.get("sku")),
+        description=values.text(item.get("item_description")) or "",
+        sku=values.text(item.get("sku")),
         cannabinoids=_lab_values(item.get("cannabinoids"), canonical_cannabinoid, "cannabinoids"),
         terpenes=_lab_values(item.get("terpenes"), canonical_terpene, "terpenes") if sync_terpenes else None,
         rec_price_cents=rec_price,
@@ -128,7 +115,7 @@ def art_links(art: Mapping[str, Any] | None) -> tuple[str, ...]:
     """Item art in the order a shopper should see it: product shot, then packaging, then label."""
     if not art:
         return ()
-    return tuple(url for key in ("product", "packaging", "label") if (url := _text(art.get(key))))
+    return tuple(url for key in ("product", "packaging", "label") if (url := values.text(art.get(key))))
 
 
 # --- customers -------------------------------------------------------------------------------------------------
@@ -222,19 +209,16 @@ def order_body(order: PosOrder) -> dict[str, Any]:
     return body
 
 
-# Flourish status → canonical status, and the fulfilment types a row does not apply to.
-STATUS_TABLE: dict[str, tuple[OrderStatus | None, frozenset[Fulfillment]]] = {
-    "Created": (None, frozenset()),
-    "Submitted": (OrderStatus.SUBMITTED, frozenset()),
-    "Packed": (OrderStatus.READY_FOR_PICKUP, frozenset({Fulfillment.DELIVERY})),
-    "Out for Delivery": (OrderStatus.OUT_FOR_DELIVERY, frozenset()),
-    "Completed": (OrderStatus.CLOSED, frozenset()),
-    "Cancelled": (OrderStatus.CANCELLED, frozenset()),
-    "Undeliverable": (OrderStatus.CANCELLED, frozenset()),
-}
-
-
-def canonical_status(flourish_status: str, fulfillment: Fulfillment) -> OrderStatus | None:
-    """What a Flourish status means for an online order; None when it changes nothing."""
-    status, not_for = STATUS_TABLE.get(flourish_status, (None, frozenset()))
-    return None if fulfillment in not_for else status
+# Flourish status → what it means for an online order (seed 000's table).
+STATUSES = StatusTable(
+    {
+        "Created": Row(None),
+        "Submitted": Row(OrderStatus.SUBMITTED),
+        "Packed": Row(OrderStatus.READY_FOR_PICKUP, not_for=DELIVERY),  # a packed delivery waits for its driver
+        "Out for Delivery": Row(OrderStatus.OUT_FOR_DELIVERY),
+        "Completed": Row(OrderStatus.CLOSED),
+        "Cancelled": Row(OrderStatus.CANCELLED),
+        "Undeliverable": Row(OrderStatus.CANCELLED),
+    }
+)
+canonical_status = STATUSES.meaning

@@ -56,7 +56,6 @@ class FlowhubConnector:
             FieldGroup.CATEGORY: settings.sync_category,
         }
         self.options = Options(
-            location_id=settings.location_id,
             sync_orders=settings.sync_orders,
             store_owned=frozenset(group for group, synced in unsynced.items() if not synced),
         )

@@ -18,32 +18,17 @@ from typing import Any
 
 from cannasync.connectors import values
 from cannasync.connectors.base import PosOrder, Postback
+from cannasync.connectors.statuses import DELIVERY, NOT_DELIVERY, Row, StatusTable
 from cannasync.domain.catalog import Potency, PriceTier, Product, StrainType, Unit
 from cannasync.domain.orders import Fulfillment, OrderStatus
 from cannasync.domain.sync import MappingError
 from cannasync.vocab import canonical_cannabinoid, canonical_strain_type, canonical_terpene, canonical_unit
 
 
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None
-
-
-def _entries(value: Any, what: str) -> list[Mapping[str, Any]]:
-    """A list of JSON objects, or a MappingError that says which field is broken."""
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(isinstance(entry, Mapping) for entry in value):
-        raise MappingError(f"{what} is not a list of objects")
-    return value
-
-
 def _lab_values(entries: Any, canonical: Any, what: str) -> tuple[Potency, ...]:
     found: dict[str, Potency] = {}
-    for entry in _entries(entries, what):
-        name = canonical(_text(entry.get("name")))
+    for entry in values.objects(entries, what):
+        name = canonical(values.text(entry.get("name")))
         if name is None:
             continue  # not one the store shows (CBC, Valencene, ...)
         # A range (lowerRange..upperRange); both ends must be numbers, the upper one is what the menu shows.
@@ -54,7 +39,7 @@ def _lab_values(entries: Any, canonical: Any, what: str) -> tuple[Potency, ...]:
         ]
         if not bounds:
             raise MappingError(f"{name} has neither lowerRange nor upperRange")
-        unit = canonical_unit(_text(entry.get("unitOfMeasure")) or "%")
+        unit = canonical_unit(values.text(entry.get("unitOfMeasure")) or "%")
         if unit is None:
             raise MappingError(f"{name} unit {entry.get('unitOfMeasure')!r} is not % or mg")
         found[name] = Potency(name, bounds[-1], Unit(unit))
@@ -63,14 +48,18 @@ def _lab_values(entries: Any, canonical: Any, what: str) -> tuple[Potency, ...]:
 
 def category_of(item: Mapping[str, Any]) -> str | None:
     """Seed 001: Custom Category, else Type, else Category."""
-    return _text(item.get("customCategoryName")) or _text(item.get("type")) or _text(item.get("category"))
+    return (
+        values.text(item.get("customCategoryName"))
+        or values.text(item.get("type"))
+        or values.text(item.get("category"))
+    )
 
 
 def subtype_of(item: Mapping[str, Any], *, map_custom_category: bool) -> str | None:
-    custom = _text(item.get("customCategoryName"))
+    custom = values.text(item.get("customCategoryName"))
     if map_custom_category and custom:
         return custom
-    return _text(item.get("type")) or _text(item.get("category"))
+    return values.text(item.get("type")) or values.text(item.get("category"))
 
 
 def product_from_item(item: Mapping[str, Any], *, map_custom_category: bool, sync_terpenes: bool) -> Product:
@@ -78,32 +67,32 @@ def product_from_item(item: Mapping[str, Any], *, map_custom_category: bool, syn
     product_id = item.get("productId")
     if product_id is None or isinstance(product_id, bool):
         raise MappingError("item has no productId")
-    name = _text(item.get("productName"))
+    name = values.text(item.get("productName"))
     if name is None:
         raise MappingError("item has no productName")
     category = category_of(item)
     if category is None:
         raise MappingError("item has no custom category, type or category")
-    strain = canonical_strain_type(_text(item.get("speciesName")))
+    strain = canonical_strain_type(values.text(item.get("speciesName")))
     tiers = tuple(
         PriceTier(
-            label=_text(tier.get("name")) or "",
+            label=values.text(tier.get("name")) or "",
             quantity=values.decimal(tier.get("gramAmount"), "weight tier gramAmount"),
             unit="g",
             price_cents=values.cents(tier.get("pricePerUnitInMinorUnits"), "weight tier price", minor_units=True),
         )
-        for tier in _entries(item.get("weightTierInformation"), "weightTierInformation")
+        for tier in values.objects(item.get("weightTierInformation"), "weightTierInformation")
     )
-    picture = _text(item.get("productPictureURL"))
+    picture = values.text(item.get("productPictureURL"))
     return Product(
         external_id=str(product_id),
         name=name,
         category=category,
         subcategory=subtype_of(item, map_custom_category=map_custom_category),
-        brand=_text(item.get("brand")),
+        brand=values.text(item.get("brand")),
         strain_type=StrainType(strain) if strain else None,
-        description=_text(item.get("productDescription")) or "",
-        sku=_text(item.get("sku")),
+        description=values.text(item.get("productDescription")) or "",
+        sku=values.text(item.get("sku")),
         cannabinoids=_lab_values(item.get("cannabinoidInformation"), canonical_cannabinoid, "cannabinoidInformation"),
         terpenes=_lab_values(item.get("terpenes"), canonical_terpene, "terpenes") if sync_terpenes else None,
         rec_price_cents=values.cents(item.get("priceInMinorUnits"), "priceInMinorUnits", minor_units=True),
@@ -117,7 +106,7 @@ def is_wanted(item: Mapping[str, Any], *, room_id: str | None, purchase_category
     """The store's room and purchase-category filters; items sold to both categories always pass."""
     if room_id is not None and item.get("roomId") != room_id:
         return False
-    category = _text(item.get("purchaseCategory"))
+    category = values.text(item.get("purchaseCategory"))
     return purchase_category is None or category in (None, "both", purchase_category)
 
 
@@ -204,34 +193,30 @@ def order_body(order: PosOrder, *, location_id: str) -> dict[str, Any]:
     return body
 
 
-# Flowhub status → canonical status, and the fulfilment types a row does not apply to.
-_DELIVERY = frozenset({Fulfillment.DELIVERY})
-_NOT_DELIVERY = frozenset({Fulfillment.PICKUP, Fulfillment.KIOSK})
-STATUS_TABLE: dict[str, tuple[OrderStatus | None, frozenset[Fulfillment]]] = {
-    "new": (OrderStatus.SUBMITTED, frozenset()),
-    "started": (OrderStatus.SUBMITTED, frozenset()),
-    "ready": (OrderStatus.READY_FOR_PICKUP, _DELIVERY),  # a packed delivery waits for its driver
-    "inQueue": (None, frozenset()),
-    "inTransit": (OrderStatus.OUT_FOR_DELIVERY, _NOT_DELIVERY),
-    "delivered": (OrderStatus.CLOSED, frozenset()),
-    "sold": (OrderStatus.CLOSED, frozenset()),
-    "unableToComplete": (OrderStatus.CANCELLED, frozenset()),
-    "unableToVerify": (OrderStatus.CANCELLED, frozenset()),
-    "deleted": (OrderStatus.CANCELLED, frozenset()),
-}
-
-
-def canonical_status(flowhub_status: str, fulfillment: Fulfillment) -> OrderStatus | None:
-    status, not_for = STATUS_TABLE.get(flowhub_status, (None, frozenset()))
-    return None if fulfillment in not_for else status
+# Flowhub status → what it means for an online order.
+STATUSES = StatusTable(
+    {
+        "new": Row(OrderStatus.SUBMITTED),
+        "started": Row(OrderStatus.SUBMITTED),
+        "ready": Row(OrderStatus.READY_FOR_PICKUP, not_for=DELIVERY),  # a packed delivery waits for its driver
+        "inQueue": Row(None),
+        "inTransit": Row(OrderStatus.OUT_FOR_DELIVERY, not_for=NOT_DELIVERY),
+        "delivered": Row(OrderStatus.CLOSED),
+        "sold": Row(OrderStatus.CLOSED),
+        "unableToComplete": Row(OrderStatus.CANCELLED),
+        "unableToVerify": Row(OrderStatus.CANCELLED),
+        "deleted": Row(OrderStatus.CANCELLED),
+    }
+)
+canonical_status = STATUSES.meaning
 
 
 def postback(body: Any) -> Postback:
     if not isinstance(body, Mapping):
         raise MappingError("a Flowhub postback is a JSON object")
-    order_id, status = _text(body.get("orderId")), _text(body.get("status"))
+    order_id, status = values.text(body.get("orderId")), values.text(body.get("status"))
     if order_id is None or status is None:
         raise MappingError("a Flowhub postback needs orderId and status")
-    if status not in STATUS_TABLE:
+    if status not in STATUSES:
         raise MappingError(f"unknown Flowhub status {status!r}")
     return Postback(order_id, status)

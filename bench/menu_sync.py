@@ -168,8 +168,8 @@ def hub(directory: Path, vendor: str, api: str, location: Any) -> tuple[Runtime,
     settings = Settings(data_dir=directory, database_url=f"sqlite:///{directory}/bench.db")
     runtime = Runtime(settings)
     with runtime.db.uow() as uow:
-        org = uow.accounts.organization_named("Bench")
-        store_id = uow.accounts.add_store(org.id, "Bench Store").id
+        org_id = uow.accounts.organization_named("Bench").id
+        store_id = uow.accounts.add_store(org_id, "Bench Store").id
     if vendor == "flourish":
         credentials: dict[str, Any] = {"username": "demo", "api_key": "demo-key"}
         chosen: dict[str, Any] = {"facility_id": location}
@@ -179,8 +179,9 @@ def hub(directory: Path, vendor: str, api: str, location: Any) -> tuple[Runtime,
         credentials, chosen = ALLEAVES_CREDENTIALS, {"area_ids": location}
     integration_id, _ = integrations.save(
         runtime.db,
-        store_id,
         vendor,
+        organization_id=org_id,
+        store_id=store_id,
         credentials=credentials,
         settings={"base_url": api, "requests_per_second": UNLIMITED, **chosen},
     )

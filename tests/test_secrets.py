@@ -89,7 +89,15 @@ def test_a_rotated_key_list_still_opens_old_secrets():
 
 
 def test_a_decrypted_config_does_not_show_its_credentials():
-    config = IntegrationConfig(1, 2, "flourish", True, {"username": USERNAME, "api_key": SECRET_KEY}, {})
+    config = IntegrationConfig(
+        id=1,
+        organization_id=1,
+        store_id=2,
+        vendor="flourish",
+        enabled=True,
+        credentials={"username": USERNAME, "api_key": SECRET_KEY},
+        settings={},
+    )
     for shown in (repr(config), str(config), f"{config}", f"{config!r}"):
         assert SECRET_KEY not in shown and USERNAME not in shown
 

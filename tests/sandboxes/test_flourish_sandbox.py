@@ -197,15 +197,22 @@ def test_facility_header_is_required_and_must_name_a_known_facility(flourish: Ru
     client = flourish.client
     for method, path in (
         ("GET", f"{V1}/inventory/summary/"),
-        ("GET", f"{V1}/retail-orders/"),
         ("GET", f"{V1}/retail-orders/RO-000001/"),
         ("POST", f"{V2}/retail-orders/"),
         ("PUT", f"{V1}/retail-orders/RO-000001/"),
+        ("GET", f"{V1}/retail-discounts/"),
+        ("GET", f"{V1}/retail-discounts/501/"),
     ):
         missing = client.request(method, path, json={})
         assert (missing.status_code, missing.json()) == (400, {"error": "FacilityID header is required"})
         unknown = client.request(method, path, json={}, headers={"FacilityID": "999"})
         assert (unknown.status_code, unknown.json()) == (404, {"error": "Facility 999 not found"})
+    # The retail-order list is the exception: without the header it serves the company as a whole, but a
+    # header naming an unknown facility is still a 404.
+    assert client.get(f"{V1}/retail-orders/").status_code == 200
+    unknown = client.get(f"{V1}/retail-orders/", headers={"FacilityID": "999"})
+    assert (unknown.status_code, unknown.json()) == (404, {"error": "Facility 999 not found"})
+    assert client.get(f"{V1}/retail-orders/", headers={"FacilityID": "103"}).status_code == 404  # opt-in only
 
 
 def test_trailing_slash_is_optional_and_never_redirects(flourish: Running) -> None:

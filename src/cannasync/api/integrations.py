@@ -28,9 +28,10 @@ def list_vendors(org: Org) -> list[dict[str, Any]]:
         {
             "name": spec.name,
             "title": spec.title,
+            "scope": spec.scope,
             "credentials": list(spec.credentials.model_fields),
             "settings": {
-                name: {"description": field.description, "default": field.default}
+                name: {"description": field.description, "default": field.get_default(call_default_factory=True)}
                 for name, field in spec.settings.model_fields.items()
             },
         }
@@ -42,13 +43,20 @@ def list_vendors(org: Org) -> list[dict[str, Any]]:
 def save_integration(store_id: int, vendor: str, body: IntegrationIn, db: Db, org: Org) -> dict[str, Any]:
     """Connect (or reconfigure) a vendor. The credentials are checked against the vendor before anything is saved;
     nothing syncs until a location (Flourish: ``facility_id``) is chosen."""
-    if vendor not in VENDORS:
-        raise HTTPException(404, f"unknown vendor {vendor!r}; known: {', '.join(sorted(VENDORS))}")
+    pos = sorted(name for name, spec in VENDORS.items() if spec.scope == "store")
+    if vendor not in pos:
+        raise HTTPException(404, f"unknown POS vendor {vendor!r}; known: {', '.join(pos)}")
     with db.uow() as uow:
         if uow.accounts.store(store_id, org) is None:
             raise not_found("store")
     integration_id, locations = integrations.save(
-        db, store_id, vendor, credentials=body.credentials, settings=body.settings, enabled=body.enabled
+        db,
+        vendor,
+        organization_id=org,
+        store_id=store_id,
+        credentials=body.credentials,
+        settings=body.settings,
+        enabled=body.enabled,
     )
     with db.uow() as uow:
         row = uow.accounts.integration(integration_id)

@@ -28,9 +28,13 @@ class VendorSpec:
     settings: type[BaseModel]
     build: Callable[[Any, Any], Connector]
     traits: Traits
+    #: "store": a store's POS; "organization": one of the organization's (loyalty sources, SMS gateways).
+    scope: str = "store"
+    #: What the vendor presents when it calls us with these credentials (hashed and stored to recognise it).
+    caller_identity: Callable[[Mapping[str, Any]], str] | None = None
     #: The setting that says where stock is read (a facility, a location, a list of areas): nothing is
     #: scheduled until it is set, and it must be one of what the credentials can see.
-    choice: str = "location_id"
+    choice: str | None = "location_id"
     #: The flows it runs on a schedule once a location is chosen.
     scheduled_flows: tuple[str, ...] = ("menu_sync", "order_status")
 

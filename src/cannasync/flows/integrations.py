@@ -43,17 +43,26 @@ def check(vendor_name: str, credentials: dict[str, Any], settings: dict[str, Any
 
 def save(
     db: Database,
-    store_id: int,
     vendor_name: str,
     *,
+    organization_id: int,
+    store_id: int | None = None,
+    integration_id: int | None = None,
+    name: str = "",
     credentials: dict[str, Any] | None,
     settings: dict[str, Any],
     enabled: bool = True,
 ) -> tuple[int, list[Location]]:
-    """Check and store an integration. Returns its id and the locations the credentials can see."""
+    """Check and store an integration: a store's POS (``store_id``), or an organization-wide one (a new one, or
+    ``integration_id``). Returns its id and the locations the credentials can see."""
     spec = vendor(vendor_name)
     with db.uow() as uow:
-        existing = uow.accounts.integration_for(store_id, vendor_name)
+        if integration_id is not None:
+            existing = uow.accounts.integration(integration_id, organization_id)
+            if existing is None or existing.vendor != vendor_name:
+                raise InvalidSettings(f"integration {integration_id} is not a {spec.title} connection of yours")
+        else:
+            existing = uow.accounts.integration_for(store_id, vendor_name) if store_id is not None else None
         stored_credentials = uow.accounts.config(existing).credentials if existing else None
         merged = {**(existing.settings if existing else {}), **settings}
     if credentials is None and stored_credentials is None:
@@ -64,16 +73,25 @@ def save(
     working = credentials if credentials is not None else stored_credentials
     assert working is not None
     locations = check(vendor_name, working, clean)
-    chosen = clean.get(spec.choice)
+    chosen = clean.get(spec.choice) if spec.choice else None
     available = {location.id for location in locations}
     for value in chosen if isinstance(chosen, list) else [chosen] if chosen else []:
         if value not in available:
             raise InvalidSettings(f"{spec.choice}: {value!r} is not one of this account's locations")
+    ready = bool(chosen) if spec.choice else True
     with db.uow() as uow:
         integration = uow.accounts.save_integration(
-            store_id, vendor_name, credentials=credentials, settings=clean, enabled=enabled
+            organization_id,
+            vendor_name,
+            store_id=store_id,
+            existing=uow.accounts.integration(existing.id) if existing else None,
+            credentials=credentials,
+            settings=clean,
+            enabled=enabled,
+            name=name,
+            caller_identity=spec.caller_identity(credentials) if credentials and spec.caller_identity else None,
         )
-        if enabled and chosen:
+        if enabled and ready:
             for flow in spec.scheduled_flows:
                 uow.runs.ensure_schedule(integration.id, flow, int(INTERVALS[flow].total_seconds()), utcnow())
         else:

@@ -31,10 +31,13 @@ log = structlog.get_logger(__name__)
 
 def run(db: Database, connector: InventorySource, integration: IntegrationConfig, run_id: int) -> RunCounts:
     """One full read of the catalogue. A vendor error ends the run before anything is hidden."""
+    store_id = integration.store_id
+    if store_id is None:
+        raise ValueError("a menu is read for a store's POS integration")
     counts = RunCounts()
     seen: set[str] = set()  # external ids only: bounded by the catalogue's size, never its records
     with db.uow() as uow:
-        categories = uow.catalog.category_map(integration.store_id)
+        categories = uow.catalog.category_map(store_id)
         # Usually empty; checked in memory so that a clean page costs no write to the quarantine.
         quarantined = {record.external_id for record in uow.runs.quarantined(integration.id)}
     pages = 0
@@ -46,7 +49,7 @@ def run(db: Database, connector: InventorySource, integration: IntegrationConfig
             fresh.reverse()
             counts.skipped += len(page.products) - len(fresh)
             outcomes = uow.catalog.save_page(
-                store_id=integration.store_id,
+                store_id=store_id,
                 integration_id=integration.id,
                 products=[(product, map_category(product.category, categories)) for product in fresh],
                 run_id=run_id,

@@ -55,8 +55,8 @@ Authentication (an OAuth-like password grant, one token per location)
   A token sees only its own location's data: its location, areas, stock and orders. (Items themselves are
   one catalogue for the organisation, and patients are shared by its locations; see the choices below.)
 * Rate limit: at most ``per_minute`` requests (600 by default) per access token in any rolling 60 seconds;
-  past it, 429 ``rate_limited`` with ``Retry-After`` = whole seconds until the oldest request in the window
-  leaves it (at least 1). A refused request does not count, nor does one answered 401. The auth routes and
+  past it, 429 ``rate_limited`` with ``Retry-After`` = whole seconds until one more request fits the window
+  (at least 1). A refused request does not count, nor does one answered 401. The auth routes and
   image downloads are not rate-limited.
 
 Paging
@@ -204,7 +204,9 @@ Choices beyond the facts (each easy to change; none is confirmed by Alleaves)
    Alleaves) and only on paths outside ``/_sandbox/``. ``mode`` defaults to ``status``, ``count`` to 1,
    ``path_prefix`` to ``/api/`` and ``method`` to any; the first matching fault is consumed.
    ``Retry-After`` is sent only when the fault has ``retry_after``.
-7. ``/_sandbox/requests`` counts every request that matched a vendor route, as ``"<METHOD> <template>"``
+7. An unknown route is a 404 ``not_found`` and a known path with the wrong method a 405
+   ``method_not_allowed``, whatever the token (authentication is not checked first).
+8. ``/_sandbox/requests`` counts every request that matched a vendor route, as ``"<METHOD> <template>"``
    (``"GET /api/v1/items/{item_id}"``), including those answered 401/403/429/4xx or with an injected
    fault, and image downloads; it excludes the other control routes.
 """
@@ -766,7 +768,9 @@ class AlleavesSandbox:
             while window and moment - window[0] >= RATE_WINDOW_SECONDS:
                 window.popleft()
             if len(window) >= self.rate_limit_per_minute:
-                return max(1, math.ceil(window[0] + RATE_WINDOW_SECONDS - moment))
+                # One more fits once enough of the oldest requests have left the window.
+                frees_at = window[len(window) - self.rate_limit_per_minute] + RATE_WINDOW_SECONDS
+                return max(1, math.ceil(frees_at - moment))
             window.append(moment)
             return None
 

@@ -373,6 +373,37 @@ class _Product:
     bulk: bool = False
 
 
+def _tiers(per_gram: float) -> list[JSON]:
+    """Deli-style tiers from the 1 g price, each ``price`` being the price of the whole tier."""
+    return [
+        {
+            "label": label,
+            "quantity": grams,
+            "unit": "g",
+            "price": dollars(Decimal(str(per_gram)) * Decimal(str(grams)) * Decimal(str(factor))),
+        }
+        for label, grams, factor in TIERS
+    ]
+
+
+def _make_bulk(rng: random.Random, item: JSON) -> None:
+    """Turn a packaged flower item into bulk flower sold deli style."""
+    per_gram = float(rng.randint(6, 14))
+    strain = str(item["name"]).rsplit(" ", 1)[0]
+    item.update(
+        name=f"{strain} (Bulk)",
+        subcategory="Bulk",
+        description=f"{strain}, weighed to order at the counter, deli style.",
+        pricing={
+            "recreational": per_gram,
+            "medical": per_gram,
+            "otd_price": otd_price(per_gram, "Flower"),
+            "is_tiered": True,
+            "tiers": _tiers(per_gram),
+        },
+    )
+
+
 def _shelf(rng: random.Random, low: int, high: int) -> float:
     """A shelf price in dollars: whole dollars, sometimes ending in .50 or .99."""
     return float(rng.randint(low, high) + rng.choice((0, 0, 0, 0.5, 0.99)))
@@ -387,15 +418,6 @@ def _flower(rng: random.Random) -> _Product:
     profile = [*_plant_cannabinoids(rng, strain_type), *_terpenes(rng)]
     if rng.random() < 0.25:
         per_gram = float(rng.randint(6, 14))
-        tiers = [
-            {
-                "label": label,
-                "quantity": grams,
-                "unit": "g",
-                "price": dollars(Decimal(str(per_gram)) * Decimal(str(grams)) * Decimal(str(factor))),
-            }
-            for label, grams, factor in TIERS
-        ]
         return _Product(
             name=f"{strain} (Bulk)",
             price=per_gram,
@@ -403,7 +425,7 @@ def _flower(rng: random.Random) -> _Product:
             strain_type=strain_type,
             description=f"{strain}, weighed to order at the counter, deli style.",
             profile=profile,
-            tiers=tiers,
+            tiers=_tiers(per_gram),
             bulk=True,
         )
     size, subcategory, low, high = rng.choice(
@@ -686,8 +708,8 @@ def _guarantee(
     """Make sure the cases a connector must handle occur at the main location (once there are 50 items).
 
     Every article terpene name, every mistyped name and every value style sits on an active, healthy item in
-    Retail at Main St well above the threshold; there are low-quantity, Vault-only and Quarantine-only items
-    and an inactive item that has stock.
+    Retail at Main St well above the threshold, and so does a tiered item; there are low-quantity,
+    Vault-only and Quarantine-only items and an inactive item that has stock.
     """
     main = stock[MAIN]
     threshold = LOCATIONS[0]["low_quantity_threshold"]
@@ -736,8 +758,15 @@ def _guarantee(
             lambda item: {QUARANTINE: _amount(rng, _is_bulk(item), 1, 20)},
         ),
     ]
+
+    def special(item: JSON) -> bool:
+        areas = main.get(item["item_id"], {})
+        return any(present(item, areas) for _, present, _ in cases)
+
+    # Restock only items that carry no terpene (the showcase stays as it is) and are no case already.
     used: set[str] = set()
-    pool = [item for item in healthy if not any(e["kind"] == "terpene" for e in item["chemical_profile"])] or healthy
+    pool = [item for item in healthy if not special(item)]
+    pool = [item for item in pool if not any(e["kind"] == "terpene" for e in item["chemical_profile"])] or pool
     for needed, present, make in cases:
         for _ in range(needed - count(present)):
             candidates = [item for item in pool if item["item_id"] not in used]
@@ -753,6 +782,10 @@ def _guarantee(
             chosen = candidates[0]
             chosen["active"] = False
             main[chosen["item_id"]] = {RETAIL: _amount(rng, _is_bulk(chosen), 10, 60)}
+    if not any(_is_bulk(item) and showcase(item) for item in items):
+        flowers = [item for item in items if showcase(item) and item["category"] == "Flower"]
+        if flowers:
+            _make_bulk(rng, rng.choice(flowers))
 
 
 def generate_catalogue(items: int, seed: int) -> Catalogue:

@@ -12,8 +12,13 @@ What it reproduces (see docs ``vendor-apis.md`` §1 and §7):
   key/username answers 401 ``{"error": "Invalid or expired API key"}``; a known but inactive key answers
   403 ``{"error": "API key is not active"}``. Defaults: username ``demo``, active key ``demo-key``,
   inactive key ``inactive-key``.
-* ``FacilityID`` header on facility-scoped routes (inventory summary, order create/update/list/get):
-  missing → 400, unknown → 404.
+* ``FacilityID`` header on facility-scoped routes (inventory summary, order create/update/get, retail
+  discounts list/get): missing → 400, unknown → 404. ``GET /retail-orders/`` is "scoped to a single
+  facility with the FacilityID header, or the company as a whole": without the header it lists every
+  facility's orders; with it, that facility's (an unknown facility is still a 404).
+* Customers are company-scoped: list (with ``last_updated_timestamp_start``/``_end``), get, create and
+  ``PUT /customers/{id}/``. ``GET /retail-discounts/`` and ``GET /retail-discounts/{id}/`` list a
+  facility's discounts.
 * ``offset``/``limit`` paging, ``limit`` silently capped at 50, envelope
   ``{"data": [...], "meta": {"offset", "limit", "next"}}`` where ``next`` is the path and query of the
   next page, or null on the last one.
@@ -35,13 +40,57 @@ post-discount unit prices instead. The sandbox reproduces that on purpose, in ``
 So an order encoded naively (list prices plus ``applied_discounts``) comes out short by the discount
 amount; an order with post-discount unit prices and no ``applied_discounts`` totals correctly.
 
+In-store sales are not double counted: ``POST /_sandbox/sales`` (and the seeded sales history) stands for
+a sale rung up at Flourish's own counter, whose discounts are taken off once, through the lines
+(``total = Σ net_line_total``). The quirk belongs to how API-created orders encode ``applied_discounts``.
+
+Loyalty data: customers, sales history, retail discounts
+--------------------------------------------------------
+What a loyalty platform pulls from Flourish (cannasync issue 5):
+
+* Every customer carries ``facility_id``: the facility where it was created (where the shopper shops).
+  Seeded customers are spread over the facilities, about one in eight with ``null``; about one in eight
+  lives in Ohio (``state`` ``"OH"``, the rest ``"MI"``).
+* ``GET /customers/`` takes ``last_updated_timestamp_start``/``_end`` and ``order_by``; with
+  ``order_by=last_updated_timestamp`` a client can pull incrementally.
+* ``PUT /customers/{id}/`` updates the fields it is given and bumps ``last_updated_timestamp``; it
+  answers ``{"data": customer}``.
+* Retail orders double as sales history: a completed in-store sale is an order with ``order_status``
+  ``Completed``, ``order_origin`` ``"Flourish"``, ``fulfillment_type`` ``"in-store"``,
+  ``order_payment_status`` ``"Paid"``, ``original_order_id`` null, and its ``completed_timestamp``.
+  Every order (sale or API-created) carries ``facility_id``, ``customer_id``, ``order_lines`` (``item_id``,
+  ``sku``, ``order_qty``, ``unit_price``, ``line_total``, ``line_discount``, ``net_line_total``),
+  ``applied_discounts``, ``subtotal``, ``total_discounts``, ``total``, ``completed_timestamp`` and
+  ``order_origin``. ``GET /retail-orders/`` filters on ``completed_timestamp_start``/``_end``,
+  ``order_status`` and ``order_origin``.
+* A sale's ``applied_discounts`` are ``{"discount_id", "discount_name", "discount_amount", "item_id"}``
+  where ``discount_id`` is the retail discount's id (a string such as ``"501"``), so a loyalty platform
+  can match a redemption to the POS discount it triggered.
+* Retail discounts: ``{"id", "discount_name", "discount_type": "Percent"|"Dollar", "discount_value",
+  "start_date", "end_date", "start_date_time", "end_date_time", "start_time", "end_time",
+  "ecommerce_eligible", "facility_id"}``.
+
 Well-known records (present for every seed)
 -------------------------------------------
-* Facilities ``"101"`` (Great Lakes Provisions - Ann Arbor) and ``"102"`` (… - Grand Rapids).
+* Facilities ``"101"`` (Great Lakes Provisions - Ann Arbor) and ``"102"`` (… - Grand Rapids); with
+  ``create_app(..., facilities=3)`` also ``"103"`` (… - Lansing), a facility a merchant may not have
+  mapped, with items stocked there too. The default stays two facilities because the hub's tests and demo
+  expect exactly ``["101", "102"]``.
 * Customer ``"70001"`` Jordan Rivera, a medical patient: ``patient_id`` ``MED-100200``, phone
-  ``5550001111``, email ``jordan.rivera@example.com``, dob ``1985-04-12``.
+  ``5550001111``, email ``jordan.rivera@example.com``, dob ``1985-04-12``, ``facility_id`` ``"101"``.
 * Customer ``"70002"`` Casey Morgan, recreational: email ``casey@example.com``, phone ``5550002222``,
-  dob ``1992-09-30``, no patient id.
+  dob ``1992-09-30``, no patient id, ``facility_id`` ``"102"``.
+* Six retail discounts per facility, the same at each, ids ``"501"`` upwards in facility order (101:
+  501-506, 102: 507-512, 103: 513-518): "Loyalty $5 Off" (Dollar 5), "Loyalty 10% Off" (Percent 10),
+  "Loyalty $20 Off" (Dollar 20), "Veterans 10% Off" (Percent 10), "Happy Hour 15% Off" (Percent 15,
+  16:00-18:00) and "Spring Sale $10 Off" (Dollar 10, 2025-03-01 to 2025-04-30, expired). The loyalty ones
+  ``ecommerce_eligible`` are Loyalty $5 Off, Loyalty 10% Off and Spring Sale; see choice 17.
+* With ``create_app(..., sales=N)`` (default 0), up to N completed in-store sales are seeded over the 60
+  days before ``as_of`` (default: the sandbox's creation time), at every facility, for seeded customers,
+  about a third with one of the facility's all-day discounts. The first two are for Casey Morgan (70002)
+  at 102 and Jordan Rivera (70001) at 101. They take order ids ``RO-000001`` upwards in time order, so
+  orders created later continue the sequence. Default 0 because the hub's tests and demo count
+  Flourish's orders from an empty book.
 * Items have ids ``"10001"`` upwards; the malformed ones are listed in ``FlourishSandbox.malformed``
   (id → kind of damage) and ``FlourishSandbox.malformed_ids``.
 
@@ -50,7 +99,20 @@ Control routes (no auth, under ``/_sandbox/``; the hub never calls them)
 ``GET health``; ``POST items/{id}/quantity``; ``PATCH items/{id}``; ``DELETE items/{id}``;
 ``POST retail-orders/{id}/status``; ``GET retail-orders``; ``GET customers``; ``GET|POST|DELETE faults``;
 ``GET|DELETE requests``; and ``GET art/{item_id}/{kind}.png`` (the image links handed out by the art
-route). Faults: ``{"method", "path_prefix", "status", "count", "retry_after"}`` answers the status with
+route). For the loyalty side:
+
+* ``POST sales`` ``{"facility_id", "customer_id"?, "lines": [{"item_id", "order_qty"?, "unit_price"?}],
+  "applied_discounts"?: [{"discount_id", "discount_amount"?, "item_id"?}], "completed_at"?: ISO,
+  "is_recreational"?: bool}`` rings up a completed in-store sale → 201 ``{"data": order}``.
+* ``POST customers`` (the fields of ``POST /customers/`` plus ``facility_id``) creates a customer as at
+  the counter → 201; ``PATCH customers/{id}`` edits one as staff would (the fields ``PUT`` takes, plus
+  ``facility_id``), bumping ``last_updated_timestamp`` → 200 ``{"data": customer}``.
+* ``GET retail-discounts`` (every facility's); ``POST retail-discounts`` ``{"facility_id",
+  "discount_name", "discount_type", "discount_value", "start_date"?, "end_date"?, "start_time"?,
+  "end_time"?, "ecommerce_eligible"?}`` → 201 ``{"data": discount}``; ``DELETE retail-discounts/{id}`` →
+  204.
+
+Faults: ``{"method", "path_prefix", "status", "count", "retry_after"}`` answers the status with
 ``{"error": "Injected fault"}`` (``after`` lets that many matching requests through first, to break a
 read mid-way); ``{"mode": "delay", "delay_seconds"}`` waits before processing;
 ``{"mode": "timeout_after_commit", "delay_seconds"}`` processes the request fully, then holds the
@@ -94,8 +156,10 @@ Each is a guess kept easy to change; none is confirmed by Flourish.
    and ``net_line_total``; per-status timestamps ``submitted_timestamp``, ``packed_timestamp``,
    ``out_for_delivery_timestamp``, ``completed_timestamp``, ``cancelled_timestamp``,
    ``undeliverable_timestamp`` (null until reached); ``order_payment_status`` is always
-   ``Awaiting Payment``; ``delivery_contact_no`` and ``delivery_email`` are echoed. Ids are ``RO-000001``
-   upwards, shared across facilities.
+   ``Awaiting Payment`` on API-created orders (``Paid`` on in-store sales); ``delivery_contact_no`` and
+   ``delivery_email`` are echoed. Ids are ``RO-000001`` upwards, shared across facilities and by
+   API-created orders and in-store sales. On API-created orders ``applied_discounts[].discount_id`` is
+   the integer sent; on sales it is the retail discount's id, a string (choice 17): compare as strings.
 9. ``GET /retail-orders/`` also filters on ``original_order_id`` (exact); ``created_timestamp_start`` and
    ``_end`` are inclusive. PUT validates the body like POST; a missing ``order_status`` keeps the status.
 10. Errors: unknown route → 404 ``{"error": "Not found"}`` (under ``/external/`` authentication comes
@@ -111,6 +175,56 @@ Each is a guess kept easy to change; none is confirmed by Flourish.
     with the trailing slash for API routes (``"GET /external/api/v1/items/{item_id}/"``). It includes
     requests answered 401/403/4xx or with an injected fault, and art image downloads; it excludes the
     other control routes.
+13. Customers' ``facility_id`` is our name for "where the customer was created / shops" (Flourish's
+    field, if any, is not public). ``POST /customers/`` is company-scoped and stores ``facility_id``
+    null, or the facility of a ``FacilityID`` header if one is sent (unknown → 404). Through the API
+    ``facility_id`` is read-only; only the staff-edit control route changes it.
+14. ``GET /customers/``: ``last_updated_timestamp_start``/``_end`` are inclusive, parsed like the item
+    filters (a date alone is midnight UTC, a bad value a 400). ``order_by`` is ``id`` (the default:
+    ascending numeric id) or ``last_updated_timestamp`` (ascending, ties by id); anything else is a 400.
+    Paging (``offset``/``limit``/``meta.next``) applies after ordering; ``meta.next`` keeps ``order_by``.
+15. ``PUT /customers/{id}/`` is a partial update: fields absent from the body are kept. It takes
+    ``first_name``, ``last_name`` (non-empty strings), ``dob`` (YYYY-MM-DD; null or malformed → 422
+    ``dob must be YYYY-MM-DD``), ``email``, ``phone``, ``patient_id``, ``state``, ``medical_card_state``
+    (strings or null), ``medical_card_expiration`` (YYYY-MM-DD or null), ``is_verified``, ``is_active``
+    (booleans), ``available_credit`` (number >= 0) and ``address`` (a list of objects); other keys are
+    ignored. ``state`` is stored as sent (not checked to be two letters, like create). Every successful
+    PUT bumps ``last_updated_timestamp`` (by at least 1 ms), even one that changes nothing, as a save in
+    the POS would; so a client that writes a customer sees its own write come back in an incremental
+    pull and must recognise it. An unknown id is a 404 before the body is looked at.
+16. ``GET /retail-orders/`` without ``FacilityID`` lists the whole company in id order. ``order_origin``
+    compares case-insensitively; ``completed_timestamp_start``/``_end`` are inclusive and leave out
+    orders that never completed. A sale's ``created_timestamp``, ``order_timestamp``,
+    ``submitted_timestamp``, ``completed_timestamp`` and ``last_updated_timestamp`` are all the moment of
+    the sale (``completed_at``, default now): a back-dated sale recorded later is **not** seen by a
+    client that only asks for sales completed since its last pull (a late-arriving sale, as when a
+    store's terminal syncs late). ``is_recreational`` defaults to true; seeded medical sales (about 80%
+    of a patient's) are false and priced at ``med_price`` where the item has one.
+17. Retail discounts: ids are numeric strings, ``"501"`` upwards, never reused. The vendor notes say the
+    list returns the facility's e-commerce-eligible discounts; the sandbox lists **all** of the
+    facility's discounts (a loyalty reward is usually an in-store discount) and takes an optional
+    ``ecommerce_eligible=true|false`` filter. A discount of another facility is a 404 on
+    ``GET /retail-discounts/{id}/``. ``start_date_time``/``end_date_time`` are derived from the dates
+    (midnight UTC and 23:59:59.999 UTC) or null; ``start_time``/``end_time`` are daily ``HH:MM`` or null.
+    The seeded discounts are seed-independent. Creating one validates ``discount_type`` (Percent or
+    Dollar, any case), ``discount_value`` (> 0, at most 100 for Percent), the dates and times;
+    ``ecommerce_eligible`` defaults to false; an unknown facility is a 404. Deleting a discount leaves
+    past sales that used it unchanged.
+18. ``POST /_sandbox/sales``: ``facility_id`` is required (unknown → 404); ``customer_id`` may be null
+    or absent for an anonymous walk-in (an unknown one is a 422); ``order_qty`` defaults to 1 and
+    ``unit_price`` to the item's ``retail_price`` (422 if the item has no usable price); unknown items
+    are 422s; stock is not changed. Each applied discount must name a discount **of that facility**
+    (422 otherwise, even if deleted since); without ``discount_amount`` the amount is worked out from
+    the discount: a Dollar discount's value, a Percent discount's share of the sale (or of the named
+    item's lines), in cents, never more than what it applies to. The discount is then taken off once
+    (see "In-store sales are not double counted" above). Discount time windows and dates are not
+    enforced on a control sale; the seeded history only uses all-day discounts valid on the sale's day.
+19. The seeded sales history is deterministic for a given ``(items, seed, customers, facilities,
+    sales)``, except that its timestamps are offsets (1 hour to 60 days) before ``as_of``; pass a fixed
+    ``as_of`` to ``create_app`` for byte-identical sales. Facility 103's stock, the customers'
+    ``facility_id`` and ``state``, the discounts and the sales draw from random streams of their own, so
+    items, stock at 101/102 and art are the same as before these were added, and the same with two or
+    three facilities.
 """
 
 from __future__ import annotations
@@ -142,7 +256,15 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cannasync.sandboxes.flourish_catalog import generate_catalogue, generate_customers, iso_ms
+from cannasync.sandboxes.flourish_catalog import (
+    Sale,
+    discount_record,
+    generate_catalogue,
+    generate_customers,
+    generate_discounts,
+    generate_sales,
+    iso_ms,
+)
 
 JSON = dict[str, Any]
 
@@ -176,6 +298,7 @@ _FORWARD_MOVES: dict[str, frozenset[str]] = {
     "Out for Delivery": frozenset({"Completed"}),
 }
 FULFILLMENT_TYPES = frozenset({"pickup", "delivery", "in-store"})
+DISCOUNT_TYPES: tuple[str, ...] = ("Percent", "Dollar")
 _CENT = Decimal("0.01")
 
 
@@ -309,7 +432,8 @@ class _Line:
 
 @dataclass(frozen=True)
 class _Discount:
-    discount_id: int
+    #: An integer on API-created orders (as sent); a retail discount's id (a string) on in-store sales.
+    discount_id: int | str
     discount_name: str
     discount_amount: int | float
     item_id: str | None
@@ -425,9 +549,12 @@ def _parse_order_body(body: JSON, statuses: Sequence[str] = ("Submitted", "Creat
 
 
 def _compute_totals(
-    lines: Sequence[_Line], discounts: Sequence[_Discount], delivery_fee: int | float
+    lines: Sequence[_Line], discounts: Sequence[_Discount], delivery_fee: int | float, *, double_count: bool = True
 ) -> tuple[list[JSON], JSON]:
-    """Line rows and order totals, double counting discounts as Flourish does (see the module docstring)."""
+    """Line rows and order totals, double counting discounts as Flourish does (see the module docstring).
+
+    ``double_count=False`` (in-store sales) takes the discounts off once, through the lines only.
+    """
     line_totals = [_cents(Decimal(str(line.order_qty)) * Decimal(str(line.unit_price))) for line in lines]
     line_discounts = [Decimal(0)] * len(lines)
     for discount in discounts:
@@ -440,7 +567,8 @@ def _compute_totals(
     net = [total - discount for total, discount in zip(line_totals, line_discounts, strict=True)]
     total_discounts = sum((_cents(Decimal(str(d.discount_amount))) for d in discounts), Decimal(0))
     fee = _cents(Decimal(str(delivery_fee)))
-    total = max(sum(net, Decimal(0)) - total_discounts + fee, Decimal(0))
+    again = total_discounts if double_count else Decimal(0)
+    total = max(sum(net, Decimal(0)) - again + fee, Decimal(0))
     rows = [
         {
             "item_id": line.item_id,
@@ -538,11 +666,16 @@ class FlourishSandbox:
         seed: int = 1,
         credentials: Mapping[str, tuple[str, bool]] = DEFAULT_CREDENTIALS,
         customers: int = 20,
+        facilities: int = 2,
+        sales: int = 0,
+        as_of: datetime | None = None,
     ) -> None:
         self.lock = threading.Lock()
         self.seed = seed
+        #: The instant the seeded sales history is counted back from (creation time unless given).
+        self.as_of = (as_of or _now()).astimezone(UTC)
         self.credentials: dict[str, tuple[str, bool]] = dict(credentials)
-        catalogue = generate_catalogue(items, seed)
+        catalogue = generate_catalogue(items, seed, facilities)
         self.facilities: dict[str, JSON] = {facility["id"]: facility for facility in catalogue.facilities}
         self._items: list[JSON] = catalogue.items
         self._item_keys: list[int] = [int(item["id"]) for item in self._items]
@@ -551,12 +684,28 @@ class FlourishSandbox:
         self.art: dict[str, tuple[str, ...]] = catalogue.art
         #: Malformed item id → kind of damage (see ``flourish_catalog.MALFORMED_KINDS``).
         self.malformed: dict[str, str] = dict(catalogue.malformed)
-        self._customers: dict[str, JSON] = {c["id"]: c for c in generate_customers(seed, customers)}
+        self._customers: dict[str, JSON] = {
+            c["id"]: c for c in generate_customers(seed, customers, tuple(self.facilities))
+        }
         self._next_customer = 70001 + len(self._customers)
+        self._discounts: dict[str, JSON] = {d["id"]: d for d in generate_discounts(tuple(self.facilities))}
+        self._next_discount = max((int(d) for d in self._discounts), default=500) + 1
         self._orders: dict[str, JSON] = {}
         self._next_order = 1
         self._faults: list[Fault] = []
         self._requests: Counter[str] = Counter()
+        history = generate_sales(
+            seed,
+            sales,
+            as_of=self.as_of,
+            items=self._items,
+            stock=self.stock,
+            malformed=self.malformed,
+            customers=list(self._customers.values()),
+            discounts=list(self._discounts.values()),
+        )
+        for sale in history:
+            self._record_sale(_seeded_sale(sale, self._discounts))
 
     # -- auth ------------------------------------------------------------------------------------
 
@@ -586,6 +735,14 @@ class FlourishSandbox:
         if facility_id not in self.facilities:
             raise ApiError(404, f"Facility {facility_id} not found")
         return facility_id
+
+    def optional_facility(self, facility_id: str | None) -> str | None:
+        """For routes that serve one facility with the header, or the whole company without it."""
+        if facility_id is None:
+            return None
+        if not facility_id.strip():
+            raise ApiError(400, "FacilityID header must name a facility when it is sent")
+        return self.facility(facility_id)
 
     # -- items -----------------------------------------------------------------------------------
 
@@ -689,10 +846,13 @@ class FlourishSandbox:
             return list(self._customers.values())
 
     def list_customers(
-        self, predicate: Callable[[JSON], bool] | None, offset: int, limit: int
+        self, predicate: Callable[[JSON], bool] | None, offset: int, limit: int, order_by: str = "id"
     ) -> tuple[list[JSON], bool]:
         with self.lock:
-            return _window(self._customers.values(), predicate, offset, limit)
+            records: Iterable[JSON] = self._customers.values()
+            if order_by == "last_updated_timestamp":
+                records = sorted(records, key=lambda c: (c["last_updated_timestamp"], _numeric_key(c["id"])))
+            return _window(records, predicate, offset, limit)
 
     def get_customer(self, customer_id: str) -> JSON:
         with self.lock:
@@ -701,14 +861,75 @@ class FlourishSandbox:
                 raise ApiError(404, f"Customer {customer_id} not found")
             return customer
 
-    def create_customer(self, fields: JSON) -> JSON:
+    def create_customer(self, fields: JSON, facility_id: str | None = None) -> JSON:
+        """A new customer; ``facility_id`` is where it was created (null through the company-wide API)."""
         with self.lock:
+            if facility_id is not None and facility_id not in self.facilities:
+                raise ApiError(404, f"Facility {facility_id} not found")
             customer_id = str(self._next_customer)
             self._next_customer += 1
             stamp = iso_ms(_now())
-            customer = {"id": customer_id, **fields, "created_timestamp": stamp, "last_updated_timestamp": stamp}
+            customer = {
+                "id": customer_id,
+                **fields,
+                "facility_id": facility_id,
+                "created_timestamp": stamp,
+                "last_updated_timestamp": stamp,
+            }
             self._customers[customer_id] = customer
             return customer
+
+    def update_customer(self, customer_id: str, changes: JSON) -> JSON:
+        """Merge ``changes`` (already validated) and bump ``last_updated_timestamp``, even if nothing changed."""
+        with self.lock:
+            old = self._customers.get(customer_id)
+            if old is None:
+                raise ApiError(404, f"Customer {customer_id} not found")
+            facility_id = changes.get("facility_id")
+            if facility_id is not None and facility_id not in self.facilities:
+                raise ApiError(404, f"Facility {facility_id} not found")
+            new = {**old, **changes, "id": customer_id}
+            new["last_updated_timestamp"] = _later_than(old["last_updated_timestamp"])
+            self._customers[customer_id] = new
+            return new
+
+    # -- retail discounts --------------------------------------------------------------------------
+
+    def discounts(self) -> list[JSON]:
+        with self.lock:
+            return list(self._discounts.values())
+
+    def list_discounts(
+        self, facility_id: str, predicate: Callable[[JSON], bool] | None, offset: int, limit: int
+    ) -> tuple[list[JSON], bool]:
+        def matches(discount: JSON) -> bool:
+            return discount["facility_id"] == facility_id and (predicate is None or predicate(discount))
+
+        with self.lock:
+            return _window(self._discounts.values(), matches, offset, limit)
+
+    def get_discount(self, discount_id: str, facility_id: str | None = None) -> JSON:
+        with self.lock:
+            discount = self._discounts.get(discount_id)
+            if discount is None or (facility_id is not None and discount["facility_id"] != facility_id):
+                raise ApiError(404, f"Retail discount {discount_id} not found")
+            return discount
+
+    def create_discount(self, fields: JSON) -> JSON:
+        with self.lock:
+            if fields["facility_id"] not in self.facilities:
+                raise ApiError(404, f"Facility {fields['facility_id']} not found")
+            discount_id = str(self._next_discount)
+            self._next_discount += 1
+            discount = discount_record(discount_id, **fields)
+            self._discounts[discount_id] = discount
+            return discount
+
+    def delete_discount(self, discount_id: str) -> None:
+        """Remove a discount; sales that used it keep their ``applied_discounts`` as they were."""
+        with self.lock:
+            if self._discounts.pop(discount_id, None) is None:
+                raise ApiError(404, f"Retail discount {discount_id} not found")
 
     # -- orders ----------------------------------------------------------------------------------
 
@@ -762,6 +983,77 @@ class FlourishSandbox:
                 order["submitted_timestamp"] = stamp
             self._orders[order_id] = order
             return order
+
+    def record_sale(self, parsed: JSON) -> JSON:
+        """A completed in-store sale rung up at the counter (the control route ``POST /_sandbox/sales``)."""
+        with self.lock:
+            return self._record_sale(parsed)
+
+    def _record_sale(self, parsed: JSON) -> JSON:
+        facility_id = parsed["facility_id"]
+        if facility_id not in self.facilities:
+            raise ApiError(404, f"Facility {facility_id} not found")
+        customer_id = parsed["customer_id"]
+        if customer_id is not None and customer_id not in self._customers:
+            raise ApiError(422, f"Customer {customer_id} not found")
+        lines: list[_Line] = []
+        for index, (item_id, qty, price) in enumerate(parsed["lines"]):
+            item = self._items_by_id.get(item_id)
+            if item is None:
+                raise ApiError(422, f"lines[{index}].item_id {item_id} not found")
+            if price is None:
+                price = _number(item.get("retail_price"))
+                if price is None or price < 0:
+                    raise ApiError(422, f"lines[{index}].unit_price is required: item {item_id} has no usable price")
+            lines.append(_Line(item_id, item["sku"], qty, price))
+        line_totals = {line.item_id: Decimal(0) for line in lines}
+        for line in lines:
+            line_totals[line.item_id] += _cents(Decimal(str(line.order_qty)) * Decimal(str(line.unit_price)))
+        discounts: list[_Discount] = []
+        for index, (discount_id, amount, item_id) in enumerate(parsed["applied_discounts"]):
+            where = f"applied_discounts[{index}]"
+            discount = self._discounts.get(discount_id)
+            if discount is None:
+                raise ApiError(422, f"{where}.discount_id {discount_id} not found")
+            if discount["facility_id"] != facility_id:
+                raise ApiError(422, f"{where}.discount_id {discount_id} belongs to facility {discount['facility_id']}")
+            if item_id is not None and item_id not in line_totals:
+                raise ApiError(422, f"{where}.item_id {item_id} is not on the sale")
+            if amount is None:
+                amount = _money(_discount_amount(discount, line_totals, item_id))
+            discounts.append(_Discount(discount_id, discount["discount_name"], amount, item_id))
+        rows, totals = _compute_totals(lines, discounts, 0, double_count=False)
+        stamp = iso_ms(parsed["completed_at"] or _now())
+        order_id = f"RO-{self._next_order:06d}"
+        self._next_order += 1
+        order = {
+            "id": order_id,
+            "facility_id": facility_id,
+            "order_status": "Completed",
+            "order_origin": "Flourish",
+            "order_payment_status": "Paid",
+            "original_order_id": None,
+            "customer_id": customer_id,
+            "is_recreational": parsed["is_recreational"],
+            "fulfillment_type": "in-store",
+            "order_timestamp": stamp,
+            "notes": None,
+            "expected_pickup_timestamp": None,
+            "expected_delivery_timestamp": None,
+            "delivery_address": None,
+            "delivery_contact_no": None,
+            "delivery_email": None,
+            "order_lines": rows,
+            "applied_discounts": [asdict(discount) for discount in discounts],
+            **totals,
+            "created_timestamp": stamp,
+            "last_updated_timestamp": stamp,
+            **{_status_stamp_key(s): None for s in ORDER_STATUSES[1:]},
+            "submitted_timestamp": stamp,
+            "completed_timestamp": stamp,
+        }
+        self._orders[order_id] = order
+        return order
 
     def list_orders(
         self, facility_id: str | None, predicate: Callable[[JSON], bool] | None, offset: int, limit: int
@@ -854,6 +1146,26 @@ class FlourishSandbox:
     def reset_request_counts(self) -> None:
         with self.lock:
             self._requests.clear()
+
+
+def _discount_amount(discount: JSON, line_totals: Mapping[str, Decimal], item_id: str | None) -> Decimal:
+    """What a retail discount takes off: of the named line, or of the whole sale; never more than that."""
+    base = line_totals[item_id] if item_id is not None else sum(line_totals.values(), Decimal(0))
+    value = Decimal(str(discount["discount_value"]))
+    amount = base * value / 100 if discount["discount_type"] == "Percent" else value
+    return min(_cents(amount), base)
+
+
+def _seeded_sale(sale: Sale, discounts: Mapping[str, JSON]) -> JSON:
+    """A generated sale in the shape ``_parse_sale_body`` produces."""
+    return {
+        "facility_id": sale.facility_id,
+        "customer_id": sale.customer_id,
+        "is_recreational": sale.is_recreational,
+        "lines": [(line.item_id, line.order_qty, line.unit_price) for line in sale.lines],
+        "applied_discounts": [(discount_id, None, None) for discount_id in sale.discount_ids],
+        "completed_at": sale.completed_at,
+    }
 
 
 def _check_editable(order: JSON) -> None:
@@ -985,15 +1297,37 @@ def _customer_predicate(request: Request) -> Callable[[JSON], bool] | None:
     if phone is not None:
         digits = _digits(phone)
         checks.append(lambda customer: bool(digits) and _digits(customer.get("phone") or "") == digits)
+    start = _time_param(request, "last_updated_timestamp_start")
+    if start:
+        checks.append(lambda customer: customer["last_updated_timestamp"] >= start)
+    end = _time_param(request, "last_updated_timestamp_end")
+    if end:
+        checks.append(lambda customer: customer["last_updated_timestamp"] <= end)
     return _all_of(checks)
+
+
+CUSTOMER_ORDERINGS: tuple[str, ...] = ("id", "last_updated_timestamp")
+
+
+def _customer_order_by(request: Request) -> str:
+    order_by = request.query_params.get("order_by") or "id"
+    if order_by not in CUSTOMER_ORDERINGS:
+        raise ApiError(400, f"order_by must be one of: {', '.join(CUSTOMER_ORDERINGS)}")
+    return order_by
+
+
+def _discount_predicate(request: Request) -> Callable[[JSON], bool] | None:
+    online = _bool_param(request, "ecommerce_eligible")
+    return None if online is None else _field_is("ecommerce_eligible", online)
 
 
 def _order_predicate(request: Request) -> Callable[[JSON], bool] | None:
     params = request.query_params
     checks: list[Callable[[JSON], bool]] = []
-    status = _equals_ci("order_status", params.get("order_status"))
-    if status:
-        checks.append(status)
+    for field in ("order_status", "order_origin"):
+        check = _equals_ci(field, params.get(field))
+        if check:
+            checks.append(check)
     for param, field in (
         ("customer_id", "customer_id"),
         ("order_id", "id"),
@@ -1008,6 +1342,14 @@ def _order_predicate(request: Request) -> Callable[[JSON], bool] | None:
     end = _time_param(request, "created_timestamp_end")
     if end:
         checks.append(lambda order: order["created_timestamp"] <= end)
+    completed_start = _time_param(request, "completed_timestamp_start")
+    if completed_start:
+        checks.append(lambda order: (order["completed_timestamp"] or "") >= completed_start)
+    completed_end = _time_param(request, "completed_timestamp_end")
+    if completed_end:
+        checks.append(
+            lambda order: order["completed_timestamp"] is not None and order["completed_timestamp"] <= completed_end
+        )
     return _all_of(checks)
 
 
@@ -1071,6 +1413,143 @@ def _parse_customer_body(body: JSON) -> JSON:
     return fields
 
 
+def _valid_date(value: object, name: str, *, required: bool) -> str | None:
+    if value is None and not required:
+        return None
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        try:
+            date.fromisoformat(value)
+            return value
+        except ValueError:
+            pass
+    raise ApiError(422, f"{name} must be YYYY-MM-DD")
+
+
+def _parse_customer_changes(body: JSON) -> JSON:
+    """The fields of a customer PUT (or a staff edit) that are present in ``body``, validated.
+
+    Absent fields are left as they are; unknown fields (and ``id`` and the timestamps) are ignored.
+    """
+    changes: JSON = {}
+    for name in ("first_name", "last_name"):
+        if name in body:
+            value = body[name]
+            if not isinstance(value, str) or not value.strip():
+                raise ApiError(422, f"{name} must be a non-empty string")
+            changes[name] = value.strip()
+    if "dob" in body:
+        changes["dob"] = _valid_date(body["dob"], "dob", required=True)
+    for name in ("email", "phone", "patient_id", "medical_card_state", "state"):
+        if name in body:
+            changes[name] = _optional_str(body, name)
+    if "medical_card_expiration" in body:
+        changes["medical_card_expiration"] = _valid_date(
+            body["medical_card_expiration"], "medical_card_expiration", required=False
+        )
+    for name in ("is_verified", "is_active"):
+        if name in body:
+            if not isinstance(body[name], bool):
+                raise ApiError(422, f"{name} must be a boolean")
+            changes[name] = body[name]
+    if "available_credit" in body:
+        credit = _number(body["available_credit"])
+        if credit is None or credit < 0:
+            raise ApiError(422, "available_credit must be a number >= 0")
+        changes["available_credit"] = credit
+    if "address" in body:
+        address = body["address"] or []
+        if not isinstance(address, list) or not all(isinstance(entry, dict) for entry in address):
+            raise ApiError(422, "address must be a list of objects")
+        changes["address"] = address
+    return changes
+
+
+def _optional_facility_field(body: JSON) -> str | None:
+    value = body.get("facility_id")
+    return None if value is None else _id_value(value, "facility_id")
+
+
+def _parse_sale_body(body: JSON) -> JSON:
+    """Validate a ``POST /_sandbox/sales`` body; existence checks happen against the state."""
+    facility_id = _id_value(body.get("facility_id"), "facility_id")
+    raw_customer = body.get("customer_id")
+    customer_id = None if raw_customer is None else _id_value(raw_customer, "customer_id")
+    is_recreational = body.get("is_recreational", True)
+    if not isinstance(is_recreational, bool):
+        raise ApiError(422, "is_recreational must be a boolean")
+    raw_lines = body.get("lines")
+    if not isinstance(raw_lines, list) or not raw_lines:
+        raise ApiError(422, "lines must be a non-empty list")
+    lines = []
+    for index, line in enumerate(raw_lines):
+        where = f"lines[{index}]"
+        if not isinstance(line, dict):
+            raise ApiError(422, f"{where} must be an object")
+        qty = _number(line.get("order_qty", 1))
+        if qty is None or qty <= 0:
+            raise ApiError(422, f"{where}.order_qty must be a number greater than 0")
+        price = None if line.get("unit_price") is None else _number(line["unit_price"])
+        if line.get("unit_price") is not None and (price is None or price < 0):
+            raise ApiError(422, f"{where}.unit_price must be a number >= 0")
+        lines.append((_id_value(line.get("item_id"), f"{where}.item_id"), qty, price))
+    raw_discounts = body.get("applied_discounts") or []
+    if not isinstance(raw_discounts, list):
+        raise ApiError(422, "applied_discounts must be a list")
+    discounts = []
+    for index, discount in enumerate(raw_discounts):
+        where = f"applied_discounts[{index}]"
+        if not isinstance(discount, dict):
+            raise ApiError(422, f"{where} must be an object")
+        discount_id = _id_value(discount.get("discount_id"), f"{where}.discount_id")
+        amount = None if discount.get("discount_amount") is None else _number(discount["discount_amount"])
+        if discount.get("discount_amount") is not None and (amount is None or amount < 0):
+            raise ApiError(422, f"{where}.discount_amount must be a number >= 0")
+        item_id = None if discount.get("item_id") is None else _id_value(discount["item_id"], f"{where}.item_id")
+        discounts.append((discount_id, amount, item_id))
+    completed_at = _optional_str(body, "completed_at")
+    return {
+        "facility_id": facility_id,
+        "customer_id": customer_id,
+        "is_recreational": is_recreational,
+        "lines": lines,
+        "applied_discounts": discounts,
+        "completed_at": _parse_iso(completed_at, "completed_at", status=422) if completed_at else None,
+    }
+
+
+_TIME_OF_DAY = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+def _parse_discount_body(body: JSON) -> JSON:
+    """Validate a ``POST /_sandbox/retail-discounts`` body into ``discount_record`` keyword arguments."""
+    name = body.get("discount_name")
+    if not isinstance(name, str) or not name.strip():
+        raise ApiError(422, "discount_name is required")
+    kind = _canonical_status(body.get("discount_type"), DISCOUNT_TYPES, "discount_type")
+    value = _number(body.get("discount_value"))
+    if value is None or value <= 0 or (kind == "Percent" and value > 100):
+        raise ApiError(422, "discount_value must be a number > 0 (at most 100 for Percent)")
+    times = {}
+    for field in ("start_time", "end_time"):
+        raw = _optional_str(body, field)
+        if raw is not None and not _TIME_OF_DAY.match(raw):
+            raise ApiError(422, f"{field} must be HH:MM")
+        times[field] = raw
+    online = body.get("ecommerce_eligible", False)
+    if not isinstance(online, bool):
+        raise ApiError(422, "ecommerce_eligible must be a boolean")
+    return {
+        "facility_id": _id_value(body.get("facility_id"), "facility_id"),
+        "discount_name": name.strip(),
+        "discount_type": kind,
+        "discount_value": value,
+        "start_date": _valid_date(body.get("start_date"), "start_date", required=False),
+        "end_date": _valid_date(body.get("end_date"), "end_date", required=False),
+        **times,
+        "ecommerce_eligible": online,
+    }
+
+
 # --------------------------------------------------------------------------------------------------
 # Endpoints
 
@@ -1123,15 +1602,33 @@ class _Api:
 
     async def list_customers(self, request: Request) -> Response:
         offset, limit = _paging(request)
-        page, more = self.sandbox.list_customers(_customer_predicate(request), offset, limit)
+        order_by = _customer_order_by(request)
+        page, more = self.sandbox.list_customers(_customer_predicate(request), offset, limit, order_by)
         return _page_response(request, page, more, offset, limit)
 
     async def get_customer(self, request: Request) -> Response:
         return _one(self.sandbox.get_customer(request.path_params["customer_id"]))
 
     async def create_customer(self, request: Request) -> Response:
+        facility_id = self.sandbox.optional_facility(request.headers.get("FacilityID"))
         fields = _parse_customer_body(await _json_object(request))
-        return _one(self.sandbox.create_customer(fields), status_code=201)
+        return _one(self.sandbox.create_customer(fields, facility_id), status_code=201)
+
+    async def update_customer(self, request: Request) -> Response:
+        customer_id = request.path_params["customer_id"]
+        self.sandbox.get_customer(customer_id)  # 404 before any complaint about the body
+        changes = _parse_customer_changes(await _json_object(request))
+        return _one(self.sandbox.update_customer(customer_id, changes))
+
+    async def list_discounts(self, request: Request) -> Response:
+        facility_id = self._facility(request)
+        offset, limit = _paging(request)
+        page, more = self.sandbox.list_discounts(facility_id, _discount_predicate(request), offset, limit)
+        return _page_response(request, page, more, offset, limit)
+
+    async def get_discount(self, request: Request) -> Response:
+        facility_id = self._facility(request)
+        return _one(self.sandbox.get_discount(request.path_params["discount_id"], facility_id))
 
     async def create_order(self, request: Request) -> Response:
         facility_id = self._facility(request)
@@ -1139,7 +1636,7 @@ class _Api:
         return _one(self.sandbox.create_order(facility_id, parsed), status_code=201)
 
     async def list_orders(self, request: Request) -> Response:
-        facility_id = self._facility(request)
+        facility_id = self.sandbox.optional_facility(request.headers.get("FacilityID"))
         offset, limit = _paging(request)
         page, more = self.sandbox.list_orders(facility_id, _order_predicate(request), offset, limit)
         return _page_response(request, page, more, offset, limit)
@@ -1211,6 +1708,36 @@ class _Api:
     async def all_customers(self, request: Request) -> Response:
         return JSONResponse({"data": self.sandbox.customers()})
 
+    async def counter_customer(self, request: Request) -> Response:
+        body = await _json_object(request)
+        facility_id = _optional_facility_field(body)
+        fields = _parse_customer_body(body)
+        return _one(self.sandbox.create_customer(fields, facility_id), status_code=201)
+
+    async def staff_edit_customer(self, request: Request) -> Response:
+        customer_id = request.path_params["customer_id"]
+        self.sandbox.get_customer(customer_id)
+        body = await _json_object(request)
+        changes = _parse_customer_changes(body)
+        if "facility_id" in body:
+            changes["facility_id"] = _optional_facility_field(body)
+        return _one(self.sandbox.update_customer(customer_id, changes))
+
+    async def record_sale(self, request: Request) -> Response:
+        parsed = _parse_sale_body(await _json_object(request))
+        return _one(self.sandbox.record_sale(parsed), status_code=201)
+
+    async def all_discounts(self, request: Request) -> Response:
+        return JSONResponse({"data": self.sandbox.discounts()})
+
+    async def create_discount(self, request: Request) -> Response:
+        fields = _parse_discount_body(await _json_object(request))
+        return _one(self.sandbox.create_discount(fields), status_code=201)
+
+    async def delete_discount(self, request: Request) -> Response:
+        self.sandbox.delete_discount(request.path_params["discount_id"])
+        return Response(status_code=204)
+
     async def list_faults(self, request: Request) -> Response:
         return JSONResponse({"data": self.sandbox.faults()})
 
@@ -1242,6 +1769,9 @@ def _routes(api: _Api) -> tuple[list[BaseRoute], list[tuple[BaseRoute, str]]]:
         Route(f"{V1}/customers", api.list_customers, methods=["GET"]),
         Route(f"{V1}/customers", api.create_customer, methods=["POST"]),
         Route(f"{V1}/customers/{{customer_id}}", api.get_customer, methods=["GET"]),
+        Route(f"{V1}/customers/{{customer_id}}", api.update_customer, methods=["PUT"]),
+        Route(f"{V1}/retail-discounts", api.list_discounts, methods=["GET"]),
+        Route(f"{V1}/retail-discounts/{{discount_id}}", api.get_discount, methods=["GET"]),
         Route(f"{V2}/retail-orders", api.create_order, methods=["POST"]),
         Route(f"{V1}/retail-orders", api.list_orders, methods=["GET"]),
         Route(f"{V1}/retail-orders/{{order_id}}", api.get_order, methods=["GET"]),
@@ -1256,6 +1786,12 @@ def _routes(api: _Api) -> tuple[list[BaseRoute], list[tuple[BaseRoute, str]]]:
         Route(f"{CONTROL}/retail-orders/{{order_id}}/status", api.move_order, methods=["POST"]),
         Route(f"{CONTROL}/retail-orders", api.all_orders, methods=["GET"]),
         Route(f"{CONTROL}/customers", api.all_customers, methods=["GET"]),
+        Route(f"{CONTROL}/customers", api.counter_customer, methods=["POST"]),
+        Route(f"{CONTROL}/customers/{{customer_id}}", api.staff_edit_customer, methods=["PATCH"]),
+        Route(f"{CONTROL}/sales", api.record_sale, methods=["POST"]),
+        Route(f"{CONTROL}/retail-discounts", api.all_discounts, methods=["GET"]),
+        Route(f"{CONTROL}/retail-discounts", api.create_discount, methods=["POST"]),
+        Route(f"{CONTROL}/retail-discounts/{{discount_id}}", api.delete_discount, methods=["DELETE"]),
         Route(f"{CONTROL}/faults", api.list_faults, methods=["GET"]),
         Route(f"{CONTROL}/faults", api.add_fault, methods=["POST"]),
         Route(f"{CONTROL}/faults", api.clear_faults, methods=["DELETE"]),
@@ -1344,14 +1880,26 @@ def create_app(
     seed: int = 1,
     credentials: Mapping[str, tuple[str, bool]] = DEFAULT_CREDENTIALS,
     customers: int = 20,
+    facilities: int = 2,
+    sales: int = 0,
+    as_of: datetime | None = None,
     sandbox: FlourishSandbox | None = None,
 ) -> Starlette:
     """The Flourish sandbox as an ASGI app; its state is ``app.state.sandbox`` (a ``FlourishSandbox``).
 
-    ``credentials`` maps API key → (username, active). Pass ``sandbox`` to serve an existing state
-    (the other arguments are then ignored).
+    ``credentials`` maps API key → (username, active). ``facilities=3`` adds Lansing (``"103"``);
+    ``sales=30`` seeds that many completed in-store sales over the 60 days before ``as_of`` (default:
+    now). Pass ``sandbox`` to serve an existing state (the other arguments are then ignored).
     """
-    state = sandbox or FlourishSandbox(items=items, seed=seed, credentials=credentials, customers=customers)
+    state = sandbox or FlourishSandbox(
+        items=items,
+        seed=seed,
+        credentials=credentials,
+        customers=customers,
+        facilities=facilities,
+        sales=sales,
+        as_of=as_of,
+    )
     api = _Api(state)
     routes, counted = _routes(api)
     app = Starlette(
@@ -1364,6 +1912,7 @@ def create_app(
     return app
 
 
-def run(host: str, port: int, items: int, seed: int) -> None:
+def run(host: str, port: int, items: int, seed: int, *, facilities: int = 2, sales: int = 0) -> None:
     """Serve the sandbox with uvicorn until interrupted (used by ``cannasync sandbox flourish``)."""
-    uvicorn.run(create_app(items=items, seed=seed), host=host, port=port, log_level="info")
+    app = create_app(items=items, seed=seed, facilities=facilities, sales=sales)
+    uvicorn.run(app, host=host, port=port, log_level="info")

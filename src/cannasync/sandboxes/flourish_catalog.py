@@ -1,9 +1,17 @@
-"""Deterministic test data for the Flourish sandbox: facilities, items, stock, item art and customers.
+"""Deterministic test data for the Flourish sandbox: facilities, items, stock, item art, customers,
+retail discounts and an in-store sales history.
 
 Everything comes from ``random.Random`` instances seeded from the caller's ``seed``, and every timestamp
 is derived from a fixed epoch rather than the wall clock, so the same ``(items, seed)`` always yields the
 same catalogue, byte for byte. That is what lets the connector's tests, the demo and the benchmark
-assert on concrete records.
+assert on concrete records. The one exception is the sales history (``generate_sales``): its timestamps
+are offsets before an ``as_of`` instant the caller passes (the sandbox passes its creation time unless
+told otherwise), so that "the last 60 days" stays the last 60 days; everything else about it is fixed
+by the seed.
+
+Data added for the loyalty side draws from random streams of its own (never from the item or customer
+streams), so adding it left every earlier record byte-identical: the optional third facility, the
+customers' home facility and out-of-state customers do not disturb items, stock at 101/102 or art.
 
 The records are plain JSON-ready dicts using Flourish's field names, because the sandbox serves them as
 they are. The generator also plants a few malformed (but active, e-commerce-active and sellable) items
@@ -13,7 +21,7 @@ that a careful connector has to quarantine; their ids and the kind of damage are
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -92,8 +100,32 @@ FACILITIES: tuple[JSON, ...] = (
     },
 )
 
+#: The optional third facility (``facilities=3``): a store a merchant may not have mapped yet.
+LANSING: JSON = {
+    "id": "103",
+    "facility_name": "Great Lakes Provisions - Lansing",
+    "facility_type": "Retail",
+    "license_number": "AU-R-000731",
+    "address": {
+        "address_line_1": "1210 E Michigan Ave",
+        "city": "Lansing",
+        "state": "MI",
+        "postcode": "48912",
+    },
+}
+
 # Probability that an item is stocked at each facility (in facility order).
 _STOCK_PROBABILITY: tuple[float, ...] = (0.9, 0.7)
+_LANSING_STOCK_PROBABILITY = 0.8
+
+
+def facilities_for(count: int) -> tuple[JSON, ...]:
+    """The first ``count`` facilities: 2 (Ann Arbor, Grand Rapids; the default) or 3 (plus Lansing)."""
+    if count == 2:
+        return FACILITIES
+    if count == 3:
+        return (*FACILITIES, LANSING)
+    raise ValueError("facilities must be 2 or 3")
 
 
 @dataclass(frozen=True)
@@ -231,6 +263,7 @@ WELL_KNOWN_CUSTOMERS: tuple[JSON, ...] = (
         "medical_card_expiration": "2026-12-31",
         "is_verified": True,
         "state": "MI",
+        "facility_id": "101",
     },
     {
         "id": "70002",
@@ -244,6 +277,7 @@ WELL_KNOWN_CUSTOMERS: tuple[JSON, ...] = (
         "medical_card_expiration": None,
         "is_verified": True,
         "state": "MI",
+        "facility_id": "102",
     },
 )
 
@@ -702,10 +736,15 @@ def _quantities(rng: random.Random, uom: str) -> dict[str, int]:
     return {"sellable_qty": sellable, "available_qty": sellable, "non_available_qty": non_available}
 
 
-def generate_catalogue(items: int, seed: int) -> Catalogue:
-    """Build ``items`` items (ids ``"10001"`` upwards), their stock at each facility, and their art."""
+def generate_catalogue(items: int, seed: int, facilities: int = 2) -> Catalogue:
+    """Build ``items`` items (ids ``"10001"`` upwards), their stock at each facility, and their art.
+
+    ``facilities=3`` adds Lansing (``"103"``); its stock comes from a random stream of its own, so the
+    rest of the catalogue is the same as with two facilities.
+    """
     if items < 0:
         raise ValueError("items must be >= 0")
+    chosen = facilities_for(facilities)
     rng = random.Random(f"flourish-items:{seed}")
     records = [_make_item(rng, 10001 + index) for index in range(items)]
 
@@ -733,8 +772,16 @@ def generate_catalogue(items: int, seed: int) -> Catalogue:
                 kinds.append("packaging")
             art[item["id"]] = tuple(kinds)
 
+    if LANSING in chosen:
+        lansing_rng = random.Random(f"flourish-items-103:{seed}")
+        lansing: dict[str, dict[str, int]] = {}
+        for item in records:
+            if lansing_rng.random() < _LANSING_STOCK_PROBABILITY or item["id"] in malformed:
+                lansing[item["id"]] = _quantities(lansing_rng, item["uom"])
+        stock[LANSING["id"]] = lansing
+
     return Catalogue(
-        facilities=[dict(facility) for facility in FACILITIES],
+        facilities=[dict(facility) for facility in chosen],
         items=records,
         malformed=malformed,
         stock=stock,
@@ -753,13 +800,24 @@ _PHONE_FORMATS: tuple[Callable[[str], str], ...] = (
 )
 
 
-def generate_customers(seed: int, count: int = 20) -> list[JSON]:
+def generate_customers(seed: int, count: int = 20, facility_ids: Sequence[str] = ("101", "102")) -> list[JSON]:
     """The two well-known customers plus ``count - 2`` seeded ones (ids ``"70001"`` upwards).
 
     Seeded phones are stored in assorted formats on purpose, because real POS data is entered by hand;
     their digits never collide with the well-known customers'.
+
+    Every customer carries ``facility_id``, the facility where the customer was created (where they
+    shop): 70001 at 101, 70002 at 102, the seeded ones spread over ``facility_ids`` with about one in
+    eight ``null`` (created before facilities were tracked). About one in eight seeded customers lives in
+    Ohio (``state`` "OH", shopping across the border); the rest are in Michigan. Both draw from a random
+    stream of their own, so the other fields are what they were before these were added.
     """
     rng = random.Random(f"flourish-customers:{seed}")
+    homes = random.Random(f"flourish-customer-homes:{seed}")
+    seeded = list(range(len(WELL_KNOWN_CUSTOMERS), count))
+    few = max(1, len(seeded) // 8) if seeded else 0
+    no_facility = set(homes.sample(seeded, few))
+    out_of_state = set(homes.sample(seeded, few))
     epoch = CATALOGUE_AS_OF - timedelta(days=720)
     customers: list[JSON] = []
     for index in range(count):
@@ -773,6 +831,8 @@ def generate_customers(seed: int, count: int = 20) -> list[JSON]:
         dob = date(1950, 1, 1) + timedelta(days=rng.randint(0, 53 * 365))
         email = f"{first}.{last}{index}@example.com"
         medical = rng.random() < 0.4
+        state = "OH" if index in out_of_state else "MI"
+        facility_id = homes.choice(tuple(facility_ids))
         customers.append(
             {
                 "id": str(70001 + index),
@@ -783,14 +843,193 @@ def generate_customers(seed: int, count: int = 20) -> list[JSON]:
                 "email": email if rng.random() < 0.3 else email.lower(),
                 "phone": rng.choice(_PHONE_FORMATS)(digits),
                 "patient_id": f"MED-{rng.randint(300000, 399999)}" if medical else None,
-                "medical_card_state": "MI" if medical else None,
+                "medical_card_state": state if medical else None,
                 "medical_card_expiration": (
                     (CATALOGUE_AS_OF.date() + timedelta(days=rng.randint(30, 700))).isoformat() if medical else None
                 ),
                 "is_verified": rng.random() < 0.7,
-                "state": "MI",
+                "state": state,
+                "facility_id": None if index in no_facility else facility_id,
                 "address": [],
                 **stamps,
             }
         )
     return customers
+
+
+# --------------------------------------------------------------------------------------------------
+# Retail discounts
+
+#: (discount_name, discount_type, discount_value, start_date, end_date, start_time, end_time, ecommerce_eligible)
+_DISCOUNT_TEMPLATES: tuple[tuple[str, str, float, str, str | None, str | None, str | None, bool], ...] = (
+    ("Loyalty $5 Off", "Dollar", 5.0, "2025-01-01", None, None, None, True),
+    ("Loyalty 10% Off", "Percent", 10.0, "2025-01-01", None, None, None, True),
+    ("Loyalty $20 Off", "Dollar", 20.0, "2025-01-01", None, None, None, False),
+    ("Veterans 10% Off", "Percent", 10.0, "2025-01-01", None, None, None, False),
+    ("Happy Hour 15% Off", "Percent", 15.0, "2025-01-01", None, "16:00", "18:00", False),
+    ("Spring Sale $10 Off", "Dollar", 10.0, "2025-03-01", "2025-04-30", None, None, True),
+)
+#: Ids of seeded discounts start here and run on across facilities (six per facility, facility order).
+FIRST_DISCOUNT_ID = 501
+
+
+def discount_record(
+    discount_id: str,
+    facility_id: str,
+    *,
+    discount_name: str,
+    discount_type: str,
+    discount_value: float,
+    start_date: str | None,
+    end_date: str | None,
+    start_time: str | None,
+    end_time: str | None,
+    ecommerce_eligible: bool,
+) -> JSON:
+    """A retail discount as the sandbox serves it (``start_date_time``/``end_date_time`` derived, UTC)."""
+    return {
+        "id": discount_id,
+        "discount_name": discount_name,
+        "discount_type": discount_type,
+        "discount_value": discount_value,
+        "start_date": start_date,
+        "end_date": end_date,
+        "start_date_time": f"{start_date}T00:00:00.000Z" if start_date else None,
+        "end_date_time": f"{end_date}T23:59:59.999Z" if end_date else None,
+        "start_time": start_time,
+        "end_time": end_time,
+        "ecommerce_eligible": ecommerce_eligible,
+        "facility_id": facility_id,
+    }
+
+
+def generate_discounts(facility_ids: Sequence[str]) -> list[JSON]:
+    """Six retail discounts per facility (the same names at each, ids ``"501"`` upwards); seed-independent."""
+    discounts: list[JSON] = []
+    for facility_id in facility_ids:
+        for name, kind, value, start, end, start_time, end_time, online in _DISCOUNT_TEMPLATES:
+            discounts.append(
+                discount_record(
+                    str(FIRST_DISCOUNT_ID + len(discounts)),
+                    facility_id,
+                    discount_name=name,
+                    discount_type=kind,
+                    discount_value=value,
+                    start_date=start,
+                    end_date=end,
+                    start_time=start_time,
+                    end_time=end_time,
+                    ecommerce_eligible=online,
+                )
+            )
+    return discounts
+
+
+# --------------------------------------------------------------------------------------------------
+# Sales history
+
+#: How far back the seeded sales history reaches, in days before ``as_of``.
+SALES_HISTORY_DAYS = 60
+
+
+@dataclass(frozen=True)
+class SaleLine:
+    item_id: str
+    order_qty: float
+    unit_price: float
+
+
+@dataclass(frozen=True)
+class Sale:
+    """One completed in-store sale of the seeded history, before totals are worked out."""
+
+    facility_id: str
+    customer_id: str | None
+    is_recreational: bool
+    lines: tuple[SaleLine, ...]
+    discount_ids: tuple[str, ...]
+    completed_at: datetime
+
+
+def _discount_usable(discount: JSON, day: date) -> bool:
+    """Usable all day on ``day`` (happy-hour style discounts with daily times are left out of the history)."""
+    if discount["start_time"] or discount["end_time"]:
+        return False
+    if discount["start_date"] and day < date.fromisoformat(discount["start_date"]):
+        return False
+    return not (discount["end_date"] and day > date.fromisoformat(discount["end_date"]))
+
+
+def generate_sales(
+    seed: int,
+    count: int,
+    *,
+    as_of: datetime,
+    items: Sequence[JSON],
+    stock: Mapping[str, Mapping[str, object]],
+    malformed: Mapping[str, str],
+    customers: Sequence[JSON],
+    discounts: Sequence[JSON],
+) -> list[Sale]:
+    """Up to ``count`` completed in-store sales over the ``SALES_HISTORY_DAYS`` days before ``as_of``.
+
+    Sales go to every facility in ``stock`` (the first few one per facility, so each has some), mostly to
+    customers who shop there; the first two are for the well-known customers (70002 at 102, 70001 at 101)
+    when they exist. Lines are 1-3 well-formed, active, sellable items stocked at the facility, at their
+    retail price (the medical price for a patient's medical sale). About a third carry one of the
+    facility's all-day retail discounts. A facility with nothing to sell gets no sale, so fewer than
+    ``count`` may come back. Sorted by ``completed_at``; only the timestamps depend on ``as_of``.
+    """
+    if count <= 0:
+        return []
+    rng = random.Random(f"flourish-sales:{seed}")
+    facility_ids = list(stock)
+    sellable: dict[str, list[JSON]] = {
+        facility_id: [
+            item
+            for item in items
+            if item["id"] in stock[facility_id]
+            and item["id"] not in malformed
+            and item["active"]
+            and item["sellable"]
+            and isinstance(item["retail_price"], int | float)
+            and item["retail_price"] > 0
+        ]
+        for facility_id in facility_ids
+    }
+    by_id = {customer["id"]: customer for customer in customers}
+    regulars = {
+        facility_id: [c for c in customers if c.get("facility_id") == facility_id] for facility_id in facility_ids
+    }
+    forced: list[tuple[str, str | None]] = [
+        (facility_id, customer_id)
+        for facility_id, customer_id in (("102", "70002"), ("101", "70001"))
+        if facility_id in stock and customer_id in by_id
+    ]
+    forced += [(facility_id, None) for facility_id in facility_ids]
+    sales: list[Sale] = []
+    for index in range(count):
+        if index < len(forced):
+            facility_id, customer_id = forced[index]
+        else:
+            facility_id, customer_id = rng.choice(facility_ids), None
+        if customer_id is None and customers:
+            pool = regulars[facility_id] if regulars[facility_id] and rng.random() < 0.75 else list(customers)
+            customer_id = rng.choice(pool)["id"]
+        completed_at = as_of - timedelta(seconds=rng.randint(3600, SALES_HISTORY_DAYS * 86400 - 1))
+        completed_at = completed_at.replace(microsecond=rng.randint(0, 999) * 1000)
+        customer = by_id.get(customer_id) if customer_id else None
+        medical = bool(customer and customer.get("patient_id")) and rng.random() < 0.8
+        pool_items = sellable[facility_id]
+        if not pool_items:
+            continue
+        lines = []
+        for item in rng.sample(pool_items, min(len(pool_items), rng.choice((1, 1, 2, 2, 3)))):
+            qty = rng.choice((1, 3.5, 7)) if item["uom"] == "g" else rng.choice((1, 1, 1, 2, 3))
+            price = item["med_price"] if medical and isinstance(item.get("med_price"), int | float) else None
+            lines.append(SaleLine(item["id"], qty, price if price is not None else item["retail_price"]))
+        usable = [d for d in discounts if d["facility_id"] == facility_id and _discount_usable(d, completed_at.date())]
+        chosen = (rng.choice(usable)["id"],) if usable and rng.random() < 0.35 else ()
+        sales.append(Sale(facility_id, customer_id, not medical, tuple(lines), chosen, completed_at))
+    sales.sort(key=lambda sale: sale.completed_at)
+    return sales

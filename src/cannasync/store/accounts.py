@@ -23,7 +23,8 @@ class IntegrationConfig:
     """An integration as a flow needs it, credentials decrypted (never log or return this object)."""
 
     id: int
-    store_id: int
+    organization_id: int
+    store_id: int | None
     vendor: str
     enabled: bool
     credentials: dict[str, Any]
@@ -78,7 +79,7 @@ class Accounts:
         integration = self.session.get(Integration, integration_id)
         if integration is None:
             return None
-        if organization_id is not None and integration.store.organization_id != organization_id:
+        if organization_id is not None and integration.organization_id != organization_id:
             return None
         return integration
 
@@ -90,26 +91,52 @@ class Accounts:
     def integrations(self, store_id: int) -> list[Integration]:
         return list(self.session.scalars(select(Integration).where(Integration.store_id == store_id)))
 
+    def organization_integrations(self, organization_id: int, vendor: str) -> list[Integration]:
+        """Organization-wide connections of one vendor (loyalty sources, SMS gateways), oldest first."""
+        return list(
+            self.session.scalars(
+                select(Integration)
+                .where(Integration.organization_id == organization_id, Integration.vendor == vendor)
+                .order_by(Integration.id)
+            )
+        )
+
+    def integration_for_caller(self, vendor: str, identity: str) -> Integration | None:
+        """The integration whose vendor credential a caller presented (a POS asking for rewards)."""
+        return self.session.scalar(
+            select(Integration).where(
+                Integration.vendor == vendor, Integration.credential_digest == token_digest(identity)
+            )
+        )
+
     def save_integration(
         self,
-        store_id: int,
+        organization_id: int,
         vendor: str,
         *,
+        store_id: int | None,
+        existing: Integration | None,
         credentials: dict[str, Any] | None,
         settings: dict[str, Any],
         enabled: bool,
+        name: str = "",
+        caller_identity: str | None = None,
     ) -> Integration:
         """Create or update; ``credentials`` None keeps the stored ones (they are write-only)."""
-        integration = self.integration_for(store_id, vendor)
+        integration = existing
         if integration is None:
             if credentials is None:
                 raise ValueError("credentials are required to connect")
-            integration = Integration(store_id=store_id, vendor=vendor, credentials=b"")
+            integration = Integration(
+                organization_id=organization_id, store_id=store_id, vendor=vendor, credentials=b""
+            )
             self.session.add(integration)
         if credentials is not None:
             integration.credentials = self.box.seal(credentials)
+            integration.credential_digest = token_digest(caller_identity) if caller_identity else None
         if integration.webhook_token is None:
             integration.webhook_token = secrets.token_urlsafe(32)
+        integration.name = name or integration.name
         integration.settings = dict(settings)
         integration.enabled = enabled
         self.session.flush()
@@ -118,6 +145,7 @@ class Accounts:
     def config(self, integration: Integration) -> IntegrationConfig:
         return IntegrationConfig(
             id=integration.id,
+            organization_id=integration.organization_id,
             store_id=integration.store_id,
             vendor=integration.vendor,
             enabled=integration.enabled,

@@ -86,12 +86,20 @@ class CategoryMapping(Base):
 
 
 class Integration(Base):
-    """A store × vendor: encrypted credentials, typed settings (JSON, validated by the vendor's model)."""
+    """A connection to a vendor: encrypted credentials, typed settings (JSON, validated by the vendor's model).
+
+    A POS connection belongs to a store (store × vendor, one each); an organization-wide one (a loyalty source,
+    an SMS gateway) has no store, and an organization may have several.
+    """
 
     __tablename__ = "integrations"
     __table_args__ = (UniqueConstraint("store_id", "vendor"),)
     id: Mapped[int] = mapped_column(Id, primary_key=True)
-    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), index=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    #: SHA-256 of the vendor's own credential, for vendors that call us with it (a POS asking for rewards).
+    credential_digest: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
     vendor: Mapped[str] = mapped_column(String(40))
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     credentials: Mapped[bytes] = mapped_column(LargeBinary)
@@ -100,7 +108,7 @@ class Integration(Base):
     webhook_token: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-    store: Mapped[Store] = relationship(lazy="joined")
+    store: Mapped[Store | None] = relationship(lazy="joined")
 
 
 class Schedule(Base):
@@ -321,3 +329,151 @@ class OutboxMessage(Base):
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+# --- loyalty ---------------------------------------------------------------------------------------------------
+
+
+class LoyaltyProgram(Base):
+    """One per organization: how points are earned, and the dates that enrol shoppers and ask them to opt in."""
+
+    __tablename__ = "loyalty_programs"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    points_per_dollar: Mapped[str] = mapped_column(String(20), default="1")
+    sms_opt_in_after: Mapped[str | None] = mapped_column(String(10), default=None)
+    enroll_after: Mapped[str | None] = mapped_column(String(10), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Persona(Base):
+    """A shopper profile. ``sourced_from`` says where it first came from (a POS name, or Signup)."""
+
+    __tablename__ = "personas"
+    __table_args__ = (
+        Index("ix_personas_phone", "program_id", "phone"),
+        Index("ix_personas_email", "program_id", "email"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("loyalty_programs.id", ondelete="CASCADE"))
+    first_name: Mapped[str] = mapped_column(String(100), default="")
+    last_name: Mapped[str] = mapped_column(String(100), default="")
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    date_of_birth: Mapped[str | None] = mapped_column(String(10))
+    state: Mapped[str | None] = mapped_column(String(2))
+    favorite_store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id", ondelete="SET NULL"))
+    sourced_from: Mapped[str] = mapped_column(String(40))
+    enrolled_at: Mapped[datetime | None] = mapped_column(default=None)
+    enrolled_via: Mapped[str | None] = mapped_column(String(60), default=None)
+    #: Sales on or after this day earn points (the enrolment rule's date, or the day of a signup).
+    earns_from: Mapped[str | None] = mapped_column(String(10), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PersonaLink(Base):
+    """A persona ↔ a POS customer of one loyalty source, with the hash of the profile last exchanged (no echoes)."""
+
+    __tablename__ = "persona_links"
+    __table_args__ = (
+        UniqueConstraint("integration_id", "external_id", name="uq_persona_links_external"),
+        UniqueConstraint("integration_id", "persona_id", name="uq_persona_links_persona"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(100))
+    persona_id: Mapped[int] = mapped_column(ForeignKey("personas.id", ondelete="CASCADE"))
+    profile_hash: Mapped[str] = mapped_column(String(64), default="")
+    linked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Consent(Base):
+    """Consent per channel with its double opt-in state: pending (to ask) → requested → confirmed / declined."""
+
+    __tablename__ = "consents"
+    __table_args__ = (UniqueConstraint("persona_id", "channel"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    persona_id: Mapped[int] = mapped_column(ForeignKey("personas.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(10))
+    state: Mapped[str] = mapped_column(String(20))
+    via: Mapped[str] = mapped_column(String(100), default="")
+    requested_at: Mapped[datetime | None] = mapped_column(default=None)
+    answered_at: Mapped[datetime | None] = mapped_column(default=None)
+    message_id: Mapped[str | None] = mapped_column(String(100), default=None)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PointsEntry(Base):
+    """The ledger: every change to a balance, with its reason. Unique per (persona, kind, reference): a sale
+    earns once and a redemption is charged once, however often either is seen."""
+
+    __tablename__ = "points_ledger"
+    __table_args__ = (UniqueConstraint("persona_id", "kind", "reference", name="uq_points_ledger_once"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    persona_id: Mapped[int] = mapped_column(ForeignKey("personas.id", ondelete="CASCADE"), index=True)
+    points: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))
+    reference: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(String(300))
+    source: Mapped[str] = mapped_column(String(60))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Reward(Base):
+    __tablename__ = "rewards"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("loyalty_programs.id", ondelete="CASCADE"))
+    integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(10))
+    value: Mapped[str] = mapped_column(String(20))
+    points_cost: Mapped[int] = mapped_column(Integer)
+    pos_discount_id: Mapped[str] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Redemption(Base):
+    """A reward used at the POS; ``sale_external_id`` is set when the synced sale that used it is matched."""
+
+    __tablename__ = "redemptions"
+    __table_args__ = (UniqueConstraint("integration_id", "pos_reference"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id", ondelete="CASCADE"))
+    reward_id: Mapped[int] = mapped_column(ForeignKey("rewards.id", ondelete="CASCADE"))
+    persona_id: Mapped[int] = mapped_column(ForeignKey("personas.id", ondelete="CASCADE"))
+    pos_reference: Mapped[str] = mapped_column(String(200))
+    points: Mapped[int] = mapped_column(Integer)
+    sale_external_id: Mapped[str | None] = mapped_column(String(100), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LoyaltySale(Base):
+    """A completed POS sale, seen once: the basis for enrolment, points, opt-in requests and redemption matching."""
+
+    __tablename__ = "loyalty_sales"
+    __table_args__ = (UniqueConstraint("integration_id", "external_id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(100))
+    persona_id: Mapped[int | None] = mapped_column(ForeignKey("personas.id", ondelete="SET NULL"), index=True)
+    location_key: Mapped[str | None] = mapped_column(String(100))
+    completed_at: Mapped[datetime] = mapped_column()
+    total_cents: Mapped[int] = mapped_column(Integer)
+    discount_ids: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StoreMapping(Base):
+    """A POS location key seen in a source's data → one of the organization's stores (None: unmapped, notify)."""
+
+    __tablename__ = "store_mappings"
+    __table_args__ = (UniqueConstraint("integration_id", "location_key"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id", ondelete="CASCADE"))
+    location_key: Mapped[str] = mapped_column(String(100))
+    store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id", ondelete="SET NULL"), default=None)
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    mapped_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -315,3 +315,59 @@ def connect_alleaves(
     answer = hub.api.put(url, json={"settings": {"area_ids": ids, "requests_per_second": 1000, **settings}})
     assert answer.status_code == 200, answer.text
     return Connected(store["id"], answer.json()["id"])
+
+
+@pytest.fixture
+def loyalty_flourish() -> Iterator[Sandbox]:
+    """A Flourish with a sales history and a third facility (a location key nobody has mapped yet)."""
+    app = flourish_sandbox.create_app(items=60, seed=5, facilities=3, sales=30)
+    server = BackgroundServer(app).start()
+    with httpx2.Client(base_url=server.url, timeout=10) as control:
+        yield Sandbox(server, app.state.sandbox, control)
+    server.stop()
+
+
+@pytest.fixture
+def sms() -> Iterator[Sandbox]:
+    from cannasync.sandboxes import sms as sms_sandbox
+
+    app = sms_sandbox.create_app()
+    server = BackgroundServer(app).start()
+    with httpx2.Client(base_url=server.url, timeout=10) as control:
+        yield Sandbox(server, app.state.sandbox, control)
+    server.stop()
+
+
+def connect_loyalty(hub: Hub, sandbox: Sandbox, **settings: Any) -> int:
+    """A Flourish loyalty source (credential) for the hub's organization; returns its integration id."""
+    answer = hub.api.post(
+        "/api/v1/integrations",
+        json={
+            "vendor": "flourish_loyalty",
+            "name": "Flourish MI",
+            "credentials": {"username": "demo", "api_key": "demo-key"},
+            "settings": {
+                "base_url": sandbox.api_url,
+                "age_gate_attested": True,
+                "requests_per_second": 1000,
+                **settings,
+            },
+        },
+    )
+    assert answer.status_code == 201, answer.text
+    return int(answer.json()["id"])
+
+
+def connect_sms(hub: Hub, sandbox: Sandbox) -> int:
+    answer = hub.api.post(
+        "/api/v1/integrations",
+        json={
+            "vendor": "sms",
+            "name": "Texts",
+            "credentials": {"api_key": "sms-demo-key", "signing_secret": "sms-demo-secret"},
+            "settings": {"base_url": sandbox.server.url},
+        },
+    )
+    assert answer.status_code == 201, answer.text
+    sandbox.control.post("/_sandbox/config", json={"inbound_url": hub.server.url + answer.json()["inbound_path"]})
+    return int(answer.json()["id"])

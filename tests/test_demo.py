@@ -22,7 +22,7 @@ def test_the_demo_tells_the_whole_story(tmp_path: Path):
     assert done.returncode == 0, done.stderr[-3000:]
     summary = json.loads(done.stdout)
     assert summary["ok"] is True, summary.get("error")
-    assert len(summary["steps"]) == 17
+    assert len(summary["steps"]) == 22
     flourish = summary["flourish"]
     assert flourish["facilities"] == ["101", "102"]
     assert flourish["menu_sync"]["first"]["created"] > 50
@@ -41,4 +41,9 @@ def test_the_demo_tells_the_whole_story(tmp_path: Path):
     assert alleaves["menu_sync"]["created"] > 50 and alleaves["held_off_menu"] >= 1
     assert alleaves["menu_sync"]["left_out_terpenes"] >= 1
     assert alleaves["order"]["alleaves_order_id"] and alleaves["status"] == "closed"
+    loyalty = summary["loyalty"]
+    assert loyalty["personas"] >= 20 and loyalty["unmapped_after_mapping"] == ["102"]
+    assert loyalty["enrolled"] > 0 and loyalty["points_before_redemption"] >= 120
+    assert loyalty["points_after_redemption"] == loyalty["points_before_redemption"] - 50
+    assert loyalty["opt_in_requested"] > 0 and loyalty["opt_in_confirmed"] is True
     assert "Menu > Products > Sync" in done.stderr  # the story is told to a person on stderr

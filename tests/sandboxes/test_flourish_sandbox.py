@@ -7,11 +7,14 @@ lives here for now (it will move to a shared conftest).
 from __future__ import annotations
 
 import base64
+import re
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx2
@@ -19,6 +22,7 @@ import pytest
 import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from cannasync.sandboxes import flourish as flourish_module
 from cannasync.sandboxes.flourish import FlourishSandbox, create_app
 from cannasync.sandboxes.flourish_catalog import MALFORMED_KINDS, TERPENES
 
@@ -85,17 +89,17 @@ class Running:
     sandbox: FlourishSandbox
     client: httpx2.Client
 
-    def get_all(self, path: str, **params: Any) -> list[dict[str, Any]]:
-        """Follow ``meta.next`` from ``path`` to the end, returning every record."""
+    def get_all(self, path: str, headers: dict[str, str] | None = None, **params: Any) -> list[dict[str, Any]]:
+        """Follow ``meta.next`` from ``path`` to the end (sending ``headers`` each time), returning every record."""
         records: list[dict[str, Any]] = []
-        response = self.client.get(path, params=params)
+        response = self.client.get(path, params=params, headers=headers)
         while True:
             assert response.status_code == 200, response.text
             body = response.json()
             records.extend(body["data"])
             if not body["meta"]["next"]:
                 return records
-            response = self.client.get(body["meta"]["next"])
+            response = self.client.get(body["meta"]["next"], headers=headers)
 
 
 @pytest.fixture
@@ -725,3 +729,457 @@ def test_a_large_catalogue_is_built_quickly() -> None:
     sandbox = FlourishSandbox(items=10_000, seed=3)
     assert time.perf_counter() - started < 2.0
     assert len(sandbox.items()) == 10_000 and len(sandbox.malformed_ids) == 100
+
+
+# --------------------------------------------------------------------------------------------------
+# Loyalty data: customers' home facility and state, incremental pulls, PUT
+
+
+AS_OF = datetime(2026, 3, 1, 15, 30, tzinfo=UTC)
+ORDER_FIELDS = {
+    "id",
+    "facility_id",
+    "customer_id",
+    "order_status",
+    "order_origin",
+    "order_lines",
+    "applied_discounts",
+    "subtotal",
+    "total_discounts",
+    "total",
+    "completed_timestamp",
+    "created_timestamp",
+    "last_updated_timestamp",
+}
+
+
+def _stamp(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def test_customers_carry_a_home_facility_and_a_state(flourish: Running) -> None:
+    customers = flourish.get_all(f"{V1}/customers/")
+    assert len(customers) == 20 and all("facility_id" in c and "state" in c for c in customers)
+    homes = Counter(c["facility_id"] for c in customers)
+    assert homes["101"] and homes["102"] and 1 <= homes[None] <= 4
+    assert set(homes) == {"101", "102", None}
+    states = Counter(c["state"] for c in customers)
+    assert set(states) == {"MI", "OH"} and 1 <= states["OH"] <= 4
+    assert all(re.fullmatch(r"[A-Z]{2}", c["state"]) for c in customers)
+    known = {c["id"]: c["facility_id"] for c in customers if c["id"] in ("70001", "70002")}
+    assert known == {"70001": "101", "70002": "102"}
+    ohio = flourish.get_all(f"{V1}/customers/", state="oh")
+    assert [c["id"] for c in ohio] == [c["id"] for c in customers if c["state"] == "OH"]
+
+
+def test_customers_can_be_pulled_incrementally_by_last_update(
+    flourish: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    everyone = flourish.get_all(f"{V1}/customers/", order_by="last_updated_timestamp", limit=7)
+    keys = [(c["last_updated_timestamp"], int(c["id"])) for c in everyone]
+    assert keys == sorted(keys) and len(everyone) == 20
+    assert [c["id"] for c in flourish.get_all(f"{V1}/customers/")] == [str(70001 + n) for n in range(20)]
+    first_page = flourish.client.get(f"{V1}/customers/", params={"order_by": "last_updated_timestamp", "limit": 7})
+    assert "order_by=last_updated_timestamp" in first_page.json()["meta"]["next"]
+
+    # Two staff edits in the same millisecond tie; ties come out by id.
+    cursor = max(c["last_updated_timestamp"] for c in everyone)
+    same_moment = datetime(2030, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
+    monkeypatch.setattr(flourish_module, "_now", lambda: same_moment)
+    for customer_id in ("70009", "70004"):
+        edited = flourish.client.patch(f"/_sandbox/customers/{customer_id}", json={"email": f"{customer_id}@x.io"})
+        assert edited.status_code == 200
+        assert edited.json()["data"]["last_updated_timestamp"] == "2030-01-02T03:04:05.678Z"
+    monkeypatch.undo()
+    put = flourish.client.put(f"{V1}/customers/70002/", json={"phone": "5550009999"})
+    assert put.status_code == 200
+
+    changed = flourish.get_all(
+        f"{V1}/customers/", order_by="last_updated_timestamp", last_updated_timestamp_start=cursor
+    )
+    at_cursor = [c["id"] for c in everyone if c["last_updated_timestamp"] == cursor]  # inclusive start
+    assert [c["id"] for c in changed] == [*at_cursor, "70002", "70004", "70009"]  # the 2030 tie comes by id
+    # Inclusive bounds; a date alone is midnight UTC.
+    exactly = flourish.get_all(
+        f"{V1}/customers/",
+        last_updated_timestamp_start="2030-01-02T03:04:05.678Z",
+        last_updated_timestamp_end="2030-01-02T03:04:05.678Z",
+    )
+    assert [c["id"] for c in exactly] == ["70004", "70009"]
+    assert flourish.get_all(f"{V1}/customers/", last_updated_timestamp_end="2030-01-02") == [
+        c for c in flourish.get_all(f"{V1}/customers/") if c["last_updated_timestamp"] < "2030-01-02"
+    ]
+    for params in ({"order_by": "name"}, {"last_updated_timestamp_start": "yesterday"}):
+        response = flourish.client.get(f"{V1}/customers/", params=params)
+        assert response.status_code == 400 and response.json()["error"]
+
+
+def test_put_customer_updates_the_given_fields_and_bumps_last_updated(flourish: Running) -> None:
+    before = flourish.client.get(f"{V1}/customers/70002/").json()["data"]
+    changes = {
+        "first_name": "Cassie",
+        "email": "cassie.morgan@example.com",
+        "phone": "(555) 444-3333",
+        "dob": "1992-10-01",
+        "state": "OH",
+        "patient_id": "MED-777",
+        "is_verified": False,
+        "facility_id": "101",  # read-only through the API: ignored
+        "id": "1",  # ignored
+    }
+    response = flourish.client.put(f"{V1}/customers/70002", json=changes)
+    assert response.status_code == 200
+    after = response.json()["data"]
+    assert set(response.json()) == {"data"}
+    assert (after["first_name"], after["email"], after["dob"], after["state"], after["is_verified"]) == (
+        "Cassie",
+        "cassie.morgan@example.com",
+        "1992-10-01",
+        "OH",
+        False,
+    )
+    assert (after["id"], after["last_name"], after["facility_id"]) == ("70002", "Morgan", "102")
+    assert after["created_timestamp"] == before["created_timestamp"]
+    assert after["last_updated_timestamp"] > before["last_updated_timestamp"]
+    assert flourish.client.get(f"{V1}/customers/70002/").json()["data"] == after
+    found = flourish.client.get(f"{V1}/customers/", params={"phone_number": "5554443333"}).json()["data"]
+    assert [c["id"] for c in found] == ["70002"]
+
+    again = flourish.client.put(f"{V1}/customers/70002/", json={}).json()["data"]  # a save that changes nothing
+    assert again["last_updated_timestamp"] > after["last_updated_timestamp"]
+
+    unknown = flourish.client.put(f"{V1}/customers/123/", json={"dob": "bad"})
+    assert (unknown.status_code, unknown.json()) == (404, {"error": "Customer 123 not found"})
+    for body in ({"dob": "1992-02-30"}, {"dob": "30/09/1992"}, {"dob": None}):
+        bad = flourish.client.put(f"{V1}/customers/70002/", json=body)
+        assert (bad.status_code, bad.json()) == (422, {"error": "dob must be YYYY-MM-DD"}), body
+    for body, fragment in (({"first_name": ""}, "first_name"), ({"is_verified": "yes"}, "is_verified")):
+        bad = flourish.client.put(f"{V1}/customers/70002/", json=body)
+        assert bad.status_code == 422 and fragment in bad.json()["error"]
+    assert flourish.client.get(f"{V1}/customers/70002/").json()["data"] == again
+    counts = flourish.client.get("/_sandbox/requests").json()
+    assert counts[f"PUT {V1}/customers/{{customer_id}}/"] == 8
+
+
+def test_api_created_customers_take_the_facility_header_if_sent(flourish: Running) -> None:
+    body = {"first_name": "Pat", "last_name": "Lee", "dob": "1990-02-03"}
+    plain = flourish.client.post(f"{V1}/customers/", json=body).json()["data"]
+    assert plain["facility_id"] is None
+    at_102 = flourish.client.post(f"{V1}/customers/", json=body, headers=GRAND_RAPIDS).json()["data"]
+    assert at_102["facility_id"] == "102"
+    unknown = flourish.client.post(f"{V1}/customers/", json=body, headers={"FacilityID": "999"})
+    assert unknown.status_code == 404
+
+
+# --------------------------------------------------------------------------------------------------
+# Loyalty data: sales history, retail discounts, control routes
+
+
+def test_seeded_sales_history_is_completed_in_store_and_recent(start: Callable[..., Running]) -> None:
+    running = start(items=200, seed=1, sales=30, as_of=AS_OF)
+    sales = running.get_all(f"{V1}/retail-orders/")
+    assert len(sales) == 30
+    assert [s["id"] for s in sales] == [f"RO-{n:06d}" for n in range(1, 31)]
+    assert [s["completed_timestamp"] for s in sales] == sorted(s["completed_timestamp"] for s in sales)
+    assert {s["facility_id"] for s in sales} == {"101", "102"}
+    assert [(s["customer_id"], s["facility_id"]) for s in sales if s["customer_id"] in ("70001", "70002")]
+    customers = {c["id"] for c in running.sandbox.customers()}
+    discounts = {d["id"]: d for d in running.sandbox.discounts()}
+    items = {i["id"]: i for i in running.sandbox.items()}
+    for sale in sales:
+        assert set(sale) >= ORDER_FIELDS
+        assert (sale["order_status"], sale["order_origin"], sale["fulfillment_type"]) == (
+            "Completed",
+            "Flourish",
+            "in-store",
+        )
+        assert sale["customer_id"] in customers and sale["original_order_id"] is None
+        assert AS_OF - timedelta(days=60) <= _stamp(sale["completed_timestamp"]) < AS_OF
+        assert sale["created_timestamp"] == sale["completed_timestamp"] == sale["last_updated_timestamp"]
+        for line in sale["order_lines"]:
+            assert line["item_id"] in running.sandbox.stock[sale["facility_id"]]
+            assert line["sku"] == items[line["item_id"]]["sku"] and line["item_id"] not in running.sandbox.malformed
+            assert line["line_total"] == round(line["order_qty"] * line["unit_price"], 2)
+        for applied in sale["applied_discounts"]:
+            discount = discounts[applied["discount_id"]]
+            assert discount["facility_id"] == sale["facility_id"] and discount["start_time"] is None
+            assert applied["discount_name"] == discount["discount_name"]
+        # Discounts come off once at the counter (no double counting on in-store sales).
+        assert sale["total"] == round(sale["subtotal"] - sale["total_discounts"], 2)
+        assert sale["total_discounts"] == round(sum(d["discount_amount"] for d in sale["applied_discounts"]), 2)
+    with_discount = [s for s in sales if s["applied_discounts"]]
+    assert 3 <= len(with_discount) <= 20
+    assert all(s["total_discounts"] > 0 for s in with_discount)
+
+    # Deterministic per seed; only the timestamps follow as_of.
+    again = start(items=200, seed=1, sales=30, as_of=AS_OF).get_all(f"{V1}/retail-orders/")
+    assert again == sales
+    later = start(items=200, seed=1, sales=30, as_of=AS_OF + timedelta(days=3)).get_all(f"{V1}/retail-orders/")
+    assert [_stamp(s["completed_timestamp"]) - timedelta(days=3) for s in later] == [
+        _stamp(s["completed_timestamp"]) for s in sales
+    ]
+    strip = ("completed_timestamp", "created_timestamp", "last_updated_timestamp", "order_timestamp")
+    strip += ("submitted_timestamp",)
+    assert [{k: v for k, v in s.items() if k not in strip} for s in later] == [
+        {k: v for k, v in s.items() if k not in strip} for s in sales
+    ]
+    other_seed = start(items=200, seed=2, sales=30, as_of=AS_OF).get_all(f"{V1}/retail-orders/")
+    assert [s["order_lines"] for s in other_seed] != [s["order_lines"] for s in sales]
+
+
+def test_without_sales_the_order_book_starts_empty(flourish: Running) -> None:
+    assert flourish.sandbox.orders() == []
+    assert _create_order(flourish)["id"] == "RO-000001"
+
+
+def test_retail_orders_list_the_company_without_a_facility_and_filter_by_completion(
+    start: Callable[..., Running],
+) -> None:
+    running = start(items=200, seed=1, sales=30, as_of=AS_OF)
+    online = _create_order(running)  # RO-000031, Submitted at 101
+    company = running.get_all(f"{V1}/retail-orders/")
+    assert len(company) == 31 and company[-1]["id"] == online["id"] == "RO-000031"
+    by_facility = {f: running.get_all(f"{V1}/retail-orders/", headers={"FacilityID": f}) for f in ("101", "102")}
+    assert {o["id"] for o in by_facility["101"]} | {o["id"] for o in by_facility["102"]} == {o["id"] for o in company}
+    assert all(o["facility_id"] == "102" for o in by_facility["102"])
+
+    completed = running.get_all(f"{V1}/retail-orders/", order_status="completed")
+    assert [o["id"] for o in completed] == [o["id"] for o in company[:30]]
+    assert [o["id"] for o in running.get_all(f"{V1}/retail-orders/", order_origin="online")] == ["RO-000031"]
+
+    stamps = [o["completed_timestamp"] for o in completed]
+    middle = stamps[10]
+    since = running.get_all(f"{V1}/retail-orders/", completed_timestamp_start=middle)
+    assert [o["completed_timestamp"] for o in since] == stamps[10:]  # inclusive; never-completed left out
+    until = running.get_all(f"{V1}/retail-orders/", completed_timestamp_end=middle)
+    assert [o["completed_timestamp"] for o in until] == stamps[:11]
+    window = running.get_all(
+        f"{V1}/retail-orders/",
+        completed_timestamp_start=stamps[3],
+        completed_timestamp_end=stamps[5],
+        headers=ANN_ARBOR,
+    )
+    assert [o["id"] for o in window] == [o["id"] for o in completed[3:6] if o["facility_id"] == "101"]
+    day = _stamp(stamps[0]).date().isoformat()
+    assert running.get_all(f"{V1}/retail-orders/", completed_timestamp_end=day) == []  # midnight UTC
+    bad = running.client.get(f"{V1}/retail-orders/", params={"completed_timestamp_start": "last week"})
+    assert bad.status_code == 400
+    # The single-order route keeps requiring the facility.
+    assert running.client.get(f"{V1}/retail-orders/RO-000001/").status_code == 400
+
+
+def test_retail_discounts_are_listed_per_facility(flourish: Running) -> None:
+    at_101 = flourish.get_all(f"{V1}/retail-discounts/", headers=ANN_ARBOR)
+    at_102 = flourish.get_all(f"{V1}/retail-discounts", headers=GRAND_RAPIDS)
+    assert [d["id"] for d in at_101] == [str(n) for n in range(501, 507)]
+    assert [d["id"] for d in at_102] == [str(n) for n in range(507, 513)]
+    assert [d["discount_name"] for d in at_101] == [d["discount_name"] for d in at_102]
+    names = {d["discount_name"]: d for d in at_101}
+    assert (names["Loyalty $5 Off"]["discount_type"], names["Loyalty $5 Off"]["discount_value"]) == ("Dollar", 5.0)
+    assert (names["Loyalty 10% Off"]["discount_type"], names["Loyalty 10% Off"]["discount_value"]) == ("Percent", 10)
+    assert (names["Happy Hour 15% Off"]["start_time"], names["Happy Hour 15% Off"]["end_time"]) == ("16:00", "18:00")
+    for discount in at_101 + at_102:
+        assert set(discount) == {
+            "id",
+            "discount_name",
+            "discount_type",
+            "discount_value",
+            "start_date",
+            "end_date",
+            "start_date_time",
+            "end_date_time",
+            "start_time",
+            "end_time",
+            "ecommerce_eligible",
+            "facility_id",
+        }
+        assert isinstance(discount["id"], str) and discount["discount_type"] in ("Percent", "Dollar")
+        assert isinstance(discount["ecommerce_eligible"], bool)
+    online = flourish.get_all(f"{V1}/retail-discounts/", ecommerce_eligible="true", headers=ANN_ARBOR)
+    assert online and all(d["ecommerce_eligible"] for d in online) and len(online) < len(at_101)
+    page = flourish.client.get(f"{V1}/retail-discounts/", params={"limit": 4}, headers=ANN_ARBOR).json()
+    assert len(page["data"]) == 4 and page["meta"]["next"]
+
+    one = flourish.client.get(f"{V1}/retail-discounts/502/", headers=ANN_ARBOR)
+    assert one.json() == {"data": names["Loyalty 10% Off"]}
+    elsewhere = flourish.client.get(f"{V1}/retail-discounts/502/", headers=GRAND_RAPIDS)
+    assert (elsewhere.status_code, elsewhere.json()) == (404, {"error": "Retail discount 502 not found"})
+    assert flourish.client.get(f"{V1}/retail-discounts/9999", headers=ANN_ARBOR).status_code == 404
+
+
+def test_control_sales_compute_totals_once(flourish: Running) -> None:
+    items = [
+        i
+        for i in flourish.sandbox.items()
+        if i["id"] not in flourish.sandbox.malformed_ids and i["id"] in flourish.sandbox.stock["101"]
+    ]
+    a, b = items[0], items[1]
+    body = {
+        "facility_id": "101",
+        "customer_id": "70002",
+        "lines": [
+            {"item_id": a["id"], "order_qty": 2, "unit_price": 20.0},
+            {"item_id": int(b["id"]), "order_qty": 1, "unit_price": 10.0},
+        ],
+        "applied_discounts": [{"discount_id": "501"}, {"discount_id": 502}],  # $5, then 10% of 50
+        "completed_at": "2026-02-20T18:30:00Z",
+    }
+    response = flourish.client.post("/_sandbox/sales", json=body)
+    assert response.status_code == 201, response.text
+    sale = response.json()["data"]
+    assert (sale["order_status"], sale["order_origin"], sale["facility_id"], sale["customer_id"]) == (
+        "Completed",
+        "Flourish",
+        "101",
+        "70002",
+    )
+    assert sale["completed_timestamp"] == "2026-02-20T18:30:00.000Z"
+    assert [(d["discount_id"], d["discount_name"], d["discount_amount"]) for d in sale["applied_discounts"]] == [
+        ("501", "Loyalty $5 Off", 5.0),
+        ("502", "Loyalty 10% Off", 5.0),
+    ]
+    assert (sale["subtotal"], sale["total_discounts"], sale["total"]) == (50.0, 10.0, 40.0)
+    assert sum(line["net_line_total"] for line in sale["order_lines"]) == 40.0
+    assert sale["order_lines"][1]["sku"] == b["sku"]
+    read = flourish.client.get(f"{V1}/retail-orders/{sale['id']}/", headers=ANN_ARBOR).json()["data"]
+    assert read == sale
+
+    # The same basket pushed through the API with naive applied_discounts comes out short (double counting).
+    naive = _create_order(
+        flourish,
+        order_lines=body["lines"],
+        applied_discounts=[{"discount_id": 4, "discount_name": "Custom", "discount_amount": 10.0}],
+    )
+    assert naive["total"] == 30.0
+
+    # Defaults: anonymous walk-in, quantity 1, the item's retail price, now; an explicit amount is kept.
+    walk_in = flourish.client.post(
+        "/_sandbox/sales",
+        json={"facility_id": 101, "lines": [{"item_id": a["id"]}], "applied_discounts": [{"discount_id": "503"}]},
+    ).json()["data"]
+    assert walk_in["customer_id"] is None and walk_in["order_lines"][0]["unit_price"] == a["retail_price"]
+    assert walk_in["applied_discounts"][0]["discount_amount"] == min(20.0, a["retail_price"])  # capped
+    assert walk_in["total"] == round(a["retail_price"] - min(20.0, a["retail_price"]), 2)
+    assert _stamp(walk_in["completed_timestamp"]) > datetime.now(UTC) - timedelta(minutes=1)
+    explicit = dict(body, applied_discounts=[{"discount_id": "501", "discount_amount": 2.5, "item_id": a["id"]}])
+    targeted = flourish.client.post("/_sandbox/sales", json=explicit).json()["data"]
+    assert [line["line_discount"] for line in targeted["order_lines"]] == [2.5, 0.0] and targeted["total"] == 47.5
+
+    listed = flourish.get_all(f"{V1}/retail-orders/", order_origin="Flourish")
+    assert [o["id"] for o in listed] == [sale["id"], walk_in["id"], targeted["id"]]
+
+    bad_cases = [
+        ({"facility_id": "999"}, 404, "Facility 999"),
+        ({"customer_id": "12"}, 422, "Customer 12"),
+        ({"lines": [{"item_id": "424242"}]}, 422, "424242"),
+        ({"lines": []}, 422, "lines"),
+        ({"lines": [{"item_id": a["id"], "order_qty": 0}]}, 422, "order_qty"),
+        ({"applied_discounts": [{"discount_id": "507"}]}, 422, "facility 102"),
+        ({"applied_discounts": [{"discount_id": "9999"}]}, 422, "9999"),
+        ({"applied_discounts": [{"discount_id": "501", "item_id": "10"}]}, 422, "not on the sale"),
+        ({"completed_at": "yesterday"}, 422, "completed_at"),
+    ]
+    count = len(flourish.sandbox.orders())
+    for override, status, fragment in bad_cases:
+        response = flourish.client.post("/_sandbox/sales", json={**body, **override})
+        assert response.status_code == status, override
+        assert fragment in response.json()["error"], (override, response.json())
+    assert len(flourish.sandbox.orders()) == count
+
+
+def test_control_routes_for_counter_customers_and_discounts(flourish: Running) -> None:
+    new = {"first_name": "Lee", "last_name": "Park", "dob": "1988-05-06", "phone": "5556667777", "facility_id": "102"}
+    created = flourish.client.post("/_sandbox/customers", json=new)
+    assert created.status_code == 201
+    customer = created.json()["data"]
+    assert (customer["id"], customer["facility_id"]) == ("70021", "102")
+    assert flourish.client.get(f"{V1}/customers/70021/").json()["data"] == customer
+    assert flourish.client.post("/_sandbox/customers", json={**new, "facility_id": "999"}).status_code == 404
+    assert flourish.client.post("/_sandbox/customers", json={**new, "dob": None}).status_code == 422
+
+    edited = flourish.client.patch("/_sandbox/customers/70021", json={"last_name": "Parker", "facility_id": "101"})
+    assert edited.status_code == 200
+    data = edited.json()["data"]
+    assert (data["last_name"], data["facility_id"], data["phone"]) == ("Parker", "101", "5556667777")
+    assert data["last_updated_timestamp"] > customer["last_updated_timestamp"]
+    assert flourish.client.patch("/_sandbox/customers/70021", json={"dob": "x"}).status_code == 422
+    assert flourish.client.patch("/_sandbox/customers/1", json={}).status_code == 404
+    assert flourish.client.patch("/_sandbox/customers/70021", json={"facility_id": "999"}).status_code == 404
+
+    discount = {
+        "facility_id": "102",
+        "discount_name": "Loyalty $15 Off",
+        "discount_type": "dollar",
+        "discount_value": 15,
+        "start_date": "2026-01-01",
+    }
+    response = flourish.client.post("/_sandbox/retail-discounts", json=discount)
+    assert response.status_code == 201
+    made = response.json()["data"]
+    assert (made["id"], made["discount_type"], made["ecommerce_eligible"], made["end_date"]) == (
+        "513",
+        "Dollar",
+        False,
+        None,
+    )
+    assert made["start_date_time"] == "2026-01-01T00:00:00.000Z"
+    listed = flourish.get_all(f"{V1}/retail-discounts/", headers=GRAND_RAPIDS)
+    assert listed[-1] == made
+    for override, fragment in (
+        ({"discount_type": "BOGO"}, "discount_type"),
+        ({"discount_type": "Percent", "discount_value": 120}, "discount_value"),
+        ({"discount_value": 0}, "discount_value"),
+        ({"start_time": "25:00"}, "start_time"),
+        ({"end_date": "2026-13-01"}, "end_date"),
+        ({"discount_name": ""}, "discount_name"),
+    ):
+        bad = flourish.client.post("/_sandbox/retail-discounts", json={**discount, **override})
+        assert bad.status_code == 422 and fragment in bad.json()["error"], override
+    assert flourish.client.post("/_sandbox/retail-discounts", json={**discount, "facility_id": "7"}).status_code == 404
+
+    item = _sellable_item(flourish, "102")
+    sale = flourish.client.post(
+        "/_sandbox/sales",
+        json={"facility_id": "102", "lines": [{"item_id": item["id"]}], "applied_discounts": [{"discount_id": "513"}]},
+    ).json()["data"]
+    assert flourish.client.delete("/_sandbox/retail-discounts/513").status_code == 204
+    assert flourish.client.get(f"{V1}/retail-discounts/513/", headers=GRAND_RAPIDS).status_code == 404
+    assert flourish.client.delete("/_sandbox/retail-discounts/513").status_code == 404
+    kept = flourish.client.get(f"{V1}/retail-orders/{sale['id']}/", headers=GRAND_RAPIDS).json()["data"]
+    assert kept["applied_discounts"] == sale["applied_discounts"]  # past sales keep what they used
+    again = flourish.client.post(
+        "/_sandbox/sales",
+        json={"facility_id": "102", "lines": [{"item_id": item["id"]}], "applied_discounts": [{"discount_id": "513"}]},
+    )
+    assert again.status_code == 422
+    assert flourish.client.post("/_sandbox/retail-discounts", json=discount).json()["data"]["id"] == "514"
+    assert len(flourish.client.get("/_sandbox/retail-discounts").json()["data"]) == 13
+
+
+def test_a_third_facility_is_opt_in_and_leaves_the_rest_unchanged(start: Callable[..., Running]) -> None:
+    two = start(items=150, seed=4)
+    two_items, two_stock = two.get_all(f"{V1}/items"), two.sandbox.stock
+    two_customers = two.sandbox.customers()
+    three = start(items=150, seed=4, facilities=3, sales=30, as_of=AS_OF)
+    facilities = three.client.get(f"{V1}/facilities/").json()["data"]
+    assert [f["id"] for f in facilities] == ["101", "102", "103"]
+    assert facilities[2]["facility_name"] == "Great Lakes Provisions - Lansing"
+    assert three.get_all(f"{V1}/items") == two_items
+    assert {f: three.sandbox.stock[f] for f in ("101", "102")} == two_stock
+
+    summary = three.get_all(f"{V1}/inventory/summary/", headers={"FacilityID": "103"})
+    assert len(summary) == len(three.sandbox.stock["103"]) > 50
+    assert three.sandbox.malformed_ids <= set(three.sandbox.stock["103"])
+
+    customers = three.sandbox.customers()
+    assert any(c["facility_id"] == "103" for c in customers)
+    ignore = {"facility_id"}
+    assert [{k: v for k, v in c.items() if k not in ignore} for c in customers] == [
+        {k: v for k, v in c.items() if k not in ignore} for c in two_customers
+    ]
+    at_103 = three.get_all(f"{V1}/retail-orders/", headers={"FacilityID": "103"})
+    assert at_103 and all(o["facility_id"] == "103" for o in at_103)
+    discounts = three.get_all(f"{V1}/retail-discounts/", headers={"FacilityID": "103"})
+    assert [d["id"] for d in discounts] == [str(n) for n in range(513, 519)]
+    with pytest.raises(ValueError):
+        FlourishSandbox(items=5, facilities=4)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from cannasync.api import hooks, integrations, orders, stores
+from cannasync.api import hooks, integrations, loyalty, orders, pos, stores
 from cannasync.connectors.http import AuthenticationFailed, NotFound, Rejected, Unavailable, VendorError
 from cannasync.connectors.registry import UnknownVendor
 from cannasync.domain.customers import InvalidCustomer
+from cannasync.domain.loyalty import LoyaltyRefused, NotEnoughPoints, PosOwnsContact
 from cannasync.domain.orders import InvalidOrder
 from cannasync.flows.checkout import IdempotencyConflict, StatusConflict
 from cannasync.flows.integrations import InvalidSettings
@@ -24,6 +25,9 @@ _STATUS: list[tuple[type[Exception], int]] = [
     (OutOfStock, 409),
     (StatusConflict, 409),
     (UnknownVendor, 404),
+    (NotEnoughPoints, 409),
+    (PosOwnsContact, 409),
+    (LoyaltyRefused, 422),
 ]
 
 
@@ -44,8 +48,9 @@ def create_app(db: Database, dispatcher: Dispatcher) -> FastAPI:
     )
     app.state.db = db
     app.state.dispatcher = dispatcher
-    for router in (stores.router, integrations.router, orders.router):
+    for router in (stores.router, integrations.router, orders.router, loyalty.router):
         app.include_router(router, prefix="/api/v1")
+    app.include_router(pos.router)
     app.include_router(hooks.router)
 
     for error_type, status in _STATUS:

@@ -1,28 +1,32 @@
-"""Inbound postbacks: vendors that push status changes (Flowhub) post to a URL whose last part is a secret.
+"""Inbound calls from vendors: order status postbacks (Flowhub) and SMS replies (the SMS gateway).
 
-Flowhub signs nothing, so the URL itself is the credential: an unguessable per-integration token, compared in
-constant time. A wrong URL and an unknown integration answer the same 404.
+Each goes to ``/hooks/<vendor>/<integration>/<token>``: the URL's last part is an unguessable per-integration
+token, compared in constant time (Flowhub signs nothing); the SMS gateway also signs its body, checked by its
+connector. A wrong URL and an unknown integration answer the same 404.
 """
 
 from __future__ import annotations
 
 import hmac
-from typing import Annotated, Any
+import json
+from typing import Any
 
-from fastapi import APIRouter, Body, HTTPException
+from fastapi import APIRouter, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 
-from cannasync.api.deps import Db
-from cannasync.connectors.base import StatusPostbacks
+from cannasync.connectors.base import SmsGateway, StatusPostbacks
 from cannasync.connectors.registry import build_connector
 from cannasync.domain.sync import MappingError
-from cannasync.flows import order_status
+from cannasync.flows import loyalty, order_status
 from cannasync.jobs.tasks import POSTBACK_PATH
+from cannasync.store.uow import Database
 
 router = APIRouter(tags=["postbacks"])
 
 
-@router.post(POSTBACK_PATH, include_in_schema=False)
-def postback(vendor: str, integration_id: int, token: str, body: Annotated[Any, Body()], db: Db) -> dict[str, Any]:
+def _handle(
+    db: Database, vendor: str, integration_id: int, token: str, raw: bytes, headers: dict[str, str]
+) -> dict[str, Any]:
     with db.uow() as uow:
         row = uow.accounts.integration(integration_id)
         if (
@@ -35,13 +39,26 @@ def postback(vendor: str, integration_id: int, token: str, body: Annotated[Any, 
         config = uow.accounts.config(row)
     connector = build_connector(config.vendor, config.credentials, config.settings)
     try:
-        if not isinstance(connector, StatusPostbacks):
-            raise HTTPException(404, "not found")
-        try:
-            parsed = connector.parse_postback(body)
-        except MappingError as error:
-            raise HTTPException(422, str(error)) from None
-        outcome = order_status.apply_postback(db, connector, integration_id, parsed)
+        if isinstance(connector, StatusPostbacks):
+            try:
+                parsed = connector.parse_postback(json.loads(raw))
+            except (ValueError, MappingError) as error:
+                raise HTTPException(422, str(error)) from None
+            return {"outcome": order_status.apply_postback(db, connector, integration_id, parsed)}
+        if isinstance(connector, SmsGateway):
+            try:
+                message = connector.parse_inbound(raw, headers)
+            except MappingError as error:
+                raise HTTPException(401, str(error)) from None
+            return {"outcome": loyalty.record_reply(db, config.organization_id, message.sender, message.body)}
+        raise HTTPException(404, "not found")
     finally:
         connector.close()
-    return {"outcome": outcome}
+
+
+@router.post(POSTBACK_PATH, include_in_schema=False)
+async def inbound(vendor: str, integration_id: int, token: str, request: Request) -> dict[str, Any]:
+    raw = await request.body()  # the exact bytes: a signature is over them, not over re-serialised JSON
+    return await run_in_threadpool(
+        _handle, request.app.state.db, vendor, integration_id, token, raw, dict(request.headers)
+    )

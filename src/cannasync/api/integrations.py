@@ -9,12 +9,21 @@ from fastapi.responses import JSONResponse
 
 from cannasync.api import views
 from cannasync.api.deps import Db, Jobs, Org, not_found
-from cannasync.api.schemas import IntegrationIn, SyncIn
+from cannasync.api.schemas import IntegrationIn, IntegrationPatch, OrgIntegrationIn, SyncIn
 from cannasync.connectors.registry import VENDORS
 from cannasync.flows import integrations
 from cannasync.jobs.scheduler import AlreadyRunning
+from cannasync.store.uow import Database
 
 router = APIRouter(tags=["integrations"])
+
+
+def vendor_flows(db: Database, integration_id: int, org: int) -> tuple[str, ...]:
+    with db.uow() as uow:
+        row = uow.accounts.integration(integration_id, org)
+        if row is None:
+            raise not_found("integration")
+        return VENDORS[row.vendor].scheduled_flows
 
 
 def _location(location: Any) -> dict[str, str]:
@@ -31,7 +40,11 @@ def list_vendors(org: Org) -> list[dict[str, Any]]:
             "scope": spec.scope,
             "credentials": list(spec.credentials.model_fields),
             "settings": {
-                name: {"description": field.description, "default": field.get_default(call_default_factory=True)}
+                name: {
+                    "description": field.description,
+                    "required": field.is_required(),
+                    "default": None if field.is_required() else field.get_default(call_default_factory=True),
+                }
                 for name, field in spec.settings.model_fields.items()
             },
         }
@@ -62,6 +75,60 @@ def save_integration(store_id: int, vendor: str, body: IntegrationIn, db: Db, or
         row = uow.accounts.integration(integration_id)
         assert row is not None
         return {**views.integration(row, uow.runs.schedules(row.id)), "locations": [_location(x) for x in locations]}
+
+
+@router.post("/integrations", status_code=201)
+def add_organization_integration(body: OrgIntegrationIn, db: Db, org: Org) -> dict[str, Any]:
+    """Connect an organization-wide vendor (a loyalty source: each credential is one; an SMS gateway).
+    The credentials are checked against the vendor before anything is saved."""
+    shared = sorted(name for name, spec in VENDORS.items() if spec.scope == "organization")
+    if body.vendor not in shared:
+        raise HTTPException(422, f"vendor: {body.vendor!r} is not an organization-wide vendor ({', '.join(shared)})")
+    integration_id, locations = integrations.save(
+        db,
+        body.vendor,
+        organization_id=org,
+        name=body.name,
+        credentials=body.credentials,
+        settings=body.settings,
+        enabled=body.enabled,
+    )
+    with db.uow() as uow:
+        row = uow.accounts.integration(integration_id)
+        assert row is not None
+        return {**views.integration(row, uow.runs.schedules(row.id)), "locations": [_location(x) for x in locations]}
+
+
+@router.patch("/integrations/{integration_id}")
+def update_integration(integration_id: int, body: IntegrationPatch, db: Db, org: Org) -> dict[str, Any]:
+    """Change settings (and, optionally, credentials) of any integration; checked against the vendor again."""
+    with db.uow() as uow:
+        row = uow.accounts.integration(integration_id, org)
+        if row is None:
+            raise not_found("integration")
+        vendor, store_id, enabled = row.vendor, row.store_id, row.enabled
+    saved_id, locations = integrations.save(
+        db,
+        vendor,
+        organization_id=org,
+        store_id=store_id,
+        integration_id=integration_id if store_id is None else None,
+        credentials=body.credentials,
+        settings=body.settings,
+        enabled=enabled if body.enabled is None else body.enabled,
+    )
+    with db.uow() as uow:
+        row = uow.accounts.integration(saved_id)
+        assert row is not None
+        return {**views.integration(row, uow.runs.schedules(row.id)), "locations": [_location(x) for x in locations]}
+
+
+@router.get("/integrations")
+def list_organization_integrations(db: Db, org: Org, vendor: str | None = None) -> list[dict[str, Any]]:
+    with db.uow() as uow:
+        names = [vendor] if vendor else [name for name, spec in VENDORS.items() if spec.scope == "organization"]
+        rows = [row for name in names for row in uow.accounts.organization_integrations(org, name)]
+        return [views.integration(row, uow.runs.schedules(row.id)) for row in rows]
 
 
 @router.get("/stores/{store_id}/integrations")
@@ -96,6 +163,8 @@ def list_locations(integration_id: int, db: Db, org: Org) -> list[dict[str, str]
 def sync_now(integration_id: int, db: Db, org: Org, jobs: Jobs, body: SyncIn | None = None) -> JSONResponse:
     """Run a flow now. If one is already running, answers with that run instead of starting another."""
     flow = (body or SyncIn()).flow
+    if flow not in vendor_flows(db, integration_id, org):
+        raise HTTPException(409, f"this integration has no {flow} flow")
     with db.uow() as uow:
         row = uow.accounts.integration(integration_id, org)
         if row is None:

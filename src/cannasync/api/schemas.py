@@ -33,7 +33,7 @@ class IntegrationIn(Strict):
 
 
 class SyncIn(Strict):
-    flow: Literal["menu_sync", "order_status"] = "menu_sync"
+    flow: Literal["menu_sync", "order_status", "loyalty_pull", "sms_opt_in"] = "menu_sync"
 
 
 class CategoryMappingIn(Strict):
@@ -105,3 +105,63 @@ class OrderPatch(Strict):
 
 class CancelIn(Strict):
     reason: str = Field("cancelled by the store", max_length=500)
+
+
+class OrgIntegrationIn(Strict):
+    vendor: str = Field(description="An organization-wide vendor: flourish_loyalty, sms")
+    name: str = Field("", max_length=200)
+    credentials: dict[str, Any]
+    settings: dict[str, Any] = Field(default_factory=dict)
+    enabled: bool = True
+
+
+class IntegrationPatch(Strict):
+    credentials: dict[str, Any] | None = Field(None, description="Write-only; omit to keep the saved ones")
+    settings: dict[str, Any] = Field(default_factory=dict)
+    enabled: bool | None = None
+
+
+class ProgramIn(Strict):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    points_per_dollar: Decimal | None = Field(None, ge=0)
+
+
+class ProgramDatesIn(Strict):
+    sms_opt_in_after: date | None = Field(None, description="Ask shoppers with a phone and a sale on or after this day")
+    enroll_after: date | None = Field(None, description="Enrol shoppers with a sale on or after this day")
+
+
+class StoreMappingIn(Strict):
+    store_id: int | None = Field(description="The store this POS location key is; null unmaps it")
+
+
+class SignupIn(Strict):
+    first_name: str = Field(min_length=1, max_length=100)
+    last_name: str = Field(min_length=1, max_length=100)
+    email: str | None = None
+    phone: str | None = None
+    date_of_birth: date | None = None
+    state: str | None = Field(None, min_length=2, max_length=2)
+    sms_opt_in: bool = False
+
+
+class PersonaPatch(Strict):
+    first_name: str | None = Field(None, min_length=1, max_length=100)
+    last_name: str | None = Field(None, min_length=1, max_length=100)
+    email: str | None = None
+    phone: str | None = None
+
+
+class RewardIn(Strict):
+    integration_id: int = Field(description="The loyalty source (POS) whose discount the reward triggers")
+    name: str = Field(min_length=1, max_length=200)
+    kind: Literal["flat", "percent"]
+    value: Decimal = Field(gt=0, description="Dollars off (flat) or percent off")
+    points_cost: int = Field(ge=1)
+    pos_discount_id: str = Field(min_length=1, max_length=100)
+
+
+class RedemptionIn(Strict):
+    customer_id: str = Field(min_length=1, description="The POS's customer id")
+    reward_id: int
+    reference: str = Field(min_length=1, max_length=200, description="The POS's id for this redemption (idempotency)")

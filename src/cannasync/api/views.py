@@ -42,6 +42,9 @@ def integration(row: Integration, schedules: list[Schedule] | None = None) -> di
         "title": spec.title,
         "enabled": row.enabled,
         "settings": row.settings,
+        "name": row.name,
+        # Where the vendor must send what it pushes to us; the last part is this integration's secret.
+        "inbound_path": f"/hooks/{row.vendor}/{row.id}/{row.webhook_token}" if spec.receives_calls else None,
         "credentials": {"saved": bool(row.credentials), "fields": list(spec.credentials.model_fields)},
         "schedules": [
             {"flow": s.flow, "every_seconds": s.interval_seconds, "next_run_at": _at(s.next_run_at)}

@@ -195,3 +195,15 @@ def sandbox_alleaves(
 
     console.print(f"Alleaves sandbox on http://{host}:{port}/api/v1")
     alleaves.run(host=host, port=port, items=items, seed=seed)
+
+
+@sandbox_app.command("sms")
+def sandbox_sms(
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8104,
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+) -> None:
+    """A local SMS gateway that records texts and simulates replies (API key sms-demo-key)."""
+    from cannasync.sandboxes import sms
+
+    console.print(f"SMS gateway sandbox on http://{host}:{port}/v1")
+    sms.run(host=host, port=port)

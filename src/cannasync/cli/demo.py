@@ -22,11 +22,13 @@ from rich.table import Table
 
 from cannasync.api.app import create_app
 from cannasync.cli.servers import BackgroundServer
+from cannasync.flows import loyalty
 from cannasync.jobs.embedded import EmbeddedWorkers
 from cannasync.jobs.runtime import Runtime, configure_logging
 from cannasync.sandboxes import alleaves as alleaves_sandbox
 from cannasync.sandboxes import flourish as flourish_sandbox
 from cannasync.sandboxes import flowhub as flowhub_sandbox
+from cannasync.sandboxes import sms as sms_sandbox
 from cannasync.settings import Settings
 
 FACILITY = "101"
@@ -298,8 +300,9 @@ def tell_flourish(story: Story, hub: httpx2.Client, sandbox: httpx2.Client, sand
         f"The medical patient was found by patient_id; the new shopper was created in Flourish "
         f"(is_verified={new_customer.get('is_verified')}: ID to check at the counter)."
     )
-    if len(flourish_orders) != 2:
-        raise DemoFailed(f"Flourish has {len(flourish_orders)} orders, expected exactly 2")
+    online = [o for o in flourish_orders.values() if o.get("original_order_id")]
+    if len(online) != 2:
+        raise DemoFailed(f"Flourish has {len(online)} online orders, expected exactly 2")
 
     story.step("7. In Flourish, staff pack the pickup and send the delivery out")
     sandbox_moves = [
@@ -561,6 +564,170 @@ def tell_alleaves(story: Story, hub: httpx2.Client, sandbox: httpx2.Client, sand
         raise DemoFailed(f"the Alleaves order ended {done['status']}")
 
 
+def tell_loyalty(
+    story: Story, hub: httpx2.Client, flourish: httpx2.Client, texts: httpx2.Client, urls: dict[str, str]
+) -> None:
+    s: dict[str, Any] = story.summary.setdefault("loyalty", {})
+    story.step("18. The group's loyalty program connects to Flourish: Username, Key, Regions, then Connect")
+    source_body = {
+        "vendor": "flourish_loyalty",
+        "name": "Flourish (Michigan)",
+        "credentials": {"username": "demo", "api_key": "demo-key"},
+        "settings": {"base_url": urls["flourish"], "regions": ["MI"], "requests_per_second": 100},
+    }
+    refused = hub.post("/api/v1/integrations", json=source_body)
+    story.say(
+        f"Connect without the age-gate box ticked is refused ({refused.status_code}): "
+        f"[italic]{refused.json()['detail']}[/]"
+    )
+    source_body["settings"]["age_gate_attested"] = True
+    source = _ok(hub.post("/api/v1/integrations", json=source_body))["id"]
+    gateway = _ok(
+        hub.post(
+            "/api/v1/integrations",
+            json={
+                "vendor": "sms",
+                "name": "Texts",
+                "credentials": {"api_key": "sms-demo-key", "signing_secret": "sms-demo-secret"},
+                "settings": {"base_url": urls["sms"]},
+            },
+        )
+    )
+    _ok(texts.post("/_sandbox/config", json={"inbound_url": urls["api"] + gateway["inbound_path"]}))
+    _ok(hub.patch("/api/v1/loyalty/program", json={"name": "Green Leaf Rewards", "points_per_dollar": 1}))
+    story.say("Connected, with an SMS gateway for double opt-ins. Green Leaf Rewards: 1 point per dollar.")
+
+    story.step("19. Shoppers and sales arrive; each Flourish location is mapped to a retail store")
+    run = _sync_with_progress(story, hub, source, loyalty.PULL)
+    people = _ok(hub.get("/api/v1/loyalty/personas", params={"limit": 200}))
+    notes = _ok(hub.get("/api/v1/loyalty/notifications"))
+    story.say(
+        f"{people['total']} personas, sourced from Flourish. Unmapped stores: "
+        + ", ".join(n["location_key"] for n in notes)
+    )
+    stores = {store["name"]: store["id"] for store in _ok(hub.get("/api/v1/stores"))}
+    mapping = next(n for n in notes if n["location_key"] == "101")
+    _ok(
+        hub.put(
+            f"/api/v1/loyalty/store-mappings/{mapping['mapping_id']}", json={"store_id": stores["Green Leaf Downtown"]}
+        )
+    )
+    left = [n["location_key"] for n in _ok(hub.get("/api/v1/loyalty/notifications"))]
+    story.say(f"Location 101 → Green Leaf Downtown. Still to map: {', '.join(left)} (nothing from it is lost).")
+    s.update(personas=people["total"], pulled=run["counts"], unmapped_after_mapping=left)
+
+    story.step("20. Shoppers who bought in the last 30 days are enrolled; their sales earn points, once each")
+    cutoff = (datetime.now(UTC) - timedelta(days=30)).date().isoformat()
+    preview = _ok(hub.post("/api/v1/loyalty/program/dates/preview", json={"enroll_after": cutoff}))
+    story.say(
+        f"Before saving: would enrol {preview['would_enroll']}, nobody loses membership "
+        f"({preview['would_lose_membership']}) or points ({preview['would_lose_points']})."
+    )
+    _ok(hub.put("/api/v1/loyalty/program/dates", json={"enroll_after": cutoff}))
+    pos = httpx2.Client(base_url=urls["api"], auth=("demo", "demo-key"), timeout=30)
+    shopper = "70001"
+    item = next(i for i in _ok(flourish.get("/_sandbox/customers"))["data"] if i["id"] == shopper)
+    _ok(
+        flourish.post(
+            "/_sandbox/sales",
+            json={
+                "facility_id": "101",
+                "customer_id": shopper,
+                "lines": [{"item_id": "10002", "order_qty": 2, "unit_price": 60}],
+            },
+        )
+    )
+    _sync_with_progress(story, hub, source, loyalty.PULL)
+    _sync_with_progress(story, hub, source, loyalty.PULL)
+    balance = _ok(pos.get(f"/pos/v1/loyalty/customers/{shopper}/rewards"))["balance"]
+    story.say(
+        f"{item['first_name']} {item['last_name']} spent $120 at Ann Arbor: {balance} points (two pulls of "
+        "the same sale earned once)."
+    )
+    s.update(enrolled=preview["would_enroll"], points_before_redemption=balance)
+
+    story.step("21. At the register, Flourish asks what the shopper can redeem and reports the redemption")
+    reward = _ok(
+        hub.post(
+            "/api/v1/loyalty/rewards",
+            json={
+                "integration_id": source,
+                "name": "$5 Off",
+                "kind": "flat",
+                "value": 5,
+                "points_cost": 50,
+                "pos_discount_id": "501",
+            },
+        )
+    )
+    offer = _ok(pos.get(f"/pos/v1/loyalty/customers/{shopper}/rewards"))
+    story.say(
+        "Redeemable now: "
+        + ", ".join(f"{r['name']} ({r['points_cost']} points)" for r in offer["rewards"] if r["redeemable"])
+    )
+    redemption = {"customer_id": shopper, "reward_id": reward["id"], "reference": "flourish-txn-88301"}
+    charged = _ok(pos.post("/pos/v1/loyalty/redemptions", json=redemption))
+    repeated = pos.post("/pos/v1/loyalty/redemptions", json=redemption)
+    _ok(
+        flourish.post(
+            "/_sandbox/sales",
+            json={
+                "facility_id": "101",
+                "customer_id": shopper,
+                "lines": [{"item_id": "10002", "order_qty": 1, "unit_price": 0}],
+                "applied_discounts": [{"discount_id": "501", "discount_amount": 5}],
+            },
+        )
+    )
+    _sync_with_progress(story, hub, source, loyalty.PULL)
+    after = _ok(pos.get(f"/pos/v1/loyalty/customers/{shopper}/rewards"))["balance"]
+    pos.close()
+    story.say(
+        f"Redeemed: {balance} → {charged['balance']} points; the POS retried the same redemption "
+        f"({repeated.status_code}, not charged again), and the sale that used discount 501 was matched to "
+        f"it when it synced: still {after} points."
+    )
+    s.update(points_after_redemption=after)
+    if after != balance - 50:
+        raise DemoFailed(f"expected {balance - 50} points after the redemption, got {after}")
+
+    story.step("22. SMS double opt-in for shoppers who bought in the last 2 weeks")
+    cutoff = (datetime.now(UTC) - timedelta(days=14)).date().isoformat()
+    preview = _ok(
+        hub.post(
+            "/api/v1/loyalty/program/dates/preview",
+            json={
+                "enroll_after": (datetime.now(UTC) - timedelta(days=30)).date().isoformat(),
+                "sms_opt_in_after": cutoff,
+            },
+        )
+    )
+    _ok(
+        hub.put(
+            "/api/v1/loyalty/program/dates",
+            json={
+                "enroll_after": (datetime.now(UTC) - timedelta(days=30)).date().isoformat(),
+                "sms_opt_in_after": cutoff,
+            },
+        )
+    )
+    _sync_with_progress(story, hub, gateway["id"], loyalty.OPT_IN)
+    sent = _ok(texts.get("/_sandbox/messages"))["data"]
+    reply = _ok(texts.post("/_sandbox/reply", json={"from": sent[0]["to"], "body": "YES"}))
+    consent = next(
+        p["consent"].get("sms")
+        for p in _ok(hub.get("/api/v1/loyalty/personas", params={"limit": 200}))["data"]
+        if p["phone"] and f"+1{p['phone']}" == sent[0]["to"]
+    )
+    story.say(
+        f"{len(sent)} opt-in requests texted (preview said {preview['would_request_sms_opt_in']}); "
+        f"{sent[0]['to']} replied YES ({reply['status_code']}) → [bold]{consent}[/]."
+    )
+    s.update(opt_in_requested=len(sent), opt_in_confirmed=consent == "confirmed")
+    if consent != "confirmed":
+        raise DemoFailed(f"the opt-in reply left the consent {consent}")
+
+
 def run_demo(settings: Settings, *, once: bool, json_out: bool, items: int, seed: int) -> bool:
     console = Console(stderr=json_out)
     story = Story(console)
@@ -570,7 +737,9 @@ def run_demo(settings: Settings, *, once: bool, json_out: bool, items: int, seed
     configure_logging("WARNING")
     runtime = Runtime(settings)
     workers = EmbeddedWorkers(runtime.db, workers=settings.workers, tick_seconds=settings.tick_seconds)
-    flourish_server = BackgroundServer(flourish_sandbox.create_app(items=items, seed=seed)).start()
+    # The same Flourish company serves the store and the loyalty program, with a few weeks of in-store sales.
+    flourish_server = BackgroundServer(flourish_sandbox.create_app(items=items, seed=seed, sales=25)).start()
+    sms_server = BackgroundServer(sms_sandbox.create_app()).start()
     flowhub_server = BackgroundServer(flowhub_sandbox.create_app(items=items, seed=seed)).start()
     alleaves_server = BackgroundServer(alleaves_sandbox.create_app(items=items, seed=seed)).start()
     hub_server = BackgroundServer(create_app(runtime.db, workers.dispatcher)).start()
@@ -585,6 +754,7 @@ def run_demo(settings: Settings, *, once: bool, json_out: bool, items: int, seed
         "flourish": f"{flourish_server.url}/external/api",
         "flowhub": flowhub_server.url,
         "alleaves": alleaves_server.url,
+        "sms": sms_server.url,
     }
     ok = True
     try:
@@ -593,6 +763,7 @@ def run_demo(settings: Settings, *, once: bool, json_out: bool, items: int, seed
             httpx2.Client(base_url=flourish_server.url, timeout=30) as flourish,
             httpx2.Client(base_url=flowhub_server.url, timeout=30) as flowhub,
             httpx2.Client(base_url=alleaves_server.url, timeout=30) as alleaves,
+            httpx2.Client(base_url=sms_server.url, timeout=30) as texts,
         ):
             console.print(
                 f"[dim]cannasync: {urls['docs']} · Flourish sandbox: {urls['flourish']} · "
@@ -602,6 +773,7 @@ def run_demo(settings: Settings, *, once: bool, json_out: bool, items: int, seed
                 tell_flourish(story, hub, flourish, urls["flourish"])
                 tell_flowhub(story, hub, flowhub, urls["flowhub"])
                 tell_alleaves(story, hub, alleaves, urls["alleaves"])
+                tell_loyalty(story, hub, flourish, texts, urls)
             except DemoFailed as failure:
                 ok = False
                 story.summary["error"] = str(failure)
@@ -629,5 +801,6 @@ def run_demo(settings: Settings, *, once: bool, json_out: bool, items: int, seed
         flourish_server.stop()
         flowhub_server.stop()
         alleaves_server.stop()
+        sms_server.stop()
         runtime.close()
     return ok

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
@@ -203,3 +203,67 @@ class Connector(Protocol):
     options: Options
 
     def close(self) -> None: ...
+
+
+# --- loyalty ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Shopper:
+    """A POS customer as the loyalty program sees it."""
+
+    external_id: str
+    first_name: str
+    last_name: str
+    email: str | None
+    phone: str | None
+    date_of_birth: date | None
+    state: str | None
+    location_key: str | None  # the POS location the customer belongs to (Flourish: facility)
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Sale:
+    """A completed POS sale: who, where, when, how much, and which POS discounts it used."""
+
+    external_id: str
+    customer_external_id: str | None
+    location_key: str | None
+    completed_at: datetime
+    total_cents: int
+    discount_ids: tuple[str, ...] = ()
+
+
+@runtime_checkable
+class ShopperSource(Protocol):
+    """Customers and completed sales, read incrementally (each call returns what changed since ``since``)."""
+
+    def shoppers_changed_since(self, since: datetime | None) -> Iterator[Shopper]: ...
+
+    def sales_completed_since(self, since: datetime | None) -> Iterator[Sale]: ...
+
+
+@runtime_checkable
+class DiscountCatalog(Protocol):
+    def discount_exists(self, discount_id: str) -> bool:
+        """Whether the POS has this discount (a reward must point at a real one)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class InboundMessage:
+    sender: str  # E.164
+    body: str
+    message_id: str
+
+
+@runtime_checkable
+class SmsGateway(Protocol):
+    def send_sms(self, to: str, body: str, reference: str) -> str:
+        """Send a text (``to`` in E.164); returns the gateway's message id."""
+        ...
+
+    def parse_inbound(self, raw_body: bytes, headers: Mapping[str, str]) -> InboundMessage:
+        """Read and verify a reply the gateway posted to us; raises MappingError when it is not genuine."""
+        ...

@@ -15,9 +15,11 @@ from cannasync.connectors.alleaves.connector import AlleavesConnector
 from cannasync.connectors.alleaves.settings import AlleavesCredentials, AlleavesSettings
 from cannasync.connectors.base import Connector, Traits
 from cannasync.connectors.flourish.connector import FlourishConnector
+from cannasync.connectors.flourish.loyalty import FlourishLoyaltyConnector, FlourishLoyaltySettings
 from cannasync.connectors.flourish.settings import FlourishCredentials, FlourishSettings
 from cannasync.connectors.flowhub.connector import FlowhubConnector
 from cannasync.connectors.flowhub.settings import FlowhubCredentials, FlowhubSettings
+from cannasync.connectors.sms.gateway import SmsCredentials, SmsGatewayConnector, SmsSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +32,8 @@ class VendorSpec:
     traits: Traits
     #: "store": a store's POS; "organization": one of the organization's (loyalty sources, SMS gateways).
     scope: str = "store"
+    #: The vendor calls us at a URL the merchant gives it (an SMS gateway's replies): the view shows that path.
+    receives_calls: bool = False
     #: What the vendor presents when it calls us with these credentials (hashed and stored to recognise it).
     caller_identity: Callable[[Mapping[str, Any]], str] | None = None
     #: The setting that says where stock is read (a facility, a location, a list of areas): nothing is
@@ -65,6 +69,31 @@ VENDORS: Mapping[str, VendorSpec] = {
         build=lambda credentials, settings: AlleavesConnector(credentials, settings),
         traits=AlleavesConnector.traits,
         choice="area_ids",
+    ),
+    "flourish_loyalty": VendorSpec(
+        name="flourish_loyalty",
+        title="Flourish (loyalty)",
+        credentials=FlourishCredentials,
+        settings=FlourishLoyaltySettings,
+        build=lambda credentials, settings: FlourishLoyaltyConnector(credentials, settings),
+        traits=FlourishLoyaltyConnector.traits,
+        scope="organization",
+        choice=None,
+        scheduled_flows=("loyalty_pull",),
+        # Flourish's POS asks for rewards with the same username and key (HTTP Basic).
+        caller_identity=lambda c: f"{c['username']}:{c['api_key']}",
+    ),
+    "sms": VendorSpec(
+        name="sms",
+        title="SMS gateway",
+        credentials=SmsCredentials,
+        settings=SmsSettings,
+        build=lambda credentials, settings: SmsGatewayConnector(credentials, settings),
+        traits=SmsGatewayConnector.traits,
+        scope="organization",
+        choice=None,
+        scheduled_flows=("sms_opt_in",),
+        receives_calls=True,
     ),
 }
 

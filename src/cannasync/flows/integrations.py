@@ -8,11 +8,16 @@ from pydantic import ValidationError
 
 from cannasync.connectors.base import ConnectionCheck, Location
 from cannasync.connectors.registry import VendorSpec, build_connector, vendor
-from cannasync.flows import menu_sync, order_status
+from cannasync.flows import loyalty, menu_sync, order_status
 from cannasync.store.types import utcnow
 from cannasync.store.uow import Database
 
-INTERVALS = {menu_sync.FLOW: menu_sync.INTERVAL, order_status.FLOW: order_status.INTERVAL}
+INTERVALS = {
+    menu_sync.FLOW: menu_sync.INTERVAL,
+    order_status.FLOW: order_status.INTERVAL,
+    loyalty.PULL: loyalty.PULL_INTERVAL,
+    loyalty.OPT_IN: loyalty.OPT_IN_INTERVAL,
+}
 
 
 class InvalidSettings(ValueError):

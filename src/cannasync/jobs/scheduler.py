@@ -76,6 +76,13 @@ class Dispatcher:
         self.submit(tasks.run_flow, run_id, schedule_id)
         return run_id
 
+    def run_now_or_skip(self, integration_id: int, flow: str, trigger: str = "event") -> int | None:
+        """Queue a run unless one is under way (which will do the same work)."""
+        try:
+            return self.run_now(integration_id, flow, trigger)
+        except AlreadyRunning:
+            return None
+
     def nudge(self) -> None:
         """Run a tick soon, off the caller's thread (after an order is confirmed, say)."""
         self.executor.submit(self.tick).add_done_callback(_log_failure)

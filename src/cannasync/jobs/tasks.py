@@ -10,7 +10,8 @@ import structlog
 from cannasync.connectors.base import StatusPostbacks
 from cannasync.connectors.http import VendorError
 from cannasync.connectors.registry import build_connector
-from cannasync.flows import menu_sync, order_push, order_status
+from cannasync.flows import loyalty, menu_sync, order_push, order_status
+from cannasync.flows.checkout import PUSH_ORDER
 from cannasync.store.accounts import IntegrationConfig
 from cannasync.store.secrets import SecretsUnreadable
 from cannasync.store.uow import Database
@@ -20,7 +21,15 @@ log = structlog.get_logger(__name__)
 #: Where a vendor posts status changes; the token is the integration's ``webhook_token`` (api/hooks.py).
 POSTBACK_PATH = "/hooks/{vendor}/{integration_id}/{token}"
 
-FLOWS: dict[str, Callable[..., Any]] = {menu_sync.FLOW: menu_sync.run, order_status.FLOW: order_status.run}
+FLOWS: dict[str, Callable[..., Any]] = {
+    menu_sync.FLOW: menu_sync.run,
+    order_status.FLOW: order_status.run,
+    loyalty.PULL: loyalty.pull,
+    loyalty.OPT_IN: loyalty.send_opt_in_requests,
+}
+
+#: Outbox message kinds and the flow that sends each.
+SENDERS: dict[str, Callable[..., Any]] = {PUSH_ORDER: order_push.push, loyalty.CREATE_SHOPPER: loyalty.push_signup}
 
 
 def run_flow(db: Database, run_id: int, schedule_id: int | None) -> None:
@@ -77,10 +86,11 @@ def push_message(db: Database, message_id: int, public_url: str | None = None) -
         integration = uow.accounts.integration(message.integration_id)
         assert integration is not None
         config = uow.accounts.config(integration)
+        kind = message.kind
     connector = build_connector(config.vendor, config.credentials, config.settings)
     callback = postback_url(public_url, config) if isinstance(connector, StatusPostbacks) else None
     try:
-        order_push.push(db, connector, config, message_id, callback)
+        SENDERS[kind](db, connector, config, message_id, callback)
     except Exception:
         log.exception("push_crashed", message_id=message_id)
         raise

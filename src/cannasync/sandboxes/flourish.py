@@ -651,7 +651,8 @@ def parse_fault(body: JSON) -> Fault:
 
 
 class FlourishSandbox:
-    """The sandbox's in-memory state: catalogue, stock, customers, orders, faults and request counts.
+    """The sandbox's in-memory state: catalogue, stock, customers, retail discounts, orders (API-created
+    orders and in-store sales), faults and request counts.
 
     Every public method takes ``lock`` because uvicorn may serve from several threads and tests read the
     state directly. Stored records are never mutated once stored; updates replace the record
@@ -672,8 +673,9 @@ class FlourishSandbox:
     ) -> None:
         self.lock = threading.Lock()
         self.seed = seed
-        #: The instant the seeded sales history is counted back from (creation time unless given).
-        self.as_of = (as_of or _now()).astimezone(UTC)
+        #: The instant the seeded sales history is counted back from (creation time unless given; naive = UTC).
+        moment = as_of or _now()
+        self.as_of = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
         self.credentials: dict[str, tuple[str, bool]] = dict(credentials)
         catalogue = generate_catalogue(items, seed, facilities)
         self.facilities: dict[str, JSON] = {facility["id"]: facility for facility in catalogue.facilities}

@@ -100,6 +100,8 @@ class Integration(Base):
     name: Mapped[str] = mapped_column(String(200), default="")
     #: SHA-256 of the vendor's own credential, for vendors that call us with it (a POS asking for rewards).
     credential_digest: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
+    #: Where incremental reads left off (cursors, when a setting was switched on): the hub's, not the vendor's.
+    sync_state: Mapped[dict[str, Any]] = mapped_column(default=dict)
     vendor: Mapped[str] = mapped_column(String(40))
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     credentials: Mapped[bytes] = mapped_column(LargeBinary)

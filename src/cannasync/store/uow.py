@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from cannasync.store.accounts import Accounts
 from cannasync.store.bindings import Bindings
 from cannasync.store.catalog import Catalog
+from cannasync.store.loyalty import Loyalty
 from cannasync.store.orders import Orders
 from cannasync.store.outbox import Outbox
 from cannasync.store.runs import Runs
@@ -28,6 +29,7 @@ class UnitOfWork:
         self.orders = Orders(self.session)
         self.outbox = Outbox(self.session)
         self.runs = Runs(self.session)
+        self.loyalty = Loyalty(self.session)
         return self
 
     def __exit__(

@@ -64,6 +64,27 @@ class FlourishClient:
         payload = self._http.get_json(f"v1/items/{item_id}/art/", params={"expire": f"{hours}h"})
         return payload.get("data") if isinstance(payload, Mapping) else None
 
+    def customers_changed(self, since: datetime | None) -> Iterator[list[dict[str, Any]]]:
+        """Customers in the order they last changed, from ``since`` on (inclusive)."""
+        params: dict[str, Any] = {"order_by": "last_updated_timestamp"}
+        if since is not None:
+            params["last_updated_timestamp_start"] = since.isoformat()
+        return self._pages("v1/customers/", params)
+
+    def completed_sales(self, since: datetime | None) -> Iterator[list[dict[str, Any]]]:
+        """The company's completed retail orders (no FacilityID: every facility), from ``since`` on."""
+        params: dict[str, Any] = {"order_status": "Completed"}
+        if since is not None:
+            params["completed_timestamp_start"] = since.isoformat()
+        return self._pages("v1/retail-orders/", params)
+
+    def discount(self, facility_id: str, discount_id: str) -> dict[str, Any] | None:
+        try:
+            payload = self._http.get_json(f"v1/retail-discounts/{discount_id}/", headers={"FacilityID": facility_id})
+        except NotFound:
+            return None
+        return dict(payload["data"])
+
     def customers(self, **filters: str) -> list[dict[str, Any]]:
         payload = self._http.get_json("v1/customers/", params={**filters, "limit": PAGE_SIZE})
         return list(payload.get("data") or [])

@@ -1,0 +1,192 @@
+"""Flourish as a loyalty source (seed 002): customers and completed sales in, signups out, discounts checked.
+
+The same External API and credentials as the store connector, read company-wide: no facility is chosen, and
+each customer's and sale's facility is the "location key" a merchant maps to one of their stores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from cannasync.connectors import values
+from cannasync.connectors.base import Location, Options, Sale, Shopper, Traits
+from cannasync.connectors.flourish import mapping
+from cannasync.connectors.flourish.client import FlourishClient
+from cannasync.connectors.flourish.settings import DEFAULT_BASE_URL, FlourishCredentials
+from cannasync.connectors.http import VendorHttp, credential_key
+from cannasync.domain.customers import CustomerDetails, InvalidCustomer, normalise_email, normalise_phone
+from cannasync.domain.sync import MappingError
+
+
+class FlourishLoyaltySettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str = Field(DEFAULT_BASE_URL, description="Flourish External API root (a sandbox in tests and demos)")
+    regions: list[str] = Field(default_factory=list, description="States this credential serves (two letters)")
+    age_gate_attested: bool = Field(
+        False,
+        description="Required: all users from this source have passed an age gate compliant with my industry",
+        validate_default=True,
+    )
+    sync_personas: bool = Field(
+        False, description="Profile changes made in Flourish flow in; signups that match nobody are created there"
+    )
+    sync_to_state: bool = Field(False, description="Only sync contacts in this credential's regions")
+    use_last_backup: bool = Field(
+        False, description="Freeze this source: no more calls to Flourish; every persona and point is kept"
+    )
+    requests_per_second: float = Field(20.0, gt=0, description="Ceiling for calls with these credentials")
+    timeout_seconds: float = Field(15.0, gt=0, le=120, description="How long to wait for Flourish to answer")
+
+    @field_validator("age_gate_attested")
+    @classmethod
+    def _attested(cls, value: bool) -> bool:
+        if not value:
+            raise ValueError(
+                "tick the attestation that all users from this source have passed an age gate compliant with "
+                "your industry before connecting"
+            )
+        return value
+
+    @field_validator("regions")
+    @classmethod
+    def _states(cls, value: list[str]) -> list[str]:
+        states = [region.strip().upper() for region in value if region.strip()]
+        for state in states:
+            if len(state) != 2 or not state.isalpha():
+                raise ValueError(f"{state!r} is not a two-letter state")
+        return states
+
+
+def _moment(value: Any, field: str) -> datetime:
+    text = values.text(value)
+    if text is None:
+        raise MappingError(f"{field} is missing")
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise MappingError(f"{field} {value!r} is not a timestamp") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _day(value: Any) -> date | None:
+    text = values.text(value)
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def shopper(record: Mapping[str, Any]) -> Shopper:
+    external_id = values.text(record.get("id"))
+    if external_id is None:
+        raise MappingError("customer has no id")
+    try:
+        phone = normalise_phone(values.text(record.get("phone")))
+    except InvalidCustomer:
+        phone = None  # a badly typed phone is no contact; the rest of the profile still counts
+    try:
+        email = normalise_email(values.text(record.get("email")))
+    except InvalidCustomer:
+        email = None
+    state = values.text(record.get("state"))
+    return Shopper(
+        external_id=external_id,
+        first_name=values.text(record.get("first_name")) or "",
+        last_name=values.text(record.get("last_name")) or "",
+        email=email,
+        phone=phone,
+        date_of_birth=_day(record.get("dob")),
+        state=state.upper() if state else None,
+        location_key=values.text(record.get("facility_id")),
+        updated_at=_moment(record.get("last_updated_timestamp"), "last_updated_timestamp"),
+    )
+
+
+def sale(record: Mapping[str, Any]) -> Sale:
+    external_id = values.text(record.get("id"))
+    if external_id is None:
+        raise MappingError("order has no id")
+    discounts = values.objects(record.get("applied_discounts"), "applied_discounts")
+    return Sale(
+        external_id=external_id,
+        customer_external_id=values.text(record.get("customer_id")),
+        location_key=values.text(record.get("facility_id")),
+        completed_at=_moment(record.get("completed_timestamp"), "completed_timestamp"),
+        total_cents=values.cents(record.get("total") or 0, "total"),
+        discount_ids=tuple(str(d["discount_id"]) for d in discounts if d.get("discount_id") is not None),
+    )
+
+
+class FlourishLoyaltyConnector:
+    vendor = "flourish_loyalty"
+    traits = Traits()
+
+    def __init__(self, credentials: FlourishCredentials, settings: FlourishLoyaltySettings) -> None:
+        self.settings = settings
+        self.options = Options()
+        key = credentials.api_key.get_secret_value()
+        self._http = VendorHttp(
+            "Flourish",
+            settings.base_url,
+            headers={"x-api-key": key, "Content-Type": "application/json"},
+            limiter_key=credential_key("flourish", credentials.username, key),  # shared with the store connector
+            requests_per_second=settings.requests_per_second,
+            timeout=settings.timeout_seconds,
+        )
+        self._client = FlourishClient(self._http, None)
+
+    def close(self) -> None:
+        self._http.close()
+
+    # ConnectionCheck: the facilities are the location keys a merchant maps to stores.
+    def locations(self) -> list[Location]:
+        return [
+            Location(
+                id=str(f["id"]), name=str(f.get("facility_name") or f["id"]), detail=str(f.get("license_number") or "")
+            )
+            for f in self._client.facilities()
+        ]
+
+    # ShopperSource
+    def shoppers_changed_since(self, since: datetime | None) -> Iterator[Shopper]:
+        for page in self._client.customers_changed(since):
+            for record in page:
+                try:
+                    yield shopper(record)
+                except MappingError:
+                    continue  # a customer without an id or timestamp cannot be followed; it is not a shopper yet
+
+    def sales_completed_since(self, since: datetime | None) -> Iterator[Sale]:
+        for page in self._client.completed_sales(since):
+            for record in page:
+                try:
+                    yield sale(record)
+                except MappingError:
+                    continue
+
+    # DiscountCatalog
+    def discount_exists(self, discount_id: str) -> bool:
+        return any(self._client.discount(location.id, discount_id) for location in self.locations())
+
+    # CustomerDirectory (signups that match nobody are created in Flourish)
+    def _first(self, **filters: str) -> str | None:
+        found = self._client.customers(**filters)
+        return str(found[0]["id"]) if found else None
+
+    def find_by_medical_id(self, medical_id: str) -> str | None:
+        return self._first(patient_id=medical_id)
+
+    def find_by_phone(self, phone: str) -> str | None:
+        return self._first(phone_number=phone)
+
+    def find_by_email(self, email: str) -> str | None:
+        return self._first(email=email)
+
+    def create_customer(self, details: CustomerDetails, *, needs_id_verification: bool) -> str:
+        body = mapping.customer_body(details, needs_id_verification=needs_id_verification)
+        return str(self._client.create_customer(body)["id"])

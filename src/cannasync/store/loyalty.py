@@ -1,0 +1,248 @@
+"""The loyalty program's records: personas and their POS links, the ledger, consents, rewards, sales, mappings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from cannasync.store.tables import (
+    Consent,
+    Integration,
+    LoyaltyProgram,
+    LoyaltySale,
+    Persona,
+    PersonaLink,
+    PointsEntry,
+    Redemption,
+    Reward,
+    StoreMapping,
+)
+from cannasync.store.types import utcnow
+
+
+class Loyalty:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # --- program ---
+    def program(self, organization_id: int) -> LoyaltyProgram:
+        """The organization's program, created with defaults the first time it is asked for."""
+        program = self.session.scalar(select(LoyaltyProgram).where(LoyaltyProgram.organization_id == organization_id))
+        if program is None:
+            program = LoyaltyProgram(organization_id=organization_id, name="Loyalty", points_per_dollar="1")
+            self.session.add(program)
+            self.session.flush()
+        return program
+
+    # --- personas ---
+    def persona(self, persona_id: int, *, lock: bool = False) -> Persona | None:
+        if lock:
+            return self.session.scalar(select(Persona).where(Persona.id == persona_id).with_for_update())
+        return self.session.get(Persona, persona_id)
+
+    def linked(self, integration_id: int, external_id: str) -> tuple[Persona, PersonaLink] | None:
+        row = self.session.execute(
+            select(Persona, PersonaLink)
+            .join(PersonaLink, PersonaLink.persona_id == Persona.id)
+            .where(PersonaLink.integration_id == integration_id, PersonaLink.external_id == external_id)
+        ).first()
+        return (row[0], row[1]) if row else None
+
+    def links_of(self, persona_id: int) -> list[PersonaLink]:
+        return list(self.session.scalars(select(PersonaLink).where(PersonaLink.persona_id == persona_id)))
+
+    def link(self, integration_id: int, external_id: str, persona_id: int, profile_hash: str) -> PersonaLink:
+        link = PersonaLink(
+            integration_id=integration_id, external_id=external_id, persona_id=persona_id, profile_hash=profile_hash
+        )
+        self.session.add(link)
+        self.session.flush()
+        return link
+
+    def match(self, program_id: int, phone: str | None, email: str | None) -> Persona | None:
+        """An existing persona with this phone, else this email (a signup meeting its POS record)."""
+        for column, value in ((Persona.phone, phone), (Persona.email, email)):
+            if value:
+                found = self.session.scalar(
+                    select(Persona).where(Persona.program_id == program_id, column == value).order_by(Persona.id)
+                )
+                if found is not None:
+                    return found
+        return None
+
+    def add_persona(self, program_id: int, sourced_from: str, **fields: Any) -> Persona:
+        persona = Persona(program_id=program_id, sourced_from=sourced_from, **fields)
+        self.session.add(persona)
+        self.session.flush()
+        return persona
+
+    def personas(self, program_id: int, *, limit: int, offset: int) -> tuple[list[Persona], int]:
+        query = select(Persona).where(Persona.program_id == program_id)
+        total = self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        return list(self.session.scalars(query.order_by(Persona.id).limit(limit).offset(offset))), total
+
+    def personas_by_source(self, program_id: int) -> dict[str, int]:
+        rows = self.session.execute(
+            select(Persona.sourced_from, func.count())
+            .where(Persona.program_id == program_id)
+            .group_by(Persona.sourced_from)
+        )
+        return {source: count for source, count in rows}
+
+    # --- ledger ---
+    def balance(self, persona_id: int) -> int:
+        total = self.session.scalar(select(func.sum(PointsEntry.points)).where(PointsEntry.persona_id == persona_id))
+        return int(total or 0)
+
+    def has_entry(self, persona_id: int, kind: str, reference: str) -> bool:
+        return (
+            self.session.scalar(
+                select(PointsEntry.id).where(
+                    PointsEntry.persona_id == persona_id, PointsEntry.kind == kind, PointsEntry.reference == reference
+                )
+            )
+            is not None
+        )
+
+    def add_entry(self, persona_id: int, points: int, kind: str, reference: str, reason: str, source: str) -> bool:
+        """Add a ledger entry unless one with this (kind, reference) exists; True when added."""
+        if self.has_entry(persona_id, kind, reference):
+            return False
+        self.session.add(
+            PointsEntry(
+                persona_id=persona_id, points=points, kind=kind, reference=reference, reason=reason, source=source
+            )
+        )
+        self.session.flush()
+        return True
+
+    def ledger(self, persona_id: int) -> list[PointsEntry]:
+        return list(
+            self.session.scalars(
+                select(PointsEntry).where(PointsEntry.persona_id == persona_id).order_by(PointsEntry.id)
+            )
+        )
+
+    # --- consents ---
+    def consent(self, persona_id: int, channel: str) -> Consent | None:
+        return self.session.scalar(select(Consent).where(Consent.persona_id == persona_id, Consent.channel == channel))
+
+    def set_consent(self, persona_id: int, channel: str, state: str, via: str, **fields: Any) -> Consent:
+        consent = self.consent(persona_id, channel)
+        if consent is None:
+            consent = Consent(persona_id=persona_id, channel=channel, state=state, via=via)
+            self.session.add(consent)
+        consent.state = state
+        consent.via = via
+        consent.updated_at = utcnow()
+        for name, value in fields.items():
+            setattr(consent, name, value)
+        self.session.flush()
+        return consent
+
+    def consents(self, persona_id: int) -> list[Consent]:
+        return list(self.session.scalars(select(Consent).where(Consent.persona_id == persona_id)))
+
+    def pending_requests(self, program_id: int, channel: str, limit: int) -> list[tuple[Consent, Persona]]:
+        rows = self.session.execute(
+            select(Consent, Persona)
+            .join(Persona, Persona.id == Consent.persona_id)
+            .where(Persona.program_id == program_id, Consent.channel == channel, Consent.state == "pending")
+            .order_by(Consent.id)
+            .limit(limit)
+        )
+        return [(consent, persona) for consent, persona in rows]
+
+    def persona_by_phone(self, program_id: int, phone: str) -> Persona | None:
+        return self.session.scalar(
+            select(Persona).where(Persona.program_id == program_id, Persona.phone == phone).order_by(Persona.id)
+        )
+
+    # --- sales ---
+    def record_sale(self, integration_id: int, external_id: str, **fields: Any) -> LoyaltySale | None:
+        """The sale, if it is new; None when it was seen before (a sale counts once)."""
+        seen = self.session.scalar(
+            select(LoyaltySale.id).where(
+                LoyaltySale.integration_id == integration_id, LoyaltySale.external_id == external_id
+            )
+        )
+        if seen is not None:
+            return None
+        sale = LoyaltySale(integration_id=integration_id, external_id=external_id, **fields)
+        self.session.add(sale)
+        self.session.flush()
+        return sale
+
+    def sales_of(self, persona_id: int, *, since: datetime | None = None) -> list[LoyaltySale]:
+        query = select(LoyaltySale).where(LoyaltySale.persona_id == persona_id)
+        if since is not None:
+            query = query.where(LoyaltySale.completed_at >= since)
+        return list(self.session.scalars(query.order_by(LoyaltySale.completed_at)))
+
+    def personas_with_sales_since(self, program_id: int, since: datetime) -> list[int]:
+        return list(
+            self.session.scalars(
+                select(LoyaltySale.persona_id)
+                .join(Persona, Persona.id == LoyaltySale.persona_id)
+                .where(Persona.program_id == program_id, LoyaltySale.completed_at >= since)
+                .distinct()
+            )
+        )
+
+    # --- store mapping ---
+    def store_for(self, integration_id: int, location_key: str) -> int | None:
+        """The store a location key is mapped to; an unseen key is recorded as unmapped (a notification)."""
+        mapping = self.session.scalar(
+            select(StoreMapping).where(
+                StoreMapping.integration_id == integration_id, StoreMapping.location_key == location_key
+            )
+        )
+        if mapping is None:
+            self.session.add(StoreMapping(integration_id=integration_id, location_key=location_key))
+            self.session.flush()
+            return None
+        return mapping.store_id
+
+    def mappings(self, organization_id: int) -> list[tuple[StoreMapping, Integration]]:
+        rows = self.session.execute(
+            select(StoreMapping, Integration)
+            .join(Integration, Integration.id == StoreMapping.integration_id)
+            .where(Integration.organization_id == organization_id)
+            .order_by(StoreMapping.id)
+        )
+        return [(mapping, integration) for mapping, integration in rows]
+
+    def mapping(self, mapping_id: int) -> StoreMapping | None:
+        return self.session.get(StoreMapping, mapping_id)
+
+    # --- rewards and redemptions ---
+    def rewards(self, program_id: int, *, integration_id: int | None = None) -> list[Reward]:
+        query = select(Reward).where(Reward.program_id == program_id, Reward.active.is_(True))
+        if integration_id is not None:
+            query = query.where(Reward.integration_id == integration_id)
+        return list(self.session.scalars(query.order_by(Reward.points_cost, Reward.id)))
+
+    def reward(self, reward_id: int) -> Reward | None:
+        return self.session.get(Reward, reward_id)
+
+    def redemption(self, integration_id: int, pos_reference: str) -> Redemption | None:
+        return self.session.scalar(
+            select(Redemption).where(
+                Redemption.integration_id == integration_id, Redemption.pos_reference == pos_reference
+            )
+        )
+
+    def unmatched_redemption(self, persona_id: int, reward_ids: Sequence[int]) -> Redemption | None:
+        return self.session.scalar(
+            select(Redemption)
+            .where(
+                Redemption.persona_id == persona_id,
+                Redemption.reward_id.in_(list(reward_ids)),
+                Redemption.sale_external_id.is_(None),
+            )
+            .order_by(Redemption.id)
+        )

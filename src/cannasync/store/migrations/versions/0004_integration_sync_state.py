@@ -1,0 +1,25 @@
+"""integrations.sync_state: where incremental reads left off
+
+Revision ID: 0004
+Revises: 0003
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("integrations", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("sync_state", sa.JSON(), nullable=False, server_default="{}"))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("integrations", schema=None) as batch_op:
+        batch_op.drop_column("sync_state")

@@ -201,10 +201,12 @@ def signup(body: SignupIn, db: Db, org: Org, jobs: Jobs) -> dict[str, Any]:
         db, org, loyalty.Signup(details, body.state.upper() if body.state else None, body.sms_opt_in)
     )
     jobs.nudge()
-    if body.sms_opt_in:
+    if body.sms_opt_in:  # ask now rather than at the next daily run: the shopper is holding their phone
         with db.uow() as uow:
-            gateways = [g.id for g in uow.accounts.organization_integrations(org, loyalty.SMS_VENDOR) if g.enabled]
-        for gateway in gateways[:1]:
+            gateway = next(
+                (g.id for g in uow.accounts.organization_integrations(org, loyalty.SMS_VENDOR) if g.enabled), None
+            )
+        if gateway is not None:
             jobs.run_now_or_skip(gateway, loyalty.OPT_IN)
     with db.uow() as uow:
         persona = uow.loyalty.persona(persona_id)

@@ -626,7 +626,7 @@ def tell_loyalty(
     _ok(hub.put("/api/v1/loyalty/program/dates", json={"enroll_after": cutoff}))
     pos = httpx2.Client(base_url=urls["api"], auth=("demo", "demo-key"), timeout=30)
     shopper = "70001"
-    item = next(i for i in _ok(flourish.get("/_sandbox/customers"))["data"] if i["id"] == shopper)
+    customer = next(c for c in _ok(flourish.get("/_sandbox/customers"))["data"] if c["id"] == shopper)
     _ok(
         flourish.post(
             "/_sandbox/sales",
@@ -641,7 +641,7 @@ def tell_loyalty(
     _sync_with_progress(story, hub, source, loyalty.PULL)
     balance = _ok(pos.get(f"/pos/v1/loyalty/customers/{shopper}/rewards"))["balance"]
     story.say(
-        f"{item['first_name']} {item['last_name']} spent $120 at Ann Arbor: {balance} points (two pulls of "
+        f"{customer['first_name']} {customer['last_name']} spent $120 at Ann Arbor: {balance} points (two pulls of "
         "the same sale earned once)."
     )
     s.update(enrolled=preview["would_enroll"], points_before_redemption=balance)

@@ -28,6 +28,8 @@ class RunCounts:
     hidden: int = 0
     quarantined: int = 0
     skipped: int = 0
+    #: Completed sales read for the first time (a loyalty pull).
+    sales: int = 0
     #: Values a vendor sent that the store does not show, by kind (Alleaves terpenes not among the sixteen).
     left_out: dict[str, int] = field(default_factory=dict)
 
@@ -40,4 +42,5 @@ class RunCounts:
             "hidden": self.hidden,
             "quarantined": self.quarantined,
             "skipped": self.skipped,
+            "sales": self.sales,
         }

@@ -200,7 +200,13 @@ def _pull_sales(
         with db.uow() as uow:
             program = uow.loyalty.program(integration.organization_id)
             for sale in batch:
-                _apply_sale(uow, program, integration, sale)
+                counts.sales += _apply_sale(uow, program, integration, sale)
+            uow.runs.progress(
+                run_id,
+                pages=0,
+                seen=counts.created + counts.updated + counts.unchanged + counts.sales,
+                counts=counts.as_dict(),
+            )
         batch.clear()
 
     for sale in source.sales_completed_since(since):
@@ -209,11 +215,11 @@ def _pull_sales(
         if len(batch) >= BATCH:
             flush()
     flush()
-    del run_id, counts
     return cursor.isoformat() if cursor else None
 
 
-def _apply_sale(uow: UnitOfWork, program: LoyaltyProgram, integration: IntegrationConfig, sale: Sale) -> None:
+def _apply_sale(uow: UnitOfWork, program: LoyaltyProgram, integration: IntegrationConfig, sale: Sale) -> int:
+    """Record a sale and apply the program to it; 1 when the sale is new, 0 when it was seen before."""
     found = uow.loyalty.linked(integration.id, sale.customer_external_id) if sale.customer_external_id else None
     persona = found[0] if found else None
     store_id = uow.loyalty.store_for(integration.id, sale.location_key) if sale.location_key else None
@@ -226,12 +232,15 @@ def _apply_sale(uow: UnitOfWork, program: LoyaltyProgram, integration: Integrati
         total_cents=sale.total_cents,
         discount_ids=list(sale.discount_ids),
     )
-    if recorded is None or persona is None:
-        return  # seen before (it counted then), or a sale without a known shopper
+    if recorded is None:
+        return 0  # seen before: it counted then
+    if persona is None:
+        return 1  # a sale without a known shopper: kept, for the store mapping and the record
     if store_id is not None:
         persona.favorite_store_id = store_id  # the store they last bought at
     _evaluate(uow, program, persona, [recorded])
     _match_redemptions(uow, program, integration, persona, recorded)
+    return 1
 
 
 def _evaluate(uow: UnitOfWork, program: LoyaltyProgram, persona: Persona, sales: Iterable[LoyaltySale]) -> None:
@@ -440,8 +449,7 @@ def edit_contact(db: Database, persona_id: int, organization_id: int, changes: d
     """Contact edits from cannasync: refused for a shopper a POS knows, since the POS is the source of truth."""
     with db.uow() as uow:
         persona = _persona_of(uow, persona_id, organization_id)
-        pos_links = [link for link in uow.loyalty.links_of(persona.id)]
-        if pos_links:
+        if uow.loyalty.links_of(persona.id):
             raise PosOwnsContact(
                 "this shopper's contact details come from the POS, which is the source of truth: "
                 "change them in Flourish and they will flow here"

@@ -1,0 +1,84 @@
+"""The wholesale bridge's rules (seed 004): payment terms and how each side's statuses move the other. Pure data.
+
+Flourish is the POS (its outbound orders), LeafLink the marketplace (orders received from buyers). A bridge
+never forces a transition: a move the other side does not allow now is recorded for a person.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+#: The payment terms both sides understand, as the bridge names them (seed 004).
+PAYMENT_TERMS: tuple[str, ...] = (
+    "Cash on Delivery",
+    "Consignment",
+    "Net 3",
+    "Net 7",
+    "Net 10",
+    "Net 14",
+    "Net 15",
+    "Net 20",
+    "Net 30",
+    "Net 60",
+    "Net 90",
+    "Pre-Payment",
+)
+
+_NET = re.compile(r"^net\s*-?\s*(\d+)$")
+_ALIASES = {
+    "cod": "Cash on Delivery",
+    "c.o.d.": "Cash on Delivery",
+    "cash on delivery": "Cash on Delivery",
+    "consignment": "Consignment",
+    "pre-payment": "Pre-Payment",
+    "prepayment": "Pre-Payment",
+    "pre payment": "Pre-Payment",
+    "prepaid": "Pre-Payment",
+}
+
+
+def payment_term(text: str | None) -> str | None:
+    """The supported term a vendor's spelling means (``Net 30``, ``net30``, ``COD``…), or None when unsupported."""
+    if not text:
+        return None
+    folded = " ".join(text.strip().lower().split())
+    if folded in _ALIASES:
+        return _ALIASES[folded]
+    match = _NET.match(folded)
+    if match:
+        term = f"Net {int(match.group(1))}"
+        return term if term in PAYMENT_TERMS else None
+    return None
+
+
+class SourceOfTruth(StrEnum):
+    """Per link: which facts Flourish decides (seed 004's rules)."""
+
+    INVENTORY = "inventory"
+    DESCRIPTIONS = "descriptions"
+
+
+class Action(StrEnum):
+    """What a LeafLink order's status asks of the Flourish order."""
+
+    CREATE = "create"
+    CANCEL = "cancel"
+    REPLACE = "replace"  # combined: cancel every original, create the new one
+
+
+#: LeafLink status → what it does to the Flourish order, for statuses that always act. The statuses that create
+#: the Flourish order (Submitted, Accepted, Backorder) are the link's choice, not a constant.
+LEAFLINK_ACTIONS: dict[str, Action] = {
+    "rejected": Action.CANCEL,
+    "cancelled": Action.CANCEL,
+    "combined": Action.CANCEL,
+}
+
+#: Flourish outbound status → the LeafLink transition it asks for (seed 004).
+FLOURISH_TRANSITIONS: dict[str, str] = {
+    "Cancelled": "reject",
+    "Partially Allocated": "accept",
+    "Allocated": "fulfill",
+    "Shipped": "ship",
+}

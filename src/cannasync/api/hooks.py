@@ -1,4 +1,5 @@
-"""Inbound calls from vendors: order status postbacks (Flowhub) and SMS replies (the SMS gateway).
+"""Inbound calls from vendors: order status postbacks (Flowhub), SMS replies (the SMS gateway), and signed
+webhooks for the wholesale bridge (Flourish, LeafLink).
 
 Each goes to ``/hooks/<vendor>/<integration>/<token>``: the URL's last part is an unguessable per-integration
 token, compared in constant time (Flowhub signs nothing); the SMS gateway also signs its body, checked by its
@@ -7,6 +8,7 @@ connector. A wrong URL and an unknown integration answer the same 404.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 from typing import Any
@@ -14,18 +16,20 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
-from cannasync.connectors.base import SmsGateway, StatusPostbacks
+from cannasync.connectors.base import SignedWebhooks, SmsGateway, StatusPostbacks, WholesaleMarket
 from cannasync.connectors.registry import build_connector
 from cannasync.domain.sync import MappingError
-from cannasync.flows import loyalty, order_status
+from cannasync.flows import loyalty, order_status, wholesale
+from cannasync.jobs.scheduler import Dispatcher
 from cannasync.jobs.tasks import POSTBACK_PATH
+from cannasync.store.accounts import IntegrationConfig
 from cannasync.store.uow import Database
 
 router = APIRouter(tags=["postbacks"])
 
 
 def _handle(
-    db: Database, vendor: str, integration_id: int, token: str, raw: bytes, headers: dict[str, str]
+    db: Database, jobs: Dispatcher, vendor: str, integration_id: int, token: str, raw: bytes, headers: dict[str, str]
 ) -> dict[str, Any]:
     with db.uow() as uow:
         row = uow.accounts.integration(integration_id)
@@ -51,14 +55,59 @@ def _handle(
             except MappingError as error:
                 raise HTTPException(401, str(error)) from None
             return {"outcome": loyalty.record_reply(db, config.organization_id, message.sender, message.body)}
+        if isinstance(connector, SignedWebhooks):
+            try:
+                payload = connector.verify_webhook(raw, headers)
+            except MappingError as error:
+                raise HTTPException(401, str(error)) from None
+            with db.uow() as uow:
+                if not uow.wholesale.first_receipt(integration_id, hashlib.sha256(raw).hexdigest()):
+                    return {"outcome": "duplicate"}
+            return {"outcome": _bridge_event(db, jobs, config, payload)}
         raise HTTPException(404, "not found")
     finally:
         connector.close()
+
+
+def _bridge_event(db: Database, jobs: Dispatcher, config: IntegrationConfig, payload: dict[str, Any]) -> str:
+    """A signed webhook for the wholesale bridge. Stock moves at once; everything else runs the bridge now (the run
+    is the one place that acts, so an echo of the bridge's own write changes nothing)."""
+    if config.vendor == "leaflink":
+        jobs.run_now_or_skip(config.id, wholesale.FLOW, "webhook")
+        return "bridge run"
+    with db.uow() as uow:
+        links = [
+            uow.accounts.config(row)
+            for row in uow.accounts.organization_integrations(config.organization_id, "leaflink")
+            if row.enabled and row.settings.get("flourish_integration_id") == config.id
+        ]
+    data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
+    moved = 0
+    for link in links:
+        if payload.get("resource_type") == "inventory_summary" and data.get("item_id") is not None:
+            market = build_connector(link.vendor, link.credentials, link.settings)
+            supplier = wholesale.supplier_for(db, link)
+            try:
+                assert isinstance(market, WholesaleMarket)
+                moved += wholesale.push_stock(db, supplier, market, link, str(data["item_id"]))
+            finally:
+                supplier.close()
+                market.close()
+        else:
+            jobs.run_now_or_skip(link.id, wholesale.FLOW, "webhook")
+    return f"stock pushed to {moved} listing(s)" if moved else "bridge run"
 
 
 @router.post(POSTBACK_PATH, include_in_schema=False)
 async def inbound(vendor: str, integration_id: int, token: str, request: Request) -> dict[str, Any]:
     raw = await request.body()  # the exact bytes: a signature is over them, not over re-serialised JSON
     return await run_in_threadpool(
-        _handle, request.app.state.db, vendor, integration_id, token, raw, dict(request.headers)
+        _handle,
+        request.app.state.db,
+        request.app.state.dispatcher,
+        vendor,
+        integration_id,
+        token,
+        raw,
+        dict(request.headers),
     )

@@ -267,3 +267,128 @@ class SmsGateway(Protocol):
     def parse_inbound(self, raw_body: bytes, headers: Mapping[str, str]) -> InboundMessage:
         """Read and verify a reply the gateway posted to us; raises MappingError when it is not genuine."""
         ...
+
+
+# --- wholesale (a POS ↔ a marketplace) -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SupplierItem:
+    """A POS item offered wholesale: what the marketplace product is made from."""
+
+    id: str
+    sku: str | None
+    name: str
+    brand: str | None
+    description: str
+    quantity: int
+    price_cents: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class WholesaleLine:
+    item_id: str  # the POS item (supplier side) or the marketplace product (market side)
+    quantity: str  # a decimal string, as LeafLink sends quantities
+    unit_price_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class SupplierOrder:
+    id: str
+    reference: str | None  # our marketplace order number
+    status: str
+    payment_term: str | None
+    facility_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Buyer:
+    id: str
+    name: str
+    license_number: str | None
+    email: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MarketOrder:
+    number: str
+    status: str  # lower case: draft, submitted, accepted, …
+    buyer: Buyer
+    lines: Sequence[WholesaleLine]
+    payment_term: str | None
+    sales_rep_ids: tuple[str, ...]
+    available_transitions: tuple[str, ...]
+    short_id: str | None = None
+    modified: datetime | None = None
+
+
+@runtime_checkable
+class SignedWebhooks(Protocol):
+    """For vendors that sign what they post to us (Flourish ``auth-signature``, LeafLink ``LL-Signature``)."""
+
+    def verify_webhook(self, raw_body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
+        """The payload, once its signature checks out; raises MappingError when it does not."""
+        ...
+
+
+@runtime_checkable
+class WholesaleSupplier(Protocol):
+    """The POS side of a wholesale bridge (Flourish)."""
+
+    facility_id: str
+
+    def close(self) -> None: ...
+
+    def offered_items(self) -> Iterator[SupplierItem]: ...
+
+    def sellable(self, item_id: str) -> int:
+        """One item's sellable quantity now (after a stock webhook)."""
+        ...
+
+    def destination_for(self, buyer: Buyer) -> str:
+        """The POS's customer (destination) for a marketplace buyer: found by its license, or created."""
+        ...
+
+    def create_order(
+        self,
+        reference: str,
+        destination_id: str,
+        facility_id: str,
+        lines: Sequence[WholesaleLine],
+        payment_term: str | None,
+        short_id: str | None,
+    ) -> SupplierOrder: ...
+
+    def find_order(self, reference: str, facility_id: str) -> SupplierOrder | None: ...
+
+    def order(self, order_id: str, facility_id: str) -> SupplierOrder | None: ...
+
+    def replace_lines(
+        self, order_id: str, facility_id: str, lines: Sequence[WholesaleLine], payment_term: str | None
+    ) -> SupplierOrder: ...
+
+    def cancel_order(self, order_id: str, facility_id: str) -> SupplierOrder: ...
+
+
+@runtime_checkable
+class WholesaleMarket(Protocol):
+    """The marketplace side of a wholesale bridge (LeafLink)."""
+
+    def find_product(self, sku: str | None) -> str | None: ...
+
+    def create_product(self, item: SupplierItem, *, with_quantity: bool) -> str:
+        """A new listing, Available, for the item; returns the marketplace product id."""
+        ...
+
+    def update_product(self, product_id: str, *, quantity: int | None, description: str | None) -> None:
+        """Change only what is given; never the listing state the seller set."""
+        ...
+
+    def orders_changed_since(self, since: datetime | None) -> Iterator[MarketOrder]: ...
+
+    def order(self, number: str) -> MarketOrder | None: ...
+
+    def transition(self, number: str, action: str) -> MarketOrder: ...
+
+    def set_payment_term(self, number: str, term: str) -> None: ...

@@ -13,12 +13,15 @@ from pydantic import BaseModel
 
 from cannasync.connectors.alleaves.connector import AlleavesConnector
 from cannasync.connectors.alleaves.settings import AlleavesCredentials, AlleavesSettings
-from cannasync.connectors.base import Connector, Traits
+from cannasync.connectors.base import Connector, Traits, WholesaleSupplier
 from cannasync.connectors.flourish.connector import FlourishConnector
 from cannasync.connectors.flourish.loyalty import FlourishLoyaltyConnector, FlourishLoyaltySettings
 from cannasync.connectors.flourish.settings import FlourishCredentials, FlourishSettings
+from cannasync.connectors.flourish.wholesale import FlourishSupplier
 from cannasync.connectors.flowhub.connector import FlowhubConnector
 from cannasync.connectors.flowhub.settings import FlowhubCredentials, FlowhubSettings
+from cannasync.connectors.leaflink.connector import LeafLinkConnector
+from cannasync.connectors.leaflink.settings import LeafLinkCredentials, LeafLinkSettings
 from cannasync.connectors.sms.gateway import SmsCredentials, SmsGatewayConnector, SmsSettings
 
 
@@ -52,6 +55,7 @@ VENDORS: Mapping[str, VendorSpec] = {
         build=lambda credentials, settings: FlourishConnector(credentials, settings),
         traits=FlourishConnector.traits,
         choice="facility_id",
+        receives_calls=True,  # webhooks, for the wholesale bridge
     ),
     "flowhub": VendorSpec(
         name="flowhub",
@@ -94,6 +98,25 @@ VENDORS: Mapping[str, VendorSpec] = {
         choice=None,
         scheduled_flows=("sms_opt_in",),
         receives_calls=True,
+    ),
+    "leaflink": VendorSpec(
+        name="leaflink",
+        title="LeafLink",
+        credentials=LeafLinkCredentials,
+        settings=LeafLinkSettings,
+        build=lambda credentials, settings: LeafLinkConnector(credentials, settings),
+        traits=LeafLinkConnector.traits,
+        scope="organization",
+        choice=None,
+        scheduled_flows=("wholesale_sync",),
+        receives_calls=True,
+    ),
+}
+
+#: POS vendors that can supply a wholesale bridge, and how to build that side from a store's connection.
+SUPPLIERS: Mapping[str, Callable[[Mapping[str, Any], Mapping[str, Any]], WholesaleSupplier]] = {
+    "flourish": lambda credentials, settings: FlourishSupplier(
+        FlourishCredentials.model_validate(credentials), FlourishSettings.model_validate(settings)
     ),
 }
 

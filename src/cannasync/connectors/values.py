@@ -6,6 +6,8 @@ reach the store as a price.
 
 from __future__ import annotations
 
+import hmac
+import json
 from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -74,3 +76,16 @@ def objects(value: Any, field: str) -> list[Mapping[str, Any]]:
     if not isinstance(value, list) or not all(isinstance(entry, Mapping) for entry in value):
         raise MappingError(f"{field} is not a list of objects")
     return value
+
+
+def signed_json(raw_body: bytes, given: str | None, expected: str, vendor: str) -> dict[str, Any]:
+    """A webhook body whose signature matched (compared in constant time), parsed as a JSON object."""
+    if not given or not hmac.compare_digest(given.strip(), expected):
+        raise MappingError(f"the {vendor} webhook's signature does not match")
+    try:
+        payload = json.loads(raw_body)
+    except ValueError:
+        raise MappingError(f"the {vendor} webhook is not JSON") from None
+    if not isinstance(payload, dict):
+        raise MappingError(f"the {vendor} webhook is not a JSON object")
+    return payload

@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from cannasync.connectors.base import ConnectionCheck, Location
 from cannasync.connectors.registry import VendorSpec, build_connector, vendor
-from cannasync.flows import loyalty, menu_sync, order_status
+from cannasync.flows import loyalty, menu_sync, order_status, wholesale
 from cannasync.store.types import utcnow
 from cannasync.store.uow import Database
 
@@ -17,6 +17,7 @@ INTERVALS = {
     order_status.FLOW: order_status.INTERVAL,
     loyalty.PULL: loyalty.PULL_INTERVAL,
     loyalty.OPT_IN: loyalty.OPT_IN_INTERVAL,
+    wholesale.FLOW: wholesale.INTERVAL,
 }
 
 

@@ -10,7 +10,7 @@ import structlog
 from cannasync.connectors.base import StatusPostbacks
 from cannasync.connectors.http import VendorError
 from cannasync.connectors.registry import build_connector
-from cannasync.flows import loyalty, menu_sync, order_push, order_status
+from cannasync.flows import loyalty, menu_sync, order_push, order_status, wholesale
 from cannasync.flows.checkout import PUSH_ORDER
 from cannasync.store.accounts import IntegrationConfig
 from cannasync.store.secrets import SecretsUnreadable
@@ -26,6 +26,7 @@ FLOWS: dict[str, Callable[..., Any]] = {
     order_status.FLOW: order_status.run,
     loyalty.PULL: loyalty.pull,
     loyalty.OPT_IN: loyalty.send_opt_in_requests,
+    wholesale.FLOW: wholesale.run,
 }
 
 #: Outbox message kinds and the flow that sends each.
@@ -49,7 +50,7 @@ def run_flow(db: Database, run_id: int, schedule_id: int | None) -> None:
         counts = FLOWS[flow](db, connector, config, run_id)
         with db.uow() as uow:
             uow.runs.finish(run_id, counts=counts.as_dict(), error=None, complete_read=flow == menu_sync.FLOW)
-    except (VendorError, SecretsUnreadable) as error:
+    except (VendorError, SecretsUnreadable, wholesale.BridgeMisconfigured) as error:
         log.warning("run_failed", error=str(error))
         _fail(db, run_id, str(error))
     except Exception as error:

@@ -14,6 +14,7 @@ from cannasync.store.orders import Orders
 from cannasync.store.outbox import Outbox
 from cannasync.store.runs import Runs
 from cannasync.store.secrets import SecretBox
+from cannasync.store.wholesale import Wholesale
 
 
 class UnitOfWork:
@@ -30,6 +31,7 @@ class UnitOfWork:
         self.outbox = Outbox(self.session)
         self.runs = Runs(self.session)
         self.loyalty = Loyalty(self.session)
+        self.wholesale = Wholesale(self.session)
         return self
 
     def __exit__(

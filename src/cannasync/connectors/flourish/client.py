@@ -85,6 +85,43 @@ class FlourishClient:
             return None
         return dict(payload["data"])
 
+    # --- wholesale ---
+    def brands(self) -> list[dict[str, Any]]:
+        return [record for page in self._pages("v1/brands/", {}) for record in page]
+
+    def destinations(self, **filters: str) -> list[dict[str, Any]]:
+        return [record for page in self._pages("v1/destinations/", filters) for record in page]
+
+    def create_destination(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        return dict(self._http.write_json("POST", "v1/destinations/", body)["data"])
+
+    def create_outbound(self, facility_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        payload = self._http.write_json("POST", "v1/outbound-orders/", body, headers={"FacilityID": facility_id})
+        return dict(payload["data"])
+
+    def update_outbound(self, facility_id: str, order_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        payload = self._http.write_json(
+            "PUT", f"v1/outbound-orders/{order_id}/", body, headers={"FacilityID": facility_id}
+        )
+        return dict(payload["data"])
+
+    def cancel_outbound(self, facility_id: str, order_id: str) -> dict[str, Any]:
+        payload = self._http.write_json(
+            "POST", f"v1/outbound-orders/{order_id}/cancel/", {}, headers={"FacilityID": facility_id}
+        )
+        return dict(payload["data"])
+
+    def outbound(self, facility_id: str, order_id: str) -> dict[str, Any] | None:
+        try:
+            payload = self._http.get_json(f"v1/outbound-orders/{order_id}/", headers={"FacilityID": facility_id})
+        except NotFound:
+            return None
+        return dict(payload["data"])
+
+    def outbound_with_reference(self, facility_id: str, reference: str) -> list[dict[str, Any]]:
+        found = self._pages("v1/outbound-orders/", {"original_order_id": reference}, {"FacilityID": facility_id})
+        return [order for page in found for order in page if order.get("original_order_id") == reference]
+
     def customers(self, **filters: str) -> list[dict[str, Any]]:
         payload = self._http.get_json("v1/customers/", params={**filters, "limit": PAGE_SIZE})
         return list(payload.get("data") or [])

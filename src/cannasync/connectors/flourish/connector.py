@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import hashlib
+import hmac
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 import httpx2
 
+from cannasync.connectors import values
 from cannasync.connectors.base import (
     Location,
     MenuPage,
@@ -42,6 +46,7 @@ class FlourishConnector:
         transport: httpx2.BaseTransport | None = None,
     ) -> None:
         key = credentials.api_key.get_secret_value()
+        self._webhook_key = credentials.webhook_key.get_secret_value().encode() if credentials.webhook_key else None
         self.settings = settings
         self.options = Options(
             sync_orders=settings.sync_orders,
@@ -132,3 +137,11 @@ class FlourishConnector:
             return StatusReport(raw="(not found)", status=None)
         raw = str(order.get("order_status") or "")
         return StatusReport(raw=raw, status=mapping.canonical_status(raw, fulfillment))
+
+    # SignedWebhooks: {"resource_type", "data"} with a hex HMAC-SHA256 in ``auth-signature``
+    def verify_webhook(self, raw_body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
+        if self._webhook_key is None:
+            raise MappingError("no Flourish webhook key is saved for this connection")
+        lowered = {name.lower(): value for name, value in headers.items()}
+        expected = hmac.new(self._webhook_key, raw_body, hashlib.sha256).hexdigest()
+        return values.signed_json(raw_body, lowered.get("auth-signature"), expected, "Flourish")

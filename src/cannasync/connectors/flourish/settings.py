@@ -14,6 +14,7 @@ class FlourishCredentials(BaseModel):
 
     username: str = Field(min_length=1, description="Flourish username")
     api_key: SecretStr = Field(min_length=1, description="Flourish external API key (the 'password')")
+    webhook_key: SecretStr | None = Field(None, description="The key Flourish signs its webhooks with (optional)")
 
 
 class FlourishSettings(BaseModel):

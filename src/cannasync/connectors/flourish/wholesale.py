@@ -1,0 +1,140 @@
+"""Flourish as the supplier of a wholesale bridge (seed 004): items offered, destinations, outbound orders.
+
+Built from a store's Flourish connection (its credentials and facility), so the bridge and the online store
+share one limiter for the credential.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from cannasync.connectors import values
+from cannasync.connectors.base import Buyer, SupplierItem, SupplierOrder, WholesaleLine
+from cannasync.connectors.flourish import mapping
+from cannasync.connectors.flourish.client import FlourishClient
+from cannasync.connectors.flourish.settings import FlourishCredentials, FlourishSettings
+from cannasync.connectors.http import VendorHttp, credential_key
+from cannasync.domain.sync import MappingError
+
+
+def _order(record: Mapping[str, Any], facility_id: str) -> SupplierOrder:
+    return SupplierOrder(
+        id=str(record["id"]),
+        reference=values.text(record.get("original_order_id")),
+        status=str(record.get("order_status") or ""),
+        payment_term=values.text(record.get("payment_term")),
+        facility_id=str(record.get("facility_id") or facility_id),
+    )
+
+
+def _lines(lines: Sequence[WholesaleLine]) -> list[dict[str, Any]]:
+    return [
+        {
+            "item_id": line.item_id,
+            "order_qty": float(Decimal(line.quantity)),
+            "unit_price": float(Decimal(line.unit_price_cents) / 100),
+        }
+        for line in lines
+    ]
+
+
+class FlourishSupplier:
+    def __init__(self, credentials: FlourishCredentials, settings: FlourishSettings) -> None:
+        if not settings.facility_id:
+            raise ValueError("the Flourish connection has no facility chosen")
+        self.facility_id = settings.facility_id
+        key = credentials.api_key.get_secret_value()
+        self._http = VendorHttp(
+            "Flourish",
+            settings.base_url,
+            headers={"x-api-key": key, "Content-Type": "application/json"},
+            limiter_key=credential_key("flourish", credentials.username, key),
+            requests_per_second=settings.requests_per_second,
+            timeout=settings.timeout_seconds,
+        )
+        self._client = FlourishClient(self._http, settings.facility_id)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def offered_items(self) -> Iterator[SupplierItem]:
+        """Items enabled for e-commerce (and sellable), with their sellable quantity at the facility."""
+        for items in self._client.listed_item_pages():
+            listed = [item for item in items if mapping.is_listed(item) and item.get("id") is not None]
+            quantities = self._client.sellable_quantities([str(item["id"]) for item in listed])
+            for item in listed:
+                try:
+                    price = values.cents(item.get("wholesale_price") or item.get("retail_price"), "price")
+                    quantity = values.quantity(quantities.get(str(item["id"])), "sellable_qty")
+                except MappingError:
+                    continue  # the store sync quarantines it; the bridge offers only what it can read
+                yield SupplierItem(
+                    id=str(item["id"]),
+                    sku=values.text(item.get("sku")),
+                    name=values.text(item.get("ecommerce_item_name")) or values.text(item.get("item_name")) or "",
+                    brand=values.text(item.get("brand")),
+                    description=values.text(item.get("item_description")) or "",
+                    quantity=quantity,
+                    price_cents=price,
+                )
+
+    def sellable(self, item_id: str) -> int:
+        return values.quantity(self._client.sellable_quantities([item_id]).get(item_id), "sellable_qty")
+
+    def destination_for(self, buyer: Buyer) -> str:
+        if buyer.license_number:
+            found = self._client.destinations(license_number=buyer.license_number)
+            if found:
+                return str(found[0]["id"])
+        found = self._client.destinations(external_id=f"leaflink:{buyer.id}")
+        if found:
+            return str(found[0]["id"])
+        created = self._client.create_destination(
+            {
+                "name": buyer.name,
+                "license_number": buyer.license_number or f"LEAFLINK-{buyer.id}",
+                "email": buyer.email,
+                "phone": buyer.phone,
+                "external_id": f"leaflink:{buyer.id}",
+            }
+        )
+        return str(created["id"])
+
+    def create_order(
+        self,
+        reference: str,
+        destination_id: str,
+        facility_id: str,
+        lines: Sequence[WholesaleLine],
+        payment_term: str | None,
+        short_id: str | None,
+    ) -> SupplierOrder:
+        body: dict[str, Any] = {
+            "original_order_id": reference,
+            "destination_id": destination_id,
+            "order_lines": _lines(lines),
+            "payment_term": payment_term,
+            "external_order_number": short_id,
+            "notes": "From LeafLink",
+        }
+        return _order(self._client.create_outbound(facility_id, body), facility_id)
+
+    def find_order(self, reference: str, facility_id: str) -> SupplierOrder | None:
+        for record in self._client.outbound_with_reference(facility_id, reference):
+            return _order(record, facility_id)
+        return None
+
+    def order(self, order_id: str, facility_id: str) -> SupplierOrder | None:
+        record = self._client.outbound(facility_id, order_id)
+        return _order(record, facility_id) if record else None
+
+    def replace_lines(
+        self, order_id: str, facility_id: str, lines: Sequence[WholesaleLine], payment_term: str | None
+    ) -> SupplierOrder:
+        body = {"order_lines": _lines(lines), "payment_term": payment_term}
+        return _order(self._client.update_outbound(facility_id, order_id, body), facility_id)
+
+    def cancel_order(self, order_id: str, facility_id: str) -> SupplierOrder:
+        return _order(self._client.cancel_outbound(facility_id, order_id), facility_id)

@@ -1,0 +1,40 @@
+"""A LeafLink link of the wholesale bridge (seed 004): one seller account, and how it meets a Flourish facility."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+DEFAULT_BASE_URL = "https://app.leaflink.com/api/v2"
+CreateOn = Literal["submitted", "accepted", "backorder"]
+
+
+class LeafLinkCredentials(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    api_key: SecretStr = Field(min_length=1, description="The seller account's API key (sent as 'App <key>')")
+    webhook_key: SecretStr | None = Field(None, description="The company webhook key that signs LL-Signature")
+
+
+class LeafLinkSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str = Field(DEFAULT_BASE_URL, description="LeafLink API root (a sandbox in tests and demos)")
+    flourish_integration_id: int | None = Field(
+        None, description="The Flourish connection (a store's) whose facility this account sells from"
+    )
+    brands: list[str] = Field(
+        default_factory=list, description="Flourish brand names this account sells (an item's brand picks the account)"
+    )
+    inventory_from_flourish: bool = Field(True, description="Flourish is the source of truth for inventory levels")
+    descriptions_from_flourish: bool = Field(True, description="Flourish is the source of truth for descriptions")
+    create_on: list[CreateOn] = Field(
+        default_factory=lambda: list[CreateOn](["accepted"]),
+        description="LeafLink statuses that create the Flourish order",
+    )
+    sales_rep_facilities: dict[str, str] = Field(
+        default_factory=dict, description="LeafLink sales rep (company staff id) → Flourish facility id"
+    )
+    requests_per_second: float = Field(4.0, gt=0, description="LeafLink allows 300 requests a minute")
+    timeout_seconds: float = Field(15.0, gt=0, le=120)

@@ -1,0 +1,352 @@
+"""The wholesale bridge (seed 004): a POS facility (Flourish) and a marketplace seller account (LeafLink) agree on
+products, stock, buyers, orders and payment terms, with each fact owned by one side.
+
+One run, top to bottom:
+  1. products: each item enabled for e-commerce whose brand this account sells gets its marketplace product
+     (created Available; afterwards only stock and description change, as the link's rules say, never the
+     listing state the seller set);
+  2. orders in: marketplace orders changed since the last run → POS orders (created at the link's statuses,
+     cancelled when rejected, cancelled or combined, lines replaced when the buyer edits them);
+  3. statuses out: POS order statuses → marketplace transitions, only those the marketplace allows now;
+     anything else is recorded on the pair for a person. Payment terms travel both ways when supported.
+Webhooks only trigger a run sooner: the run is the one place that acts, so a redelivered or echoed webhook
+changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+
+from cannasync.connectors.base import Connector, MarketOrder, WholesaleLine, WholesaleMarket, WholesaleSupplier
+from cannasync.connectors.http import Rejected, VendorError
+from cannasync.connectors.registry import SUPPLIERS
+from cannasync.domain.sync import RunCounts
+from cannasync.domain.wholesale import FLOURISH_TRANSITIONS, LEAFLINK_ACTIONS, Action, payment_term
+from cannasync.store.accounts import IntegrationConfig
+from cannasync.store.tables import WholesaleOrder
+from cannasync.store.types import utcnow
+from cannasync.store.uow import Database
+
+FLOW = "wholesale_sync"
+INTERVAL = timedelta(minutes=2)
+FINAL_POS = frozenset({"Cancelled", "Shipped"})
+
+log = structlog.get_logger(__name__)
+
+
+class BridgeMisconfigured(ValueError):
+    pass
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _lines_digest(lines: Sequence[WholesaleLine]) -> str:
+    return _digest("|".join(f"{line.item_id}:{line.quantity}:{line.unit_price_cents}" for line in lines))
+
+
+def supplier_for(db: Database, integration: IntegrationConfig) -> WholesaleSupplier:
+    flourish_id = integration.settings.get("flourish_integration_id")
+    with db.uow() as uow:
+        row = uow.accounts.integration(flourish_id, integration.organization_id) if flourish_id else None
+        if row is None or row.vendor not in SUPPLIERS:
+            raise BridgeMisconfigured("the LeafLink link names no Flourish connection of this organization")
+        config = uow.accounts.config(row)
+    return SUPPLIERS[config.vendor](config.credentials, config.settings)
+
+
+def run(db: Database, market: Connector, integration: IntegrationConfig, run_id: int) -> RunCounts:
+    assert isinstance(market, WholesaleMarket)
+    counts = RunCounts()
+    supplier = supplier_for(db, integration)
+    try:
+        sync_products(db, supplier, market, integration, counts)
+        orders_in(db, supplier, market, integration, counts)
+        statuses_out(db, supplier, market, integration, counts)
+    finally:
+        supplier.close()
+    with db.uow() as uow:
+        uow.runs.progress(
+            run_id, pages=1, seen=counts.created + counts.updated + counts.unchanged, counts=counts.as_dict()
+        )
+    return counts
+
+
+# --- 1. products and stock ----------------------------------------------------------------------------------
+
+
+def sync_products(
+    db: Database,
+    supplier: WholesaleSupplier,
+    market: WholesaleMarket,
+    integration: IntegrationConfig,
+    counts: RunCounts,
+) -> None:
+    settings = integration.settings
+    brands = {brand.lower() for brand in settings.get("brands") or []}
+    stock = bool(settings.get("inventory_from_flourish", True))
+    descriptions = bool(settings.get("descriptions_from_flourish", True))
+    for item in supplier.offered_items():
+        if (item.brand or "").lower() not in brands:
+            continue  # another account's brand
+        with db.uow() as uow:
+            pair = uow.wholesale.product_for_item(integration.id, item.id)
+            known = (pair.leaflink_product_id, pair.quantity_sent, pair.description_sent) if pair else None
+        if known is None:
+            product_id = market.find_product(item.sku) or market.create_product(item, with_quantity=stock)
+            with db.uow() as uow:
+                created = uow.wholesale.pair_product(integration.id, item.id, product_id)
+                created.quantity_sent = item.quantity if stock else None
+                created.description_sent = _digest(item.description)
+            if stock or descriptions:
+                market.update_product(
+                    product_id,
+                    quantity=item.quantity if stock else None,
+                    description=item.description if descriptions else None,
+                )
+            counts.created += 1
+            continue
+        product_id, quantity_sent, description_sent = known
+        quantity = item.quantity if stock and item.quantity != quantity_sent else None
+        description = item.description if descriptions and _digest(item.description) != description_sent else None
+        if quantity is None and description is None:
+            counts.unchanged += 1
+            continue
+        market.update_product(product_id, quantity=quantity, description=description)
+        with db.uow() as uow:
+            pair = uow.wholesale.product_for_item(integration.id, item.id)
+            assert pair is not None
+            if quantity is not None:
+                pair.quantity_sent = quantity
+            if description is not None:
+                pair.description_sent = _digest(description)
+            pair.updated_at = utcnow()
+        counts.updated += 1
+
+
+def push_stock(
+    db: Database, supplier: WholesaleSupplier, market: WholesaleMarket, integration: IntegrationConfig, item_id: str
+) -> bool:
+    """A stock change in the POS, reported by webhook: the marketplace quantity follows at once."""
+    if not integration.settings.get("inventory_from_flourish", True):
+        return False
+    with db.uow() as uow:
+        pair = uow.wholesale.product_for_item(integration.id, item_id)
+        known = (pair.leaflink_product_id, pair.quantity_sent) if pair else None
+    if known is None:
+        return False
+    quantity = supplier.sellable(item_id)
+    if quantity == known[1]:
+        return False
+    market.update_product(known[0], quantity=quantity, description=None)
+    with db.uow() as uow:
+        pair = uow.wholesale.product_for_item(integration.id, item_id)
+        assert pair is not None
+        pair.quantity_sent = quantity
+    return True
+
+
+# --- 2. orders in -----------------------------------------------------------------------------------------------
+
+
+def orders_in(
+    db: Database,
+    supplier: WholesaleSupplier,
+    market: WholesaleMarket,
+    integration: IntegrationConfig,
+    counts: RunCounts,
+) -> None:
+    with db.uow() as uow:
+        row = uow.accounts.integration(integration.id)
+        assert row is not None
+        since_text = row.sync_state.get("orders_since")
+    since = datetime.fromisoformat(since_text) if since_text else None
+    cursor = since
+    for order in market.orders_changed_since(since):
+        if order.modified is not None:
+            cursor = order.modified if cursor is None else max(cursor, order.modified)
+        outcome = order_in(db, supplier, integration, order)
+        setattr(counts, outcome, getattr(counts, outcome) + 1)
+    with db.uow() as uow:
+        row = uow.accounts.integration(integration.id)
+        assert row is not None
+        if cursor is not None:
+            row.sync_state = {**row.sync_state, "orders_since": cursor.isoformat()}
+
+
+def _facility(integration: IntegrationConfig, supplier: WholesaleSupplier, order: MarketOrder) -> str:
+    """Orders route to a facility by their sales rep; the link's facility otherwise."""
+    reps: dict[str, str] = integration.settings.get("sales_rep_facilities") or {}
+    return next((reps[rep] for rep in order.sales_rep_ids if rep in reps), supplier.facility_id)
+
+
+def order_in(db: Database, supplier: WholesaleSupplier, integration: IntegrationConfig, order: MarketOrder) -> str:
+    """Apply one marketplace order to the POS; returns created, updated or unchanged."""
+    with db.uow() as uow:
+        pair = uow.wholesale.order(integration.id, order.number) or uow.wholesale.add_order(
+            integration.id, order.number, order.status
+        )
+        state = (pair.flourish_order_id, pair.facility_id, pair.lines_sent, pair.flourish_status)
+        pair.leaflink_status = order.status
+    pos_id, facility, lines_sent, pos_status = state
+    action = LEAFLINK_ACTIONS.get(order.status)
+    if action == Action.CANCEL:
+        if pos_id and facility and pos_status not in FINAL_POS:
+            cancelled = supplier.cancel_order(pos_id, facility)
+            _record(db, integration.id, order.number, flourish_status=cancelled.status)
+            return "updated"
+        return "unchanged"
+    lines, missing = _pos_lines(db, integration.id, order.lines)
+    if missing:
+        _record(
+            db,
+            integration.id,
+            order.number,
+            conflict=f"LeafLink products {', '.join(missing)} are not "
+            "bridged to Flourish items; the order waits until they are",
+        )
+        return "skipped"
+    term = payment_term(order.payment_term)
+    if pos_id is None:
+        creates = set(integration.settings.get("create_on") or ["accepted"])
+        if order.status not in creates:
+            return "unchanged"
+        facility = _facility(integration, supplier, order)
+        with db.uow() as uow:
+            destination = uow.wholesale.destination_for(integration.id, order.buyer.id)
+        if destination is None:
+            destination = supplier.destination_for(order.buyer)  # a new buyer becomes a destination, once
+            with db.uow() as uow:
+                uow.wholesale.pair_customer(integration.id, order.buyer.id, destination)
+        created = supplier.find_order(order.number, facility) or supplier.create_order(
+            order.number, destination, facility, lines, term, order.short_id
+        )
+        _record(
+            db,
+            integration.id,
+            order.number,
+            flourish_order_id=created.id,
+            facility_id=facility,
+            flourish_status=created.status,
+            lines_sent=_lines_digest(lines),
+            payment_term=term,
+            conflict=None
+            if term or not order.payment_term
+            else f"payment term {order.payment_term!r} is not one Flourish and LeafLink share; left alone",
+        )
+        return "created"
+    if _lines_digest(lines) != lines_sent and pos_status not in FINAL_POS and facility:
+        try:
+            replaced = supplier.replace_lines(pos_id, facility, lines, term)
+        except Rejected as refused:
+            _record(db, integration.id, order.number, conflict=f"Flourish kept its lines: {refused.message}")
+            return "skipped"
+        _record(db, integration.id, order.number, lines_sent=_lines_digest(lines), flourish_status=replaced.status)
+        return "updated"
+    return "unchanged"
+
+
+def _pos_lines(
+    db: Database, integration_id: int, lines: Sequence[WholesaleLine]
+) -> tuple[list[WholesaleLine], list[str]]:
+    pos, missing = [], []
+    with db.uow() as uow:
+        for line in lines:
+            item = uow.wholesale.item_for_product(integration_id, line.item_id)
+            if item is None:
+                missing.append(line.item_id)
+            else:
+                pos.append(WholesaleLine(item, line.quantity, line.unit_price_cents))
+    return pos, missing
+
+
+def _record(db: Database, integration_id: int, number: str, **fields: Any) -> None:
+    with db.uow() as uow:
+        pair = uow.wholesale.order(integration_id, number)
+        assert pair is not None
+        for name, value in fields.items():
+            setattr(pair, name, value)
+        pair.updated_at = utcnow()
+
+
+# --- 3. statuses and terms out -------------------------------------------------------------------------------
+
+
+def statuses_out(
+    db: Database,
+    supplier: WholesaleSupplier,
+    market: WholesaleMarket,
+    integration: IntegrationConfig,
+    counts: RunCounts,
+) -> None:
+    with db.uow() as uow:
+        open_pairs = [
+            (p.leaflink_number, p.flourish_order_id, p.facility_id, p.flourish_status, p.payment_term)
+            for p in uow.wholesale.orders(integration.id)
+            if p.flourish_order_id and p.facility_id and p.leaflink_status not in ("rejected", "cancelled", "combined")
+        ]
+    for number, pos_id, facility, known_status, known_term in open_pairs:
+        assert pos_id is not None and facility is not None
+        pos = supplier.order(pos_id, facility)
+        if pos is None:
+            continue
+        changed = False
+        if pos.status != known_status:
+            changed = _transition(db, market, integration, number, pos.status) or changed
+            _record(db, integration.id, number, flourish_status=pos.status)
+            changed = True
+        if pos.payment_term != known_term and pos.payment_term:
+            supported = payment_term(pos.payment_term)
+            if supported is None:
+                _record(
+                    db,
+                    integration.id,
+                    number,
+                    payment_term=pos.payment_term,
+                    conflict=f"Flourish's payment term {pos.payment_term!r} is not one LeafLink takes; left alone",
+                )
+            else:
+                market.set_payment_term(number, supported)
+                _record(db, integration.id, number, payment_term=pos.payment_term)
+            changed = True
+        counts.updated += int(changed)
+
+
+def _transition(
+    db: Database, market: WholesaleMarket, integration: IntegrationConfig, number: str, pos_status: str
+) -> bool:
+    action = FLOURISH_TRANSITIONS.get(pos_status)
+    if action is None:
+        return False
+    order = market.order(number)
+    if order is None:
+        return False
+    if action not in order.available_transitions:
+        _record(
+            db,
+            integration.id,
+            number,
+            conflict=(
+                f"Flourish says {pos_status!r}, but LeafLink's order is {order.status} and does not allow "
+                f"{action!r} now (it allows {', '.join(order.available_transitions) or 'nothing'}): left for a person"
+            ),
+        )
+        return False
+    try:
+        moved = market.transition(number, action)
+    except VendorError as error:
+        _record(db, integration.id, number, conflict=f"LeafLink refused {action!r}: {error}")
+        return False
+    _record(db, integration.id, number, leaflink_status=moved.status, transition_sent=action, conflict=None)
+    return True
+
+
+def pairs(db: Database, integration_id: int) -> list[WholesaleOrder]:
+    with db.uow() as uow:
+        return uow.wholesale.orders(integration_id)

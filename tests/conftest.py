@@ -371,3 +371,64 @@ def connect_sms(hub: Hub, sandbox: Sandbox) -> int:
     assert answer.status_code == 201, answer.text
     sandbox.control.post("/_sandbox/config", json={"inbound_url": hub.server.url + answer.json()["inbound_path"]})
     return int(answer.json()["id"])
+
+
+@dataclass
+class Wholesale:
+    flourish: Sandbox
+    leaflink: Sandbox
+    store_id: int
+    flourish_integration_id: int
+    link_id: int
+
+
+@pytest.fixture
+def wholesale(hub: Hub) -> Iterator[Wholesale]:
+    """A Flourish facility and LeafLink company 1 bridged, with both vendors' webhooks pointed at the hub."""
+    from cannasync.sandboxes import leaflink as leaflink_sandbox
+
+    flourish_app = flourish_sandbox.create_app(items=60, seed=4)
+    leaflink_app = leaflink_sandbox.create_app(seed=4, rate_limit_per_minute=None)
+    flourish_server = BackgroundServer(flourish_app).start()
+    leaflink_server = BackgroundServer(leaflink_app).start()
+    with (
+        httpx2.Client(base_url=flourish_server.url, timeout=10) as flourish_control,
+        httpx2.Client(base_url=leaflink_server.url, timeout=10) as leaflink_control,
+    ):
+        flourish = Sandbox(flourish_server, flourish_app.state.sandbox, flourish_control)
+        leaflink = Sandbox(leaflink_server, leaflink_app.state.sandbox, leaflink_control)
+        store = hub.api.post("/api/v1/stores", json={"name": "Great Lakes Growers HQ"}).json()
+        pos = hub.api.put(
+            f"/api/v1/stores/{store['id']}/integrations/flourish",
+            json={
+                "credentials": {"username": "demo", "api_key": "demo-key", "webhook_key": "flourish-demo-webhook-key"},
+                "settings": {"base_url": flourish.api_url, "facility_id": FACILITY, "requests_per_second": 1000},
+            },
+        )
+        assert pos.status_code == 200, pos.text
+        link = hub.api.post(
+            "/api/v1/integrations",
+            json={
+                "vendor": "leaflink",
+                "name": "LeafLink - Great Lakes Growers",
+                "credentials": {"api_key": "ll-key-company-1", "webhook_key": "ll-demo-webhook-key"},
+                "settings": {
+                    "base_url": f"{leaflink.server.url}/api/v2",
+                    "flourish_integration_id": pos.json()["id"],
+                    "brands": ["Glacier Lake", "North Coast"],
+                    "create_on": ["submitted", "accepted"],
+                    "requests_per_second": 1000,
+                },
+            },
+        )
+        assert link.status_code == 201, link.text
+        flourish_control.post(
+            "/_sandbox/webhooks/config",
+            json={"url": hub.server.url + pos.json()["inbound_path"], "key": "flourish-demo-webhook-key"},
+        ).raise_for_status()
+        leaflink_control.post(
+            "/_sandbox/config", json={"webhook_url": hub.server.url + link.json()["inbound_path"], "company_id": 1}
+        ).raise_for_status()
+        yield Wholesale(flourish, leaflink, store["id"], pos.json()["id"], link.json()["id"])
+    flourish_server.stop()
+    leaflink_server.stop()

@@ -7,19 +7,26 @@ lives here for now (it will move to a shared conftest).
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
+import json
 import re
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx2
 import pytest
 import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cannasync.sandboxes import flourish as flourish_module
@@ -1183,3 +1190,713 @@ def test_a_third_facility_is_opt_in_and_leaves_the_rest_unchanged(start: Callabl
     assert [d["id"] for d in discounts] == [str(n) for n in range(513, 519)]
     with pytest.raises(ValueError):
         FlourishSandbox(items=5, facilities=4)
+
+
+# --------------------------------------------------------------------------------------------------
+# Wholesale (issue 6): brands, sales reps, destinations
+
+
+def test_brands_are_listed_and_every_item_carries_a_pair_from_the_list(flourish: Running) -> None:
+    brands = flourish.get_all(f"{V1}/brands/", limit=7)
+    assert [b["id"] for b in brands] == [str(n) for n in range(301, 318)]
+    assert all(set(b) == {"id", "brand_name"} for b in brands)
+    names = {b["id"]: b["brand_name"] for b in brands}
+    assert (names["315"], names["316"], names["317"]) == ("North Coast Labs", "Glacier Lake", "North Coast")
+    first = flourish.client.get(f"{V1}/brands", params={"limit": 7}).json()
+    assert len(first["data"]) == 7 and first["meta"]["next"]
+
+    codes = {"Glacier Lake": "GLK", "North Coast": "NCO", "North Coast Labs": "NCL", "Greenhaven Gardens": "GHG"}
+    for item in flourish.get_all(f"{V1}/items/"):
+        assert names[item["brand_id"]] == item["brand"], item["id"]
+        if item["brand"] in codes:
+            assert item["sku"].startswith(codes[item["brand"]] + "-"), item["sku"]
+
+    assert flourish.client.get(f"{V1}/brands/316/").json() == {"data": {"id": "316", "brand_name": "Glacier Lake"}}
+    missing = flourish.client.get(f"{V1}/brands/999")
+    assert (missing.status_code, missing.json()) == (404, {"error": "Brand 999 not found"})
+    by_id = flourish.get_all(f"{V1}/items/", brand_id=["316", "317"])
+    by_name = flourish.get_all(f"{V1}/items/", brand_name=["glacier lake", "NORTH COAST"])
+    assert [i["id"] for i in by_id] == [i["id"] for i in by_name] == sorted(flourish.sandbox.wholesale_items, key=int)
+
+
+@pytest.mark.parametrize(("items", "seed"), [(200, 1), (120, 3), (60, 5), (250, 42)])
+def test_each_wholesale_brand_has_items_on_sale_at_ann_arbor(
+    start: Callable[..., Running], items: int, seed: int
+) -> None:
+    running = start(items=items, seed=seed)
+    wholesale = running.sandbox.wholesale_items
+    assert sorted(Counter(wholesale.values()).items()) == [("Glacier Lake", 3), ("North Coast", 3)]
+    for brand in ("Glacier Lake", "North Coast"):
+        listed = running.get_all(f"{V1}/items/", brand_name=brand, active="true", ecommerce_active="true")
+        assert sorted(i["id"] for i in listed) == sorted(i for i, b in wholesale.items() if b == brand)
+        summary = running.client.get(
+            f"{V1}/inventory/summary/", params=[("item_id", i["id"]) for i in listed], headers=ANN_ARBOR
+        ).json()["data"]
+        assert len(summary) == 3 and all(row["sellable_qty"] > 0 for row in summary)
+        for item in listed:
+            assert item["sellable"] and item["id"] not in running.sandbox.malformed_ids
+            assert isinstance(item["retail_price"], float | int) and item["retail_price"] > 0
+            assert brand in (item["retail_display_name"] or brand) and brand in (item["ecommerce_item_name"] or brand)
+    # Exact names: "North Coast" is not "North Coast Labs".
+    labs = running.get_all(f"{V1}/items/", brand_name="North Coast Labs")
+    assert all(i["brand"] == "North Coast Labs" and i["id"] not in wholesale for i in labs)
+
+
+def test_sales_reps_are_listed_per_facility(start: Callable[..., Running]) -> None:
+    running = start(items=20, seed=1, facilities=3)
+    reps = {f: running.get_all(f"{V1}/sales-reps/", headers={"FacilityID": f}) for f in ("101", "102", "103")}
+    assert [r["id"] for r in reps["101"]] == ["801", "802", "803"]
+    assert [r["id"] for r in reps["102"]] == ["804", "805"]
+    assert [r["id"] for r in reps["103"]] == ["806", "807"]
+    assert reps["101"][0] == {
+        "id": "801",
+        "first_name": "Dana",
+        "last_name": "Whitfield",
+        "email": "dana.whitfield@greatlakesprovisions.example",
+        "facility_id": "101",
+    }
+    assert all(r["facility_id"] == f for f, rows in reps.items() for r in rows)
+    missing = running.client.get(f"{V1}/sales-reps/")
+    assert (missing.status_code, missing.json()) == (400, {"error": "FacilityID header is required"})
+    assert running.client.get(f"{V1}/sales-reps", headers={"FacilityID": "999"}).status_code == 404
+    page = running.client.get(f"{V1}/sales-reps/", params={"limit": 2}, headers=ANN_ARBOR).json()
+    assert len(page["data"]) == 2 and page["meta"]["next"]
+
+
+DESTINATION = {
+    "name": "Lakeside Provisioning",
+    "license_number": "AU-R-002001",
+    "address": {"address_line_1": "12 Shore Dr", "city": "Holland", "state": "MI", "postcode": "49423", "x": 1},
+    "email": "buyer@lakeside.example",
+    "phone": "6165550100",
+    "external_id": "LL-CUST-7781",
+}
+
+
+def test_destinations_are_listed_filtered_created_and_read(flourish: Running) -> None:
+    seeded = flourish.get_all(f"{V1}/destinations/")
+    assert [d["id"] for d in seeded] == ["4001", "4002", "4003", "4004"]
+    assert seeded[0]["name"] == "Mitten Cannabis Co. - Detroit" and seeded[0]["license_number"] == "AU-R-001204"
+    assert all(d["external_id"] is None and d["address"]["state"] == "MI" for d in seeded)
+    found = flourish.get_all(f"{V1}/destinations", license_number="au-r-000932")
+    assert [d["name"] for d in found] == ["Harbor Light Dispensary"]
+    assert flourish.get_all(f"{V1}/destinations", license_number="AU-R-999999") == []
+
+    created = flourish.client.post(f"{V1}/destinations/", json=DESTINATION)
+    assert created.status_code == 201, created.text
+    destination = created.json()["data"]
+    assert destination["id"] == "4005"
+    assert destination["address"] == {
+        "address_line_1": "12 Shore Dr",
+        "address_line_2": None,
+        "city": "Holland",
+        "state": "MI",
+        "postcode": "49423",
+        "country": None,
+    }
+    assert (destination["external_id"], destination["email"], destination["phone"]) == (
+        "LL-CUST-7781",
+        "buyer@lakeside.example",
+        "6165550100",
+    )
+    assert flourish.client.get(f"{V1}/destinations/4005/").json() == {"data": destination}
+    by_external = flourish.get_all(f"{V1}/destinations/", external_id="LL-CUST-7781")
+    assert by_external == [destination]
+    # No deduplication: the same customer twice is two destinations.
+    again = flourish.client.post(f"{V1}/destinations", json={**DESTINATION, "external_id": 7781}).json()["data"]
+    assert again["id"] == "4006" and again["external_id"] == "7781"
+    assert len(flourish.get_all(f"{V1}/destinations/", license_number="AU-R-002001")) == 2
+    assert [d["id"] for d in flourish.client.get("/_sandbox/destinations").json()["data"]][-2:] == ["4005", "4006"]
+
+    missing = flourish.client.get(f"{V1}/destinations/4999/")
+    assert (missing.status_code, missing.json()) == (404, {"error": "Destination 4999 not found"})
+    for override, fragment in (
+        ({"name": ""}, "name"),
+        ({"license_number": None}, "license_number"),
+        ({"address": "12 Shore Dr"}, "address"),
+        ({"address": {"city": 5}}, "address.city"),
+        ({"email": 12}, "email"),
+    ):
+        bad = flourish.client.post(f"{V1}/destinations/", json={**DESTINATION, **override})
+        assert bad.status_code == 422 and fragment in bad.json()["error"], override
+    assert len(flourish.sandbox.destinations()) == 6
+
+
+# --------------------------------------------------------------------------------------------------
+# Wholesale: outbound orders
+
+
+def _wholesale_item(running: Running, brand: str = "Glacier Lake") -> dict[str, Any]:
+    item_id = next(i for i, b in running.sandbox.wholesale_items.items() if b == brand)
+    return running.sandbox.get_item(item_id)
+
+
+def _outbound_body(running: Running, **overrides: Any) -> dict[str, Any]:
+    glacier, north = _wholesale_item(running), _wholesale_item(running, "North Coast")
+    body: dict[str, Any] = {
+        "original_order_id": "LL-ORDER-5001",
+        "destination_id": "4001",
+        "sales_rep_id": "801",
+        "order_lines": [
+            {"item_id": glacier["id"], "order_qty": 10, "unit_price": 12.5},
+            {"item_id": int(north["id"]), "order_qty": 4, "unit_price": 30.0},
+        ],
+        "payment_term": "Net 30",
+        "notes": "Deliver to back dock",
+        "external_order_number": "LL-5001",
+    }
+    body.update(overrides)
+    return body
+
+
+def _create_outbound(running: Running, headers: dict[str, str] = ANN_ARBOR, **overrides: Any) -> dict[str, Any]:
+    response = running.client.post(f"{V1}/outbound-orders/", json=_outbound_body(running, **overrides), headers=headers)
+    assert response.status_code == 201, response.text
+    return response.json()["data"]
+
+
+def test_outbound_order_is_created_read_and_listed(flourish: Running) -> None:
+    order = _create_outbound(flourish)
+    glacier = _wholesale_item(flourish)
+    assert order["id"] == "OB-000001"
+    assert (order["facility_id"], order["order_status"], order["payment_term"]) == ("101", "Created", "Net 30")
+    assert (order["original_order_id"], order["external_order_number"], order["sales_rep_id"]) == (
+        "LL-ORDER-5001",
+        "LL-5001",
+        "801",
+    )
+    assert (order["destination_id"], order["destination_name"]) == ("4001", "Mitten Cannabis Co. - Detroit")
+    assert order["order_lines"][0] == {
+        "item_id": glacier["id"],
+        "sku": glacier["sku"],
+        "item_name": glacier["item_name"],
+        "order_qty": 10,
+        "unit_price": 12.5,
+        "line_total": 125.0,
+    }
+    assert order["total"] == 245.0 and order["notes"] == "Deliver to back dock"
+    assert order["created_timestamp"] == order["last_updated_timestamp"]
+    assert order["allocated_timestamp"] is None and order["cancelled_timestamp"] is None
+
+    read = flourish.client.get(f"{V1}/outbound-orders/{order['id']}/", headers=ANN_ARBOR)
+    assert read.json() == {"data": order}
+    assert flourish.client.get(f"{V1}/outbound-orders/{order['id']}", headers=GRAND_RAPIDS).status_code == 404
+    assert flourish.client.get(f"{V1}/outbound-orders/OB-999999/", headers=ANN_ARBOR).json() == {
+        "error": "Outbound order OB-999999 not found"
+    }
+    # Retail orders and outbound orders are separate books.
+    assert flourish.get_all(f"{V1}/retail-orders/") == []
+
+    at_102 = _create_outbound(flourish, GRAND_RAPIDS, original_order_id="LL-ORDER-5002", sales_rep_id="804")
+    second = _create_outbound(flourish, payment_term=None, sales_rep_id=None)  # no dedup by original_order_id
+    assert (at_102["id"], second["id"]) == ("OB-000002", "OB-000003")
+    assert second["payment_term"] is None and second["sales_rep_id"] is None
+
+    listed = flourish.get_all(f"{V1}/outbound-orders/", headers=ANN_ARBOR)
+    assert [o["id"] for o in listed] == ["OB-000001", "OB-000003"]
+    assert [o["id"] for o in flourish.get_all(f"{V1}/outbound-orders", headers=GRAND_RAPIDS)] == ["OB-000002"]
+    by_original = flourish.get_all(f"{V1}/outbound-orders/", original_order_id="LL-ORDER-5001", headers=ANN_ARBOR)
+    assert [o["id"] for o in by_original] == ["OB-000001", "OB-000003"]
+    assert flourish.get_all(f"{V1}/outbound-orders/", order_status="created", headers=ANN_ARBOR) == listed
+    assert flourish.get_all(f"{V1}/outbound-orders/", order_status="Shipped", headers=ANN_ARBOR) == []
+    bad_status = flourish.client.get(f"{V1}/outbound-orders/", params={"order_status": "Canceled"}, headers=ANN_ARBOR)
+    assert bad_status.status_code == 400 and "Cancelled" in bad_status.json()["error"]
+
+    flourish.client.post(f"/_sandbox/outbound-orders/{order['id']}/status", json={"order_status": "Allocated"})
+    moved = flourish.client.get(f"{V1}/outbound-orders/{order['id']}", headers=ANN_ARBOR).json()["data"]
+    since = flourish.get_all(
+        f"{V1}/outbound-orders/", updated_timestamp_start=moved["last_updated_timestamp"], headers=ANN_ARBOR
+    )
+    assert [o["id"] for o in since] == [order["id"]]  # inclusive
+    assert (
+        flourish.client.get(
+            f"{V1}/outbound-orders/", params={"updated_timestamp_start": "soon"}, headers=ANN_ARBOR
+        ).status_code
+        == 400
+    )
+    assert [o["id"] for o in flourish.client.get("/_sandbox/outbound-orders").json()["data"]] == [
+        "OB-000001",
+        "OB-000002",
+        "OB-000003",
+    ]
+
+
+def test_outbound_routes_require_the_facility(flourish: Running) -> None:
+    for method, path in (
+        ("GET", f"{V1}/outbound-orders/"),
+        ("POST", f"{V1}/outbound-orders/"),
+        ("GET", f"{V1}/outbound-orders/OB-000001/"),
+        ("PUT", f"{V1}/outbound-orders/OB-000001/"),
+    ):
+        missing = flourish.client.request(method, path, json={})
+        assert (missing.status_code, missing.json()) == (400, {"error": "FacilityID header is required"}), path
+        unknown = flourish.client.request(method, path, json={}, headers={"FacilityID": "999"})
+        assert unknown.status_code == 404, path
+
+
+def test_outbound_order_validation_names_the_problem(flourish: Running) -> None:
+    item = _wholesale_item(flourish)
+    cases = [
+        ({"original_order_id": None}, 422, "original_order_id"),
+        ({"destination_id": None}, 422, "destination_id"),
+        ({"destination_id": "4999"}, 422, "Destination 4999"),
+        ({"sales_rep_id": "899"}, 422, "Sales rep 899"),
+        ({"sales_rep_id": "804"}, 422, "belongs to facility 102"),
+        ({"order_lines": []}, 422, "order_lines"),
+        ({"order_lines": [{"item_id": "424242", "order_qty": 1, "unit_price": 1.0}]}, 422, "424242"),
+        ({"order_lines": [{"item_id": item["id"], "order_qty": "2", "unit_price": 1.0}]}, 422, "order_qty"),
+        ({"order_lines": [{"item_id": item["id"], "order_qty": 2, "unit_price": -1}]}, 422, "unit_price"),
+        ({"payment_term": 30}, 422, "payment_term"),
+        ({"order_status": "Allocated"}, 422, "order_status"),
+    ]
+    for override, status, fragment in cases:
+        response = flourish.client.post(
+            f"{V1}/outbound-orders/", json=_outbound_body(flourish, **override), headers=ANN_ARBOR
+        )
+        assert response.status_code == status, override
+        assert fragment in response.json()["error"], (override, response.json())
+    assert flourish.sandbox.outbound_orders() == []
+    assert _create_outbound(flourish, order_status="created")["order_status"] == "Created"
+
+
+def test_put_outbound_updates_lines_terms_and_notes_only_while_editable(flourish: Running) -> None:
+    order = _create_outbound(flourish)
+    path = f"{V1}/outbound-orders/{order['id']}/"
+    item = _wholesale_item(flourish, "North Coast")
+
+    terms = flourish.client.put(path, json={"payment_term": "Net 60"}, headers=ANN_ARBOR)
+    assert terms.status_code == 200, terms.text
+    data = terms.json()["data"]
+    assert (data["payment_term"], data["notes"], data["total"]) == ("Net 60", order["notes"], order["total"])
+    assert data["last_updated_timestamp"] > order["last_updated_timestamp"]
+
+    lines = [{"item_id": item["id"], "order_qty": 6, "unit_price": 30.0}]
+    body = {"order_lines": lines, "notes": None, "original_order_id": "ignored", "destination_id": "4002"}
+    replaced = flourish.client.put(path, json=body, headers=ANN_ARBOR).json()["data"]
+    assert [(line["item_id"], line["order_qty"]) for line in replaced["order_lines"]] == [(item["id"], 6)]
+    assert (replaced["total"], replaced["notes"], replaced["payment_term"]) == (180.0, None, "Net 60")
+    assert (replaced["original_order_id"], replaced["destination_id"]) == ("LL-ORDER-5001", "4001")
+
+    same_status = flourish.client.put(path, json={"order_status": "created", "notes": "ok"}, headers=ANN_ARBOR)
+    assert same_status.status_code == 200
+    changed = flourish.client.put(path, json={"order_status": "Allocated"}, headers=ANN_ARBOR)
+    assert (changed.status_code, changed.json()) == (422, {"error": "order_status cannot be changed through the API"})
+    for bad, fragment in (({"order_lines": []}, "order_lines"), ({"sales_rep_id": "805"}, "facility 102")):
+        response = flourish.client.put(path, json=bad, headers=ANN_ARBOR)
+        assert response.status_code == 422 and fragment in response.json()["error"]
+    assert flourish.client.put(path, json={}, headers=GRAND_RAPIDS).status_code == 404
+
+    move = f"/_sandbox/outbound-orders/{order['id']}/status"
+    assert flourish.client.post(move, json={"order_status": "Partially Allocated"}).status_code == 200
+    still = flourish.client.put(path, json={"payment_term": "Net 90"}, headers=ANN_ARBOR)
+    assert still.status_code == 200 and still.json()["data"]["order_status"] == "Partially Allocated"
+    assert flourish.client.post(move, json={"order_status": "Allocated"}).status_code == 200
+    locked = flourish.client.put(path, json={"payment_term": "Net 7"}, headers=ANN_ARBOR)
+    assert locked.status_code == 409
+    assert locked.json() == {
+        "error": f"Outbound order {order['id']} is Allocated; only Created or Partially Allocated orders can be updated"
+    }
+    assert flourish.client.put(path, content=b"not json", headers=ANN_ARBOR).status_code == 409  # 409 first
+    final = flourish.client.get(path, headers=ANN_ARBOR).json()["data"]
+    assert final["payment_term"] == "Net 90"
+
+
+def test_outbound_status_moves_follow_the_machine(flourish: Running) -> None:
+    def move(order_id: str, status: str) -> httpx2.Response:
+        return flourish.client.post(f"/_sandbox/outbound-orders/{order_id}/status", json={"order_status": status})
+
+    order = _create_outbound(flourish)
+    for status in ("Partially Allocated", "Allocated", "Shipped"):
+        response = move(order["id"], status)
+        assert response.status_code == 200, response.text
+        assert response.json()["data"]["order_status"] == status
+    shipped = flourish.client.get(f"{V1}/outbound-orders/{order['id']}/", headers=ANN_ARBOR).json()["data"]
+    stamps = [shipped[k] for k in ("partially_allocated_timestamp", "allocated_timestamp", "shipped_timestamp")]
+    assert all(stamps) and stamps == sorted(stamps) and shipped["last_updated_timestamp"] == stamps[-1]
+    for status in ("Cancelled", "Allocated", "Created"):
+        response = move(order["id"], status)
+        assert response.status_code == 409 and "Shipped" in response.json()["error"], status
+
+    skipping = _create_outbound(flourish)
+    assert move(skipping["id"], "Shipped").status_code == 409  # never ships unallocated
+    assert move(skipping["id"], "allocated").json()["data"]["order_status"] == "Allocated"  # skips Partially
+    assert move(skipping["id"], "Partially Allocated").status_code == 409  # no going back
+    cancelled = move(skipping["id"], "Canceled")  # the help pages' spelling is read as Cancelled
+    assert cancelled.json()["data"]["order_status"] == "Cancelled" and cancelled.json()["data"]["cancelled_timestamp"]
+    assert move(skipping["id"], "Cancelled").status_code == 409
+
+    unknown = move(skipping["id"], "Completed")
+    assert unknown.status_code == 422 and "Partially Allocated" in unknown.json()["error"]
+    assert move("OB-999999", "Allocated").status_code == 404
+    statuses = [o["order_status"] for o in flourish.get_all(f"{V1}/outbound-orders/", headers=ANN_ARBOR)]
+    assert statuses == ["Shipped", "Cancelled"]
+    assert [
+        o["id"] for o in flourish.get_all(f"{V1}/outbound-orders/", order_status="cancelled", headers=ANN_ARBOR)
+    ] == [skipping["id"]]
+
+
+def test_staff_edit_changes_terms_in_any_status_but_lines_only_while_editable(flourish: Running) -> None:
+    order = _create_outbound(flourish)
+    path = f"/_sandbox/outbound-orders/{order['id']}"
+    edited = flourish.client.patch(path, json={"payment_term": "Consignment", "order_status": "Shipped"})
+    assert edited.status_code == 200
+    assert (edited.json()["data"]["payment_term"], edited.json()["data"]["order_status"]) == ("Consignment", "Created")
+    flourish.client.post(f"{path}/status", json={"order_status": "Allocated"})
+    flourish.client.post(f"{path}/status", json={"order_status": "Shipped"})
+    late = flourish.client.patch(path, json={"payment_term": "Net 15", "notes": "Invoiced", "sales_rep_id": "802"})
+    assert late.status_code == 200
+    data = late.json()["data"]
+    assert (data["payment_term"], data["notes"], data["sales_rep_id"], data["order_status"]) == (
+        "Net 15",
+        "Invoiced",
+        "802",
+        "Shipped",
+    )
+    lines = [{"item_id": _wholesale_item(flourish)["id"], "order_qty": 1, "unit_price": 1.0}]
+    assert flourish.client.patch(path, json={"order_lines": lines}).status_code == 409
+    assert flourish.client.patch(path, json={"payment_term": 7}).status_code == 422
+    assert flourish.client.patch("/_sandbox/outbound-orders/OB-999999", json={}).status_code == 404
+    read = flourish.client.get(f"{V1}/outbound-orders/{order['id']}", headers=ANN_ARBOR).json()["data"]
+    assert read == data
+
+
+def test_payment_terms_are_stored_and_echoed_as_sent(flourish: Running) -> None:
+    supported = list(flourish_module.LEAFLINK_PAYMENT_TERMS)
+    assert supported == [
+        "Cash on Delivery",
+        "Consignment",
+        "Net 3",
+        "Net 7",
+        "Net 10",
+        "Net 14",
+        "Net 15",
+        "Net 20",
+        "Net 30",
+        "Net 60",
+        "Net 90",
+        "Pre-Payment",
+    ]
+    for term in [*supported, "Net 45", "COD", ""]:
+        order = _create_outbound(flourish, payment_term=term, original_order_id=f"LL-{term}")
+        read = flourish.client.get(f"{V1}/outbound-orders/{order['id']}/", headers=ANN_ARBOR).json()["data"]
+        assert read["payment_term"] == term
+    order = _create_outbound(flourish)
+    cleared = flourish.client.put(
+        f"{V1}/outbound-orders/{order['id']}/", json={"payment_term": None}, headers=ANN_ARBOR
+    ).json()["data"]
+    assert cleared["payment_term"] is None
+
+
+def test_new_routes_are_counted_per_template(flourish: Running) -> None:
+    order = _create_outbound(flourish)
+    flourish.client.get(f"{V1}/outbound-orders/{order['id']}", headers=ANN_ARBOR)
+    flourish.client.put(f"{V1}/outbound-orders/{order['id']}/", json={}, headers=ANN_ARBOR)
+    flourish.client.get(f"{V1}/destinations/4001")
+    flourish.client.get(f"{V1}/sales-reps/", headers=ANN_ARBOR)
+    flourish.client.get(f"{V1}/brands")
+    flourish.client.post("/_sandbox/outbound-orders/OB-000001/status", json={"order_status": "Allocated"})
+    counts = flourish.client.get("/_sandbox/requests").json()
+    assert counts == {
+        f"POST {V1}/outbound-orders/": 1,
+        f"GET {V1}/outbound-orders/{{order_id}}/": 1,
+        f"PUT {V1}/outbound-orders/{{order_id}}/": 1,
+        f"GET {V1}/destinations/{{destination_id}}/": 1,
+        f"GET {V1}/sales-reps/": 1,
+        f"GET {V1}/brands/": 1,
+    }
+
+
+# --------------------------------------------------------------------------------------------------
+# Items created by staff; brand consistency
+
+
+def test_staff_create_items_with_a_brand_and_stock(flourish: Running) -> None:
+    body = {
+        "item_name": "Glacier Lake Blue Dream 3.5g",
+        "brand": "glacier lake",
+        "retail_price": 40.0,
+        "item_category": "Flower",
+        "item_description": "Wholesale flower",
+        "stock": {"101": 12},
+    }
+    created = flourish.client.post("/_sandbox/items", json=body)
+    assert created.status_code == 201, created.text
+    item = created.json()["data"]
+    assert (item["id"], item["brand"], item["brand_id"], item["sku"]) == (
+        "10201",
+        "Glacier Lake",
+        "316",
+        "GLK-FL-10201",
+    )
+    assert (item["active"], item["ecommerce_active"], item["sellable"], item["price"]) == (True, True, True, 40.0)
+    assert item["item_description"] == "Wholesale flower" and "stock" not in item
+    assert set(item) == set(flourish.sandbox.items()[0])
+    assert flourish.client.get(f"{V1}/items/10201/").json()["data"] == item
+    since = flourish.get_all(f"{V1}/items/", last_updated_timestamp_start=item["last_updated_timestamp"])
+    assert [i["id"] for i in since] == ["10201"]
+    rows = flourish.client.get(f"{V1}/inventory/summary/", params={"item_id": "10201"}, headers=ANN_ARBOR).json()
+    assert rows["data"][0]["sellable_qty"] == 12
+
+    # Ids never go back, even after a delete.
+    assert flourish.client.delete("/_sandbox/items/10201").status_code == 204
+    other = flourish.client.post("/_sandbox/items", json={**body, "brand": None, "brand_id": 317, "stock": None})
+    assert (other.json()["data"]["id"], other.json()["data"]["brand"]) == ("10202", "North Coast")
+
+    taken = flourish.sandbox.items()[0]["sku"]
+    for override, status, fragment in (
+        ({"item_name": ""}, 422, "item_name"),
+        ({"brand": None}, 422, "brand"),
+        ({"brand": "Glacier"}, 422, "brand"),
+        ({"brand": "Glacier Lake", "brand_id": "317"}, 422, "brand_id"),
+        ({"retail_price": "40"}, 422, "retail_price"),
+        ({"ecommerce_active": "yes"}, 422, "ecommerce_active"),
+        ({"sku": taken}, 422, taken),
+        ({"stock": {"101": -1}}, 422, "stock"),
+        ({"stock": {"999": 1}}, 404, "Facility 999"),
+    ):
+        response = flourish.client.post("/_sandbox/items", json={**body, **override})
+        assert response.status_code == status, override
+        assert fragment in response.json()["error"], (override, response.json())
+    assert len(flourish.sandbox.items()) == 201
+
+
+def test_staff_brand_edits_keep_brand_and_brand_id_together(flourish: Running) -> None:
+    item = _sellable_item(flourish)
+    moved = flourish.client.patch(f"/_sandbox/items/{item['id']}", json={"brand_id": "317"}).json()["data"]
+    assert (moved["brand"], moved["brand_id"]) == ("North Coast", "317")
+    renamed = flourish.client.patch(f"/_sandbox/items/{item['id']}", json={"brand": "GLACIER LAKE"}).json()["data"]
+    assert (renamed["brand"], renamed["brand_id"]) == ("Glacier Lake", "316")
+    for bad in ({"brand": "Nope"}, {"brand_id": "999"}, {"brand": "Glacier Lake", "brand_id": "301"}):
+        assert flourish.client.patch(f"/_sandbox/items/{item['id']}", json=bad).status_code == 422, bad
+    assert flourish.sandbox.get_item(item["id"])["brand_id"] == "316"
+
+
+# --------------------------------------------------------------------------------------------------
+# Webhooks (Flourish → subscriber)
+
+WEBHOOK_KEY = "flourish-demo-webhook-key"
+
+
+@dataclass
+class Receiver:
+    """A tiny subscriber on its own port: verifies ``auth-signature`` as the vendor plugin does and keeps
+    every delivery. It answers 400 without a signature, 403 for a wrong one, else ``status``."""
+
+    url: str
+    key: str = WEBHOOK_KEY
+    status: int = 200
+    received: list[dict[str, Any]] = field(default_factory=list)
+
+    def reset(self, key: str = WEBHOOK_KEY, status: int = 200) -> None:
+        self.key, self.status = key, status
+        self.received.clear()
+
+    def events(self) -> list[tuple[str, dict[str, Any]]]:
+        assert all(r["verified"] for r in self.received), self.received
+        return [(r["payload"]["resource_type"], r["payload"]["data"]) for r in self.received]
+
+
+@pytest.fixture(scope="module")
+def receiver_server() -> Iterator[Receiver]:
+    receiver = Receiver(url="")
+
+    async def hook(request: Request) -> Response:
+        raw = await request.body()
+        signature = request.headers.get("auth-signature")
+        expected = hmac.new(receiver.key.encode(), raw, hashlib.sha256).hexdigest()
+        verified = signature is not None and hmac.compare_digest(signature, expected)
+        receiver.received.append(
+            {
+                "payload": json.loads(raw),
+                "signature": signature,
+                "verified": verified,
+                "content_type": request.headers.get("content-type"),
+            }
+        )
+        if signature is None:
+            return JSONResponse({"error": "missing signature"}, status_code=400)
+        if not verified:
+            return JSONResponse({"error": "bad signature"}, status_code=403)
+        return JSONResponse({"ok": True}, status_code=receiver.status)
+
+    app = Starlette(routes=[Route("/hooks/flourish", hook, methods=["POST"])])
+    with serve(app) as url:
+        receiver.url = f"{url}/hooks/flourish"
+        yield receiver
+
+
+@pytest.fixture
+def receiver(receiver_server: Receiver) -> Receiver:
+    receiver_server.reset()
+    return receiver_server
+
+
+def test_webhooks_are_signed_with_a_hex_hmac_and_cover_every_resource(
+    start: Callable[..., Running], receiver: Receiver
+) -> None:
+    running = start(items=200, seed=1, webhook_url=receiver.url)
+    sandbox, client = running.sandbox, running.client
+    item = _wholesale_item(running)
+
+    client.patch(f"/_sandbox/items/{item['id']}", json={"item_description": "New words"})
+    current = sandbox.stock["101"][item["id"]]["sellable_qty"]
+    client.post(f"/_sandbox/items/{item['id']}/quantity", json={"facility_id": "101", "sellable_qty": current + 5})
+    client.post(f"/_sandbox/items/{item['id']}/quantity", json={"facility_id": "101", "sellable_qty": current + 5})
+    retail = _create_order(running)
+    client.post(f"/_sandbox/retail-orders/{retail['id']}/status", json={"order_status": "Packed"})
+    outbound = _create_outbound(running)
+    client.put(f"{V1}/outbound-orders/{outbound['id']}/", json={"payment_term": "Net 14"}, headers=ANN_ARBOR)
+    client.post(f"/_sandbox/outbound-orders/{outbound['id']}/status", json={"order_status": "Partially Allocated"})
+    client.patch(f"/_sandbox/outbound-orders/{outbound['id']}", json={"payment_term": "Pre-Payment"})
+    client.post(f"{V1}/destinations/", json=DESTINATION)  # destinations fire nothing
+    assert sandbox.wait_for_webhooks(5)
+
+    events = receiver.events()
+    assert [kind for kind, _ in events] == [
+        "item",
+        "inventory_summary",  # the second, identical quantity fired nothing
+        "retail_order",
+        "retail_order",
+        "order",
+        "order",
+        "order",
+        "order",
+    ]
+    assert events[0][1]["id"] == item["id"] and events[0][1]["item_description"] == "New words"
+    assert events[0][1]["brand"] == "Glacier Lake" and events[0][1]["ecommerce_active"] is True
+    assert events[1][1] == {
+        "item_id": item["id"],
+        "sku": item["sku"],
+        "brand": "Glacier Lake",
+        "item_name": item["item_name"],
+        "facility_id": "101",
+        "sellable_qty": current + 5,
+        "available_qty": current + 5,
+        "non_available_qty": sandbox.stock["101"][item["id"]]["non_available_qty"],
+    }
+    assert [(d["id"], d["order_status"]) for _, d in events[2:4]] == [
+        (retail["id"], "Submitted"),
+        (retail["id"], "Packed"),
+    ]
+    assert events[2][1]["original_order_id"] == "WEB-1001"
+    orders = [(d["id"], d["original_order_id"], d["order_status"], d["payment_term"]) for _, d in events[4:]]
+    assert orders == [
+        (outbound["id"], "LL-ORDER-5001", "Created", "Net 30"),
+        (outbound["id"], "LL-ORDER-5001", "Created", "Net 14"),
+        (outbound["id"], "LL-ORDER-5001", "Partially Allocated", "Net 14"),
+        (outbound["id"], "LL-ORDER-5001", "Partially Allocated", "Pre-Payment"),
+    ]
+    assert (
+        events[-1][1] == running.client.get(f"{V1}/outbound-orders/{outbound['id']}", headers=ANN_ARBOR).json()["data"]
+    )
+    assert {r["content_type"] for r in receiver.received} == {"application/json"}
+    assert all(re.fullmatch(r"[0-9a-f]{64}", r["signature"]) for r in receiver.received)
+
+    log = sandbox.webhook_log
+    assert [entry["resource_type"] for entry in log] == [kind for kind, _ in events]
+    assert all(entry["status_code"] == 200 and entry["error"] is None and entry["delivered_at"] for entry in log)
+    assert [entry["signature"] for entry in log] == [r["signature"] for r in receiver.received]
+    assert [entry["id"] for entry in log] == list(range(1, 9))
+    assert client.get("/_sandbox/webhooks").json()["data"] == log
+
+
+def test_webhook_config_failures_are_logged_and_never_retried(flourish: Running, receiver: Receiver) -> None:
+    client, sandbox = flourish.client, flourish.sandbox
+    item = _sellable_item(flourish)
+    client.patch(f"/_sandbox/items/{item['id']}", json={"notes": "before any subscriber"})
+    assert sandbox.webhook_log == [] and client.get("/_sandbox/webhooks/config").json()["data"]["url"] is None
+
+    receiver.reset(key="rotated-key")
+    config = client.post("/_sandbox/webhooks/config", json={"url": receiver.url, "key": "rotated-key"})
+    assert config.json() == {"data": {"url": receiver.url, "key": "rotated-key"}}
+    client.patch(f"/_sandbox/items/{item['id']}", json={"item_description": "x"})
+    logged = client.get("/_sandbox/webhooks", params={"wait": 5}).json()["data"]
+    assert [(e["resource_type"], e["status_code"]) for e in logged] == [("item", 200)]
+    assert receiver.events()[0][1]["item_description"] == "x"
+
+    # The subscriber knows another key: it answers 403, which is logged and not retried.
+    receiver.reset(key="some-other-key")
+    client.patch(f"/_sandbox/items/{item['id']}", json={"item_description": "y"})
+    assert sandbox.wait_for_webhooks(5)
+    assert [r["verified"] for r in receiver.received] == [False]
+    assert (sandbox.webhook_log[-1]["status_code"], sandbox.webhook_log[-1]["error"]) == (403, "HTTP 403")
+
+    receiver.reset(key="rotated-key", status=500)
+    _create_outbound(flourish)
+    assert sandbox.wait_for_webhooks(5)
+    time.sleep(0.2)
+    assert len(receiver.received) == 1 and sandbox.webhook_log[-1]["status_code"] == 500
+
+    # Nobody listening: the attempt fails fast and is logged with the reason.
+    with serve(Starlette()) as gone:
+        dead = f"{gone}/hooks"
+    client.post("/_sandbox/webhooks/config", json={"url": dead})
+    assert client.get("/_sandbox/webhooks/config").json()["data"] == {"url": dead, "key": "rotated-key"}
+    client.post(f"/_sandbox/items/{item['id']}/quantity", json={"facility_id": "101", "sellable_qty": 999})
+    assert sandbox.wait_for_webhooks(5)
+    last = sandbox.webhook_log[-1]
+    assert (last["resource_type"], last["url"], last["status_code"]) == ("inventory_summary", dead, None)
+    assert last["error"]
+
+    assert client.post("/_sandbox/webhooks/config", json={"url": None}).status_code == 200
+    count = len(sandbox.webhook_log)
+    client.patch(f"/_sandbox/items/{item['id']}", json={"item_description": "z"})
+    assert len(sandbox.webhook_log) == count
+    assert client.delete("/_sandbox/webhooks").status_code == 204 and sandbox.webhook_log == []
+    for bad in ({}, {"url": "ftp://x"}, {"url": receiver.url, "key": ""}):
+        assert client.post("/_sandbox/webhooks/config", json=bad).status_code == 422, bad
+
+
+def test_created_items_fire_item_then_inventory_webhooks(start: Callable[..., Running], receiver: Receiver) -> None:
+    running = start(items=30, seed=2, webhook_url=receiver.url, webhook_key="k2")
+    receiver.reset(key="k2")
+    body = {"item_name": "North Coast Vape", "brand_id": "317", "retail_price": 30, "stock": {"101": 4, "102": 0}}
+    item = running.client.post("/_sandbox/items", json=body).json()["data"]
+    assert running.sandbox.wait_for_webhooks(5)
+    events = receiver.events()
+    assert [kind for kind, _ in events] == ["item", "inventory_summary", "inventory_summary"]
+    assert events[0][1] == item
+    assert [(d["facility_id"], d["sellable_qty"], d["sku"]) for _, d in events[1:]] == [
+        ("101", 4, item["sku"]),
+        ("102", 0, item["sku"]),
+    ]
+
+
+def test_seeding_fires_no_webhooks(start: Callable[..., Running], receiver: Receiver) -> None:
+    running = start(items=60, seed=5, sales=20, facilities=3, webhook_url=receiver.url)
+    time.sleep(0.2)
+    assert running.sandbox.webhook_log == [] and receiver.received == []
+
+
+def test_outbound_orders_can_be_cancelled_through_the_api(flourish: Running, receiver: Receiver) -> None:
+    flourish.client.post("/_sandbox/webhooks/config", json={"url": receiver.url})
+    order = _create_outbound(flourish)
+    path = f"{V1}/outbound-orders/{order['id']}/cancel/"
+    assert flourish.client.post(path, json={}).status_code == 400  # FacilityID required
+    assert flourish.client.post(path, json={}, headers=GRAND_RAPIDS).status_code == 404  # another facility's
+    flourish.client.post(f"/_sandbox/outbound-orders/{order['id']}/status", json={"order_status": "Allocated"})
+    cancelled = flourish.client.post(path, headers=ANN_ARBOR)  # no body at all is fine
+    assert cancelled.status_code == 200, cancelled.text
+    data = cancelled.json()["data"]
+    assert (data["order_status"], data["allocated_timestamp"] is not None) == ("Cancelled", True)
+    assert data["cancelled_timestamp"] == data["last_updated_timestamp"]
+    again = flourish.client.post(path, json={}, headers=ANN_ARBOR)
+    assert again.status_code == 409 and "Cancelled" in again.json()["error"]
+
+    shipped = _create_outbound(flourish)
+    for status in ("Allocated", "Shipped"):
+        flourish.client.post(f"/_sandbox/outbound-orders/{shipped['id']}/status", json={"order_status": status})
+    late = flourish.client.post(f"{V1}/outbound-orders/{shipped['id']}/cancel", json={}, headers=ANN_ARBOR)
+    assert late.status_code == 409 and "Shipped" in late.json()["error"]
+    bad_body = flourish.client.post(f"{V1}/outbound-orders/{shipped['id']}/cancel", content=b"{", headers=ANN_ARBOR)
+    assert bad_body.status_code == 400
+
+    assert flourish.sandbox.wait_for_webhooks(5)
+    statuses = [(d["id"], d["order_status"]) for _, d in receiver.events()]
+    assert statuses[-4:] == [
+        (order["id"], "Cancelled"),
+        (shipped["id"], "Created"),
+        (shipped["id"], "Allocated"),
+        (shipped["id"], "Shipped"),
+    ]
+    assert flourish.client.get("/_sandbox/requests").json()[f"POST {V1}/outbound-orders/{{order_id}}/cancel/"] == 6

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from cannasync.api import hooks, integrations, loyalty, orders, pos, stores
+from cannasync.api import hooks, integrations, loyalty, orders, pos, stores, wholesale
 from cannasync.connectors.http import AuthenticationFailed, NotFound, Rejected, Unavailable, VendorError
 from cannasync.connectors.registry import UnknownVendor
 from cannasync.domain.customers import InvalidCustomer
@@ -48,7 +48,7 @@ def create_app(db: Database, dispatcher: Dispatcher) -> FastAPI:
     )
     app.state.db = db
     app.state.dispatcher = dispatcher
-    for router in (stores.router, integrations.router, orders.router, loyalty.router):
+    for router in (stores.router, integrations.router, orders.router, loyalty.router, wholesale.router):
         app.include_router(router, prefix="/api/v1")
     app.include_router(pos.router)
     app.include_router(hooks.router)

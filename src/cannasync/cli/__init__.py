@@ -207,3 +207,16 @@ def sandbox_sms(
 
     console.print(f"SMS gateway sandbox on http://{host}:{port}/v1")
     sms.run(host=host, port=port)
+
+
+@sandbox_app.command("leaflink")
+def sandbox_leaflink(
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8105,
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    seed: Annotated[int, typer.Option(help="Seed for the generated data")] = 1,
+) -> None:
+    """LeafLink Marketplace v2, seller side, locally (keys ll-key-company-1 and ll-key-company-2)."""
+    from cannasync.sandboxes import leaflink
+
+    console.print(f"LeafLink sandbox on http://{host}:{port}/api/v2/")
+    leaflink.run(host=host, port=port, seed=seed)

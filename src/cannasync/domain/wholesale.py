@@ -75,6 +75,17 @@ LEAFLINK_ACTIONS: dict[str, Action] = {
     "combined": Action.CANCEL,
 }
 
+#: A LeafLink transition action → the status it leads to (``available_transitions`` lists target statuses).
+ACTION_TARGETS: dict[str, str] = {
+    "submit": "submitted",
+    "accept": "accepted",
+    "fulfill": "fulfilled",
+    "ship": "shipped",
+    "complete": "complete",
+    "reject": "rejected",
+    "cancel": "cancelled",
+}
+
 #: Flourish outbound status → the LeafLink transition it asks for (seed 004).
 FLOURISH_TRANSITIONS: dict[str, str] = {
     "Cancelled": "reject",

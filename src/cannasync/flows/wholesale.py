@@ -26,7 +26,7 @@ from cannasync.connectors.base import Connector, MarketOrder, WholesaleLine, Who
 from cannasync.connectors.http import Rejected, VendorError
 from cannasync.connectors.registry import SUPPLIERS
 from cannasync.domain.sync import RunCounts
-from cannasync.domain.wholesale import FLOURISH_TRANSITIONS, LEAFLINK_ACTIONS, Action, payment_term
+from cannasync.domain.wholesale import ACTION_TARGETS, FLOURISH_TRANSITIONS, LEAFLINK_ACTIONS, Action, payment_term
 from cannasync.store.accounts import IntegrationConfig
 from cannasync.store.tables import WholesaleOrder
 from cannasync.store.types import utcnow
@@ -171,7 +171,7 @@ def orders_in(
     for order in market.orders_changed_since(since):
         if order.modified is not None:
             cursor = order.modified if cursor is None else max(cursor, order.modified)
-        outcome = order_in(db, supplier, integration, order)
+        outcome = order_in(db, supplier, market, integration, order)
         setattr(counts, outcome, getattr(counts, outcome) + 1)
     with db.uow() as uow:
         row = uow.accounts.integration(integration.id)
@@ -186,7 +186,13 @@ def _facility(integration: IntegrationConfig, supplier: WholesaleSupplier, order
     return next((reps[rep] for rep in order.sales_rep_ids if rep in reps), supplier.facility_id)
 
 
-def order_in(db: Database, supplier: WholesaleSupplier, integration: IntegrationConfig, order: MarketOrder) -> str:
+def order_in(
+    db: Database,
+    supplier: WholesaleSupplier,
+    market: WholesaleMarket,
+    integration: IntegrationConfig,
+    order: MarketOrder,
+) -> str:
     """Apply one marketplace order to the POS; returns created, updated or unchanged."""
     with db.uow() as uow:
         pair = uow.wholesale.order(integration.id, order.number) or uow.wholesale.add_order(
@@ -221,7 +227,8 @@ def order_in(db: Database, supplier: WholesaleSupplier, integration: Integration
         with db.uow() as uow:
             destination = uow.wholesale.destination_for(integration.id, order.buyer.id)
         if destination is None:
-            destination = supplier.destination_for(order.buyer)  # a new buyer becomes a destination, once
+            # A new buyer becomes a Flourish destination, once.
+            destination = supplier.destination_for(market.buyer(order.buyer.id) or order.buyer)
             with db.uow() as uow:
                 uow.wholesale.pair_customer(integration.id, order.buyer.id, destination)
         created = supplier.find_order(order.number, facility) or supplier.create_order(
@@ -327,7 +334,7 @@ def _transition(
     order = market.order(number)
     if order is None:
         return False
-    if action not in order.available_transitions:
+    if ACTION_TARGETS[action] not in order.available_transitions:
         _record(
             db,
             integration.id,

@@ -13,9 +13,10 @@ What it reproduces (see docs ``vendor-apis.md`` §1 and §7):
   403 ``{"error": "API key is not active"}``. Defaults: username ``demo``, active key ``demo-key``,
   inactive key ``inactive-key``.
 * ``FacilityID`` header on facility-scoped routes (inventory summary, order create/update/get, retail
-  discounts list/get): missing → 400, unknown → 404. ``GET /retail-orders/`` is "scoped to a single
-  facility with the FacilityID header, or the company as a whole": without the header it lists every
-  facility's orders; with it, that facility's (an unknown facility is still a 404).
+  discounts list/get, sales reps, outbound orders create/list/get/update): missing → 400, unknown → 404.
+  ``GET /retail-orders/`` is "scoped to a single facility with the FacilityID header, or the company as a
+  whole": without the header it lists every facility's orders; with it, that facility's (an unknown
+  facility is still a 404).
 * Customers are company-scoped: list (with ``last_updated_timestamp_start``/``_end``), get, create and
   ``PUT /customers/{id}/``. ``GET /retail-discounts/`` and ``GET /retail-discounts/{id}/`` list a
   facility's discounts.
@@ -23,7 +24,75 @@ What it reproduces (see docs ``vendor-apis.md`` §1 and §7):
   ``{"data": [...], "meta": {"offset", "limit", "next"}}`` where ``next`` is the path and query of the
   next page, or null on the last one.
 * The retail-order status machine, and PUT only while Created or Submitted, never changing the status.
-* Flourish does **not** deduplicate orders by ``original_order_id``; a second POST is a second order.
+* Flourish does **not** deduplicate orders by ``original_order_id``; a second POST is a second order
+  (retail or outbound).
+* The wholesale side (brands, sales reps, destinations, outbound orders) and outgoing webhooks; see
+  "Wholesale" and "Webhooks" below.
+
+Wholesale: brands, sales reps, destinations, outbound orders
+------------------------------------------------------------
+What the LeafLink ↔ Flourish bridge uses (cannasync issue 6, seed 004):
+
+* ``GET /brands/`` (company, paged, id order) → ``{"id", "brand_name"}``; ``GET /brands/{id}/``. Every
+  item's ``brand`` and ``brand_id`` are a pair from this list (choice 20). Items also filter on
+  ``brand_id`` (repeatable), beside ``brand_name``.
+* ``GET /sales-reps/`` (``FacilityID`` required, paged) → ``{"id", "first_name", "last_name", "email",
+  "facility_id"}``: the facility's reps.
+* Destinations (wholesale customers; a LeafLink customer is a Flourish destination) are company-scoped:
+  ``GET /destinations/`` (paged, id order; filters ``license_number``, case-insensitive, and
+  ``external_id``, exact), ``GET /destinations/{id}/``, ``POST /destinations/`` ``{"name",
+  "license_number", "address"?: {"address_line_1", "address_line_2", "city", "state", "postcode",
+  "country"}, "email"?, "phone"?, "external_id"?}`` → 201 ``{"data": destination}``. A destination is
+  ``{"id", "name", "license_number", "address" (all six keys, null when not sent), "email", "phone",
+  "external_id", "created_timestamp", "last_updated_timestamp"}``; see choice 22.
+* Outbound (wholesale) orders, ``FacilityID`` required on every route:
+  ``POST /outbound-orders/`` ``{"original_order_id", "destination_id", "sales_rep_id"?, "order_lines":
+  [{"item_id", "order_qty", "unit_price", "sku"?}], "payment_term"?, "notes"?,
+  "external_order_number"?}`` → 201 ``{"data": order}``; ``GET /outbound-orders/`` (filters
+  ``order_status``, ``original_order_id``, ``destination_id``, ``external_order_number``,
+  ``updated_timestamp_start``/``_end``); ``GET /outbound-orders/{id}/``; ``PUT /outbound-orders/{id}/``
+  (lines, payment term, notes while Created or Partially Allocated; 409 otherwise; never the status);
+  ``POST /outbound-orders/{id}/cancel/`` → 200 ``{"data": order}`` in Cancelled (choice 28).
+  An order is ``{"id": "OB-000001", "facility_id", "original_order_id", "external_order_number",
+  "destination_id", "destination_name", "destination_license_number", "sales_rep_id", "order_status",
+  "payment_term", "notes", "order_lines": [{"item_id", "sku", "item_name", "order_qty", "unit_price",
+  "line_total"}], "total", "created_timestamp", "last_updated_timestamp",
+  "partially_allocated_timestamp", "allocated_timestamp", "shipped_timestamp", "cancelled_timestamp"}``.
+* Statuses ``Created``, ``Partially Allocated``, ``Allocated``, ``Shipped``, ``Cancelled`` (choice 23).
+  Orders are created ``Created``; the warehouse moves them (control route): Created → Partially
+  Allocated or Allocated; Partially Allocated → Allocated; Allocated → Shipped; Cancelled from any
+  status but Shipped and Cancelled (which are final). Anything else is a 409.
+* Payment terms: ``payment_term`` is a free string on the order (choice 24), stored and echoed exactly
+  as sent, null when absent. The terms the bridge maps to LeafLink are ``LEAFLINK_PAYMENT_TERMS``: Cash
+  on Delivery, Consignment, Net 3, Net 7, Net 10, Net 14, Net 15, Net 20, Net 30, Net 60, Net 90,
+  Pre-Payment; anything else (``"Net 45"``, ``"COD"``) is stored just the same.
+
+Webhooks (Flourish → subscriber)
+--------------------------------
+``create_app(..., webhook_url=None, webhook_key="flourish-demo-webhook-key")``, or
+``POST /_sandbox/webhooks/config`` ``{"url", "key"?}`` (``url`` null switches them off; ``key`` absent
+keeps the current one). Each event is POSTed as ``{"resource_type": "...", "data": {...}}`` (compact
+JSON) with ``Content-Type: application/json`` and ``auth-signature: <hex HMAC-SHA256(key, raw body)>``:
+
+* ``item``: the whole item, after a staff edit (``PATCH /_sandbox/items/{id}``) or creation
+  (``POST /_sandbox/items``);
+* ``inventory_summary``: ``{"item_id", "sku", "brand", "item_name", "facility_id", "sellable_qty",
+  "available_qty", "non_available_qty"}``, when the control quantity route changes ``sellable_qty`` (or
+  stocks an item at a facility for the first time), and for each facility a created item is stocked at;
+* ``retail_order``: the whole retail order, after an API create or PUT, a control status move or a
+  control sale;
+* ``order``: the whole outbound order (``id``, ``original_order_id``, ``order_status``, ``payment_term``,
+  …), after an API create, PUT or cancel, a control status move or a staff edit.
+
+Writes made through the API fire too, so a subscriber that writes to Flourish receives its own echoes
+and must recognise them. Delivery is from one background thread per sandbox, in the order the writes
+happened, one attempt each (never retried; a failure or non-2xx answer is only logged), with a 5 s
+timeout; a webhook may arrive before the API response that caused it. ``FlourishSandbox.webhook_log``
+(and ``GET /_sandbox/webhooks``) lists ``{"id", "resource_type", "url", "payload", "signature",
+"queued_at", "delivered_at", "status_code", "error"}`` per event; ``status_code`` is null until the
+attempt is over (and stays null, with ``error``, when the subscriber could not be reached).
+``FlourishSandbox.wait_for_webhooks(timeout)`` (or ``GET /_sandbox/webhooks?wait=<seconds>``) waits for
+the queue to drain. Seeding never fires webhooks; neither do deletes, destinations nor reads.
 
 The discount double counting
 ----------------------------
@@ -93,6 +162,20 @@ Well-known records (present for every seed)
   Flourish's orders from an empty book.
 * Items have ids ``"10001"`` upwards; the malformed ones are listed in ``FlourishSandbox.malformed``
   (id → kind of damage) and ``FlourishSandbox.malformed_ids``.
+* Brands ``"301"``-``"315"`` (the generator's) plus the two wholesale brands ``"316"`` **Glacier Lake**
+  and ``"317"`` **North Coast** (not to be confused with ``"315"`` North Coast Labs). For every seed and
+  catalogue size, up to three items per wholesale brand (six in all; fewer only in a catalogue too small
+  to have them) are well-formed, active, ``ecommerce_active``, sellable, priced and in stock at facility
+  101: ``FlourishSandbox.wholesale_items`` (item id → brand name), or ``GET /items/?brand_name=Glacier
+  Lake``. Their SKUs start ``GLK-`` and ``NCO-``. The bridge's tests can route brand → LeafLink account
+  from these two names.
+* Sales reps (seed-independent; email ``first.last@greatlakesprovisions.example``): at 101 ``"801"`` Dana
+  Whitfield, ``"802"`` Marcus Bell, ``"803"`` Priya Raman; at 102 ``"804"`` Tomasz Kowalczyk, ``"805"``
+  Alicia Moreno; at 103 (``facilities=3`` only) ``"806"`` Grace Liu, ``"807"`` Owen Brandt.
+* Destinations (seed-independent, Michigan, no ``external_id``): ``"4001"`` Mitten Cannabis Co. - Detroit
+  (``AU-R-001204``), ``"4002"`` Harbor Light Dispensary (``AU-R-000932``), ``"4003"`` Upper Peninsula
+  Wellness (``AU-R-001577``), ``"4004"`` Kalamazoo Green Market (``AU-R-000645``). Created ones continue
+  from ``"4005"``. No outbound orders are seeded; they take ids ``OB-000001`` upwards.
 
 Control routes (no auth, under ``/_sandbox/``; the hub never calls them)
 -----------------------------------------------------------------------
@@ -111,6 +194,19 @@ route). For the loyalty side:
   "discount_name", "discount_type", "discount_value", "start_date"?, "end_date"?, "start_time"?,
   "end_time"?, "ecommerce_eligible"?}`` → 201 ``{"data": discount}``; ``DELETE retail-discounts/{id}`` →
   204.
+
+For the wholesale side and webhooks:
+
+* ``POST items`` ``{"item_name", "brand" | "brand_id", "retail_price", "sku"?, "item_category"?, "uom"?,
+  "active"?, "ecommerce_active"?, "sellable"?, "is_medical"?, …, "stock"?: {"<facility id>":
+  sellable_qty}}`` creates an item as staff would (choice 26) → 201 ``{"data": item}``;
+  ``PATCH items/{id}`` keeps ``brand``/``brand_id`` consistent (choice 20). Both fire ``item`` webhooks.
+* ``POST outbound-orders/{id}/status`` ``{"order_status"}`` moves an order (422 for an unknown status,
+  409 for a move the machine does not allow; ``"Canceled"`` is read as Cancelled);
+  ``PATCH outbound-orders/{id}`` edits one as staff would (choice 25); ``GET outbound-orders`` (every
+  facility's); ``GET destinations``.
+* ``GET|POST webhooks/config``; ``GET webhooks`` (the delivery log; ``?wait=<seconds>`` first waits for
+  pending deliveries); ``DELETE webhooks`` clears the log.
 
 Faults: ``{"method", "path_prefix", "status", "count", "retry_after"}`` answers the status with
 ``{"error": "Injected fault"}`` (``after`` lets that many matching requests through first, to break a
@@ -225,6 +321,61 @@ Each is a guess kept easy to change; none is confirmed by Flourish.
     ``facility_id`` and ``state``, the discounts and the sales draw from random streams of their own, so
     items, stock at 101/102 and art are the same as before these were added, and the same with two or
     three facilities.
+20. Brands: ids are numeric strings like item ids; the list is company-wide and includes brands with no
+    items. An item's ``brand`` is the ``brand_name`` of its ``brand_id``. A staff edit or creation naming
+    ``brand`` (case-insensitive) or ``brand_id`` sets both (unknown → 422; both given and disagreeing →
+    422). The wholesale items are re-branded after generation (``brand``, ``brand_id``, the SKU's brand
+    code and the brand inside ``retail_display_name``/``ecommerce_item_name``), from a random stream of
+    their own; that is the only change to the generated catalogue, and it is independent of the number of
+    facilities.
+21. Sales reps are facility-scoped: ``GET /sales-reps/`` lists the ``FacilityID``'s reps only. An
+    outbound order's ``sales_rep_id`` must name a rep **of that facility** (unknown → 422, another
+    facility's → 422 naming it): orders reach the right facility by sales rep, so a mismatch is a routing
+    bug worth hearing about. ``sales_rep_id`` may be null or absent.
+22. Destinations: ``name`` and ``license_number`` are required non-empty strings (422 naming the field);
+    ``external_id`` may be a string or integer (stored as a string) or null; ``address`` is an object
+    whose six known keys are kept (strings or null; other keys dropped). Creating a destination never
+    checks for duplicates (same license number or ``external_id`` → a second destination), like
+    customers: a client that must create a destination once looks it up first. Destinations cannot be
+    edited through the API.
+23. The fifth outbound status is ``Cancelled`` (the vendor notes only say it begins with C; "Canceled" in
+    the help pages' tables is taken as the same status). The ``order_status`` filter compares
+    case-insensitively and answers 400 for a value that is not one of the five (so a misspelling is
+    loud, not an empty list). Moves may skip Partially Allocated (Created → Allocated), never Allocated
+    (no Created → Shipped); the status changes only through the control route. A move stamps
+    ``<status>_timestamp`` and bumps ``last_updated_timestamp``. Outbound orders never change stock.
+24. Outbound create: ``order_status`` may be absent or ``Created`` (anything else → 422); lines are
+    validated like retail lines (numbers must be JSON numbers; ``sku`` defaults to the item's);
+    ``destination_id`` and every ``item_id`` must exist (422); ``line_total`` = qty × price in cents,
+    ``total`` = their sum (no discounts, taxes or fees). ``payment_term``, ``notes`` and
+    ``external_order_number`` are strings or null. ``original_order_id`` is not deduplicated.
+25. ``PUT /outbound-orders/{id}/`` is a **partial** update, unlike the retail PUT: ``order_lines`` (if
+    present, replacing every line), ``payment_term``, ``notes``, ``external_order_number`` and
+    ``sales_rep_id`` are changed when present and kept when absent (send ``"payment_term": null`` to
+    clear it); ``original_order_id``, ``destination_id`` and the rest are ignored. An unknown id is a
+    404, then a non-editable order a 409, both before the body is looked at; an ``order_status`` other
+    than the current one is a 422. Every successful PUT bumps ``last_updated_timestamp`` and fires an
+    ``order`` webhook, even one that changes nothing. The staff edit (``PATCH
+    /_sandbox/outbound-orders/{id}``) takes the same fields, ignores ``order_status``, and may change the
+    payment term, notes, external order number and sales rep in **any** status (as back-office staff
+    can), the lines only while Created or Partially Allocated (409 otherwise).
+26. ``POST /_sandbox/items``: ``item_name``, a brand and ``retail_price`` (number >= 0) are required;
+    the flags must be booleans; other item fields may be given and are stored as sent; defaults are
+    active, ``ecommerce_active``, sellable, not medical, ``uom`` ``ea``, no lab data, ``price`` =
+    ``retail_price``, SKU ``<brand code>-<category code>-<id>`` (a SKU already in use → 422). Ids continue
+    after the highest item id ever generated or created, never reused. ``stock`` quantities must be
+    integers >= 0 at known facilities (404 otherwise).
+27. Webhooks: the ``inventory_summary`` event fires only when ``sellable_qty`` actually changes (setting
+    the same quantity again is silent); ``item``, ``order`` and ``retail_order`` events fire on every
+    successful write, changed or not. No webhook carries an event id or timestamp beyond the record's own
+    ``last_updated_timestamp``; a subscriber deduplicates on the record (id and ``last_updated_timestamp``
+    or the fields it cares about).
+28. Cancelling through the API: the vendor notes are silent, yet LeafLink's Rejected, Canceled and
+    Combined orders must cancel the Flourish order, so the sandbox serves ``POST
+    /outbound-orders/{id}/cancel/`` (``FacilityID`` required; another facility's order is a 404; a body
+    is optional and ignored, but must be JSON if sent). It is the same move as the control route's
+    Cancelled: allowed from Created, Partially Allocated and Allocated; a Shipped or already Cancelled
+    order is a 409 (not idempotent: read the order first when retrying). It fires an ``order`` webhook.
 """
 
 from __future__ import annotations
@@ -233,10 +384,16 @@ import asyncio
 import base64
 import binascii
 import bisect
+import hashlib
+import hmac
+import json
+import queue
 import re
 import struct
 import threading
 import time
+import urllib.error
+import urllib.request
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -257,13 +414,20 @@ from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cannasync.sandboxes.flourish_catalog import (
+    ALL_BRANDS,
+    FIRST_DESTINATION_ID,
+    Brand,
     Sale,
+    brand_records,
     discount_record,
     generate_catalogue,
     generate_customers,
+    generate_destinations,
     generate_discounts,
     generate_sales,
+    generate_sales_reps,
     iso_ms,
+    new_item,
 )
 
 JSON = dict[str, Any]
@@ -298,6 +462,38 @@ _FORWARD_MOVES: dict[str, frozenset[str]] = {
     "Out for Delivery": frozenset({"Completed"}),
 }
 FULFILLMENT_TYPES = frozenset({"pickup", "delivery", "in-store"})
+
+#: Outbound (wholesale) order statuses. The vendor notes name four and "one more beginning with C";
+#: the sandbox takes Cancelled, spelled as on retail orders (choice 23).
+OUTBOUND_STATUSES: tuple[str, ...] = ("Created", "Partially Allocated", "Allocated", "Shipped", "Cancelled")
+OUTBOUND_EDITABLE = frozenset({"Created", "Partially Allocated"})
+OUTBOUND_FINAL = frozenset({"Shipped", "Cancelled"})
+_OUTBOUND_FORWARD: dict[str, frozenset[str]] = {
+    "Created": frozenset({"Partially Allocated", "Allocated"}),
+    "Partially Allocated": frozenset({"Allocated"}),
+    "Allocated": frozenset({"Shipped"}),
+}
+#: The payment terms LeafLink supports (seed 004). Flourish stores any string; this list is for reference.
+LEAFLINK_PAYMENT_TERMS: tuple[str, ...] = (
+    "Cash on Delivery",
+    "Consignment",
+    "Net 3",
+    "Net 7",
+    "Net 10",
+    "Net 14",
+    "Net 15",
+    "Net 20",
+    "Net 30",
+    "Net 60",
+    "Net 90",
+    "Pre-Payment",
+)
+DEFAULT_WEBHOOK_KEY = "flourish-demo-webhook-key"
+WEBHOOK_RESOURCE_TYPES: tuple[str, ...] = ("item", "inventory_summary", "retail_order", "order")
+#: Seconds a webhook delivery waits for the subscriber before it is logged as failed.
+WEBHOOK_TIMEOUT = 5.0
+#: Seconds an idle delivery thread lingers before it exits (a new one starts with the next webhook).
+_WEBHOOK_IDLE = 2.0
 DISCOUNT_TYPES: tuple[str, ...] = ("Percent", "Dollar")
 _CENT = Decimal("0.01")
 
@@ -652,7 +848,8 @@ def parse_fault(body: JSON) -> Fault:
 
 class FlourishSandbox:
     """The sandbox's in-memory state: catalogue, stock, customers, retail discounts, orders (API-created
-    orders and in-store sales), faults and request counts.
+    orders and in-store sales), the wholesale side (brands, sales reps, destinations, outbound orders),
+    outgoing webhooks, faults and request counts.
 
     Every public method takes ``lock`` because uvicorn may serve from several threads and tests read the
     state directly. Stored records are never mutated once stored; updates replace the record
@@ -670,9 +867,19 @@ class FlourishSandbox:
         facilities: int = 2,
         sales: int = 0,
         as_of: datetime | None = None,
+        webhook_url: str | None = None,
+        webhook_key: str = DEFAULT_WEBHOOK_KEY,
     ) -> None:
         self.lock = threading.Lock()
         self.seed = seed
+        self._webhook_url: str | None = None
+        self._webhook_key = DEFAULT_WEBHOOK_KEY
+        self._webhooks: dict[int, JSON] = {}
+        self._next_webhook = 1
+        self._webhook_queue: queue.Queue[tuple[int, str, bytes, str]] = queue.Queue()
+        self._webhook_worker: threading.Thread | None = None
+        self._webhook_pending = 0
+        self._webhook_idle = threading.Condition(self.lock)
         #: The instant the seeded sales history is counted back from (creation time unless given; naive = UTC).
         moment = as_of or _now()
         self.as_of = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
@@ -708,6 +915,22 @@ class FlourishSandbox:
         )
         for sale in history:
             self._record_sale(_seeded_sale(sale, self._discounts))
+
+        # Wholesale (issue 6): brands, sales reps, destinations, outbound orders.
+        #: Item id → wholesale brand name ("Glacier Lake" / "North Coast") for the re-branded items.
+        self.wholesale_items: dict[str, str] = dict(catalogue.wholesale)
+        self.brands: list[JSON] = brand_records()
+        self._brands_by_id: dict[str, Brand] = {brand.id: brand for brand in ALL_BRANDS}
+        self._brands_by_name: dict[str, Brand] = {brand.name.lower(): brand for brand in ALL_BRANDS}
+        self._sales_reps: dict[str, JSON] = {rep["id"]: rep for rep in generate_sales_reps(tuple(self.facilities))}
+        self._destinations: dict[str, JSON] = {d["id"]: d for d in generate_destinations()}
+        self._next_destination = FIRST_DESTINATION_ID + len(self._destinations)
+        self._outbound: dict[str, JSON] = {}
+        self._next_outbound = 1
+        self._next_item = max(self._item_keys, default=10000) + 1
+
+        # Webhooks are switched on last, so that seeding never fires any.
+        self.configure_webhooks(webhook_url, webhook_key)
 
     # -- auth ------------------------------------------------------------------------------------
 
@@ -803,23 +1026,52 @@ class FlourishSandbox:
             return rows, more
 
     def set_quantity(self, item_id: str, facility_id: str, sellable_qty: int, available_qty: int | None = None) -> JSON:
+        """Set an item's stock at a facility; an ``inventory_summary`` webhook fires if ``sellable_qty`` changed."""
         with self.lock:
-            self._item(item_id)
+            item = self._item(item_id)
             if facility_id not in self.facilities:
                 raise ApiError(404, f"Facility {facility_id} not found")
-            current = self.stock[facility_id].get(item_id, {"non_available_qty": 0})
+            current = self.stock[facility_id].get(item_id)
             row = {
                 "sellable_qty": sellable_qty,
                 "available_qty": sellable_qty if available_qty is None else available_qty,
-                "non_available_qty": current["non_available_qty"],
+                "non_available_qty": current["non_available_qty"] if current else 0,
             }
             self.stock[facility_id][item_id] = row
+            if current is None or current["sellable_qty"] != sellable_qty:
+                self._emit("inventory_summary", _inventory_event(item, facility_id, row))
             return {"item_id": item_id, "facility_id": facility_id, **row}
 
+    def _resolve_brand(self, changes: JSON) -> JSON:
+        """Keep ``brand`` and ``brand_id`` consistent with the brand list when a write names either."""
+        if "brand" not in changes and "brand_id" not in changes:
+            return changes
+        by_name = by_id = None
+        if "brand" in changes:
+            name = changes["brand"]
+            by_name = self._brands_by_name.get(name.strip().lower()) if isinstance(name, str) else None
+            if by_name is None:
+                raise ApiError(422, f"brand {name!r} is not in the brand list")
+        if "brand_id" in changes:
+            raw = changes["brand_id"]
+            by_id = self._brands_by_id.get(str(raw)) if isinstance(raw, str | int) else None
+            if by_id is None or isinstance(raw, bool):
+                raise ApiError(422, f"brand_id {raw!r} is not in the brand list")
+        if by_name is not None and by_id is not None and by_name != by_id:
+            raise ApiError(422, f"brand {by_name.name!r} does not have brand_id {by_id.id}")
+        brand = by_name or by_id
+        assert brand is not None
+        return {**changes, "brand": brand.name, "brand_id": brand.id}
+
     def patch_item(self, item_id: str, changes: JSON) -> JSON:
-        """Merge ``changes`` into the item and bump ``last_updated_timestamp`` (unless given)."""
+        """Merge ``changes`` into the item and bump ``last_updated_timestamp`` (unless given).
+
+        ``brand``/``brand_id`` are resolved against the brand list (either one sets both). An ``item``
+        webhook fires with the new record.
+        """
         if "id" in changes and str(changes["id"]) != item_id:
             raise ApiError(422, "id cannot be changed")
+        changes = self._resolve_brand(changes)
         with self.lock:
             old = self._item(item_id)
             new = {**old, **changes, "id": item_id}
@@ -828,7 +1080,36 @@ class FlourishSandbox:
             index = bisect.bisect_left(self._item_keys, int(item_id))
             self._items[index] = new
             self._items_by_id[item_id] = new
+            self._emit("item", new)
             return new
+
+    def create_item(self, fields: JSON, stock: Mapping[str, int]) -> JSON:
+        """A new item (the control route ``POST /_sandbox/items``), with optional stock per facility.
+
+        Fires an ``item`` webhook, then an ``inventory_summary`` one per facility stocked.
+        """
+        fields = self._resolve_brand(fields)
+        with self.lock:
+            for facility_id in stock:
+                if facility_id not in self.facilities:
+                    raise ApiError(404, f"Facility {facility_id} not found")
+            sku = fields.get("sku")
+            clash = next((item["id"] for item in self._items if sku is not None and item["sku"] == sku), None)
+            if clash is not None:
+                raise ApiError(422, f"sku {sku} is already used by item {clash}")
+            item_id = str(self._next_item)
+            self._next_item += 1
+            brand = self._brands_by_id[fields["brand_id"]]
+            item = new_item(item_id, brand, fields, iso_ms(_now()))
+            self._items.append(item)
+            self._item_keys.append(int(item_id))
+            self._items_by_id[item_id] = item
+            self._emit("item", item)
+            for facility_id, sellable_qty in stock.items():
+                row = {"sellable_qty": sellable_qty, "available_qty": sellable_qty, "non_available_qty": 0}
+                self.stock[facility_id][item_id] = row
+                self._emit("inventory_summary", _inventory_event(item, facility_id, row))
+            return item
 
     def delete_item(self, item_id: str) -> None:
         with self.lock:
@@ -984,6 +1265,7 @@ class FlourishSandbox:
             if status == "Submitted":
                 order["submitted_timestamp"] = stamp
             self._orders[order_id] = order
+            self._emit("retail_order", order)
             return order
 
     def record_sale(self, parsed: JSON) -> JSON:
@@ -1055,6 +1337,7 @@ class FlourishSandbox:
             "completed_timestamp": stamp,
         }
         self._orders[order_id] = order
+        self._emit("retail_order", order)
         return order
 
     def list_orders(
@@ -1092,6 +1375,7 @@ class FlourishSandbox:
                 "last_updated_timestamp": _later_than(old["last_updated_timestamp"]),
             }
             self._orders[order_id] = new
+            self._emit("retail_order", new)
             return new
 
     def move_order(self, order_id: str, status: str) -> JSON:
@@ -1107,7 +1391,281 @@ class FlourishSandbox:
             new = {**old, "order_status": status, "last_updated_timestamp": stamp}
             new[_status_stamp_key(status)] = stamp
             self._orders[order_id] = new
+            self._emit("retail_order", new)
             return new
+
+    # -- wholesale: brands, sales reps, destinations -------------------------------------------------
+
+    def get_brand(self, brand_id: str) -> JSON:
+        brand = self._brands_by_id.get(brand_id)
+        if brand is None:
+            raise ApiError(404, f"Brand {brand_id} not found")
+        return {"id": brand.id, "brand_name": brand.name}
+
+    def sales_reps(self, facility_id: str | None = None) -> list[JSON]:
+        with self.lock:
+            return [
+                rep for rep in self._sales_reps.values() if facility_id is None or rep["facility_id"] == facility_id
+            ]
+
+    def destinations(self) -> list[JSON]:
+        with self.lock:
+            return list(self._destinations.values())
+
+    def list_destinations(
+        self, predicate: Callable[[JSON], bool] | None, offset: int, limit: int
+    ) -> tuple[list[JSON], bool]:
+        with self.lock:
+            return _window(self._destinations.values(), predicate, offset, limit)
+
+    def get_destination(self, destination_id: str) -> JSON:
+        with self.lock:
+            destination = self._destinations.get(destination_id)
+            if destination is None:
+                raise ApiError(404, f"Destination {destination_id} not found")
+            return destination
+
+    def create_destination(self, fields: JSON) -> JSON:
+        """A new destination (wholesale customer); never checked for duplicates (choice 22)."""
+        with self.lock:
+            destination_id = str(self._next_destination)
+            self._next_destination += 1
+            stamp = iso_ms(_now())
+            destination = {
+                "id": destination_id,
+                **fields,
+                "created_timestamp": stamp,
+                "last_updated_timestamp": stamp,
+            }
+            self._destinations[destination_id] = destination
+            return destination
+
+    # -- wholesale: outbound orders ------------------------------------------------------------------
+
+    def outbound_orders(self) -> list[JSON]:
+        with self.lock:
+            return list(self._outbound.values())
+
+    def _outbound_order(self, order_id: str, facility_id: str | None) -> JSON:
+        order = self._outbound.get(order_id)
+        if order is None or (facility_id is not None and order["facility_id"] != facility_id):
+            raise ApiError(404, f"Outbound order {order_id} not found")
+        return order
+
+    def get_outbound(self, order_id: str, facility_id: str | None = None) -> JSON:
+        with self.lock:
+            return self._outbound_order(order_id, facility_id)
+
+    def list_outbound(
+        self, facility_id: str, predicate: Callable[[JSON], bool] | None, offset: int, limit: int
+    ) -> tuple[list[JSON], bool]:
+        def matches(order: JSON) -> bool:
+            return order["facility_id"] == facility_id and (predicate is None or predicate(order))
+
+        with self.lock:
+            return _window(self._outbound.values(), matches, offset, limit)
+
+    def _check_sales_rep(self, sales_rep_id: str | None, facility_id: str) -> None:
+        if sales_rep_id is None:
+            return
+        rep = self._sales_reps.get(sales_rep_id)
+        if rep is None:
+            raise ApiError(422, f"Sales rep {sales_rep_id} not found")
+        if rep["facility_id"] != facility_id:
+            raise ApiError(422, f"Sales rep {sales_rep_id} belongs to facility {rep['facility_id']}")
+
+    def _outbound_lines(self, lines: Sequence[_Line]) -> JSON:
+        """Line rows (``sku`` and ``item_name`` filled from the item) and the order total."""
+        rows = []
+        total = Decimal(0)
+        for index, line in enumerate(lines):
+            item = self._items_by_id.get(line.item_id)
+            if item is None:
+                raise ApiError(422, f"order_lines[{index}].item_id {line.item_id} not found")
+            line_total = _cents(Decimal(str(line.order_qty)) * Decimal(str(line.unit_price)))
+            total += line_total
+            rows.append(
+                {
+                    "item_id": line.item_id,
+                    "sku": line.sku if line.sku is not None else item["sku"],
+                    "item_name": item["item_name"],
+                    "order_qty": line.order_qty,
+                    "unit_price": line.unit_price,
+                    "line_total": _money(line_total),
+                }
+            )
+        return {"order_lines": rows, "total": _money(total)}
+
+    def create_outbound(self, facility_id: str, parsed: JSON) -> JSON:
+        """``POST /outbound-orders/``: a new order in Created; fires an ``order`` webhook."""
+        with self.lock:
+            destination = self._destinations.get(parsed["destination_id"])
+            if destination is None:
+                raise ApiError(422, f"Destination {parsed['destination_id']} not found")
+            self._check_sales_rep(parsed["sales_rep_id"], facility_id)
+            lines = self._outbound_lines(parsed["order_lines"])
+            order_id = f"OB-{self._next_outbound:06d}"
+            self._next_outbound += 1
+            stamp = iso_ms(_now())
+            order = {
+                "id": order_id,
+                "facility_id": facility_id,
+                "original_order_id": parsed["original_order_id"],
+                "external_order_number": parsed["external_order_number"],
+                "destination_id": destination["id"],
+                "destination_name": destination["name"],
+                "destination_license_number": destination["license_number"],
+                "sales_rep_id": parsed["sales_rep_id"],
+                "order_status": "Created",
+                "payment_term": parsed["payment_term"],
+                "notes": parsed["notes"],
+                **lines,
+                "created_timestamp": stamp,
+                "last_updated_timestamp": stamp,
+                **{_status_stamp_key(status): None for status in OUTBOUND_STATUSES[1:]},
+            }
+            self._outbound[order_id] = order
+            self._emit("order", order)
+            return order
+
+    def update_outbound(self, order_id: str, facility_id: str | None, changes: JSON, *, staff: bool = False) -> JSON:
+        """``PUT /outbound-orders/{id}/`` (``staff=False``) or a staff edit (``staff=True``).
+
+        Through the API the order must be Created or Partially Allocated (409) and ``order_status``, if
+        sent, must be the current one (422). Staff may edit the payment term, notes, external order number
+        and sales rep in any status, the lines only while the order is editable. Every successful write
+        bumps ``last_updated_timestamp`` and fires an ``order`` webhook, even one that changes nothing.
+        """
+        with self.lock:
+            old = self._outbound_order(order_id, facility_id)
+            editable = old["order_status"] in OUTBOUND_EDITABLE
+            if not staff:
+                _check_outbound_editable(old)
+                wanted = changes.get("order_status")
+                if wanted is not None and wanted != old["order_status"]:
+                    raise ApiError(422, "order_status cannot be changed through the API")
+            elif "order_lines" in changes and not editable:
+                _check_outbound_editable(old)
+            new = dict(old)
+            if "sales_rep_id" in changes:
+                self._check_sales_rep(changes["sales_rep_id"], old["facility_id"])
+                new["sales_rep_id"] = changes["sales_rep_id"]
+            if "order_lines" in changes:
+                new.update(self._outbound_lines(changes["order_lines"]))
+            for key in ("payment_term", "notes", "external_order_number"):
+                if key in changes:
+                    new[key] = changes[key]
+            new["last_updated_timestamp"] = _later_than(old["last_updated_timestamp"])
+            self._outbound[order_id] = new
+            self._emit("order", new)
+            return new
+
+    def move_outbound(self, order_id: str, status: str, facility_id: str | None = None) -> JSON:
+        """Move an outbound order along its machine, as the warehouse would; fires an ``order`` webhook.
+
+        ``facility_id`` (the API's cancel route) restricts the move to that facility's orders.
+        """
+        with self.lock:
+            old = self._outbound_order(order_id, facility_id)
+            current = old["order_status"]
+            forward = status in _OUTBOUND_FORWARD.get(current, frozenset())
+            cancel = status == "Cancelled" and current not in OUTBOUND_FINAL
+            if not (forward or cancel):
+                raise ApiError(409, f"Outbound order {order_id} cannot move from {current} to {status}")
+            stamp = _later_than(old["last_updated_timestamp"])
+            new = {**old, "order_status": status, "last_updated_timestamp": stamp}
+            new[_status_stamp_key(status)] = stamp
+            self._outbound[order_id] = new
+            self._emit("order", new)
+            return new
+
+    # -- webhooks ------------------------------------------------------------------------------------
+
+    def configure_webhooks(self, url: str | None, key: str | None = None) -> JSON:
+        """Point webhooks at ``url`` (None switches them off); ``key`` signs them (None keeps the current key)."""
+        with self.lock:
+            self._webhook_url = url
+            if key is not None:
+                self._webhook_key = key
+            return self._webhook_config()
+
+    def webhook_config(self) -> JSON:
+        with self.lock:
+            return self._webhook_config()
+
+    def _webhook_config(self) -> JSON:
+        return {"url": self._webhook_url, "key": self._webhook_key}
+
+    @property
+    def webhook_log(self) -> list[JSON]:
+        """Every webhook queued since the last clear, oldest first (entries are replaced once delivered)."""
+        with self.lock:
+            return list(self._webhooks.values())
+
+    def clear_webhook_log(self) -> None:
+        with self.lock:
+            self._webhooks.clear()
+
+    def wait_for_webhooks(self, timeout: float = 5.0) -> bool:
+        """Block until every queued webhook has been attempted; False if ``timeout`` ran out first."""
+        with self._webhook_idle:
+            return self._webhook_idle.wait_for(lambda: self._webhook_pending == 0, timeout)
+
+    def _emit(self, resource_type: str, data: JSON) -> None:
+        """Queue ``{"resource_type", "data"}`` for the subscriber, if there is one. Call with ``lock`` held.
+
+        The body is serialised and signed now, so it is exactly the state of this write; a single
+        background thread delivers the queue in order.
+        """
+        url = self._webhook_url
+        if not url:
+            return
+        body = json.dumps({"resource_type": resource_type, "data": data}, separators=(",", ":")).encode()
+        signature = hmac.new(self._webhook_key.encode(), body, hashlib.sha256).hexdigest()
+        webhook_id = self._next_webhook
+        self._next_webhook += 1
+        self._webhooks[webhook_id] = {
+            "id": webhook_id,
+            "resource_type": resource_type,
+            "url": url,
+            "payload": {"resource_type": resource_type, "data": data},
+            "signature": signature,
+            "queued_at": iso_ms(_now()),
+            "delivered_at": None,
+            "status_code": None,
+            "error": None,
+        }
+        self._webhook_pending += 1
+        self._webhook_queue.put((webhook_id, url, body, signature))
+        if self._webhook_worker is None:
+            self._webhook_worker = threading.Thread(
+                target=self._deliver_webhooks, name="flourish-webhooks", daemon=True
+            )
+            self._webhook_worker.start()
+
+    def _deliver_webhooks(self) -> None:
+        """The delivery thread: one attempt per webhook, in order; exits after a quiet spell."""
+        while True:
+            try:
+                webhook_id, url, body, signature = self._webhook_queue.get(timeout=_WEBHOOK_IDLE)
+            except queue.Empty:
+                with self.lock:
+                    if self._webhook_queue.empty():
+                        self._webhook_worker = None
+                        return
+                continue
+            status_code, error = _post_webhook(url, body, signature)
+            with self._webhook_idle:
+                entry = self._webhooks.get(webhook_id)
+                if entry is not None:
+                    self._webhooks[webhook_id] = {
+                        **entry,
+                        "delivered_at": iso_ms(_now()),
+                        "status_code": status_code,
+                        "error": error,
+                    }
+                self._webhook_pending -= 1
+                self._webhook_idle.notify_all()
 
     # -- faults and request counts -----------------------------------------------------------------
 
@@ -1174,6 +1732,53 @@ def _check_editable(order: JSON) -> None:
     status = order["order_status"]
     if status not in EDITABLE_STATUSES:
         raise ApiError(409, f"Order {order['id']} is {status}; only Created or Submitted orders can be updated")
+
+
+def _check_outbound_editable(order: JSON) -> None:
+    status = order["order_status"]
+    if status not in OUTBOUND_EDITABLE:
+        raise ApiError(
+            409, f"Outbound order {order['id']} is {status}; only Created or Partially Allocated orders can be updated"
+        )
+
+
+def _inventory_event(item: JSON, facility_id: str, row: Mapping[str, int]) -> JSON:
+    """The ``data`` of an ``inventory_summary`` webhook."""
+    return {
+        "item_id": item["id"],
+        "sku": item["sku"],
+        "brand": item.get("brand"),
+        "item_name": item.get("item_name"),
+        "facility_id": facility_id,
+        "sellable_qty": row["sellable_qty"],
+        "available_qty": row["available_qty"],
+        "non_available_qty": row["non_available_qty"],
+    }
+
+
+#: Webhooks go straight to the subscriber, whatever proxy the environment names.
+_NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def _post_webhook(url: str, body: bytes, signature: str) -> tuple[int | None, str | None]:
+    """One delivery attempt: (status code, None), or (status code or None, error) when it failed."""
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "auth-signature": signature,
+            "User-Agent": "Flourish-Webhooks (cannasync sandbox)",
+        },
+    )
+    try:
+        with _NO_PROXY.open(request, timeout=WEBHOOK_TIMEOUT) as response:
+            return int(response.status), None
+    except urllib.error.HTTPError as error:
+        return int(error.code), f"HTTP {error.code}"
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        return None, str(getattr(error, "reason", None) or error)
 
 
 def _status_stamp_key(status: str) -> str:
@@ -1272,6 +1877,9 @@ def _item_predicate(request: Request) -> Callable[[JSON], bool] | None:
     brands = {name.strip().lower() for name in request.query_params.getlist("brand_name")}
     if brands:
         checks.append(lambda item: str(item.get("brand") or "").lower() in brands)
+    brand_ids = {value.strip() for value in request.query_params.getlist("brand_id")}
+    if brand_ids:
+        checks.append(lambda item: str(item.get("brand_id")) in brand_ids)
     start = _time_param(request, "last_updated_timestamp_start")
     if start:
         checks.append(lambda item: item["last_updated_timestamp"] >= start)
@@ -1553,6 +2161,149 @@ def _parse_discount_body(body: JSON) -> JSON:
 
 
 # --------------------------------------------------------------------------------------------------
+# Wholesale bodies and filters
+
+
+def _destination_predicate(request: Request) -> Callable[[JSON], bool] | None:
+    params = request.query_params
+    checks: list[Callable[[JSON], bool]] = []
+    license_check = _equals_ci("license_number", params.get("license_number"))
+    if license_check:
+        checks.append(license_check)
+    external_id = params.get("external_id")
+    if external_id is not None:
+        checks.append(_field_is("external_id", external_id))
+    return _all_of(checks)
+
+
+def _outbound_predicate(request: Request) -> Callable[[JSON], bool] | None:
+    params = request.query_params
+    checks: list[Callable[[JSON], bool]] = []
+    raw_status = params.get("order_status")
+    if raw_status is not None:
+        try:
+            status = _canonical_status(raw_status, OUTBOUND_STATUSES)
+        except ApiError as error:
+            raise ApiError(400, error.message) from None
+        checks.append(_field_is("order_status", status))
+    for param in ("original_order_id", "destination_id", "external_order_number"):
+        value = params.get(param)
+        if value is not None:
+            checks.append(_field_is(param, value))
+    start = _time_param(request, "updated_timestamp_start")
+    if start:
+        checks.append(lambda order: order["last_updated_timestamp"] >= start)
+    end = _time_param(request, "updated_timestamp_end")
+    if end:
+        checks.append(lambda order: order["last_updated_timestamp"] <= end)
+    return _all_of(checks)
+
+
+_ADDRESS_KEYS: tuple[str, ...] = ("address_line_1", "address_line_2", "city", "state", "postcode", "country")
+
+
+def _parse_destination_body(body: JSON) -> JSON:
+    """Validate a ``POST /destinations/`` body; unknown keys are ignored."""
+    fields: JSON = {}
+    for name in ("name", "license_number"):
+        value = body.get(name)
+        if not isinstance(value, str) or not value.strip():
+            raise ApiError(422, f"{name} is required")
+        fields[name] = value.strip()
+    address = body.get("address")
+    if address is not None and not isinstance(address, dict):
+        raise ApiError(422, "address must be an object")
+    parsed_address: JSON = {}
+    for key in _ADDRESS_KEYS:
+        value = (address or {}).get(key)
+        if value is not None and not isinstance(value, str):
+            raise ApiError(422, f"address.{key} must be a string")
+        parsed_address[key] = value
+    fields["address"] = parsed_address
+    fields["email"] = _optional_str(body, "email")
+    fields["phone"] = _optional_str(body, "phone")
+    external_id = body.get("external_id")
+    fields["external_id"] = None if external_id is None else _id_value(external_id, "external_id")
+    return fields
+
+
+def _optional_id(body: JSON, name: str) -> str | None:
+    value = body.get(name)
+    return None if value is None else _id_value(value, name)
+
+
+def _parse_outbound_body(body: JSON) -> JSON:
+    """Validate a ``POST /outbound-orders/`` body; existence checks happen against the state."""
+    original_order_id = body.get("original_order_id")
+    if not isinstance(original_order_id, str) or not original_order_id.strip():
+        raise ApiError(422, "original_order_id is required (string)")
+    status = body.get("order_status")
+    if status is not None and _canonical_status(status, OUTBOUND_STATUSES) != "Created":
+        raise ApiError(422, "order_status must be Created (or absent) on a new outbound order")
+    return {
+        "original_order_id": original_order_id,
+        "destination_id": _id_value(body.get("destination_id"), "destination_id"),
+        "sales_rep_id": _optional_id(body, "sales_rep_id"),
+        "order_lines": _parse_lines(body.get("order_lines")),
+        "payment_term": _optional_str(body, "payment_term"),
+        "notes": _optional_str(body, "notes"),
+        "external_order_number": _optional_str(body, "external_order_number"),
+    }
+
+
+def _parse_outbound_changes(body: JSON, *, staff: bool = False) -> JSON:
+    """The editable fields present in a ``PUT /outbound-orders/{id}/`` body (or a staff edit), validated.
+
+    Absent fields are kept; other keys (``original_order_id``, ``destination_id``, ``facility_id``, ids and
+    timestamps) are ignored. ``order_status`` is parsed (API only) so that an attempted change is a 422.
+    """
+    changes: JSON = {}
+    if "order_lines" in body:
+        changes["order_lines"] = _parse_lines(body["order_lines"])
+    for name in ("payment_term", "notes", "external_order_number"):
+        if name in body:
+            changes[name] = _optional_str(body, name)
+    if "sales_rep_id" in body:
+        changes["sales_rep_id"] = _optional_id(body, "sales_rep_id")
+    if not staff and body.get("order_status") is not None:
+        changes["order_status"] = _canonical_status(body["order_status"], OUTBOUND_STATUSES)
+    return changes
+
+
+_ITEM_FLAGS: tuple[str, ...] = ("active", "ecommerce_active", "sellable", "is_medical")
+_ITEM_READ_ONLY = frozenset({"id", "created_timestamp", "last_updated_timestamp", "stock"})
+
+
+def _parse_new_item(body: JSON) -> tuple[JSON, dict[str, int]]:
+    """Validate a ``POST /_sandbox/items`` body into (item fields, sellable quantity per facility)."""
+    name = body.get("item_name")
+    if not isinstance(name, str) or not name.strip():
+        raise ApiError(422, "item_name is required")
+    if body.get("brand") is None and body.get("brand_id") is None:
+        raise ApiError(422, "brand (or brand_id) is required")
+    price = _number(body.get("retail_price"))
+    if price is None or price < 0:
+        raise ApiError(422, "retail_price must be a number >= 0")
+    for flag in _ITEM_FLAGS:
+        if flag in body and not isinstance(body[flag], bool):
+            raise ApiError(422, f"{flag} must be a boolean")
+    for text in ("sku", "item_category", "uom"):
+        if body.get(text) is not None and not isinstance(body[text], str):
+            raise ApiError(422, f"{text} must be a string")
+    raw_stock = body.get("stock") or {}
+    if not isinstance(raw_stock, dict):
+        raise ApiError(422, "stock must be an object of facility id -> sellable_qty")
+    stock: dict[str, int] = {}
+    for facility_id, quantity in raw_stock.items():
+        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 0:
+            raise ApiError(422, f"stock.{facility_id} must be an integer >= 0")
+        stock[str(facility_id)] = quantity
+    fields = {key: value for key, value in body.items() if key not in _ITEM_READ_ONLY and value is not None}
+    fields["item_name"] = name.strip()
+    return fields, stock
+
+
+# --------------------------------------------------------------------------------------------------
 # Endpoints
 
 
@@ -1656,6 +2407,61 @@ class _Api:
         parsed = _parse_order_body(await _json_object(request), statuses=ORDER_STATUSES)
         return _one(self.sandbox.replace_order(order_id, facility_id, parsed))
 
+    async def brands(self, request: Request) -> Response:
+        offset, limit = _paging(request)
+        page, more = _window(self.sandbox.brands, None, offset, limit)
+        return _page_response(request, page, more, offset, limit)
+
+    async def get_brand(self, request: Request) -> Response:
+        return _one(self.sandbox.get_brand(request.path_params["brand_id"]))
+
+    async def sales_reps(self, request: Request) -> Response:
+        facility_id = self._facility(request)
+        offset, limit = _paging(request)
+        page, more = _window(self.sandbox.sales_reps(facility_id), None, offset, limit)
+        return _page_response(request, page, more, offset, limit)
+
+    async def list_destinations(self, request: Request) -> Response:
+        offset, limit = _paging(request)
+        page, more = self.sandbox.list_destinations(_destination_predicate(request), offset, limit)
+        return _page_response(request, page, more, offset, limit)
+
+    async def get_destination(self, request: Request) -> Response:
+        return _one(self.sandbox.get_destination(request.path_params["destination_id"]))
+
+    async def create_destination(self, request: Request) -> Response:
+        fields = _parse_destination_body(await _json_object(request))
+        return _one(self.sandbox.create_destination(fields), status_code=201)
+
+    async def create_outbound(self, request: Request) -> Response:
+        facility_id = self._facility(request)
+        parsed = _parse_outbound_body(await _json_object(request))
+        return _one(self.sandbox.create_outbound(facility_id, parsed), status_code=201)
+
+    async def list_outbound(self, request: Request) -> Response:
+        facility_id = self._facility(request)
+        offset, limit = _paging(request)
+        page, more = self.sandbox.list_outbound(facility_id, _outbound_predicate(request), offset, limit)
+        return _page_response(request, page, more, offset, limit)
+
+    async def get_outbound(self, request: Request) -> Response:
+        facility_id = self._facility(request)
+        return _one(self.sandbox.get_outbound(request.path_params["order_id"], facility_id))
+
+    async def replace_outbound(self, request: Request) -> Response:
+        facility_id = self._facility(request)
+        order_id = request.path_params["order_id"]
+        # 404 and 409 come before any complaint about the body (``update_outbound`` checks again).
+        _check_outbound_editable(self.sandbox.get_outbound(order_id, facility_id))
+        changes = _parse_outbound_changes(await _json_object(request))
+        return _one(self.sandbox.update_outbound(order_id, facility_id, changes))
+
+    async def cancel_outbound(self, request: Request) -> Response:
+        facility_id = self._facility(request)
+        if await request.body():
+            await _json_object(request)  # a body is optional, but if sent it must be JSON; it is ignored
+        return _one(self.sandbox.move_outbound(request.path_params["order_id"], "Cancelled", facility_id))
+
     # -- control routes ---------------------------------------------------------------------------
 
     async def health(self, request: Request) -> Response:
@@ -1740,6 +2546,58 @@ class _Api:
         self.sandbox.delete_discount(request.path_params["discount_id"])
         return Response(status_code=204)
 
+    async def create_item(self, request: Request) -> Response:
+        fields, stock = _parse_new_item(await _json_object(request))
+        return _one(self.sandbox.create_item(fields, stock), status_code=201)
+
+    async def move_outbound(self, request: Request) -> Response:
+        body = await _json_object(request)
+        raw = body.get("order_status")
+        if isinstance(raw, str) and raw.strip().lower() == "canceled":
+            raw = "Cancelled"  # the vendor's help pages spell it both ways
+        status = _canonical_status(raw, OUTBOUND_STATUSES)
+        return _one(self.sandbox.move_outbound(request.path_params["order_id"], status))
+
+    async def staff_edit_outbound(self, request: Request) -> Response:
+        order_id = request.path_params["order_id"]
+        self.sandbox.get_outbound(order_id)
+        changes = _parse_outbound_changes(await _json_object(request), staff=True)
+        return _one(self.sandbox.update_outbound(order_id, None, changes, staff=True))
+
+    async def all_outbound(self, request: Request) -> Response:
+        return JSONResponse({"data": self.sandbox.outbound_orders()})
+
+    async def all_destinations(self, request: Request) -> Response:
+        return JSONResponse({"data": self.sandbox.destinations()})
+
+    async def get_webhook_config(self, request: Request) -> Response:
+        return _one(self.sandbox.webhook_config())
+
+    async def set_webhook_config(self, request: Request) -> Response:
+        body = await _json_object(request)
+        if "url" not in body:
+            raise ApiError(422, "url is required (null switches webhooks off)")
+        url, key = body["url"], body.get("key")
+        if url is not None and (not isinstance(url, str) or not url.startswith(("http://", "https://"))):
+            raise ApiError(422, "url must be an http(s) URL or null")
+        if key is not None and (not isinstance(key, str) or not key):
+            raise ApiError(422, "key must be a non-empty string")
+        return _one(self.sandbox.configure_webhooks(url, key))
+
+    async def webhook_log(self, request: Request) -> Response:
+        raw_wait = request.query_params.get("wait")
+        if raw_wait:
+            try:
+                wait = float(raw_wait)
+            except ValueError:
+                raise ApiError(400, "wait must be a number of seconds") from None
+            await asyncio.to_thread(self.sandbox.wait_for_webhooks, min(max(wait, 0.0), 30.0))
+        return JSONResponse({"data": self.sandbox.webhook_log})
+
+    async def clear_webhook_log(self, request: Request) -> Response:
+        self.sandbox.clear_webhook_log()
+        return Response(status_code=204)
+
     async def list_faults(self, request: Request) -> Response:
         return JSONResponse({"data": self.sandbox.faults()})
 
@@ -1778,10 +2636,22 @@ def _routes(api: _Api) -> tuple[list[BaseRoute], list[tuple[BaseRoute, str]]]:
         Route(f"{V1}/retail-orders", api.list_orders, methods=["GET"]),
         Route(f"{V1}/retail-orders/{{order_id}}", api.get_order, methods=["GET"]),
         Route(f"{V1}/retail-orders/{{order_id}}", api.replace_order, methods=["PUT"]),
+        Route(f"{V1}/brands", api.brands, methods=["GET"]),
+        Route(f"{V1}/brands/{{brand_id}}", api.get_brand, methods=["GET"]),
+        Route(f"{V1}/sales-reps", api.sales_reps, methods=["GET"]),
+        Route(f"{V1}/destinations", api.list_destinations, methods=["GET"]),
+        Route(f"{V1}/destinations", api.create_destination, methods=["POST"]),
+        Route(f"{V1}/destinations/{{destination_id}}", api.get_destination, methods=["GET"]),
+        Route(f"{V1}/outbound-orders", api.list_outbound, methods=["GET"]),
+        Route(f"{V1}/outbound-orders", api.create_outbound, methods=["POST"]),
+        Route(f"{V1}/outbound-orders/{{order_id}}", api.get_outbound, methods=["GET"]),
+        Route(f"{V1}/outbound-orders/{{order_id}}", api.replace_outbound, methods=["PUT"]),
+        Route(f"{V1}/outbound-orders/{{order_id}}/cancel", api.cancel_outbound, methods=["POST"]),
     ]
     art = Route(f"{CONTROL}/art/{{item_id}}/{{filename}}", api.art_image, methods=["GET"])
     control = [
         Route(f"{CONTROL}/health", api.health, methods=["GET"]),
+        Route(f"{CONTROL}/items", api.create_item, methods=["POST"]),
         Route(f"{CONTROL}/items/{{item_id}}/quantity", api.set_quantity, methods=["POST"]),
         Route(f"{CONTROL}/items/{{item_id}}", api.patch_item, methods=["PATCH"]),
         Route(f"{CONTROL}/items/{{item_id}}", api.delete_item, methods=["DELETE"]),
@@ -1794,6 +2664,14 @@ def _routes(api: _Api) -> tuple[list[BaseRoute], list[tuple[BaseRoute, str]]]:
         Route(f"{CONTROL}/retail-discounts", api.all_discounts, methods=["GET"]),
         Route(f"{CONTROL}/retail-discounts", api.create_discount, methods=["POST"]),
         Route(f"{CONTROL}/retail-discounts/{{discount_id}}", api.delete_discount, methods=["DELETE"]),
+        Route(f"{CONTROL}/outbound-orders", api.all_outbound, methods=["GET"]),
+        Route(f"{CONTROL}/outbound-orders/{{order_id}}/status", api.move_outbound, methods=["POST"]),
+        Route(f"{CONTROL}/outbound-orders/{{order_id}}", api.staff_edit_outbound, methods=["PATCH"]),
+        Route(f"{CONTROL}/destinations", api.all_destinations, methods=["GET"]),
+        Route(f"{CONTROL}/webhooks/config", api.get_webhook_config, methods=["GET"]),
+        Route(f"{CONTROL}/webhooks/config", api.set_webhook_config, methods=["POST"]),
+        Route(f"{CONTROL}/webhooks", api.webhook_log, methods=["GET"]),
+        Route(f"{CONTROL}/webhooks", api.clear_webhook_log, methods=["DELETE"]),
         Route(f"{CONTROL}/faults", api.list_faults, methods=["GET"]),
         Route(f"{CONTROL}/faults", api.add_fault, methods=["POST"]),
         Route(f"{CONTROL}/faults", api.clear_faults, methods=["DELETE"]),
@@ -1885,13 +2763,17 @@ def create_app(
     facilities: int = 2,
     sales: int = 0,
     as_of: datetime | None = None,
+    webhook_url: str | None = None,
+    webhook_key: str = DEFAULT_WEBHOOK_KEY,
     sandbox: FlourishSandbox | None = None,
 ) -> Starlette:
     """The Flourish sandbox as an ASGI app; its state is ``app.state.sandbox`` (a ``FlourishSandbox``).
 
     ``credentials`` maps API key → (username, active). ``facilities=3`` adds Lansing (``"103"``);
     ``sales=30`` seeds that many completed in-store sales over the 60 days before ``as_of`` (default:
-    now). Pass ``sandbox`` to serve an existing state (the other arguments are then ignored).
+    now). ``webhook_url`` (default none) receives webhooks signed with ``webhook_key``; both can be
+    changed later through ``POST /_sandbox/webhooks/config``. Pass ``sandbox`` to serve an existing state
+    (the other arguments are then ignored).
     """
     state = sandbox or FlourishSandbox(
         items=items,
@@ -1901,6 +2783,8 @@ def create_app(
         facilities=facilities,
         sales=sales,
         as_of=as_of,
+        webhook_url=webhook_url,
+        webhook_key=webhook_key,
     )
     api = _Api(state)
     routes, counted = _routes(api)
@@ -1914,7 +2798,19 @@ def create_app(
     return app
 
 
-def run(host: str, port: int, items: int, seed: int, *, facilities: int = 2, sales: int = 0) -> None:
+def run(
+    host: str,
+    port: int,
+    items: int,
+    seed: int,
+    *,
+    facilities: int = 2,
+    sales: int = 0,
+    webhook_url: str | None = None,
+    webhook_key: str = DEFAULT_WEBHOOK_KEY,
+) -> None:
     """Serve the sandbox with uvicorn until interrupted (used by ``cannasync sandbox flourish``)."""
-    app = create_app(items=items, seed=seed, facilities=facilities, sales=sales)
+    app = create_app(
+        items=items, seed=seed, facilities=facilities, sales=sales, webhook_url=webhook_url, webhook_key=webhook_key
+    )
     uvicorn.run(app, host=host, port=port, log_level="info")

@@ -16,6 +16,13 @@ customers' home facility and out-of-state customers do not disturb items, stock 
 The records are plain JSON-ready dicts using Flourish's field names, because the sandbox serves them as
 they are. The generator also plants a few malformed (but active, e-commerce-active and sellable) items
 that a careful connector has to quarantine; their ids and the kind of damage are returned alongside.
+
+Wholesale data (the LeafLink bridge, cannasync issue 6): the brand list (``BRANDS`` plus the two
+``WHOLESALE_BRANDS``), sales reps and destinations are fixed, seed-independent tables. A handful of items
+are re-branded to the wholesale brands ("Glacier Lake" and "North Coast") after generation, chosen by a
+random stream of their own among well-formed items on sale at facility 101. That is the one change to
+records that existed before: those few items' ``brand``, ``brand_id``, ``sku`` prefix and brand-bearing
+display names; every other item, all stock and all art are byte-identical to what they were.
 """
 
 from __future__ import annotations
@@ -155,6 +162,27 @@ BRANDS: tuple[Brand, ...] = (
     Brand("314", "Pocket Torch Supply", "PTS", ("Accessories",)),
     Brand("315", "North Coast Labs", "NCL", ("Vapes", "Concentrates", "Topicals")),
 )
+
+#: Brands a wholesale seller also lists on LeafLink under the same names (cannasync issue 6). They are kept
+#: out of ``BRANDS`` (which drives item generation) so that adding them left the catalogue as it was; a few
+#: items are re-branded to them afterwards (see ``generate_catalogue``). "North Coast" is deliberately a
+#: near-namesake of "North Coast Labs": brand matching has to be exact.
+WHOLESALE_BRANDS: tuple[Brand, ...] = (
+    Brand("316", "Glacier Lake", "GLK", ("Flower", "Pre-Rolls", "Edibles")),
+    Brand("317", "North Coast", "NCO", ("Vapes", "Concentrates", "Tinctures")),
+)
+#: Every brand served by ``GET /brands/``, in id order.
+ALL_BRANDS: tuple[Brand, ...] = (*BRANDS, *WHOLESALE_BRANDS)
+#: How many items each wholesale brand gets (fewer if the catalogue is too small).
+WHOLESALE_ITEMS_PER_BRAND = 3
+#: The facility whose shelves the wholesale items are chosen from (in stock there, e-commerce active).
+WHOLESALE_FACILITY = "101"
+
+
+def brand_records() -> list[JSON]:
+    """The brand list as ``GET /brands/`` serves it: ``{"id", "brand_name"}`` in id order."""
+    return [{"id": brand.id, "brand_name": brand.name} for brand in ALL_BRANDS]
+
 
 # (strain name, strain type). CBD-dominant strains carry the "CBD" type.
 STRAINS: tuple[tuple[str, str], ...] = (
@@ -301,6 +329,8 @@ class Catalogue:
     malformed: dict[str, str] = field(default_factory=dict)
     stock: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
     art: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Item id → wholesale brand name, for the items re-branded to ``WHOLESALE_BRANDS``.
+    wholesale: dict[str, str] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -643,6 +673,7 @@ _UOM_DESCRIPTIONS: dict[str, str] = {"ea": "Each", "g": "Grams", "ml": "Millilit
 _BRANDS_BY_CATEGORY: dict[str, tuple[Brand, ...]] = {
     category: tuple(brand for brand in BRANDS if category in brand.categories) for category in CATEGORIES
 }
+_BRAND_CODES: dict[str, str] = {brand.name: brand.code for brand in ALL_BRANDS}
 
 
 def _make_item(rng: random.Random, item_id: int) -> JSON:
@@ -780,13 +811,113 @@ def generate_catalogue(items: int, seed: int, facilities: int = 2) -> Catalogue:
                 lansing[item["id"]] = _quantities(lansing_rng, item["uom"])
         stock[LANSING["id"]] = lansing
 
+    wholesale = _rebrand_for_wholesale(seed, records, malformed, stock[WHOLESALE_FACILITY])
+
     return Catalogue(
         facilities=[dict(facility) for facility in chosen],
         items=records,
         malformed=malformed,
         stock=stock,
         art=art,
+        wholesale=wholesale,
     )
+
+
+def _wholesale_ready(item: JSON, malformed: Mapping[str, str], shelf: Mapping[str, Mapping[str, int]]) -> bool:
+    """Well-formed, active, e-commerce active, sellable, priced and in stock on ``shelf``."""
+    price = item["retail_price"]
+    return (
+        item["id"] not in malformed
+        and item["active"]
+        and item["ecommerce_active"]
+        and item["sellable"]
+        and isinstance(price, int | float)
+        and price > 0
+        and shelf.get(item["id"], {}).get("sellable_qty", 0) > 0
+    )
+
+
+def rebrand(item: JSON, brand: Brand) -> None:
+    """Give ``item`` to ``brand``: ``brand``, ``brand_id``, the SKU's brand code and the display names."""
+    old = item["brand"]
+    code = _BRAND_CODES.get(old)
+    if code and isinstance(item.get("sku"), str) and item["sku"].startswith(code + "-"):
+        item["sku"] = brand.code + item["sku"][len(code) :]
+    for key in ("retail_display_name", "ecommerce_item_name"):
+        value = item.get(key)
+        if isinstance(value, str) and old:
+            item[key] = value.replace(old, brand.name)
+    item.update(brand=brand.name, brand_id=brand.id)
+
+
+def _rebrand_for_wholesale(
+    seed: int, records: Sequence[JSON], malformed: Mapping[str, str], shelf: Mapping[str, Mapping[str, int]]
+) -> dict[str, str]:
+    """Hand ``WHOLESALE_ITEMS_PER_BRAND`` ready items to each wholesale brand (preferring its categories).
+
+    Draws from a random stream of its own, so nothing else about the catalogue changes.
+    """
+    rng = random.Random(f"flourish-wholesale:{seed}")
+    ready = [item for item in records if _wholesale_ready(item, malformed, shelf)]
+    chosen: dict[str, str] = {}
+    for brand in WHOLESALE_BRANDS:
+        free = [item for item in ready if item["id"] not in chosen]
+        fitting = [item for item in free if item["item_category"] in brand.categories]
+        picks = rng.sample(fitting, min(len(fitting), WHOLESALE_ITEMS_PER_BRAND))
+        if len(picks) < WHOLESALE_ITEMS_PER_BRAND:
+            rest = [item for item in free if item not in picks]
+            picks += rng.sample(rest, min(len(rest), WHOLESALE_ITEMS_PER_BRAND - len(picks)))
+        for item in sorted(picks, key=lambda record: int(record["id"])):
+            rebrand(item, brand)
+            chosen[item["id"]] = brand.name
+    return dict(sorted(chosen.items(), key=lambda pair: int(pair[0])))
+
+
+def new_item(item_id: str, brand: Brand, fields: Mapping[str, Any], stamp: str) -> JSON:
+    """An item created by staff (the control route ``POST /_sandbox/items``), in the generated items' shape.
+
+    ``fields`` (already validated) override the defaults: active, e-commerce active, sellable, not medical,
+    sold each, no lab data. The SKU defaults to ``<brand code>-<category code>-<id>``.
+    """
+    category = str(fields.get("item_category") or "Flower")
+    uom = str(fields.get("uom") or "ea")
+    price = fields.get("retail_price")
+    item: JSON = {
+        "id": item_id,
+        "item_name": None,
+        "retail_display_name": None,
+        "ecommerce_item_name": None,
+        "item_description": "",
+        "sku": f"{brand.code}-{_CATEGORY_CODES.get(category, 'XX')}-{item_id}",
+        "item_category": category,
+        "inventory_type": "Supplies" if category == "Accessories" else "Cannabis",
+        "ecommerce_category_name": category,
+        "ecommerce_sub_category_name": None,
+        "active": True,
+        "ecommerce_active": True,
+        "sellable": True,
+        "is_medical": False,
+        "brand": brand.name,
+        "brand_id": brand.id,
+        "strain_name": None,
+        "strain_type_name": None,
+        "uom": uom,
+        "uom_description": _UOM_DESCRIPTIONS.get(uom, uom),
+        "unit_weight": 1.0,
+        "weight_uom": "g",
+        "weight_uom_description": _UOM_DESCRIPTIONS["g"],
+        "retail_price": price,
+        "price": price,
+        "med_price": None,
+        "price_tiers": [],
+        "cannabinoids": [],
+        "terpenes": [],
+    }
+    item.update(fields)
+    item.update(id=item_id, brand=brand.name, brand_id=brand.id, created_timestamp=stamp, last_updated_timestamp=stamp)
+    if "price" not in fields:
+        item["price"] = item["retail_price"]
+    return item
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1033,3 +1164,105 @@ def generate_sales(
         sales.append(Sale(facility_id, customer_id, not medical, tuple(lines), chosen, completed_at))
     sales.sort(key=lambda sale: sale.completed_at)
     return sales
+
+
+# --------------------------------------------------------------------------------------------------
+# Wholesale: sales reps and destinations (seed-independent)
+
+#: (id, first_name, last_name, facility_id); emails are ``first.last@greatlakesprovisions.example``.
+_SALES_REPS: tuple[tuple[str, str, str, str], ...] = (
+    ("801", "Dana", "Whitfield", "101"),
+    ("802", "Marcus", "Bell", "101"),
+    ("803", "Priya", "Raman", "101"),
+    ("804", "Tomasz", "Kowalczyk", "102"),
+    ("805", "Alicia", "Moreno", "102"),
+    ("806", "Grace", "Liu", "103"),
+    ("807", "Owen", "Brandt", "103"),
+)
+
+
+def generate_sales_reps(facility_ids: Sequence[str]) -> list[JSON]:
+    """The sales reps of the given facilities (three at 101, two at 102 and at 103), in id order."""
+    return [
+        {
+            "id": rep_id,
+            "first_name": first,
+            "last_name": last,
+            "email": f"{first.lower()}.{last.lower()}@greatlakesprovisions.example",
+            "facility_id": facility_id,
+        }
+        for rep_id, first, last, facility_id in _SALES_REPS
+        if facility_id in facility_ids
+    ]
+
+
+#: Ids of seeded destinations start here; created ones continue the sequence.
+FIRST_DESTINATION_ID = 4001
+
+#: (name, license_number, address_line_1, city, postcode, email, phone)
+_DESTINATIONS: tuple[tuple[str, str, str, str, str, str, str], ...] = (
+    (
+        "Mitten Cannabis Co. - Detroit",
+        "AU-R-001204",
+        "4410 Woodward Ave",
+        "Detroit",
+        "48201",
+        "buyer@mittencannabis.example",
+        "3135550144",
+    ),
+    (
+        "Harbor Light Dispensary",
+        "AU-R-000932",
+        "118 E Front St",
+        "Traverse City",
+        "49684",
+        "orders@harborlight.example",
+        "2315550187",
+    ),
+    (
+        "Upper Peninsula Wellness",
+        "AU-R-001577",
+        "301 W Washington St",
+        "Marquette",
+        "49855",
+        "purchasing@upwellness.example",
+        "9065550121",
+    ),
+    (
+        "Kalamazoo Green Market",
+        "AU-R-000645",
+        "520 S Burdick St",
+        "Kalamazoo",
+        "49007",
+        "wholesale@kzoogreen.example",
+        "2695550163",
+    ),
+)
+
+
+def generate_destinations() -> list[JSON]:
+    """Four Michigan retailers the facilities already sell to (ids ``"4001"`` upwards, no ``external_id``)."""
+    destinations: list[JSON] = []
+    for index, (name, license_number, line_1, city, postcode, email, phone) in enumerate(_DESTINATIONS):
+        stamp = iso_ms(CATALOGUE_AS_OF - timedelta(days=200 - 30 * index))
+        destinations.append(
+            {
+                "id": str(FIRST_DESTINATION_ID + index),
+                "name": name,
+                "license_number": license_number,
+                "address": {
+                    "address_line_1": line_1,
+                    "address_line_2": None,
+                    "city": city,
+                    "state": "MI",
+                    "postcode": postcode,
+                    "country": "US",
+                },
+                "email": email,
+                "phone": phone,
+                "external_id": None,
+                "created_timestamp": stamp,
+                "last_updated_timestamp": stamp,
+            }
+        )
+    return destinations

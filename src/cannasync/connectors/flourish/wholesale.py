@@ -133,7 +133,9 @@ class FlourishSupplier:
     def replace_lines(
         self, order_id: str, facility_id: str, lines: Sequence[WholesaleLine], payment_term: str | None
     ) -> SupplierOrder:
-        body = {"order_lines": _lines(lines), "payment_term": payment_term}
+        body: dict[str, Any] = {"order_lines": _lines(lines)}
+        if payment_term is not None:  # an unsupported term is left as Flourish has it
+            body["payment_term"] = payment_term
         return _order(self._client.update_outbound(facility_id, order_id, body), facility_id)
 
     def cancel_order(self, order_id: str, facility_id: str) -> SupplierOrder:

@@ -47,7 +47,7 @@ class LeafLinkClient:
         return dict(self._http.write_json("PATCH", f"products/{product_id}/", body))
 
     def orders_modified_since(self, since: datetime | None) -> Iterator[dict[str, Any]]:
-        params: dict[str, Any] = {"include_children": "line_items,sales_reps"}
+        params: dict[str, Any] = {"include_children": "line_items"}
         if since is not None:
             params["modified__gte"] = since.isoformat()
         return self._pages("orders-received/", params)
@@ -59,7 +59,8 @@ class LeafLinkClient:
             return None
 
     def order_lines(self, number: str) -> list[dict[str, Any]]:
-        return list(self._pages(f"orders-received/{number}/line-items/", {}))
+        """An order's lines: this route answers a bare array, not the paged envelope."""
+        return list(self._http.get_json(f"orders-received/{number}/line-items/") or [])
 
     def transition(self, number: str, action: str) -> dict[str, Any]:
         return dict(self._http.write_json("POST", f"orders-received/{number}/transition/{action}/", {}))

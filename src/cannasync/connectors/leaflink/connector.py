@@ -17,6 +17,9 @@ from cannasync.connectors.leaflink.client import LeafLinkClient
 from cannasync.connectors.leaflink.settings import LeafLinkCredentials, LeafLinkSettings
 from cannasync.domain.sync import MappingError
 
+#: The bridge's payment-term names where LeafLink spells them differently (its legacy term table).
+_LEAFLINK_TERMS = {"Cash on Delivery": "COD"}
+
 
 def _money(cents: int | None) -> dict[str, Any]:
     return {"amount": float(Decimal(cents or 0) / 100), "currency": "USD"}
@@ -33,6 +36,12 @@ def _moment(text: Any) -> datetime | None:
         return None
     moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _line_price(line: Mapping[str, Any]) -> int:
+    """The price the buyer pays: the sale price when there is one (LeafLink sends 0.00 when there is none)."""
+    sale = _cents(line.get("sale_price"))
+    return sale if sale > 0 else _cents(line.get("ordered_unit_price"))
 
 
 def payment_term_of(order: Mapping[str, Any]) -> str | None:
@@ -64,7 +73,7 @@ def market_order(order: Mapping[str, Any], lines: list[Mapping[str, Any]]) -> Ma
             WholesaleLine(
                 item_id=str(line.get("product")),
                 quantity=str(line.get("quantity")),
-                unit_price_cents=_cents(line.get("sale_price") or line.get("ordered_unit_price")),
+                unit_price_cents=_line_price(line),
             )
             for line in lines
         ],
@@ -126,7 +135,7 @@ class LeafLinkConnector:
             "retail_price": _money(item.price_cents),
             "sale_price": _money(item.price_cents),
             "unit_of_measure": "Unit",
-            "inventory_management": "managed",
+            "inventory_management": "1",  # Managed: LeafLink counts the stock we send
             "external_ids": {"flourish": item.id},
         }
         if brand is not None:
@@ -162,7 +171,19 @@ class LeafLinkConnector:
         return self._with_lines(self._client.transition(number, action))
 
     def set_payment_term(self, number: str, term: str) -> None:
-        self._client.update_order(number, {"payment_term": term})
+        self._client.update_order(number, {"payment_term": _LEAFLINK_TERMS.get(term, term)})
+
+    def buyer(self, buyer_id: str) -> Buyer | None:
+        found = self._client.customer(buyer_id)
+        if found is None:
+            return None
+        return Buyer(
+            id=str(found["id"]),
+            name=str(found.get("nickname") or found.get("name") or ""),
+            license_number=values.text(found.get("license_number")),
+            email=values.text(found.get("email")),
+            phone=values.text(found.get("phone")),
+        )
 
     # SignedWebhooks: LL-Signature = base64(HMAC-SHA256(company webhook key, raw body))
     def verify_webhook(self, raw_body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:

@@ -1,0 +1,32 @@
+"""The wholesale bridge's order pairs: both sides' statuses and anything left for a person."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from cannasync.api.deps import Db, Org, not_found
+
+router = APIRouter(tags=["wholesale"])
+
+
+@router.get("/integrations/{integration_id}/wholesale-orders")
+def order_pairs(integration_id: int, db: Db, org: Org) -> list[dict[str, Any]]:
+    with db.uow() as uow:
+        row = uow.accounts.integration(integration_id, org)
+        if row is None or row.vendor != "leaflink":
+            raise not_found("LeafLink link")
+        return [
+            {
+                "leaflink_number": pair.leaflink_number,
+                "leaflink_status": pair.leaflink_status,
+                "flourish_order_id": pair.flourish_order_id,
+                "flourish_status": pair.flourish_status,
+                "facility_id": pair.facility_id,
+                "payment_term": pair.payment_term,
+                "conflict": pair.conflict,
+                "updated_at": pair.updated_at.isoformat(),
+            }
+            for pair in uow.wholesale.orders(integration_id)
+        ]

@@ -176,8 +176,8 @@ def hub(runtime: Runtime) -> Iterator[Hub]:
     workers.start()
     with httpx2.Client(base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as api:
         yield Hub(runtime, workers, server, api, token, org_id)
+    server.stop()  # the API first: it hands work to the workers
     workers.stop()
-    server.stop()
 
 
 @dataclass

@@ -22,7 +22,7 @@ def test_the_demo_tells_the_whole_story(tmp_path: Path):
     assert done.returncode == 0, done.stderr[-3000:]
     summary = json.loads(done.stdout)
     assert summary["ok"] is True, summary.get("error")
-    assert len(summary["steps"]) == 22
+    assert len(summary["steps"]) == 26
     flourish = summary["flourish"]
     assert flourish["facilities"] == ["101", "102"]
     assert flourish["menu_sync"]["first"]["created"] > 50
@@ -46,4 +46,9 @@ def test_the_demo_tells_the_whole_story(tmp_path: Path):
     assert loyalty["enrolled"] > 0 and loyalty["points_before_redemption"] >= 120
     assert loyalty["points_after_redemption"] == loyalty["points_before_redemption"] - 50
     assert loyalty["opt_in_requested"] > 0 and loyalty["opt_in_confirmed"] is True
+    wholesale = summary["wholesale"]
+    assert wholesale["products_created"]["1"] > 0 and wholesale["products_created"]["2"] > 0
+    assert wholesale["stock_lag_seconds"] < 5
+    assert wholesale["order"]["flourish_order_id"].startswith("OB-")
+    assert wholesale["order"]["payment_term"] == "Net 30" and wholesale["order"]["leaflink_status"] == "Shipped"
     assert "Menu > Products > Sync" in done.stderr  # the story is told to a person on stderr

@@ -234,7 +234,7 @@ def test_credentials_are_write_only_and_kept_when_only_settings_change(hub: Hub,
         assert USERNAME not in answer.text, f"{what} shows the username"
     shown = answers["GET integration"].json()
     assert shown["credentials"]["saved"] is True
-    assert set(shown["credentials"]["fields"]) == {"username", "api_key"}
+    assert set(shown["credentials"]["fields"]) == {"username", "api_key", "webhook_key"}
     listed = answers["GET integrations"].json()
     assert [(i["id"], i["credentials"], i["settings"]) for i in listed] == [
         (integration_id, shown["credentials"], shown["settings"])

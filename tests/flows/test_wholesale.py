@@ -231,3 +231,75 @@ def test_leaflink_webhooks_are_verified_and_deduplicated(hub: Hub, wholesale: Wh
     first = hub.api.post(path, content=body, headers={"LL-Signature": good, "Content-Type": "application/json"})
     again = hub.api.post(path, content=body, headers={"LL-Signature": good, "Content-Type": "application/json"})
     assert first.json()["outcome"] == "bridge run" and again.json()["outcome"] == "duplicate"
+
+
+def test_an_items_brand_picks_the_account_and_each_link_keeps_its_own_rules(hub: Hub, wholesale: Wholesale):
+    second = hub.api.post(
+        "/api/v1/integrations",
+        json={
+            "vendor": "leaflink",
+            "name": "LeafLink - Lakeshore Botanicals",
+            "credentials": {"api_key": "ll-key-company-2"},
+            "settings": {
+                "base_url": f"{wholesale.leaflink.server.url}/api/v2",
+                "flourish_integration_id": wholesale.flourish_integration_id,
+                "brands": ["Lakeshore Botanicals"],
+                "descriptions_from_flourish": False,
+                "requests_per_second": 1000,
+            },
+        },
+    )
+    assert second.status_code == 201, second.text
+    hub.sync(wholesale.link_id, FLOW)
+    hub.sync(second.json()["id"], FLOW)
+    brand_of = {i["id"]: i["brand"] for i in wholesale.flourish.state.items()}
+    by_company: dict[int, set[str]] = {1: set(), 2: set()}
+    for product in ll_products(wholesale).values():
+        if isinstance(product.get("external_ids"), dict) and "flourish" in product["external_ids"]:
+            by_company[product["seller"]].add(brand_of[product["external_ids"]["flourish"]])
+    assert by_company == {1: {"Glacier Lake", "North Coast"}, 2: {"Lakeshore Botanicals"}}
+    # Descriptions: Flourish decides for company 1, not for company 2.
+    lakeshore = next(
+        i["id"]
+        for i in wholesale.flourish.state.items()
+        if i["brand"] == "Lakeshore Botanicals" and i["id"] in bridged(wholesale)
+    )
+    glacier = next(
+        i["id"]
+        for i in wholesale.flourish.state.items()
+        if i["brand"] == "Glacier Lake" and i["id"] in bridged(wholesale)
+    )
+    for item in (lakeshore, glacier):
+        wholesale.flourish.patch_item(item, item_description="Rewritten in Flourish")
+    hub.sync(wholesale.link_id, FLOW)
+    hub.sync(second.json()["id"], FLOW)
+    assert bridged(wholesale)[glacier]["description"] == "Rewritten in Flourish"
+    assert bridged(wholesale)[lakeshore]["description"] != "Rewritten in Flourish"
+
+
+def test_the_bridges_own_writes_do_not_come_back_as_changes(hub: Hub, wholesale: Wholesale):
+    hub.sync(wholesale.link_id, FLOW)
+    products = [p["id"] for p in bridged(wholesale).values()][:1]
+    order = place(wholesale, 1001, products)
+    hub.sync(wholesale.link_id, FLOW)
+    pos_id = next(o["id"] for o in outbound(wholesale) if o["original_order_id"] == order["number"])
+    wholesale.flourish.control.post(
+        f"/_sandbox/outbound-orders/{pos_id}/status", json={"order_status": "Partially Allocated"}
+    )
+    hub.sync(wholesale.link_id, FLOW)  # accepts in LeafLink, which fires a webhook and bumps modified
+    wait_for(
+        lambda: (
+            hub.api.get(f"/api/v1/integrations/{wholesale.link_id}/runs", params={"flow": FLOW, "limit": 1}).json()[0][
+                "status"
+            ]
+            not in ("queued", "running")
+        ),
+        "the webhook's run",
+    )
+    before = (wholesale.leaflink.requests(), wholesale.flourish.requests())
+    run = hub.sync(wholesale.link_id, FLOW)
+    after = (wholesale.leaflink.requests(), wholesale.flourish.requests())
+    writes = [k for k in {**after[0], **after[1]} if k.split()[0] in ("POST", "PATCH", "PUT")]
+    for key in writes:
+        assert after[0].get(key, 0) + after[1].get(key, 0) == before[0].get(key, 0) + before[1].get(key, 0), key
+    assert run["counts"]["created"] == 0

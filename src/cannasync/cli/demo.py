@@ -28,6 +28,7 @@ from cannasync.jobs.runtime import Runtime, configure_logging
 from cannasync.sandboxes import alleaves as alleaves_sandbox
 from cannasync.sandboxes import flourish as flourish_sandbox
 from cannasync.sandboxes import flowhub as flowhub_sandbox
+from cannasync.sandboxes import leaflink as leaflink_sandbox
 from cannasync.sandboxes import sms as sms_sandbox
 from cannasync.settings import Settings
 
@@ -728,6 +729,156 @@ def tell_loyalty(
         raise DemoFailed(f"the opt-in reply left the consent {consent}")
 
 
+def _leaflink_status(leaflink: httpx2.Client, number: str) -> str:
+    orders = _ok(leaflink.get("/_sandbox/orders"))
+    return str(
+        next(o["status"] for o in (orders if isinstance(orders, list) else orders["data"]) if o["number"] == number)
+    )
+
+
+def tell_wholesale(
+    story: Story, hub: httpx2.Client, flourish: httpx2.Client, leaflink: httpx2.Client, urls: dict[str, str]
+) -> None:
+    s: dict[str, Any] = story.summary.setdefault("wholesale", {})
+    story.step("23. Wholesale: Flourish facility 101 is bridged with two LeafLink seller accounts")
+    stores = {store["name"]: store["id"] for store in _ok(hub.get("/api/v1/stores"))}
+    pos = _ok(hub.get(f"/api/v1/stores/{stores['Green Leaf Downtown']}/integrations"))[0]
+    _ok(
+        hub.patch(
+            f"/api/v1/integrations/{pos['id']}",
+            json={
+                "credentials": {"username": "demo", "api_key": "demo-key", "webhook_key": "flourish-demo-webhook-key"}
+            },
+        )
+    )
+    links = {}
+    for company, key, brands in (
+        (1, "ll-key-company-1", ["Glacier Lake", "North Coast"]),
+        (2, "ll-key-company-2", ["Lakeshore Botanicals"]),
+    ):
+        link = _ok(
+            hub.post(
+                "/api/v1/integrations",
+                json={
+                    "vendor": "leaflink",
+                    "name": f"LeafLink company {company}",
+                    "credentials": {"api_key": key, "webhook_key": "ll-demo-webhook-key"},
+                    "settings": {
+                        "base_url": f"{urls['leaflink']}/api/v2",
+                        "flourish_integration_id": pos["id"],
+                        "brands": brands,
+                        "create_on": ["submitted", "accepted"],
+                        "requests_per_second": 50,
+                    },
+                },
+            )
+        )
+        links[company] = link
+        _ok(
+            leaflink.post(
+                "/_sandbox/config", json={"webhook_url": urls["api"] + link["inbound_path"], "company_id": company}
+            )
+        )
+        story.say(f"LeafLink company {company} sells {', '.join(brands)}: an item's brand picks its account.")
+    integration = _ok(hub.get(f"/api/v1/integrations/{pos['id']}"))
+    _ok(
+        flourish.post(
+            "/_sandbox/webhooks/config",
+            json={"url": urls["api"] + integration["inbound_path"], "key": "flourish-demo-webhook-key"},
+        )
+    )
+    s["links"] = {company: link["id"] for company, link in links.items()}
+
+    story.step("24. Flourish items enabled for e-commerce become LeafLink products, listed Available")
+    made = {}
+    for company, link in links.items():
+        run = _sync_with_progress(story, hub, link["id"], "wholesale_sync")
+        made[company] = run["counts"].get("created", 0)
+    story.say(f"Products created: {made[1]} for company 1, {made[2]} for company 2.")
+    s["products_created"] = made
+
+    story.step("25. A stock change in Flourish reaches LeafLink by webhook, in about a second")
+    products = _ok(leaflink.get("/_sandbox/products"))
+    products = products if isinstance(products, list) else products["data"]
+    ours = [
+        p
+        for p in products
+        if isinstance(p.get("external_ids"), dict) and "flourish" in p["external_ids"] and p["seller"] == 1
+    ]
+    product = ours[0]
+    started = time.monotonic()
+    _ok(
+        flourish.post(
+            f"/_sandbox/items/{product['external_ids']['flourish']}/quantity",
+            json={"facility_id": "101", "sellable_qty": 42},
+        )
+    )
+    _wait_for(
+        lambda: (
+            float(
+                next(
+                    p
+                    for p in (lambda r: r if isinstance(r, list) else r["data"])(
+                        _ok(leaflink.get("/_sandbox/products"))
+                    )
+                    if p["id"] == product["id"]
+                )["quantity"]
+            )
+            == 42
+        ),
+        "the stock webhook",
+    )
+    lag = round(time.monotonic() - started, 2)
+    story.say(f"{product['name']}: 42 in Flourish → 42 in LeafLink after {lag}s (polling is the safety net).")
+    s["stock_lag_seconds"] = lag
+
+    story.step("26. A dispensary orders on LeafLink; Flourish fills it; LeafLink follows every step")
+    placed = _ok(
+        leaflink.post(
+            "/_sandbox/orders",
+            json={
+                "company_id": 1,
+                "customer_id": 1008,
+                "status": "Submitted",
+                "payment_term_code": "net30",
+                "lines": [{"product_id": product["id"], "quantity": 4}],
+            },
+        )
+    )
+    number = placed["number"]
+    pair = _wait_for(
+        lambda: next(
+            (
+                p
+                for p in _ok(hub.get(f"/api/v1/integrations/{links[1]['id']}/wholesale-orders"))
+                if p["leaflink_number"] == number and p["flourish_order_id"]
+            ),
+            None,
+        ),
+        "the Flourish outbound order",
+    )
+    story.say(
+        f"LeafLink order {placed['short_id']} (a new buyer, Net 30) → Flourish outbound order "
+        f"[bold]{pair['flourish_order_id']}[/] with payment term {pair['payment_term']!r}."
+    )
+    for status in ("Partially Allocated", "Allocated", "Shipped"):
+        _ok(
+            flourish.post(
+                f"/_sandbox/outbound-orders/{pair['flourish_order_id']}/status", json={"order_status": status}
+            )
+        )
+        _sync_with_progress(story, hub, links[1]["id"], "wholesale_sync")
+        story.say(f"Flourish {status!r} → LeafLink [bold]{_leaflink_status(leaflink, number)}[/]")
+    s["order"] = {
+        "leaflink_number": number,
+        "flourish_order_id": pair["flourish_order_id"],
+        "payment_term": pair["payment_term"],
+        "leaflink_status": _leaflink_status(leaflink, number),
+    }
+    if s["order"]["leaflink_status"] != "Shipped":
+        raise DemoFailed(f"the LeafLink order ended {s['order']['leaflink_status']}")
+
+
 def run_demo(settings: Settings, *, once: bool, json_out: bool, items: int, seed: int) -> bool:
     console = Console(stderr=json_out)
     story = Story(console)
@@ -740,6 +891,7 @@ def run_demo(settings: Settings, *, once: bool, json_out: bool, items: int, seed
     # The same Flourish company serves the store and the loyalty program, with a few weeks of in-store sales.
     flourish_server = BackgroundServer(flourish_sandbox.create_app(items=items, seed=seed, sales=25)).start()
     sms_server = BackgroundServer(sms_sandbox.create_app()).start()
+    leaflink_server = BackgroundServer(leaflink_sandbox.create_app(seed=seed)).start()
     flowhub_server = BackgroundServer(flowhub_sandbox.create_app(items=items, seed=seed)).start()
     alleaves_server = BackgroundServer(alleaves_sandbox.create_app(items=items, seed=seed)).start()
     hub_server = BackgroundServer(create_app(runtime.db, workers.dispatcher)).start()
@@ -755,6 +907,7 @@ def run_demo(settings: Settings, *, once: bool, json_out: bool, items: int, seed
         "flowhub": flowhub_server.url,
         "alleaves": alleaves_server.url,
         "sms": sms_server.url,
+        "leaflink": leaflink_server.url,
     }
     ok = True
     try:
@@ -764,6 +917,7 @@ def run_demo(settings: Settings, *, once: bool, json_out: bool, items: int, seed
             httpx2.Client(base_url=flowhub_server.url, timeout=30) as flowhub,
             httpx2.Client(base_url=alleaves_server.url, timeout=30) as alleaves,
             httpx2.Client(base_url=sms_server.url, timeout=30) as texts,
+            httpx2.Client(base_url=leaflink_server.url, timeout=30) as leaflink,
         ):
             console.print(
                 f"[dim]cannasync: {urls['docs']} · Flourish sandbox: {urls['flourish']} · "
@@ -774,6 +928,7 @@ def run_demo(settings: Settings, *, once: bool, json_out: bool, items: int, seed
                 tell_flowhub(story, hub, flowhub, urls["flowhub"])
                 tell_alleaves(story, hub, alleaves, urls["alleaves"])
                 tell_loyalty(story, hub, flourish, texts, urls)
+                tell_wholesale(story, hub, flourish, leaflink, urls)
             except DemoFailed as failure:
                 ok = False
                 story.summary["error"] = str(failure)
@@ -796,11 +951,10 @@ def run_demo(settings: Settings, *, once: bool, json_out: bool, items: int, seed
             except KeyboardInterrupt:
                 pass
     finally:
-        workers.stop()
+        # The API first (no new work), then the workers (runs in flight finish against live vendors), then vendors.
         hub_server.stop()
-        flourish_server.stop()
-        flowhub_server.stop()
-        alleaves_server.stop()
-        sms_server.stop()
+        workers.stop()
+        for server in (flourish_server, flowhub_server, alleaves_server, sms_server, leaflink_server):
+            server.stop()
         runtime.close()
     return ok

@@ -73,14 +73,20 @@ class Dispatcher:
                 raise AlreadyRunning(active.id if active else None)
             run = uow.runs.queue(integration_id, flow, trigger)
             run_id, schedule_id = run.id, schedule.id
-        self.submit(tasks.run_flow, run_id, schedule_id)
+        try:
+            self.submit(tasks.run_flow, run_id, schedule_id)
+        except RuntimeError:  # the workers are shutting down: give the lease back, the schedule runs it later
+            with self.db.uow() as uow:
+                uow.runs.finish(run_id, counts={}, error="not started: the process was shutting down")
+                uow.runs.release(schedule_id, run_id)
+            raise
         return run_id
 
     def run_now_or_skip(self, integration_id: int, flow: str, trigger: str = "event") -> int | None:
         """Queue a run unless one is under way (which will do the same work)."""
         try:
             return self.run_now(integration_id, flow, trigger)
-        except AlreadyRunning:
+        except (AlreadyRunning, RuntimeError):
             return None
 
     def nudge(self) -> None:

@@ -303,3 +303,14 @@ def test_the_bridges_own_writes_do_not_come_back_as_changes(hub: Hub, wholesale:
     for key in writes:
         assert after[0].get(key, 0) + after[1].get(key, 0) == before[0].get(key, 0) + before[1].get(key, 0), key
     assert run["counts"]["created"] == 0
+
+
+def test_cancelled_in_flourish_rejects_the_leaflink_order(hub: Hub, wholesale: Wholesale):
+    hub.sync(wholesale.link_id, FLOW)
+    products = [p["id"] for p in bridged(wholesale).values()][:1]
+    order = place(wholesale, 1002, products)
+    hub.sync(wholesale.link_id, FLOW)
+    pos_id = next(o["id"] for o in outbound(wholesale) if o["original_order_id"] == order["number"])
+    wholesale.flourish.control.post(f"/_sandbox/outbound-orders/{pos_id}/status", json={"order_status": "Cancelled"})
+    hub.sync(wholesale.link_id, FLOW)
+    assert ll_order(wholesale, order["number"])["status"] == "Rejected"

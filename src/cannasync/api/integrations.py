@@ -30,6 +30,14 @@ def _location(location: Any) -> dict[str, str]:
     return {"id": location.id, "name": location.name, "detail": location.detail}
 
 
+def _saved(db: Database, integration_id: int, locations: list[Any]) -> dict[str, Any]:
+    """A saved integration as the API shows it, with the locations its credentials can see."""
+    with db.uow() as uow:
+        row = uow.accounts.integration(integration_id)
+        assert row is not None
+        return {**views.integration(row, uow.runs.schedules(row.id)), "locations": [_location(x) for x in locations]}
+
+
 @router.get("/vendors")
 def list_vendors(org: Org) -> list[dict[str, Any]]:
     del org
@@ -71,10 +79,7 @@ def save_integration(store_id: int, vendor: str, body: IntegrationIn, db: Db, or
         settings=body.settings,
         enabled=body.enabled,
     )
-    with db.uow() as uow:
-        row = uow.accounts.integration(integration_id)
-        assert row is not None
-        return {**views.integration(row, uow.runs.schedules(row.id)), "locations": [_location(x) for x in locations]}
+    return _saved(db, integration_id, locations)
 
 
 @router.post("/integrations", status_code=201)
@@ -93,10 +98,7 @@ def add_organization_integration(body: OrgIntegrationIn, db: Db, org: Org) -> di
         settings=body.settings,
         enabled=body.enabled,
     )
-    with db.uow() as uow:
-        row = uow.accounts.integration(integration_id)
-        assert row is not None
-        return {**views.integration(row, uow.runs.schedules(row.id)), "locations": [_location(x) for x in locations]}
+    return _saved(db, integration_id, locations)
 
 
 @router.patch("/integrations/{integration_id}")
@@ -117,10 +119,7 @@ def update_integration(integration_id: int, body: IntegrationPatch, db: Db, org:
         settings=body.settings,
         enabled=enabled if body.enabled is None else body.enabled,
     )
-    with db.uow() as uow:
-        row = uow.accounts.integration(saved_id)
-        assert row is not None
-        return {**views.integration(row, uow.runs.schedules(row.id)), "locations": [_location(x) for x in locations]}
+    return _saved(db, saved_id, locations)
 
 
 @router.get("/integrations")

@@ -21,10 +21,10 @@ from cannasync.connectors.base import (
 )
 from cannasync.connectors.flourish import mapping
 from cannasync.connectors.flourish.client import FlourishClient
+from cannasync.connectors.flourish.customers import FlourishCustomers
 from cannasync.connectors.flourish.settings import FlourishCredentials, FlourishSettings
 from cannasync.connectors.http import VendorHttp, credential_key
 from cannasync.domain.catalog import Product
-from cannasync.domain.customers import CustomerDetails
 from cannasync.domain.orders import Fulfillment
 from cannasync.domain.sync import MappingError, Quarantined
 
@@ -32,7 +32,7 @@ from cannasync.domain.sync import MappingError, Quarantined
 _LOOKUP_WINDOW = timedelta(days=2)
 
 
-class FlourishConnector:
+class FlourishConnector(FlourishCustomers):  # CustomerDirectory from the mixin
     vendor = "flourish"
     # Holds end when Flourish completes or cancels the order; Flourish refuses a customer without a dob.
     traits = Traits(requires_date_of_birth=True)
@@ -102,24 +102,6 @@ class FlourishConnector:
     # ImageSource
     def images(self, external_id: str) -> tuple[str, ...]:
         return mapping.art_links(self._client.item_art(external_id, self.image_lifetime))
-
-    # CustomerDirectory
-    def _first(self, **filters: str) -> str | None:
-        found = self._client.customers(**filters)
-        return str(found[0]["id"]) if found else None
-
-    def find_by_medical_id(self, medical_id: str) -> str | None:
-        return self._first(patient_id=medical_id)
-
-    def find_by_phone(self, phone: str) -> str | None:
-        return self._first(phone_number=phone)
-
-    def find_by_email(self, email: str) -> str | None:
-        return self._first(email=email)
-
-    def create_customer(self, details: CustomerDetails, *, needs_id_verification: bool) -> str:
-        body = mapping.customer_body(details, needs_id_verification=needs_id_verification)
-        return str(self._client.create_customer(body)["id"])
 
     # OrderSink
     def find_order(self, reference: str, placed_at: datetime) -> str | None:

@@ -14,11 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from cannasync.connectors import values
 from cannasync.connectors.base import Location, Options, Sale, Shopper, Traits
-from cannasync.connectors.flourish import mapping
 from cannasync.connectors.flourish.client import FlourishClient
+from cannasync.connectors.flourish.customers import FlourishCustomers
 from cannasync.connectors.flourish.settings import DEFAULT_BASE_URL, FlourishCredentials
 from cannasync.connectors.http import VendorHttp, credential_key
-from cannasync.domain.customers import CustomerDetails, InvalidCustomer, normalise_email, normalise_phone
+from cannasync.domain.customers import InvalidCustomer, normalise_email, normalise_phone
 from cannasync.domain.sync import MappingError
 
 
@@ -122,7 +122,7 @@ def sale(record: Mapping[str, Any]) -> Sale:
     )
 
 
-class FlourishLoyaltyConnector:
+class FlourishLoyaltyConnector(FlourishCustomers):  # signups that match nobody are created
     vendor = "flourish_loyalty"
     traits = Traits()
 
@@ -172,21 +172,3 @@ class FlourishLoyaltyConnector:
     # DiscountCatalog
     def discount_exists(self, discount_id: str) -> bool:
         return any(self._client.discount(location.id, discount_id) for location in self.locations())
-
-    # CustomerDirectory (signups that match nobody are created in Flourish)
-    def _first(self, **filters: str) -> str | None:
-        found = self._client.customers(**filters)
-        return str(found[0]["id"]) if found else None
-
-    def find_by_medical_id(self, medical_id: str) -> str | None:
-        return self._first(patient_id=medical_id)
-
-    def find_by_phone(self, phone: str) -> str | None:
-        return self._first(phone_number=phone)
-
-    def find_by_email(self, email: str) -> str | None:
-        return self._first(email=email)
-
-    def create_customer(self, details: CustomerDetails, *, needs_id_verification: bool) -> str:
-        body = mapping.customer_body(details, needs_id_verification=needs_id_verification)
-        return str(self._client.create_customer(body)["id"])

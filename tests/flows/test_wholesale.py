@@ -314,3 +314,16 @@ def test_cancelled_in_flourish_rejects_the_leaflink_order(hub: Hub, wholesale: W
     wholesale.flourish.control.post(f"/_sandbox/outbound-orders/{pos_id}/status", json={"order_status": "Cancelled"})
     hub.sync(wholesale.link_id, FLOW)
     assert ll_order(wholesale, order["number"])["status"] == "Rejected"
+
+
+def test_a_payment_term_changed_in_leaflink_reaches_flourish(hub: Hub, wholesale: Wholesale):
+    hub.sync(wholesale.link_id, FLOW)
+    products = [p["id"] for p in bridged(wholesale).values()][:1]
+    order = place(wholesale, 1001, products, payment_term_code="net30")
+    hub.sync(wholesale.link_id, FLOW)
+    wholesale.leaflink.control.patch(f"/_sandbox/orders/{order['number']}", json={"payment_term_code": "cod"})
+    hub.sync(wholesale.link_id, FLOW)
+    pos = next(o for o in outbound(wholesale) if o["original_order_id"] == order["number"])
+    assert pos["payment_term"] == "Cash on Delivery"
+    hub.sync(wholesale.link_id, FLOW)
+    assert ll_order(wholesale, order["number"])["payment_term"] == "COD"  # no ping-pong back

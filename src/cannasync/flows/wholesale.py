@@ -198,9 +198,9 @@ def order_in(
         pair = uow.wholesale.order(integration.id, order.number) or uow.wholesale.add_order(
             integration.id, order.number, order.status
         )
-        state = (pair.flourish_order_id, pair.facility_id, pair.lines_sent, pair.flourish_status)
+        state = (pair.flourish_order_id, pair.facility_id, pair.lines_sent, pair.flourish_status, pair.payment_term)
         pair.leaflink_status = order.status
-    pos_id, facility, lines_sent, pos_status = state
+    pos_id, facility, lines_sent, pos_status, known_term = state
     action = LEAFLINK_ACTIONS.get(order.status)
     if action == Action.CANCEL:
         if pos_id and facility and pos_status not in FINAL_POS:
@@ -248,13 +248,21 @@ def order_in(
             else f"payment term {order.payment_term!r} is not one Flourish and LeafLink share; left alone",
         )
         return "created"
-    if _lines_digest(lines) != lines_sent and pos_status not in FINAL_POS and facility:
+    new_term = term is not None and term != known_term  # the buyer or seller changed it in LeafLink
+    if (_lines_digest(lines) != lines_sent or new_term) and pos_status not in FINAL_POS and facility:
         try:
             replaced = supplier.replace_lines(pos_id, facility, lines, term)
         except Rejected as refused:
-            _record(db, integration.id, order.number, conflict=f"Flourish kept its lines: {refused.message}")
+            _record(db, integration.id, order.number, conflict=f"Flourish kept the order as it was: {refused.message}")
             return "skipped"
-        _record(db, integration.id, order.number, lines_sent=_lines_digest(lines), flourish_status=replaced.status)
+        _record(
+            db,
+            integration.id,
+            order.number,
+            lines_sent=_lines_digest(lines),
+            flourish_status=replaced.status,
+            payment_term=term or known_term,
+        )
         return "updated"
     return "unchanged"
 

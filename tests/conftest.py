@@ -150,6 +150,7 @@ class Hub:
         answer = self.api.post(f"/api/v1/integrations/{integration_id}/sync", json={"flow": flow})
         assert answer.status_code == 202, answer.text
         run_id = answer.json()["run_id"]
+        assert run_id is not None, answer.text
 
         def finished() -> dict[str, Any] | None:
             run = self.api.get(f"/api/v1/runs/{run_id}").json()

@@ -69,8 +69,11 @@ class Dispatcher:
         with self.db.uow() as uow:
             schedule = uow.runs.lease(integration_id, flow, self.owner, utcnow(), RUN_LEASE)
             if schedule is None:
-                active = uow.runs.active(integration_id, flow)
-                raise AlreadyRunning(active.id if active else None)
+                # The lease is held: by a run under way, or by one that has just ended and not yet let go of it.
+                latest = uow.runs.active(integration_id, flow) or next(
+                    iter(uow.runs.recent(integration_id, flow, 1)), None
+                )
+                raise AlreadyRunning(latest.id if latest else None)
             run = uow.runs.queue(integration_id, flow, trigger)
             run_id, schedule_id = run.id, schedule.id
         try:

@@ -7,7 +7,7 @@ so a sale earns once and a redemption is charged once however often either is se
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import ROUND_FLOOR, Decimal
 from enum import StrEnum
 
@@ -95,7 +95,3 @@ def opt_in_message(program_name: str) -> str:
         f"{program_name}: reply YES to get texts about deals and your loyalty points, or NO to decline. "
         "Msg & data rates may apply."
     )
-
-
-def day_of(moment: datetime) -> date:
-    return moment.date()

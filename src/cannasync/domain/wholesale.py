@@ -7,7 +7,6 @@ never forces a transition: a move the other side does not allow now is recorded 
 from __future__ import annotations
 
 import re
-from enum import StrEnum
 
 #: The payment terms both sides understand, as the bridge names them (seed 004).
 PAYMENT_TERMS: tuple[str, ...] = (
@@ -52,28 +51,10 @@ def payment_term(text: str | None) -> str | None:
     return None
 
 
-class SourceOfTruth(StrEnum):
-    """Per link: which facts Flourish decides (seed 004's rules)."""
-
-    INVENTORY = "inventory"
-    DESCRIPTIONS = "descriptions"
-
-
-class Action(StrEnum):
-    """What a LeafLink order's status asks of the Flourish order."""
-
-    CREATE = "create"
-    CANCEL = "cancel"
-    REPLACE = "replace"  # combined: cancel every original, create the new one
-
-
-#: LeafLink status → what it does to the Flourish order, for statuses that always act. The statuses that create
-#: the Flourish order (Submitted, Accepted, Backorder) are the link's choice, not a constant.
-LEAFLINK_ACTIONS: dict[str, Action] = {
-    "rejected": Action.CANCEL,
-    "cancelled": Action.CANCEL,
-    "combined": Action.CANCEL,
-}
+#: LeafLink statuses that cancel the Flourish order: rejected and cancelled ones, and the originals of a combined
+#: order (the combined order arrives as a new order). The statuses that create the Flourish order (Submitted,
+#: Accepted, Backorder) are the link's choice, not a constant.
+CANCELLING_STATUSES = frozenset({"rejected", "cancelled", "combined"})
 
 #: A LeafLink transition action → the status it leads to (``available_transitions`` lists target statuses).
 ACTION_TARGETS: dict[str, str] = {

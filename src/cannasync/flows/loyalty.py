@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import structlog
@@ -641,10 +641,3 @@ def _charge(
         persona.id, -reward.points_cost, "redeem", f"redemption:{redemption.id}", f"redeemed {reward.name!r}", "pos"
     )
     return redemption.id
-
-
-def parse_points_per_dollar(text: str) -> Decimal:
-    try:
-        return Decimal(text)
-    except InvalidOperation:
-        raise LoyaltyRefused(f"{text!r} is not a number of points per dollar") from None

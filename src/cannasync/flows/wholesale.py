@@ -26,9 +26,8 @@ from cannasync.connectors.base import Connector, MarketOrder, WholesaleLine, Who
 from cannasync.connectors.http import Rejected, VendorError
 from cannasync.connectors.registry import SUPPLIERS
 from cannasync.domain.sync import RunCounts
-from cannasync.domain.wholesale import ACTION_TARGETS, FLOURISH_TRANSITIONS, LEAFLINK_ACTIONS, Action, payment_term
+from cannasync.domain.wholesale import ACTION_TARGETS, CANCELLING_STATUSES, FLOURISH_TRANSITIONS, payment_term
 from cannasync.store.accounts import IntegrationConfig
-from cannasync.store.tables import WholesaleOrder
 from cannasync.store.types import utcnow
 from cannasync.store.uow import Database
 
@@ -201,8 +200,7 @@ def order_in(
         state = (pair.flourish_order_id, pair.facility_id, pair.lines_sent, pair.flourish_status, pair.payment_term)
         pair.leaflink_status = order.status
     pos_id, facility, lines_sent, pos_status, known_term = state
-    action = LEAFLINK_ACTIONS.get(order.status)
-    if action == Action.CANCEL:
+    if order.status in CANCELLING_STATUSES:
         if pos_id and facility and pos_status not in FINAL_POS:
             cancelled = supplier.cancel_order(pos_id, facility)
             _record(db, integration.id, order.number, flourish_status=cancelled.status)
@@ -360,8 +358,3 @@ def _transition(
         return False
     _record(db, integration.id, number, leaflink_status=moved.status, transition_sent=action, conflict=None)
     return True
-
-
-def pairs(db: Database, integration_id: int) -> list[WholesaleOrder]:
-    with db.uow() as uow:
-        return uow.wholesale.orders(integration_id)

@@ -86,9 +86,6 @@ class FlourishClient:
         return dict(payload["data"])
 
     # --- wholesale ---
-    def brands(self) -> list[dict[str, Any]]:
-        return [record for page in self._pages("v1/brands/", {}) for record in page]
-
     def destinations(self, **filters: str) -> list[dict[str, Any]]:
         return [record for page in self._pages("v1/destinations/", filters) for record in page]
 

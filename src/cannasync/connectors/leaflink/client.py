@@ -28,15 +28,6 @@ class LeafLinkClient:
     def brands(self) -> list[dict[str, Any]]:
         return list(self._pages("brands/", {}))
 
-    def company_staff(self) -> list[dict[str, Any]]:
-        return list(self._pages("company-staff/", {}))
-
-    def product(self, product_id: str) -> dict[str, Any] | None:
-        try:
-            return dict(self._http.get_json(f"products/{product_id}/"))
-        except NotFound:
-            return None
-
     def products_with_sku(self, sku: str) -> list[dict[str, Any]]:
         return [p for p in self._pages("products/", {"sku": sku}) if p.get("sku") == sku]
 

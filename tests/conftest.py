@@ -7,6 +7,7 @@ Every test that asks for ``runtime`` (directly or through ``hub``) runs twice: o
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -17,7 +18,6 @@ import httpx2
 import pytest
 from sqlalchemy import text
 
-from cannasync.api.app import create_app
 from cannasync.cli.servers import BackgroundServer
 from cannasync.jobs.embedded import EmbeddedWorkers
 from cannasync.jobs.runtime import Runtime
@@ -26,6 +26,7 @@ from cannasync.settings import Settings
 from cannasync.store.db import make_engine, upgrade
 from cannasync.store.secrets import SecretBox
 from cannasync.store.tables import Base
+from cannasync.web.site import create_site
 
 POSTGRES_URL = os.environ.get("CANNASYNC_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 TEST_KEY = SecretBox.new_key()
@@ -168,7 +169,7 @@ class Hub:
 @pytest.fixture
 def hub(runtime: Runtime) -> Iterator[Hub]:
     workers = EmbeddedWorkers(runtime.db, workers=4, tick_seconds=0.1)
-    server = BackgroundServer(create_app(runtime.db, workers.dispatcher)).start()
+    server = BackgroundServer(create_site(runtime.db, workers.dispatcher)).start()
     workers.dispatcher.public_url = server.url
     with runtime.db.uow() as uow:
         org = uow.accounts.organization_named("Test Dispensary Co.")
@@ -433,3 +434,39 @@ def wholesale(hub: Hub) -> Iterator[Wholesale]:
         yield Wholesale(flourish, leaflink, store["id"], pos.json()["id"], link.json()["id"])
     flourish_server.stop()
     leaflink_server.stop()
+
+
+MERCHANT_EMAIL = "owner@greatlakes.test"
+MERCHANT_PASSWORD = "correct horse battery"
+
+
+@dataclass
+class Console:
+    """A browser-less merchant signed in to the console: the session cookie and the CSRF token its forms carry."""
+
+    client: httpx2.Client
+    csrf_token: str
+
+    def get(self, path: str, **kwargs: Any) -> httpx2.Response:
+        return self.client.get(path, **kwargs)
+
+    def post(self, path: str, data: dict[str, Any] | None = None, **kwargs: Any) -> httpx2.Response:
+        return self.client.post(path, data={"csrf_token": self.csrf_token, **(data or {})}, **kwargs)
+
+
+def sign_in(hub: Hub) -> Console:
+    with hub.db.uow() as uow:
+        uow.users.set_user(hub.organization_id, MERCHANT_EMAIL, MERCHANT_PASSWORD)
+    client = httpx2.Client(base_url=hub.server.url, timeout=30, follow_redirects=True)
+    answer = client.post("/console/sign-in", data={"email": MERCHANT_EMAIL, "password": MERCHANT_PASSWORD})
+    assert answer.status_code == 200, answer.text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', answer.text)
+    assert token is not None, "a signed-in page carries the CSRF token"
+    return Console(client, token.group(1))
+
+
+@pytest.fixture
+def merchant(hub: Hub) -> Iterator[Console]:
+    console = sign_in(hub)
+    yield console
+    console.client.close()

@@ -8,6 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from cannasync.jobs.runtime import Runtime
+from cannasync.settings import Settings
+
 
 def test_the_demo_tells_the_whole_story(tmp_path: Path):
     env = {**os.environ, "CANNASYNC_DATA_DIR": str(tmp_path)}
@@ -52,3 +55,14 @@ def test_the_demo_tells_the_whole_story(tmp_path: Path):
     assert wholesale["order"]["flourish_order_id"].startswith("OB-")
     assert wholesale["order"]["payment_term"] == "Net 30" and wholesale["order"]["leaflink_status"] == "Shipped"
     assert "Menu > Products > Sync" in done.stderr  # the story is told to a person on stderr
+
+    # It ends with the console and store addresses and a sign-in that works against what the demo left behind.
+    sign_in = summary["sign_in"]
+    assert f"Sign in as: {sign_in['email']} / {sign_in['password']}" in done.stderr
+    assert summary["urls"]["console"] in done.stderr and summary["urls"]["store"] in done.stderr
+    assert summary["urls"]["store"].endswith(f"/shop/{flourish['store_id']}")
+    runtime = Runtime(Settings(data_dir=tmp_path / "demo"))
+    with runtime.db.uow() as uow:
+        assert uow.users.authenticate(sign_in["email"], sign_in["password"]) is not None
+        assert uow.users.authenticate(sign_in["email"], "not-the-password") is None
+    runtime.close()

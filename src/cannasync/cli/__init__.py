@@ -15,9 +15,11 @@ from cannasync.settings import Settings
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 db_app = typer.Typer(no_args_is_help=True, help="Database migrations.")
 token_app = typer.Typer(no_args_is_help=True, help="Organization API tokens.")
+user_app = typer.Typer(no_args_is_help=True, help="People who sign in to the merchant console.")
 sandbox_app = typer.Typer(no_args_is_help=True, help="Local imitations of the vendor APIs (no account needed).")
 app.add_typer(db_app, name="db")
 app.add_typer(token_app, name="token")
+app.add_typer(user_app, name="user")
 app.add_typer(sandbox_app, name="sandbox")
 
 console = Console(stderr=True)
@@ -33,9 +35,9 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
 ) -> None:
     """The REST API, the scheduler tick and in-process workers, in one process (embedded mode)."""
-    from cannasync.api.app import create_app
     from cannasync.jobs.embedded import EmbeddedWorkers
     from cannasync.jobs.runtime import Runtime, configure_logging
+    from cannasync.web.site import create_site
 
     settings = _settings()
     configure_logging(settings.log_level, json=settings.log_json)
@@ -51,7 +53,7 @@ def serve(
     workers.start()
     try:
         uvicorn.run(
-            create_app(runtime.db, workers.dispatcher),
+            create_site(runtime.db, workers.dispatcher),
             host=settings.host,
             port=settings.port,
             log_level=settings.log_level.lower(),
@@ -153,6 +155,29 @@ def token_create(
         token = uow.accounts.issue_token(org.id, name)
     runtime.close()
     typer.echo(token)
+
+
+@user_app.command("create")
+def user_create(
+    email: Annotated[str, typer.Argument(help="The e-mail they sign in with")],
+    organization: Annotated[str, typer.Option("--org", help="Organization name (created if new)")],
+    password: Annotated[str | None, typer.Option(help="Their password; default: a random one, printed once")] = None,
+) -> None:
+    """Create a console user (or set an existing user's password). Only a salted scrypt digest is stored."""
+    import secrets
+
+    from cannasync.jobs.runtime import Runtime
+
+    chosen = password or secrets.token_urlsafe(12)
+    if len(chosen) < 8:
+        console.print("[red]a password needs at least 8 characters[/red]")
+        raise typer.Exit(2)
+    runtime = Runtime(_settings())
+    with runtime.db.uow() as uow:
+        org = uow.accounts.organization_named(organization)
+        uow.users.set_user(org.id, email, chosen)
+    runtime.close()
+    typer.echo(f"{email} can sign in at /console" + ("" if password else f" with password {chosen}"))
 
 
 @sandbox_app.command("flourish")

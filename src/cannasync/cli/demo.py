@@ -7,6 +7,7 @@ sandbox's control routes play the dispensary staff moving orders along in Flouri
 from __future__ import annotations
 
 import json
+import secrets
 import shutil
 import sys
 import time
@@ -20,7 +21,6 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cannasync.api.app import create_app
 from cannasync.cli.servers import BackgroundServer
 from cannasync.flows import loyalty
 from cannasync.jobs.embedded import EmbeddedWorkers
@@ -31,8 +31,10 @@ from cannasync.sandboxes import flowhub as flowhub_sandbox
 from cannasync.sandboxes import leaflink as leaflink_sandbox
 from cannasync.sandboxes import sms as sms_sandbox
 from cannasync.settings import Settings
+from cannasync.web.site import create_site
 
 FACILITY = "101"
+DEMO_EMAIL = "owner@greenleaf.example"
 MEDICAL_PATIENT = {
     "first_name": "Jordan",
     "last_name": "Reyes",
@@ -907,13 +909,16 @@ def run_demo(settings: Settings, *, once: bool, json_out: bool, items: int, seed
     leaflink_server = BackgroundServer(leaflink_sandbox.create_app(seed=seed)).start()
     flowhub_server = BackgroundServer(flowhub_sandbox.create_app(items=items, seed=seed)).start()
     alleaves_server = BackgroundServer(alleaves_sandbox.create_app(items=items, seed=seed)).start()
-    hub_server = BackgroundServer(create_app(runtime.db, workers.dispatcher)).start()
+    hub_server = BackgroundServer(create_site(runtime.db, workers.dispatcher)).start()
     workers.dispatcher.public_url = hub_server.url
     workers.start()
+    password = secrets.token_urlsafe(9)  # a fresh one each run: the demo's database is new each run too
     with runtime.db.uow() as uow:
         org = uow.accounts.organization_named("Green Leaf Cannabis Co.")
         token = uow.accounts.issue_token(org.id, "demo")
+        uow.users.set_user(org.id, DEMO_EMAIL, password)
     urls = {
+        "console": f"{hub_server.url}/console",
         "api": hub_server.url,
         "docs": f"{hub_server.url}/docs",
         "flourish": f"{flourish_server.url}/external/api",
@@ -946,15 +951,22 @@ def run_demo(settings: Settings, *, once: bool, json_out: bool, items: int, seed
                 ok = False
                 story.summary["error"] = str(failure)
                 console.print(f"[red bold]The demo stopped:[/] {failure}")
+        store_id = story.summary.get("flourish", {}).get("store_id")
+        urls["store"] = f"{hub_server.url}/shop/{store_id}" if store_id else f"{hub_server.url}/shop"
         story.summary["ok"] = ok
         story.summary["urls"] = urls
         story.summary["token"] = token
+        story.summary["sign_in"] = {"email": DEMO_EMAIL, "password": password}
         if json_out:
             sys.stdout.write(json.dumps(story.summary, indent=2) + "\n")
         else:
             story.step("Done" if ok else "Stopped")
+        # Unwrapped, so the addresses and the password can be copied from any terminal width.
+        console.print(f"\n[bold]Merchant console:[/] {urls['console']}", soft_wrap=True)
+        console.print(f"[bold]Sign in as:[/] {DEMO_EMAIL} / {password}", soft_wrap=True)
+        console.print(f"[bold]Online store:[/] {urls['store']}", soft_wrap=True)
         if not once:
-            console.print(f"\ncannasync API: {urls['docs']}  (Authorization: Bearer {token})")
+            console.print(f"cannasync API: {urls['docs']}  (Authorization: Bearer {token})")
             console.print(f"Flourish sandbox: {urls['flourish']}  (x-api-key: demo-key)")
             console.print(f"Flowhub sandbox: {urls['flowhub']}")
             console.print(f"Alleaves sandbox: {urls['alleaves']}/api/v1  (ALV-1001, demo / demo-pass)\nCtrl-C to stop.")

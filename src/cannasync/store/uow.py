@@ -14,6 +14,7 @@ from cannasync.store.orders import Orders
 from cannasync.store.outbox import Outbox
 from cannasync.store.runs import Runs
 from cannasync.store.secrets import SecretBox
+from cannasync.store.users import Users
 from cannasync.store.wholesale import Wholesale
 
 
@@ -32,6 +33,7 @@ class UnitOfWork:
         self.runs = Runs(self.session)
         self.loyalty = Loyalty(self.session)
         self.wholesale = Wholesale(self.session)
+        self.users = Users(self.session)
         return self
 
     def __exit__(

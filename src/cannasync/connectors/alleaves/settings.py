@@ -22,11 +22,19 @@ class AlleavesSettings(BaseModel):
     area_ids: list[str] = Field(
         default_factory=list, description="The inventory areas to pull from (e.g. Retail); nothing syncs until chosen"
     )
-    otd_pricing: bool = Field(False, description="Use the out-the-door (OTD) price instead of the menu-type price")
+    otd_pricing: bool = Field(
+        False,
+        description="Use the out-the-door (OTD) price instead of the menu-type price",
+        json_schema_extra={"warning": "Changes the price of every product at the next sync."},
+    )
     sync_prices: bool = Field(
         True, description="Apply Alleaves price changes to existing products (new products always get a price)"
     )
     sync_terpenes: bool = Field(False, description="Sync terpenes (the sixteen names, typed exactly)")
-    sync_orders: bool = Field(False, description="Push confirmed orders into Alleaves")
+    sync_orders: bool = Field(
+        False,
+        description="Push confirmed orders into Alleaves",
+        json_schema_extra={"warning": "Every order confirmed from now on is created in Alleaves."},
+    )
     timeout_seconds: float = Field(15.0, gt=0, le=120, description="How long to wait for Alleaves to answer")
     requests_per_second: float = Field(8.0, gt=0, description="Ceiling for calls with these credentials")

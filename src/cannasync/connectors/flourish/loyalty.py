@@ -33,11 +33,15 @@ class FlourishLoyaltySettings(BaseModel):
         validate_default=True,
     )
     sync_personas: bool = Field(
-        False, description="Profile changes made in Flourish flow in; signups that match nobody are created there"
+        False,
+        description="Profile changes made in Flourish flow in; signups that match nobody are created there",
+        json_schema_extra={"warning": "Flourish becomes the source of truth for contact fields: it overwrites edits."},
     )
     sync_to_state: bool = Field(False, description="Only sync contacts in this credential's regions")
     use_last_backup: bool = Field(
-        False, description="Freeze this source: no more calls to Flourish; every persona and point is kept"
+        False,
+        description="Freeze this source: no more calls to Flourish; every persona and point is kept",
+        json_schema_extra={"warning": "Profile and points changes made in Flourish stop reaching the program."},
     )
     requests_per_second: float = Field(20.0, gt=0, description="Ceiling for calls with these credentials")
     timeout_seconds: float = Field(15.0, gt=0, le=120, description="How long to wait for Flourish to answer")

@@ -22,7 +22,11 @@ class FlourishSettings(BaseModel):
 
     base_url: str = Field(DEFAULT_BASE_URL, description="Flourish External API root (a sandbox in tests and demos)")
     facility_id: str | None = Field(None, description="The facility to pull inventory from and push orders to")
-    sync_orders: bool = Field(False, description="Push confirmed orders into Flourish as Submitted")
+    sync_orders: bool = Field(
+        False,
+        description="Push confirmed orders into Flourish as Submitted",
+        json_schema_extra={"warning": "Every order confirmed from now on is created in the chosen facility."},
+    )
     sync_terpenes: bool = Field(False, description="Sync terpene values onto products")
     require_medical_verification: bool = Field(
         False, description="Flag customers cannasync creates as needing their ID checked before pickup"

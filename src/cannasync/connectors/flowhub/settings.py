@@ -32,7 +32,11 @@ class FlowhubSettings(BaseModel):
     map_custom_category_to_subcategory: bool = Field(
         False, description="Use Flowhub's Custom Category Name as the product's subtype when it has one"
     )
-    sync_orders: bool = Field(False, description="Push confirmed orders into Flowhub")
+    sync_orders: bool = Field(
+        False,
+        description="Push confirmed orders into Flowhub",
+        json_schema_extra={"warning": "Every order confirmed from now on is created at this location in Flowhub."},
+    )
     sync_description: bool = Field(True, description="Description follows Flowhub")
     sync_images: bool = Field(True, description="Images follow Flowhub")
     sync_prices: bool = Field(True, description="Prices follow Flowhub")

@@ -1,0 +1,73 @@
+"""One Jinja2 environment for every page, the filters templates share, and ``render``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
+
+HERE = Path(__file__).parent
+STATIC = HERE / "static"
+templates = Jinja2Templates(directory=HERE / "templates")
+
+
+def money(cents: int | None) -> str:
+    if cents is None:
+        return "—"
+    sign = "-" if cents < 0 else ""
+    return f"{sign}${abs(cents) / 100:,.2f}"
+
+
+def ago(value: datetime | str | None, now: datetime | None = None) -> str:
+    """'3 min ago' reads faster than a timestamp on a screen of runs; the exact time goes in a title attribute."""
+    if value is None:
+        return "never"
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    seconds = int(((now or datetime.now(UTC)) - value).total_seconds())
+    future = seconds < 0
+    seconds = abs(seconds)
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "min")):
+        if seconds >= size:
+            text = f"{seconds // size} {unit}"
+            break
+    else:
+        text = f"{seconds} s"
+    return f"in {text}" if future else f"{text} ago"
+
+
+def stamp(value: datetime | str | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def words(value: str | None) -> str:
+    """``ready_for_pickup`` → ``Ready for pickup``: our status and flow names, as a person reads them."""
+    if not value:
+        return ""
+    text = value.replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
+def csrf_field(viewer: Any) -> Markup:
+    """The hidden field every console form carries (see web/session.py)."""
+    return Markup('<input type="hidden" name="csrf_token" value="{}">').format(escape(viewer.csrf_token))
+
+
+templates.env.filters.update(money=money, ago=ago, stamp=stamp, words=words)
+templates.env.globals.update(csrf_field=csrf_field)
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    viewer = getattr(request.state, "viewer", None)
+    return templates.TemplateResponse(request, template, {"viewer": viewer, **context}, status_code=status_code)

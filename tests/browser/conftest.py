@@ -1,0 +1,89 @@
+"""Playwright against Debian's Chromium (never ``playwright install``), driving the real pages of a real hub.
+
+These tests run as their own pytest invocation (``make test`` does it: ``pytest -m browser tests/browser``):
+Playwright's sync API runs an event loop of its own, which must not share a process with the other suites' servers.
+Screenshots of each main page go to ``test-output/screenshots/`` to be looked at.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+
+from tests.conftest import MERCHANT_EMAIL, MERCHANT_PASSWORD, Hub
+
+CHROMIUM = os.environ.get("CANNASYNC_CHROMIUM", "/usr/bin/chromium")
+SHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
+
+HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test in this folder is a browser test (the main run deselects them with ``-m "not browser"``)."""
+    for item in items:
+        if HERE in Path(str(item.path)).resolve().parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        headless=True,
+        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"],
+    )
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def context(browser: Browser, hub: Hub) -> Iterator[BrowserContext]:
+    context = browser.new_context(base_url=hub.server.url, viewport={"width": 1280, "height": 860})
+    context.set_default_timeout(15_000)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Page:
+    return context.new_page()
+
+
+@pytest.fixture
+def phone(browser: Browser, hub: Hub) -> Iterator[Page]:
+    """A phone-sized screen (the store must work on one)."""
+    context = browser.new_context(
+        base_url=hub.server.url, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
+    context.set_default_timeout(15_000)
+    yield context.new_page()
+    context.close()
+
+
+def screenshot(page: Page, name: str) -> Path:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def sign_in(page: Page, hub: Hub) -> None:
+    """Through the sign-in form, as a merchant would."""
+    with hub.db.uow() as uow:
+        uow.users.set_user(hub.organization_id, MERCHANT_EMAIL, MERCHANT_PASSWORD)
+    page.goto("/console")
+    page.get_by_label("E-mail").fill(MERCHANT_EMAIL)
+    page.get_by_label("Password").fill(MERCHANT_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()

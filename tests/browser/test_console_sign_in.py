@@ -1,0 +1,34 @@
+"""Signing in to the console in a real browser, and the first screen a new organization sees."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import screenshot, sign_in
+from tests.conftest import Hub, Sandbox
+
+
+def test_sign_in_add_a_store_and_connect_flourish(page: Page, hub: Hub, flourish: Sandbox):
+    page.goto("/console")
+    expect(page.get_by_role("heading", name="Sign in to your console")).to_be_visible()
+    screenshot(page, "console-sign-in")
+    sign_in(page, hub)
+    expect(page.get_by_role("heading", name="Add your first store")).to_be_visible()
+    page.get_by_label("Store name").fill("Great Lakes Ann Arbor")
+    page.get_by_role("button", name="Add store").click()
+    expect(page.get_by_role("heading", name="Integrations")).to_be_visible()
+
+    card = page.locator("article[data-vendor=flourish]")
+    card.get_by_label("Flourish username").fill("demo")
+    card.get_by_label("Flourish external API key").fill("demo-key")
+    card.locator("summary", has_text="Settings").click()  # a sandbox, not Flourish itself
+    card.get_by_label("Base URL").fill(flourish.api_url)
+    card.get_by_role("button", name="Connect Flourish").click()
+    card = page.locator("article[data-vendor=flourish]")
+    expect(card.get_by_text("Now choose the facility to sync.")).to_be_visible()
+    card.get_by_test_id("choice").select_option("101")
+    card.get_by_role("button", name="Save").click()
+    expect(page.locator("article[data-vendor=flourish]").get_by_test_id("state")).to_have_text("Connected")
+    page.locator("article[data-vendor=flourish]").get_by_role("button", name="Check connection").click()
+    expect(page.get_by_test_id("check-result")).to_contain_text("Flourish answered")
+    screenshot(page, "console-integrations")

@@ -180,6 +180,14 @@ def _place(uow: UnitOfWork, store_id: int, request: CheckoutRequest, key: str | 
             raise InvalidOrder(f"{product.name!r} has no price")
         return int(cents)
 
+    # Stock first, in product-id order (so concurrent checkouts cannot deadlock on PostgreSQL): a checkout refused
+    # for stock then never waits on the store row that sequential order numbers lock until commit.
+    wanted: dict[int, int] = {}
+    for line in request.lines:
+        wanted[line.product_id] = wanted.get(line.product_id, 0) + line.quantity
+    for product_id in sorted(wanted):
+        uow.catalog.take(product_id, wanted[product_id])
+
     priced = price_order(
         [LineDraft(line.quantity, price(product)) for line, product in zip(request.lines, products, strict=True)],
         [Offer(o.label, o.kind, o.value, o.line) for o in request.offers],
@@ -229,12 +237,8 @@ def _place(uow: UnitOfWork, store_id: int, request: CheckoutRequest, key: str | 
     ]
     uow.session.add(order)
     uow.session.flush()
-    # Lock rows in one order (product id) so that concurrent checkouts cannot deadlock on PostgreSQL.
-    wanted: dict[int, int] = {}
-    for line in request.lines:
-        wanted[line.product_id] = wanted.get(line.product_id, 0) + line.quantity
-    for product_id in sorted(wanted):
-        uow.catalog.hold(order.id, product_id, wanted[product_id])
+    for product_id, quantity in wanted.items():
+        uow.catalog.record_hold(order.id, product_id, quantity)
     uow.orders.record(order.id, "status", "shopper", "order placed", to_status=OrderStatus.PENDING.value)
     return order.id
 

@@ -192,11 +192,11 @@ class Catalog:
         return list(rows), total
 
     # --- holds ---
-    def hold(self, order_id: int, product_id: int, quantity: int) -> None:
+    def take(self, product_id: int, quantity: int) -> None:
         """Take ``quantity`` out of what is available, atomically; raises OutOfStock when it is not there.
 
         One conditional UPDATE: the database re-checks the condition under its row lock, so two checkouts racing
-        for the last unit cannot both succeed, on PostgreSQL or SQLite.
+        for the last unit cannot both succeed, on PostgreSQL or SQLite. ``record_hold`` says for which order.
         """
         taken = self.session.execute(
             update(Product)
@@ -214,6 +214,8 @@ class Catalog:
             name = product.name if product else str(product_id)
             available = model.available_quantity(product.pos_quantity, product.held_quantity) if product else 0
             raise OutOfStock(product_id, name, quantity, available if product and product.visible else 0)
+
+    def record_hold(self, order_id: int, product_id: int, quantity: int) -> None:
         self.session.add(Hold(order_id=order_id, product_id=product_id, quantity=quantity))
 
     def release_holds(self, order_id: int, reason: str) -> int:

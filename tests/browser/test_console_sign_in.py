@@ -23,6 +23,12 @@ def test_sign_in_add_a_store_and_connect_flourish(page: Page, hub: Hub, flourish
     card.get_by_label("Flourish external API key").fill("demo-key")
     card.locator("summary", has_text="Settings").click()  # a sandbox, not Flourish itself
     card.get_by_label("Base URL").fill(flourish.api_url)
+    card.get_by_label("Flourish external API key").fill("a-mistyped-key")
+    card.get_by_role("button", name="Connect Flourish").click()
+    card = page.locator("article[data-vendor=flourish]")
+    expect(card.get_by_role("alert")).to_contain_text("Flourish refused these credentials")
+    card.get_by_label("Flourish username").fill("demo")
+    card.get_by_label("Flourish external API key").fill("demo-key")
     card.get_by_role("button", name="Connect Flourish").click()
     card = page.locator("article[data-vendor=flourish]")
     expect(card.get_by_text("Now choose the facility to sync.")).to_be_visible()

@@ -6,9 +6,9 @@ import hashlib
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import ColumnElement, Float, and_, func, literal_column, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from cannasync.domain import catalog as model
@@ -17,6 +17,10 @@ from cannasync.store.tables import Binding, CategoryMapping, Hold, Product
 from cannasync.store.types import utcnow
 
 PRODUCT = "product"
+#: Available quantities at or below this (and above zero) count as low stock on the products screen.
+LOW_STOCK = 5
+
+StockLevel = Literal["in", "out", "low"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,17 +183,58 @@ class Catalog:
         search: str | None = None,
         limit: int = 50,
         offset: int = 0,
+        brand: str | None = None,
+        strain_type: str | None = None,
+        stock: StockLevel | None = None,
+        low_stock: int = LOW_STOCK,
+        only_hidden: bool = False,
     ) -> tuple[list[Product], int]:
+        """A page of the store's products and how many match in all (the page is never the whole catalogue).
+
+        ``search`` looks in the name, brand and SKU; ``stock`` filters on what is available (POS sellable less open
+        holds): ``out`` none, ``low`` 1 to ``low_stock``, ``in`` at least one. ``only_hidden`` lists the products a
+        sync hid (gone from the POS) and implies ``include_hidden``.
+        """
         query = select(Product).where(Product.store_id == store_id)
-        if not include_hidden:
+        if only_hidden:
+            query = query.where(Product.visible.is_(False))
+        elif not include_hidden:
             query = query.where(Product.visible.is_(True))
         if category:
             query = query.where(func.lower(Product.category) == category.lower())
+        if brand:
+            query = query.where(func.lower(Product.brand) == brand.lower())
+        if strain_type:
+            query = query.where(func.lower(Product.strain_type) == strain_type.lower())
         if search:
-            query = query.where(Product.name.ilike(f"%{search}%"))
+            pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            query = query.where(
+                or_(
+                    Product.name.ilike(pattern, escape="\\"),
+                    Product.brand.ilike(pattern, escape="\\"),
+                    Product.sku.ilike(pattern, escape="\\"),
+                )
+            )
+        if stock is not None:
+            query = query.where(_stock_condition(stock, low_stock))
         total = self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
         rows = self.session.scalars(query.order_by(Product.name, Product.id).limit(limit).offset(offset))
         return list(rows), total
+
+    def product_facets(self, store_id: int) -> dict[str, list[str]]:
+        """The distinct categories, brands, strain types and POS categories of a store's products (for filters)."""
+        facets: dict[str, list[str]] = {}
+        for name, column in (
+            ("categories", Product.category),
+            ("pos_categories", Product.pos_category),
+            ("brands", Product.brand),
+            ("strain_types", Product.strain_type),
+        ):
+            values = self.session.scalars(
+                select(column).where(Product.store_id == store_id, column.is_not(None)).distinct().order_by(column)
+            )
+            facets[name] = [value for value in values if value]
+        return facets
 
     # --- holds ---
     def take(self, product_id: int, quantity: int) -> None:
@@ -242,6 +287,15 @@ class Catalog:
         return list(self.session.scalars(select(Hold).where(Hold.order_id == order_id).order_by(Hold.id)))
 
 
+def _stock_condition(stock: StockLevel, low_stock: int) -> ColumnElement[bool]:
+    available = Product.pos_quantity - Product.held_quantity
+    if stock == "out":
+        return available <= 0
+    if stock == "low":
+        return and_(available > 0, available <= low_stock)
+    return available > 0
+
+
 def _apply(row: Product, product: model.Product, category: str, owned: frozenset[model.FieldGroup]) -> None:
     """Copy what the POS decides onto the row, leaving the groups the store owns as they are."""
     row.name = product.name
@@ -268,3 +322,137 @@ def _apply(row: Product, product: model.Product, category: str, owned: frozenset
         row.rec_price_cents = product.rec_price_cents
         row.med_price_cents = product.med_price_cents
         row.price_tiers = _tiers(product.price_tiers)
+
+
+# --- the storefront's menu -----------------------------------------------------------------------------------
+# Kept apart from ``Catalog.products`` (the API's list): the menu filters on lab values inside the JSON columns,
+# which needs a little SQL per dialect, and only ever shows what a shopper can buy.
+
+#: How much of THCa counts as THC once heated (the decarboxylation factor labs print "Total THC" with).
+THCA_TO_THC = 0.877
+
+MENU_SORTS = ("name", "price_low", "price_high", "potency")
+
+
+@dataclass(frozen=True, slots=True)
+class MenuFilter:
+    """What a shopper narrowed the menu to; every field is optional. THC bounds are in percent (Total THC)."""
+
+    category: str | None = None
+    strain_type: str | None = None
+    thc_min: float | None = None
+    thc_max: float | None = None
+    terpene: str | None = None
+    search: str | None = None
+    sort: str = "name"
+
+
+@dataclass(frozen=True, slots=True)
+class MenuFacets:
+    """What the menu can be narrowed by, from what is in stock: categories with counts, strain types, terpenes."""
+
+    categories: list[tuple[str, int]]
+    strain_types: list[str]
+    terpenes: list[str]
+
+
+def _lab_percent(dialect: str, column: str, name: str) -> str:
+    """SQL for one named lab value in percent from a products JSON list, or NULL (the names are our constants)."""
+    if dialect == "postgresql":
+        return (
+            f"(SELECT CAST(e->>'value' AS DOUBLE PRECISION) FROM json_array_elements(products.{column}) AS e "
+            f"WHERE e->>'name' = '{name}' AND e->>'unit' = '%' LIMIT 1)"
+        )
+    return (
+        f"(SELECT CAST(json_extract(e.value, '$.value') AS REAL) FROM json_each(products.{column}) AS e "
+        f"WHERE json_extract(e.value, '$.name') = '{name}' AND json_extract(e.value, '$.unit') = '%' LIMIT 1)"
+    )
+
+
+def total_thc_sql(dialect: str) -> ColumnElement[float]:
+    """Total THC in percent (THC + 0.877 x THCa), NULL when the product has no percent THC values (edibles)."""
+    thc, thca = _lab_percent(dialect, "cannabinoids", "THC"), _lab_percent(dialect, "cannabinoids", "THCa")
+    return literal_column(
+        f"(CASE WHEN {thc} IS NULL AND {thca} IS NULL THEN NULL "
+        f"ELSE COALESCE({thc}, 0) + {THCA_TO_THC} * COALESCE({thca}, 0) END)",
+        type_=Float(),
+    )
+
+
+def _has_terpene(dialect: str, name: str) -> ColumnElement[bool]:
+    if dialect == "postgresql":
+        sql = (
+            "EXISTS (SELECT 1 FROM json_array_elements(products.terpenes) AS e "
+            "WHERE lower(e->>'name') = lower(:menu_terpene))"
+        )
+    else:
+        sql = (
+            "EXISTS (SELECT 1 FROM json_each(products.terpenes) AS e "
+            "WHERE lower(json_extract(e.value, '$.name')) = lower(:menu_terpene))"
+        )
+    return text(sql).bindparams(menu_terpene=name)  # type: ignore[return-value]
+
+
+def _in_stock(store_id: int) -> ColumnElement[bool]:
+    return and_(
+        Product.store_id == store_id,
+        Product.visible.is_(True),
+        Product.pos_quantity - Product.held_quantity > 0,
+    )
+
+
+def menu(catalog: Catalog, store_id: int, wanted: MenuFilter, *, limit: int, offset: int) -> tuple[list[Product], int]:
+    """A page of the products a shopper can buy now (listed, in stock), narrowed by ``wanted``; and the total.
+
+    Everything is filtered and sorted in the database, so a page costs the same with ten products or ten thousand.
+    """
+    dialect = catalog.session.get_bind().dialect.name
+    thc = total_thc_sql(dialect)
+    query = select(Product).where(_in_stock(store_id))
+    if wanted.category:
+        query = query.where(func.lower(Product.category) == wanted.category.lower())
+    if wanted.strain_type:
+        query = query.where(func.lower(Product.strain_type) == wanted.strain_type.lower())
+    if wanted.thc_min is not None:
+        query = query.where(thc >= wanted.thc_min)
+    if wanted.thc_max is not None:
+        query = query.where(thc < wanted.thc_max)
+    if wanted.terpene:
+        query = query.where(_has_terpene(dialect, wanted.terpene))
+    if wanted.search:
+        term = wanted.search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{term}%"  # a shopper's % or _ is a character, not a wildcard
+        query = query.where(Product.name.ilike(pattern, escape="\\") | Product.brand.ilike(pattern, escape="\\"))
+    total = catalog.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    order = {
+        "price_low": (Product.rec_price_cents.asc(),),
+        "price_high": (Product.rec_price_cents.desc(),),
+        "potency": (thc.desc(),),
+    }.get(wanted.sort, ())
+    rows = catalog.session.scalars(query.order_by(*order, Product.name, Product.id).limit(limit).offset(offset))
+    return list(rows), total
+
+
+def menu_facets(catalog: Catalog, store_id: int) -> MenuFacets:
+    """The menu's filter choices, from what is in stock: grouped in the database, never a catalogue read."""
+    session = catalog.session
+    categories = session.execute(
+        select(Product.category, func.count())
+        .where(_in_stock(store_id))
+        .group_by(Product.category)
+        .order_by(func.count().desc(), Product.category)
+    )
+    strains = session.scalars(
+        select(Product.strain_type).where(_in_stock(store_id), Product.strain_type.is_not(None)).distinct()
+    )
+    in_stock = "products.store_id = :store_id AND products.visible AND products.pos_quantity > products.held_quantity"
+    if session.get_bind().dialect.name == "postgresql":
+        names = "SELECT DISTINCT e->>'name' FROM products, json_array_elements(products.terpenes) AS e"
+    else:
+        names = "SELECT DISTINCT json_extract(e.value, '$.name') FROM products, json_each(products.terpenes) AS e"
+    terpenes = session.scalars(text(f"{names} WHERE {in_stock}"), {"store_id": store_id})
+    return MenuFacets(
+        categories=[(name, count) for name, count in categories],
+        strain_types=sorted(s for s in strains if s),
+        terpenes=sorted(t for t in terpenes if t),
+    )

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from cannasync.store.tables import (
@@ -246,3 +246,122 @@ class Loyalty:
             )
             .order_by(Redemption.id)
         )
+
+    # --- console reads (web/console/loyalty.py): read-only, a few queries per screen whatever its size ---
+    def find_personas(self, program_id: int, search: str = "", *, limit: int, offset: int) -> tuple[list[Persona], int]:
+        """A page of personas, newest first, whose name, e-mail or phone contains ``search``; and how many match."""
+        query = select(Persona).where(Persona.program_id == program_id)
+        words = search.strip().lower().split()
+        for word in words:  # every word must match somewhere: "casey 555" finds Casey by phone
+            digits = "".join(ch for ch in word if ch.isdigit())
+            like = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            matches = [
+                func.lower(Persona.first_name).like(like, escape="\\"),
+                func.lower(Persona.last_name).like(like, escape="\\"),
+                func.lower(func.coalesce(Persona.email, "")).like(like, escape="\\"),
+            ]
+            if digits:  # phones are stored as digits only; "(555) 404" should still find them
+                matches.append(func.coalesce(Persona.phone, "").like(f"%{digits}%"))
+            query = query.where(or_(*matches))
+        total = self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = self.session.scalars(query.order_by(Persona.id.desc()).limit(limit).offset(offset))
+        return list(rows), total
+
+    def balances(self, persona_ids: Sequence[int]) -> dict[int, int]:
+        """Points balances of many personas in one query (a persona with no entries has 0)."""
+        rows = self.session.execute(
+            select(PointsEntry.persona_id, func.sum(PointsEntry.points))
+            .where(PointsEntry.persona_id.in_(list(persona_ids)))
+            .group_by(PointsEntry.persona_id)
+        )
+        found = {persona_id: int(total or 0) for persona_id, total in rows}
+        return {persona_id: found.get(persona_id, 0) for persona_id in persona_ids}
+
+    def consent_states(self, persona_ids: Sequence[int]) -> dict[int, dict[str, str]]:
+        """channel → state for many personas in one query."""
+        found: dict[int, dict[str, str]] = {persona_id: {} for persona_id in persona_ids}
+        rows = self.session.execute(
+            select(Consent.persona_id, Consent.channel, Consent.state).where(Consent.persona_id.in_(list(persona_ids)))
+        )
+        for persona_id, channel, state in rows:
+            found[persona_id][channel] = state
+        return found
+
+    def waiting_on_locations(self, organization_id: int) -> dict[tuple[int, str], tuple[int, int]]:
+        """(integration id, location key) → (sales, distinct shoppers) recorded there: what an unmapped POS store
+        holds back (those sales set no favorite store until the key is mapped)."""
+        rows = self.session.execute(
+            select(
+                LoyaltySale.integration_id,
+                LoyaltySale.location_key,
+                func.count(LoyaltySale.id),
+                func.count(func.distinct(LoyaltySale.persona_id)),
+            )
+            .join(Integration, Integration.id == LoyaltySale.integration_id)
+            .where(Integration.organization_id == organization_id, LoyaltySale.location_key.is_not(None))
+            .group_by(LoyaltySale.integration_id, LoyaltySale.location_key)
+        )
+        return {
+            (integration_id, str(key)): (int(sales), int(shoppers)) for integration_id, key, sales, shoppers in rows
+        }
+
+    def map_location(self, mapping_id: int, organization_id: int, store_id: int | None) -> StoreMapping | None:
+        """Point a POS location key at one of the organization's stores (None unmaps it); None when the mapping is
+        not this organization's. The caller checks that the store is theirs."""
+        mapping = self.session.scalar(
+            select(StoreMapping)
+            .join(Integration, Integration.id == StoreMapping.integration_id)
+            .where(StoreMapping.id == mapping_id, Integration.organization_id == organization_id)
+        )
+        if mapping is None:
+            return None
+        if mapping.store_id != store_id:
+            mapping.store_id = store_id
+            mapping.mapped_at = utcnow() if store_id is not None else None
+        return mapping
+
+    def date_change_counts(
+        self, program_id: int, sms_opt_in_from: datetime | None, enroll_from: datetime | None
+    ) -> tuple[int, int]:
+        """What program dates starting at these moments would do now, counted without touching a row:
+        (shoppers who would be sent an SMS opt-in request, personas who would be enrolled).
+
+        The same rules as flows.loyalty._evaluate: a request goes to a shopper with a phone, a sale on or after the
+        opt-in date and no SMS consent yet (asked, answered or pending); enrolment to a persona not yet enrolled
+        with a sale on or after the enrolment date.
+        """
+
+        def with_sale_since(moment: datetime) -> Any:
+            return (
+                select(LoyaltySale.id)
+                .where(LoyaltySale.persona_id == Persona.id, LoyaltySale.completed_at >= moment)
+                .exists()
+            )
+
+        requested = enrolled = 0
+        if sms_opt_in_from is not None:
+            no_sms_consent = (
+                ~select(Consent.id).where(Consent.persona_id == Persona.id, Consent.channel == "sms").exists()
+            )
+            requested = (
+                self.session.scalar(
+                    select(func.count(Persona.id)).where(
+                        Persona.program_id == program_id,
+                        Persona.phone.is_not(None),
+                        Persona.phone != "",
+                        with_sale_since(sms_opt_in_from),
+                        no_sms_consent,
+                    )
+                )
+                or 0
+            )
+        if enroll_from is not None:
+            enrolled = (
+                self.session.scalar(
+                    select(func.count(Persona.id)).where(
+                        Persona.program_id == program_id, Persona.enrolled_at.is_(None), with_sale_since(enroll_from)
+                    )
+                )
+                or 0
+            )
+        return int(requested), int(enrolled)

@@ -178,3 +178,23 @@ class Runs:
         if not include_resolved:
             query = query.where(QuarantinedRecord.resolved_at.is_(None))
         return list(self.session.scalars(query.order_by(QuarantinedRecord.id)))
+
+    # --- health (the console's Health screen) ---
+    def organization_schedules(self, organization_id: int) -> list[tuple[Integration, Schedule]]:
+        """Every scheduled flow of an organization's integrations (store and organization-wide), in a stable order."""
+        rows = self.session.execute(
+            select(Integration, Schedule)
+            .join(Schedule, Schedule.integration_id == Integration.id)
+            .where(Integration.organization_id == organization_id)
+            .order_by(Integration.store_id, Integration.id, Schedule.flow)
+        )
+        return [(integration, schedule) for integration, schedule in rows]
+
+    def last_succeeded(self, integration_id: int, flow: str) -> SyncRun | None:
+        """The newest run of a flow that succeeded: what "last success" and freshness are measured from."""
+        return self.session.scalar(
+            select(SyncRun)
+            .where(SyncRun.integration_id == integration_id, SyncRun.flow == flow, SyncRun.status == "succeeded")
+            .order_by(SyncRun.id.desc())
+            .limit(1)
+        )

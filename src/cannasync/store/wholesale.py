@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -79,3 +81,42 @@ class Wholesale:
         except IntegrityError:
             return False
         return True
+
+    # --- console reads (web/console/wholesale.py) ---
+    def order_pairs(
+        self, integration_ids: Sequence[int], *, limit: int, offset: int, conflicts_only: bool = False
+    ) -> tuple[list[WholesaleOrder], int]:
+        """A page of order pairs of these links, most recently changed first; and how many there are."""
+        query = select(WholesaleOrder).where(WholesaleOrder.integration_id.in_(list(integration_ids)))
+        if conflicts_only:
+            query = query.where(WholesaleOrder.conflict.is_not(None))
+        total = self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = self.session.scalars(
+            query.order_by(WholesaleOrder.updated_at.desc(), WholesaleOrder.id.desc()).limit(limit).offset(offset)
+        )
+        return list(rows), total
+
+    def link_counts(self, integration_ids: Sequence[int]) -> dict[int, tuple[int, int, int]]:
+        """integration id → (products bridged, order pairs, pairs with a conflict left for a person)."""
+        ids = list(integration_ids)
+        products = {
+            integration_id: int(count)
+            for integration_id, count in self.session.execute(
+                select(WholesaleProduct.integration_id, func.count())
+                .where(WholesaleProduct.integration_id.in_(ids))
+                .group_by(WholesaleProduct.integration_id)
+            )
+        }
+        orders = {
+            integration_id: (int(total), int(conflicts or 0))
+            for integration_id, total, conflicts in self.session.execute(
+                select(
+                    WholesaleOrder.integration_id,
+                    func.count(),
+                    func.count(WholesaleOrder.conflict),
+                )
+                .where(WholesaleOrder.integration_id.in_(ids))
+                .group_by(WholesaleOrder.integration_id)
+            )
+        }
+        return {i: (products.get(i, 0), *orders.get(i, (0, 0))) for i in ids}

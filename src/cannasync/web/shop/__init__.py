@@ -4,4 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-routers: list[APIRouter] = []
+from cannasync.web.shop import cart, checkout, menu, orders
+
+routers: list[APIRouter] = [menu.router, cart.router, checkout.router, orders.router]

@@ -1,0 +1,85 @@
+"""The cart page and the forms that change it (add from the menu or a product page, change, remove)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from cannasync.api.deps import Db
+from cannasync.domain.catalog import available_quantity
+from cannasync.web.shop import basket, frame
+
+router = APIRouter(route_class=frame.ShopRoute, include_in_schema=False)
+
+
+def _quantity(value: object, default: int = 1) -> int:
+    try:
+        return max(0, min(int(str(value)), basket.MAX_QUANTITY))
+    except ValueError:
+        return default
+
+
+def _back_to(store_id: int, target: object, fallback: str) -> str:
+    """Only ever back into this store (a form's ``next`` must not send a shopper elsewhere)."""
+    text = str(target or "")
+    return text if text.startswith(f"/shop/{store_id}") and "//" not in text and "\\" not in text else fallback
+
+
+@router.get("/shop/{store_id}/cart", response_class=HTMLResponse)
+def cart_page(request: Request, store_id: int, db: Db) -> HTMLResponse:
+    cart = basket.read(request, store_id)
+    with db.uow() as uow:
+        store = frame.storefront(uow, store_id)
+        priced = basket.price(uow, store_id, cart)
+    response = frame.page(request, "shop/cart.html", store, cart=priced, cart_count=priced.count)
+    if basket.kept(priced) != cart:
+        basket.write(response, store_id, basket.kept(priced))  # drop what left the menu, once it was shown
+    return response
+
+
+@router.post("/shop/{store_id}/cart/add")
+async def add_to_cart(request: Request, store_id: int, db: Db) -> Response:
+    form = await request.form()
+    try:
+        product_id = int(str(form.get("product_id")))
+    except ValueError:
+        raise frame.PageNotFound("product") from None
+    wanted = max(1, _quantity(form.get("quantity")))
+    cart = basket.read(request, store_id)
+    with db.uow() as uow:
+        store = frame.storefront(uow, store_id)
+        row = uow.catalog.product(product_id)
+        if row is None or row.store_id != store_id or not row.visible:
+            raise frame.PageNotFound("product", store)
+        available = available_quantity(row.pos_quantity, row.held_quantity)
+    # Never more in the cart than the store can sell: the cart page would only have to say no later.
+    quantity = min(cart.get(product_id, 0) + wanted, available, basket.MAX_QUANTITY)
+    added = quantity - cart.get(product_id, 0)
+    if quantity > 0:
+        cart[product_id] = quantity
+    if request.headers.get("hx-request"):
+        response: Response = frame.page(request, "shop/cart_button.html", store, cart_count=basket.count(cart))
+    else:
+        fallback = f"/shop/{store_id}/products/{product_id}?added={max(added, 0)}"
+        response = RedirectResponse(_back_to(store_id, form.get("next"), fallback), status_code=303)
+    basket.write(response, store_id, cart)
+    return response
+
+
+@router.post("/shop/{store_id}/cart/update")
+async def update_cart(request: Request, store_id: int, db: Db) -> Response:
+    """Every line's quantity comes back as ``qty_<product id>``; ``remove`` names a line to take out."""
+    form = await request.form()
+    cart = basket.read(request, store_id)
+    with db.uow() as uow:
+        frame.storefront(uow, store_id)
+    for product_id in list(cart):
+        field = form.get(f"qty_{product_id}")
+        if field is not None:
+            cart[product_id] = _quantity(field, cart[product_id])
+    removed = str(form.get("remove") or "")
+    if removed.isdigit():
+        cart.pop(int(removed), None)
+    response = RedirectResponse(f"/shop/{store_id}/cart", status_code=303)
+    basket.write(response, store_id, {pid: qty for pid, qty in cart.items() if qty > 0})
+    return response

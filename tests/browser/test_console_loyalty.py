@@ -1,0 +1,62 @@
+"""The Loyalty pages in a real browser: a persona's source, the slide-out, mapping a store, the date preview."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import screenshot, sign_in
+from tests.conftest import Hub, Sandbox, connect_loyalty, connect_sms
+
+
+def test_personas_store_mapping_and_program_dates(page: Page, hub: Hub, loyalty_flourish: Sandbox, sms: Sandbox):
+    source = connect_loyalty(hub, loyalty_flourish)
+    connect_sms(hub, sms)
+    assert hub.sync(source, "loyalty_pull")["status"] == "succeeded"
+    with hub.db.uow() as uow:
+        for name in ("Ann Arbor", "Lansing"):
+            uow.accounts.add_store(hub.organization_id, name)
+    sign_in(page, hub)
+
+    page.goto("/console/loyalty")
+    expect(page.get_by_role("heading", name="Loyalty")).to_be_visible()
+    expect(page.get_by_role("columnheader", name="Sourced from")).to_be_visible()
+    expect(page.get_by_test_id("sourced-from").first).to_have_text("Flourish")
+    expect(page.get_by_test_id("unmapped-warning")).to_contain_text("3 POS stores are not mapped")
+    screenshot(page, "loyalty-personas")
+
+    casey = next(c for c in loyalty_flourish.state.customers() if c["id"] == "70002")
+    page.get_by_label("Search personas").fill(casey["last_name"])
+    expect(page.locator("tr[data-persona]").first).to_contain_text(casey["first_name"])
+    page.locator("tr[data-persona]").first.click()
+    detail = page.get_by_test_id("persona-detail")
+    expect(detail).to_contain_text("Sourced from Flourish")
+    expect(detail).to_contain_text("customer 70002")
+    screenshot(page, "loyalty-persona")
+    detail.get_by_role("button", name="Close").click()
+    expect(detail).to_be_hidden()
+
+    page.get_by_role("link", name="Store mapping").click()
+    page.get_by_label("Store for Flourish MI location 101").select_option(label="Ann Arbor")
+    page.get_by_label("Store for Flourish MI location 102").select_option(label="Lansing")
+    page.get_by_role("button", name="Save mappings").click()
+    expect(page.get_by_text("Saved: 101 → Ann Arbor, 102 → Lansing.")).to_be_visible()
+    expect(page.get_by_test_id("unmapped-warning")).to_contain_text("1 POS store is not mapped")
+    screenshot(page, "loyalty-store-mapping")
+    page.get_by_label("Store for Flourish MI location 103").select_option(label="Lansing")
+    page.get_by_role("button", name="Save mappings").click()
+    expect(page.get_by_test_id("unmapped-warning")).to_have_count(0)
+
+    page.get_by_role("link", name="Program").click()
+    opt_in = (datetime.now(UTC) - timedelta(days=20)).date().isoformat()
+    enrol = (datetime.now(UTC) - timedelta(days=30)).date().isoformat()
+    page.get_by_label("Send SMS double opt-ins to personas who purchased after").fill(opt_in)
+    page.get_by_label("Enroll personas in the loyalty program who purchased after").fill(enrol)
+    preview = page.get_by_test_id("dates-preview")
+    expect(preview).to_contain_text("sends an opt-in request to")
+    expect(preview).to_contain_text("enrols")
+    would_enroll = preview.get_attribute("data-would-enroll")
+    screenshot(page, "loyalty-program")
+    page.get_by_role("button", name="Save dates").click()
+    expect(page.get_by_test_id("dates-saved")).to_contain_text(f"{would_enroll} persona")

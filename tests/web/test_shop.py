@@ -1,0 +1,384 @@
+"""The shopper's store over real HTTP: menu filters, product page, cart, checkout, and the order page."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import date, timedelta
+from typing import Any
+
+import httpx2
+import pytest
+
+from cannasync.store.tables import Product
+from cannasync.web.shop.display import total_thc
+from tests.conftest import Connected, FlowhubSandbox, Hub, Sandbox, connect_flourish, connect_flowhub, wait_for
+
+ADULT = {"first_name": "Sam", "last_name": "Okafor", "date_of_birth": "1990-06-01", "phone": "(734) 555-0142"}
+
+
+@pytest.fixture
+def shop(hub: Hub, flourish: Sandbox) -> Connected:
+    """Flourish with Sync Orders and terpenes on, one menu sync done: a store worth shopping at."""
+    link = connect_flourish(hub, flourish, sync_orders=True, sync_terpenes=True)
+    assert hub.sync(link.integration_id)["status"] == "succeeded"
+    return link
+
+
+@pytest.fixture
+def shopper(hub: Hub) -> Iterator[httpx2.Client]:
+    """A browser without a sign-in: it keeps the cart cookie, and follows nothing by itself."""
+    with hub.client(None) as client:
+        yield client
+
+
+def product_ids(html: str, store_id: int) -> list[int]:
+    return [int(found) for found in dict.fromkeys(re.findall(rf"/shop/{store_id}/products/(\d+)\"", html))]
+
+
+def rows(hub: Hub, ids: list[int]) -> list[Product]:
+    with hub.db.uow() as uow:
+        return [row for i in ids if (row := uow.catalog.product(i)) is not None]
+
+
+def in_stock(hub: Hub, link: Connected, at_least: int = 3) -> list[Product]:
+    with hub.db.uow() as uow:
+        products, _ = uow.catalog.products(link.store_id, limit=500)
+    found = [p for p in products if p.pos_quantity - p.held_quantity >= at_least and p.rec_price_cents]
+    assert len(found) >= 3
+    return found
+
+
+def available(hub: Hub, product_id: int) -> int:
+    with hub.db.uow() as uow:
+        row = uow.catalog.product(product_id)
+        assert row is not None
+        return int(row.pos_quantity - row.held_quantity)
+
+
+def add(shopper: httpx2.Client, store_id: int, product_id: int, quantity: int = 1) -> None:
+    answer = shopper.post(f"/shop/{store_id}/cart/add", data={"product_id": product_id, "quantity": quantity})
+    assert answer.status_code == 303, answer.text
+
+
+def checkout_key(shopper: httpx2.Client, store_id: int) -> str:
+    page = shopper.get(f"/shop/{store_id}/checkout")
+    assert page.status_code == 200, page.text
+    found = re.search(r'name="key" value="([^"]+)"', page.text)
+    assert found
+    return found.group(1)
+
+
+def pickup(key: str, **fields: Any) -> dict[str, Any]:
+    return {"key": key, "fulfillment": "pickup", "customer_type": "recreational", **ADULT, **fields}
+
+
+def order_count(hub: Hub, store_id: int) -> int:
+    with hub.db.uow() as uow:
+        return len(uow.orders.for_store(store_id, limit=200))
+
+
+# --- menu and product page ----------------------------------------------------------------------------------
+
+
+def test_the_menu_lists_what_is_in_stock_a_page_at_a_time(hub: Hub, shop: Connected, shopper: httpx2.Client) -> None:
+    page = shopper.get(f"/shop/{shop.store_id}")
+    assert page.status_code == 200
+    assert "Great Lakes Ann Arbor" in page.text and "Shop the menu" in page.text
+    ids = product_ids(page.text, shop.store_id)
+    assert 0 < len(ids) <= 24
+    assert all(p.visible and p.pos_quantity > p.held_quantity for p in rows(hub, ids))
+    assert "Show more" in page.text
+    more = shopper.get(f"/shop/{shop.store_id}", params={"page": 2}, headers={"HX-Request": "true"})
+    assert "<html" not in more.text  # only the next cards, appended by htmx
+    assert not set(product_ids(more.text, shop.store_id)) & set(ids)
+
+
+def test_menu_filters_narrow_the_results(hub: Hub, shop: Connected, shopper: httpx2.Client) -> None:
+    everything = shopper.get(f"/shop/{shop.store_id}")
+    total = int(re.search(r"<b>(\d+)</b> products?", everything.text).group(1))  # type: ignore[union-attr]
+
+    def narrowed(**params: str) -> list[Product]:
+        page = shopper.get(f"/shop/{shop.store_id}", params=params)
+        assert page.status_code == 200
+        count = int(re.search(r"<b>(\d+)</b> products?", page.text).group(1))  # type: ignore[union-attr]
+        assert 0 < count < total, params
+        return rows(hub, product_ids(page.text, shop.store_id))
+
+    category = rows(hub, product_ids(everything.text, shop.store_id))[0].category
+    assert {p.category for p in narrowed(category=category)} == {category}
+    assert {p.strain_type for p in narrowed(strain="Indica")} == {"Indica"}
+    for product in narrowed(thc="20-25"):
+        thc = total_thc(product.cannabinoids)
+        assert thc is not None and 20 <= float(thc.rstrip("%")) < 25.05, (product.name, thc)
+    for product in narrowed(terpene="Limonene"):
+        assert "Limonene" in {t["name"] for t in product.terpenes}
+    strongest = narrowed(category=category, sort="potency")
+    values = [float((total_thc(p.cannabinoids) or "0").split("%")[0].split()[0]) for p in strongest]
+    assert values == sorted(values, reverse=True)
+
+
+def test_search_matches_names_and_brands_and_treats_percent_as_a_letter(
+    hub: Hub, shop: Connected, shopper: httpx2.Client
+) -> None:
+    product = in_stock(hub, shop)[0]
+    page = shopper.get(f"/shop/{shop.store_id}", params={"q": product.name[:12]})
+    assert product.id in product_ids(page.text, shop.store_id)
+    assert "Nothing matches" in shopper.get(f"/shop/{shop.store_id}", params={"q": "%%%"}).text
+
+
+def test_the_product_page_shows_potency_terpenes_and_prices(hub: Hub, shop: Connected, shopper: httpx2.Client) -> None:
+    with hub.db.uow() as uow:
+        products, _ = uow.catalog.products(shop.store_id, limit=500)
+    product = next(p for p in products if p.terpenes and p.cannabinoids and p.pos_quantity > p.held_quantity)
+    page = shopper.get(f"/shop/{shop.store_id}/products/{product.id}")
+    assert page.status_code == 200
+    assert product.name.replace("'", "&#39;") in page.text
+    assert "Total THC" in page.text and str(total_thc(product.cannabinoids)) in page.text
+    for terpene in product.terpenes:
+        assert terpene["name"] in page.text
+    assert f"${product.rec_price_cents / 100:,.2f}" in page.text
+    assert "Add to cart" in page.text
+
+
+def test_unknown_stores_products_and_orders_get_the_store_404(
+    hub: Hub, shop: Connected, shopper: httpx2.Client
+) -> None:
+    for path in ("/shop/9999", f"/shop/{shop.store_id}/products/999999", "/shop/9999/cart"):
+        answer = shopper.get(path)
+        assert answer.status_code == 404, path
+        assert "404" in answer.text and "<html" in answer.text
+    assert "isn't on the menu" in shopper.get(f"/shop/{shop.store_id}/products/999999").text
+
+
+# --- cart ---------------------------------------------------------------------------------------------------
+
+
+def test_the_cart_is_priced_on_the_server(hub: Hub, shop: Connected, shopper: httpx2.Client) -> None:
+    first, second = in_stock(hub, shop)[:2]
+    add(shopper, shop.store_id, first.id, 2)
+    add(shopper, shop.store_id, second.id)
+    add(shopper, shop.store_id, second.id)  # adding again adds to the line
+    page = shopper.get(f"/shop/{shop.store_id}/cart")
+    assert page.status_code == 200
+    expected = 2 * (first.rec_price_cents or 0) + 2 * (second.rec_price_cents or 0)
+    assert f"${expected / 100:,.2f}" in page.text
+    assert 'aria-label="Cart, 4 items"' in page.text
+
+    changed = shopper.post(f"/shop/{shop.store_id}/cart/update", data={f"qty_{first.id}": "1", f"qty_{second.id}": "2"})
+    assert changed.status_code == 303
+    page = shopper.get(f"/shop/{shop.store_id}/cart")
+    expected = (first.rec_price_cents or 0) + 2 * (second.rec_price_cents or 0)
+    assert f"${expected / 100:,.2f}" in page.text
+    shopper.post(f"/shop/{shop.store_id}/cart/update", data={"remove": str(second.id)})
+    page = shopper.get(f"/shop/{shop.store_id}/cart")
+    assert second.name.replace("'", "&#39;") not in page.text and 'aria-label="Cart, 1 item"' in page.text
+
+
+def test_a_tampered_cart_cookie_is_read_safely(hub: Hub, shop: Connected) -> None:
+    first = in_stock(hub, shop)[0]
+    cookie = f"cart_{shop.store_id}={first.id}x2-999999x4-junk-{first.id}x-1"
+    with hub.client(None) as stranger:
+        page = stranger.get(f"/shop/{shop.store_id}/cart", headers={"Cookie": cookie})
+    assert page.status_code == 200 and 'aria-label="Cart, 2 items"' in page.text
+    assert f"${2 * (first.rec_price_cents or 0) / 100:,.2f}" in page.text
+
+
+def test_the_cart_never_holds_more_than_is_available(hub: Hub, shop: Connected, shopper: httpx2.Client) -> None:
+    product = in_stock(hub, shop)[0]
+    add(shopper, shop.store_id, product.id, 99)
+    assert shopper.cookies.get(f"cart_{shop.store_id}") == f"{product.id}x{min(available(hub, product.id), 99)}"
+
+
+def test_quick_add_from_the_menu_answers_htmx_with_the_cart_button(
+    hub: Hub, shop: Connected, shopper: httpx2.Client
+) -> None:
+    product = in_stock(hub, shop)[0]
+    answer = shopper.post(
+        f"/shop/{shop.store_id}/cart/add", data={"product_id": product.id}, headers={"HX-Request": "true"}
+    )
+    assert answer.status_code == 200 and 'id="cart-button"' in answer.text and "<html" not in answer.text
+
+
+# --- checkout -----------------------------------------------------------------------------------------------
+
+
+def test_checkout_places_an_order_that_holds_stock(hub: Hub, shop: Connected, shopper: httpx2.Client) -> None:
+    product = in_stock(hub, shop)[0]
+    before = available(hub, product.id)
+    add(shopper, shop.store_id, product.id, 2)
+    key = checkout_key(shopper, shop.store_id)
+    answer = shopper.post(f"/shop/{shop.store_id}/checkout", data=pickup(key, email="Sam@Example.com", notes="Hi"))
+    assert answer.status_code == 303, answer.text
+    assert answer.headers["location"] == f"/shop/{shop.store_id}/orders/{key}"
+    assert available(hub, product.id) == before - 2
+    assert not shopper.cookies.get(f"cart_{shop.store_id}")  # the cart is emptied
+    page = shopper.get(answer.headers["location"])
+    assert page.status_code == 200 and "received your order" in page.text
+    with hub.db.uow() as uow:
+        order = uow.orders.by_idempotency_key(shop.store_id, f"shop-{key}")
+        assert order is not None
+        assert (order.customer.phone, order.customer.email, order.is_medical) == (
+            "7345550142",
+            "sam@example.com",
+            False,
+        )
+        assert order.total_cents == 2 * (product.rec_price_cents or 0)
+        assert f"Order #{order.number}" in page.text
+
+
+def test_a_double_submit_places_one_order(hub: Hub, shop: Connected, shopper: httpx2.Client) -> None:
+    product = in_stock(hub, shop)[0]
+    add(shopper, shop.store_id, product.id)
+    key = checkout_key(shopper, shop.store_id)
+    cart = dict(shopper.cookies)
+    first = shopper.post(f"/shop/{shop.store_id}/checkout", data=pickup(key))
+    shopper.cookies.update(cart)  # the second click left before the first answer cleared the cart
+    second = shopper.post(f"/shop/{shop.store_id}/checkout", data=pickup(key))
+    assert first.status_code == second.status_code == 303
+    assert first.headers["location"] == second.headers["location"]
+    assert order_count(hub, shop.store_id) == 1
+
+
+def test_missing_fields_are_named_and_what_was_typed_is_kept(hub: Hub, shop: Connected, shopper: httpx2.Client) -> None:
+    add(shopper, shop.store_id, in_stock(hub, shop)[0].id)
+    key = checkout_key(shopper, shop.store_id)
+    data = pickup(key, first_name="", phone="12", fulfillment="delivery", line1="12 Elm St", state="Michigan")
+    answer = shopper.post(f"/shop/{shop.store_id}/checkout", data=data)
+    assert answer.status_code == 422
+    for message in ("Enter your first name", "Enter a 10-digit phone number", "Two letters", "Enter the city"):
+        assert message in answer.text
+    assert 'value="12 Elm St"' in answer.text and f'value="{key}"' in answer.text
+    assert order_count(hub, shop.store_id) == 0
+
+
+def test_an_out_of_stock_answer_keeps_the_form(hub: Hub, shop: Connected, shopper: httpx2.Client) -> None:
+    product = in_stock(hub, shop)[0]
+    add(shopper, shop.store_id, product.id, 3)
+    key = checkout_key(shopper, shop.store_id)
+    with hub.db.uow() as uow:  # someone else bought all but one in the meantime
+        row = uow.catalog.product(product.id)
+        assert row is not None
+        row.held_quantity = row.pos_quantity - 1
+    answer = shopper.post(f"/shop/{shop.store_id}/checkout", data=pickup(key, notes="Back door please"))
+    assert answer.status_code == 409
+    assert "only 1 of" in answer.text and "left" in answer.text
+    assert "Back door please" in answer.text and 'value="Okafor"' in answer.text
+    assert order_count(hub, shop.store_id) == 0
+
+
+def test_a_too_young_shopper_is_told_why(hub: Hub, shop: Connected, shopper: httpx2.Client) -> None:
+    add(shopper, shop.store_id, in_stock(hub, shop)[0].id)
+    key = checkout_key(shopper, shop.store_id)
+    young = (date.today() - timedelta(days=365 * 19)).isoformat()
+    answer = shopper.post(f"/shop/{shop.store_id}/checkout", data=pickup(key, date_of_birth=young))
+    assert answer.status_code == 422 and "You must be 21 or older" in answer.text
+
+
+def test_medical_checkout_uses_medical_prices(hub: Hub, shop: Connected, shopper: httpx2.Client) -> None:
+    product = next((p for p in in_stock(hub, shop) if p.med_price_cents), None)
+    if product is None:
+        pytest.skip("no medical prices in this catalogue")
+    medical_price = product.med_price_cents or 0
+    add(shopper, shop.store_id, product.id)
+    summary = shopper.get(f"/shop/{shop.store_id}/checkout/summary", params={"customer_type": "medical"})
+    assert f"${medical_price / 100:,.2f}" in summary.text and "Medical prices" in summary.text
+    key = checkout_key(shopper, shop.store_id)
+    data = pickup(key, customer_type="medical", medical_id="MED-100200")
+    answer = shopper.post(f"/shop/{shop.store_id}/checkout", data=data)
+    assert answer.status_code == 303, answer.text
+    with hub.db.uow() as uow:
+        order = uow.orders.by_idempotency_key(shop.store_id, f"shop-{key}")
+        assert order is not None and order.is_medical and order.total_cents == medical_price
+
+
+def test_flowhub_asks_for_a_medical_card_and_its_expiry(
+    hub: Hub, flowhub: FlowhubSandbox, shopper: httpx2.Client
+) -> None:
+    link = connect_flowhub(hub, flowhub, sync_orders=True)
+    assert hub.sync(link.integration_id)["status"] == "succeeded"
+    product = in_stock(hub, link)[0]
+    add(shopper, link.store_id, product.id)
+    form = shopper.get(f"/shop/{link.store_id}/checkout").text
+    expiry = re.search(r'for="f-medical_id_expiration">Card expires <span class="(\w+)"', form)
+    assert expiry and expiry.group(1) == "req"  # Flowhub needs medExp: the form says so before it is sent
+    key = checkout_key(shopper, link.store_id)
+
+    no_card = shopper.post(f"/shop/{link.store_id}/checkout", data=pickup(key, customer_type="medical"))
+    assert no_card.status_code == 422 and "Enter your medical card number" in no_card.text
+    no_expiry = shopper.post(
+        f"/shop/{link.store_id}/checkout", data=pickup(key, customer_type="medical", medical_id="MMJ-44-1000")
+    )
+    assert no_expiry.status_code == 422 and "expiry date" in no_expiry.text
+    no_phone = shopper.post(f"/shop/{link.store_id}/checkout", data=pickup(key, phone="", email="sam@example.com"))
+    assert no_phone.status_code == 422 and "needs your phone number" in no_phone.text
+    assert order_count(hub, link.store_id) == 0
+
+    expires = (date.today() + timedelta(days=200)).isoformat()
+    data = pickup(
+        key, customer_type="medical", medical_id="MMJ-44-1000", medical_id_expiration=expires, phone="", email="s@x.io"
+    )
+    placed = shopper.post(f"/shop/{link.store_id}/checkout", data=data)
+    assert placed.status_code == 303, re.findall(r"(?:field-error|notice error)[^>]*>([^<]+)", placed.text)
+    assert order_count(hub, link.store_id) == 1
+
+
+# --- the order page -----------------------------------------------------------------------------------------
+
+
+def test_the_order_page_follows_the_status(
+    hub: Hub, shop: Connected, flourish: Sandbox, shopper: httpx2.Client
+) -> None:
+    from cannasync.flows import checkout
+
+    add(shopper, shop.store_id, in_stock(hub, shop)[0].id)
+    key = checkout_key(shopper, shop.store_id)
+    url = shopper.post(f"/shop/{shop.store_id}/checkout", data=pickup(key)).headers["location"]
+    status_url = f"{url}/status"
+    first = shopper.get(status_url)
+    assert "received your order" in first.text and 'hx-trigger="every 4s"' in first.text
+
+    with hub.db.uow() as uow:
+        order = uow.orders.by_idempotency_key(shop.store_id, f"shop-{key}")
+        assert order is not None
+        order_id = order.id
+    checkout.confirm_order(hub.db, order_id)
+    pushed = wait_for(lambda: hub.order(order_id)["pos_order_id"], "the push")
+    assert "Being prepared" in shopper.get(status_url).text
+
+    flourish.move(pushed, "Packed")
+    hub.sync(shop.integration_id, "order_status")
+    ready = shopper.get(url)
+    assert "Ready for pickup" in ready.text and "Confirmed" in ready.text  # the timeline keeps each step
+
+    flourish.move(pushed, "Completed")
+    hub.sync(shop.integration_id, "order_status")
+    done = shopper.get(status_url)
+    assert "Completed" in done.text and "hx-trigger" not in done.text  # an ended order stops polling
+
+
+def test_a_cancelled_order_says_so(hub: Hub, shop: Connected, shopper: httpx2.Client) -> None:
+    from cannasync.flows import checkout
+
+    add(shopper, shop.store_id, in_stock(hub, shop)[0].id)
+    key = checkout_key(shopper, shop.store_id)
+    url = shopper.post(f"/shop/{shop.store_id}/checkout", data=pickup(key)).headers["location"]
+    with hub.db.uow() as uow:
+        order = uow.orders.by_idempotency_key(shop.store_id, f"shop-{key}")
+        assert order is not None
+    checkout.cancel_order(hub.db, order.id, source="merchant", reason="out of stock")
+    page = shopper.get(url)
+    assert "Cancelled" in page.text and "hx-trigger" not in page.text
+
+
+def test_an_order_page_cannot_be_guessed(hub: Hub, shop: Connected, shopper: httpx2.Client) -> None:
+    add(shopper, shop.store_id, in_stock(hub, shop)[0].id)
+    key = checkout_key(shopper, shop.store_id)
+    shopper.post(f"/shop/{shop.store_id}/checkout", data=pickup(key))
+    with hub.db.uow() as uow:
+        order = uow.orders.by_idempotency_key(shop.store_id, f"shop-{key}")
+        assert order is not None
+    for made_up in (str(order.id), order.number, "A" * 32, key[:-1] + ("A" if key[-1] != "A" else "B")):
+        assert shopper.get(f"/shop/{shop.store_id}/orders/{made_up}").status_code == 404, made_up
+    assert shopper.get(f"/shop/{shop.store_id + 1}/orders/{key}").status_code == 404  # another store's address
+    assert shopper.get(f"/shop/{shop.store_id}/orders/{key}").status_code == 200

@@ -186,12 +186,18 @@ def sandbox_flourish(
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
     items: Annotated[int, typer.Option(help="How many catalogue items to generate")] = 500,
     seed: Annotated[int, typer.Option(help="Seed for the generated catalogue")] = 1,
+    locations: Annotated[
+        int, typer.Option(help="Generated facilities to serve besides 101 and 102 (ids 1001 up), for scale tests")
+    ] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", help="Log warnings only (no line per request)")] = False,
 ) -> None:
     """Flourish's External API, locally: x-api-key 'demo-key' (username 'demo')."""
     from cannasync.sandboxes import flourish
 
     console.print(f"Flourish sandbox on http://{host}:{port}/external/api (key demo-key)")
-    flourish.run(host=host, port=port, items=items, seed=seed)
+    flourish.run(
+        host=host, port=port, items=items, seed=seed, locations=locations, log_level="warning" if quiet else "info"
+    )
 
 
 @sandbox_app.command("flowhub")
@@ -200,12 +206,25 @@ def sandbox_flowhub(
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
     items: Annotated[int, typer.Option(help="How many catalogue items to generate per location")] = 500,
     seed: Annotated[int, typer.Option(help="Seed for the generated catalogue")] = 1,
+    locations: Annotated[
+        int, typer.Option(help="Generated locations to serve besides the two seeded ones (loc-00001 up)")
+    ] = 0,
+    rps: Annotated[float, typer.Option(help="Requests per second per clientId; 0 turns the limit off")] = 59.0,
+    quiet: Annotated[bool, typer.Option("--quiet", help="Log warnings only (no line per request)")] = False,
 ) -> None:
     """Flowhub's API, locally (credentials in the module docstring of cannasync.sandboxes.flowhub)."""
     from cannasync.sandboxes import flowhub
 
     console.print(f"Flowhub sandbox on http://{host}:{port}")
-    flowhub.run(host=host, port=port, items=items, seed=seed)
+    flowhub.run(
+        host=host,
+        port=port,
+        items=items,
+        seed=seed,
+        locations=locations,
+        rate_limit_rps=rps or None,
+        log_level="warning" if quiet else "info",
+    )
 
 
 @sandbox_app.command("alleaves")
@@ -214,12 +233,25 @@ def sandbox_alleaves(
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
     items: Annotated[int, typer.Option(help="How many catalogue items to generate")] = 500,
     seed: Annotated[int, typer.Option(help="Seed for the generated catalogue")] = 1,
+    locations: Annotated[
+        int, typer.Option(help="Generated locations to serve besides ALV-1001 and ALV-1002 (ALV-2001 up)")
+    ] = 0,
+    per_minute: Annotated[int, typer.Option(help="Requests per minute per access token; 0 turns it off")] = 600,
+    quiet: Annotated[bool, typer.Option("--quiet", help="Log warnings only (no line per request)")] = False,
 ) -> None:
     """An Alleaves API of cannasync's design, locally (location ALV-1001, user demo / demo-pass)."""
     from cannasync.sandboxes import alleaves
 
     console.print(f"Alleaves sandbox on http://{host}:{port}/api/v1")
-    alleaves.run(host=host, port=port, items=items, seed=seed)
+    alleaves.run(
+        host=host,
+        port=port,
+        items=items,
+        seed=seed,
+        locations=locations,
+        rate_limit_per_minute=per_minute or None,
+        log_level="warning" if quiet else "info",
+    )
 
 
 @sandbox_app.command("sms")

@@ -171,6 +171,18 @@ Well-known records (the same for every seed)
   kind) and ``malformed_ids``: ``name`` missing, ``pricing.recreational`` the string ``"call"``, a negative
   ``otd_price`` (-12.5), or an ``images`` entry without ``url``.
 
+Many locations (a scale test)
+-----------------------------
+``create_app(..., locations=N)`` (``cannasync sandbox alleaves --locations N``) serves N generated
+locations besides the well-known ones, ``ALV-2001`` upwards ("Evergreen Dispensary — Store <n>", Main St's
+five areas and threshold), which every user may open, so that one process and one set of credentials stand
+for a chain of a thousand stores. Items are shared, as at the well-known locations; what differs is what
+each location carries and how many. A generated location carries about 90% of the well-formed items (every
+malformed one, so each store has records to quarantine) with stock by area of its own, each row derived
+from ``(seed, location id, item id)`` when it is read and never stored (``alleaves_catalog.FleetShelf``),
+so a thousand locations cost no start-up time and no memory until asked; writes through the control routes
+are kept on top. The rate limit is per access token, hence per location already.
+
 Control routes (no auth, under ``/_sandbox/``, never rate-limited; the hub never calls them)
 -------------------------------------------------------------------------------------------
 ``GET health``; ``POST items/{item_id}/quantity`` ``{"area_id", "quantity", "location_id"?}`` (location
@@ -223,8 +235,8 @@ import threading
 import time
 import zlib
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -239,7 +251,16 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cannasync.sandboxes.alleaves_catalog import MAIN, generate_catalogue, generate_patients, iso_ms, patient_record
+from cannasync.sandboxes.alleaves_catalog import (
+    MAIN,
+    fleet,
+    fleet_areas,
+    fleet_location,
+    generate_catalogue,
+    generate_patients,
+    iso_ms,
+    patient_record,
+)
 
 JSON = dict[str, Any]
 
@@ -653,16 +674,29 @@ class AlleavesSandbox:
         rate_limit_per_minute: int | None = 600,
         accounts: Iterable[Account] = DEFAULT_ACCOUNTS,
         patients: int = 20,
+        locations: int = 0,
     ) -> None:
         if token_ttl_seconds <= 0:
             raise ValueError("token_ttl_seconds must be > 0")
+        if locations < 0:
+            raise ValueError("locations must be >= 0")
         self.lock = threading.Lock()
         self.seed = seed
         catalogue = generate_catalogue(items, seed)
-        self.locations: dict[str, JSON] = {location["location_id"]: location for location in catalogue.locations}
+        generated = [fleet_location(index) for index in range(locations)]
+        self.locations: dict[str, JSON] = {
+            location["location_id"]: location for location in [*catalogue.locations, *generated]
+        }
         #: Location id → its areas (``{"area_id", "name", "sellable"}``), in the order served.
-        self.areas: dict[str, list[JSON]] = catalogue.areas
-        self.accounts: dict[str, Account] = {account.username: account for account in accounts}
+        self.areas: dict[str, list[JSON]] = {
+            **catalogue.areas,
+            **{location["location_id"]: fleet_areas() for location in generated},
+        }
+        # Every user may open the generated locations too: a scale test needs one set of credentials.
+        fleet_ids = tuple(location["location_id"] for location in generated)
+        self.accounts: dict[str, Account] = {
+            account.username: replace(account, location_ids=account.location_ids + fleet_ids) for account in accounts
+        }
         for account in self.accounts.values():
             unknown = set(account.location_ids) - set(self.locations)
             if unknown:
@@ -670,7 +704,11 @@ class AlleavesSandbox:
         #: Item id → item (without quantities), in item id order.
         self._items: dict[str, JSON] = {item["item_id"]: item for item in catalogue.items}
         #: Location id → item id → area id → quantity (positive quantities only).
-        self.stock: dict[str, dict[str, dict[str, int | float]]] = catalogue.stock
+        #: A generated location's map is an ``alleaves_catalog.FleetShelf`` (rows derived when read, never stored).
+        self.stock: dict[str, MutableMapping[str, dict[str, int | float]]] = {
+            **catalogue.stock,
+            **fleet(seed, locations, catalogue.items, catalogue.malformed),
+        }
         #: Malformed item id → kind of damage (see ``alleaves_catalog.MALFORMED_KINDS``).
         self.malformed: dict[str, str] = dict(catalogue.malformed)
         self._fragments: dict[str, str] = {}
@@ -1491,12 +1529,14 @@ def create_app(
     rate_limit_per_minute: int | None = 600,
     accounts: Iterable[Account] = DEFAULT_ACCOUNTS,
     patients: int = 20,
+    locations: int = 0,
     sandbox: AlleavesSandbox | None = None,
 ) -> Starlette:
     """The Alleaves sandbox as an ASGI app; its state is ``app.state.sandbox`` (an ``AlleavesSandbox``).
 
-    ``rate_limit_per_minute`` of None disables the rate limit. Pass ``sandbox`` to serve an existing state
-    (the other arguments are then ignored).
+    ``rate_limit_per_minute`` of None disables the rate limit. ``locations=1000`` adds that many generated
+    locations (``ALV-2001`` upwards; see "Many locations" in the module docstring).
+    Pass ``sandbox`` to serve an existing state (the other arguments are then ignored).
     """
     state = sandbox or AlleavesSandbox(
         items=items,
@@ -1505,6 +1545,7 @@ def create_app(
         rate_limit_per_minute=rate_limit_per_minute,
         accounts=accounts,
         patients=patients,
+        locations=locations,
     )
     api = _Api(state)
     routes, counted = _routes(api)
@@ -1518,6 +1559,16 @@ def create_app(
     return app
 
 
-def run(host: str, port: int, items: int, seed: int) -> None:
+def run(
+    host: str,
+    port: int,
+    items: int,
+    seed: int,
+    *,
+    locations: int = 0,
+    rate_limit_per_minute: int | None = 600,
+    log_level: str = "info",
+) -> None:
     """Serve the sandbox with uvicorn until interrupted (used by ``cannasync sandbox alleaves``)."""
-    uvicorn.run(create_app(items=items, seed=seed), host=host, port=port, log_level="info")
+    app = create_app(items=items, seed=seed, locations=locations, rate_limit_per_minute=rate_limit_per_minute)
+    uvicorn.run(app, host=host, port=port, log_level=log_level)

@@ -19,7 +19,7 @@ must not match it and every way of typing a terpene value occur on items a locat
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -825,6 +825,105 @@ def generate_catalogue(items: int, seed: int) -> Catalogue:
         stock=stock,
         malformed=malformed,
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# Generated locations (a scale test's fleet)
+
+#: Generated locations take ids from here up (``ALV-2001``, ``ALV-2002``, ...), clear of the well-known ones.
+FLEET_FIRST_NUMBER = 2001
+#: Probability that a generated location carries a well-formed item (malformed ones are always carried).
+FLEET_CARRY_PROBABILITY = 0.9
+
+
+def fleet_location(index: int) -> JSON:
+    """The ``index``-th generated location (0-based), shaped like Main St (same areas and threshold)."""
+    number = FLEET_FIRST_NUMBER + index
+    main = LOCATIONS[0]
+    return {
+        **main,
+        "location_id": f"ALV-{number}",
+        "name": f"Evergreen Dispensary \u2014 Store {number}",
+        "address": {"line1": f"{100 + index % 9000} Main St", "city": "Vancouver", "state": "WA", "postcode": "98660"},
+        "menu_types": list(main["menu_types"]),
+    }
+
+
+def fleet_areas() -> list[JSON]:
+    """A generated location's areas: Main St's five."""
+    return [dict(area) for area in AREAS[MAIN]]
+
+
+class FleetShelf(MutableMapping[str, dict[str, int | float]]):
+    """What one generated location carries: item id → area id → quantity, derived when asked, never stored.
+
+    A row comes from a random stream seeded by ``(seed, location, item)``, so it is the same on every read
+    and in every process, and 1,000 locations × 500 items cost no memory and no start-up time until read.
+    Only generated items are derived; writes (the quantity control route, a deletion) are kept as overrides
+    on top, so a generated location answers writes like a seeded one.
+    """
+
+    def __init__(self, seed: int, location_id: str, items: Mapping[str, JSON], malformed: Mapping[str, str]) -> None:
+        self._seed = seed
+        self._location_id = location_id
+        self._items = items  # the generated items by id (shared by every shelf; never changed)
+        self._malformed = malformed
+        self._overrides: dict[str, dict[str, int | float]] = {}
+        self._removed: set[str] = set()
+
+    def _derive(self, item_id: str) -> dict[str, int | float] | None:
+        item = self._items.get(item_id)
+        if item is None:
+            return None
+        rng = random.Random(f"alleaves-fleet:{self._seed}:{self._location_id}:{item_id}")
+        if item_id in self._malformed:
+            return {RETAIL: rng.randint(10, 40)}
+        if rng.random() >= FLEET_CARRY_PROBABILITY:
+            return None
+        # Main St's profile (areas and threshold); an empty split means no stock, i.e. not listed.
+        return _stock_split(rng, MAIN, _is_bulk(item)) or None
+
+    def __getitem__(self, item_id: str) -> dict[str, int | float]:
+        if item_id in self._overrides:
+            return self._overrides[item_id]
+        row = None if item_id in self._removed else self._derive(item_id)
+        if row is None:
+            raise KeyError(item_id)
+        return row
+
+    def __setitem__(self, item_id: str, row: dict[str, int | float]) -> None:
+        self._overrides[item_id] = row
+        self._removed.discard(item_id)
+
+    def __delitem__(self, item_id: str) -> None:
+        if item_id not in self:
+            raise KeyError(item_id)
+        self._overrides.pop(item_id, None)
+        self._removed.add(item_id)
+
+    def __iter__(self) -> Iterator[str]:
+        for item_id in self._items:
+            if item_id in self._overrides or (item_id not in self._removed and self._derive(item_id) is not None):
+                yield item_id
+        yield from (item_id for item_id in self._overrides if item_id not in self._items)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    @property
+    def stored_rows(self) -> int:
+        """How many rows this shelf keeps in memory (overrides only): what a memory check counts."""
+        return len(self._overrides) + len(self._removed)
+
+
+def fleet(seed: int, count: int, items: Sequence[JSON], malformed: Mapping[str, str]) -> dict[str, FleetShelf]:
+    """``count`` generated locations' shelves, by location id, over the generated ``items``."""
+    by_id = {item["item_id"]: item for item in items}
+    frozen = dict(malformed)
+    return {
+        location["location_id"]: FleetShelf(seed, location["location_id"], by_id, frozen)
+        for location in (fleet_location(index) for index in range(count))
+    }
 
 
 # --------------------------------------------------------------------------------------------------

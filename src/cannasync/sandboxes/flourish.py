@@ -177,6 +177,18 @@ Well-known records (present for every seed)
   Wellness (``AU-R-001577``), ``"4004"`` Kalamazoo Green Market (``AU-R-000645``). Created ones continue
   from ``"4005"``. No outbound orders are seeded; they take ids ``OB-000001`` upwards.
 
+Many facilities (a scale test)
+------------------------------
+``create_app(..., locations=N)`` (``cannasync sandbox flourish --locations N``) serves N generated
+facilities besides the well-known ones, ids ``"1001"`` upwards, named "Great Lakes Provisions - Store
+<id>", so that one process stands for a chain of a thousand stores. Items stay company-wide, as in
+Flourish: every facility sees the same ``--items`` items; what differs is each facility's stock. A generated
+facility stocks about 90% of the well-formed items (every malformed one, so each store has records to
+quarantine) with quantities of its own, each row derived from ``(seed, facility id, item id)`` when it is
+read and never stored (``flourish_catalog.FleetShelf``), so a thousand facilities cost no start-up time and
+no memory until asked. Writes through the control routes are kept on top. Generated facilities have no
+retail discounts, sales reps, seeded customers or sales: everything seeded stays as it is without them.
+
 Control routes (no auth, under ``/_sandbox/``; the hub never calls them)
 -----------------------------------------------------------------------
 ``GET health``; ``POST items/{id}/quantity``; ``PATCH items/{id}``; ``DELETE items/{id}``;
@@ -396,7 +408,7 @@ import urllib.error
 import urllib.request
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -420,6 +432,8 @@ from cannasync.sandboxes.flourish_catalog import (
     Sale,
     brand_records,
     discount_record,
+    fleet,
+    fleet_facility,
     generate_catalogue,
     generate_customers,
     generate_destinations,
@@ -869,7 +883,10 @@ class FlourishSandbox:
         as_of: datetime | None = None,
         webhook_url: str | None = None,
         webhook_key: str = DEFAULT_WEBHOOK_KEY,
+        locations: int = 0,
     ) -> None:
+        if locations < 0:
+            raise ValueError("locations must be >= 0")
         self.lock = threading.Lock()
         self.seed = seed
         self._webhook_url: str | None = None
@@ -889,7 +906,8 @@ class FlourishSandbox:
         self._items: list[JSON] = catalogue.items
         self._item_keys: list[int] = [int(item["id"]) for item in self._items]
         self._items_by_id: dict[str, JSON] = {item["id"]: item for item in self._items}
-        self.stock: dict[str, dict[str, dict[str, int]]] = catalogue.stock
+        #: Facility id → item id → quantities; a generated facility's map is a ``FleetShelf`` (derived rows).
+        self.stock: dict[str, MutableMapping[str, dict[str, int]]] = dict(catalogue.stock)
         self.art: dict[str, tuple[str, ...]] = catalogue.art
         #: Malformed item id → kind of damage (see ``flourish_catalog.MALFORMED_KINDS``).
         self.malformed: dict[str, str] = dict(catalogue.malformed)
@@ -928,6 +946,11 @@ class FlourishSandbox:
         self._outbound: dict[str, JSON] = {}
         self._next_outbound = 1
         self._next_item = max(self._item_keys, default=10000) + 1
+
+        # Generated facilities come after everything seeded over the well-known ones (customers, discounts,
+        # sales, reps), so that those are the same with or without them.
+        self.stock.update(fleet(seed, locations, catalogue.items, catalogue.malformed))
+        self.facilities.update((record["id"], record) for record in map(fleet_facility, range(locations)))
 
         # Webhooks are switched on last, so that seeding never fires any.
         self.configure_webhooks(webhook_url, webhook_key)
@@ -2765,6 +2788,7 @@ def create_app(
     as_of: datetime | None = None,
     webhook_url: str | None = None,
     webhook_key: str = DEFAULT_WEBHOOK_KEY,
+    locations: int = 0,
     sandbox: FlourishSandbox | None = None,
 ) -> Starlette:
     """The Flourish sandbox as an ASGI app; its state is ``app.state.sandbox`` (a ``FlourishSandbox``).
@@ -2772,8 +2796,9 @@ def create_app(
     ``credentials`` maps API key → (username, active). ``facilities=3`` adds Lansing (``"103"``);
     ``sales=30`` seeds that many completed in-store sales over the 60 days before ``as_of`` (default:
     now). ``webhook_url`` (default none) receives webhooks signed with ``webhook_key``; both can be
-    changed later through ``POST /_sandbox/webhooks/config``. Pass ``sandbox`` to serve an existing state
-    (the other arguments are then ignored).
+    changed later through ``POST /_sandbox/webhooks/config``. ``locations=1000`` adds that many generated
+    facilities (``"1001"`` upwards; see "Many facilities" in the module docstring).
+    Pass ``sandbox`` to serve an existing state (the other arguments are then ignored).
     """
     state = sandbox or FlourishSandbox(
         items=items,
@@ -2785,6 +2810,7 @@ def create_app(
         as_of=as_of,
         webhook_url=webhook_url,
         webhook_key=webhook_key,
+        locations=locations,
     )
     api = _Api(state)
     routes, counted = _routes(api)
@@ -2808,9 +2834,17 @@ def run(
     sales: int = 0,
     webhook_url: str | None = None,
     webhook_key: str = DEFAULT_WEBHOOK_KEY,
+    locations: int = 0,
+    log_level: str = "info",
 ) -> None:
     """Serve the sandbox with uvicorn until interrupted (used by ``cannasync sandbox flourish``)."""
     app = create_app(
-        items=items, seed=seed, facilities=facilities, sales=sales, webhook_url=webhook_url, webhook_key=webhook_key
+        items=items,
+        seed=seed,
+        facilities=facilities,
+        sales=sales,
+        webhook_url=webhook_url,
+        webhook_key=webhook_key,
+        locations=locations,
     )
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    uvicorn.run(app, host=host, port=port, log_level=log_level)

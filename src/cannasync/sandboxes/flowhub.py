@@ -41,6 +41,20 @@ Well-known records (the same for every seed)
 * Products have ids ``30001`` upwards; the malformed ones are listed in ``FlowhubSandbox.malformed``
   (product id → kind of damage) and ``FlowhubSandbox.malformed_ids``.
 
+Many locations (a scale test)
+-----------------------------
+``create_app(..., locations=N)`` (``cannasync sandbox flowhub --locations N``) serves N generated locations
+besides the well-known ones, ``loc-00001`` upwards ("Sunset Cannabis Co. - Store <n>", the same four rooms
+with ids derived as above), all owned by every configured client, so that one process and one set of
+credentials stand for a chain of a thousand stores. Products stay the client's, as in Flowhub: every
+location draws on the same ``--items`` products; what differs is what each carries and how many. A
+generated location carries about 90% of the well-formed products (every malformed one, so each store has
+records to quarantine) with stock by room of its own, each row derived from ``(seed, location id, product
+id)`` when it is read and never stored (``flowhub_catalog.FleetShelf``), so a thousand locations cost no
+start-up time and no memory until asked; writes through the control routes are kept on top. At most 32
+serialised inventory bodies are cached. The rate limit is per ``clientId``, so a scale test sharing one
+client turns it off (``--rps 0`` or ``POST /_sandbox/rate-limit {"rps": null}``).
+
 Control routes (no auth, under ``/_sandbox/``, never rate-limited; the hub never calls them)
 -------------------------------------------------------------------------------------------
 ``GET health``; ``POST items/{productId}/quantity`` ``{"locationId", "quantity", "roomId"?}``;
@@ -150,8 +164,8 @@ import threading
 import time
 import zlib
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -167,7 +181,16 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cannasync.sandboxes.flowhub_catalog import ROOMS, customer_record, generate_catalogue, generate_customers, iso_ms
+from cannasync.sandboxes.flowhub_catalog import (
+    ROOMS,
+    customer_record,
+    fleet,
+    fleet_location,
+    fleet_rooms,
+    generate_catalogue,
+    generate_customers,
+    iso_ms,
+)
 
 JSON = dict[str, Any]
 
@@ -233,6 +256,8 @@ FORWARD_MOVES: dict[str, dict[str, frozenset[str]]] = {
     },
 }
 ORDER_TYPES: tuple[str, ...] = ("pickup", "delivery", "kiosk")
+#: At most this many serialised inventory bodies are cached (the oldest goes first).
+_CACHE_LIMIT = 32
 INVENTORY_KINDS: tuple[str, ...] = ("inventory", "inventoryNonZero", "inventoryByRoomsNonZero")
 
 
@@ -650,12 +675,27 @@ class FlowhubSandbox:
         credentials: Iterable[Account] = DEFAULT_CREDENTIALS,
         customers: int = 20,
         rate_limit_rps: float | None = 59.0,
+        locations: int = 0,
     ) -> None:
+        if locations < 0:
+            raise ValueError("locations must be >= 0")
         self.lock = threading.Lock()
         self.seed = seed
         catalogue = generate_catalogue(items, seed)
-        self.locations: dict[str, JSON] = {location["locationId"]: location for location in catalogue.locations}
-        self.accounts: tuple[Account, ...] = tuple(credentials)
+        generated = [fleet_location(index) for index in range(locations)]
+        self.locations: dict[str, JSON] = {
+            location["locationId"]: location for location in [*catalogue.locations, *generated]
+        }
+        #: Location id → ((roomId, roomName), ...), the well-known locations' and the generated ones'.
+        self.rooms: dict[str, tuple[tuple[str, str], ...]] = {
+            **ROOMS,
+            **{location["locationId"]: fleet_rooms(location["locationId"]) for location in generated},
+        }
+        # Every client owns the generated locations too: a scale test needs one set of credentials.
+        fleet_ids = tuple(location["locationId"] for location in generated)
+        self.accounts: tuple[Account, ...] = tuple(
+            replace(account, location_ids=account.location_ids + fleet_ids) for account in credentials
+        )
         for account in self.accounts:
             unknown = set(account.location_ids) - set(self.locations)
             if unknown:
@@ -663,7 +703,11 @@ class FlowhubSandbox:
         self._products: dict[int, JSON] = {product["productId"]: product for product in catalogue.products}
         self.upcs: dict[int, str | None] = catalogue.upcs
         #: Location id → product id → room id → quantity (see ``flowhub_catalog.Catalogue``).
-        self.stock: dict[str, dict[int, dict[str, int]]] = catalogue.stock
+        #: A generated location's map is a ``flowhub_catalog.FleetShelf`` (rows derived when read, never stored).
+        self.stock: dict[str, MutableMapping[int, dict[str, int]]] = {
+            **catalogue.stock,
+            **fleet(seed, locations, catalogue.products, catalogue.malformed),
+        }
         #: Malformed product id → kind of damage (see ``flowhub_catalog.MALFORMED_KINDS``).
         self.malformed: dict[int, str] = dict(catalogue.malformed)
         self._customers: dict[str, JSON] = {c["id"]: c for c in generate_customers(seed, customers)}
@@ -799,7 +843,7 @@ class FlowhubSandbox:
                 rows.append(row)
                 continue
             upc = self.upcs.get(product_id)
-            for room_id, room_name in ROOMS[location_id]:
+            for room_id, room_name in self.rooms[location_id]:
                 quantity = rooms.get(room_id, 0)
                 if quantity > 0:
                     rows.append({**row, "quantity": quantity, "roomId": room_id, "roomName": room_name, "upc": upc})
@@ -817,6 +861,9 @@ class FlowhubSandbox:
         payload = _dumps({"status": 200, "data": rows})
         with self.lock:
             if self._version == version:
+                # Bounded, so that a scale test reading a thousand locations does not keep a thousand bodies.
+                if len(self._cache) >= _CACHE_LIMIT:
+                    self._cache.pop(next(iter(self._cache)))
                 self._cache[key] = payload
         return payload
 
@@ -836,9 +883,9 @@ class FlowhubSandbox:
             self._product(product_id)
             if location_id not in self.locations:
                 raise ApiError(404, f"Location {location_id} not found")
-            rooms = dict(ROOMS[location_id])
+            rooms = dict(self.rooms[location_id])
             if room_id is None:
-                new = {ROOMS[location_id][0][0]: quantity}
+                new = {self.rooms[location_id][0][0]: quantity}
             elif room_id not in rooms:
                 raise ApiError(422, f"roomId {room_id} is not a room of location {location_id}")
             else:
@@ -852,7 +899,7 @@ class FlowhubSandbox:
                 "quantity": sum(new.values()),
                 "rooms": [
                     {"roomId": room, "roomName": name, "quantity": new.get(room, 0)}
-                    for room, name in ROOMS[location_id]
+                    for room, name in self.rooms[location_id]
                 ],
             }
 
@@ -1379,15 +1426,22 @@ def create_app(
     rate_limit_rps: float | None = 59.0,
     credentials: Iterable[Account] = DEFAULT_CREDENTIALS,
     customers: int = 20,
+    locations: int = 0,
     sandbox: FlowhubSandbox | None = None,
 ) -> Starlette:
     """The Flowhub sandbox as an ASGI app; its state is ``app.state.sandbox`` (a ``FlowhubSandbox``).
 
-    ``rate_limit_rps`` of None disables the rate limit. Pass ``sandbox`` to serve an existing state (the
-    other arguments are then ignored).
+    ``rate_limit_rps`` of None disables the rate limit. ``locations=1000`` adds that many generated
+    locations (``loc-00001`` upwards; see "Many locations" in the module docstring).
+    Pass ``sandbox`` to serve an existing state (the other arguments are then ignored).
     """
     state = sandbox or FlowhubSandbox(
-        items=items, seed=seed, credentials=credentials, customers=customers, rate_limit_rps=rate_limit_rps
+        items=items,
+        seed=seed,
+        credentials=credentials,
+        customers=customers,
+        rate_limit_rps=rate_limit_rps,
+        locations=locations,
     )
     api = _Api(state)
     routes, counted = _routes(api)
@@ -1401,6 +1455,16 @@ def create_app(
     return app
 
 
-def run(host: str, port: int, items: int, seed: int) -> None:
+def run(
+    host: str,
+    port: int,
+    items: int,
+    seed: int,
+    *,
+    locations: int = 0,
+    rate_limit_rps: float | None = 59.0,
+    log_level: str = "info",
+) -> None:
     """Serve the sandbox with uvicorn until interrupted (used by ``cannasync sandbox flowhub``)."""
-    uvicorn.run(create_app(items=items, seed=seed), host=host, port=port, log_level="info")
+    app = create_app(items=items, seed=seed, locations=locations, rate_limit_rps=rate_limit_rps)
+    uvicorn.run(app, host=host, port=port, log_level=log_level)

@@ -22,7 +22,7 @@ import hashlib
 import random
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -785,6 +785,104 @@ def generate_catalogue(items: int, seed: int) -> Catalogue:
         stock=stock,
         malformed=malformed,
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# Generated locations (a scale test's fleet)
+
+#: Probability that a generated location carries a well-formed product (malformed ones are always carried).
+FLEET_CARRY_PROBABILITY = 0.9
+
+
+def fleet_location(index: int) -> JSON:
+    """The ``index``-th generated location (0-based): ``loc-00001`` upwards, shaped like the well-known ones."""
+    number = index + 1
+    return {
+        "locationId": f"loc-{number:05d}",
+        "locationName": f"Sunset Cannabis Co. - Store {number}",
+        "address": {"street1": f"{100 + index % 9000} Woodward Ave", "city": "Detroit", "state": "MI", "zip": "48201"},
+        "timezone": "America/Detroit",
+    }
+
+
+def fleet_rooms(location_id: str) -> tuple[tuple[str, str], ...]:
+    """A generated location's rooms: the same four names, ids derived like the well-known ones."""
+    return tuple((room_id(location_id, name), name) for name in ROOM_NAMES)
+
+
+class FleetShelf(MutableMapping[int, dict[str, int]]):
+    """What one generated location carries: product id → room id → quantity, derived when asked, never stored.
+
+    A row comes from a random stream seeded by ``(seed, location, product)``, so it is the same on every
+    read and in every process, and 1,000 locations × 500 products cost no memory and no start-up time until
+    read. Only generated products are derived; writes (the quantity control route, a deletion) are kept as
+    overrides on top, so a generated location answers writes like a seeded one.
+    """
+
+    def __init__(self, seed: int, location_id: str, products: Mapping[int, JSON], malformed: Mapping[int, str]) -> None:
+        self._seed = seed
+        self._location_id = location_id
+        self._rooms = fleet_rooms(location_id)
+        self._products = products  # the generated products by id (shared by every shelf; never changed)
+        self._malformed = malformed
+        self._overrides: dict[int, dict[str, int]] = {}
+        self._removed: set[int] = set()
+
+    def _derive(self, product_id: int) -> dict[str, int] | None:
+        product = self._products.get(product_id)
+        if product is None:
+            return None
+        rng = random.Random(f"flowhub-fleet:{self._seed}:{self._location_id}:{product_id}")
+        if product_id in self._malformed:
+            return {self._rooms[0][0]: rng.randint(5, 40)}
+        if rng.random() >= FLEET_CARRY_PROBABILITY:
+            return None
+        total = rng.randint(1, 1500) if product["isSoldByWeight"] else rng.randint(1, 120)
+        return _rooms(rng, self._rooms, 0 if rng.random() < 0.07 else total)
+
+    def __getitem__(self, product_id: int) -> dict[str, int]:
+        if product_id in self._overrides:
+            return self._overrides[product_id]
+        row = None if product_id in self._removed else self._derive(product_id)
+        if row is None:
+            raise KeyError(product_id)
+        return row
+
+    def __setitem__(self, product_id: int, row: dict[str, int]) -> None:
+        self._overrides[product_id] = row
+        self._removed.discard(product_id)
+
+    def __delitem__(self, product_id: int) -> None:
+        if product_id not in self:
+            raise KeyError(product_id)
+        self._overrides.pop(product_id, None)
+        self._removed.add(product_id)
+
+    def __iter__(self) -> Iterator[int]:
+        for product_id in self._products:
+            if product_id in self._overrides or (
+                product_id not in self._removed and self._derive(product_id) is not None
+            ):
+                yield product_id
+        yield from (product_id for product_id in self._overrides if product_id not in self._products)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    @property
+    def stored_rows(self) -> int:
+        """How many rows this shelf keeps in memory (overrides only): what a memory check counts."""
+        return len(self._overrides) + len(self._removed)
+
+
+def fleet(seed: int, count: int, products: Sequence[JSON], malformed: Mapping[int, str]) -> dict[str, FleetShelf]:
+    """``count`` generated locations' shelves, by location id, over the generated ``products``."""
+    by_id = {product["productId"]: product for product in products}
+    frozen = dict(malformed)
+    return {
+        location["locationId"]: FleetShelf(seed, location["locationId"], by_id, frozen)
+        for location in (fleet_location(index) for index in range(count))
+    }
 
 
 # --------------------------------------------------------------------------------------------------

@@ -23,7 +23,20 @@ class Settings(BaseSettings):
         None, description="How vendors reach this hub for postbacks; default http://<host>:<port>"
     )
     tick_seconds: float = Field(2.0, gt=0, description="How often the scheduler looks for due work")
-    workers: int = Field(4, ge=1, description="In-process worker threads (embedded mode)")
+    workers: int = Field(
+        4, ge=1, description="Worker threads: in-process (embedded mode), or per `cannasync worker` process"
+    )
+    broker_namespace: str = Field(
+        "cannasync",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_-]*$",
+        description="Prefix of the broker's queue names (and Redis keys), so several hubs can share a broker",
+    )
+    run_lease_seconds: float = Field(
+        900.0, gt=0, description="How long a run's lock outlives its last heartbeat before another run takes over"
+    )
+    push_lease_seconds: float = Field(
+        120.0, gt=0, description="How long an outbox send outlives its last heartbeat before it is swept and resent"
+    )
     http_timeout: float = Field(15.0, gt=0, description="Seconds to wait for a vendor's answer")
     log_level: str = "INFO"
     log_json: bool = False

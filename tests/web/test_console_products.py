@@ -114,6 +114,22 @@ def test_sync_starts_a_run_and_the_panel_follows_it_to_its_counts(hub: Hub, merc
     assert count_tile(done.text, "created") == 0
 
 
+def test_a_second_press_follows_the_run_under_way(hub: Hub, merchant: Console, connected: Connected):
+    from cannasync.store.types import utcnow
+
+    with hub.db.uow() as uow:  # a run holds the lease, as one under way would
+        held = uow.runs.lease(
+            connected.integration_id, "menu_sync", "elsewhere", utcnow(), hub.workers.dispatcher.run_lease, "manual"
+        )
+        assert held is not None
+        run_id = held[1].id
+    answer = merchant.post(f"{products_url(connected)}/sync", {"integration_id": connected.integration_id})
+    assert "already under way" in answer.text
+    assert 'data-status="queued"' in answer.text and 'hx-trigger="every 1s"' in answer.text
+    with hub.db.uow() as uow:
+        assert uow.runs.active(connected.integration_id, "menu_sync").id == run_id  # no second run
+
+
 def test_sync_needs_the_csrf_token(merchant: Console, connected: Connected):
     answer = merchant.client.post(
         f"{products_url(connected)}/sync", data={"integration_id": str(connected.integration_id)}

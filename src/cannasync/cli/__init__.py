@@ -35,7 +35,7 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
 ) -> None:
     """The REST API, the scheduler tick and in-process workers, in one process (embedded mode)."""
-    from cannasync.jobs.embedded import EmbeddedWorkers
+    from cannasync.jobs.modes import build_workers
     from cannasync.jobs.runtime import Runtime, configure_logging
     from cannasync.web.site import create_site
 
@@ -44,12 +44,8 @@ def serve(
     runtime = Runtime(settings)
     if host or port:
         settings = settings.model_copy(update={"host": host or settings.host, "port": port or settings.port})
-    workers = EmbeddedWorkers(
-        runtime.db,
-        workers=settings.workers,
-        tick_seconds=settings.tick_seconds,
-        public_url=settings.resolved_public_url,
-    )
+    # With CANNASYNC_BROKER_URL the tick sends its work to the broker (cannasync worker runs it); else threads here.
+    workers = build_workers(runtime, public_url=settings.resolved_public_url)
     workers.start()
     try:
         uvicorn.run(
@@ -65,23 +61,21 @@ def serve(
 
 @app.command()
 def scheduler() -> None:
-    """The dispatch tick and workers without the API: runs due syncs and pushes until interrupted."""
-    from cannasync.jobs.embedded import EmbeddedWorkers
+    """The dispatch tick without the API. With CANNASYNC_BROKER_URL it only ticks and sends work to the broker;
+    without, it runs due syncs and pushes on in-process workers too. Runs until interrupted."""
+    from cannasync.jobs.modes import build_workers
     from cannasync.jobs.runtime import Runtime, configure_logging
 
     settings = _settings()
     configure_logging(settings.log_level, json=settings.log_json)
-    runtime = Runtime(settings)
-    workers = EmbeddedWorkers(
-        runtime.db,
-        workers=settings.workers,
-        tick_seconds=settings.tick_seconds,
-        public_url=settings.resolved_public_url,
-    )
+    # Distributed processes leave migrations to `cannasync db upgrade`, so that many starting at once never race.
+    runtime = Runtime(settings, migrate=not settings.broker_url)
+    workers = build_workers(runtime, public_url=settings.resolved_public_url)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     workers.start()
-    console.print(f"scheduler ticking every {settings.tick_seconds}s; Ctrl-C to stop")
+    mode = "sending work to the broker" if settings.broker_url else "with in-process workers"
+    console.print(f"scheduler ticking every {settings.tick_seconds}s, {mode}; Ctrl-C to stop")
     try:
         while not stop.wait(1):
             pass
@@ -90,6 +84,33 @@ def scheduler() -> None:
     finally:
         workers.stop()
         runtime.close()
+
+
+@app.command()
+def worker(
+    threads: Annotated[int | None, typer.Option(help="Jobs run at once (default CANNASYNC_WORKERS)")] = None,
+    queue: Annotated[
+        list[str] | None, typer.Option(help="Take only this queue: runs or pushes (repeatable; default both)")
+    ] = None,
+) -> None:
+    """A distributed worker: runs the syncs and pushes the schedulers send to CANNASYNC_BROKER_URL.
+
+    Stops cleanly on SIGTERM or Ctrl-C: jobs under way finish first. Run `cannasync db upgrade` once before.
+    """
+    from cannasync.jobs.broker import PUSHES, RUNS
+    from cannasync.jobs.distributed import serve_worker
+    from cannasync.jobs.runtime import configure_logging
+
+    settings = _settings()
+    configure_logging(settings.log_level, json=settings.log_json)
+    if not settings.broker_url:
+        console.print("cannasync worker needs CANNASYNC_BROKER_URL (redis://… or amqp://…)")
+        raise typer.Exit(2)
+    unknown = set(queue or ()) - {RUNS, PUSHES}
+    if unknown:
+        console.print(f"unknown queue {', '.join(sorted(unknown))}: choose runs or pushes")
+        raise typer.Exit(2)
+    serve_worker(settings, threads=threads or settings.workers, queues=queue or None)
 
 
 @app.command()

@@ -2,19 +2,25 @@
 
 connector.menu_pages() → mapped products / quarantined records → store (per page, one transaction)
 → after a complete read: hide what the POS no longer lists → refresh expiring image links → counts
+
+Checkpoints: each page's transaction also records where the read got to (``sync_runs.checkpoint``). When a run is
+taken over (its worker died), the new run resumes after the last written page if the connector can start a read
+part-way (``ResumableInventory``); a resumed run read only part of the catalogue, so it hides nothing (the next
+full read does). A connector without it is read again from the start, which costs reads, not writes (unchanged
+records are not written).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import structlog
 
-from cannasync.connectors.base import ImageSource, InventorySource
+from cannasync.connectors.base import ImageSource, InventorySource, MenuPage
 from cannasync.domain.catalog import map_category
 from cannasync.domain.sync import RunCounts
 from cannasync.store.accounts import IntegrationConfig
@@ -29,6 +35,25 @@ IMAGE_BATCH = 50
 log = structlog.get_logger(__name__)
 
 
+@runtime_checkable
+class ResumableInventory(Protocol):
+    """A catalogue read that can start part-way: each page comes with the cursor of the read after it."""
+
+    def menu_pages_from(self, cursor: str | None) -> Iterator[tuple[MenuPage, str | None]]:
+        """Pages from ``cursor`` (None: the start), each with the cursor that resumes after it (None: no more)."""
+        ...
+
+
+def _pages(
+    connector: InventorySource, checkpoint: Mapping[str, Any]
+) -> tuple[Iterator[tuple[MenuPage, str | None]], bool]:
+    """The pages to read and whether they resume a lost run's read (not the whole catalogue, then)."""
+    if isinstance(connector, ResumableInventory):
+        cursor = checkpoint.get("cursor") if checkpoint.get("resumed_from") else None
+        return connector.menu_pages_from(cursor), cursor is not None
+    return ((page, None) for page in connector.menu_pages()), False
+
+
 def run(db: Database, connector: InventorySource, integration: IntegrationConfig, run_id: int) -> RunCounts:
     """One full read of the catalogue. A vendor error ends the run before anything is hidden."""
     store_id = integration.store_id
@@ -40,8 +65,14 @@ def run(db: Database, connector: InventorySource, integration: IntegrationConfig
         categories = uow.catalog.category_map(store_id)
         # Usually empty; checked in memory so that a clean page costs no write to the quarantine.
         quarantined = {record.external_id for record in uow.runs.quarantined(integration.id)}
-    pages = 0
-    for page in connector.menu_pages():
+        recorded = uow.runs.get(run_id)
+        checkpoint: dict[str, Any] = dict(recorded.checkpoint or {}) if recorded else {}
+    page_iter, resumed = _pages(connector, checkpoint)
+    pages = int(checkpoint.get("pages", 0)) if resumed else 0
+    kept = {"resumed_from": checkpoint["resumed_from"]} if resumed else {}
+    if resumed:
+        log.info("menu_sync_resumed", run_id=run_id, after_pages=pages, lost_run=checkpoint["resumed_from"])
+    for page, cursor in page_iter:
         pages += 1
         with db.uow() as uow:
             # A POS that lists an item twice in one read (two rows, two rooms) gets its first listing used.
@@ -69,10 +100,22 @@ def run(db: Database, connector: InventorySource, integration: IntegrationConfig
             counts.skipped += page.skipped
             for kind, count in page.left_out.items():
                 counts.left_out[kind] = counts.left_out.get(kind, 0) + count
-            uow.runs.progress(run_id, pages=pages, seen=len(seen), counts=counts.as_dict())
+            # Written with the page, so the checkpoint never points past what is stored.
+            uow.runs.progress(
+                run_id,
+                pages=pages,
+                seen=len(seen),
+                counts=counts.as_dict(),
+                checkpoint={**kept, "pages": pages, "cursor": cursor},
+            )
     with db.uow() as uow:
-        counts.hidden = uow.catalog.hide_missing(integration.id, seen)
-        uow.runs.progress(run_id, pages=pages, seen=len(seen), counts=counts.as_dict())
+        if resumed:
+            # What the lost run saw is not known here, so "not listed any more" cannot be told: hide nothing.
+            log.info("menu_sync_not_hiding", run_id=run_id, reason="resumed read, not a complete one")
+        else:
+            counts.hidden = uow.catalog.hide_missing(integration.id, seen)
+        done = {**kept, "pages": pages, "cursor": None}
+        uow.runs.progress(run_id, pages=pages, seen=len(seen), counts=counts.as_dict(), checkpoint=done)
     if isinstance(connector, ImageSource):
         refresh_images(db, connector, integration)
     log.info("menu_sync_done", integration_id=integration.id, run_id=run_id, **counts.as_dict())

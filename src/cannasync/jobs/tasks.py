@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 import structlog
@@ -12,9 +17,12 @@ from cannasync.connectors.http import VendorError
 from cannasync.connectors.registry import build_connector
 from cannasync.flows import loyalty, menu_sync, order_push, order_status, wholesale
 from cannasync.flows.checkout import PUSH_ORDER
+from cannasync.jobs.leases import PUSH_LEASE, RUN_LEASE, Heartbeat
 from cannasync.store.accounts import IntegrationConfig
+from cannasync.store.runs import RunSuperseded
 from cannasync.store.secrets import SecretsUnreadable
-from cannasync.store.uow import Database
+from cannasync.store.types import utcnow
+from cannasync.store.uow import Database, UnitOfWork
 
 log = structlog.get_logger(__name__)
 
@@ -33,9 +41,41 @@ FLOWS: dict[str, Callable[..., Any]] = {
 SENDERS: dict[str, Callable[..., Any]] = {PUSH_ORDER: order_push.push, loyalty.CREATE_SHOPPER: loyalty.push_signup}
 
 
-def run_flow(db: Database, run_id: int, schedule_id: int | None) -> None:
-    """Run one queued run to its end, recording the outcome; the schedule's lease is released whatever happens."""
+def owner_name() -> str:
+    """Who holds a lease: host and process, so an operator can tell which machine a stuck lease belongs to."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@contextmanager
+def correlated(correlation_id: str | None) -> Iterator[None]:
+    """Bind the correlation id of whatever asked for this job to the job's logs, and unbind it after."""
+    if correlation_id is None:
+        yield
+        return
+    previous = structlog.contextvars.get_contextvars().get("correlation_id")
+    structlog.contextvars.bind_contextvars(correlation_id=correlation_id)
+    try:
+        yield
+    finally:
+        if previous is None:
+            structlog.contextvars.unbind_contextvars("correlation_id")
+        else:
+            structlog.contextvars.bind_contextvars(correlation_id=previous)
+
+
+def run_flow(db: Database, run_id: int, schedule_id: int | None, lease: timedelta = RUN_LEASE) -> None:
+    """Run one queued run to its end, recording the outcome; the schedule's lease is released whatever happens.
+
+    A run starts only if it is still queued: the broker may deliver a task twice, and a run whose lease ran out
+    before a worker took it has been failed and replaced. While it works, the run renews its lease (heartbeat).
+    """
+    with db.uow() as uow:
+        started = uow.runs.start(run_id)
+    if not started:
+        log.info("run_not_started", run_id=run_id, reason="no longer queued (taken over, or delivered twice)")
+        return
     connector = None
+    structlog.contextvars.bind_contextvars(run_id=run_id)
     try:
         with db.uow() as uow:
             run = uow.runs.get(run_id)
@@ -44,12 +84,17 @@ def run_flow(db: Database, run_id: int, schedule_id: int | None) -> None:
             assert integration is not None
             config = uow.accounts.config(integration)
             flow = run.flow
-            uow.runs.start(run_id)
-        structlog.contextvars.bind_contextvars(run_id=run_id, integration_id=config.id, flow=flow)
+        structlog.contextvars.bind_contextvars(integration_id=config.id, flow=flow)
         connector = build_connector(config.vendor, config.credentials, config.settings)
-        counts = FLOWS[flow](db, connector, config, run_id)
+        with _run_heartbeat(db, run_id, schedule_id, lease):
+            counts = FLOWS[flow](db, connector, config, run_id)
         with db.uow() as uow:
-            uow.runs.finish(run_id, counts=counts.as_dict(), error=None, complete_read=flow == menu_sync.FLOW)
+            uow.runs.finish(
+                run_id, counts=counts.as_dict(), error=None, complete_read=_read_complete(flow, uow, run_id)
+            )
+    except RunSuperseded:
+        # Declared lost and replaced (it missed its heartbeats): the new run owns the work; write nothing more.
+        log.warning("run_superseded")
     except (VendorError, SecretsUnreadable, wholesale.BridgeMisconfigured) as error:
         log.warning("run_failed", error=str(error))
         _fail(db, run_id, str(error))
@@ -63,6 +108,28 @@ def run_flow(db: Database, run_id: int, schedule_id: int | None) -> None:
             with db.uow() as uow:
                 uow.runs.release(schedule_id, run_id)
         structlog.contextvars.unbind_contextvars("run_id", "integration_id", "flow")
+
+
+@contextmanager
+def _run_heartbeat(db: Database, run_id: int, schedule_id: int | None, lease: timedelta) -> Iterator[None]:
+    if schedule_id is None:  # a run without a schedule holds no lease
+        yield
+        return
+
+    def renew() -> bool:
+        with db.uow() as uow:
+            return uow.runs.renew(schedule_id, run_id, owner_name(), utcnow(), lease)
+
+    with Heartbeat(renew, lease, f"run {run_id}"):
+        yield
+
+
+def _read_complete(flow: str, uow: UnitOfWork, run_id: int) -> bool:
+    """A menu sync read everything, unless it resumed (then it read only the rest, and hid nothing)."""
+    if flow != menu_sync.FLOW:
+        return False
+    run = uow.runs.get(run_id)
+    return not (run and run.checkpoint and run.checkpoint.get("resumed_from"))
 
 
 def _fail(db: Database, run_id: int, error: str) -> None:
@@ -79,9 +146,17 @@ def postback_url(public_url: str | None, config: IntegrationConfig) -> str | Non
     return public_url.rstrip("/") + path
 
 
-def push_message(db: Database, message_id: int, public_url: str | None = None) -> None:
-    """Send one outbox message with a connector built for its integration."""
+def push_message(db: Database, message_id: int, public_url: str | None = None, lease: timedelta = PUSH_LEASE) -> None:
+    """Send one claimed outbox message with a connector built for its integration.
+
+    Only one delivery per claim sends (``outbox.take``); a second delivery of the same task, or one that arrives
+    after its claim ran out (the sweep has claimed the message again), does nothing.
+    """
+    owner = f"{owner_name()}:{threading.get_ident()}"
     with db.uow() as uow:
+        if not uow.outbox.take(message_id, owner, utcnow(), lease):
+            log.info("push_not_taken", message_id=message_id, reason="claim already taken, or ran out")
+            return
         message = uow.outbox.get(message_id)
         assert message is not None
         integration = uow.accounts.integration(message.integration_id)
@@ -90,8 +165,14 @@ def push_message(db: Database, message_id: int, public_url: str | None = None) -
         kind = message.kind
     connector = build_connector(config.vendor, config.credentials, config.settings)
     callback = postback_url(public_url, config) if isinstance(connector, StatusPostbacks) else None
+
+    def renew() -> bool:
+        with db.uow() as uow:
+            return uow.outbox.renew(message_id, owner, utcnow(), lease)
+
     try:
-        SENDERS[kind](db, connector, config, message_id, callback)
+        with Heartbeat(renew, lease, f"outbox message {message_id}"):
+            SENDERS[kind](db, connector, config, message_id, callback)
     except Exception:
         log.exception("push_crashed", message_id=message_id)
         raise

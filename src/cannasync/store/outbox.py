@@ -1,4 +1,10 @@
-"""The outbox: every write to a vendor as a row with an idempotency key, claimed and retried until done."""
+"""The outbox: every write to a vendor as a row with an idempotency key, claimed and retried until done.
+
+A claim leases a message for one send. The worker that sends takes the claim (``take``: at most one per claim,
+however often the broker delivers the task) and keeps the lease alive while it works (``renew``). A lease that runs
+out with the message still ``sending`` means the worker died or the task was lost: the next claim (the sweep every
+tick) takes it again, marked outcome-unknown, so the sender looks the write up before repeating it.
+"""
 
 from __future__ import annotations
 
@@ -61,8 +67,36 @@ class Outbox:
                 message.outcome_unknown = True
             message.state = "sending"
             message.leased_until = now + lease
+            message.lease_owner = None
         self.session.flush()
         return due
+
+    def take(self, message_id: int, owner: str, now: datetime, lease: timedelta) -> bool:
+        """Become the one sender of the current claim; False for a second delivery or a claim that ran out."""
+        result = self.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == message_id,
+                OutboxMessage.state == "sending",
+                OutboxMessage.lease_owner.is_(None),
+                OutboxMessage.leased_until >= now,
+            )
+            .values(lease_owner=owner, leased_until=now + lease)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def renew(self, message_id: int, owner: str, now: datetime, lease: timedelta) -> bool:
+        """Extend the lease while its sender works (the heartbeat); False once the send has ended or was lost."""
+        result = self.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == message_id,
+                OutboxMessage.state == "sending",
+                OutboxMessage.lease_owner == owner,
+            )
+            .values(leased_until=now + lease)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     def get(self, message_id: int) -> OutboxMessage | None:
         return self.session.get(OutboxMessage, message_id)
@@ -80,12 +114,14 @@ class Outbox:
         message.state = "done"
         message.result = result
         message.leased_until = None
+        message.lease_owner = None
         message.last_error = None
 
     def retry_later(self, message: OutboxMessage, error: str, *, delay: timedelta, outcome_unknown: bool) -> None:
         message.state = "pending"
         message.last_error = error
         message.leased_until = None
+        message.lease_owner = None
         message.next_attempt_at = utcnow() + delay
         message.outcome_unknown = message.outcome_unknown or outcome_unknown
 
@@ -93,6 +129,7 @@ class Outbox:
         message.state = "failed"
         message.last_error = error
         message.leased_until = None
+        message.lease_owner = None
 
     def cancel_pending(self, kind: str, subject_id: int) -> int:
         result = self.session.execute(

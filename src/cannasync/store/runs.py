@@ -1,4 +1,10 @@
-"""Run records, schedules with their leases, and the quarantine."""
+"""Run records, schedules with their leases, and the quarantine.
+
+A schedule's lease is its run lock, and it is always held *for a run* (``lease_run_id``): only that run renews
+(heartbeat) or releases it. When a lease runs out with its run unfinished, the worker is taken to be lost: the
+next claim fails that run ("worker lost") and queues a new one, and the old run, should it still be alive after
+all, can no longer record progress or an outcome (``RunSuperseded``), so two runs never write side by side.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,17 @@ from sqlalchemy.orm import Session
 
 from cannasync.store.tables import Integration, QuarantinedRecord, Schedule, SyncRun
 from cannasync.store.types import utcnow
+
+UNFINISHED = ("queued", "running")
+WORKER_LOST = "worker lost: its lease ran out before the run ended"
+
+
+class RunSuperseded(Exception):
+    """This run's lease was taken over (it was declared lost); it must stop without writing more."""
+
+    def __init__(self, run_id: int) -> None:
+        super().__init__(f"run {run_id} was taken over by another run")
+        self.run_id = run_id
 
 
 class Runs:
@@ -27,18 +44,39 @@ class Runs:
     def get(self, run_id: int) -> SyncRun | None:
         return self.session.get(SyncRun, run_id)
 
-    def start(self, run_id: int) -> None:
-        self.session.execute(update(SyncRun).where(SyncRun.id == run_id).values(status="running", started_at=utcnow()))
-
-    def progress(self, run_id: int, *, pages: int, seen: int, counts: Mapping[str, int]) -> None:
-        self.session.execute(
-            update(SyncRun).where(SyncRun.id == run_id).values(pages=pages, seen=seen, counts=dict(counts))
+    def start(self, run_id: int) -> bool:
+        """Mark a queued run running; False when it is not queued (a second delivery, or it was taken over)."""
+        result = self.session.execute(
+            update(SyncRun)
+            .where(SyncRun.id == run_id, SyncRun.status == "queued")
+            .values(status="running", started_at=utcnow())
         )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def progress(
+        self,
+        run_id: int,
+        *,
+        pages: int,
+        seen: int,
+        counts: Mapping[str, int],
+        checkpoint: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Record how far a run got; raises RunSuperseded (rolling back the caller's page) if it was taken over."""
+        values: dict[str, Any] = {"pages": pages, "seen": seen, "counts": dict(counts)}
+        if checkpoint is not None:
+            values["checkpoint"] = dict(checkpoint)
+        result = self.session.execute(
+            update(SyncRun).where(SyncRun.id == run_id, SyncRun.status == "running").values(**values)
+        )
+        if not result.rowcount:  # type: ignore[attr-defined]
+            raise RunSuperseded(run_id)
 
     def finish(self, run_id: int, *, counts: Mapping[str, Any], error: str | None, complete_read: bool = False) -> None:
+        """Record the outcome; a run already ended (taken over as lost) keeps the outcome it has."""
         self.session.execute(
             update(SyncRun)
-            .where(SyncRun.id == run_id)
+            .where(SyncRun.id == run_id, SyncRun.status.in_(UNFINISHED))
             .values(
                 status="failed" if error else "succeeded",
                 finished_at=utcnow(),
@@ -60,7 +98,7 @@ class Runs:
             .where(
                 SyncRun.integration_id == integration_id,
                 SyncRun.flow == flow,
-                SyncRun.status.in_(["queued", "running"]),
+                SyncRun.status.in_(UNFINISHED),
             )
             .order_by(SyncRun.id.desc())
         )
@@ -84,53 +122,116 @@ class Runs:
     def pause_schedules(self, integration_id: int) -> None:
         self.session.execute(update(Schedule).where(Schedule.integration_id == integration_id).values(next_run_at=None))
 
-    def claim_due(self, now: datetime, owner: str, lease: timedelta, limit: int = 20) -> list[Schedule]:
-        """Schedules that are due and not leased, leased to ``owner`` and moved to their next slot.
+    def claim_due(self, now: datetime, owner: str, lease: timedelta, limit: int = 20) -> list[tuple[Schedule, SyncRun]]:
+        """Lease the schedules that are due, or whose run was lost, each for a new queued run.
 
-        ``SKIP LOCKED`` lets several schedulers claim side by side without ever claiming the same row;
-        SQLite has one writer at a time, which gives the same guarantee.
+        Due means the slot has come; lost means the lease ran out with its run unfinished (the worker died), which
+        is taken over at once rather than at the next slot. ``SKIP LOCKED`` lets several schedulers claim side by
+        side without ever claiming the same row; SQLite has one writer at a time, which gives the same guarantee.
         """
-        due = list(
+        expired = (Schedule.leased_until.is_not(None)) & (Schedule.leased_until < now)
+        free = (Schedule.leased_until.is_(None)) | (Schedule.leased_until < now)
+        due = (Schedule.next_run_at <= now) | (expired & Schedule.lease_run_id.is_not(None))
+        claimed = list(
             self.session.scalars(
                 select(Schedule)
                 .join(Integration, Integration.id == Schedule.integration_id)
-                .where(
-                    Integration.enabled.is_(True),
-                    Schedule.next_run_at.is_not(None),
-                    Schedule.next_run_at <= now,
-                    (Schedule.leased_until.is_(None)) | (Schedule.leased_until < now),
-                )
+                .where(Integration.enabled.is_(True), Schedule.next_run_at.is_not(None), free, due)
                 .order_by(Schedule.next_run_at)
                 .limit(limit)
                 .with_for_update(of=Schedule, skip_locked=True)
             )
         )
-        for schedule in due:
-            schedule.leased_until = now + lease
-            schedule.lease_owner = owner
-            schedule.next_run_at = now + timedelta(seconds=schedule.interval_seconds)
+        runs = []
+        for schedule in claimed:
+            lost = self._take_over(schedule, now)
+            if schedule.next_run_at is not None and schedule.next_run_at <= now:
+                schedule.next_run_at = now + timedelta(seconds=schedule.interval_seconds)
+            runs.append((schedule, self._hold(schedule, owner, now, lease, "takeover" if lost else "schedule", lost)))
         self.session.flush()
-        return due
+        return runs
 
-    def lease(self, integration_id: int, flow: str, owner: str, now: datetime, lease: timedelta) -> Schedule | None:
-        """Take the lease of one schedule now (an on-demand run); None when a run holds it already."""
+    def abandon_lost(self, now: datetime, limit: int = 20) -> int:
+        """Fail the lost runs of schedules that will not be claimed again (paused, or the integration disabled)."""
+        stranded = list(
+            self.session.scalars(
+                select(Schedule)
+                .join(Integration, Integration.id == Schedule.integration_id)
+                .where(
+                    Schedule.lease_run_id.is_not(None),
+                    Schedule.leased_until < now,
+                    Schedule.next_run_at.is_(None) | Integration.enabled.is_(False),
+                )
+                .limit(limit)
+                .with_for_update(of=Schedule, skip_locked=True)
+            )
+        )
+        for schedule in stranded:
+            self._take_over(schedule, now)
+            schedule.leased_until = None
+            schedule.lease_owner = None
+        self.session.flush()
+        return len(stranded)
+
+    def lease(
+        self, integration_id: int, flow: str, owner: str, now: datetime, lease: timedelta, trigger: str
+    ) -> tuple[Schedule, SyncRun] | None:
+        """Take the lease of one schedule now for a new queued run (on demand); None when a run holds it."""
         schedule = self.session.scalar(
             select(Schedule).where(Schedule.integration_id == integration_id, Schedule.flow == flow).with_for_update()
         )
         if schedule is None or (schedule.leased_until is not None and schedule.leased_until >= now):
             return None
-        schedule.leased_until = now + lease
-        schedule.lease_owner = owner
+        lost = self._take_over(schedule, now)
         schedule.next_run_at = now + timedelta(seconds=schedule.interval_seconds)
+        run = self._hold(schedule, owner, now, lease, trigger, lost)
         self.session.flush()
-        return schedule
+        return schedule, run
+
+    def renew(self, schedule_id: int, run_id: int, owner: str, now: datetime, lease: timedelta) -> bool:
+        """Extend the lease while its run works (the heartbeat); False when the lease is no longer this run's.
+
+        The lease then names the worker running it (``owner``), so an operator sees which machine holds it.
+        """
+        result = self.session.execute(
+            update(Schedule)
+            .where(Schedule.id == schedule_id, Schedule.lease_run_id == run_id)
+            .values(leased_until=now + lease, lease_owner=owner)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     def release(self, schedule_id: int, run_id: int | None) -> None:
+        """Let go of the lease this run holds; a run that was taken over holds nothing and changes nothing."""
         self.session.execute(
             update(Schedule)
-            .where(Schedule.id == schedule_id)
-            .values(leased_until=None, lease_owner=None, last_run_id=run_id)
+            .where(Schedule.id == schedule_id, Schedule.lease_run_id == run_id)
+            .values(leased_until=None, lease_owner=None, lease_run_id=None, last_run_id=run_id)
         )
+
+    def _hold(
+        self, schedule: Schedule, owner: str, now: datetime, lease: timedelta, trigger: str, lost: SyncRun | None
+    ) -> SyncRun:
+        run = self.queue(schedule.integration_id, schedule.flow, trigger)
+        if lost is not None and lost.checkpoint:
+            # The new run starts where the lost one's last written page left off, if its flow can resume.
+            run.checkpoint = {**lost.checkpoint, "resumed_from": lost.id}
+        schedule.leased_until = now + lease
+        schedule.lease_owner = owner
+        schedule.lease_run_id = run.id
+        return run
+
+    def _take_over(self, schedule: Schedule, now: datetime) -> SyncRun | None:
+        """Fail the unfinished run of an expired lease ("worker lost"); returns it, or None if there is none."""
+        if schedule.lease_run_id is None or schedule.leased_until is None or schedule.leased_until >= now:
+            return None
+        lost = self.session.get(SyncRun, schedule.lease_run_id, with_for_update=True)
+        schedule.lease_run_id = None
+        if lost is None or lost.status not in UNFINISHED:
+            return None
+        lost.status = "failed"
+        lost.finished_at = now
+        lost.error = WORKER_LOST if lost.started_at else "abandoned: no worker started it before its lease ran out"
+        return lost
 
     def schedule(self, integration_id: int, flow: str) -> Schedule | None:
         return self.session.scalar(

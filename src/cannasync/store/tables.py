@@ -125,6 +125,8 @@ class Schedule(Base):
     next_run_at: Mapped[datetime | None] = mapped_column(default=None)
     leased_until: Mapped[datetime | None] = mapped_column(default=None)
     lease_owner: Mapped[str | None] = mapped_column(String(100), default=None)
+    #: The run the lease is held for: only that run may renew or release it, and a takeover fails it.
+    lease_run_id: Mapped[int | None] = mapped_column(Id, default=None)
     last_run_id: Mapped[int | None] = mapped_column(default=None)
 
 
@@ -146,6 +148,8 @@ class SyncRun(Base):
     seen: Mapped[int] = mapped_column(Integer, default=0)
     counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
     error: Mapped[str | None] = mapped_column(Text, default=None)
+    #: Where a paged read got to (the connector's cursor and the pages written), so a takeover can resume.
+    checkpoint: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
 
 
 class QuarantinedRecord(Base):
@@ -327,6 +331,8 @@ class OutboxMessage(Base):
     outcome_unknown: Mapped[bool] = mapped_column(Boolean, default=False)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     leased_until: Mapped[datetime | None] = mapped_column(default=None)
+    #: The worker sending under the current lease: a second delivery of the same claim finds it taken.
+    lease_owner: Mapped[str | None] = mapped_column(String(100), default=None)
     last_error: Mapped[str | None] = mapped_column(Text)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -13,6 +13,9 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(Path(".cannasync"), description="Where the embedded mode keeps its database and key file")
     database_url: str | None = Field(None, description="SQLAlchemy URL; default: SQLite in the data directory")
+    redis_url: str | None = Field(
+        None, description="Redis for rate limits shared by every process; default: the broker when it is Redis"
+    )
     broker_url: str | None = Field(None, description="Dramatiq broker (redis:// or amqp://) for distributed mode")
     secret_keys: str = Field(
         "", description="Comma-separated Fernet keys for credentials, newest first; default: a key file"
@@ -40,6 +43,15 @@ class Settings(BaseSettings):
     http_timeout: float = Field(15.0, gt=0, description="Seconds to wait for a vendor's answer")
     log_level: str = "INFO"
     log_json: bool = False
+
+    @property
+    def resolved_redis_url(self) -> str | None:
+        """Redis for the shared rate limits and 429 counts: its own setting, else the broker when that is Redis."""
+        if self.redis_url:
+            return self.redis_url
+        if self.broker_url and self.broker_url.startswith(("redis://", "rediss://")):
+            return self.broker_url
+        return None
 
     @property
     def resolved_database_url(self) -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from cannasync.api import hooks, integrations, loyalty, orders, pos, stores, wholesale
+from cannasync.api import hooks, integrations, loyalty, ops, orders, pos, stores, wholesale
+from cannasync.api.correlation import CorrelationMiddleware
 from cannasync.connectors.http import AuthenticationFailed, NotFound, Rejected, Unavailable, VendorError
 from cannasync.connectors.registry import UnknownVendor
 from cannasync.domain.customers import InvalidCustomer
@@ -39,7 +40,16 @@ def _vendor_status(error: VendorError) -> int:
     return 502
 
 
-def create_app(db: Database, dispatcher: Dispatcher) -> FastAPI:
+def create_app(
+    db: Database,
+    dispatcher: Dispatcher,
+    *,
+    broker_url: str | None = None,
+    redis_url: str | None = None,
+    broker_namespace: str = "cannasync",
+) -> FastAPI:
+    """The app. ``broker_url`` and ``redis_url`` (the shared rate limits' Redis), when given, are checked by /readyz
+    and read by /metrics; the embedded mode has neither."""
     app = FastAPI(
         title="cannasync",
         version="0.1.0",
@@ -48,6 +58,9 @@ def create_app(db: Database, dispatcher: Dispatcher) -> FastAPI:
     )
     app.state.db = db
     app.state.dispatcher = dispatcher
+    app.state.ops = ops.Operations(db, broker_url=broker_url, redis_url=redis_url, broker_namespace=broker_namespace)
+    app.add_middleware(CorrelationMiddleware)
+    app.include_router(ops.router)
     for router in (stores.router, integrations.router, orders.router, loyalty.router, wholesale.router):
         app.include_router(router, prefix="/api/v1")
     app.include_router(pos.router)
@@ -70,9 +83,5 @@ def create_app(db: Database, dispatcher: Dispatcher) -> FastAPI:
         return JSONResponse({"detail": detail}, status_code=_vendor_status(error))
 
     app.add_exception_handler(VendorError, vendor_handler)
-
-    @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
 
     return app

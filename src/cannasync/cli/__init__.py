@@ -34,7 +34,8 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
 ) -> None:
-    """The REST API, the scheduler tick and in-process workers, in one process (embedded mode)."""
+    """The REST API, the console and the store, and the scheduler tick; runs jobs in-process threads, or sends
+    them to the broker when CANNASYNC_BROKER_URL is set."""
     from cannasync.jobs.modes import build_workers
     from cannasync.jobs.runtime import Runtime, configure_logging
     from cannasync.web.site import create_site
@@ -49,10 +50,18 @@ def serve(
     workers.start()
     try:
         uvicorn.run(
-            create_site(runtime.db, workers.dispatcher),
+            create_site(
+                runtime.db,
+                workers.dispatcher,
+                broker_url=settings.broker_url,
+                redis_url=settings.resolved_redis_url,
+                broker_namespace=settings.broker_namespace,
+            ),
             host=settings.host,
             port=settings.port,
             log_level=settings.log_level.lower(),
+            access_log=False,  # our request log line carries the correlation id and masks secret path parts
+            log_config=None,  # uvicorn's lines go through our handler (configure_logging), JSON when asked
         )
     finally:
         workers.stop()

@@ -1,7 +1,8 @@
 """Shared HTTP plumbing: one client per vendor credential, typed errors, retries and a shared rate limiter.
 
-The rules, from DESIGN.md: one limiter per vendor credential shared by every flow; honour ``Retry-After``; back off
-with jitter where a vendor sends none; never log a header or a body, since both can carry secrets.
+The rules, from DESIGN.md: one limiter per vendor credential shared by every flow (and by every process, when
+:mod:`cannasync.connectors.limits` is given a Redis); honour ``Retry-After``; back off with jitter where a vendor
+sends none; never log a header, a body or a query string, since all three can carry secrets.
 Reads are retried; a write that may have reached the vendor is never blindly repeated: it raises
 :class:`OutcomeUnknown` and the outbox looks the record up before it tries again.
 """
@@ -9,7 +10,6 @@ Reads are retried; a write that may have reached the vendor is never blindly rep
 from __future__ import annotations
 
 import hashlib
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -19,7 +19,8 @@ import httpx2
 import ijson
 import stamina
 import structlog
-from pyrate_limiter import Duration, Limiter, Rate
+
+from cannasync.connectors import limits
 
 log = structlog.get_logger(__name__)
 
@@ -67,21 +68,6 @@ class RetryPolicy:
     wait_max: float = 5.0
     #: The longest Retry-After we sleep through inside one call; longer ones surface as Unavailable.
     max_retry_after: float = 30.0
-
-
-_limiters: dict[str, Limiter] = {}
-_limiters_lock = threading.Lock()
-
-
-def limiter_for(credential_key: str, requests_per_second: float) -> Limiter:
-    """The process-wide limiter of one vendor credential: every flow using the credential shares it."""
-    with _limiters_lock:
-        limiter = _limiters.get(credential_key)
-        if limiter is None:
-            per_interval = max(1, round(requests_per_second))
-            limiter = Limiter(Rate(per_interval, Duration.SECOND))
-            _limiters[credential_key] = limiter
-        return limiter
 
 
 def credential_key(vendor: str, *parts: str) -> str:
@@ -137,8 +123,11 @@ class VendorHttp:
             timeout=timeout,
             transport=transport,
         )
-        self._limiter = limiter_for(limiter_key, requests_per_second) if requests_per_second else None
+        #: Calls per second allowed with this credential; the budget itself is kept by ``limits``, per credential.
+        self._requests_per_second = requests_per_second
         self._limiter_key = limiter_key
+        #: The vendor's id ("flourish"), as :func:`credential_key` begins the key: a stable label for logs and metrics.
+        self.vendor_id = limiter_key.partition(":")[0] or vendor
         self._retry = retry or RetryPolicy()
 
     def close(self) -> None:
@@ -198,29 +187,49 @@ class VendorHttp:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _attempt(self, method: str, path: str, *, write: bool, stream: bool, **kwargs: Any) -> httpx2.Response:
-        if self._limiter is not None:
-            self._limiter.try_acquire(self._limiter_key, blocking=True)
+        if self._requests_per_second:
+            try:
+                limits.acquire(self._limiter_key, self._requests_per_second, max_wait=self._retry.max_retry_after)
+            except limits.Paused as paused:  # another call was told to wait longer than we sleep through
+                raise Unavailable(self.vendor, f"rate limited for {paused.seconds:.0f}s", status=429) from None
         started = time.perf_counter()
         try:
             request = self._client.build_request(method, path.lstrip("/"), **kwargs)
             response = self._client.send(request, stream=stream)
         except httpx2.ConnectError as exc:
+            self._log_call(method, path, None, started, error=exc)
             # Nothing reached the vendor: safe to retry, writes included.
             raise _Retryable(None, Unavailable(self.vendor, f"cannot connect ({exc.__class__.__name__})")) from exc
         except httpx2.TransportError as exc:
+            self._log_call(method, path, None, started, error=exc)
             if write:
                 raise OutcomeUnknown(self.vendor, f"no answer to {method} ({exc.__class__.__name__})") from exc
             raise _Retryable(None, Unavailable(self.vendor, f"no answer ({exc.__class__.__name__})")) from exc
-        elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
-        log.debug(
-            "vendor_call",
-            vendor=self.vendor,
-            method=method,
-            path=path,
-            status=response.status_code,
-            ms=elapsed_ms,
-        )
+        self._log_call(method, path, response.status_code, started)
         return self._check(response, method, write=write)
+
+    def _log_call(
+        self, method: str, path: str, status: int | None, started: float, *, error: Exception | None = None
+    ) -> None:
+        """One line per vendor call; the bound ``correlation_id`` ties it to the request or job that made it.
+
+        Only the path is logged: query parameters (``params``, or a query written into ``path``) may carry keys.
+        Successful calls are debug (a sync makes hundreds); refusals and failures are info.
+        """
+        fields: dict[str, Any] = {
+            "vendor": self.vendor_id,
+            "method": method,
+            "path": path.split("?", 1)[0],
+            "status": status,
+            "ms": round((time.perf_counter() - started) * 1000, 1),
+            "priority": limits.current_priority(),
+        }
+        if error is not None:
+            fields["error"] = error.__class__.__name__
+        if status is not None and status < 400:
+            log.debug("vendor_call", **fields)
+        else:
+            log.info("vendor_call", **fields)
 
     def _check(self, response: httpx2.Response, method: str, *, write: bool) -> httpx2.Response:
         status = response.status_code
@@ -234,12 +243,16 @@ class VendorHttp:
         if status == 404:
             raise NotFound(self.vendor, message, status=status)
         if status == 429:
+            limits.count_rate_limited(self.vendor_id)
             wait = _retry_after(response)
+            if wait is not None:
+                # The vendor's pause holds for every flow and process using the credential, not only this call.
+                limits.hold_off(self._limiter_key, wait)
             if wait is not None and wait > self._retry.max_retry_after:
                 raise Unavailable(self.vendor, f"rate limited for {wait:.0f}s", status=status)
             if wait is not None:
                 time.sleep(wait)
-            log.info("vendor_rate_limited", vendor=self.vendor, retry_after=wait)
+            log.info("vendor_rate_limited", vendor=self.vendor_id, retry_after=wait)
             raise _Retryable(wait, Unavailable(self.vendor, "rate limited", status=status))
         if status >= 500:
             if write:

@@ -8,6 +8,7 @@ job functions (``jobs.tasks``) run, with the caller's correlation id bound to th
 from __future__ import annotations
 
 import contextvars
+import uuid
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from datetime import timedelta
@@ -38,6 +39,10 @@ class Handoff(Protocol):
     def soon(self, call: Callable[[], object]) -> None:
         """Call ``call`` off the caller's thread, soon (a tick after an order is confirmed)."""
         ...
+
+
+def new_correlation_id() -> str:
+    return uuid.uuid4().hex
 
 
 def current_correlation_id() -> str | None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import structlog
 
+from cannasync.connectors.limits import configure_shared_limits
 from cannasync.settings import Settings
 from cannasync.store.db import make_engine, make_session_factory, upgrade
 from cannasync.store.secrets import SecretBox
@@ -26,20 +27,34 @@ def _redact(_logger: object, _method: str, event: dict[str, object]) -> dict[str
 
 
 def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
-    logging.basicConfig(level=level.upper(), stream=sys.stderr, format="%(message)s")
+    """One format for every line on stderr: ours and the libraries' (uvicorn, Dramatiq, APScheduler), so that with
+    ``json`` each is a JSON object carrying the correlation id bound where it was written."""
     renderer = (
         structlog.processors.JSONRenderer()
         if json
         else structlog.dev.ConsoleRenderer(colors=False, exception_formatter=structlog.dev.plain_traceback)
     )
+    shared: list[structlog.typing.Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _redact,
+    ]
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+            foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # The HTTP client logs whole URLs (a postback token, a query string); our `vendor_call` line replaces it.
+    for chatty in ("httpx2", "httpcore2", "httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            _redact,
-            renderer,
-        ],
+        processors=[*shared, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),  # stdout is for output (demo --json)
         cache_logger_on_first_use=True,
@@ -67,6 +82,8 @@ class Runtime:
         if migrate:
             upgrade(self.engine)
         self.db = Database(make_session_factory(self.engine), SecretBox(load_keys(settings)))
+        # Connectors never read settings: the process says here whether rate limits are shared through Redis.
+        configure_shared_limits(settings.resolved_redis_url)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -12,7 +12,13 @@ from datetime import timedelta
 
 import structlog
 
-from cannasync.jobs.handoff import ExecutorHandoff, Handoff, HandoffFailed, current_correlation_id
+from cannasync.jobs.handoff import (
+    ExecutorHandoff,
+    Handoff,
+    HandoffFailed,
+    current_correlation_id,
+    new_correlation_id,
+)
 from cannasync.jobs.leases import PUSH_LEASE, RUN_LEASE
 from cannasync.jobs.tasks import owner_name
 from cannasync.store.types import utcnow
@@ -62,15 +68,17 @@ class Dispatcher:
             runs = [(run.id, schedule.id) for schedule, run in uow.runs.claim_due(now, self.owner, self.run_lease)]
             uow.runs.abandon_lost(now)
             messages = [message.id for message in uow.outbox.claim_due(now, self.push_lease)]
+        # A tick started by a request carries its id; a clock tick gives each job one of its own, so one run's
+        # log lines, from dispatch to the vendor calls, can be followed.
         correlation_id = current_correlation_id()
         for run_id, schedule_id in runs:
             try:
-                self.handoff.run_flow(run_id, schedule_id, correlation_id)
+                self.handoff.run_flow(run_id, schedule_id, correlation_id or new_correlation_id())
             except HandoffFailed as error:
                 self._not_started(run_id, schedule_id, str(error))
         for message_id in messages:
             try:
-                self.handoff.push_message(message_id, self.public_url, correlation_id)
+                self.handoff.push_message(message_id, self.public_url, correlation_id or new_correlation_id())
             except HandoffFailed as error:  # the claim runs out and the next sweep sends it again
                 log.warning("push_not_handed_over", message_id=message_id, error=str(error))
         return len(runs) + len(messages)

@@ -12,6 +12,7 @@ from typing import Any
 
 import structlog
 
+from cannasync.connectors import limits
 from cannasync.connectors.base import StatusPostbacks
 from cannasync.connectors.http import VendorError
 from cannasync.connectors.registry import build_connector
@@ -171,7 +172,8 @@ def push_message(db: Database, message_id: int, public_url: str | None = None, l
             return uow.outbox.renew(message_id, owner, utcnow(), lease)
 
     try:
-        with Heartbeat(renew, lease, f"outbox message {message_id}"):
+        # An order push may use the share of the credential's budget that catalogue pulls leave to it.
+        with Heartbeat(renew, lease, f"outbox message {message_id}"), limits.priority("push"):
             SENDERS[kind](db, connector, config, message_id, callback)
     except Exception:
         log.exception("push_crashed", message_id=message_id)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from cannasync.store.accounts import Accounts
 from cannasync.store.bindings import Bindings
 from cannasync.store.catalog import Catalog
+from cannasync.store.health import Health
 from cannasync.store.loyalty import Loyalty
 from cannasync.store.orders import Orders
 from cannasync.store.outbox import Outbox
@@ -33,6 +34,7 @@ class UnitOfWork:
         self.runs = Runs(self.session)
         self.loyalty = Loyalty(self.session)
         self.wholesale = Wholesale(self.session)
+        self.health = Health(self.session)
         self.users = Users(self.session)
         return self
 

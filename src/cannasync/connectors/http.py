@@ -266,11 +266,24 @@ def offset_pages(fetch: Callable[[int, int], tuple[list[Any], bool]], *, limit: 
 
     ``fetch(offset, limit)`` returns the page's records and whether another page follows.
     """
-    offset = 0
+    for records, _next in offset_pages_from(fetch, limit=limit, start=0):
+        yield records
+
+
+def offset_pages_from(
+    fetch: Callable[[int, int], tuple[list[Any], bool]], *, limit: int, start: int
+) -> Iterator[tuple[list[Any], int | None]]:
+    """The same pages from ``start`` on, each with the offset the read resumes at after it (None: no more).
+
+    An offset is only a good place to resume while the list keeps its order and length; a run that resumes from
+    one therefore never hides what it did not see (flows/menu_sync.py).
+    """
+    offset = start
     while True:
         records, more = fetch(offset, limit)
-        if records:
-            yield records
-        if not more or not records:
-            return
         offset += len(records)
+        last = not more or not records
+        if records:
+            yield records, None if last else offset
+        if last:
+            return

@@ -21,19 +21,26 @@ class AlleavesClient:
         return list(self._http.get_json("api/v1/inventory-areas")["data"])
 
     def _pages(self, path: str, params: Sequence[tuple[str, Any]]) -> Iterator[list[dict[str, Any]]]:
-        page = 1
+        for records, _next in self._pages_from(path, params, 1):
+            yield records
+
+    def _pages_from(
+        self, path: str, params: Sequence[tuple[str, Any]], page: int
+    ) -> Iterator[tuple[list[dict[str, Any]], int | None]]:
+        """Pages from page number ``page``, each with the page number that follows it (None after the last)."""
         while True:
             payload = self._http.get_json(path, params=[*params, ("page", page), ("per_page", PER_PAGE)])
             records = list(payload.get("data") or [])
-            if records:
-                yield records
             paging = payload.get("pagination") or {}
-            if not records or page >= int(paging.get("total_pages") or page):
+            last = not records or page >= int(paging.get("total_pages") or page)
+            if records:
+                yield records, None if last else page + 1
+            if last:
                 return
             page += 1
 
-    def item_pages(self, area_ids: Sequence[str]) -> Iterator[list[dict[str, Any]]]:
-        return self._pages("api/v1/items", [("area_id", area) for area in area_ids])
+    def item_pages(self, area_ids: Sequence[str], page: int = 1) -> Iterator[tuple[list[dict[str, Any]], int | None]]:
+        return self._pages_from("api/v1/items", [("area_id", area) for area in area_ids], page)
 
     def patients(self, **query: str) -> list[dict[str, Any]]:
         return list(self._http.get_json("api/v1/patients", params={**query, "per_page": 10}).get("data") or [])

@@ -68,10 +68,15 @@ class AlleavesConnector:
 
     # InventorySource
     def menu_pages(self) -> Iterator[MenuPage]:
+        for page, _cursor in self.menu_pages_from(None):
+            yield page
+
+    def menu_pages_from(self, cursor: str | None) -> Iterator[tuple[MenuPage, str | None]]:
+        """Resumable by page number (Alleaves pages by page/per_page), for a run that takes over a lost one."""
         if not self.settings.area_ids:
             raise ValueError("no Alleaves area is chosen yet")
         threshold = int(self._client.location().get("low_quantity_threshold") or 0)
-        for items in self._client.item_pages(self.settings.area_ids):
+        for items, next_page in self._client.item_pages(self.settings.area_ids, int(cursor or 1)):
             products: list[Product] = []
             quarantined: list[Quarantined] = []
             left_out: Counter[str] = Counter()
@@ -89,7 +94,8 @@ class AlleavesConnector:
                     continue
                 products.append(product)
                 left_out.update(dropped)
-            yield MenuPage(products, quarantined, left_out=dict(left_out))
+            page = MenuPage(products, quarantined, left_out=dict(left_out))
+            yield page, None if next_page is None else str(next_page)
 
     # CustomerDirectory (seed 003: medical id, then phone, then a new profile)
     def _first(self, **query: str) -> str | None:

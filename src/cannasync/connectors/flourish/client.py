@@ -10,7 +10,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from cannasync.connectors.http import NotFound, VendorHttp, offset_pages
+from cannasync.connectors.http import NotFound, VendorHttp, offset_pages, offset_pages_from
 
 PAGE_SIZE = 50  # Flourish serves at most 50 records a page
 
@@ -44,9 +44,17 @@ class FlourishClient:
     def facilities(self) -> list[dict[str, Any]]:
         return [record for page in self._pages("v1/facilities/", {}) for record in page]
 
-    def listed_item_pages(self) -> Iterator[list[dict[str, Any]]]:
-        """Items active for e-commerce and sellable, as the vendor's own plugin asks for them."""
-        return self._pages("v1/items/", {"active": "true", "ecommerce_active": "true", "sellable": "true"})
+    def listed_item_pages(self, start: int = 0) -> Iterator[tuple[list[dict[str, Any]], int | None]]:
+        """Items active for e-commerce and sellable, as the vendor's own plugin asks for them, from offset
+        ``start``; each page with the offset that resumes after it (None after the last)."""
+        params = {"active": "true", "ecommerce_active": "true", "sellable": "true"}
+
+        def fetch(offset: int, limit: int) -> tuple[list[dict[str, Any]], bool]:
+            return _page(
+                self._http.get_json("v1/items/", params=[*params.items(), ("offset", offset), ("limit", limit)])
+            )
+
+        return offset_pages_from(fetch, limit=PAGE_SIZE, start=start)
 
     def sellable_quantities(self, item_ids: Sequence[str]) -> dict[str, Any]:
         """``sellable_qty`` by item id, for up to 50 items at the chosen facility."""

@@ -79,7 +79,12 @@ class FlourishConnector(FlourishCustomers):  # CustomerDirectory from the mixin
 
     # InventorySource
     def menu_pages(self) -> Iterator[MenuPage]:
-        for items in self._client.listed_item_pages():
+        for page, _cursor in self.menu_pages_from(None):
+            yield page
+
+    def menu_pages_from(self, cursor: str | None) -> Iterator[tuple[MenuPage, str | None]]:
+        """Resumable by item offset (Flourish pages by offset/limit), for a run that takes over a lost one."""
+        for items, next_offset in self._client.listed_item_pages(int(cursor or 0)):
             listed = [item for item in items if mapping.is_listed(item)]
             ids = [str(item["id"]) for item in listed if item.get("id") is not None]
             quantities = self._client.sellable_quantities(ids)
@@ -97,7 +102,8 @@ class FlourishConnector(FlourishCustomers):  # CustomerDirectory from the mixin
                 except MappingError as error:
                     item_id = item.get("id")
                     quarantined.append(Quarantined(str(item_id) if item_id is not None else None, item, str(error)))
-            yield MenuPage(products, quarantined, skipped=len(items) - len(listed))
+            page = MenuPage(products, quarantined, skipped=len(items) - len(listed))
+            yield page, None if next_offset is None else str(next_offset)
 
     # ImageSource
     def images(self, external_id: str) -> tuple[str, ...]:

@@ -61,7 +61,7 @@ class FlourishSupplier:
 
     def offered_items(self) -> Iterator[SupplierItem]:
         """Items enabled for e-commerce (and sellable), with their sellable quantity at the facility."""
-        for items in self._client.listed_item_pages():
+        for items, _next in self._client.listed_item_pages():
             listed = [item for item in items if mapping.is_listed(item) and item.get("id") is not None]
             quantities = self._client.sellable_quantities([str(item["id"]) for item in listed])
             for item in listed:

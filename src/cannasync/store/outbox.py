@@ -45,7 +45,7 @@ class Outbox:
             .on_conflict_do_nothing(index_elements=["idempotency_key"])
         )
 
-    def claim_due(self, now: datetime, lease: timedelta, limit: int = 20) -> list[OutboxMessage]:
+    def claim_due(self, now: datetime, lease: timedelta, limit: int = 100) -> list[OutboxMessage]:
         due = list(
             self.session.scalars(
                 select(OutboxMessage)

@@ -122,7 +122,9 @@ class Runs:
     def pause_schedules(self, integration_id: int) -> None:
         self.session.execute(update(Schedule).where(Schedule.integration_id == integration_id).values(next_run_at=None))
 
-    def claim_due(self, now: datetime, owner: str, lease: timedelta, limit: int = 20) -> list[tuple[Schedule, SyncRun]]:
+    def claim_due(
+        self, now: datetime, owner: str, lease: timedelta, limit: int = 200
+    ) -> list[tuple[Schedule, SyncRun]]:
         """Lease the schedules that are due, or whose run was lost, each for a new queued run.
 
         Due means the slot has come; lost means the lease ran out with its run unfinished (the worker died), which

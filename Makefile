@@ -31,9 +31,12 @@ contracts: $(STAMP)
 	$(BIN)/lint-imports
 
 # Browser tests drive Debian's Chromium through Playwright, in a pytest run of their own (DESIGN.md).
+# Tests run on every core (each worker has its own PostgreSQL schema, ports and Redis namespace).
+PYTEST_WORKERS ?= --numprocesses=auto --maxprocesses=4
+
 pytest: $(STAMP) chromium
-	$(BIN)/python -m pytest
-	$(BIN)/python -m pytest -m browser tests/browser
+	$(BIN)/python -m pytest $(PYTEST_WORKERS)
+	$(BIN)/python -m pytest $(PYTEST_WORKERS) -m browser tests/browser
 
 chromium:
 	@test -x /usr/bin/chromium || { echo "installing Debian's chromium for the browser tests"; \

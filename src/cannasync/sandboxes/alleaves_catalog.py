@@ -19,11 +19,13 @@ must not match it and every way of typing a terpene value occur on items a locat
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
+
+from cannasync.sandboxes._shelf import DerivedShelf
 
 JSON = dict[str, Any]
 
@@ -854,22 +856,14 @@ def fleet_areas() -> list[JSON]:
     return [dict(area) for area in AREAS[MAIN]]
 
 
-class FleetShelf(MutableMapping[str, dict[str, int | float]]):
-    """What one generated location carries: item id → area id → quantity, derived when asked, never stored.
-
-    A row comes from a random stream seeded by ``(seed, location, item)``, so it is the same on every read
-    and in every process, and 1,000 locations × 500 items cost no memory and no start-up time until read.
-    Only generated items are derived; writes (the quantity control route, a deletion) are kept as overrides
-    on top, so a generated location answers writes like a seeded one.
-    """
+class FleetShelf(DerivedShelf[str, dict[str, int | float]]):
+    """What one generated location carries: item id → area id → quantity (``sandboxes/_shelf.py``)."""
 
     def __init__(self, seed: int, location_id: str, items: Mapping[str, JSON], malformed: Mapping[str, str]) -> None:
         self._seed = seed
         self._location_id = location_id
-        self._items = items  # the generated items by id (shared by every shelf; never changed)
+        super().__init__(items)
         self._malformed = malformed
-        self._overrides: dict[str, dict[str, int | float]] = {}
-        self._removed: set[str] = set()
 
     def _derive(self, item_id: str) -> dict[str, int | float] | None:
         item = self._items.get(item_id)
@@ -882,38 +876,6 @@ class FleetShelf(MutableMapping[str, dict[str, int | float]]):
             return None
         # Main St's profile (areas and threshold); an empty split means no stock, i.e. not listed.
         return _stock_split(rng, MAIN, _is_bulk(item)) or None
-
-    def __getitem__(self, item_id: str) -> dict[str, int | float]:
-        if item_id in self._overrides:
-            return self._overrides[item_id]
-        row = None if item_id in self._removed else self._derive(item_id)
-        if row is None:
-            raise KeyError(item_id)
-        return row
-
-    def __setitem__(self, item_id: str, row: dict[str, int | float]) -> None:
-        self._overrides[item_id] = row
-        self._removed.discard(item_id)
-
-    def __delitem__(self, item_id: str) -> None:
-        if item_id not in self:
-            raise KeyError(item_id)
-        self._overrides.pop(item_id, None)
-        self._removed.add(item_id)
-
-    def __iter__(self) -> Iterator[str]:
-        for item_id in self._items:
-            if item_id in self._overrides or (item_id not in self._removed and self._derive(item_id) is not None):
-                yield item_id
-        yield from (item_id for item_id in self._overrides if item_id not in self._items)
-
-    def __len__(self) -> int:
-        return sum(1 for _ in self)
-
-    @property
-    def stored_rows(self) -> int:
-        """How many rows this shelf keeps in memory (overrides only): what a memory check counts."""
-        return len(self._overrides) + len(self._removed)
 
 
 def fleet(seed: int, count: int, items: Sequence[JSON], malformed: Mapping[str, str]) -> dict[str, FleetShelf]:

@@ -28,10 +28,12 @@ display names; every other item, all stock and all art are byte-identical to wha
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+
+from cannasync.sandboxes._shelf import DerivedShelf
 
 JSON = dict[str, Any]
 
@@ -946,22 +948,14 @@ def fleet_facility(index: int) -> JSON:
     }
 
 
-class FleetShelf(MutableMapping[str, dict[str, int]]):
-    """What one generated facility stocks: item id → quantities, derived when asked and never stored.
-
-    A row comes from a random stream seeded by ``(seed, facility, item)``, so it is the same on every read
-    and in every process, and 1,000 facilities × 500 items cost no memory and no start-up time until read.
-    Only the generated items are derived; writes (the quantity control route, a created item's stock, a
-    deletion) are kept as overrides on top, so a generated facility answers writes like a seeded one.
-    """
+class FleetShelf(DerivedShelf[str, dict[str, int]]):
+    """What one generated facility stocks: item id → quantities, derived when read (``sandboxes/_shelf.py``)."""
 
     def __init__(self, seed: int, facility_id: str, items: Mapping[str, JSON], malformed: Mapping[str, str]) -> None:
         self._seed = seed
         self._facility_id = facility_id
-        self._items = items  # the generated items by id (shared by every shelf; never changed)
+        super().__init__(items)
         self._malformed = malformed
-        self._overrides: dict[str, dict[str, int]] = {}
-        self._removed: set[str] = set()
 
     def _derive(self, item_id: str) -> dict[str, int] | None:
         item = self._items.get(item_id)
@@ -971,38 +965,6 @@ class FleetShelf(MutableMapping[str, dict[str, int]]):
         if rng.random() >= FLEET_STOCK_PROBABILITY and item_id not in self._malformed:
             return None
         return _quantities(rng, item["uom"])
-
-    def __getitem__(self, item_id: str) -> dict[str, int]:
-        if item_id in self._overrides:
-            return self._overrides[item_id]
-        row = None if item_id in self._removed else self._derive(item_id)
-        if row is None:
-            raise KeyError(item_id)
-        return row
-
-    def __setitem__(self, item_id: str, row: dict[str, int]) -> None:
-        self._overrides[item_id] = row
-        self._removed.discard(item_id)
-
-    def __delitem__(self, item_id: str) -> None:
-        if item_id not in self:
-            raise KeyError(item_id)
-        self._overrides.pop(item_id, None)
-        self._removed.add(item_id)
-
-    def __iter__(self) -> Iterator[str]:
-        for item_id in self._items:
-            if item_id in self._overrides or (item_id not in self._removed and self._derive(item_id) is not None):
-                yield item_id
-        yield from (item_id for item_id in self._overrides if item_id not in self._items)
-
-    def __len__(self) -> int:
-        return sum(1 for _ in self)
-
-    @property
-    def stored_rows(self) -> int:
-        """How many rows this shelf keeps in memory (overrides only): what a memory check counts."""
-        return len(self._overrides) + len(self._removed)
 
 
 def fleet(seed: int, count: int, items: Sequence[JSON], malformed: Mapping[str, str]) -> dict[str, FleetShelf]:

@@ -22,10 +22,12 @@ import hashlib
 import random
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+
+from cannasync.sandboxes._shelf import DerivedShelf
 
 JSON = dict[str, Any]
 
@@ -810,23 +812,16 @@ def fleet_rooms(location_id: str) -> tuple[tuple[str, str], ...]:
     return tuple((room_id(location_id, name), name) for name in ROOM_NAMES)
 
 
-class FleetShelf(MutableMapping[int, dict[str, int]]):
-    """What one generated location carries: product id → room id → quantity, derived when asked, never stored.
-
-    A row comes from a random stream seeded by ``(seed, location, product)``, so it is the same on every
-    read and in every process, and 1,000 locations × 500 products cost no memory and no start-up time until
-    read. Only generated products are derived; writes (the quantity control route, a deletion) are kept as
-    overrides on top, so a generated location answers writes like a seeded one.
-    """
+class FleetShelf(DerivedShelf[int, dict[str, int]]):
+    """What one generated location carries: product id → room id → quantity (``sandboxes/_shelf.py``)."""
 
     def __init__(self, seed: int, location_id: str, products: Mapping[int, JSON], malformed: Mapping[int, str]) -> None:
         self._seed = seed
         self._location_id = location_id
         self._rooms = fleet_rooms(location_id)
-        self._products = products  # the generated products by id (shared by every shelf; never changed)
+        super().__init__(products)
+        self._products = products
         self._malformed = malformed
-        self._overrides: dict[int, dict[str, int]] = {}
-        self._removed: set[int] = set()
 
     def _derive(self, product_id: int) -> dict[str, int] | None:
         product = self._products.get(product_id)
@@ -839,40 +834,6 @@ class FleetShelf(MutableMapping[int, dict[str, int]]):
             return None
         total = rng.randint(1, 1500) if product["isSoldByWeight"] else rng.randint(1, 120)
         return _rooms(rng, self._rooms, 0 if rng.random() < 0.07 else total)
-
-    def __getitem__(self, product_id: int) -> dict[str, int]:
-        if product_id in self._overrides:
-            return self._overrides[product_id]
-        row = None if product_id in self._removed else self._derive(product_id)
-        if row is None:
-            raise KeyError(product_id)
-        return row
-
-    def __setitem__(self, product_id: int, row: dict[str, int]) -> None:
-        self._overrides[product_id] = row
-        self._removed.discard(product_id)
-
-    def __delitem__(self, product_id: int) -> None:
-        if product_id not in self:
-            raise KeyError(product_id)
-        self._overrides.pop(product_id, None)
-        self._removed.add(product_id)
-
-    def __iter__(self) -> Iterator[int]:
-        for product_id in self._products:
-            if product_id in self._overrides or (
-                product_id not in self._removed and self._derive(product_id) is not None
-            ):
-                yield product_id
-        yield from (product_id for product_id in self._overrides if product_id not in self._products)
-
-    def __len__(self) -> int:
-        return sum(1 for _ in self)
-
-    @property
-    def stored_rows(self) -> int:
-        """How many rows this shelf keeps in memory (overrides only): what a memory check counts."""
-        return len(self._overrides) + len(self._removed)
 
 
 def fleet(seed: int, count: int, products: Sequence[JSON], malformed: Mapping[int, str]) -> dict[str, FleetShelf]:

@@ -8,7 +8,6 @@ from fastapi import APIRouter, HTTPException, Query
 
 from cannasync.api.deps import Db, Jobs, Org, not_found
 from cannasync.api.schemas import PersonaPatch, ProgramDatesIn, ProgramIn, RewardIn, SignupIn, StoreMappingIn
-from cannasync.connectors.registry import build_connector
 from cannasync.domain.customers import CustomerDetails, normalise_email, normalise_phone
 from cannasync.domain.loyalty import RewardKind
 from cannasync.flows import loyalty
@@ -217,26 +216,16 @@ def signup(body: SignupIn, db: Db, org: Org, jobs: Jobs) -> dict[str, Any]:
 @router.post("/rewards", status_code=201)
 def create_reward(body: RewardIn, db: Db, org: Org) -> dict[str, Any]:
     """A flat or percent reward for points that triggers a POS discount: the discount must exist in the POS."""
-    with db.uow() as uow:
-        row = uow.accounts.integration(body.integration_id, org)
-        if row is None or row.vendor != loyalty.LOYALTY_VENDOR:
-            raise HTTPException(422, f"integration_id: {body.integration_id} is not one of your loyalty sources")
-        config = uow.accounts.config(row)
-    connector = build_connector(config.vendor, config.credentials, config.settings)
-    try:
-        reward_id = loyalty.create_reward(
-            db,
-            org,
-            connector,
-            config,
-            name=body.name,
-            kind=RewardKind(body.kind),
-            value=body.value,
-            points_cost=body.points_cost,
-            pos_discount_id=body.pos_discount_id,
-        )
-    finally:
-        connector.close()
+    reward_id = loyalty.add_reward(
+        db,
+        org,
+        body.integration_id,
+        name=body.name,
+        kind=RewardKind(body.kind),
+        value=body.value,
+        points_cost=body.points_cost,
+        pos_discount_id=body.pos_discount_id,
+    )
     return {"id": reward_id, **body.model_dump(mode="json")}
 
 

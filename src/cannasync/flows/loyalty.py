@@ -27,6 +27,7 @@ from cannasync.connectors.base import (
     SmsGateway,
 )
 from cannasync.connectors.http import VendorError
+from cannasync.connectors.registry import build_connector
 from cannasync.domain.customers import CustomerDetails, InvalidCustomer, normalise_phone
 from cannasync.domain.loyalty import (
     Channel,
@@ -524,6 +525,40 @@ def record_reply(db: Database, organization_id: int, sender: str, body: str) -> 
 
 
 # --- rewards at the POS --------------------------------------------------------------------------------------
+
+
+def add_reward(
+    db: Database,
+    organization_id: int,
+    integration_id: int,
+    *,
+    name: str,
+    kind: RewardKind,
+    value: Decimal,
+    points_cost: int,
+    pos_discount_id: str,
+) -> int:
+    """``create_reward`` with the loyalty source named by its id (the API's and the console's way in)."""
+    with db.uow() as uow:
+        row = uow.accounts.integration(integration_id, organization_id)
+        if row is None or row.vendor != LOYALTY_VENDOR:
+            raise LoyaltyRefused(f"integration_id: {integration_id} is not one of your loyalty sources")
+        config = uow.accounts.config(row)
+    connector = build_connector(config.vendor, config.credentials, config.settings)
+    try:
+        return create_reward(
+            db,
+            organization_id,
+            connector,
+            config,
+            name=name,
+            kind=kind,
+            value=value,
+            points_cost=points_cost,
+            pos_discount_id=pos_discount_id,
+        )
+    finally:
+        connector.close()
 
 
 def create_reward(

@@ -19,7 +19,6 @@ from pydantic import ValidationError
 from cannasync.api.deps import Db
 from cannasync.api.schemas import RewardIn
 from cannasync.connectors.http import VendorError
-from cannasync.connectors.registry import build_connector
 from cannasync.domain.loyalty import LoyaltyRefused, RewardKind
 from cannasync.flows import loyalty
 from cannasync.store.uow import Database
@@ -124,26 +123,16 @@ def _reward_in(form: dict[str, str]) -> RewardIn:
 
 def _add_reward(db: Database, viewer: Viewer, body: RewardIn) -> None:
     """As POST /api/v1/loyalty/rewards: the discount must already exist in the POS, which is asked now."""
-    with db.uow() as uow:
-        row = uow.accounts.integration(body.integration_id, viewer.organization_id)
-        if row is None or row.vendor != loyalty.LOYALTY_VENDOR:
-            raise LoyaltyRefused("choose one of your loyalty sources")
-        config = uow.accounts.config(row)
-    connector = build_connector(config.vendor, config.credentials, config.settings)
-    try:
-        loyalty.create_reward(
-            db,
-            viewer.organization_id,
-            connector,
-            config,
-            name=body.name,
-            kind=RewardKind(body.kind),
-            value=body.value,
-            points_cost=body.points_cost,
-            pos_discount_id=body.pos_discount_id,
-        )
-    finally:
-        connector.close()
+    loyalty.add_reward(
+        db,
+        viewer.organization_id,
+        body.integration_id,
+        name=body.name,
+        kind=RewardKind(body.kind),
+        value=body.value,
+        points_cost=body.points_cost,
+        pos_discount_id=body.pos_discount_id,
+    )
 
 
 @router.post("/rewards", response_class=HTMLResponse)

@@ -31,8 +31,9 @@ contracts: $(STAMP)
 	$(BIN)/lint-imports
 
 # Browser tests drive Debian's Chromium through Playwright, in a pytest run of their own (DESIGN.md).
-# Tests run on every core (each worker has its own PostgreSQL schema, ports and Redis namespace).
-PYTEST_WORKERS ?= --numprocesses=auto --maxprocesses=4
+# Tests run on every core (each worker has its own PostgreSQL schema, ports and Redis namespace); the tests that
+# start processes of their own share one worker (xdist_group "processes").
+PYTEST_WORKERS ?= --numprocesses=auto --maxprocesses=4 --dist loadgroup
 
 pytest: $(STAMP) chromium
 	$(BIN)/python -m pytest $(PYTEST_WORKERS)

@@ -22,6 +22,9 @@ from tests.conftest import POSTGRES_URL
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 
+# The scale bench starts worker processes: it shares a pytest worker with the cluster tests (tests/distributed).
+pytestmark = pytest.mark.xdist_group("processes")
+
 
 @pytest.fixture(scope="module", autouse=True)
 def postgres() -> None:

@@ -10,11 +10,16 @@ import itertools
 import os
 from datetime import timedelta
 
+import pytest
+
 from cannasync.store.types import utcnow
 from tests.distributed.conftest import Cluster, wait
 from tests.flows.support import MEDICAL_PATIENT
 
 CREATE = "POST /external/api/v2/retail-orders/"
+
+# Each test starts four processes: keep them on one pytest worker, so two clusters never share the cores at once.
+pytestmark = pytest.mark.xdist_group("processes")
 
 
 def _menu_runs(cluster: Cluster, since_id: int = 0) -> list[dict[str, object]]:

@@ -866,9 +866,7 @@ class FleetShelf(DerivedShelf[str, dict[str, int | float]]):
         self._malformed = malformed
 
     def _derive(self, item_id: str) -> dict[str, int | float] | None:
-        item = self._items.get(item_id)
-        if item is None:
-            return None
+        item = self._items[item_id]  # the shelf asks only for generated items (sandboxes/_shelf.py)
         rng = random.Random(f"alleaves-fleet:{self._seed}:{self._location_id}:{item_id}")
         if item_id in self._malformed:
             return {RETAIL: rng.randint(10, 40)}

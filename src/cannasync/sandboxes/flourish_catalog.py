@@ -958,9 +958,7 @@ class FleetShelf(DerivedShelf[str, dict[str, int]]):
         self._malformed = malformed
 
     def _derive(self, item_id: str) -> dict[str, int] | None:
-        item = self._items.get(item_id)
-        if item is None:
-            return None
+        item = self._items[item_id]  # the shelf asks only for generated items (sandboxes/_shelf.py)
         rng = random.Random(f"flourish-fleet:{self._seed}:{self._facility_id}:{item_id}")
         if rng.random() >= FLEET_STOCK_PROBABILITY and item_id not in self._malformed:
             return None

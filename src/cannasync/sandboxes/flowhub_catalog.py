@@ -824,9 +824,7 @@ class FleetShelf(DerivedShelf[int, dict[str, int]]):
         self._malformed = malformed
 
     def _derive(self, product_id: int) -> dict[str, int] | None:
-        product = self._products.get(product_id)
-        if product is None:
-            return None
+        product = self._products[product_id]  # the shelf asks only for generated products (sandboxes/_shelf.py)
         rng = random.Random(f"flowhub-fleet:{self._seed}:{self._location_id}:{product_id}")
         if product_id in self._malformed:
             return {self._rooms[0][0]: rng.randint(5, 40)}

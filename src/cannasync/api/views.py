@@ -121,20 +121,30 @@ def order_summary(row: Order) -> dict[str, Any]:
     }
 
 
+CONTACT_FIELDS = (
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "phone",
+    "email",
+    "medical_id",
+    "medical_id_expiration",
+)
+
+
+def contact(row: Order) -> dict[str, Any]:
+    """The contact typed with this order: another order by a shopper with the same phone never changes it."""
+    stored = row.contact or {field: getattr(row.customer, field) for field in CONTACT_FIELDS}
+    return {field: stored.get(field) for field in CONTACT_FIELDS}
+
+
 def order(row: Order, events: list[OrderEvent], holds: list[Hold], pushes: list[OutboxMessage]) -> dict[str, Any]:
-    customer = row.customer
     return {
         **order_summary(row),
         "customer": {
-            "id": customer.id,
-            "first_name": customer.first_name,
-            "last_name": customer.last_name,
-            "date_of_birth": customer.date_of_birth,
-            "phone": customer.phone,
-            "email": customer.email,
-            "medical_id": customer.medical_id,
-            "medical_id_expiration": customer.medical_id_expiration,
-            "needs_id_verification": customer.needs_id_verification,
+            "id": row.customer_id,
+            **contact(row),
+            "needs_id_verification": row.customer.needs_id_verification,
         },
         "lines": [
             {

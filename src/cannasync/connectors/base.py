@@ -159,6 +159,11 @@ class CustomerDirectory(Protocol):
 
     def find_by_email(self, email: str) -> str | None: ...
 
+    def find_by_name_and_birth_date(self, first_name: str, last_name: str, date_of_birth: date) -> str | None:
+        """The customer with exactly this name (ignoring case) and date of birth: after a create timed out, the
+        only way to find a shopper who gave no phone or e-mail."""
+        ...
+
     def create_customer(self, details: CustomerDetails, *, needs_id_verification: bool) -> str: ...
 
 

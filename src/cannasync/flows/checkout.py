@@ -34,6 +34,7 @@ from cannasync.domain.orders import (
     transition_problem,
 )
 from cannasync.store.catalog import OutOfStock
+from cannasync.store.orders import contact_record
 from cannasync.store.tables import Order, OrderLine, OrderOffer
 from cannasync.store.uow import Database, UnitOfWork
 
@@ -204,6 +205,7 @@ def _place(uow: UnitOfWork, store_id: int, request: CheckoutRequest, key: str | 
         fulfillment=request.fulfillment.value,
         is_medical=request.is_medical,
         customer_id=customer.id,
+        contact=contact_record(request.customer),
         subtotal_cents=priced.subtotal_cents,
         discount_cents=priced.discount_cents,
         fees_cents=priced.fees_cents,

@@ -73,7 +73,7 @@ def _pos_order(
     return PosOrder(
         reference=order.number,
         customer_pos_id=customer_pos_id,
-        customer=customers.details_of(order.customer),
+        customer=customers.contact_of(order),  # what this order's shopper typed, not the shared row
         fulfillment=Fulfillment(order.fulfillment),
         is_medical=order.is_medical,
         placed_at=order.placed_at,
@@ -121,6 +121,7 @@ def push(
         look_first = message.outcome_unknown
         order_id, reference, placed_at = order.id, order.number, order.placed_at
         customer_id, is_medical = order.customer_id, order.is_medical
+        contact = customers.contact_of(order)
     try:
         pos_id = connector.find_order(reference, placed_at) if look_first else None
         how = "found after an unknown outcome" if pos_id else "created"
@@ -133,6 +134,7 @@ def push(
                     connector,
                     integration,
                     customer_id,
+                    contact,
                     is_medical=is_medical,
                     require_verification=connector.options.require_medical_verification,
                 )

@@ -118,6 +118,11 @@ Routes
      spaces; ``?phone=<any format>`` compares digits only, ignoring a leading US country code ``1``. One of
      them is required (400 ``missing_parameter``; a phone without digits is a 400 ``invalid_query``); both
      together must both match. Paged, in ``patient_id`` order.
+     ``?first_name=&last_name=&date_of_birth=YYYY-MM-DD`` (all three, or a 400 ``missing_parameter``; a bad
+     date is a 400 ``invalid_query``) matches names exactly ignoring case and surrounding spaces, and the date
+     exactly: how the front desk finds a patient who has no card and no phone on file. No public Alleaves
+     spec exists (see the reference notes, "Alleaves: nothing found"); this search is our design, the one a
+     client needs to find a patient it may have created before a timeout. Any of these may be combined.
    * ``POST /api/v1/patients`` ``{"first_name", "last_name", "date_of_birth", "phone", "email",
      "medical_id", "medical_id_expiration", "is_medical"}`` → 201 ``{"data": patient}``. ``first_name``,
      ``last_name`` (non-empty strings) and ``date_of_birth`` (``YYYY-MM-DD``) are required; the others are
@@ -442,6 +447,27 @@ def _required_str(body: JSON, name: str, where: str = "", hint: str = "") -> str
     if not isinstance(value, str) or not value.strip():
         raise _invalid(f"{where}{name} is required{hint}")
     return value.strip()
+
+
+def _name_and_birth(patient: JSON) -> tuple[str, str, str]:
+    return (
+        (patient["first_name"] or "").strip().lower(),
+        (patient["last_name"] or "").strip().lower(),
+        patient["date_of_birth"] or "",
+    )
+
+
+def _name_and_birth_query(params: Any) -> tuple[str, str, str] | None:
+    """``first_name``, ``last_name`` and ``date_of_birth`` from a patient search: all three or none."""
+    given = {name: (params.get(name) or "").strip() for name in ("first_name", "last_name", "date_of_birth")}
+    if not any(given.values()):
+        return None
+    missing = [name for name, value in given.items() if not value]
+    if missing:
+        raise ApiError(400, "missing_parameter", f"A name search needs {', '.join(missing)} too")
+    if not _is_date(given["date_of_birth"]):
+        raise ApiError(400, "invalid_query", "date_of_birth must be YYYY-MM-DD")
+    return given["first_name"], given["last_name"], given["date_of_birth"]
 
 
 def parse_patient_body(body: JSON) -> JSON:
@@ -1008,15 +1034,24 @@ class AlleavesSandbox:
         with self.lock:
             return list(self._patients.values())
 
-    def find_patients(self, medical_id: str | None, phone: str | None) -> list[JSON]:
+    def find_patients(
+        self, medical_id: str | None, phone: str | None, name_and_birth: tuple[str, str, str] | None = None
+    ) -> list[JSON]:
+        """Patients matching every criterion given; ``name_and_birth`` is (first name, last name, YYYY-MM-DD)."""
         wanted_id = medical_id.strip().lower() if medical_id is not None else None
         digits = _digits(phone) if phone is not None else None
+        wanted_name = (
+            (name_and_birth[0].strip().lower(), name_and_birth[1].strip().lower(), name_and_birth[2])
+            if name_and_birth is not None
+            else None
+        )
         with self.lock:
             return [
                 patient
                 for patient in self._patients.values()
                 if (wanted_id is None or (patient["medical_id"] or "").strip().lower() == wanted_id)
                 and (digits is None or _digits(patient["phone"] or "") == digits)
+                and (wanted_name is None or _name_and_birth(patient) == wanted_name)
             ]
 
     def create_patient(self, fields: JSON) -> JSON:
@@ -1277,12 +1312,17 @@ class _Api:
         phone = params.get("phone")
         medical_id = medical_id if medical_id and medical_id.strip() else None
         phone = phone if phone and phone.strip() else None
-        if medical_id is None and phone is None:
-            raise ApiError(400, "missing_parameter", "Give medical_id or phone to look patients up")
+        name_and_birth = _name_and_birth_query(params)
+        if medical_id is None and phone is None and name_and_birth is None:
+            raise ApiError(
+                400,
+                "missing_parameter",
+                "Give medical_id, phone, or first_name with last_name and date_of_birth to look patients up",
+            )
         if phone is not None and not _digits(phone):
             raise ApiError(400, "invalid_query", f"phone must contain digits (got {phone!r})")
         page, per_page = _paging(request)
-        return _page_response(self.sandbox.find_patients(medical_id, phone), page, per_page)
+        return _page_response(self.sandbox.find_patients(medical_id, phone, name_and_birth), page, per_page)
 
     async def create_patient(self, request: Request) -> Response:
         fields = parse_patient_body(await _json_object(request))

@@ -104,18 +104,31 @@ class Orders:
         return None
 
     def save_customer(self, store_id: int, details: CustomerDetails) -> Customer:
+        """The shopper's match key: the matched record with its empty fields filled, or a new one.
+
+        A match never rewrites what is already there: two shoppers may share a phone or an e-mail, and each
+        order keeps its own contact (``contact_record``), so an earlier order never shows a later shopper.
+        """
         customer = self.match_customer(store_id, details)
         if customer is None:
             customer = Customer(store_id=store_id, first_name=details.first_name, last_name=details.last_name)
             self.session.add(customer)
-        customer.first_name = details.first_name
-        customer.last_name = details.last_name
-        if details.date_of_birth:
-            customer.date_of_birth = details.date_of_birth.isoformat()
-        customer.phone = details.phone or customer.phone
-        customer.email = details.email or customer.email
-        customer.medical_id = details.medical_id or customer.medical_id
-        if details.medical_id_expiration:
-            customer.medical_id_expiration = details.medical_id_expiration.isoformat()
+        record = contact_record(details)
+        for field, value in record.items():
+            if value and not getattr(customer, field):
+                setattr(customer, field, value)
         self.session.flush()
         return customer
+
+
+def contact_record(details: CustomerDetails) -> dict[str, str | None]:
+    """The contact typed with an order, as stored on it (dates as YYYY-MM-DD)."""
+    return {
+        "first_name": details.first_name,
+        "last_name": details.last_name,
+        "date_of_birth": details.date_of_birth.isoformat() if details.date_of_birth else None,
+        "phone": details.phone,
+        "email": details.email,
+        "medical_id": details.medical_id,
+        "medical_id_expiration": details.medical_id_expiration.isoformat() if details.medical_id_expiration else None,
+    }

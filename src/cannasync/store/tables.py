@@ -227,6 +227,9 @@ class Customer(Base):
     medical_id: Mapped[str | None] = mapped_column(String(100))
     medical_id_expiration: Mapped[str | None] = mapped_column(String(10), default=None)
     needs_id_verification: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: When we last sent the POS a create for this shopper that had not been bound yet: its outcome may be
+    #: unknown (a timeout), so the next create first looks for the record by name and date of birth.
+    pos_create_started_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -247,6 +250,9 @@ class Order(Base):
     fulfillment: Mapped[str] = mapped_column(String(20))
     is_medical: Mapped[bool] = mapped_column(Boolean, default=False)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    #: The contact details typed with this order (``store.orders.contact_record``); what the order shows and
+    #: what the POS receives. The customer row is only the key later orders are matched by.
+    contact: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     subtotal_cents: Mapped[int] = mapped_column(Integer)
     discount_cents: Mapped[int] = mapped_column(Integer)
     fees_cents: Mapped[int] = mapped_column(Integer)

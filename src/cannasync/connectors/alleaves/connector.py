@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 
 import httpx2
 
@@ -110,6 +110,21 @@ class AlleavesConnector:
 
     def find_by_email(self, email: str) -> str | None:
         del email  # Alleaves finds patients by medical id or phone only
+        return None
+
+    def find_by_name_and_birth_date(self, first_name: str, last_name: str, date_of_birth: date) -> str | None:
+        # Our Alleaves wire format (no public spec): the three together, exact, ignoring case; see the sandbox.
+        # Matched again here, so a server that ignored a parameter could never hand us another patient.
+        wanted = (first_name.strip().lower(), last_name.strip().lower(), date_of_birth.isoformat())
+        query = {"first_name": first_name, "last_name": last_name, "date_of_birth": wanted[2]}
+        for patient in self._client.patients(**query):
+            found = (
+                str(patient.get("first_name") or "").strip().lower(),
+                str(patient.get("last_name") or "").strip().lower(),
+                str(patient.get("date_of_birth") or ""),
+            )
+            if found == wanted:
+                return str(patient["patient_id"])
         return None
 
     def create_customer(self, details: CustomerDetails, *, needs_id_verification: bool) -> str:

@@ -49,14 +49,14 @@ class OrderRow:
 
 
 def _row(order: Order) -> OrderRow:
-    customer = order.customer
+    customer = views.contact(order)
     return OrderRow(
         id=order.id,
         number=order.number,
         status=order.status,
         fulfillment=order.fulfillment,
         is_medical=order.is_medical,
-        customer=f"{customer.first_name} {customer.last_name}".strip(),
+        customer=f"{customer['first_name'] or ''} {customer['last_name'] or ''}".strip(),
         total_cents=order.total_cents,
         pos_order_id=order.pos_order_id,
         placed_at=order.placed_at,

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from cannasync.api import views
 from cannasync.api.deps import Db
 from cannasync.domain.orders import Fulfillment, OrderStatus
 from cannasync.store.tables import Order, OrderEvent
@@ -100,6 +101,7 @@ def _context(store: frame.StoreInfo, order: Order, events: list[OrderEvent], ref
     title, detail = HEADLINES[status]
     return {
         "order": order,
+        "contact": views.contact(order),  # this order's own contact, never a later shopper's
         "status": status,
         "title": title,
         "detail": detail,

@@ -9,7 +9,12 @@ from typing import Any
 
 import httpx2
 import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
 
+from cannasync.store.db import MIGRATIONS
 from tests.conftest import (
     AlleavesSandbox,
     Connected,
@@ -235,3 +240,39 @@ def test_alleaves_timed_out_patient_create_makes_one_patient(hub: Hub, alleaves:
     assert len(patients) == 1, patients
     sent = next(o for o in alleaves.orders() if o["order_id"] == pushed["pos_order_id"])
     assert sent["patient_id"] == patients[0]["patient_id"]
+
+
+# --- the migration --------------------------------------------------------------------------------------------
+
+
+def _config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def _migrate(hub: Hub, step: str, revision: str) -> None:
+    config = _config()
+    with hub.runtime.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        getattr(command, step)(config, revision)
+
+
+def test_the_migration_gives_existing_orders_the_contact_they_showed(hub: Hub, shop: Connected):
+    product = stocked(hub, shop)[0]
+    order = place(hub, shop, {"customer": BEN, "lines": [{"product_id": product["id"], "quantity": 1}]})
+    script = ScriptDirectory.from_config(_config())
+    ours = next(r for r in script.walk_revisions() if r.path and r.path.endswith("_order_contact.py"))
+    _migrate(hub, "downgrade", str(ours.down_revision))  # as the database was before per-order contacts
+    with hub.runtime.engine.connect() as connection:
+        assert "contact" not in {c["name"] for c in sa.inspect(connection).get_columns("orders")}
+    _migrate(hub, "upgrade", "head")
+    with hub.db.uow() as uow:
+        row = uow.orders.get(order["id"])
+        assert row is not None and row.contact is not None
+        assert (row.contact["first_name"], row.contact["date_of_birth"], row.contact["phone"]) == (
+            "Ben",
+            "1988-03-14",
+            "7345550199",
+        )
+    assert hub.order(order["id"])["customer"]["email"] == "ben.ortiz@example.com"

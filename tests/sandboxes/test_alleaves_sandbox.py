@@ -562,6 +562,26 @@ def test_patients_are_found_by_medical_id_or_phone_in_any_format(alleaves: Runni
     assert error_of(alleaves.client.get(f"{API}/patients", params={"phone": "n/a"}))[:2] == (400, "invalid_query")
 
 
+def test_patients_are_found_by_name_and_date_of_birth_together(alleaves: Running) -> None:
+    def find(**params: str) -> list[str]:
+        response = alleaves.client.get(f"{API}/patients", params=params)
+        assert response.status_code == 200, response.text
+        return [patient["patient_id"] for patient in response.json()["data"]]
+
+    dana = {"first_name": "Dana", "last_name": "Whitaker", "date_of_birth": "1979-05-14"}
+    assert find(**dana) == ["PAT-00001"]
+    assert find(first_name=" dana ", last_name="WHITAKER", date_of_birth="1979-05-14") == ["PAT-00001"]
+    assert find(**{**dana, "date_of_birth": "1979-05-15"}) == []
+    assert find(**{**dana, "last_name": "Whit"}) == []  # exact, not a prefix
+    assert find(**dana, phone="3605550178") == []  # every criterion given must match
+    for missing in dana:
+        partial = {k: v for k, v in dana.items() if k != missing}
+        status, code, message = error_of(alleaves.client.get(f"{API}/patients", params=partial))
+        assert (status, code) == (400, "missing_parameter") and missing in message
+    bad_date = {**dana, "date_of_birth": "05/14/1979"}
+    assert error_of(alleaves.client.get(f"{API}/patients", params=bad_date))[:2] == (400, "invalid_query")
+
+
 def test_create_patient_validates_and_refuses_a_duplicate_medical_id(alleaves: Running) -> None:
     body = {
         "first_name": "Morgan",

@@ -1913,6 +1913,9 @@ def _item_predicate(request: Request) -> Callable[[JSON], bool] | None:
 
 
 def _customer_predicate(request: Request) -> Callable[[JSON], bool] | None:
+    # The filters of GET /customers/ in Flourish's External API Postman collection ("Retail Customers":
+    # first_name, last_name, dob, state, patient_id, phone_number, email, last_updated_timestamp_start/end);
+    # a client finds a shopper with no phone or e-mail by first_name + last_name + dob.
     params = request.query_params
     checks = [
         check

@@ -140,7 +140,11 @@ def test_a_worker_killed_mid_push_leaves_one_pos_order_and_loses_none(linked: Cl
     assert cluster.api.post(f"/api/v1/orders/{order['id']}/confirm").status_code == 200
 
     def in_flourish() -> list[dict[str, object]]:
-        return [o for o in cluster.flourish.state.orders() if o["original_order_id"] == order["number"]]
+        return [
+            o
+            for o in cluster.flourish.state.orders()
+            if o["original_order_id"] == f"{order['number']}-S{cluster.store_id}"
+        ]
 
     wait(in_flourish, "Flourish to commit the order", cluster)
     rows = cluster.sql("SELECT lease_owner FROM outbox WHERE subject_id = :o AND state = 'sending'", o=order["id"])

@@ -202,13 +202,13 @@ def test_pushed_orders_release_their_hold_unless_the_store_keeps_it(hub: Hub, fl
     # The delivery's hold ended at the push ("fulfilled"); the kept order still holds its unit.
     assert hub.api.get(f"/api/v1/products/{product['id']}").json()["available_quantity"] == start - 1
     sent = {o["externalId"]: o for o in flowhub.orders()}
-    body = sent[hub.order(delivery["id"])["number"]]
+    body = sent[hub.order(delivery["id"])["push_reference"]]
     assert body["orderType"] == "delivery" and body["customerNote"] == "Leave with the concierge"
     assert body["fees"] == [{"name": "Delivery", "amount": 499}]
     assert body["requestedFulfillmentTimeStart"].startswith("2026-12-02T17:00:00")
     assert body["customer"]["phone"] == "+15553004000"
     assert body["postbackUrl"].startswith(hub.server.url + "/hooks/flowhub/")
-    med = sent[hub.order(held["id"])["number"]]
+    med = sent[hub.order(held["id"])["push_reference"]]
     assert (med["customer"]["medId"], med["customer"]["medExp"]) == ("MI-55-1234", "2030-01-31")
 
 

@@ -28,7 +28,7 @@ def test_a_confirmed_medical_order_goes_in_as_submitted_for_the_known_patient(
     pushed = confirm_and_wait_for_push(hub, order["id"])
     remote = flourish_order(flourish, pushed["pos_order_id"])
     assert remote["order_status"] == "Submitted"
-    assert remote["original_order_id"] == pushed["number"]
+    assert remote["original_order_id"] == pushed["push_reference"] == f"{pushed['number']}-S{connected.store_id}"
     assert remote["is_recreational"] is False
     assert remote["customer_id"] == "70001"  # found by patient_id, not created
     assert remote["fulfillment_type"] == "pickup"
@@ -152,7 +152,7 @@ def test_a_timeout_after_flourish_committed_never_creates_a_second_order(hub: Hu
     )
     pushed = confirm_and_wait_for_push(hub, order["id"], timeout=30)
     assert flourish.requests()[CREATE] == 1
-    assert [o["original_order_id"] for o in flourish.state.orders()] == [pushed["number"]]
+    assert [o["original_order_id"] for o in flourish.state.orders()] == [pushed["push_reference"]]
     assert any("found after an unknown outcome" in e["detail"] for e in pushed["history"])
     assert pushed["push_attempts"][0]["outcome_unknown"] is True
     assert pushed["push_error"] is None

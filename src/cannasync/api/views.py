@@ -177,6 +177,8 @@ def order(row: Order, events: list[OrderEvent], holds: list[Hold], pushes: list[
         "window_end": _at(row.window_end),
         "pos_status": row.pos_status,
         "push_error": row.push_error,
+        "push_reference": row.push_reference,
+        "attention": row.attention,
         "keep_holding": row.keep_holding,
         "holds": [
             {

@@ -167,14 +167,43 @@ class CustomerDirectory(Protocol):
     def create_customer(self, details: CustomerDetails, *, needs_id_verification: bool) -> str: ...
 
 
+@dataclass(frozen=True, slots=True)
+class PlacedOrder:
+    """An order the POS holds under one of our references, as far as its lookup tells (None: it does not say).
+
+    The push compares it with ours before taking it for ours: a reference alone is not proof.
+    """
+
+    pos_order_id: str
+    reference: str
+    created_at: datetime | None = None
+    quantities: dict[str, int] | None = None  # POS item id -> quantity, lines of one item added up
+    goods_cents: int | None = None  # its lines less discounts, before fees; None when the POS re-prices
+    customer_pos_id: str | None = None
+
+
+class CancelRefused(Exception):
+    """The POS keeps the order: its API cannot cancel one in this state (or at all). Staff must do it there."""
+
+
 @runtime_checkable
 class OrderSink(Protocol):
-    def find_order(self, reference: str, placed_at: datetime) -> str | None:
-        """The POS order id of an order we may already have created (after a timeout), or None."""
+    def find_orders(self, reference: str, placed_at: datetime) -> list[PlacedOrder]:
+        """Orders the POS holds under our reference (we may have created one before a timeout)."""
         ...
 
     def create_order(self, order: PosOrder) -> str:
         """Create the order in the POS and return its id."""
+        ...
+
+
+@runtime_checkable
+class OrderCanceller(Protocol):
+    def cancel_order(self, pos_order_id: str) -> str:
+        """Cancel the order in the POS (a no-op when it is cancelled already); returns the POS's status.
+
+        Raises ``CancelRefused`` when the POS keeps the order (it has moved on, or its API cannot cancel).
+        """
         ...
 
 

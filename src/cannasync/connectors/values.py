@@ -9,6 +9,7 @@ from __future__ import annotations
 import hmac
 import json
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -89,3 +90,25 @@ def signed_json(raw_body: bytes, given: str | None, expected: str, vendor: str) 
     if not isinstance(payload, dict):
         raise MappingError(f"the {vendor} webhook is not a JSON object")
     return payload
+
+
+def moment(value: Any, field: str) -> datetime | None:
+    """An ISO 8601 timestamp as an aware UTC datetime (a naive one is taken as UTC); None when absent."""
+    if value is None or value == "":
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value).strip())
+    except ValueError:
+        raise MappingError(f"{field} {value!r} is not a timestamp") from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def tally(lines: Any, item_key: str, quantity_key: str, field: str) -> dict[str, int]:
+    """An order's lines as POS item id -> quantity, lines of one item added up (a line may be sent split)."""
+    counts: dict[str, int] = {}
+    for line in objects(lines, field):
+        item = text(line.get(item_key))
+        if item is None:
+            raise MappingError(f"{field} has a line without {item_key}")
+        counts[item] = counts.get(item, 0) + quantity(line.get(quantity_key), f"{field} {quantity_key}")
+    return counts

@@ -264,9 +264,22 @@ def cancel_order(db: Database, order_id: int, *, source: str, reason: str) -> No
         if order is None:
             raise InvalidOrder(f"order {order_id} does not exist")
         _move(uow, order, OrderStatus.CANCELLED, source, reason)
+        # A push not yet tried is dropped. One under way (sending, or retrying after an unknown outcome) is left
+        # to finish: it sees the order cancelled, and cancels in the POS whatever it created or finds there.
         uow.outbox.cancel_pending(PUSH_ORDER, order.id)
         if order.pos_order_id and source != "pos":
-            uow.orders.record(order.id, "note", "hub", f"order {order.pos_order_id} is in the POS: cancel it there too")
+            queue_pos_cancel(uow, order)
+
+
+def queue_pos_cancel(uow: UnitOfWork, order: Order) -> None:
+    """Have the push sender cancel the order's live POS order (or leave staff a task when the POS API cannot).
+
+    The same outbox and sender as the push, so a POS outage delays the cancel and loses nothing.
+    """
+    if order.integration_id is None:
+        return
+    uow.outbox.enqueue(order.integration_id, PUSH_ORDER, order.id, f"{PUSH_ORDER}:{order.id}:cancel")
+    uow.orders.record(order.id, "push", "hub", f"POS order {order.pos_order_id} to be cancelled in the POS too")
 
 
 def _move(uow: UnitOfWork, order: Order, target: OrderStatus, source: str, detail: str) -> None:

@@ -6,16 +6,19 @@ unknown outcome first looks the order up by our reference, and only creates it w
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import structlog
 
 from cannasync.connectors.base import (
     Address,
+    CancelRefused,
     Connector,
     CustomerDirectory,
     HoldRelease,
+    OrderCanceller,
     OrderSink,
+    PlacedOrder,
     PosOffer,
     PosOrder,
     PosOrderLine,
@@ -24,7 +27,7 @@ from cannasync.connectors.http import AuthenticationFailed, OutcomeUnknown, Reje
 from cannasync.domain.orders import Fee, Fulfillment, OrderStatus
 from cannasync.domain.sync import MappingError
 from cannasync.flows import customers
-from cannasync.flows.checkout import PUSH_ORDER, apply_status
+from cannasync.flows.checkout import PUSH_ORDER, apply_status, queue_pos_cancel
 from cannasync.store.accounts import IntegrationConfig
 from cannasync.store.catalog import PRODUCT
 from cannasync.store.tables import Order
@@ -71,7 +74,7 @@ def _pos_order(
     ]
     address = order.delivery_address
     return PosOrder(
-        reference=order.number,
+        reference=order.push_reference or reference_for(order.store_id, order.number),
         customer_pos_id=customer_pos_id,
         customer=customers.contact_of(order),  # what this order's shopper typed, not the shared row
         fulfillment=Fulfillment(order.fulfillment),
@@ -105,26 +108,50 @@ def push(
     message_id: int,
     status_callback_url: str | None = None,
 ) -> str:
-    """Send one outbox message; returns what happened (pushed, found, skipped, retry, failed).
+    """Send one outbox message; returns what happened (pushed, found, cancelled, skipped, retry, failed).
 
     ``status_callback_url`` is where a POS that pushes status changes should send them for this integration.
+    A message for an order cancelled meanwhile makes sure no live POS order is left behind unknown: it looks up
+    what an unknown outcome may have created, cancels the POS order where its API can, and otherwise leaves a
+    task for staff on the order (``attention``).
     """
     assert isinstance(connector, OrderSink)
     with db.uow() as uow:
         message = uow.outbox.get(message_id)
         assert message is not None and message.kind == PUSH_ORDER
-        order = uow.orders.get(message.subject_id)
+        order = uow.orders.get(message.subject_id, lock=True)
         assert order is not None
-        if order.pos_order_id or order.status != OrderStatus.CONFIRMED.value:
+        if order.push_reference is None:
+            order.push_reference = reference_for(order.store_id, order.number)
+        cancelled = order.status == OrderStatus.CANCELLED.value
+        if cancelled and order.pos_order_id:
+            pos_id = order.pos_order_id
+        elif cancelled and message.outcome_unknown:
+            pos_id = None  # an earlier attempt may have created it: look it up below, then cancel it
+        elif order.pos_order_id or order.status != OrderStatus.CONFIRMED.value:
             uow.outbox.done(message, {"skipped": f"order is {order.status}", "pos_order_id": order.pos_order_id})
             return "skipped"
+        else:
+            pos_id = None
         look_first = message.outcome_unknown
-        order_id, reference, placed_at = order.id, order.number, order.placed_at
+        order_id, reference, placed_at = order.id, order.push_reference, order.placed_at
         customer_id, is_medical = order.customer_id, order.is_medical
         contact = customers.contact_of(order)
+        queued_at = message.created_at
+    if cancelled and pos_id:
+        return _cancel_in_pos(db, connector, message_id, order_id, pos_id)
     try:
-        pos_id = connector.find_order(reference, placed_at) if look_first else None
+        pos_id = (
+            _find_ours(db, connector, integration, order_id, reference, placed_at, queued_at) if look_first else None
+        )
         how = "found after an unknown outcome" if pos_id else "created"
+        if pos_id is None and cancelled:
+            with db.uow() as uow:
+                message = uow.outbox.get(message_id)
+                assert message is not None
+                uow.outbox.done(message, {"skipped": "order is cancelled", "pos_order_id": None})
+                uow.orders.record(order_id, "push", "hub", "cancelled before it reached the POS: nothing to cancel")
+            return "skipped"
         if pos_id is None:
             customer_pos_id: str | None = None
             found_by = "the POS, from the order"
@@ -157,11 +184,106 @@ def push(
         uow.orders.record(order.id, "push", "hub", f"POS order {pos_id} {how}")
         if order.status == OrderStatus.CONFIRMED.value:
             apply_status(uow, order, OrderStatus.SUBMITTED, "hub", f"in the POS as {pos_id}")
-        if connector.traits.hold_release == HoldRelease.ON_PUSH and not order.keep_holding:
-            uow.catalog.release_holds(order.id, "the POS counts it now")
+            if connector.traits.hold_release == HoldRelease.ON_PUSH and not order.keep_holding:
+                uow.catalog.release_holds(order.id, "the POS counts it now")
+        elif order.status == OrderStatus.CANCELLED.value:
+            # Cancelled while the create was under way: the POS order is live. Cancel it there next.
+            queue_pos_cancel(uow, order)
         uow.outbox.done(message, {"pos_order_id": pos_id})
     log.info("order_pushed", order_id=order_id, pos_order_id=pos_id, how=how)
     return "pushed" if how != "found after an unknown outcome" else "found"
+
+
+def reference_for(store_id: int, number: str) -> str:
+    """Our reference in the POS: order numbers are per store, and two stores can share one POS facility."""
+    return f"{number}-S{store_id}"
+
+
+# A POS order created before the push was queued cannot be ours (minutes allow for the POS's clock).
+_CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _find_ours(
+    db: Database,
+    connector: OrderSink,
+    integration: IntegrationConfig,
+    order_id: int,
+    reference: str,
+    placed_at: datetime,
+    queued_at: datetime,
+) -> str | None:
+    """The POS order an earlier attempt created, if any: our reference is not proof enough (another system, or
+    an order pushed before references were unique, may share it), so its content must be ours too."""
+    found = connector.find_orders(reference, placed_at)
+    if not found:
+        return None
+    with db.uow() as uow:
+        order = uow.orders.get(order_id)
+        assert order is not None
+        pos_ids = uow.bindings.externals(integration.id, PRODUCT, [line.product_id for line in order.lines])
+        quantities: dict[str, int] = {}
+        for line in order.lines:
+            key = pos_ids.get(line.product_id, f"(unbound product {line.product_id})")
+            quantities[key] = quantities.get(key, 0) + line.quantity
+        goods = sum(line.quantity * line.unit_price_cents - line.discount_cents for line in order.lines)
+        customer = uow.bindings.external(integration.id, customers.CUSTOMER, order.customer_id)
+        refused = []
+        for placed in found:
+            problem = _not_ours(placed, quantities, goods, customer, queued_at)
+            if problem is None:
+                return placed.pos_order_id
+            refused.append(f"{placed.pos_order_id} ({problem})")
+        uow.orders.record(
+            order_id,
+            "push",
+            "hub",
+            f"POS order {', '.join(refused)} carries our reference {reference} but is not ours: not taken",
+        )
+    return None
+
+
+def _not_ours(
+    placed: PlacedOrder, quantities: dict[str, int], goods: int, customer: str | None, queued_at: datetime
+) -> str | None:
+    """Why the POS order is not the one we sent, or None when everything the POS tells agrees with ours."""
+    if placed.created_at is not None and placed.created_at < queued_at - _CLOCK_SKEW:
+        return "created before this order was queued"
+    if placed.quantities is not None and placed.quantities != quantities:
+        return "other lines"
+    if placed.goods_cents is not None and placed.goods_cents != goods:
+        return "another total"
+    if placed.customer_pos_id is not None and customer is not None and placed.customer_pos_id != customer:
+        return "another customer"
+    return None
+
+
+def _cancel_in_pos(db: Database, connector: Connector, message_id: int, order_id: int, pos_id: str) -> str:
+    """Cancel the live POS order of a cancelled order; what the POS API cannot do becomes a task for staff."""
+    problem: str | None = None
+    try:
+        if isinstance(connector, OrderCanceller):
+            connector.cancel_order(pos_id)
+        else:
+            problem = "this POS's API cannot cancel an order"
+    except (CancelRefused, Rejected) as error:
+        problem = str(error)
+    except (Unavailable, AuthenticationFailed) as error:
+        return _retry(db, message_id, error)
+    with db.uow() as uow:
+        message = uow.outbox.get(message_id)
+        order = uow.orders.get(order_id, lock=True)
+        assert message is not None and order is not None
+        order.push_error = None
+        if problem is None:
+            order.attention = None
+            uow.orders.record(order_id, "push", "hub", f"POS order {pos_id} cancelled in the POS too")
+            uow.outbox.done(message, {"pos_order_id": pos_id, "cancelled": True})
+        else:
+            order.attention = f"Cancel order {pos_id} in the POS: it is still live there ({problem})"
+            uow.orders.record(order_id, "attention", "hub", order.attention)
+            uow.outbox.done(message, {"pos_order_id": pos_id, "cancelled": False, "staff_task": problem})
+    log.info("order_cancel_in_pos", order_id=order_id, pos_order_id=pos_id, problem=problem)
+    return "cancelled" if problem is None else "staff_task"
 
 
 def _retry(db: Database, message_id: int, error: VendorError) -> str:

@@ -23,7 +23,8 @@ What it reproduces (see docs ``vendor-apis.md`` §1 and §7):
 * ``offset``/``limit`` paging, ``limit`` silently capped at 50, envelope
   ``{"data": [...], "meta": {"offset", "limit", "next"}}`` where ``next`` is the path and query of the
   next page, or null on the last one.
-* The retail-order status machine, and PUT only while Created or Submitted, never changing the status.
+* The retail-order status machine, and PUT only while Created or Submitted, never changing the status,
+  except a PUT setting ``order_status`` ``Cancelled`` on a Created order (choice 29).
 * Flourish does **not** deduplicate orders by ``original_order_id``; a second POST is a second order
   (retail or outbound).
 * The wholesale side (brands, sales reps, destinations, outbound orders) and outgoing webhooks; see
@@ -388,6 +389,14 @@ Each is a guess kept easy to change; none is confirmed by Flourish.
     is optional and ignored, but must be JSON if sent). It is the same move as the control route's
     Cancelled: allowed from Created, Partially Allocated and Allocated; a Shipped or already Cancelled
     order is a 409 (not idempotent: read the order first when retrying). It fires an ``order`` webhook.
+29. Cancelling a retail order through the API: Flourish's own WooCommerce plugin
+    (``flourishsoftware/flourish-woocommerce-b2c``, ``src/Handlers/HandlerOrdersCancel.php``) reads the order
+    and, only when its ``order_status`` is ``Created``, sends ``PUT /v1/retail-orders/{id}`` with just
+    ``{"original_order_id", "order_timestamp", "order_status": "Cancelled"}``; otherwise it notes "Cannot
+    cancel in Flourish". The sandbox does the same: a PUT whose ``order_status`` is Cancelled is a cancel
+    (the rest of the body is ignored): a Created order becomes Cancelled (a ``retail_order`` webhook fires),
+    an order already Cancelled is answered as it is, any other status is a 409. Whether Flourish would
+    cancel a Submitted order this way is not public; the sandbox refuses, as the plugin never tries.
 """
 
 from __future__ import annotations
@@ -1397,6 +1406,21 @@ class FlourishSandbox:
                 **self._order_body(parsed),
                 "last_updated_timestamp": _later_than(old["last_updated_timestamp"]),
             }
+            self._orders[order_id] = new
+            self._emit("retail_order", new)
+            return new
+
+    def cancel_order(self, order_id: str, facility_id: str) -> JSON:
+        """A PUT whose ``order_status`` is Cancelled: the one status change the API makes (choice 29)."""
+        with self.lock:
+            old = self._order(order_id, facility_id)
+            if old["order_status"] == "Cancelled":
+                return old
+            if old["order_status"] != "Created":
+                raise ApiError(409, f"Order {order_id} is {old['order_status']}; only a Created order can be cancelled")
+            stamp = _later_than(old["last_updated_timestamp"])
+            new = {**old, "order_status": "Cancelled", "last_updated_timestamp": stamp}
+            new[_status_stamp_key("Cancelled")] = stamp
             self._orders[order_id] = new
             self._emit("retail_order", new)
             return new
@@ -2427,10 +2451,13 @@ class _Api:
     async def replace_order(self, request: Request) -> Response:
         facility_id = self._facility(request)
         order_id = request.path_params["order_id"]
+        body = await _json_object(request)
+        if isinstance(body.get("order_status"), str) and body["order_status"].strip().lower() == "cancelled":
+            return _one(self.sandbox.cancel_order(order_id, facility_id))
         # 404 and 409 come before any complaint about the body (``replace_order`` checks again under
         # the lock); any status is parsed so that a change is reported as such.
         _check_editable(self.sandbox.get_order(order_id, facility_id))
-        parsed = _parse_order_body(await _json_object(request), statuses=ORDER_STATUSES)
+        parsed = _parse_order_body(body, statuses=ORDER_STATUSES)
         return _one(self.sandbox.replace_order(order_id, facility_id, parsed))
 
     async def brands(self, request: Request) -> Response:

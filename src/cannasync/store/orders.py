@@ -48,6 +48,16 @@ class Orders:
             query = query.where(Order.status == status)
         return list(self.session.scalars(query.order_by(Order.id.desc()).limit(limit).offset(offset)).unique())
 
+    def needing_attention(self, organization_id: int) -> list[Order]:
+        """The organization's orders that carry a task for staff (e.g. a live POS order to cancel by hand)."""
+        query = (
+            select(Order)
+            .join(Store, Store.id == Order.store_id)
+            .where(Store.organization_id == organization_id, Order.attention.is_not(None))
+            .order_by(Order.id)
+        )
+        return list(self.session.scalars(query).unique())
+
     def awaiting_pos_status(self, integration_id: int, statuses: Sequence[str]) -> list[int]:
         return list(
             self.session.scalars(

@@ -265,6 +265,13 @@ class Order(Base):
     pos_order_id: Mapped[str | None] = mapped_column(String(100))
     pos_status: Mapped[str | None] = mapped_column(String(60))
     push_error: Mapped[str | None] = mapped_column(Text)
+    # What the POS keeps as our reference for the order, fixed at its first push: the store id and the number,
+    # unique across every store, since two stores can share one POS facility and each numbers its own orders.
+    # Not a unique constraint: orders whose push was under way before 0009 keep the bare number they were sent
+    # with (two stores may share one), and the push matches an order's content before adopting it anyway.
+    push_reference: Mapped[str | None] = mapped_column(String(80))
+    # A task for staff the hub cannot do itself (e.g. cancel a live POS order the API cannot cancel); None = none.
+    attention: Mapped[str | None] = mapped_column(Text)
     keep_holding: Mapped[bool] = mapped_column(Boolean, default=False)
     placed_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -12,7 +12,7 @@ from cannasync.connectors.alleaves import mapping
 from cannasync.connectors.alleaves.auth import AlleavesAuth
 from cannasync.connectors.alleaves.client import AlleavesClient
 from cannasync.connectors.alleaves.settings import AlleavesCredentials, AlleavesSettings
-from cannasync.connectors.base import Location, MenuPage, Options, PosOrder, StatusReport, Traits
+from cannasync.connectors.base import Location, MenuPage, Options, PlacedOrder, PosOrder, StatusReport, Traits
 from cannasync.connectors.http import VendorHttp, credential_key
 from cannasync.domain.catalog import FieldGroup, Product
 from cannasync.domain.customers import CustomerDetails
@@ -132,12 +132,14 @@ class AlleavesConnector:
         return str(self._client.create_patient(mapping.patient_body(details))["patient_id"])
 
     # OrderSink
-    def find_order(self, reference: str, placed_at: datetime) -> str | None:
+    def find_orders(self, reference: str, placed_at: datetime) -> list[PlacedOrder]:
+        # Alleaves' lookup has no date filter (our wire format); the push checks each order's created_at.
         del placed_at
-        for order in self._client.orders_with_reference(reference):
-            return str(order["order_id"])
-        return None
+        return [mapping.placed_order(order) for order in self._client.orders_with_reference(reference)]
 
+    # Not an OrderCanceller: no Alleaves API is public (vendor-apis.md §3) and our wire format has no cancel
+    # route; only staff cancel in Alleaves. A cancelled online order whose Alleaves order is live becomes a task
+    # for staff (see flows.order_push).
     def create_order(self, order: PosOrder) -> str:
         return str(self._client.create_order(mapping.order_body(order))["order_id"])
 

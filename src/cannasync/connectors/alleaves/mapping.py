@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from cannasync.connectors import values
-from cannasync.connectors.base import PosOrder
+from cannasync.connectors.base import PlacedOrder, PosOrder
 from cannasync.connectors.statuses import DELIVERY, NOT_DELIVERY, Row, StatusTable
 from cannasync.domain.catalog import Potency, PriceTier, Product, StrainType, Unit
 from cannasync.domain.customers import CustomerDetails
@@ -166,6 +166,19 @@ def patient_body(details: CustomerDetails) -> dict[str, Any]:
 
 def _dollars(cents: int) -> float:
     return float(Decimal(cents) / 100)
+
+
+def placed_order(order: Mapping[str, Any]) -> PlacedOrder:
+    """An order found by our reference: its ``total`` is list prices less ``discount_total`` (fees go to notes),
+    our subtotal less our discounts."""
+    return PlacedOrder(
+        pos_order_id=str(order["order_id"]),
+        reference=str(order.get("external_id")),
+        created_at=values.moment(order.get("created_at"), "created_at"),
+        quantities=values.tally(order.get("lines"), "item_id", "quantity", "lines"),
+        goods_cents=values.cents(order.get("total"), "total"),
+        customer_pos_id=values.text(order.get("patient_id")),
+    )
 
 
 def order_body(order: PosOrder) -> dict[str, Any]:

@@ -149,6 +149,14 @@ class FlourishClient:
         for page in self._pages("v1/retail-orders/", params, self._facility()):
             yield from (order for order in page if str(order.get("original_order_id")) == reference)
 
+    def cancel_order(self, order_id: str, reference: str, timestamp: str) -> dict[str, Any]:
+        """Cancel a Created order as Flourish's own plugin does: a PUT carrying only the reference, a timestamp
+        and ``order_status: Cancelled`` (flourishsoftware/flourish-woocommerce-b2c,
+        src/Handlers/HandlerOrdersCancel.php, ``update_retail_order`` in src/API/FlourishAPI.php)."""
+        body = {"original_order_id": reference, "order_timestamp": timestamp, "order_status": "Cancelled"}
+        payload = self._http.write_json("PUT", f"v1/retail-orders/{order_id}/", body, headers=self._facility())
+        return dict(payload["data"])
+
     def order(self, order_id: str) -> dict[str, Any] | None:
         try:
             payload = self._http.get_json(f"v1/retail-orders/{order_id}/", headers=self._facility())

@@ -5,16 +5,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Iterator, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx2
 
 from cannasync.connectors import values
 from cannasync.connectors.base import (
+    CancelRefused,
     Location,
     MenuPage,
     Options,
+    PlacedOrder,
     PosOrder,
     StatusReport,
     Traits,
@@ -23,7 +25,7 @@ from cannasync.connectors.flourish import mapping
 from cannasync.connectors.flourish.client import FlourishClient
 from cannasync.connectors.flourish.customers import FlourishCustomers
 from cannasync.connectors.flourish.settings import FlourishCredentials, FlourishSettings
-from cannasync.connectors.http import VendorHttp, credential_key
+from cannasync.connectors.http import Rejected, VendorHttp, credential_key
 from cannasync.domain.catalog import Product
 from cannasync.domain.orders import Fulfillment
 from cannasync.domain.sync import MappingError, Quarantined
@@ -110,13 +112,32 @@ class FlourishConnector(FlourishCustomers):  # CustomerDirectory from the mixin
         return mapping.art_links(self._client.item_art(external_id, self.image_lifetime))
 
     # OrderSink
-    def find_order(self, reference: str, placed_at: datetime) -> str | None:
-        for order in self._client.orders_with_reference(reference, placed_at - _LOOKUP_WINDOW):
-            return str(order["id"])
-        return None
+    def find_orders(self, reference: str, placed_at: datetime) -> list[PlacedOrder]:
+        found = self._client.orders_with_reference(reference, placed_at - _LOOKUP_WINDOW)
+        return [mapping.placed_order(order) for order in found]
 
     def create_order(self, order: PosOrder) -> str:
         return str(self._client.create_order(mapping.order_body(order))["id"])
+
+    # OrderCanceller
+    def cancel_order(self, pos_order_id: str) -> str:
+        """Only a Created order can be cancelled through the API (as Flourish's plugin does it); we create orders
+        Submitted, so most end with staff cancelling them in Flourish."""
+        order = self._client.order(pos_order_id)
+        if order is None:
+            return "(not found)"
+        status = str(order.get("order_status") or "")
+        if status == "Cancelled":
+            return status
+        if status != "Created":
+            raise CancelRefused(f"Flourish order {pos_order_id} is {status}: its API cancels only Created orders")
+        try:
+            cancelled = self._client.cancel_order(
+                pos_order_id, str(order.get("original_order_id") or ""), mapping.timestamp(datetime.now(UTC))
+            )
+        except Rejected as error:
+            raise CancelRefused(f"Flourish kept order {pos_order_id}: {error}") from error
+        return str(cancelled.get("order_status") or "")
 
     # StatusSource
     def order_status(self, pos_order_id: str, fulfillment: Fulfillment) -> StatusReport:

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from cannasync.connectors import values
-from cannasync.connectors.base import PosOrder, PosOrderLine
+from cannasync.connectors.base import PlacedOrder, PosOrder, PosOrderLine
 from cannasync.connectors.statuses import DELIVERY, Row, StatusTable
 from cannasync.domain.catalog import Potency, PriceTier, Product, StrainType, Unit
 from cannasync.domain.customers import CustomerDetails
@@ -146,6 +146,27 @@ def _money(cents: int) -> float:
 
 def _timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+timestamp = _timestamp
+
+
+def placed_order(order: Mapping[str, Any]) -> PlacedOrder:
+    """What a retail order found by our reference says about itself, to compare with the order we sent.
+
+    Its value before fees is its ``total`` less the ``delivery_fee`` (the one fee Flourish keeps): lines carry
+    post-discount prices, so that is our subtotal less our discounts, to the cent.
+    """
+    total = values.cents(order.get("total"), "total")
+    fee = values.cents(order.get("delivery_fee") or 0, "delivery_fee")
+    return PlacedOrder(
+        pos_order_id=str(order["id"]),
+        reference=str(order.get("original_order_id")),
+        created_at=values.moment(order.get("created_timestamp"), "created_timestamp"),
+        quantities=values.tally(order.get("order_lines"), "item_id", "order_qty", "order_lines"),
+        goods_cents=total - fee,
+        customer_pos_id=values.text(order.get("customer_id")),
+    )
 
 
 def order_lines(line: PosOrderLine) -> list[dict[str, Any]]:

@@ -9,11 +9,13 @@ from typing import Any
 
 import httpx2
 
+from cannasync.connectors import values
 from cannasync.connectors.base import (
     HoldRelease,
     Location,
     MenuPage,
     Options,
+    PlacedOrder,
     PosOrder,
     Postback,
     StatusReport,
@@ -124,12 +126,23 @@ class FlowhubConnector:
             yield MenuPage(products, quarantined, skipped=len(page) - len(wanted))
 
     # OrderSink
-    def find_order(self, reference: str, placed_at: datetime) -> str | None:
-        del placed_at  # Flowhub is asked by our reference alone
-        for order in self._client.orders_with_reference(reference, self._location()):
-            return str(order["orderId"])
-        return None
+    def find_orders(self, reference: str, placed_at: datetime) -> list[PlacedOrder]:
+        # Flowhub is asked by our reference alone, and its answer names no lines, customer or total (it re-prices
+        # from its own menu): the unique reference and the creation time are all the push can compare.
+        del placed_at
+        return [
+            PlacedOrder(
+                pos_order_id=str(order["orderId"]),
+                reference=str(order.get("externalId")),
+                created_at=values.moment(order.get("createdAt"), "createdAt"),
+            )
+            for order in self._client.orders_with_reference(reference, self._location())
+        ]
 
+    # Not an OrderCanceller: Order Ahead's one update route, ``PATCH /orders/{orderId}``, takes the create body
+    # again (yerba-buena/flowhub-client-ts, src/resources/order-ahead.ts and src/types/orders.ts:
+    # ``UpdateOrderParams extends CreateOrderParams``), which has no status; no public route cancels an order.
+    # A cancelled online order whose Flowhub order is live becomes a task for staff (see flows.order_push).
     def create_order(self, order: PosOrder) -> str:
         created = self._client.create_order(mapping.order_body(order, location_id=self._location()))
         return str(created["orderId"])

@@ -155,5 +155,10 @@ def health_page(request: Request, db: Db, viewer: Merchant) -> HTMLResponse:
             _flow_health(uow, integration, schedule, now)
             for integration, schedule in uow.runs.organization_schedules(viewer.organization_id)
         ]
+        # Orders with a task for staff the hub cannot do (a live POS order to cancel by hand), with their stores.
+        tasks = [
+            (order.store_id, order.number, order.attention)
+            for order in uow.orders.needing_attention(viewer.organization_id)
+        ]
     tally = {state: sum(1 for row in rows if row.state == state) for state in ("ok", "warn", "bad", "paused")}
-    return render(request, "console/health.html", **context, groups=_grouped(rows), tally=tally, now=now)
+    return render(request, "console/health.html", **context, groups=_grouped(rows), tally=tally, now=now, tasks=tasks)

@@ -46,6 +46,7 @@ class OrderRow:
     total_cents: int
     pos_order_id: str | None
     placed_at: Any
+    attention: str | None = None
 
 
 def _row(order: Order) -> OrderRow:
@@ -60,6 +61,7 @@ def _row(order: Order) -> OrderRow:
         total_cents=order.total_cents,
         pos_order_id=order.pos_order_id,
         placed_at=order.placed_at,
+        attention=order.attention,
     )
 
 
@@ -190,6 +192,19 @@ def cancel(
     except (checkout.StatusConflict, InvalidOrder) as error:
         return _slideout(request, db, viewer, order_id, notice=f"Not cancelled: {error}.", kind="error")
     return _slideout(request, db, viewer, order_id, notice="Cancelled. Its held stock is back on the menu.")
+
+
+@router.post("/orders/{order_id}/attention/done", response_class=HTMLResponse)
+def attention_done(request: Request, order_id: int, db: Db, viewer: MerchantForm) -> HTMLResponse:
+    """Staff did the task the hub could not (e.g. cancelled the order in the POS by hand): clear it."""
+    with db.uow() as uow:
+        _owned(uow, viewer, order_id)
+        order = uow.orders.get(order_id, lock=True)
+        assert order is not None
+        if order.attention:
+            uow.orders.record(order_id, "attention", viewer.email, f"done: {order.attention}")
+            order.attention = None
+    return _slideout(request, db, viewer, order_id, notice="Marked as done.")
 
 
 @router.post("/orders/{order_id}/keep-holding", response_class=HTMLResponse)

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy.exc import IntegrityError
-
 from cannasync.connectors.base import CustomerDirectory
 from cannasync.domain.customers import CustomerDetails
 from cannasync.store.accounts import IntegrationConfig
@@ -68,15 +66,12 @@ def resolve(
     if known:
         return known, "bound"
     pos_id, how = find_or_create(directory, details, is_medical=is_medical, require_verification=require_verification)
-    try:
-        with db.uow() as uow:
-            uow.bindings.bind(integration.id, CUSTOMER, pos_id, customer_id)
-            if how == "created" and require_verification:
-                row = uow.session.get(Customer, customer_id)
-                assert row is not None
-                row.needs_id_verification = True
-    except IntegrityError:
-        # The POS customer is bound to another of our records already (the same person checked out twice
-        # with different details): use it, keep the first binding.
-        pass
+    with db.uow() as uow:
+        # Not bound when the POS customer is bound to another of our records already (the same person checked
+        # out twice with different details, or two pushes at once): use it, keep the first binding.
+        bound = uow.bindings.bind(integration.id, CUSTOMER, pos_id, customer_id)
+        if bound and how == "created" and require_verification:
+            row = uow.session.get(Customer, customer_id)
+            assert row is not None
+            row.needs_id_verification = True
     return pos_id, how

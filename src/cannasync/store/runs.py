@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from cannasync.store.once import get_or_create
 from cannasync.store.tables import Integration, QuarantinedRecord, Schedule, SyncRun
 from cannasync.store.types import utcnow
 
@@ -107,12 +108,12 @@ class Runs:
     def ensure_schedule(
         self, integration_id: int, flow: str, interval_seconds: int, first_run_at: datetime | None
     ) -> Schedule:
-        schedule = self.session.scalar(
-            select(Schedule).where(Schedule.integration_id == integration_id, Schedule.flow == flow)
+        schedule, _ = get_or_create(
+            self.session,
+            Schedule,
+            {"integration_id": integration_id, "flow": flow},
+            {"interval_seconds": interval_seconds},
         )
-        if schedule is None:
-            schedule = Schedule(integration_id=integration_id, flow=flow, interval_seconds=interval_seconds)
-            self.session.add(schedule)
         schedule.interval_seconds = interval_seconds
         if first_run_at is not None and (schedule.next_run_at is None or schedule.next_run_at > first_run_at):
             schedule.next_run_at = first_run_at
@@ -247,16 +248,12 @@ class Runs:
     def quarantine(
         self, integration_id: int, kind: str, external_id: str, payload: Mapping[str, Any], reason: str, run_id: int
     ) -> None:
-        record = self.session.scalar(
-            select(QuarantinedRecord).where(
-                QuarantinedRecord.integration_id == integration_id,
-                QuarantinedRecord.kind == kind,
-                QuarantinedRecord.external_id == external_id,
-            )
+        record, _ = get_or_create(
+            self.session,
+            QuarantinedRecord,
+            {"integration_id": integration_id, "kind": kind, "external_id": external_id},
+            {"payload": dict(payload), "reason": reason},
         )
-        if record is None:
-            record = QuarantinedRecord(integration_id=integration_id, kind=kind, external_id=external_id)
-            self.session.add(record)
         record.payload = dict(payload)
         record.reason = reason
         record.run_id = run_id

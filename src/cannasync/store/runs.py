@@ -4,6 +4,10 @@ A schedule's lease is its run lock, and it is always held *for a run* (``lease_r
 (heartbeat) or releases it. When a lease runs out with its run unfinished, the worker is taken to be lost: the
 next claim fails that run ("worker lost") and queues a new one, and the old run, should it still be alive after
 all, can no longer record progress or an outcome (``RunSuperseded``), so two runs never write side by side.
+
+A run asked for while the lease is held is not dropped: it sets ``follow_up``, and letting go of the lease makes
+the schedule due at once, so exactly one more run follows however many asked (a status change that came in while
+a poll was already under way is read by the run after it, not the next interval's).
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
 from cannasync.store.once import get_or_create
@@ -150,7 +154,8 @@ class Runs:
             lost = self._take_over(schedule, now)
             if schedule.next_run_at is not None and schedule.next_run_at <= now:
                 schedule.next_run_at = now + timedelta(seconds=schedule.interval_seconds)
-            runs.append((schedule, self._hold(schedule, owner, now, lease, "takeover" if lost else "schedule", lost)))
+            trigger = "takeover" if lost else "follow_up" if schedule.follow_up else "schedule"
+            runs.append((schedule, self._hold(schedule, owner, now, lease, trigger, lost)))
         self.session.flush()
         return runs
 
@@ -179,11 +184,18 @@ class Runs:
     def lease(
         self, integration_id: int, flow: str, owner: str, now: datetime, lease: timedelta, trigger: str
     ) -> tuple[Schedule, SyncRun] | None:
-        """Take the lease of one schedule now for a new queued run (on demand); None when a run holds it."""
+        """Take the lease of one schedule now for a new queued run (on demand); None when a run holds it, and then
+        one follow-up run is queued to start when that run lets go (asking again while it waits adds nothing)."""
         schedule = self.session.scalar(
             select(Schedule).where(Schedule.integration_id == integration_id, Schedule.flow == flow).with_for_update()
         )
-        if schedule is None or (schedule.leased_until is not None and schedule.leased_until >= now):
+        if schedule is None:
+            return None
+        if schedule.leased_until is not None and schedule.leased_until >= now:
+            # The run under way may have read past what this request is about (a status change that came in
+            # while it ran): one more run after it will see it. The row lock orders this against release().
+            schedule.follow_up = True
+            self.session.flush()
             return None
         lost = self._take_over(schedule, now)
         schedule.next_run_at = now + timedelta(seconds=schedule.interval_seconds)
@@ -204,11 +216,22 @@ class Runs:
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     def release(self, schedule_id: int, run_id: int | None) -> None:
-        """Let go of the lease this run holds; a run that was taken over holds nothing and changes nothing."""
+        """Let go of the lease this run holds; a run that was taken over holds nothing and changes nothing.
+
+        A follow-up asked for while it ran makes the schedule due now, so the next tick queues it. One UPDATE
+        reads the flag and frees the lease: on PostgreSQL it waits for a request holding the row and then sees
+        its flag, so a request is either followed up or finds the lease free, never neither.
+        """
         self.session.execute(
             update(Schedule)
             .where(Schedule.id == schedule_id, Schedule.lease_run_id == run_id)
-            .values(leased_until=None, lease_owner=None, lease_run_id=None, last_run_id=run_id)
+            .values(
+                leased_until=None,
+                lease_owner=None,
+                lease_run_id=None,
+                last_run_id=run_id,
+                next_run_at=case((Schedule.follow_up.is_(True), utcnow()), else_=Schedule.next_run_at),
+            )
         )
 
     def _hold(
@@ -221,6 +244,7 @@ class Runs:
         schedule.leased_until = now + lease
         schedule.lease_owner = owner
         schedule.lease_run_id = run.id
+        schedule.follow_up = False  # this run is the follow-up anybody asked for
         return run
 
     def _take_over(self, schedule: Schedule, now: datetime) -> SyncRun | None:

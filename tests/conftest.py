@@ -158,8 +158,15 @@ class Hub:
             return run if run["status"] in ("succeeded", "failed") else None
 
         run = wait_for(finished, f"run {run_id}")
-        if answer.json()["already_running"]:  # a scheduled run was under way: run ours after it
-            return self.sync(integration_id, flow)
+        if answer.json()["already_running"]:  # a run was under way: the follow-up queued behind it is ours
+
+            def follow_up() -> dict[str, Any] | None:
+                runs = self.api.get(f"/api/v1/integrations/{integration_id}/runs", params={"flow": flow}).json()
+                later = [row for row in runs if row["id"] > run_id]
+                first = min(later, key=lambda row: row["id"]) if later else None
+                return first if first and first["status"] in ("succeeded", "failed") else None
+
+            run = wait_for(follow_up, f"the run after {run_id}")
         return dict(run)
 
     def order(self, order_id: int) -> dict[str, Any]:

@@ -18,8 +18,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 from cannasync.connectors.base import CustomerDirectory
 from cannasync.domain.customers import CustomerDetails
 from cannasync.store.accounts import IntegrationConfig
@@ -135,15 +133,12 @@ def _bind(
     created: bool,
     require_verification: bool,
 ) -> None:
-    try:
-        with db.uow() as uow:
-            uow.bindings.bind(integration.id, CUSTOMER, pos_id, customer_id)
-            row = uow.session.get(Customer, customer_id)
-            assert row is not None
-            row.pos_create_started_at = None
-            if created and require_verification:
-                row.needs_id_verification = True
-    except IntegrityError:
-        # The POS customer is bound to another of our records already (two shoppers sharing it), or this record
-        # was bound meanwhile by a concurrent push: use the answer for this order, keep the first binding.
-        pass
+    with db.uow() as uow:
+        # Not bound when the POS customer is bound to another of our records already (two shoppers sharing it),
+        # or this record was bound meanwhile by a concurrent push: use the answer for this order, keep the first.
+        bound = uow.bindings.bind(integration.id, CUSTOMER, pos_id, customer_id)
+        row = uow.session.get(Customer, customer_id)
+        assert row is not None
+        row.pos_create_started_at = None
+        if bound and created and require_verification:
+            row.needs_id_verification = True

@@ -124,7 +124,8 @@ def _pull_shoppers(
 
     def flush() -> None:
         with db.uow() as uow:
-            program = uow.loyalty.program(integration.organization_id)
+            # Locked: a signup (or another source's pull) of the same new shopper must see this batch's personas.
+            program = uow.loyalty.program(integration.organization_id, lock=True)
             for shopper in batch:
                 outcome = _apply_shopper(uow, program, integration, shopper, personas_since)
                 setattr(counts, outcome, getattr(counts, outcome) + 1)
@@ -373,7 +374,8 @@ def signup(db: Database, organization_id: int, form: Signup) -> tuple[int, bool]
     if not (details.phone or details.email):
         raise InvalidCustomer("a signup needs a phone number or an email")
     with db.uow() as uow:
-        program = uow.loyalty.program(organization_id)
+        # Locked until commit: the same form sent twice at once (a double click) must find the first persona.
+        program = uow.loyalty.program(organization_id, lock=True)
         persona = uow.loyalty.match(program.id, details.phone, details.email)
         created = persona is None
         if persona is None:
@@ -646,6 +648,10 @@ def redeem(
             return earlier.id, False, uow.loyalty.balance(earlier.persona_id)
         persona = _shopper_persona(uow, integration_id, customer_id)
         uow.loyalty.persona(persona.id, lock=True)  # serialise redemptions of one shopper
+        # Asked again under the lock: the POS's retry of this report may have charged it while we waited.
+        earlier = uow.loyalty.redemption(integration_id, pos_reference)
+        if earlier is not None:
+            return earlier.id, False, uow.loyalty.balance(earlier.persona_id)
         program = uow.loyalty.program(organization_id)
         reward = uow.loyalty.reward(reward_id)
         if reward is None or reward.program_id != program.id or reward.integration_id != integration_id:

@@ -228,7 +228,7 @@ def order_in(
             # A new buyer becomes a Flourish destination, once.
             destination = supplier.destination_for(market.buyer(order.buyer.id) or order.buyer)
             with db.uow() as uow:
-                uow.wholesale.pair_customer(integration.id, order.buyer.id, destination)
+                destination = uow.wholesale.pair_customer(integration.id, order.buyer.id, destination)
         created = supplier.find_order(order.number, facility) or supplier.create_order(
             order.number, destination, facility, lines, term, order.short_id
         )

@@ -31,6 +31,7 @@ from cannasync.jobs.handoff import HandoffFailed
 from cannasync.jobs.runtime import Runtime
 from cannasync.jobs.scheduler import Dispatcher
 from cannasync.settings import Settings
+from cannasync.store.db import is_postgres
 
 log = structlog.get_logger(__name__)
 
@@ -134,7 +135,7 @@ class BrokerDispatch:
 
     def __init__(self, runtime: Runtime, *, public_url: str | None = None) -> None:
         settings = runtime.settings
-        if runtime.engine.dialect.name != "postgresql":
+        if not is_postgres(runtime.engine):
             raise ValueError("the distributed mode needs PostgreSQL (CANNASYNC_DATABASE_URL); SQLite is embedded only")
         assert settings.broker_url
         run_lease, push_lease = leases(settings)

@@ -84,7 +84,8 @@ class Dispatcher:
         return len(runs) + len(messages)
 
     def run_now(self, integration_id: int, flow: str, trigger: str = "manual") -> int:
-        """Queue a run now (the products screen's Sync button); raises AlreadyRunning with the current run."""
+        """Queue a run now (the products screen's Sync button); raises AlreadyRunning with the current run, after
+        queueing one follow-up run to start when that one ends (further requests meanwhile add nothing)."""
         with self.db.uow() as uow:
             held = uow.runs.lease(integration_id, flow, self.owner, utcnow(), self.run_lease, trigger)
             if held is None:
@@ -92,9 +93,12 @@ class Dispatcher:
                 latest = uow.runs.active(integration_id, flow) or next(
                     iter(uow.runs.recent(integration_id, flow, 1)), None
                 )
-                raise AlreadyRunning(latest.id if latest else None)
-            schedule, run = held
-            run_id, schedule_id = run.id, schedule.id
+                running = latest.id if latest else None
+            else:
+                schedule, run = held
+                run_id, schedule_id = run.id, schedule.id
+        if held is None:  # raised after the commit: the follow-up that lease() queued must be kept
+            raise AlreadyRunning(running)
         try:
             self.handoff.run_flow(run_id, schedule_id, current_correlation_id())
         except HandoffFailed:  # shutting down, or no broker: give the lease back, the schedule runs it later
@@ -103,7 +107,7 @@ class Dispatcher:
         return run_id
 
     def run_now_or_skip(self, integration_id: int, flow: str, trigger: str = "event") -> int | None:
-        """Queue a run unless one is under way (which will do the same work)."""
+        """Queue a run now, or (when one is under way) the one follow-up after it; None in that case."""
         try:
             return self.run_now(integration_id, flow, trigger)
         except (AlreadyRunning, RuntimeError):

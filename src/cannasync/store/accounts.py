@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cannasync.store.once import get_or_create
 from cannasync.store.secrets import SecretBox
 from cannasync.store.tables import ApiToken, Integration, Organization, Store
 
@@ -42,11 +43,7 @@ class Accounts:
 
     # organizations and tokens
     def organization_named(self, name: str) -> Organization:
-        org = self.session.scalar(select(Organization).where(Organization.name == name))
-        if org is None:
-            org = Organization(name=name)
-            self.session.add(org)
-            self.session.flush()
+        org, _ = get_or_create(self.session, Organization, {"name": name})
         return org
 
     def issue_token(self, organization_id: int, name: str) -> str:
@@ -127,10 +124,7 @@ class Accounts:
         if integration is None:
             if credentials is None:
                 raise ValueError("credentials are required to connect")
-            integration = Integration(
-                organization_id=organization_id, store_id=store_id, vendor=vendor, credentials=b""
-            )
-            self.session.add(integration)
+            integration = self._new_integration(organization_id, store_id, vendor)
         if credentials is not None:
             integration.credentials = self.box.seal(credentials)
             integration.credential_digest = token_digest(caller_identity) if caller_identity else None
@@ -140,6 +134,22 @@ class Accounts:
         integration.settings = dict(settings)
         integration.enabled = enabled
         self.session.flush()
+        return integration
+
+    def _new_integration(self, organization_id: int, store_id: int | None, vendor: str) -> Integration:
+        """A store's connection to a vendor is one row (store × vendor): two saves at once (a double click on
+        Connect) both find none, so the row is got-or-created and the later save updates the first one's row.
+        An organization-wide one (no store) is always new: an organization may have several."""
+        if store_id is None:
+            integration = Integration(organization_id=organization_id, vendor=vendor, credentials=b"")
+            self.session.add(integration)
+            return integration
+        integration, _ = get_or_create(
+            self.session,
+            Integration,
+            {"store_id": store_id, "vendor": vendor},
+            {"organization_id": organization_id, "credentials": b"", "settings": {}, "sync_state": {}},
+        )
         return integration
 
     def config(self, integration: Integration) -> IntegrationConfig:

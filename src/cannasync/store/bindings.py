@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cannasync.store.once import insert_once
 from cannasync.store.tables import Binding
 
 
@@ -38,8 +39,10 @@ class Bindings:
         )
         return {internal: external for internal, external in rows}
 
-    def bind(self, integration_id: int, kind: str, external_id: str, internal_id: int) -> None:
-        self.session.add(
-            Binding(integration_id=integration_id, kind=kind, external_id=external_id, internal_id=internal_id)
+    def bind(self, integration_id: int, kind: str, external_id: str, internal_id: int) -> bool:
+        """Bind, unless either side is bound already (then the first binding stands); True when bound now."""
+        return insert_once(
+            self.session,
+            Binding,
+            {"integration_id": integration_id, "kind": kind, "external_id": external_id, "internal_id": internal_id},
         )
-        self.session.flush()

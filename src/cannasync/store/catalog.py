@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from cannasync.domain import catalog as model
 from cannasync.store.bindings import Bindings
+from cannasync.store.db import is_postgres
 from cannasync.store.tables import Binding, CategoryMapping, Hold, Product
 from cannasync.store.types import utcnow
 
@@ -446,7 +447,7 @@ def menu_facets(catalog: Catalog, store_id: int) -> MenuFacets:
         select(Product.strain_type).where(_in_stock(store_id), Product.strain_type.is_not(None)).distinct()
     )
     in_stock = "products.store_id = :store_id AND products.visible AND products.pos_quantity > products.held_quantity"
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgres(session.get_bind()):
         names = "SELECT DISTINCT e->>'name' FROM products, json_array_elements(products.terpenes) AS e"
     else:
         names = "SELECT DISTINCT json_extract(e.value, '$.name') FROM products, json_each(products.terpenes) AS e"

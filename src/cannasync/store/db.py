@@ -12,7 +12,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -55,8 +55,9 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def is_postgres(engine: Engine) -> bool:
-    return engine.dialect.name == "postgresql"
+def is_postgres(bind: Engine | Connection) -> bool:
+    """Where the SQL differs by database (``ON CONFLICT``, JSON paths), this is the one question asked."""
+    return bind.dialect.name == "postgresql"
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

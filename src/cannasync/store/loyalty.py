@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from cannasync.store.once import get_or_create, insert_once
 from cannasync.store.tables import (
     Consent,
     Integration,
@@ -29,13 +30,24 @@ class Loyalty:
         self.session = session
 
     # --- program ---
-    def program(self, organization_id: int) -> LoyaltyProgram:
-        """The organization's program, created with defaults the first time it is asked for."""
-        program = self.session.scalar(select(LoyaltyProgram).where(LoyaltyProgram.organization_id == organization_id))
+    def program(self, organization_id: int, *, lock: bool = False) -> LoyaltyProgram:
+        """The organization's program, created with defaults the first time it is asked for (by whoever asks
+        first: the first API call, a loyalty pull and an SMS run may all ask at once).
+
+        ``lock`` holds the program's row until commit: what matches a shopper to a persona (no unique key, since
+        a phone or e-mail may be shared) takes it, so two signups or pulls of one new shopper make one persona.
+        """
+        query = select(LoyaltyProgram).where(LoyaltyProgram.organization_id == organization_id)
+        program = self.session.scalar(query.with_for_update() if lock else query)
         if program is None:
-            program = LoyaltyProgram(organization_id=organization_id, name="Loyalty", points_per_dollar="1")
-            self.session.add(program)
-            self.session.flush()
+            program, _ = get_or_create(
+                self.session,
+                LoyaltyProgram,
+                {"organization_id": organization_id},
+                {"name": "Loyalty", "points_per_dollar": "1"},
+            )
+            if lock:
+                program = self.session.scalars(query.with_for_update()).one()
         return program
 
     # --- personas ---
@@ -55,13 +67,26 @@ class Loyalty:
     def links_of(self, persona_id: int) -> list[PersonaLink]:
         return list(self.session.scalars(select(PersonaLink).where(PersonaLink.persona_id == persona_id)))
 
-    def link(self, integration_id: int, external_id: str, persona_id: int, profile_hash: str) -> PersonaLink:
-        link = PersonaLink(
-            integration_id=integration_id, external_id=external_id, persona_id=persona_id, profile_hash=profile_hash
+    def link(self, integration_id: int, external_id: str, persona_id: int, profile_hash: str) -> PersonaLink | None:
+        """Link a POS customer to a persona; None when either is linked already (a pull and a signup's push may
+        link the same customer at once: the first link stands)."""
+        linked = insert_once(
+            self.session,
+            PersonaLink,
+            {
+                "integration_id": integration_id,
+                "external_id": external_id,
+                "persona_id": persona_id,
+                "profile_hash": profile_hash,
+            },
         )
-        self.session.add(link)
-        self.session.flush()
-        return link
+        if not linked:
+            return None
+        return self.session.scalars(
+            select(PersonaLink).where(
+                PersonaLink.integration_id == integration_id, PersonaLink.external_id == external_id
+            )
+        ).one()
 
     def match(self, program_id: int, phone: str | None, email: str | None) -> Persona | None:
         """An existing persona with this phone, else this email (a signup meeting its POS record)."""
@@ -98,27 +123,21 @@ class Loyalty:
         total = self.session.scalar(select(func.sum(PointsEntry.points)).where(PointsEntry.persona_id == persona_id))
         return int(total or 0)
 
-    def has_entry(self, persona_id: int, kind: str, reference: str) -> bool:
-        return (
-            self.session.scalar(
-                select(PointsEntry.id).where(
-                    PointsEntry.persona_id == persona_id, PointsEntry.kind == kind, PointsEntry.reference == reference
-                )
-            )
-            is not None
-        )
-
     def add_entry(self, persona_id: int, points: int, kind: str, reference: str, reason: str, source: str) -> bool:
         """Add a ledger entry unless one with this (kind, reference) exists; True when added."""
-        if self.has_entry(persona_id, kind, reference):
-            return False
-        self.session.add(
-            PointsEntry(
-                persona_id=persona_id, points=points, kind=kind, reference=reference, reason=reason, source=source
-            )
+        return insert_once(
+            self.session,
+            PointsEntry,
+            {
+                "persona_id": persona_id,
+                "points": points,
+                "kind": kind,
+                "reference": reference,
+                "reason": reason,
+                "source": source,
+            },
+            ["persona_id", "kind", "reference"],
         )
-        self.session.flush()
-        return True
 
     def ledger(self, persona_id: int) -> list[PointsEntry]:
         return list(
@@ -132,10 +151,9 @@ class Loyalty:
         return self.session.scalar(select(Consent).where(Consent.persona_id == persona_id, Consent.channel == channel))
 
     def set_consent(self, persona_id: int, channel: str, state: str, via: str, **fields: Any) -> Consent:
-        consent = self.consent(persona_id, channel)
-        if consent is None:
-            consent = Consent(persona_id=persona_id, channel=channel, state=state, via=via)
-            self.session.add(consent)
+        consent, _ = get_or_create(
+            self.session, Consent, {"persona_id": persona_id, "channel": channel}, {"state": state, "via": via}
+        )
         consent.state = state
         consent.via = via
         consent.updated_at = utcnow()
@@ -165,17 +183,10 @@ class Loyalty:
     # --- sales ---
     def record_sale(self, integration_id: int, external_id: str, **fields: Any) -> LoyaltySale | None:
         """The sale, if it is new; None when it was seen before (a sale counts once)."""
-        seen = self.session.scalar(
-            select(LoyaltySale.id).where(
-                LoyaltySale.integration_id == integration_id, LoyaltySale.external_id == external_id
-            )
+        sale, created = get_or_create(
+            self.session, LoyaltySale, {"integration_id": integration_id, "external_id": external_id}, fields
         )
-        if seen is not None:
-            return None
-        sale = LoyaltySale(integration_id=integration_id, external_id=external_id, **fields)
-        self.session.add(sale)
-        self.session.flush()
-        return sale
+        return sale if created else None
 
     def sales_of(self, persona_id: int, *, since: datetime | None = None) -> list[LoyaltySale]:
         query = select(LoyaltySale).where(LoyaltySale.persona_id == persona_id)
@@ -196,15 +207,9 @@ class Loyalty:
     # --- store mapping ---
     def store_for(self, integration_id: int, location_key: str) -> int | None:
         """The store a location key is mapped to; an unseen key is recorded as unmapped (a notification)."""
-        mapping = self.session.scalar(
-            select(StoreMapping).where(
-                StoreMapping.integration_id == integration_id, StoreMapping.location_key == location_key
-            )
+        mapping, _ = get_or_create(
+            self.session, StoreMapping, {"integration_id": integration_id, "location_key": location_key}
         )
-        if mapping is None:
-            self.session.add(StoreMapping(integration_id=integration_id, location_key=location_key))
-            self.session.flush()
-            return None
         return mapping.store_id
 
     def mappings(self, organization_id: int) -> list[tuple[StoreMapping, Integration]]:

@@ -12,10 +12,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from cannasync.store.once import insert_once
 from cannasync.store.tables import Integration, OutboxMessage
 from cannasync.store.types import utcnow
 
@@ -26,23 +25,20 @@ class Outbox:
 
     def enqueue(self, integration_id: int, kind: str, subject_id: int, idempotency_key: str) -> None:
         """Add a message unless one with this key exists (confirming twice must not push twice)."""
-        dialect = self.session.get_bind().dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        self.session.execute(
-            insert(OutboxMessage)
-            .values(
-                integration_id=integration_id,
-                kind=kind,
-                subject_id=subject_id,
-                idempotency_key=idempotency_key,
-                state="pending",
-                attempts=0,
-                outcome_unknown=False,
-                next_attempt_at=utcnow(),
-                created_at=utcnow(),
-                updated_at=utcnow(),
-            )
-            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        insert_once(
+            self.session,
+            OutboxMessage,
+            {
+                "integration_id": integration_id,
+                "kind": kind,
+                "subject_id": subject_id,
+                "idempotency_key": idempotency_key,
+                "state": "pending",
+                "attempts": 0,
+                "outcome_unknown": False,
+                "next_attempt_at": utcnow(),
+            },
+            ["idempotency_key"],
         )
 
     def claim_due(self, now: datetime, lease: timedelta, limit: int = 100) -> list[OutboxMessage]:

@@ -4,6 +4,10 @@ A schedule's lease is its run lock, and it is always held *for a run* (``lease_r
 (heartbeat) or releases it. When a lease runs out with its run unfinished, the worker is taken to be lost: the
 next claim fails that run ("worker lost") and queues a new one, and the old run, should it still be alive after
 all, can no longer record progress or an outcome (``RunSuperseded``), so two runs never write side by side.
+
+A run asked for while the lease is held is not dropped: it sets ``follow_up``, and letting go of the lease makes
+the schedule due at once, so exactly one more run follows however many asked (a status change that came in while
+a poll was already under way is read by the run after it, not the next interval's).
 """
 
 from __future__ import annotations
@@ -12,9 +16,10 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
+from cannasync.store.once import get_or_create
 from cannasync.store.tables import Integration, QuarantinedRecord, Schedule, SyncRun
 from cannasync.store.types import utcnow
 
@@ -107,12 +112,12 @@ class Runs:
     def ensure_schedule(
         self, integration_id: int, flow: str, interval_seconds: int, first_run_at: datetime | None
     ) -> Schedule:
-        schedule = self.session.scalar(
-            select(Schedule).where(Schedule.integration_id == integration_id, Schedule.flow == flow)
+        schedule, _ = get_or_create(
+            self.session,
+            Schedule,
+            {"integration_id": integration_id, "flow": flow},
+            {"interval_seconds": interval_seconds},
         )
-        if schedule is None:
-            schedule = Schedule(integration_id=integration_id, flow=flow, interval_seconds=interval_seconds)
-            self.session.add(schedule)
         schedule.interval_seconds = interval_seconds
         if first_run_at is not None and (schedule.next_run_at is None or schedule.next_run_at > first_run_at):
             schedule.next_run_at = first_run_at
@@ -149,7 +154,8 @@ class Runs:
             lost = self._take_over(schedule, now)
             if schedule.next_run_at is not None and schedule.next_run_at <= now:
                 schedule.next_run_at = now + timedelta(seconds=schedule.interval_seconds)
-            runs.append((schedule, self._hold(schedule, owner, now, lease, "takeover" if lost else "schedule", lost)))
+            trigger = "takeover" if lost else "follow_up" if schedule.follow_up else "schedule"
+            runs.append((schedule, self._hold(schedule, owner, now, lease, trigger, lost)))
         self.session.flush()
         return runs
 
@@ -178,11 +184,18 @@ class Runs:
     def lease(
         self, integration_id: int, flow: str, owner: str, now: datetime, lease: timedelta, trigger: str
     ) -> tuple[Schedule, SyncRun] | None:
-        """Take the lease of one schedule now for a new queued run (on demand); None when a run holds it."""
+        """Take the lease of one schedule now for a new queued run (on demand); None when a run holds it, and then
+        one follow-up run is queued to start when that run lets go (asking again while it waits adds nothing)."""
         schedule = self.session.scalar(
             select(Schedule).where(Schedule.integration_id == integration_id, Schedule.flow == flow).with_for_update()
         )
-        if schedule is None or (schedule.leased_until is not None and schedule.leased_until >= now):
+        if schedule is None:
+            return None
+        if schedule.leased_until is not None and schedule.leased_until >= now:
+            # The run under way may have read past what this request is about (a status change that came in
+            # while it ran): one more run after it will see it. The row lock orders this against release().
+            schedule.follow_up = True
+            self.session.flush()
             return None
         lost = self._take_over(schedule, now)
         schedule.next_run_at = now + timedelta(seconds=schedule.interval_seconds)
@@ -203,11 +216,22 @@ class Runs:
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     def release(self, schedule_id: int, run_id: int | None) -> None:
-        """Let go of the lease this run holds; a run that was taken over holds nothing and changes nothing."""
+        """Let go of the lease this run holds; a run that was taken over holds nothing and changes nothing.
+
+        A follow-up asked for while it ran makes the schedule due now, so the next tick queues it. One UPDATE
+        reads the flag and frees the lease: on PostgreSQL it waits for a request holding the row and then sees
+        its flag, so a request is either followed up or finds the lease free, never neither.
+        """
         self.session.execute(
             update(Schedule)
             .where(Schedule.id == schedule_id, Schedule.lease_run_id == run_id)
-            .values(leased_until=None, lease_owner=None, lease_run_id=None, last_run_id=run_id)
+            .values(
+                leased_until=None,
+                lease_owner=None,
+                lease_run_id=None,
+                last_run_id=run_id,
+                next_run_at=case((Schedule.follow_up.is_(True), utcnow()), else_=Schedule.next_run_at),
+            )
         )
 
     def _hold(
@@ -220,6 +244,7 @@ class Runs:
         schedule.leased_until = now + lease
         schedule.lease_owner = owner
         schedule.lease_run_id = run.id
+        schedule.follow_up = False  # this run is the follow-up anybody asked for
         return run
 
     def _take_over(self, schedule: Schedule, now: datetime) -> SyncRun | None:
@@ -247,16 +272,12 @@ class Runs:
     def quarantine(
         self, integration_id: int, kind: str, external_id: str, payload: Mapping[str, Any], reason: str, run_id: int
     ) -> None:
-        record = self.session.scalar(
-            select(QuarantinedRecord).where(
-                QuarantinedRecord.integration_id == integration_id,
-                QuarantinedRecord.kind == kind,
-                QuarantinedRecord.external_id == external_id,
-            )
+        record, _ = get_or_create(
+            self.session,
+            QuarantinedRecord,
+            {"integration_id": integration_id, "kind": kind, "external_id": external_id},
+            {"payload": dict(payload), "reason": reason},
         )
-        if record is None:
-            record = QuarantinedRecord(integration_id=integration_id, kind=kind, external_id=external_id)
-            self.session.add(record)
         record.payload = dict(payload)
         record.reason = reason
         record.run_id = run_id

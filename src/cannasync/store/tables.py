@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -128,6 +129,8 @@ class Schedule(Base):
     #: The run the lease is held for: only that run may renew or release it, and a takeover fails it.
     lease_run_id: Mapped[int | None] = mapped_column(Id, default=None)
     last_run_id: Mapped[int | None] = mapped_column(default=None)
+    #: A run was asked for while the lease was held: one more run follows when it is let go (however many asked).
+    follow_up: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class SyncRun(Base):

@@ -16,6 +16,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from cannasync.store.accounts import token_digest
+from cannasync.store.once import get_or_create
 from cannasync.store.tables import User, WebSession
 from cannasync.store.types import utcnow
 
@@ -47,12 +48,11 @@ class Users:
     def set_user(self, organization_id: int, email: str, password: str) -> User:
         """Create the user, or give an existing one (same e-mail) this password."""
         email = email.strip().lower()
-        user = self.session.scalar(select(User).where(User.email == email))
-        if user is None:
-            user = User(organization_id=organization_id, email=email, password_hash=hash_password(password))
-            self.session.add(user)
-        else:
-            user.password_hash = hash_password(password)
+        digest = hash_password(password)
+        user, _ = get_or_create(
+            self.session, User, {"email": email}, {"organization_id": organization_id, "password_hash": digest}
+        )
+        user.password_hash = digest
         self.session.flush()
         return user
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from cannasync.store.once import get_or_create, insert_once
 from cannasync.store.tables import WebhookReceipt, WholesaleCustomer, WholesaleOrder, WholesaleProduct
 
 
@@ -30,9 +30,13 @@ class Wholesale:
         )
 
     def pair_product(self, integration_id: int, item_id: str, product_id: str) -> WholesaleProduct:
-        pair = WholesaleProduct(integration_id=integration_id, flourish_item_id=item_id, leaflink_product_id=product_id)
-        self.session.add(pair)
-        self.session.flush()
+        """The item's pair; an item paired already (by a run racing this one) keeps the product it has."""
+        pair, _ = get_or_create(
+            self.session,
+            WholesaleProduct,
+            {"integration_id": integration_id, "flourish_item_id": item_id},
+            {"leaflink_product_id": product_id},
+        )
         return pair
 
     def destination_for(self, integration_id: int, customer_id: str) -> str | None:
@@ -43,13 +47,15 @@ class Wholesale:
             )
         )
 
-    def pair_customer(self, integration_id: int, customer_id: str, destination_id: str) -> None:
-        self.session.add(
-            WholesaleCustomer(
-                integration_id=integration_id, leaflink_customer_id=customer_id, flourish_destination_id=destination_id
-            )
+    def pair_customer(self, integration_id: int, customer_id: str, destination_id: str) -> str:
+        """The buyer's destination: this one, or the one a racing run paired first."""
+        pair, _ = get_or_create(
+            self.session,
+            WholesaleCustomer,
+            {"integration_id": integration_id, "leaflink_customer_id": customer_id},
+            {"flourish_destination_id": destination_id},
         )
-        self.session.flush()
+        return pair.flourish_destination_id
 
     def order(self, integration_id: int, number: str) -> WholesaleOrder | None:
         return self.session.scalar(
@@ -68,19 +74,23 @@ class Wholesale:
         )
 
     def add_order(self, integration_id: int, number: str, status: str) -> WholesaleOrder:
-        pair = WholesaleOrder(integration_id=integration_id, leaflink_number=number, leaflink_status=status)
-        self.session.add(pair)
-        self.session.flush()
+        """The order's pair, new with this status unless a racing run made it first."""
+        pair, _ = get_or_create(
+            self.session,
+            WholesaleOrder,
+            {"integration_id": integration_id, "leaflink_number": number},
+            {"leaflink_status": status},
+        )
         return pair
 
     def first_receipt(self, integration_id: int, digest: str) -> bool:
         """Record a webhook body; False when this exact body was handled before (a redelivery)."""
-        try:
-            with self.session.begin_nested():
-                self.session.add(WebhookReceipt(integration_id=integration_id, digest=digest))
-        except IntegrityError:
-            return False
-        return True
+        return insert_once(
+            self.session,
+            WebhookReceipt,
+            {"integration_id": integration_id, "digest": digest},
+            ["integration_id", "digest"],
+        )
 
     # --- console reads (web/console/wholesale.py) ---
     def order_pairs(

@@ -129,19 +129,102 @@ def test_orders_come_in_with_their_buyer_once_and_go_out_as_transitions(hub: Hub
         assert order["status"] == expected
 
 
-def test_a_transition_leaflink_does_not_allow_is_recorded_not_forced(hub: Hub, wholesale: Wholesale):
+def pair_of(hub: Hub, w: Wholesale, number: str) -> dict[str, Any]:
+    pairs = hub.api.get(f"/api/v1/integrations/{w.link_id}/wholesale-orders").json()
+    return dict(next(p for p in pairs if p["leaflink_number"] == number))
+
+
+def move_pos(w: Wholesale, pos_id: str, status: str) -> None:
+    answer = w.flourish.control.post(f"/_sandbox/outbound-orders/{pos_id}/status", json={"order_status": status})
+    assert answer.status_code == 200, answer.text
+
+
+def transitions_sent(w: Wholesale) -> int:
+    return w.leaflink.requests().get("POST /api/v2/orders-received/{number}/transition/{action}/", 0)
+
+
+def statuses_seen(w: Wholesale, number: str) -> list[str]:
+    """The order's statuses as LeafLink announced them, in order, repeats folded."""
+    seen: list[str] = []
+    for entry in listing(w.leaflink.control.get("/_sandbox/webhooks")):
+        data = entry["body"]["data"]
+        if data.get("number") == number and (not seen or seen[-1] != data["status"]):
+            seen.append(data["status"])
+    return seen
+
+
+def bridged_order(hub: Hub, w: Wholesale, customer_id: int) -> tuple[str, str]:
+    """A LeafLink order placed and bridged: (its number, its Flourish order id)."""
+    hub.sync(w.link_id, FLOW)
+    products = [p["id"] for p in bridged(w).values()][:1]
+    number = place(w, customer_id, products)["number"]
+    hub.sync(w.link_id, FLOW)
+    return number, next(o["id"] for o in outbound(w) if o["original_order_id"] == number)
+
+
+def test_a_skipped_flourish_step_walks_leaflink_through_each_offered_transition(hub: Hub, wholesale: Wholesale):
+    number, pos_id = bridged_order(hub, wholesale, 1001)
+    before = transitions_sent(wholesale)
+    move_pos(wholesale, pos_id, "Allocated")  # Created → Allocated, no Partially Allocated in between
     hub.sync(wholesale.link_id, FLOW)
-    products = [p["id"] for p in bridged(wholesale).values()][:1]
-    order = place(wholesale, 1001, products)
+    assert ll_order(wholesale, number)["status"] == "Fulfilled"
+    # Accept, then fulfil: two transitions, each one LeafLink offered (a refused one would count here too).
+    assert transitions_sent(wholesale) - before == 2
+    wait_for(lambda: statuses_seen(wholesale, number)[-2:] == ["Accepted", "Fulfilled"], "LeafLink's webhooks")
+    assert "Submitted" in statuses_seen(wholesale, number)
+    assert pair_of(hub, wholesale, number)["conflict"] is None
+    move_pos(wholesale, pos_id, "Shipped")
     hub.sync(wholesale.link_id, FLOW)
-    pos_id = next(o["id"] for o in outbound(wholesale) if o["original_order_id"] == order["number"])
-    wholesale.flourish.control.post(f"/_sandbox/outbound-orders/{pos_id}/status", json={"order_status": "Allocated"})
+    assert ll_order(wholesale, number)["status"] == "Shipped"
+    assert transitions_sent(wholesale) - before == 3
+
+
+def test_a_transition_that_fails_is_retried_on_the_next_run(hub: Hub, wholesale: Wholesale):
+    # Only the Sync button runs the bridge here (no webhook starts one), so each run is one we can look between.
+    wholesale.leaflink.control.post("/_sandbox/config", json={"webhook_url": None, "company_id": 1}).raise_for_status()
+    wholesale.flourish.control.post("/_sandbox/webhooks/config", json={"url": None}).raise_for_status()
+    number, pos_id = bridged_order(hub, wholesale, 1002)
+
+    def fail_once(action: str) -> None:  # a gateway error: LeafLink may or may not have moved; we must look again
+        prefix = f"/api/v2/orders-received/{number}/transition/{action}/"
+        wholesale.leaflink.fault(method="POST", path_prefix=prefix, status=503, count=1)
+
+    fail_once("accept")
+    move_pos(wholesale, pos_id, "Partially Allocated")
     hub.sync(wholesale.link_id, FLOW)
-    ll = next(o for o in listing(wholesale.leaflink.control.get("/_sandbox/orders")) if o["number"] == order["number"])
-    assert ll["status"] == "Submitted"  # fulfil is not available from Submitted: nothing forced
-    pairs = hub.api.get(f"/api/v1/integrations/{wholesale.link_id}/wholesale-orders").json()
-    conflict = next(p for p in pairs if p["leaflink_number"] == order["number"])["conflict"]
-    assert "fulfill" in conflict and "left for a person" in conflict
+    assert ll_order(wholesale, number)["status"] == "Submitted"
+    said = pair_of(hub, wholesale, number)["conflict"]
+    hub.sync(wholesale.link_id, FLOW)  # nothing changed in Flourish since: the bridge tries again anyway
+    assert ll_order(wholesale, number)["status"] == "Accepted"
+    assert "'accept'" in said and "tried again on the next run" in said  # the pair said so in between
+    assert pair_of(hub, wholesale, number)["conflict"] is None
+    # Part-way along a walk: fulfil goes through, ship fails; the next run ships.
+    fail_once("ship")
+    move_pos(wholesale, pos_id, "Allocated")
+    move_pos(wholesale, pos_id, "Shipped")  # LeafLink's side sees only Shipped
+    hub.sync(wholesale.link_id, FLOW)
+    assert ll_order(wholesale, number)["status"] == "Fulfilled"
+    assert "'ship'" in pair_of(hub, wholesale, number)["conflict"]
+    hub.sync(wholesale.link_id, FLOW)
+    assert ll_order(wholesale, number)["status"] == "Shipped"
+    assert pair_of(hub, wholesale, number)["conflict"] is None
+    settled = transitions_sent(wholesale)
+    hub.sync(wholesale.link_id, FLOW)
+    assert transitions_sent(wholesale) == settled  # converged: nothing more is asked of LeafLink
+
+
+def test_a_flourish_status_leaflink_has_no_path_to_is_recorded_not_forced(hub: Hub, wholesale: Wholesale):
+    number, pos_id = bridged_order(hub, wholesale, 1001)
+    move_pos(wholesale, pos_id, "Allocated")
+    hub.sync(wholesale.link_id, FLOW)
+    assert ll_order(wholesale, number)["status"] == "Fulfilled"
+    before = transitions_sent(wholesale)
+    move_pos(wholesale, pos_id, "Cancelled")  # a Fulfilled LeafLink order can only ship: no way to reject it
+    hub.sync(wholesale.link_id, FLOW)
+    assert ll_order(wholesale, number)["status"] == "Fulfilled"
+    assert transitions_sent(wholesale) == before  # nothing tried that LeafLink did not offer
+    conflict = pair_of(hub, wholesale, number)["conflict"]
+    assert "'reject'" in conflict and "fulfilled and offers shipped" in conflict and "left for a person" in conflict
 
 
 def test_rejected_cancelled_and_combined_orders_cancel_in_flourish(hub: Hub, wholesale: Wholesale):
@@ -327,3 +410,50 @@ def test_a_payment_term_changed_in_leaflink_reaches_flourish(hub: Hub, wholesale
     assert pos["payment_term"] == "Cash on Delivery"
     hub.sync(wholesale.link_id, FLOW)
     assert ll_order(wholesale, order["number"])["payment_term"] == "COD"  # no ping-pong back
+
+
+def test_combined_orders_are_recreated_in_flourish_with_the_default_settings(hub: Hub, wholesale: Wholesale):
+    from cannasync.connectors.leaflink.settings import LeafLinkSettings
+
+    default = LeafLinkSettings().create_on
+    hub.api.patch(f"/api/v1/integrations/{wholesale.link_id}", json={"settings": {"create_on": default}})
+    hub.sync(wholesale.link_id, FLOW)
+    products = [p["id"] for p in bridged(wholesale).values()][:2]
+    a = place(wholesale, 1003, products[:1])
+    b = place(wholesale, 1003, products[1:2])
+    for order in (a, b):  # the seller accepts both, so (with the defaults) both reach Flourish
+        moved = wholesale.leaflink.control.post(
+            f"/_sandbox/orders/{order['number']}/status", json={"status": "Accepted"}
+        )
+        assert moved.status_code == 200, moved.text
+    hub.sync(wholesale.link_id, FLOW)
+    assert {a["number"], b["number"]} <= {o["original_order_id"] for o in outbound(wholesale)}
+    combined = wholesale.leaflink.control.post("/_sandbox/orders/combine", json={"numbers": [a["number"], b["number"]]})
+    assert combined.status_code == 201, combined.text
+    assert combined.json()["status"] == "Submitted"  # not a status the default settings create on
+    hub.sync(wholesale.link_id, FLOW)
+    made = {o["original_order_id"]: o for o in outbound(wholesale)}
+    assert made[a["number"]]["order_status"] == made[b["number"]]["order_status"] == "Cancelled"
+    replacement = made[combined.json()["number"]]  # the combined order takes their place in Flourish
+    assert replacement["order_status"] == "Created"
+    item_of = {str(v["id"]): k for k, v in bridged(wholesale).items()}
+    assert {line["item_id"] for line in replacement["order_lines"]} == {item_of[str(p)] for p in products}
+    assert pair_of(hub, wholesale, combined.json()["number"])["conflict"] is None
+
+
+def test_combining_orders_flourish_never_had_waits_for_the_links_statuses(hub: Hub, wholesale: Wholesale):
+    hub.api.patch(f"/api/v1/integrations/{wholesale.link_id}", json={"settings": {"create_on": ["accepted"]}})
+    hub.sync(wholesale.link_id, FLOW)
+    products = [p["id"] for p in bridged(wholesale).values()][:2]
+    a = place(wholesale, 1004, products[:1])
+    b = place(wholesale, 1004, products[1:2])
+    hub.sync(wholesale.link_id, FLOW)  # Submitted: not created, by the link's choice
+    combined = wholesale.leaflink.control.post("/_sandbox/orders/combine", json={"numbers": [a["number"], b["number"]]})
+    hub.sync(wholesale.link_id, FLOW)
+    assert combined.json()["number"] not in {o["original_order_id"] for o in outbound(wholesale)}
+    accepted = wholesale.leaflink.control.post(
+        f"/_sandbox/orders/{combined.json()['number']}/status", json={"status": "Accepted"}
+    )
+    assert accepted.status_code == 200, accepted.text
+    hub.sync(wholesale.link_id, FLOW)
+    assert combined.json()["number"] in {o["original_order_id"] for o in outbound(wholesale)}

@@ -355,6 +355,8 @@ class MarketOrder:
     available_transitions: tuple[str, ...]
     short_id: str | None = None
     modified: datetime | None = None
+    #: The marketplace made this order by combining others of the same buyer (they turn "combined").
+    combination: bool = False
 
 
 @runtime_checkable

@@ -26,7 +26,14 @@ from cannasync.connectors.base import Connector, MarketOrder, WholesaleLine, Who
 from cannasync.connectors.http import Rejected, VendorError
 from cannasync.connectors.registry import SUPPLIERS
 from cannasync.domain.sync import RunCounts
-from cannasync.domain.wholesale import ACTION_TARGETS, CANCELLING_STATUSES, FLOURISH_TRANSITIONS, payment_term
+from cannasync.domain.wholesale import (
+    CANCELLING_STATUSES,
+    POS_TARGETS,
+    TARGET_ACTIONS,
+    next_step,
+    payment_term,
+    reached,
+)
 from cannasync.store.accounts import IntegrationConfig
 from cannasync.store.types import utcnow
 from cannasync.store.uow import Database
@@ -167,16 +174,39 @@ def orders_in(
         since_text = row.sync_state.get("orders_since")
     since = datetime.fromisoformat(since_text) if since_text else None
     cursor = since
-    for order in market.orders_changed_since(since):
+    # The whole batch first: a combination and the orders it replaces change together, in either order.
+    batch = list(market.orders_changed_since(since))
+    replacing = _buyers_with_replaced_orders(db, integration.id, batch)
+    for order in batch:
         if order.modified is not None:
             cursor = order.modified if cursor is None else max(cursor, order.modified)
-        outcome = order_in(db, supplier, market, integration, order)
+        replaces = order.combination and order.buyer.id in replacing
+        outcome = order_in(db, supplier, market, integration, order, replaces=replaces)
         setattr(counts, outcome, getattr(counts, outcome) + 1)
     with db.uow() as uow:
         row = uow.accounts.integration(integration.id)
         assert row is not None
         if cursor is not None:
             row.sync_state = {**row.sync_state, "orders_since": cursor.isoformat()}
+
+
+def _buyers_with_replaced_orders(db: Database, integration_id: int, batch: Sequence[MarketOrder]) -> set[str]:
+    """Buyers whose orders were combined away in this batch after reaching the POS.
+
+    Seed 004: the POS cancels the combined orders and creates the new order that replaces them. The
+    combination has to be created whatever statuses the link creates on, or the buyer's goods vanish from the
+    POS (both originals cancelled, nothing in their place). The cursor only moves once a run succeeds, so a
+    run that fails half-way sees the same batch, and the same buyers, again.
+    """
+    combined = [order for order in batch if order.status == "combined"]
+    if not combined:
+        return set()
+    with db.uow() as uow:
+        return {
+            order.buyer.id
+            for order in combined
+            if (pair := uow.wholesale.order(integration_id, order.number)) is not None and pair.flourish_order_id
+        }
 
 
 def _facility(integration: IntegrationConfig, supplier: WholesaleSupplier, order: MarketOrder) -> str:
@@ -191,8 +221,13 @@ def order_in(
     market: WholesaleMarket,
     integration: IntegrationConfig,
     order: MarketOrder,
+    *,
+    replaces: bool = False,
 ) -> str:
-    """Apply one marketplace order to the POS; returns created, updated or unchanged."""
+    """Apply one marketplace order to the POS; returns created, updated or unchanged.
+
+    ``replaces``: the order combines orders that were in the POS (now cancelled there); it is created at once.
+    """
     with db.uow() as uow:
         pair = uow.wholesale.order(integration.id, order.number) or uow.wholesale.add_order(
             integration.id, order.number, order.status
@@ -208,18 +243,21 @@ def order_in(
         return "unchanged"
     lines, missing = _pos_lines(db, integration.id, order.lines)
     if missing:
-        _record(
-            db,
-            integration.id,
-            order.number,
-            conflict=f"LeafLink products {', '.join(missing)} are not "
-            "bridged to Flourish items; the order waits until they are",
-        )
+        conflict = f"LeafLink products {', '.join(missing)} are not bridged to Flourish items; "
+        if replaces:  # the originals are already cancelled: say what brings their goods back
+            conflict = (
+                "this order combines orders already cancelled in Flourish, so their goods are in no Flourish "
+                f"order: {conflict}list their Flourish items for e-commerce under one of this link's brands, "
+                "then save the order in LeafLink so the bridge reads it again"
+            )
+        else:
+            conflict += "the order waits until they are"
+        _record(db, integration.id, order.number, conflict=conflict)
         return "skipped"
     term = payment_term(order.payment_term)
     if pos_id is None:
         creates = set(integration.settings.get("create_on") or ["accepted"])
-        if order.status not in creates:
+        if order.status not in creates and not replaces:
             return "unchanged"
         facility = _facility(integration, supplier, order)
         with db.uow() as uow:
@@ -311,8 +349,10 @@ def statuses_out(
             continue
         changed = False
         if pos.status != known_status:
-            changed = _transition(db, market, integration, number, pos.status) or changed
-            _record(db, integration.id, number, flourish_status=pos.status)
+            # The POS status is recorded only once the marketplace has followed it (or cannot): a walk that
+            # failed on the way is compared, and walked again, on the next run.
+            if _walk(db, market, integration, number, pos.status) != "retry":
+                _record(db, integration.id, number, flourish_status=pos.status)
             changed = True
         if pos.payment_term != known_term and pos.payment_term:
             supported = payment_term(pos.payment_term)
@@ -331,30 +371,60 @@ def statuses_out(
         counts.updated += int(changed)
 
 
-def _transition(
-    db: Database, market: WholesaleMarket, integration: IntegrationConfig, number: str, pos_status: str
-) -> bool:
-    action = FLOURISH_TRANSITIONS.get(pos_status)
-    if action is None:
-        return False
+def _walk(db: Database, market: WholesaleMarket, integration: IntegrationConfig, number: str, pos_status: str) -> str:
+    """Move the marketplace order to the status the POS status asks for, one offered transition at a time.
+
+    Returns "done" (there, or nothing to do), "conflict" (no offered move gets closer: recorded on the pair
+    for a person) or "retry" (a transition failed: the next run reads the order again and carries on).
+    """
+    target = POS_TARGETS.get(pos_status)
+    if target is None:
+        return "done"
     order = market.order(number)
     if order is None:
-        return False
-    if ACTION_TARGETS[action] not in order.available_transitions:
-        _record(
-            db,
-            integration.id,
-            number,
-            conflict=(
-                f"Flourish says {pos_status!r}, but LeafLink's order is {order.status} and does not allow "
-                f"{action!r} now (it allows {', '.join(order.available_transitions) or 'nothing'}): left for a person"
-            ),
-        )
-        return False
-    try:
-        moved = market.transition(number, action)
-    except VendorError as error:
-        _record(db, integration.id, number, conflict=f"LeafLink refused {action!r}: {error}")
-        return False
-    _record(db, integration.id, number, leaflink_status=moved.status, transition_sent=action, conflict=None)
-    return True
+        _record(db, integration.id, number, conflict="the marketplace no longer has this order: left for a person")
+        return "conflict"
+    for _ in range(len(TARGET_ACTIONS)):  # the road is short; a vendor that never moves cannot loop us
+        if reached(order.status, target):
+            _record(db, integration.id, number, leaflink_status=order.status, conflict=None)
+            return "done"
+        step = next_step(order.status, target, order.available_transitions)
+        if step is None:
+            offered = ", ".join(order.available_transitions) or "nothing"
+            _record(
+                db,
+                integration.id,
+                number,
+                leaflink_status=order.status,
+                conflict=(
+                    f"the POS says {pos_status!r}, which asks for {TARGET_ACTIONS[target]!r}, but the marketplace "
+                    f"order is {order.status} and offers {offered}: no path, left for a person"
+                ),
+            )
+            return "conflict"
+        action = TARGET_ACTIONS[step]
+        try:
+            moved = market.transition(number, action)
+        except VendorError as error:
+            _record(
+                db,
+                integration.id,
+                number,
+                leaflink_status=order.status,
+                conflict=f"the marketplace refused {action!r} ({error.message}); tried again on the next run",
+            )
+            return "retry"
+        if moved.status == order.status:
+            break
+        _record(db, integration.id, number, leaflink_status=moved.status, transition_sent=action)
+        order = moved
+    if reached(order.status, target):
+        _record(db, integration.id, number, conflict=None)
+        return "done"
+    _record(
+        db,
+        integration.id,
+        number,
+        conflict=f"the marketplace order stayed {order.status} on the way to {target}; tried again on the next run",
+    )
+    return "retry"

@@ -321,7 +321,11 @@ STATUSES: tuple[str, ...] = (
     "Combined",
     "Cancelled",
 )
-#: Status → the states it can move to, as ``available_transitions`` lists them.
+#: Status → the states it can move to, as ``available_transitions`` lists them. Sources: the OpenAPI file
+#: (OrderResponse.available_transitions, "States that the order can transition to"; its Accepted example lists
+#: ``fulfilled`` and ``rejected``); LeafLink's help centre, "Accepting or Rejecting an Order" (an Accepted order
+#: cannot go back to Submitted) and "Managing Orders" (Accepted orders enter the Fulfillment Queue, Fulfilled
+#: ones the Shipment Queue: one step at a time, so a client reaching Fulfilled from Submitted must accept first).
 TRANSITIONS: Mapping[str, tuple[str, ...]] = {
     "Draft": ("submitted", "cancelled"),
     "Submitted": ("accepted", "backorder", "rejected", "cancelled"),
@@ -1919,6 +1923,10 @@ class LeafLinkSandbox:
             return self._move(order, status, self._ui_user(order["company_id"]), api=False)
 
     def combine(self, numbers: object) -> JSON:
+        # Seed 004 (Flourish's LeafLink overview): combined orders turn "Combined" and LeafLink creates a new
+        # order in their place, which Flourish follows. The OpenAPI file's OrderResponse.is_combination marks it;
+        # no field names the originals. A new order enters Orders Received as Submitted (LeafLink help, "Managing
+        # Orders"), so the combination starts Submitted whatever the originals' statuses were.
         with self.lock:
             if not isinstance(numbers, list) or len(numbers) < 2 or not all(isinstance(n, str) for n in numbers):
                 raise _detail(422, "numbers must list two or more order numbers")

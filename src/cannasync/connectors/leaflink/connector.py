@@ -82,6 +82,8 @@ def market_order(order: Mapping[str, Any], lines: list[Mapping[str, Any]]) -> Ma
         available_transitions=tuple(str(t).lower() for t in transitions),
         short_id=values.text(order.get("short_id")),
         modified=_moment(order.get("modified")),
+        # OrderResponse.is_combination (OpenAPI file): a boolean in LeafLink's examples, though typed a string.
+        combination=order.get("is_combination") in (True, "true", "True"),
     )
 
 

@@ -4,8 +4,10 @@ against the Flourish sandbox, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from cannasync.flows.loyalty import CREATE_SHOPPER
 from cannasync.store.types import utcnow
 from tests.conftest import Hub, Sandbox, connect_loyalty, wait_for
 from tests.flows.test_loyalty import PULL, persona_of, personas
@@ -67,3 +69,32 @@ def test_use_last_backup_is_saved_while_the_pos_refuses_the_credentials_and_call
     thawed = hub.api.patch(f"/api/v1/integrations/{source}", json={"settings": {"use_last_backup": False}})
     assert thawed.status_code == 422 and "credentials" in thawed.json()["detail"]
     assert hub.api.get(f"/api/v1/integrations/{source}").json()["settings"]["use_last_backup"] is True
+
+
+def test_a_signup_queued_before_the_freeze_is_kept_and_never_sent(hub: Hub, loyalty_flourish: Sandbox):
+    source = connect_loyalty(hub, loyalty_flourish, sync_personas=True)
+    with loyalty_flourish.state.lock:  # switching POS: the old account already refuses the key
+        loyalty_flourish.state.credentials["demo-key"] = ("demo", False)
+    signed = hub.api.post(
+        "/api/v1/loyalty/signup",
+        json={"first_name": "Ola", "last_name": "Nord", "phone": "555-606-7070", "date_of_birth": "1990-01-01"},
+    )
+    assert signed.status_code == 201, signed.text
+    persona_id = signed.json()["id"]
+
+    def message() -> Any:
+        with hub.db.uow() as uow:
+            (queued,) = uow.outbox.for_subject(CREATE_SHOPPER, persona_id)
+            return queued.state, queued.attempts, queued.last_error, queued.next_attempt_at
+
+    def resting() -> bool:
+        """Refused at least once, and not due again for a while: no attempt is under way while we freeze."""
+        state, attempts, _, due = message()
+        return state == "pending" and attempts >= 1 and due > utcnow() + timedelta(seconds=1)
+
+    wait_for(resting, "a refused attempt to create the shopper")
+    before = calls(loyalty_flourish)
+    assert hub.api.patch(f"/api/v1/integrations/{source}", json={"settings": {"use_last_backup": True}}).is_success
+    state, *_ = wait_for(lambda: (m := message())[2] and "frozen" in m[2] and m, "the frozen source to hold it")
+    assert state == "pending"  # kept for when the source is thawed, not dropped
+    assert calls(loyalty_flourish) == before  # neither the save nor the next attempt called Flourish

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, HTTPException, Query
 from fastapi.responses import JSONResponse
 
 from cannasync.api import views
@@ -12,7 +12,7 @@ from cannasync.api.deps import Db, Jobs, Org, not_found
 from cannasync.api.schemas import CancelIn, OrderIn, OrderPatch
 from cannasync.domain.customers import CustomerDetails, normalise_email, normalise_phone
 from cannasync.domain.orders import Fee, Fulfillment, OfferKind
-from cannasync.flows import checkout
+from cannasync.flows import checkout, holds
 from cannasync.store.uow import Database
 
 router = APIRouter(tags=["orders"])
@@ -119,10 +119,12 @@ def cancel_order(order_id: int, db: Db, org: Org, body: CancelIn | None = None) 
 
 @router.patch("/orders/{order_id}")
 def update_order(order_id: int, body: OrderPatch, db: Db, org: Org) -> dict[str, Any]:
+    """Change the order's switches. Turning "keep holding" on after a POS already counted the order's stock
+    holds it again, or answers 409 (changing nothing) when that stock has been sold since."""
     _owned(db, order_id, org)
-    with db.uow() as uow:
-        order = uow.orders.get(order_id, lock=True)
-        assert order is not None
-        if body.keep_holding is not None:
-            order.keep_holding = body.keep_holding
+    if body.keep_holding is not None:
+        try:
+            holds.set_keep_holding(db, order_id, body.keep_holding)
+        except holds.CannotHoldAgain as error:
+            raise HTTPException(409, str(error)) from error
     return _detail(db, order_id)

@@ -26,6 +26,8 @@ class Location:
     id: str
     name: str
     detail: str = ""
+    #: Whether stock held here may be sold (an Alleaves Quarantine area may not): only those can be chosen.
+    sellable: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,13 +38,34 @@ def _validated(spec: VendorSpec, credentials: dict[str, Any] | None, settings: d
 
 
 def check(vendor_name: str, credentials: dict[str, Any], settings: dict[str, Any]) -> list[Location]:
-    """Ask the vendor at once whether these credentials work; raises AuthenticationFailed with its message."""
+    """Ask the vendor at once whether these credentials work; raises AuthenticationFailed with its message.
+
+    A frozen source ("use last backup") is not asked anything: it is switched on when the old POS stops
+    accepting the credentials, and it promises no call at all; it sees no locations.
+    """
+    if loyalty.frozen(settings):
+        return []
     connector = build_connector(vendor_name, credentials, settings)
     try:
         assert isinstance(connector, ConnectionCheck)
         return connector.locations()
     finally:
         connector.close()
+
+
+def _check_choice(spec: VendorSpec, chosen: list[Any], locations: list[Location]) -> None:
+    """Each chosen location must be one the credentials see, and one whose stock may be sold: a menu read from a
+    place the POS will not sell from (an area marked not sellable) would offer what the store cannot hand over."""
+    available = {location.id: location for location in locations}
+    for value in chosen:
+        location = available.get(value)
+        if location is None:
+            raise InvalidSettings(f"{spec.choice}: {value!r} is not one of this account's locations")
+        if not location.sellable:
+            raise InvalidSettings(
+                f"{spec.choice}: {location.name} ({location.id}) is marked not sellable in {spec.title}: "
+                "its stock cannot be sold, so it cannot be chosen"
+            )
 
 
 def save(
@@ -70,7 +91,8 @@ def save(
         else:
             existing = uow.accounts.integration_for(store_id, vendor_name) if store_id is not None else None
         stored_credentials = uow.accounts.config(existing).credentials if existing else None
-        merged = {**(existing.settings if existing else {}), **settings}
+        previous = dict(existing.settings) if existing else {}
+        merged = {**previous, **settings}
     if credentials is None and stored_credentials is None:
         raise InvalidSettings(
             f"credentials: required to connect {spec.title} ({', '.join(spec.credentials.model_fields)})"
@@ -80,10 +102,7 @@ def save(
     assert working is not None
     locations = check(vendor_name, working, clean)
     chosen = clean.get(spec.choice) if spec.choice else None
-    available = {location.id for location in locations}
-    for value in chosen if isinstance(chosen, list) else [chosen] if chosen else []:
-        if value not in available:
-            raise InvalidSettings(f"{spec.choice}: {value!r} is not one of this account's locations")
+    _check_choice(spec, chosen if isinstance(chosen, list) else [chosen] if chosen else [], locations)
     ready = bool(chosen) if spec.choice else True
     with db.uow() as uow:
         integration = uow.accounts.save_integration(
@@ -97,6 +116,9 @@ def save(
             name=name,
             caller_identity=spec.caller_identity(credentials) if credentials and spec.caller_identity else None,
         )
+        state = loyalty.settings_changed(integration.sync_state, previous, clean)
+        if state != integration.sync_state:
+            integration.sync_state = state
         if enabled and ready:
             for flow in spec.scheduled_flows:
                 uow.runs.ensure_schedule(integration.id, flow, int(INTERVALS[flow].total_seconds()), utcnow())

@@ -9,7 +9,7 @@ takes points writes a ledger entry that is unique per reference, so nothing is c
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -75,6 +75,32 @@ def _shopper_hash(shopper: Shopper) -> str:
     return profile_hash(shopper.first_name, shopper.last_name, shopper.email, shopper.phone, shopper.date_of_birth)
 
 
+#: How long a signup waits before looking again whether its frozen source has been thawed.
+FROZEN_RECHECK = timedelta(hours=1)
+
+
+def frozen(settings: Mapping[str, Any]) -> bool:
+    """ "Use last backup" (seed 002): the source keeps what it has and is never called again, not even to check
+    its credentials, since it is switched on precisely when the old POS stops answering (switching POS)."""
+    return bool(settings.get("use_last_backup"))
+
+
+def settings_changed(state: Mapping[str, Any], before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
+    """The source's sync state once its settings go from ``before`` to ``after`` (saved in the same transaction).
+
+    Sync Personas applies "from the day it is enabled": the moment is recorded when the switch is saved, so a POS
+    edit made between switching it on and the next pull is synced; switching it off forgets the moment.
+    """
+    updated = dict(state)
+    if not after.get("sync_personas"):
+        updated.pop("personas_since", None)
+    elif not before.get("sync_personas") or "personas_since" not in updated:
+        # Whole seconds: a POS that stamps its changes coarser than we do must not date an edit made just
+        # after the switch to before it.
+        updated["personas_since"] = utcnow().replace(microsecond=0).isoformat()
+    return updated
+
+
 # --- the pull --------------------------------------------------------------------------------------------------
 
 
@@ -83,7 +109,7 @@ def pull(db: Database, source: Connector, integration: IntegrationConfig, run_id
     assert isinstance(source, ShopperSource)
     counts = RunCounts()
     settings = integration.settings
-    if settings.get("use_last_backup"):
+    if frozen(settings):
         counts.skipped = 1
         log.info("loyalty_source_frozen", integration_id=integration.id)
         return counts
@@ -91,10 +117,8 @@ def pull(db: Database, source: Connector, integration: IntegrationConfig, run_id
         row = uow.accounts.integration(integration.id)
         assert row is not None
         state = dict(row.sync_state)
-        if settings.get("sync_personas") and "personas_since" not in state:
-            state["personas_since"] = utcnow().isoformat()  # Sync Personas applies from the day it is switched on
-        if not settings.get("sync_personas"):
-            state.pop("personas_since", None)
+        # Normally recorded when the switch was saved; this covers a source switched on before that was so.
+        state = settings_changed(state, settings, settings)
         row.sync_state = state
     regions = set(settings.get("regions") or []) if settings.get("sync_to_state") else set()
     state["customers_since"] = _pull_shoppers(db, source, integration, state, regions, counts, run_id)
@@ -398,7 +422,7 @@ def signup(db: Database, organization_id: int, form: Signup) -> tuple[int, bool]
         for source in uow.accounts.organization_integrations(organization_id, LOYALTY_VENDOR):
             settings = source.settings
             linked = any(link.integration_id == source.id for link in uow.loyalty.links_of(persona.id))
-            if source.enabled and settings.get("sync_personas") and not settings.get("use_last_backup") and not linked:
+            if source.enabled and settings.get("sync_personas") and not frozen(settings) and not linked:
                 uow.outbox.enqueue(source.id, CREATE_SHOPPER, persona.id, f"{CREATE_SHOPPER}:{source.id}:{persona.id}")
         return persona.id, created
 
@@ -408,6 +432,8 @@ def push_signup(
 ) -> str:
     """Outbox: find the signup in the POS by phone or email; create it there only when nobody matches."""
     assert isinstance(connector, CustomerDirectory)
+    if frozen(integration.settings):
+        return _wait_for_thaw(db, message_id)
     with db.uow() as uow:
         message = uow.outbox.get(message_id)
         assert message is not None
@@ -446,6 +472,17 @@ def push_signup(
             uow.loyalty.link(integration.id, external_id, persona_id, written)
         uow.outbox.done(message, {"external_id": external_id, "created": not found})
     return "created" if not found else "found"
+
+
+def _wait_for_thaw(db: Database, message_id: int) -> str:
+    """A signup queued before its source was frozen is kept, not sent: frozen means no call at all."""
+    with db.uow() as uow:
+        message = uow.outbox.get(message_id)
+        assert message is not None
+        uow.outbox.retry_later(
+            message, "the source is frozen (use last backup)", delay=FROZEN_RECHECK, outcome_unknown=False
+        )
+    return "retry"
 
 
 def edit_contact(db: Database, persona_id: int, organization_id: int, changes: dict[str, Any]) -> None:
@@ -577,7 +614,7 @@ def create_reward(
 ) -> int:
     """A reward that triggers an existing POS discount. The discount must exist in the POS first (seed 002)."""
     assert isinstance(catalog, DiscountCatalog)
-    if integration.settings.get("use_last_backup"):
+    if frozen(integration.settings):
         raise LoyaltyRefused("this source is frozen (use last backup): the POS discount cannot be checked")
     if points_cost <= 0:
         raise LoyaltyRefused("a reward costs at least 1 point")

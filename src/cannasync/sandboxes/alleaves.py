@@ -76,7 +76,9 @@ Routes
    item whose available quantity is at or below it as quantity 0.
 2. ``GET /api/v1/inventory-areas`` → ``{"data": [{"area_id", "name", "sellable"}]}`` (not paged), in the
    location's order. Names are Retail, Vault, Quarantine, Back Room, Display; only Quarantine is not
-   sellable.
+   sellable. (No public Alleaves documentation exists, vendor-apis.md section 3; seed 003 has the store pick
+   the areas to sell from, "e.g. Retail". Quarantined stock is by definition held back from sale, so it is
+   the area marked ``"sellable": false``; a client must not offer it as a place to sell from.)
 3. ``GET /api/v1/items?area_id=<id>&area_id=<id>&updated_since=<ISO>&page=&per_page=`` lists, in ``item_id``
    order, every **active** item with quantity > 0 in at least one of the areas given. ``area_id`` is
    repeatable and required (none → 400 ``area_required``; an area the location does not have → 422

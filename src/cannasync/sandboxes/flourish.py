@@ -785,6 +785,9 @@ def _compute_totals(
             line_discounts[index] += share
     net = [total - discount for total, discount in zip(line_totals, line_discounts, strict=True)]
     total_discounts = sum((_cents(Decimal(str(d.discount_amount))) for d in discounts), Decimal(0))
+    # ``delivery_fee`` is the retail order's only fee field and the body takes it whatever the
+    # ``fulfillment_type`` (POST /v1/retail-orders body fields, vendor-apis.md): it is added to every order's
+    # total, a pickup's as well as a delivery's.
     fee = _cents(Decimal(str(delivery_fee)))
     again = total_discounts if double_count else Decimal(0)
     total = max(sum(net, Decimal(0)) - again + fee, Decimal(0))

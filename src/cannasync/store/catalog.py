@@ -284,6 +284,22 @@ class Catalog:
         self.session.expire_all()
         return released
 
+    def hold_again(self, order_id: int, wanted: Mapping[int, int]) -> None:
+        """Hold an order's quantities once more (a store that wants its stock kept after the POS counted it).
+
+        Each product is taken with the same conditional UPDATE as checkout, so it only succeeds if the stock is
+        still there; on OutOfStock the caller's transaction must roll back, so no product is left half-held.
+        """
+        for product_id, quantity in sorted(wanted.items()):
+            self.take(product_id, quantity)
+            self.record_hold(order_id, product_id, quantity)
+        self.session.flush()
+
+    def is_holding(self, order_id: int) -> bool:
+        """Whether any of the order's stock is held right now."""
+        held = select(Hold.id).where(Hold.order_id == order_id, Hold.released_at.is_(None)).limit(1)
+        return self.session.scalar(held) is not None
+
     def holds(self, order_id: int) -> list[Hold]:
         return list(self.session.scalars(select(Hold).where(Hold.order_id == order_id).order_by(Hold.id)))
 

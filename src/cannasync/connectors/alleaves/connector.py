@@ -62,6 +62,7 @@ class AlleavesConnector:
                 id=str(area["area_id"]),
                 name=str(area.get("name") or area["area_id"]),
                 detail="sellable" if area.get("sellable") else "not sellable",
+                sellable=bool(area.get("sellable")),
             )
             for area in self._client.areas()
         ]

@@ -188,10 +188,27 @@ def order_lines(line: PosOrderLine) -> list[dict[str, Any]]:
 
 def _offer_notes(order: PosOrder) -> str:
     offers = [f"{offer.label} (-${Decimal(offer.amount_cents) / 100:.2f})" for offer in order.offers]
+    fees = [f"{fee.name} (${Decimal(fee.amount_cents) / 100:.2f})" for fee in order.fees if fee.amount_cents]
     parts = [order.notes.strip()] if order.notes.strip() else []
     if offers:
         parts.append("Online offers applied in prices: " + "; ".join(offers))
+    if fees:
+        parts.append("Fees in delivery_fee: " + "; ".join(fees))
     return "\n".join(parts)
+
+
+def _fee(order: PosOrder) -> float | None:
+    """Every fee of the order, whatever its name or fulfilment, as the order's one fee field.
+
+    A Flourish retail order has a single fee field, ``delivery_fee`` (POST /v1/retail-orders body fields,
+    vendor-apis.md), and Flourish adds it to the order total. Flourish's own WooCommerce plugin
+    (flourishsoftware/flourish-woocommerce-b2c, src/Handlers/HandlerOrdersRetail.php, get_delivery_information)
+    sends the shop's shipping total there and nothing else, so any other fee would be missing from Flourish's
+    total. A pickup's bag or service fee therefore goes there too (its name is in the notes), so that Flourish's
+    total equals ours to the cent.
+    """
+    total = sum(fee.amount_cents for fee in order.fees)
+    return _money(total) if total else None
 
 
 def order_body(order: PosOrder) -> dict[str, Any]:
@@ -224,9 +241,11 @@ def order_body(order: PosOrder) -> dict[str, Any]:
         }
         body["delivery_contact_no"] = order.customer.phone
         body["delivery_email"] = order.customer.email
-        body["delivery_fee"] = _money(sum(fee.amount_cents for fee in order.fees))
     else:
         body["expected_pickup_timestamp"] = _timestamp(window)
+    fee = _fee(order)
+    if fee is not None:
+        body["delivery_fee"] = fee
     return body
 
 

@@ -13,7 +13,7 @@ from cannasync.api.deps import Db
 from cannasync.connectors.base import Location
 from cannasync.connectors.http import AuthenticationFailed, Unavailable, VendorError
 from cannasync.connectors.registry import VENDORS, VendorSpec
-from cannasync.flows import integrations
+from cannasync.flows import integrations, loyalty
 from cannasync.store.tables import Integration
 from cannasync.store.uow import Database
 from cannasync.web.console.forms import FieldView, describe, read_credentials, read_settings
@@ -221,6 +221,9 @@ def check_connection(request: Request, integration_id: int, db: Db, viewer: Merc
         found = uow.accounts.integration(row.id)
         assert found is not None
         config = uow.accounts.config(found)
+    if loyalty.frozen(config.settings):  # it promises no call at all, so it is not asked
+        message = f"Not checked: this {spec.title} source is frozen (use last backup)."
+        return render(request, "console/check_result.html", ok=True, message=message)
     try:
         locations = integrations.check(config.vendor, config.credentials, config.settings)
     except VendorError as error:

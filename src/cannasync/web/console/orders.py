@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse
 from cannasync.api import views
 from cannasync.api.deps import Db
 from cannasync.domain.orders import Fulfillment, InvalidOrder, OrderStatus, transition_problem
-from cannasync.flows import checkout
+from cannasync.flows import checkout, holds
 from cannasync.store.tables import Order
 from cannasync.store.uow import Database, UnitOfWork
 from cannasync.web.console.frame import frame
@@ -212,11 +212,10 @@ def keep_holding(
     request: Request, order_id: int, db: Db, viewer: MerchantForm, keep_holding: Annotated[str, Form()] = ""
 ) -> HTMLResponse:
     """The per-order switch: keep the stock held after the push, for a POS that would otherwise count it at once."""
-    wanted = keep_holding == "on"
     with db.uow() as uow:
         _owned(uow, viewer, order_id)
-        order = uow.orders.get(order_id, lock=True)
-        assert order is not None
-        order.keep_holding = wanted
-    notice = "Its stock stays held until the order closes." if wanted else "Its stock is held as the POS rules say."
-    return _slideout(request, db, viewer, order_id, notice=notice)
+    try:
+        switched = holds.set_keep_holding(db, order_id, keep_holding == "on")
+    except holds.CannotHoldAgain as error:
+        return _slideout(request, db, viewer, order_id, notice=str(error), kind="error")
+    return _slideout(request, db, viewer, order_id, notice=switched.notice)

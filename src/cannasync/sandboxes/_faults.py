@@ -217,3 +217,40 @@ async def _drop(receive: Receive, *, reset: bool) -> None:
     else:
         transport.close()
     await asyncio.sleep(0.01)
+
+
+def steady_mix(create_path: str, api_root: str, *, seed: int, slow: float = 1.0) -> list[dict[str, Any]]:
+    """Fault bodies for every kind at a steady, seeded rate: on every read, and on the order create.
+
+    Writes: a timeout after the vendor committed (``slow`` seconds, for a client whose timeout is shorter), a reset
+    before and one after the commit, an answer cut mid-body, a 5xx, and a 429 with and without Retry-After. Reads:
+    a 5xx, both 429s, a reset, a cut answer and a slow answer. Each fires "for ever" (a count of a million).
+    """
+    many = 1_000_000
+    writes: list[dict[str, Any]] = [
+        {"mode": "timeout_after_commit", "delay_seconds": slow, "rate": 0.10},
+        {"mode": "reset_after_commit", "rate": 0.06},
+        {"mode": "reset", "rate": 0.04},
+        {"mode": "truncate", "rate": 0.06},
+        {"status": 502, "rate": 0.04},
+        {"status": 429, "retry_after": "1", "rate": 0.03},
+        {"status": 429, "rate": 0.04},
+    ]
+    reads: list[dict[str, Any]] = [
+        {"status": 503, "rate": 0.03},
+        {"status": 429, "retry_after": "1", "rate": 0.01},
+        {"status": 429, "rate": 0.02},
+        {"mode": "reset", "rate": 0.02},
+        {"mode": "truncate", "rate": 0.02},
+        {"mode": "delay", "delay_seconds": 0.1, "rate": 0.03},
+    ]
+    return [
+        *(
+            {"method": "POST", "path_prefix": create_path, "count": many, "seed": seed + n, **f}
+            for n, f in enumerate(writes)
+        ),
+        *(
+            {"method": "GET", "path_prefix": api_root, "count": many, "seed": seed + 100 + n, **f}
+            for n, f in enumerate(reads)
+        ),
+    ]

@@ -10,7 +10,6 @@ import random
 
 import httpx2
 import pytest
-
 from tests.conftest import (
     ALLEAVES_CREDENTIALS,
     FLOWHUB_CREDENTIALS,
@@ -19,7 +18,11 @@ from tests.conftest import (
     Sandbox,
 )
 
-READS = {"flourish": "/external/api/v1/facilities", "flowhub": "/v0/clientsLocations", "alleaves": "/api/v1/inventory-areas"}
+READS = {
+    "flourish": "/external/api/v1/facilities",
+    "flowhub": "/v0/clientsLocations",
+    "alleaves": "/api/v1/inventory-areas",
+}
 
 
 @pytest.fixture(params=sorted(READS))
@@ -84,7 +87,7 @@ def test_a_truncated_answer_breaks_off_mid_body(pos: tuple[Sandbox, str]) -> Non
         whole = client.get(path, headers=headers)
         assert whole.status_code == 200 and whole.content
         sandbox.fault(method="GET", path_prefix=path, mode="truncate")
-        with pytest.raises(httpx2.RemoteProtocolError, match="incomplete|complete message body"):
+        with pytest.raises(httpx2.RemoteProtocolError, match=r"incomplete|complete message body"):
             client.get(path, headers=headers)
         assert client.get(path, headers=headers).content == whole.content
 

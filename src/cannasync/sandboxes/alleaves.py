@@ -198,6 +198,8 @@ answers the status with ``{"error": {"code": "injected_fault", ...}}`` (``after`
 requests through first, to break a sequence mid-way); ``{"mode": "delay", "delay_seconds"}`` waits before
 processing; ``{"mode": "timeout_after_commit", "delay_seconds"}`` processes the request fully, then holds
 the response back, so a client can time out after Alleaves really committed.
+Also, shared by the POS sandboxes (``sandboxes/_faults.py``): ``every`` N-th or a seeded ``rate`` of
+matching requests, and the modes ``reset``, ``reset_after_commit`` and ``truncate``.
 
 Choices beyond the facts (each easy to change; none is confirmed by Alleaves)
 ------------------------------------------------------------------------------
@@ -214,7 +216,7 @@ Choices beyond the facts (each easy to change; none is confirmed by Alleaves)
 5. Access tokens are 43-character URL-safe strings; ``expires_in`` is ``token_ttl_seconds`` (rounded up).
 6. Injected faults fire before authentication and the rate limit (they stand for the gateway in front of
    Alleaves) and only on paths outside ``/_sandbox/``. ``mode`` defaults to ``status``, ``count`` to 1,
-   ``path_prefix`` to ``/api/`` and ``method`` to any; the first matching fault is consumed.
+   ``path_prefix`` to ``/api/`` and ``method`` to any; the first matching fault that fires takes the request.
    ``Retry-After`` is sent only when the fault has ``retry_after``.
 7. An unknown route is a 404 ``not_found`` and a known path with the wrong method a 405
    ``method_not_allowed``, whatever the token (authentication is not checked first).

@@ -225,6 +225,8 @@ Faults: ``{"method", "path_prefix", "status", "count", "retry_after"}`` answers 
 read mid-way); ``{"mode": "delay", "delay_seconds"}`` waits before processing;
 ``{"mode": "timeout_after_commit", "delay_seconds"}`` processes the request fully, then holds the
 response back, so a client can time out after Flourish really committed.
+Also, shared by the POS sandboxes (``sandboxes/_faults.py``): ``every`` N-th or a seeded ``rate`` of
+matching requests, and the modes ``reset``, ``reset_after_commit`` and ``truncate``.
 
 Choices where Flourish's public notes are silent
 ------------------------------------------------
@@ -276,7 +278,7 @@ Each is a guess kept easy to change; none is confirmed by Flourish.
     message that names the field.
 11. Injected faults fire before authentication (they stand for the gateway in front of Flourish) and on
     ``/external/...`` paths only. ``mode`` defaults to ``status``, ``count`` to 1, ``path_prefix`` to
-    ``/external/`` and ``method`` to any; the first matching fault is consumed. ``Retry-After`` is sent
+    ``/external/`` and ``method`` to any; the first matching fault that fires takes the request. ``Retry-After`` is sent
     whenever the fault has ``retry_after``, whatever the status. The status control route answers 422
     for an unknown status name and 409 for a move the machine does not allow.
 12. ``/_sandbox/requests`` counts every request that matched a vendor route, as ``"<METHOD> <template>"``

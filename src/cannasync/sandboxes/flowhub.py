@@ -67,6 +67,8 @@ disables); and ``GET images/{productId}.png`` (what ``productPictureURL`` points
 sequence mid-way); ``{"mode": "delay", "delay_seconds"}`` waits before processing;
 ``{"mode": "timeout_after_commit", "delay_seconds"}`` processes the request fully, then holds the response
 back, so a client can time out after Flowhub really committed.
+Also, shared by the POS sandboxes (``sandboxes/_faults.py``): ``every`` N-th or a seeded ``rate`` of
+matching requests, and the modes ``reset``, ``reset_after_commit`` and ``truncate``.
 
 Choices where Flowhub's public notes are silent
 -----------------------------------------------
@@ -147,7 +149,7 @@ Each is a guess kept easy to change; none is confirmed by Flowhub.
     wrong method → 405; a body that is not JSON → 400 ``{"errors": ["Request body must be valid JSON"]}``.
 13. Injected faults fire before the rate limit and authentication (they stand for the gateway in front of
     Flowhub) and on paths outside ``/_sandbox/`` only. ``mode`` defaults to ``status``, ``count`` to 1,
-    ``path_prefix`` to ``/`` and ``method`` to any; the first matching fault is consumed. ``Retry-After`` is
+    ``path_prefix`` to ``/`` and ``method`` to any; the first matching fault that fires takes the request. ``Retry-After`` is
     sent only when the fault has ``retry_after``.
 14. ``/_sandbox/requests`` counts every request that matched a vendor route, as ``"<METHOD> <template>"``
     (``"GET /v0/locations/{locationId}/inventory"``), including those answered 401/403/429/4xx or with an

@@ -421,8 +421,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             wait(lambda: all(o.pos_order_id for o in confirmed_orders()), "every confirmed order pushed", args.timeout)
         converged_seconds = time.monotonic() - started
 
+        fired: dict[str, dict[str, int]] = {}
         for vendor in chosen:
-            httpx2.delete(f"{sandboxes[vendor.name][0].url}/_sandbox/faults").raise_for_status()
+            faults = f"{sandboxes[vendor.name][0].url}/_sandbox/faults"
+            fired[vendor.name] = {}
+            for fault in httpx2.get(faults).json()["data"]:  # each was added with a count of a million
+                key = "writes" if fault["method"] == "POST" else "reads"
+                fired[vendor.name][key] = fired[vendor.name].get(key, 0) + 1_000_000 - fault["remaining"]
+            httpx2.delete(faults).raise_for_status()
         ours = confirmed_orders()
         per_vendor = {}
         for vendor in chosen:
@@ -447,6 +453,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     1 for pos_id, ref, _t in theirs if ref in mine and mine[ref].pos_order_id != pos_id
                 ),
                 "push_errors": sum(1 for o in mine.values() if o.push_error),
+                "faults_fired_on_reads": fired[vendor.name].get("reads", 0),
+                "faults_fired_on_writes": fired[vendor.name].get("writes", 0),
                 "menu_sync_under_faults": menu_runs[vendor.name],
                 "menu_changes_after": sum(after["counts"].get(k, 0) for k in ("created", "updated", "hidden")),
                 "menu_products": after["counts"].get("created", 0)

@@ -250,6 +250,9 @@ class Burst:
     refused: Counter[str] = field(default_factory=Counter)
     retries: int = 0
     last_failure: str = ""
+    kill_after: int = 0
+    #: Set by the shopper whose confirm reaches ``kill_after``: the kill comes at once, mid-burst.
+    kill_point: threading.Event = field(default_factory=threading.Event)
 
     def call(self, method: str, path: str, **kwargs: Any) -> httpx2.Response:
         """One call, repeated while the hub is unreachable or restarting (what a shop front does)."""
@@ -279,6 +282,8 @@ class Burst:
                 with self.lock:
                     if confirmed.status_code == 200:
                         self.confirmed += 1
+                        if self.confirmed == self.kill_after:
+                            self.kill_point.set()
                     else:
                         self.refused[f"confirm {confirmed.status_code}"] += 1
                 return
@@ -376,8 +381,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         menu_seconds = time.monotonic() - started
 
         products = {v.name: stocked(api, stores[v.name][0]) for v in chosen}
-        burst = Burst(client, deadline=time.monotonic() + args.timeout)
-        kill_after = int(args.orders * args.kill_at)
+        burst = Burst(
+            client, deadline=time.monotonic() + args.timeout, kill_after=max(1, int(args.orders * args.kill_at))
+        )
         killed: dict[str, Any] = {}
 
         def pushed() -> int:
@@ -386,7 +392,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 return len(list(rows))
 
         def killer() -> None:
-            wait(lambda: burst.confirmed >= kill_after, "the kill point", args.timeout)
+            if not burst.kill_point.wait(args.timeout):
+                raise TimeoutError("the burst never reached the kill point")
             killed["confirmed_before_kill"] = burst.confirmed
             killed["pushed_before_kill"] = pushed()
             hub.kill()

@@ -42,12 +42,12 @@ def test_a_hub_killed_mid_burst_loses_and_repeats_no_confirmed_order(
 ) -> None:
     if backend == "postgres":  # an unreachable PostgreSQL skips (fails in CI) as everywhere else
         request.getfixturevalue("postgres_schema")
-    result = burst(backend, orders=24)
+    result = burst(backend, orders=12)
     assert result["hub_starts"] == 2
     # Killed mid-burst: some orders were confirmed before the kill and some after it.
-    assert 0 < result["confirmed_before_kill"] < 24
+    assert 0 < result["confirmed_before_kill"] < 12
     totals = result["totals"]
-    assert totals["confirmed"] == 24 and totals["once"] == 24, result
+    assert totals["confirmed"] == 12 and totals["once"] == 12, result
     for count in ("lost", "duplicated", "unknown", "wrong_total", "wrong_pos_id", "push_errors"):
         assert totals[count] == 0, (count, result)
     for name, vendor in result["vendors"].items():

@@ -149,8 +149,8 @@ Each is a guess kept easy to change; none is confirmed by Flowhub.
     wrong method → 405; a body that is not JSON → 400 ``{"errors": ["Request body must be valid JSON"]}``.
 13. Injected faults fire before the rate limit and authentication (they stand for the gateway in front of
     Flowhub) and on paths outside ``/_sandbox/`` only. ``mode`` defaults to ``status``, ``count`` to 1,
-    ``path_prefix`` to ``/`` and ``method`` to any; the first matching fault that fires takes the request. ``Retry-After`` is
-    sent only when the fault has ``retry_after``.
+    ``path_prefix`` to ``/`` and ``method`` to any; the first matching fault that fires takes the request.
+    ``Retry-After`` is sent only when the fault has ``retry_after``.
 14. ``/_sandbox/requests`` counts every request that matched a vendor route, as ``"<METHOD> <template>"``
     (``"GET /v0/locations/{locationId}/inventory"``), including those answered 401/403/429/4xx or with an
     injected fault, and image downloads; it excludes the other control routes.

@@ -128,7 +128,7 @@ VENDORS = {
     "flowhub": Vendor(
         "flowhub",
         lambda: flowhub.create_app(items=120, seed=3, rate_limit_rps=None),
-        "/v",
+        "/",  # every read: inventory, locations and the order-ahead lookups
         "/order-ahead/v0/create",
         _connect_flowhub,
         {

@@ -124,7 +124,7 @@ POS = {
     ),
     "flowhub": Pos(
         "flowhub",
-        "/v",  # /v0 and /v1; the order-ahead calls are faulted as writes
+        "/",  # every read: inventory, locations and the order-ahead lookups
         "/order-ahead/v0/create",
         {"customer": REC_SHOPPER},
         connect_flowhub,

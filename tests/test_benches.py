@@ -87,3 +87,12 @@ def test_scale_bench_runs_a_cycle_on_real_workers_and_measures_lag() -> None:
     (lag,) = result["status_poll_lag"]
     assert lag["workers"] == 1 and lag["status_polls"] == 3
     assert lag["lag_seconds_max"] >= lag["lag_seconds_p95"] >= lag["lag_seconds_p50"] >= 0
+
+
+def test_fault_bench_kills_the_hub_mid_burst_and_counts_from_the_vendors_side() -> None:
+    # The tiniest run: tests/faults/test_hub_killed.py runs it at a size that checks the counts on both backends.
+    result = run_bench("faults.py", "--orders", "4", "--vendors", "flourish", "--timeout", "240", timeout=420)
+    assert result["hub_starts"] == 2 and result["totals"]["confirmed"] == 4
+    assert result["totals"]["once"] == 4 and result["totals"]["lost"] == result["totals"]["duplicated"] == 0
+    for key in ("confirmed_before_kill", "down_seconds", "burst_seconds", "converged_seconds", "vendors"):
+        assert key in result

@@ -9,12 +9,14 @@ Reads are retried; a write that may have reached the vendor is never blindly rep
 
 from __future__ import annotations
 
+import email.utils
 import functools
 import hashlib
 import ssl
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx2
@@ -79,13 +81,25 @@ def credential_key(vendor: str, *parts: str) -> str:
 
 
 def _retry_after(response: httpx2.Response) -> float | None:
+    """The seconds a vendor asks us to wait, or None when it says nothing we can read.
+
+    ``Retry-After`` is either delay-seconds or an HTTP-date (RFC 9110 §10.2.3); gateways and CDNs in front of a
+    vendor often send the date. A date in the past means "now".
+    """
     value = response.headers.get("retry-after")
     if value is None:
         return None
     try:
         return max(0.0, float(value))
     except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
         return None
+    if when.tzinfo is None:  # RFC 5322 "-0000": a date in UTC with no zone given
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _error_message(response: httpx2.Response) -> str:

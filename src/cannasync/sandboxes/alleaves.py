@@ -205,6 +205,8 @@ answers the status with ``{"error": {"code": "injected_fault", ...}}`` (``after`
 requests through first, to break a sequence mid-way); ``{"mode": "delay", "delay_seconds"}`` waits before
 processing; ``{"mode": "timeout_after_commit", "delay_seconds"}`` processes the request fully, then holds
 the response back, so a client can time out after Alleaves really committed.
+Also, shared by the POS sandboxes (``sandboxes/_faults.py``): ``every`` N-th or a seeded ``rate`` of
+matching requests, and the modes ``reset``, ``reset_after_commit`` and ``truncate``.
 
 Choices beyond the facts (each easy to change; none is confirmed by Alleaves)
 ------------------------------------------------------------------------------
@@ -221,7 +223,7 @@ Choices beyond the facts (each easy to change; none is confirmed by Alleaves)
 5. Access tokens are 43-character URL-safe strings; ``expires_in`` is ``token_ttl_seconds`` (rounded up).
 6. Injected faults fire before authentication and the rate limit (they stand for the gateway in front of
    Alleaves) and only on paths outside ``/_sandbox/``. ``mode`` defaults to ``status``, ``count`` to 1,
-   ``path_prefix`` to ``/api/`` and ``method`` to any; the first matching fault is consumed.
+   ``path_prefix`` to ``/api/`` and ``method`` to any; the first matching fault that fires takes the request.
    ``Retry-After`` is sent only when the fault has ``retry_after``.
 7. An unknown route is a 404 ``not_found`` and a known path with the wrong method a 405
    ``method_not_allowed``, whatever the token (authentication is not checked first).
@@ -232,7 +234,6 @@ Choices beyond the facts (each easy to change; none is confirmed by Alleaves)
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
 import re
@@ -256,8 +257,10 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Match, Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from cannasync.sandboxes import _faults
+from cannasync.sandboxes._faults import Fault
 from cannasync.sandboxes.alleaves_catalog import (
     MAIN,
     fleet,
@@ -604,60 +607,9 @@ def parse_token_body(body: JSON) -> tuple[str, str, str]:
 # Faults
 
 
-@dataclass
-class Fault:
-    """One injected fault; ``remaining`` counts down as matching requests consume it."""
-
-    mode: str
-    method: str | None
-    path_prefix: str
-    status: int | None
-    retry_after: str | None
-    delay_seconds: float
-    remaining: int
-    #: Matching requests to let through before the fault starts firing (to break a sequence mid-way).
-    after: int = 0
-
-    def matches(self, method: str, path: str) -> bool:
-        if self.method is not None and self.method != method:
-            return False
-        return path.startswith(self.path_prefix)
-
-
 def parse_fault(body: JSON) -> Fault:
-    """Validate a ``POST /_sandbox/faults`` body."""
-    mode = body.get("mode", "status")
-    if mode not in ("status", "delay", "timeout_after_commit"):
-        raise _invalid("mode must be one of: status, delay, timeout_after_commit")
-    method = body.get("method")
-    if method is not None and not isinstance(method, str):
-        raise _invalid("method must be a string")
-    prefix = body.get("path_prefix", "/api/")
-    if not isinstance(prefix, str) or not prefix.startswith("/"):
-        raise _invalid("path_prefix must be a path starting with /")
-    count = _integer(body.get("count", 1))
-    if count is None or count < 1:
-        raise _invalid("count must be an integer >= 1")
-    status = _integer(body.get("status"))
-    if mode == "status" and (status is None or not 400 <= status <= 599):
-        raise _invalid("status must be an HTTP error status (400-599)")
-    delay = _number(body.get("delay_seconds", 0))
-    if delay is None or delay < 0 or (mode != "status" and delay == 0):
-        raise _invalid("delay_seconds must be a number > 0")
-    after = _integer(body.get("after", 0))
-    if after is None or after < 0:
-        raise _invalid("after must be an integer >= 0")
-    retry_after = body.get("retry_after")
-    return Fault(
-        mode=mode,
-        method=method.upper() if method else None,
-        path_prefix=prefix,
-        status=status if mode == "status" else None,
-        retry_after=None if retry_after is None else str(retry_after),
-        delay_seconds=float(delay),
-        remaining=count,
-        after=after,
-    )
+    """Validate a ``POST /_sandbox/faults`` body (the kinds and fields: sandboxes/_faults.py)."""
+    return _faults.parse_fault(body, default_prefix="/api/", invalid=_invalid)
 
 
 def _parse_per_minute(value: object) -> int | None:
@@ -750,7 +702,7 @@ class AlleavesSandbox:
         self._refresh_tokens: dict[str, tuple[str, str]] = {}
         self.rate_limit_per_minute = _parse_per_minute(rate_limit_per_minute)
         self._windows: dict[str, deque[float]] = {}
-        self._faults: list[Fault] = []
+        self._faults = _faults.Faults()
         self._requests: Counter[str] = Counter()
 
     # -- auth and rate limit ---------------------------------------------------------------------
@@ -1162,30 +1114,17 @@ class AlleavesSandbox:
     # -- faults and request counts -----------------------------------------------------------------
 
     def add_fault(self, fault: Fault) -> None:
-        with self.lock:
-            self._faults.append(fault)
+        self._faults.add(fault)
 
     def faults(self) -> list[JSON]:
-        with self.lock:
-            return [asdict(fault) for fault in self._faults]
+        return self._faults.describe()
 
     def clear_faults(self) -> None:
-        with self.lock:
-            self._faults.clear()
+        self._faults.clear()
 
     def take_fault(self, method: str, path: str) -> Fault | None:
-        """Consume one use of the first fault matching the request, if any."""
-        with self.lock:
-            for fault in self._faults:
-                if fault.matches(method, path):
-                    if fault.after > 0:
-                        fault.after -= 1
-                        return None
-                    fault.remaining -= 1
-                    if fault.remaining <= 0:
-                        self._faults.remove(fault)
-                    return fault
-            return None
+        """Consume one firing of the first matching fault that fires on this request, if any."""
+        return self._faults.take(method, path)
 
     def count_request(self, key: str) -> None:
         with self.lock:
@@ -1504,14 +1443,14 @@ class _Gateway:
             return
 
         fault = self.sandbox.take_fault(scope["method"], path)
-        if fault is not None and fault.mode == "status":
-            assert fault.status is not None
-            headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
-            injected = ApiError(fault.status, "injected_fault", "Injected fault", headers)
-            await injected.response()(scope, receive, send)
+        if fault is not None and await _faults.before(
+            fault,
+            scope,
+            receive,
+            send,
+            lambda status, headers: ApiError(status, "injected_fault", "Injected fault", headers).response(),
+        ):
             return
-        if fault is not None and fault.mode == "delay":
-            await asyncio.sleep(fault.delay_seconds)
 
         if matched is not None and matched.needs_token:
             try:
@@ -1532,18 +1471,7 @@ class _Gateway:
                 return
             scope = {**scope, "sandbox.session": session}
 
-        if fault is not None and fault.mode == "timeout_after_commit":
-            held: list[Message] = []
-
-            async def hold(message: Message) -> None:
-                held.append(message)
-
-            await self.app(scope, receive, hold)
-            await asyncio.sleep(fault.delay_seconds)
-            for message in held:
-                await send(message)
-            return
-        await self.app(scope, receive, send)
+        await _faults.deliver(fault, self.app, scope, receive, send)
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:

@@ -226,6 +226,8 @@ Faults: ``{"method", "path_prefix", "status", "count", "retry_after"}`` answers 
 read mid-way); ``{"mode": "delay", "delay_seconds"}`` waits before processing;
 ``{"mode": "timeout_after_commit", "delay_seconds"}`` processes the request fully, then holds the
 response back, so a client can time out after Flourish really committed.
+Also, shared by the POS sandboxes (``sandboxes/_faults.py``): ``every`` N-th or a seeded ``rate`` of
+matching requests, and the modes ``reset``, ``reset_after_commit`` and ``truncate``.
 
 Choices where Flourish's public notes are silent
 ------------------------------------------------
@@ -277,7 +279,7 @@ Each is a guess kept easy to change; none is confirmed by Flourish.
     message that names the field.
 11. Injected faults fire before authentication (they stand for the gateway in front of Flourish) and on
     ``/external/...`` paths only. ``mode`` defaults to ``status``, ``count`` to 1, ``path_prefix`` to
-    ``/external/`` and ``method`` to any; the first matching fault is consumed. ``Retry-After`` is sent
+    ``/external/`` and ``method`` to any; the first matching fault that fires takes the request. ``Retry-After`` is sent
     whenever the fault has ``retry_after``, whatever the status. The status control route answers 422
     for an unknown status name and 409 for a move the machine does not allow.
 12. ``/_sandbox/requests`` counts every request that matched a vendor route, as ``"<METHOD> <template>"``
@@ -432,8 +434,10 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Match, Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from cannasync.sandboxes import _faults
+from cannasync.sandboxes._faults import Fault
 from cannasync.sandboxes.flourish_catalog import (
     ALL_BRANDS,
     FIRST_DESTINATION_ID,
@@ -816,60 +820,9 @@ def _compute_totals(
 # State
 
 
-@dataclass
-class Fault:
-    """One injected fault; ``remaining`` counts down as matching requests consume it."""
-
-    mode: str
-    method: str | None
-    path_prefix: str
-    status: int | None
-    retry_after: str | None
-    delay_seconds: float
-    remaining: int
-    #: Matching requests to let through before the fault starts firing (to break a read mid-way).
-    after: int = 0
-
-    def matches(self, method: str, raw_path: str, path: str) -> bool:
-        if self.method is not None and self.method != method:
-            return False
-        return raw_path.startswith(self.path_prefix) or (path + "/").startswith(self.path_prefix)
-
-
 def parse_fault(body: JSON) -> Fault:
-    """Validate a ``POST /_sandbox/faults`` body."""
-    mode = body.get("mode", "status")
-    if mode not in ("status", "delay", "timeout_after_commit"):
-        raise ApiError(422, "mode must be one of: status, delay, timeout_after_commit")
-    method = body.get("method")
-    if method is not None and not isinstance(method, str):
-        raise ApiError(422, "method must be a string")
-    prefix = body.get("path_prefix", "/external/")
-    if not isinstance(prefix, str) or not prefix.startswith("/"):
-        raise ApiError(422, "path_prefix must be a path starting with /")
-    count = body.get("count", 1)
-    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
-        raise ApiError(422, "count must be an integer >= 1")
-    status = body.get("status")
-    if mode == "status" and (not isinstance(status, int) or not 400 <= status <= 599):
-        raise ApiError(422, "status must be an HTTP error status (400-599)")
-    delay = _number(body.get("delay_seconds", 0))
-    if delay is None or delay < 0 or (mode != "status" and delay == 0):
-        raise ApiError(422, "delay_seconds must be a number > 0")
-    retry_after = body.get("retry_after")
-    after = body.get("after", 0)
-    if not isinstance(after, int) or isinstance(after, bool) or after < 0:
-        raise ApiError(422, "after must be an integer >= 0")
-    return Fault(
-        mode=mode,
-        method=method.upper() if method else None,
-        path_prefix=prefix,
-        status=status if mode == "status" else None,
-        retry_after=None if retry_after is None else str(retry_after),
-        delay_seconds=float(delay),
-        remaining=count,
-        after=after,
-    )
+    """Validate a ``POST /_sandbox/faults`` body (the kinds and fields: sandboxes/_faults.py)."""
+    return _faults.parse_fault(body, default_prefix="/external/", invalid=lambda message: ApiError(422, message))
 
 
 class FlourishSandbox:
@@ -931,7 +884,7 @@ class FlourishSandbox:
         self._next_discount = max((int(d) for d in self._discounts), default=500) + 1
         self._orders: dict[str, JSON] = {}
         self._next_order = 1
-        self._faults: list[Fault] = []
+        self._faults = _faults.Faults()
         self._requests: Counter[str] = Counter()
         history = generate_sales(
             seed,
@@ -1720,30 +1673,17 @@ class FlourishSandbox:
     # -- faults and request counts -----------------------------------------------------------------
 
     def add_fault(self, fault: Fault) -> None:
-        with self.lock:
-            self._faults.append(fault)
+        self._faults.add(fault)
 
     def faults(self) -> list[JSON]:
-        with self.lock:
-            return [asdict(fault) for fault in self._faults]
+        return self._faults.describe()
 
     def clear_faults(self) -> None:
-        with self.lock:
-            self._faults.clear()
+        self._faults.clear()
 
     def take_fault(self, method: str, raw_path: str, path: str) -> Fault | None:
-        """Consume one use of the first fault matching the request, if any."""
-        with self.lock:
-            for fault in self._faults:
-                if fault.matches(method, raw_path, path):
-                    if fault.after > 0:
-                        fault.after -= 1
-                        return None
-                    fault.remaining -= 1
-                    if fault.remaining <= 0:
-                        self._faults.remove(fault)
-                    return fault
-            return None
+        """Consume one firing of the first matching fault that fires on this request, if any."""
+        return self._faults.take(method, raw_path, path + "/")
 
     def count_request(self, key: str) -> None:
         with self.lock:
@@ -2771,13 +2711,14 @@ class _Gateway:
         fault = None
         if path.startswith("/external/"):
             fault = self.sandbox.take_fault(method, raw_path, path)
-            if fault is not None and fault.mode == "status":
-                assert fault.status is not None
-                headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
-                await ApiError(fault.status, "Injected fault", headers).response()(scope, receive, send)
+            if fault is not None and await _faults.before(
+                fault,
+                scope,
+                receive,
+                send,
+                lambda status, headers: ApiError(status, "Injected fault", headers).response(),
+            ):
                 return
-            if fault is not None and fault.mode == "delay":
-                await asyncio.sleep(fault.delay_seconds)
             request_headers = Headers(scope=scope)
             try:
                 self.sandbox.authenticate(request_headers.get("x-api-key"), request_headers.get("authorization"))
@@ -2785,18 +2726,7 @@ class _Gateway:
                 await error.response()(scope, receive, send)
                 return
 
-        if fault is not None and fault.mode == "timeout_after_commit":
-            held: list[Message] = []
-
-            async def hold(message: Message) -> None:
-                held.append(message)
-
-            await self.app(scope, receive, hold)
-            await asyncio.sleep(fault.delay_seconds)
-            for message in held:
-                await send(message)
-            return
-        await self.app(scope, receive, send)
+        await _faults.deliver(fault, self.app, scope, receive, send)
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:

@@ -131,10 +131,21 @@ def cpu_seconds(pid: int) -> float:
 
 def stop(process: subprocess.Popen[bytes], grace: float = 20.0) -> None:
     """SIGTERM (a worker finishes its jobs under way), then SIGKILL if it does not end within ``grace``."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
+    stop_all([process], grace)
+
+
+def stop_all(processes: Sequence[subprocess.Popen[bytes]], grace: float = 20.0) -> None:
+    """SIGTERM to every process at once, then SIGKILL to those still running after ``grace``.
+
+    At once, so that the processes wind down side by side: one after the other, a small run spends more time
+    stopping its cluster than measuring it."""
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for process in processes:
         try:
-            process.wait(timeout=grace)
+            process.wait(timeout=max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
@@ -209,15 +220,16 @@ def cluster(bench: Bench, workers: int) -> Iterator[Cluster]:
     """Started, each process ready, before the caller measures anything; stopped (killed if need be) on exit."""
     found = Cluster(bench)
     try:
+        # All started before any is waited for: they start side by side. The scheduler may tick before a worker
+        # is ready, harmlessly: every schedule is parked until a measurement makes it due.
         found.workers = [found.spawn("worker", "--threads", str(bench.threads)) for _ in range(workers)]
+        found.schedulers = [found.spawn("scheduler")]
         for process in found.workers:
             found.wait_ready(process, "worker_started")
-        found.schedulers = [found.spawn("scheduler")]
         found.wait_ready(found.schedulers[0], "scheduler ticking")
         yield found
     finally:
-        for process in [*found.schedulers, *found.workers]:
-            stop(process)
+        stop_all([*found.schedulers, *found.workers])
 
 
 def postgres_backends(engine: Engine, application_name: str) -> dict[int, float]:

@@ -170,7 +170,8 @@ TINY: dict[str, list[Tiny]] = {
             check=scale_ran_every_store_on_real_workers,
             needs=("postgres", "redis"),
             starts_workers=True,
-            timeout=110.0,
+            # Seconds on a quiet machine; the bound is for a shared one (the cluster tests' pace, two cores).
+            timeout=150.0,
         )
     ],
 }
@@ -192,6 +193,8 @@ def tiny_runs(directory: Path = BENCH) -> Iterator[Any]:
             label = f"{name}-{tiny.label}" if tiny and tiny.label else name
             # Worker processes of their own: on the pytest worker the cluster tests use, never two clusters at once.
             marks = [pytest.mark.xdist_group("processes")] if tiny and tiny.starts_workers else []
+            if tiny:  # the bench's own bound, plus room for pytest to report what it printed
+                marks.append(pytest.mark.timeout(tiny.timeout + 30))
             yield pytest.param(name, tiny, id=label, marks=marks)
 
 

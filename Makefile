@@ -45,8 +45,12 @@ chromium:
 
 test: lint typecheck contracts pytest
 
+# Every bench at its full (default) size: minutes, so never in CI; `make test` runs each at a tiny size instead
+# (tests/test_benches.py). One of them: make bench BENCHES=bench/menu_sync.py ARGS="--vendor flowhub"
+BENCHES ?= $(sort $(wildcard bench/[!_]*.py))
+
 bench: $(STAMP)
-	$(BIN)/python bench/menu_sync.py --items 10000 --json
+	@set -e; for bench in $(BENCHES); do echo "== $$bench $(ARGS)" >&2; $(BIN)/python $$bench --json $(ARGS); done
 
 clean:
 	rm -rf $(VENV) .cannasync test-output

@@ -474,6 +474,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         for counts in per_vendor.values():
             totals.update({k: v for k, v in counts.items() if isinstance(v, int)})
         return {
+            "bench": "faults",
             "backend": args.backend,
             "orders": args.orders,
             "shoppers": args.shoppers,
@@ -482,6 +483,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "menu_sync_seconds": round(menu_seconds, 2),
             "burst_seconds": round(burst_seconds, 2),
             "converged_seconds": round(converged_seconds, 2),
+            # The baseline is the burst itself: how much longer than placing the orders it took for every one of
+            # them to be in its POS, faults and the kill included.
+            "ratio_converged_to_burst": converged_seconds / burst_seconds if burst_seconds > 0 else None,
             "shop_front_retries": burst.retries,
             "refused": dict(burst.refused),
             "totals": dict(totals),

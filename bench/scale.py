@@ -131,10 +131,21 @@ def cpu_seconds(pid: int) -> float:
 
 def stop(process: subprocess.Popen[bytes], grace: float = 20.0) -> None:
     """SIGTERM (a worker finishes its jobs under way), then SIGKILL if it does not end within ``grace``."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
+    stop_all([process], grace)
+
+
+def stop_all(processes: Sequence[subprocess.Popen[bytes]], grace: float = 20.0) -> None:
+    """SIGTERM to every process at once, then SIGKILL to those still running after ``grace``.
+
+    At once, so that the processes wind down side by side: one after the other, a small run spends more time
+    stopping its cluster than measuring it."""
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for process in processes:
         try:
-            process.wait(timeout=grace)
+            process.wait(timeout=max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
@@ -209,15 +220,16 @@ def cluster(bench: Bench, workers: int) -> Iterator[Cluster]:
     """Started, each process ready, before the caller measures anything; stopped (killed if need be) on exit."""
     found = Cluster(bench)
     try:
+        # All started before any is waited for: they start side by side. The scheduler may tick before a worker
+        # is ready, harmlessly: every schedule is parked until a measurement makes it due.
         found.workers = [found.spawn("worker", "--threads", str(bench.threads)) for _ in range(workers)]
+        found.schedulers = [found.spawn("scheduler")]
         for process in found.workers:
             found.wait_ready(process, "worker_started")
-        found.schedulers = [found.spawn("scheduler")]
         found.wait_ready(found.schedulers[0], "scheduler ticking")
         yield found
     finally:
-        for process in [*found.schedulers, *found.workers]:
-            stop(process)
+        stop_all([*found.schedulers, *found.workers])
 
 
 def postgres_backends(engine: Engine, application_name: str) -> dict[int, float]:
@@ -409,6 +421,24 @@ def wait_for_runs(engine: Engine, running: Cluster, after: int, expected: int, t
     raise RuntimeError(f"only {finished} of {expected} runs finished within {timeout:.0f}s")
 
 
+def wait_for_slots(engine: Engine, running: Cluster, after: int, slots: set[tuple[int, str]], timeout: float) -> None:
+    """Until every slot's schedule, ``(integration_id, flow)``, has had a run finish after id ``after``."""
+    deadline = time.monotonic() + timeout
+    done: set[tuple[int, str]] = set()
+    while time.monotonic() < deadline:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT integration_id, flow FROM sync_runs WHERE id > :after AND finished_at IS NOT NULL"),
+                {"after": after},
+            ).all()
+        done = {(row.integration_id, row.flow) for row in rows} & slots
+        if done == slots:
+            return
+        running.check_alive()
+        time.sleep(0.25)
+    raise RuntimeError(f"only {len(done)} of {len(slots)} slots had their run within {timeout:.0f}s")
+
+
 def percentile(values: Sequence[float], share: float) -> float:
     ordered = sorted(values)
     return round(ordered[min(len(ordered) - 1, int(share * len(ordered)))], 3) if ordered else 0.0
@@ -485,7 +515,7 @@ def lag(bench: Bench, engine: Engine, running: Cluster, interval: int, window: f
                     {"every": every, "slot": slot, "id": schedule_id},
                 )
     before = CpuSnapshot.take(bench, engine, running)
-    wait_for_runs(engine, running, after, len(slots), window + timeout)
+    wait_for_slots(engine, running, after, set(slots), window + timeout)
     cpu = CpuSnapshot.take(bench, engine, running).since(before)
     park(engine)
     with engine.connect() as connection:
@@ -493,8 +523,15 @@ def lag(bench: Bench, engine: Engine, running: Cluster, interval: int, window: f
             text("SELECT integration_id, flow, started_at FROM sync_runs WHERE id > :after AND started_at IS NOT NULL"),
             {"after": after},
         ).all()
+    # A slot's lag is that of the first run after it. With an interval shorter than the wait (a small run's 2 s),
+    # a schedule comes due again meanwhile: its later runs answer later slots, not this one.
+    first: dict[tuple[int, str], datetime] = {}
+    for row in rows:
+        key = (row.integration_id, row.flow)
+        if key in slots and (key not in first or row.started_at < first[key]):
+            first[key] = row.started_at
     lags = {
-        flow: [(row.started_at - slots[(row.integration_id, flow)]).total_seconds() for row in rows if row.flow == flow]
+        flow: [(started - slots[key]).total_seconds() for key, started in first.items() if key[1] == flow]
         for flow in (STATUS, MENU)
     }
     polls = lags[STATUS]

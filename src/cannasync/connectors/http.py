@@ -9,12 +9,15 @@ Reads are retried; a write that may have reached the vendor is never blindly rep
 
 from __future__ import annotations
 
+import email.utils
 import functools
 import hashlib
+import math
 import ssl
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx2
@@ -78,14 +81,30 @@ def credential_key(vendor: str, *parts: str) -> str:
     return f"{vendor}:{digest}"
 
 
+#: The longest pause a vendor's Retry-After may impose on a credential. A 429 with ``Retry-After: 86400`` would
+#: otherwise stop every call of that credential, order pushes included, for a day (and across restarts, with Redis).
+MAX_RETRY_AFTER = 900.0
+
+
 def _retry_after(response: httpx2.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    if value is None:
+    """Seconds to wait, from delta-seconds or an HTTP-date (RFC 9110 §10.2.3), capped at MAX_RETRY_AFTER;
+    None when absent or unreadable (``inf``, ``nan``, words), which then backs off as a 429 without one."""
+    value = (response.headers.get("retry-after") or "").strip()
+    if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            return None
+        seconds = (when - datetime.now(UTC)).total_seconds()
+    if not math.isfinite(seconds):
         return None
+    return min(MAX_RETRY_AFTER, max(0.0, seconds))
 
 
 def _error_message(response: httpx2.Response) -> str:

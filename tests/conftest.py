@@ -461,11 +461,19 @@ class Console:
         return self.client.post(path, data={"csrf_token": self.csrf_token, **(data or {})}, **kwargs)
 
 
+def post_sign_in(client: httpx2.Client, email: str, password: str) -> httpx2.Response:
+    """What a browser does: open the sign-in page (which sets its CSRF cookie), then post the form with its token."""
+    form = client.get("/console/sign-in")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert token is not None, "the sign-in form carries a CSRF token"
+    return client.post("/console/sign-in", data={"email": email, "password": password, "csrf_token": token.group(1)})
+
+
 def sign_in(hub: Hub) -> Console:
     with hub.db.uow() as uow:
         uow.users.set_user(hub.organization_id, MERCHANT_EMAIL, MERCHANT_PASSWORD)
     client = httpx2.Client(base_url=hub.server.url, timeout=30, follow_redirects=True)
-    answer = client.post("/console/sign-in", data={"email": MERCHANT_EMAIL, "password": MERCHANT_PASSWORD})
+    answer = post_sign_in(client, MERCHANT_EMAIL, MERCHANT_PASSWORD)
     assert answer.status_code == 200, answer.text
     token = re.search(r'name="csrf_token" value="([^"]+)"', answer.text)
     assert token is not None, "a signed-in page carries the CSRF token"

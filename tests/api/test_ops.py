@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import sys
 import uuid
@@ -367,6 +368,29 @@ def test_a_sync_started_through_the_api_logs_its_vendor_calls_with_the_requests_
     calls = [line for line in json_logs() if line["event"] == "vendor_call" and line.get("correlation_id") == cid]
     assert calls and {c["vendor"] for c in calls} == {"flourish"}
     assert any("/items" in c["path"] for c in calls), "the catalogue pages read by the worker, not only the request"
+
+
+def test_json_log_lines_carry_the_exception_and_its_frames(json_logs: Callable[[], list[dict[str, Any]]]):
+    """What an operator reads after a crash: ours (``run_crashed``) and a library's (uvicorn's 500) alike."""
+    ours = structlog.get_logger("cannasync.jobs.tasks")
+    try:
+        raise RuntimeError("the vendor page was not JSON")
+    except RuntimeError:
+        ours.exception("run_crashed", run_id=7)
+    try:
+        {}["missing"]
+    except KeyError:
+        logging.getLogger("uvicorn.error").exception("Exception in ASGI application")
+    lines = {line["event"]: line for line in json_logs()}
+    for event, kind, message in (
+        ("run_crashed", "RuntimeError", "the vendor page was not JSON"),
+        ("Exception in ASGI application", "KeyError", "'missing'"),
+    ):
+        line = lines[event]
+        (exception,) = line["exception"]
+        assert exception["exc_type"] == kind and exception["exc_value"] == message
+        assert exception["frames"] and all({"filename", "lineno", "name"} <= set(f) for f in exception["frames"])
+        assert "traceback object" not in json.dumps(line) and "exc_info" not in line
 
 
 def test_an_unsafe_or_missing_correlation_id_is_replaced(hub: Hub):

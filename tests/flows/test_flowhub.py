@@ -242,7 +242,7 @@ def test_postbacks_move_orders_at_once_and_the_poll_catches_what_they_miss(hub: 
     forged = hub.api.post(
         f"/hooks/flowhub/{link.integration_id}/not-the-token", json={"orderId": pos_id, "status": "sold"}
     )
-    assert forged.status_code == 404 and hub.order(pickup["id"])["status"] == "ready_for_pickup"
+    assert forged.status_code == 401 and hub.order(pickup["id"])["status"] == "ready_for_pickup"
 
 
 def test_a_429_without_retry_after_backs_off_and_loses_nothing(hub: Hub, flowhub: FlowhubSandbox):

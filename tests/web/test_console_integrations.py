@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import FACILITY, MERCHANT_EMAIL, Console, Hub, Sandbox
+from tests.conftest import FACILITY, MERCHANT_EMAIL, Console, Hub, Sandbox, post_sign_in
 
 
 def test_pages_need_a_sign_in_and_say_where_to_go(hub: Hub):
@@ -12,7 +12,7 @@ def test_pages_need_a_sign_in_and_say_where_to_go(hub: Hub):
 
 
 def test_a_wrong_password_is_refused_with_a_message(hub: Hub, merchant: Console):
-    answer = hub.client(None).post("/console/sign-in", data={"email": MERCHANT_EMAIL, "password": "nope-nope"})
+    answer = post_sign_in(hub.client(None), MERCHANT_EMAIL, "nope-nope")
     assert answer.status_code == 401
     assert "don&#39;t match" in answer.text or "don't match" in answer.text
 

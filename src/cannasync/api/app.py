@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from cannasync.api import hooks, integrations, loyalty, ops, orders, pos, stores, wholesale
 from cannasync.api.correlation import CorrelationMiddleware
+from cannasync.api.edge import DEFAULT_MAX_BODY_BYTES, BodyLimit, path_ids_in_range
 from cannasync.connectors.http import AuthenticationFailed, NotFound, Rejected, Unavailable, VendorError
 from cannasync.connectors.registry import UnknownVendor
 from cannasync.domain.customers import InvalidCustomer
@@ -47,6 +48,7 @@ def create_app(
     broker_url: str | None = None,
     redis_url: str | None = None,
     broker_namespace: str = "cannasync",
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
 ) -> FastAPI:
     """The app. ``broker_url`` and ``redis_url`` (the shared rate limits' Redis), when given, are checked by /readyz
     and read by /metrics; the embedded mode has neither."""
@@ -55,10 +57,12 @@ def create_app(
         version="0.1.0",
         description="Keeps a dispensary's online store in sync with its POS. Authenticate with "
         "`Authorization: Bearer <token>` (`cannasync token create`).",
+        dependencies=[Depends(path_ids_in_range)],
     )
     app.state.db = db
     app.state.dispatcher = dispatcher
     app.state.ops = ops.Operations(db, broker_url=broker_url, redis_url=redis_url, broker_namespace=broker_namespace)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_middleware(CorrelationMiddleware)
     app.include_router(ops.router)
     for router in (stores.router, integrations.router, orders.router, loyalty.router, wholesale.router):

@@ -9,8 +9,6 @@ connector. A wrong URL and an unknown integration answer the same 404.
 from __future__ import annotations
 
 import hashlib
-import hmac
-import json
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -18,7 +16,9 @@ from starlette.concurrency import run_in_threadpool
 
 from cannasync.connectors.base import SignedWebhooks, SmsGateway, StatusPostbacks, WholesaleMarket
 from cannasync.connectors.registry import build_connector
+from cannasync.connectors.values import json_document
 from cannasync.domain.sync import MappingError
+from cannasync.domain.tokens import same_secret
 from cannasync.flows import loyalty, order_status, wholesale
 from cannasync.jobs.scheduler import Dispatcher
 from cannasync.jobs.tasks import POSTBACK_PATH
@@ -33,20 +33,16 @@ def _handle(
 ) -> dict[str, Any]:
     with db.uow() as uow:
         row = uow.accounts.integration(integration_id)
-        if (
-            row is None
-            or row.vendor != vendor
-            or not row.webhook_token
-            or not hmac.compare_digest(row.webhook_token, token)
-        ):
-            raise HTTPException(404, "not found")
+        if row is None or row.vendor != vendor or not row.webhook_token or not same_secret(token, row.webhook_token):
+            # One answer for an unknown integration and a wrong token, so the address reveals nothing.
+            raise HTTPException(401, "this address is not a postback address of a connected integration")
         config = uow.accounts.config(row)
     connector = build_connector(config.vendor, config.credentials, config.settings)
     try:
         if isinstance(connector, StatusPostbacks):
             try:
-                parsed = connector.parse_postback(json.loads(raw))
-            except (ValueError, MappingError) as error:
+                parsed = connector.parse_postback(json_document(raw, "the postback"))
+            except MappingError as error:
                 raise HTTPException(422, str(error)) from None
             return {"outcome": order_status.apply_postback(db, connector, integration_id, parsed)}
         if isinstance(connector, SmsGateway):

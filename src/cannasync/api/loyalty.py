@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Query
 
 from cannasync.api.deps import Db, Jobs, Org, not_found
+from cannasync.api.edge import MAX_OFFSET
 from cannasync.api.schemas import PersonaPatch, ProgramDatesIn, ProgramIn, RewardIn, SignupIn, StoreMappingIn
 from cannasync.domain.customers import CustomerDetails, normalise_email, normalise_phone
 from cannasync.domain.loyalty import RewardKind
@@ -154,7 +155,7 @@ def notifications(db: Db, org: Org) -> list[dict[str, Any]]:
 
 @router.get("/personas")
 def list_personas(
-    db: Db, org: Org, limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0)
+    db: Db, org: Org, limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0, le=MAX_OFFSET)
 ) -> dict[str, Any]:
     with db.uow() as uow:
         program = uow.loyalty.program(org)

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from cannasync.api import views
 from cannasync.api.deps import Db, Jobs, Org, not_found
+from cannasync.api.edge import MAX_OFFSET
 from cannasync.api.schemas import CancelIn, OrderIn, OrderPatch
 from cannasync.domain.customers import CustomerDetails, normalise_email, normalise_phone
 from cannasync.domain.orders import Fee, Fulfillment, OfferKind
@@ -85,7 +86,7 @@ def list_orders(
     org: Org,
     status: str | None = None,
     limit: int = Query(50, ge=1, le=200),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> list[dict[str, Any]]:
     with db.uow() as uow:
         if uow.accounts.store(store_id, org) is None:

@@ -2,20 +2,96 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, model_validator
+
+from cannasync.api.edge import MAX_ROW_ID
+
+# Bounds for every number a client sends. Without them a 20-byte "1e1000000" costs seconds of CPU to turn into
+# cents, and an integer past 2**63 reaches PostgreSQL as an error: each is refused here with a 422 naming the field.
+MAX_CENTS = 100_000_000  # $1,000,000: no order, fee or price of a dispensary comes near it
+RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID)]
+Cents = Annotated[int, Field(ge=0, le=MAX_CENTS)]
+
+
+def _text_only(value: Any, where: str) -> None:
+    """Strings a database can store: PostgreSQL refuses NUL, and a lone surrogate cannot be encoded as UTF-8."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError(f"{where or 'the body'} contains a NUL character")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(
+                f"{where or 'the body'} contains a character that is not text (a lone surrogate)"
+            ) from None
+    elif isinstance(value, dict):
+        for key, inner in value.items():
+            _text_only(key, f"{where}.{key}" if where else str(key))
+            _text_only(inner, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            _text_only(inner, f"{where}[{index}]")
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _storable_text(cls, data: Any) -> Any:
+        _text_only(data, "")
+        return data
+
+
+def _known_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{name!r} is not a time zone name such as America/Los_Angeles") from None
+    return name
+
+
+def _plausible_birth(day: date) -> date:
+    if day.year < 1900 or day > date.today():
+        raise ValueError("a date of birth must be between 1900 and today")
+    return day
+
+
+def _window_time(moment: datetime) -> datetime:
+    """A window bound with its UTC offset (a naive time cannot be compared with an aware one), in 2000–2100."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("give the time with its UTC offset, e.g. 2026-12-03T17:00:00-08:00")
+    if not 2000 <= moment.year <= 2100:
+        raise ValueError("the time must be between the years 2000 and 2100")
+    return moment.astimezone(UTC)
+
+
+TimeZoneName = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_known_zone)]
+BirthDate = Annotated[date, AfterValidator(_plausible_birth)]
+WindowTime = Annotated[datetime, AfterValidator(_window_time)]
+Email = Annotated[str, Field(max_length=254)]
+Phone = Annotated[str, Field(max_length=40)]
+
+
+def _web_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"{value[:100]!r} is not an http(s) address")
+    return value
+
+
+WebUrl = Annotated[str, Field(max_length=2000), AfterValidator(_web_url)]
+
 
 class StoreIn(Strict):
     name: str = Field(min_length=1, max_length=200)
-    timezone: str = "America/Los_Angeles"
+    timezone: TimeZoneName = "America/Los_Angeles"
     randomized_order_numbers: bool = False
 
 
@@ -37,16 +113,18 @@ class SyncIn(Strict):
 
 
 class CategoryMappingIn(Strict):
-    mapping: dict[str, str] = Field(description="POS category name → the store's category")
+    mapping: dict[
+        Annotated[str, Field(min_length=1, max_length=200)], Annotated[str, Field(min_length=1, max_length=200)]
+    ] = Field(description="POS category name → the store's category")
 
 
 class ProductPatch(Strict):
     """The store's own edits. Fields the POS owns are overwritten by the next sync; unticked ones are kept."""
 
     description: str | None = Field(None, max_length=10_000)
-    images: list[str] | None = None
-    rec_price_cents: int | None = Field(None, ge=0)
-    med_price_cents: int | None = Field(None, ge=0)
+    images: list[WebUrl] | None = Field(None, max_length=50, description="http(s) addresses of the images")
+    rec_price_cents: Cents | None = None
+    med_price_cents: Cents | None = None
     category: str | None = Field(None, min_length=1, max_length=200)
     subcategory: str | None = Field(None, max_length=200)
 
@@ -54,36 +132,46 @@ class ProductPatch(Strict):
 class CustomerIn(Strict):
     first_name: str = Field(min_length=1, max_length=100)
     last_name: str = Field(min_length=1, max_length=100)
-    date_of_birth: date | None = None
-    phone: str | None = None
-    email: str | None = None
+    date_of_birth: BirthDate | None = None
+    phone: Phone | None = None
+    email: Email | None = None
     medical_id: str | None = Field(None, max_length=100)
     medical_id_expiration: date | None = Field(None, description="When the medical card expires")
 
 
 class LineIn(Strict):
-    product_id: int
-    quantity: int = Field(ge=1, le=1000)
+    product_id: RowId
+    quantity: StrictInt = Field(ge=1, le=1000)
 
 
 class OfferIn(Strict):
     label: str = Field(min_length=1, max_length=200)
     kind: Literal["percent", "amount"]
-    value: Decimal = Field(ge=0, description="A percentage, or an amount in cents")
-    line: int | None = Field(None, ge=0, description="Index of the line it applies to; omit for the whole order")
+    value: Decimal = Field(
+        ge=0, le=MAX_CENTS, max_digits=12, decimal_places=4, description="A percentage, or an amount in cents"
+    )
+    line: int | None = Field(
+        None, ge=0, le=1000, description="Index of the line it applies to; omit for the whole order"
+    )
+
+    @model_validator(mode="after")
+    def _percent_at_most_100(self) -> OfferIn:
+        if self.kind == "percent" and self.value > 100:
+            raise ValueError("a percent offer's value is at most 100")
+        return self
 
 
 class FeeIn(Strict):
     name: str = Field(min_length=1, max_length=100)
-    amount_cents: int = Field(ge=0)
+    amount_cents: Cents
 
 
 class AddressIn(Strict):
-    line1: str = Field(min_length=1)
-    line2: str = ""
-    city: str = Field(min_length=1)
+    line1: str = Field(min_length=1, max_length=200)
+    line2: str = Field("", max_length=200)
+    city: str = Field(min_length=1, max_length=100)
     state: str = Field(min_length=2, max_length=2)
-    postcode: str = Field(min_length=3)
+    postcode: str = Field(min_length=3, max_length=20)
 
 
 class OrderIn(Strict):
@@ -95,8 +183,8 @@ class OrderIn(Strict):
     fees: list[FeeIn] = Field(default_factory=list)
     notes: str = Field("", max_length=2000)
     delivery_address: AddressIn | None = None
-    window_start: datetime | None = None
-    window_end: datetime | None = None
+    window_start: WindowTime | None = None
+    window_end: WindowTime | None = None
 
 
 class OrderPatch(Strict):
@@ -108,7 +196,7 @@ class CancelIn(Strict):
 
 
 class OrgIntegrationIn(Strict):
-    vendor: str = Field(description="An organization-wide vendor: flourish_loyalty, sms")
+    vendor: str = Field(max_length=50, description="An organization-wide vendor: flourish_loyalty, sms")
     name: str = Field("", max_length=200)
     credentials: dict[str, Any]
     settings: dict[str, Any] = Field(default_factory=dict)
@@ -123,7 +211,7 @@ class IntegrationPatch(Strict):
 
 class ProgramIn(Strict):
     name: str | None = Field(None, min_length=1, max_length=200)
-    points_per_dollar: Decimal | None = Field(None, ge=0)
+    points_per_dollar: Decimal | None = Field(None, ge=0, le=1000, max_digits=8, decimal_places=4)
 
 
 class ProgramDatesIn(Strict):
@@ -132,15 +220,15 @@ class ProgramDatesIn(Strict):
 
 
 class StoreMappingIn(Strict):
-    store_id: int | None = Field(description="The store this POS location key is; null unmaps it")
+    store_id: RowId | None = Field(description="The store this POS location key is; null unmaps it")
 
 
 class SignupIn(Strict):
     first_name: str = Field(min_length=1, max_length=100)
     last_name: str = Field(min_length=1, max_length=100)
-    email: str | None = None
-    phone: str | None = None
-    date_of_birth: date | None = None
+    email: Email | None = None
+    phone: Phone | None = None
+    date_of_birth: BirthDate | None = None
     state: str | None = Field(None, min_length=2, max_length=2)
     sms_opt_in: bool = False
 
@@ -148,20 +236,29 @@ class SignupIn(Strict):
 class PersonaPatch(Strict):
     first_name: str | None = Field(None, min_length=1, max_length=100)
     last_name: str | None = Field(None, min_length=1, max_length=100)
-    email: str | None = None
-    phone: str | None = None
+    email: Email | None = None
+    phone: Phone | None = None
 
 
 class RewardIn(Strict):
-    integration_id: int = Field(description="The loyalty source (POS) whose discount the reward triggers")
+    integration_id: RowId = Field(description="The loyalty source (POS) whose discount the reward triggers")
     name: str = Field(min_length=1, max_length=200)
     kind: Literal["flat", "percent"]
-    value: Decimal = Field(gt=0, description="Dollars off (flat) or percent off")
-    points_cost: int = Field(ge=1)
+    value: Decimal = Field(
+        gt=0, le=10_000, max_digits=9, decimal_places=2, description="Dollars off (flat) or percent off"
+    )
+    points_cost: int = Field(ge=1, le=10_000_000)
+
+    @model_validator(mode="after")
+    def _percent_at_most_100(self) -> RewardIn:
+        if self.kind == "percent" and self.value > 100:
+            raise ValueError("a percent reward's value is at most 100")
+        return self
+
     pos_discount_id: str = Field(min_length=1, max_length=100)
 
 
 class RedemptionIn(Strict):
-    customer_id: str = Field(min_length=1, description="The POS's customer id")
-    reward_id: int
+    customer_id: str = Field(min_length=1, max_length=100, description="The POS's customer id")
+    reward_id: RowId
     reference: str = Field(min_length=1, max_length=200, description="The POS's id for this redemption (idempotency)")

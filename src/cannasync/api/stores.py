@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from cannasync.api import views
 from cannasync.api.deps import Db, Org, not_found
+from cannasync.api.edge import MAX_OFFSET
 from cannasync.api.schemas import CategoryMappingIn, ProductPatch, StoreIn, StorePatch
 
 router = APIRouter(tags=["stores"])
@@ -76,7 +77,7 @@ def list_products(
     search: str | None = None,
     include_hidden: bool = False,
     limit: int = Query(50, ge=1, le=200),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> dict[str, Any]:
     with db.uow() as uow:
         if uow.accounts.store(store_id, org) is None:

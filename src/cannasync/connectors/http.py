@@ -12,6 +12,7 @@ from __future__ import annotations
 import email.utils
 import functools
 import hashlib
+import math
 import ssl
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -80,26 +81,34 @@ def credential_key(vendor: str, *parts: str) -> str:
     return f"{vendor}:{digest}"
 
 
+#: The longest pause a vendor's Retry-After may impose on a credential. A 429 with ``Retry-After: 86400`` would
+#: otherwise stop every call of that credential, order pushes included, for a day (and across restarts, with Redis).
+MAX_RETRY_AFTER = 900.0
+
+
 def _retry_after(response: httpx2.Response) -> float | None:
-    """The seconds a vendor asks us to wait, or None when it says nothing we can read.
+    """The seconds a vendor asks us to wait, capped at MAX_RETRY_AFTER, or None when it says nothing we can read
+    (``inf``, ``nan``, words), which then backs off as a 429 without one.
 
     ``Retry-After`` is either delay-seconds or an HTTP-date (RFC 9110 §10.2.3); gateways and CDNs in front of a
     vendor often send the date. A date in the past means "now".
     """
-    value = response.headers.get("retry-after")
-    if value is None:
+    value = (response.headers.get("retry-after") or "").strip()
+    if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:  # RFC 5322 "-0000": a date in UTC with no zone given
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - datetime.now(UTC)).total_seconds()
+    if not math.isfinite(seconds):
         return None
-    if when.tzinfo is None:  # RFC 5322 "-0000": a date in UTC with no zone given
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    return min(MAX_RETRY_AFTER, max(0.0, seconds))
 
 
 def _error_message(response: httpx2.Response) -> str:

@@ -6,14 +6,17 @@ reach the store as a price.
 
 from __future__ import annotations
 
-import hmac
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, Field
 
 from cannasync.domain.sync import MappingError
+from cannasync.domain.tokens import same_secret
 
 MAX_PRICE_CENTS = 100_000_000  # $1,000,000: no dispensary item costs more; anything above is a data error
 MAX_QUANTITY = 1_000_000_000
@@ -81,12 +84,9 @@ def objects(value: Any, field: str) -> list[Mapping[str, Any]]:
 
 def signed_json(raw_body: bytes, given: str | None, expected: str, vendor: str) -> dict[str, Any]:
     """A webhook body whose signature matched (compared in constant time), parsed as a JSON object."""
-    if not given or not hmac.compare_digest(given.strip(), expected):
+    if not given or not same_secret(given.strip(), expected):
         raise MappingError(f"the {vendor} webhook's signature does not match")
-    try:
-        payload = json.loads(raw_body)
-    except ValueError:
-        raise MappingError(f"the {vendor} webhook is not JSON") from None
+    payload = json_document(raw_body, f"the {vendor} webhook")
     if not isinstance(payload, dict):
         raise MappingError(f"the {vendor} webhook is not a JSON object")
     return payload
@@ -112,3 +112,24 @@ def tally(lines: Any, item_key: str, quantity_key: str, field: str) -> dict[str,
             raise MappingError(f"{field} has a line without {item_key}")
         counts[item] = counts.get(item, 0) + quantity(line.get(quantity_key), f"{field} {quantity_key}")
     return counts
+
+
+def json_document(raw_body: bytes, what: str) -> Any:
+    """A JSON body someone sent us, or a MappingError: broken JSON and nesting too deep to parse (a
+    ``RecursionError``, which is not a ``ValueError``) are both the sender's mistake, never our 500."""
+    try:
+        return json.loads(raw_body)
+    except (ValueError, RecursionError):
+        raise MappingError(f"{what} is not a JSON document we can read") from None
+
+
+def _api_root(value: str) -> str:
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{value[:100]!r} is not an http(s) address such as https://api.example.com/v1")
+    return value.strip()
+
+
+#: A vendor API root in a settings model: an http(s) URL with a host, refused with a 422 otherwise (never "cannot
+#: be reached, try again").
+ApiRoot = Annotated[str, Field(max_length=500), AfterValidator(_api_root)]

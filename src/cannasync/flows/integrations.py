@@ -21,6 +21,10 @@ INTERVALS = {
 }
 
 
+# Settings that say where credentials are sent: changing one needs the credentials again.
+ADDRESS_SETTINGS = ("base_url", "token_url")
+
+
 class InvalidSettings(ValueError):
     """Credentials or settings that fail the vendor's model; the message names the field."""
 
@@ -68,6 +72,11 @@ def _check_choice(spec: VendorSpec, chosen: list[Any], locations: list[Location]
             )
 
 
+def _moves_credentials(saved: dict[str, Any], changed: dict[str, Any]) -> bool:
+    """Whether a change of settings points the saved credentials at another address."""
+    return any(saved.get(name) != changed.get(name) for name in ADDRESS_SETTINGS if name in changed)
+
+
 def save(
     db: Database,
     vendor_name: str,
@@ -98,6 +107,18 @@ def save(
             f"credentials: required to connect {spec.title} ({', '.join(spec.credentials.model_fields)})"
         )
     clean = _validated(spec, credentials, merged)
+    if credentials is None and existing is not None and _moves_credentials(previous, clean):
+        # Write-only credentials stay write-only: without this, a settings change alone would send the saved key
+        # to any host (and echo that host's answer), which is a way to read it back.
+        raise InvalidSettings(
+            "credentials: give the credentials again to send them to a new base_url "
+            "(saved credentials only go where they were first checked)"
+        )
+    with db.uow() as uow:
+        for name, value in clean.items():
+            named = name.endswith("_integration_id") and value is not None
+            if named and uow.accounts.integration(int(value), organization_id) is None:
+                raise InvalidSettings(f"{name}: integration {value} is not a connection of yours")
     working = credentials if credentials is not None else stored_credentials
     assert working is not None
     locations = check(vendor_name, working, clean)

@@ -29,10 +29,12 @@ def _redact(_logger: object, _method: str, event: dict[str, object]) -> dict[str
 def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
     """One format for every line on stderr: ours and the libraries' (uvicorn, Dramatiq, APScheduler), so that with
     ``json`` each is a JSON object carrying the correlation id bound where it was written."""
-    renderer = (
-        structlog.processors.JSONRenderer()
+    # A JSON line turns ``exc_info`` into the exception's type, message and frames (``exception``); without it
+    # the line would say only ``"exc_info": true``, or ``<traceback object at …>`` for a library's 500.
+    rendering: list[structlog.typing.Processor] = (
+        [structlog.processors.dict_tracebacks, structlog.processors.JSONRenderer()]
         if json
-        else structlog.dev.ConsoleRenderer(colors=False, exception_formatter=structlog.dev.plain_traceback)
+        else [structlog.dev.ConsoleRenderer(colors=False, exception_formatter=structlog.dev.plain_traceback)]
     )
     shared: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
@@ -43,7 +45,7 @@ def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *rendering],
             foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],
         )
     )
@@ -54,7 +56,7 @@ def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
     for chatty in ("httpx2", "httpcore2", "httpx", "httpcore"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
     structlog.configure(
-        processors=[*shared, renderer],
+        processors=[*shared, *rendering],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),  # stdout is for output (demo --json)
         cache_logger_on_first_use=True,

@@ -7,13 +7,13 @@ old browsers open.
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from cannasync.api.deps import Db
+from cannasync.domain.tokens import same_secret
 
 COOKIE = "cannasync_session"
 
@@ -66,7 +66,7 @@ async def csrf_checked(request: Request, viewer: Annotated[Viewer, Depends(signe
         form = await request.form()
         value = form.get("csrf_token")
         sent = value if isinstance(value, str) else None
-    if sent is None or not hmac.compare_digest(sent, viewer.csrf_token):
+    if not same_secret(sent, viewer.csrf_token):
         raise CsrfRejected()
     return viewer
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from cannasync.connectors.values import ApiRoot
+
 DEFAULT_BASE_URL = "https://api.alleaves.com"  # unverified: Alleaves publishes no API reference
 
 
@@ -18,7 +20,7 @@ class AlleavesCredentials(BaseModel):
 class AlleavesSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    base_url: str = Field(DEFAULT_BASE_URL, description="Alleaves API root (a sandbox in tests and demos)")
+    base_url: ApiRoot = Field(DEFAULT_BASE_URL, description="Alleaves API root (a sandbox in tests and demos)")
     area_ids: list[str] = Field(
         default_factory=list, description="The inventory areas to pull from (e.g. Retail); nothing syncs until chosen"
     )

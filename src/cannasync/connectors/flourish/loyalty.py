@@ -18,6 +18,7 @@ from cannasync.connectors.flourish.client import FlourishClient
 from cannasync.connectors.flourish.customers import FlourishCustomers
 from cannasync.connectors.flourish.settings import DEFAULT_BASE_URL, FlourishCredentials
 from cannasync.connectors.http import VendorHttp, credential_key
+from cannasync.connectors.values import ApiRoot
 from cannasync.domain.customers import InvalidCustomer, normalise_email, normalise_phone
 from cannasync.domain.sync import MappingError
 
@@ -25,7 +26,7 @@ from cannasync.domain.sync import MappingError
 class FlourishLoyaltySettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    base_url: str = Field(DEFAULT_BASE_URL, description="Flourish External API root (a sandbox in tests and demos)")
+    base_url: ApiRoot = Field(DEFAULT_BASE_URL, description="Flourish External API root (a sandbox in tests and demos)")
     regions: list[str] = Field(default_factory=list, description="States this credential serves (two letters)")
     age_gate_attested: bool = Field(
         False,

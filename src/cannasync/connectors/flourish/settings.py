@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from cannasync.connectors.values import ApiRoot
+
 DEFAULT_BASE_URL = "https://app.flourishsoftware.com/external/api"
 
 
@@ -20,7 +22,7 @@ class FlourishCredentials(BaseModel):
 class FlourishSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    base_url: str = Field(DEFAULT_BASE_URL, description="Flourish External API root (a sandbox in tests and demos)")
+    base_url: ApiRoot = Field(DEFAULT_BASE_URL, description="Flourish External API root (a sandbox in tests and demos)")
     facility_id: str | None = Field(None, description="The facility to pull inventory from and push orders to")
     sync_orders: bool = Field(
         False,

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from cannasync.connectors.values import ApiRoot
+
 DEFAULT_BASE_URL = "https://api.flowhub.co"
 _ROOM_ID = re.compile(r"[A-Za-z0-9]{32}")
 
@@ -23,7 +25,7 @@ class FlowhubCredentials(BaseModel):
 class FlowhubSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    base_url: str = Field(DEFAULT_BASE_URL, description="Flowhub API root (a sandbox in tests and demos)")
+    base_url: ApiRoot = Field(DEFAULT_BASE_URL, description="Flowhub API root (a sandbox in tests and demos)")
     location_id: str | None = Field(None, description="Location ID")
     room_id: str | None = Field(None, description="Only pull inventory from this room (its 32-character id)")
     purchase_category: Literal["rec", "med"] | None = Field(

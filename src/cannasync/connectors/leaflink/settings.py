@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from cannasync.connectors.values import ApiRoot
+
 DEFAULT_BASE_URL = "https://app.leaflink.com/api/v2"
 CreateOn = Literal["submitted", "accepted", "backorder"]
 
@@ -20,7 +22,7 @@ class LeafLinkCredentials(BaseModel):
 class LeafLinkSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    base_url: str = Field(DEFAULT_BASE_URL, description="LeafLink API root (a sandbox in tests and demos)")
+    base_url: ApiRoot = Field(DEFAULT_BASE_URL, description="LeafLink API root (a sandbox in tests and demos)")
     flourish_integration_id: int | None = Field(
         None, description="The Flourish connection (a store's) whose facility this account sells from"
     )

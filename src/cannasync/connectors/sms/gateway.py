@@ -5,14 +5,15 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
-import json
 from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from cannasync.connectors.base import InboundMessage, Location, Options, Traits
 from cannasync.connectors.http import NotFound, VendorHttp, credential_key
+from cannasync.connectors.values import ApiRoot, json_document
 from cannasync.domain.sync import MappingError
+from cannasync.domain.tokens import same_secret
 
 SIGNATURE_HEADER = "x-sms-signature"
 
@@ -27,7 +28,7 @@ class SmsCredentials(BaseModel):
 class SmsSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    base_url: str = Field(description="The gateway's API root")
+    base_url: ApiRoot = Field(description="The gateway's API root")
     sender: str | None = Field(None, description="The number or short code texts come from")
     requests_per_second: float = Field(5.0, gt=0, description="Ceiling for sends")
     timeout_seconds: float = Field(15.0, gt=0, le=120)
@@ -69,10 +70,10 @@ class SmsGatewayConnector:
     def parse_inbound(self, raw_body: bytes, headers: Mapping[str, str]) -> InboundMessage:
         signature = {name.lower(): value for name, value in headers.items()}.get(SIGNATURE_HEADER, "")
         expected = hmac.new(self._secret, raw_body, hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(signature, expected):
+        if not same_secret(signature, expected):
             raise MappingError("the reply's signature does not match")
+        payload = json_document(raw_body, "the reply")
         try:
-            payload = json.loads(raw_body)
             return InboundMessage(sender=str(payload["from"]), body=str(payload["body"]), message_id=str(payload["id"]))
         except (ValueError, KeyError, TypeError):
             raise MappingError("the reply is not a JSON object with id, from and body") from None

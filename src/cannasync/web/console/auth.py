@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import math
+import secrets
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from cannasync.api.deps import Db
+from cannasync.domain.tokens import same_secret
+from cannasync.store.types import utcnow
 from cannasync.store.users import SESSION_LIFETIME
 from cannasync.web.pages import render
 from cannasync.web.session import COOKIE, Merchant, MerchantForm
@@ -22,32 +26,71 @@ def _safe_next(target: str | None) -> str:
     return "/console"
 
 
+SIGN_IN_COOKIE = "cannasync_sign_in"  # the sign-in form's CSRF token (double submit: cookie and hidden field)
+
+
+def _sign_in_form(
+    request: Request, *, next: str, email: str = "", error: str | None = None, status_code: int = 200
+) -> HTMLResponse:
+    """The form with a fresh CSRF token, set as a cookie too: only a page this site served can post it back."""
+    token = secrets.token_urlsafe(32)
+    page = render(
+        request,
+        "console/sign_in.html",
+        status_code=status_code,
+        next=next,
+        email=email,
+        error=error,
+        csrf_token=token,
+    )
+    page.set_cookie(
+        SIGN_IN_COOKIE, token, max_age=3600, httponly=True, samesite="strict", secure=request.url.scheme == "https"
+    )
+    return page
+
+
+def _client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
 @router.get("/sign-in", response_class=HTMLResponse)
 def sign_in_page(request: Request, next: str | None = None) -> HTMLResponse:
-    return render(request, "console/sign_in.html", next=_safe_next(next), error=None, email="")
+    return _sign_in_form(request, next=_safe_next(next))
 
 
 @router.post("/sign-in", response_model=None)
 def sign_in(
     request: Request,
     db: Db,
-    email: Annotated[str, Form()],
-    password: Annotated[str, Form()],
-    next: Annotated[str, Form()] = "/console",
+    email: Annotated[str, Form(max_length=320)],
+    password: Annotated[str, Form(max_length=1000)],
+    next: Annotated[str, Form(max_length=2000)] = "/console",
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
+    target = _safe_next(next)
+    if not same_secret(csrf_token, request.cookies.get(SIGN_IN_COOKIE, "")):
+        message = "This sign-in form has expired or came from elsewhere. Sign in again on this page."
+        return _sign_in_form(request, next=target, email=email, error=message, status_code=403)
+    address = _client_address(request)
     with db.uow() as uow:
+        until = uow.users.throttled_until(email, address)
+        if until is not None:
+            minutes = max(1, math.ceil((until - utcnow()).total_seconds() / 60))
+            message = f"Too many wrong passwords. Wait {minutes} minute{'s' if minutes > 1 else ''} and try again."
+            page = _sign_in_form(request, next=target, email=email, error=message, status_code=429)
+            page.headers["Retry-After"] = str(minutes * 60)
+            return page
         user = uow.users.authenticate(email, password)
         if user is None:
-            return render(
-                request,
-                "console/sign_in.html",
-                status_code=401,
-                next=_safe_next(next),
-                email=email,
-                error="That e-mail and password don't match. Check both and try again.",
-            )
-        token, _ = uow.users.open_session(user)
-    response = RedirectResponse(_safe_next(next), status_code=303)
+            uow.users.record_failure(email, address)
+        else:
+            uow.users.clear_failures(email)
+            token, _ = uow.users.open_session(user)
+    if user is None:
+        message = "That e-mail and password don't match. Check both and try again."
+        return _sign_in_form(request, next=target, email=email, error=message, status_code=401)
+    response = RedirectResponse(target, status_code=303)
+    response.delete_cookie(SIGN_IN_COOKIE)
     response.set_cookie(
         COOKIE,
         token,

@@ -57,7 +57,9 @@ def _page(db: Database, viewer: Viewer, tab: str, **extra: Any) -> dict[str, Any
 
 
 @router.get("", response_class=HTMLResponse)
-def personas_page(request: Request, db: Db, viewer: Merchant, q: str = "", page: int = Query(1, ge=1)) -> HTMLResponse:
+def personas_page(
+    request: Request, db: Db, viewer: Merchant, q: str = "", page: int = Query(1, ge=1, le=100_000)
+) -> HTMLResponse:
     with db.uow() as uow:
         listing = views.personas(uow, viewer.organization_id, q, page=page, size=PAGE_SIZE)
         sources = views.sources(uow, viewer.organization_id)

@@ -72,7 +72,7 @@ def orders_page(
     db: Db,
     viewer: Merchant,
     status: str = "",
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     order: int | None = None,
 ) -> HTMLResponse:
     context = frame(db, viewer, store_id, section="orders")

@@ -204,7 +204,7 @@ def products_page(
     strain_type: str = "",
     stock: Annotated[StockLevel | Literal[""], Query()] = "",
     hidden: Annotated[Visibility, Query()] = "",
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
     context = frame(db, viewer, store_id, section="products")
     filters = Filters(q, category, brand, strain_type, stock, hidden, page)

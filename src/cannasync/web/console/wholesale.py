@@ -284,7 +284,7 @@ def orders_page(
     viewer: Merchant,
     link: str = "",  # "" is "All accounts" in the filter
     conflicts: bool = False,
-    page: int = Query(1, ge=1),
+    page: int = Query(1, ge=1, le=100_000),
 ) -> HTMLResponse:
     context = _context(db, viewer, "orders")
     names = {row["id"]: row["name"] for row in context["links"]}

@@ -80,7 +80,9 @@ def runtime(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Ite
     runtime.close()
 
 
-def wait_for(check: Callable[[], Any], what: str, timeout: float = 20.0) -> Any:
+def wait_for(check: Callable[[], Any], what: str, timeout: float = 60.0) -> Any:
+    """Poll until ``check`` is truthy. The bound is generous because it costs nothing when the condition holds:
+    on a busy machine (two suites on two cores) a run that takes 3 s alone can take 30."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         result = check()

@@ -118,7 +118,10 @@ class Orders:
 
         A match never rewrites what is already there: two shoppers may share a phone or an e-mail, and each
         order keeps its own contact (``contact_record``), so an earlier order never shows a later shopper.
+        Customers have no unique key to insert against (a phone may be shared), so the match is serialised on the
+        store's row, which the order number takes next anyway: two checkouts at once never make two records.
         """
+        self.session.execute(select(Store.id).where(Store.id == store_id).with_for_update())
         customer = self.match_customer(store_id, details)
         if customer is None:
             customer = Customer(store_id=store_id, first_name=details.first_name, last_name=details.last_name)

@@ -175,8 +175,11 @@ def sync_now(integration_id: int, db: Db, org: Org, jobs: Jobs, body: SyncIn | N
     try:
         run_id = jobs.run_now(integration_id, flow)
     except AlreadyRunning as running:
-        return JSONResponse({"run_id": running.run_id, "already_running": True}, status_code=202)
-    return JSONResponse({"run_id": run_id, "already_running": False}, status_code=202)
+        # The running run answers; one follow-up run is queued behind it (several requests still make one).
+        return JSONResponse(
+            {"run_id": running.run_id, "already_running": True, "follow_up_queued": True}, status_code=202
+        )
+    return JSONResponse({"run_id": run_id, "already_running": False, "follow_up_queued": False}, status_code=202)
 
 
 @router.get("/integrations/{integration_id}/runs")

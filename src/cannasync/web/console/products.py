@@ -259,7 +259,7 @@ def start_sync(dispatcher: Dispatcher, source: Source) -> tuple[str | None, str]
     try:
         dispatcher.run_now(source.id, menu_sync.FLOW)
     except AlreadyRunning:
-        return "A sync was already under way: following it.", "info"
+        return "A sync was already under way: following it. Another sync runs as soon as it ends.", "info"
     except RuntimeError:  # the process is shutting down: the schedule runs it later
         return "The hub is restarting; the sync will run on its schedule.", "warn"
     return None, "info"

@@ -132,7 +132,7 @@ def test_sync_pressed_while_a_run_holds_the_lease_runs_once_more_after_it(
     for _ in range(requests):
         answer = hub.api.post(f"/api/v1/integrations/{connected.integration_id}/sync", json={"flow": flow})
         assert answer.status_code == 202, answer.text
-        assert answer.json() == {"run_id": running, "already_running": True}
+        assert answer.json() == {"run_id": running, "already_running": True, "follow_up_queued": True}
     tasks.run_flow(hub.db, running, schedule_id)  # the run under way ends, and lets go of the lease
 
     def runs_after() -> list[dict[str, Any]]:

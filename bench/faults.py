@@ -440,7 +440,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         per_vendor = {}
         for vendor in chosen:
             store, integration = stores[vendor.name]
-            mine = {o.number: o for o in ours if o.store_id == store}
+            mine = {o.push_reference or o.number: o for o in ours if o.store_id == store}  # as sent to the POS
             theirs = vendor.orders(sandboxes[vendor.name][1])
             seen = Counter(reference for _pos_id, reference, _total in theirs)
             after = sync(api, integration, args.timeout)

@@ -89,8 +89,8 @@ def test_under_steady_faults_every_order_lands_once_and_every_record_is_accounte
 
     # The vendor's side: each confirmed order exactly once, none lost, none extra, same total and lines.
     theirs = pos.orders(vendor)
-    assert Counter(o.reference for o in theirs) == Counter(o["number"] for o in ours)
-    by_reference = {o["number"]: o for o in ours}
+    assert Counter(o.reference for o in theirs) == Counter(o["push_reference"] for o in ours)
+    by_reference = {o["push_reference"]: o for o in ours}
     for order in theirs:
         mine = by_reference[order.reference]
         assert order.pos_id == mine["pos_order_id"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from cannasync.api import hooks, integrations, loyalty, ops, orders, pos, stores, wholesale
@@ -31,6 +32,11 @@ _STATUS: list[tuple[type[Exception], int]] = [
     (PosOwnsContact, 409),
     (LoyaltyRefused, 422),
 ]
+
+
+def _printable(value: object) -> str:
+    """Text that JSON over UTF-8 can carry: a lone surrogate is written as its escape."""
+    return str(value).encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _vendor_status(error: VendorError) -> int:
@@ -87,5 +93,21 @@ def create_app(
         return JSONResponse({"detail": detail}, status_code=_vendor_status(error))
 
     app.add_exception_handler(VendorError, vendor_handler)
+
+    def invalid_request(_request: Request, error: Exception) -> JSONResponse:
+        """FastAPI's own 422, without echoing the input back: what was sent may not even be encodable (a lone
+        surrogate), and a rejected field can be a secret. Each problem keeps its type, location and message."""
+        assert isinstance(error, RequestValidationError)
+        problems = [
+            {
+                "type": problem.get("type", "value_error"),
+                "loc": [part if isinstance(part, int) else _printable(part) for part in problem.get("loc", ())],
+                "msg": _printable(problem.get("msg", "")),
+            }
+            for problem in error.errors()
+        ]
+        return JSONResponse({"detail": problems}, status_code=422)
+
+    app.add_exception_handler(RequestValidationError, invalid_request)
 
     return app

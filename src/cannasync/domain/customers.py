@@ -22,6 +22,8 @@ def normalise_phone(raw: str | None) -> str | None:
         return None
     digits = _DIGITS.sub("", raw)
     if not digits:
+        if raw.strip():  # "call me maybe" is not an empty phone: dropping it silently would lose what was meant
+            raise InvalidCustomer(f"phone {raw!r} has no digits: give a 10-digit number or leave it empty")
         return None
     if len(digits) == 11 and digits.startswith("1"):
         digits = digits[1:]

@@ -115,10 +115,10 @@ def save(
             "(saved credentials only go where they were first checked)"
         )
     with db.uow() as uow:
-        for name, value in clean.items():
-            named = name.endswith("_integration_id") and value is not None
-            if named and uow.accounts.integration(int(value), organization_id) is None:
-                raise InvalidSettings(f"{name}: integration {value} is not a connection of yours")
+        for setting, value in clean.items():
+            names_another = setting.endswith("_integration_id") and value is not None
+            if names_another and uow.accounts.integration(int(value), organization_id) is None:
+                raise InvalidSettings(f"{setting}: integration {value} is not a connection of yours")
     working = credentials if credentials is not None else stored_credentials
     assert working is not None
     locations = check(vendor_name, working, clean)

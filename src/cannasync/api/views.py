@@ -6,6 +6,7 @@ from typing import Any
 
 from cannasync.connectors.registry import vendor
 from cannasync.domain.catalog import available_quantity
+from cannasync.store.orders import CONTACT_FIELDS
 from cannasync.store.tables import (
     Hold,
     Integration,
@@ -119,17 +120,6 @@ def order_summary(row: Order) -> dict[str, Any]:
         "pos_order_id": row.pos_order_id,
         "placed_at": _at(row.placed_at),
     }
-
-
-CONTACT_FIELDS = (
-    "first_name",
-    "last_name",
-    "date_of_birth",
-    "phone",
-    "email",
-    "medical_id",
-    "medical_id_expiration",
-)
 
 
 def contact(row: Order) -> dict[str, Any]:

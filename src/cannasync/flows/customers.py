@@ -21,6 +21,7 @@ from typing import Any
 from cannasync.connectors.base import CustomerDirectory
 from cannasync.domain.customers import CustomerDetails
 from cannasync.store.accounts import IntegrationConfig
+from cannasync.store.orders import CONTACT_FIELDS
 from cannasync.store.tables import Customer, Order
 from cannasync.store.types import utcnow
 from cannasync.store.uow import Database
@@ -45,20 +46,9 @@ def details_from(record: dict[str, Any]) -> CustomerDetails:
     )
 
 
-_CONTACT_FIELDS = (
-    "first_name",
-    "last_name",
-    "date_of_birth",
-    "phone",
-    "email",
-    "medical_id",
-    "medical_id_expiration",
-)
-
-
 def details_of(customer: Customer) -> CustomerDetails:
     """The details on our customer row (the match key; an order shows its own ``contact``)."""
-    return details_from({field: getattr(customer, field) for field in _CONTACT_FIELDS})
+    return details_from({field: getattr(customer, field) for field in CONTACT_FIELDS})
 
 
 def contact_of(order: Order) -> CustomerDetails:

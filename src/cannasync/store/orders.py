@@ -134,6 +134,18 @@ class Orders:
         return customer
 
 
+#: The fields of a contact, as an order keeps it and a customer row holds it.
+CONTACT_FIELDS = (
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "phone",
+    "email",
+    "medical_id",
+    "medical_id_expiration",
+)
+
+
 def contact_record(details: CustomerDetails) -> dict[str, str | None]:
     """The contact typed with an order, as stored on it (dates as YYYY-MM-DD)."""
     return {

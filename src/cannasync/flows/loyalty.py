@@ -95,9 +95,10 @@ def settings_changed(state: Mapping[str, Any], before: Mapping[str, Any], after:
     if not after.get("sync_personas"):
         updated.pop("personas_since", None)
     elif not before.get("sync_personas") or "personas_since" not in updated:
-        # Whole seconds: a POS that stamps its changes coarser than we do must not date an edit made just
-        # after the switch to before it.
-        updated["personas_since"] = utcnow().replace(microsecond=0).isoformat()
+        # Whole milliseconds, the POS's own precision: an edit stamped in the same millisecond as the switch
+        # counts as after it. (Whole seconds dated an edit made up to a second *before* the switch after it.)
+        now = utcnow()
+        updated["personas_since"] = now.replace(microsecond=now.microsecond // 1000 * 1000).isoformat()
     return updated
 
 

@@ -347,6 +347,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             CANNASYNC_TICK_SECONDS="0.2",
             CANNASYNC_PUSH_LEASE_SECONDS="3",  # a send the kill cut short is swept and looked up 3 s on
             CANNASYNC_RUN_LEASE_SECONDS="5",
+            # Faulted pushes tried again after 0.25 s … 4 s rather than 2 s … 15 min: the same backoff rule, on a clock
+            # that lets the burst settle in seconds (a push that failed 5 times in a row would otherwise wait a minute).
+            CANNASYNC_RETRY_FIRST_SECONDS="0.25",
+            CANNASYNC_RETRY_MAX_SECONDS="4",
             CANNASYNC_WORKERS=str(args.hub_workers),
             CANNASYNC_LOG_LEVEL="WARNING",
         )

@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     push_lease_seconds: float = Field(
         120.0, gt=0, description="How long an outbox send outlives its last heartbeat before it is swept and resent"
     )
+    retry_first_seconds: float = Field(
+        2.0, gt=0, le=3600, description="Wait after a vendor write's first failed try; doubled after each next one"
+    )
+    retry_max_seconds: float = Field(
+        900.0, gt=0, le=86400, description="The longest wait between tries of a vendor write (it is never dropped)"
+    )
     http_timeout: float = Field(15.0, gt=0, description="Seconds to wait for a vendor's answer")
     log_level: str = "INFO"
     log_json: bool = False

@@ -457,10 +457,7 @@ def push_signup(
         with db.uow() as uow:
             message = uow.outbox.get(message_id)
             assert message is not None
-            message.attempts += 1
-            uow.outbox.retry_later(
-                message, str(error), delay=timedelta(seconds=min(900, 2**message.attempts)), outcome_unknown=True
-            )
+            uow.outbox.retry_later(message, str(error), outcome_unknown=True)
         return "retry"
     with db.uow() as uow:
         message = uow.outbox.get(message_id)

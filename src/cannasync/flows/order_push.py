@@ -36,11 +36,6 @@ from cannasync.store.uow import Database, UnitOfWork
 log = structlog.get_logger(__name__)
 
 
-def backoff(attempts: int) -> timedelta:
-    """2 s, 4 s, 8 s … capped at 15 minutes: an outage delays the push, never drops it."""
-    return timedelta(seconds=min(900, 2**attempts))
-
-
 def _pos_order(
     uow: UnitOfWork, order: Order, integration: IntegrationConfig, customer_pos_id: str | None, callback: str | None
 ) -> PosOrder:
@@ -292,8 +287,7 @@ def _retry(db: Database, message_id: int, error: VendorError) -> str:
     with db.uow() as uow:
         message = uow.outbox.get(message_id)
         assert message is not None
-        message.attempts += 1
-        uow.outbox.retry_later(message, str(error), delay=backoff(message.attempts), outcome_unknown=unknown)
+        uow.outbox.retry_later(message, str(error), outcome_unknown=unknown)
         order = uow.orders.get(message.subject_id)
         if order:
             order.push_error = f"will retry: {error}"

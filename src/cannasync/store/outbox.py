@@ -8,6 +8,7 @@ tick) takes it again, marked outcome-unknown, so the sender looks the write up b
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,9 +20,27 @@ from cannasync.store.tables import Integration, OutboxMessage
 from cannasync.store.types import utcnow
 
 
+@dataclass(frozen=True)
+class Backoff:
+    """How long a failed send waits before its next try: ``first``, then doubling, never more than ``cap``.
+
+    An outage delays a write, never drops it, so there is no last try. The process sets it (settings
+    ``retry_first_seconds`` and ``retry_max_seconds``); the fault tests shorten it so that a dozen faulted sends settle
+    in seconds rather than minutes.
+    """
+
+    first: timedelta = timedelta(seconds=2)
+    cap: timedelta = timedelta(minutes=15)
+
+    def after(self, attempts: int) -> timedelta:
+        """The wait after the ``attempts``-th failed try (1 for the first)."""
+        return min(self.cap, self.first * 2 ** min(max(attempts - 1, 0), 32))
+
+
 class Outbox:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, backoff: Backoff = Backoff()) -> None:
         self.session = session
+        self.backoff = backoff
 
     def enqueue(self, integration_id: int, kind: str, subject_id: int, idempotency_key: str) -> None:
         """Add a message unless one with this key exists (confirming twice must not push twice)."""
@@ -113,7 +132,13 @@ class Outbox:
         message.lease_owner = None
         message.last_error = None
 
-    def retry_later(self, message: OutboxMessage, error: str, *, delay: timedelta, outcome_unknown: bool) -> None:
+    def retry_later(
+        self, message: OutboxMessage, error: str, *, outcome_unknown: bool, delay: timedelta | None = None
+    ) -> None:
+        """Back to pending after a failed try (counted here): ``delay``, or the backoff for its tries so far."""
+        if delay is None:
+            message.attempts += 1
+            delay = self.backoff.after(message.attempts)
         message.state = "pending"
         message.last_error = error
         message.leased_until = None

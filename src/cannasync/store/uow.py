@@ -12,7 +12,7 @@ from cannasync.store.catalog import Catalog
 from cannasync.store.health import Health
 from cannasync.store.loyalty import Loyalty
 from cannasync.store.orders import Orders
-from cannasync.store.outbox import Outbox
+from cannasync.store.outbox import Backoff, Outbox
 from cannasync.store.runs import Runs
 from cannasync.store.secrets import SecretBox
 from cannasync.store.users import Users
@@ -20,9 +20,10 @@ from cannasync.store.wholesale import Wholesale
 
 
 class UnitOfWork:
-    def __init__(self, sessions: sessionmaker[Session], box: SecretBox) -> None:
+    def __init__(self, sessions: sessionmaker[Session], box: SecretBox, backoff: Backoff = Backoff()) -> None:
         self._sessions = sessions
         self._box = box
+        self._backoff = backoff
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._sessions()
@@ -30,7 +31,7 @@ class UnitOfWork:
         self.accounts = Accounts(self.session, self._box)
         self.catalog = Catalog(self.session, self.bindings)
         self.orders = Orders(self.session)
-        self.outbox = Outbox(self.session)
+        self.outbox = Outbox(self.session, self._backoff)
         self.runs = Runs(self.session)
         self.loyalty = Loyalty(self.session)
         self.wholesale = Wholesale(self.session)
@@ -53,9 +54,10 @@ class UnitOfWork:
 class Database:
     """What every layer above the store is handed: ``db.uow()`` opens a unit of work."""
 
-    def __init__(self, sessions: sessionmaker[Session], box: SecretBox) -> None:
+    def __init__(self, sessions: sessionmaker[Session], box: SecretBox, backoff: Backoff = Backoff()) -> None:
         self.sessions = sessions
         self.box = box
+        self.backoff = backoff
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.sessions, self.box)
+        return UnitOfWork(self.sessions, self.box, self.backoff)

@@ -7,7 +7,7 @@ ARGS ?=
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export CANNASYNC_TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: venv demo test lint typecheck contracts pytest chromium bench clean
+.PHONY: venv demo test lint typecheck contracts pytest chromium bench fuzz clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,3 +54,10 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .cannasync test-output
+
+# The API fuzzed against its own OpenAPI document with many more examples and a fresh seed than make test uses
+# (tests/api/test_schemathesis.py): a few minutes. make fuzz EXAMPLES=200
+EXAMPLES ?= 50
+fuzz: $(STAMP)
+	CANNASYNC_FUZZ_EXAMPLES=$(EXAMPLES) CANNASYNC_FUZZ_SEED= $(BIN)/python -m pytest -p no:cacheprovider -q \
+		tests/api/test_schemathesis.py -k fuzzing -o timeout=0

@@ -5,10 +5,12 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cannasync.api import hooks, integrations, loyalty, ops, orders, pos, stores, wholesale
+from cannasync.api.contract import documented
 from cannasync.api.correlation import CorrelationMiddleware
-from cannasync.api.edge import DEFAULT_MAX_BODY_BYTES, BodyLimit, path_ids_in_range
+from cannasync.api.edge import DEFAULT_MAX_BODY_BYTES, BodyLimit, method_not_allowed, path_ids_in_range
 from cannasync.connectors.http import AuthenticationFailed, NotFound, Rejected, Unavailable, VendorError
 from cannasync.connectors.registry import UnknownVendor
 from cannasync.domain.customers import InvalidCustomer
@@ -109,5 +111,6 @@ def create_app(
         return JSONResponse({"detail": problems}, status_code=422)
 
     app.add_exception_handler(RequestValidationError, invalid_request)
-
+    app.add_exception_handler(StarletteHTTPException, method_not_allowed)
+    app.openapi = documented(app)  # type: ignore[method-assign]
     return app

@@ -7,10 +7,14 @@ memory, and an id of 2**63 in a path reaches PostgreSQL, which refuses it with a
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from fastapi import HTTPException, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MAX_ROW_ID = 2**63 - 1  # BIGINT: the largest id a row can have on PostgreSQL (SQLite's INTEGER is the same)
@@ -99,3 +103,28 @@ class BodyLimit:
 
 #: The largest page offset a list accepts: far past any real list, well inside what the database can take.
 MAX_OFFSET = 10_000_000
+
+
+async def method_not_allowed(request: Request, error: Exception) -> Response:
+    """HTTP errors as FastAPI answers them, but a 405's ``Allow`` names every method the API documents for the path:
+    Starlette names only those of the first route that matched, though GET and PATCH of one path are often two."""
+    assert isinstance(error, StarletteHTTPException)
+    if error.status_code != 405:
+        return await http_exception_handler(request, error)
+    headers = dict(error.headers or {})
+    documented = _documented_methods(request.app.openapi(), request.url.path)
+    if documented:
+        headers["Allow"] = ", ".join(documented)
+    return JSONResponse({"detail": error.detail}, status_code=405, headers=headers or None)
+
+
+def _documented_methods(document: dict[str, Any], path: str) -> list[str]:
+    methods: set[str] = set()
+    for template, operations in document.get("paths", {}).items():
+        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, path):
+            methods |= {method.upper() for method in operations if method in _METHODS}
+    return sorted(methods)
+
+
+_METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from cannasync.api import views
 from cannasync.api.deps import Db, Jobs, Org, not_found
-from cannasync.api.schemas import IntegrationIn, IntegrationPatch, OrgIntegrationIn, SyncIn
+from cannasync.api.schemas import ORGANIZATION_VENDORS, IntegrationIn, IntegrationPatch, OrgIntegrationIn, SyncIn
 from cannasync.connectors.registry import VENDORS
 from cannasync.flows import integrations
 from cannasync.jobs.scheduler import AlreadyRunning
@@ -86,9 +86,9 @@ def save_integration(store_id: int, vendor: str, body: IntegrationIn, db: Db, or
 def add_organization_integration(body: OrgIntegrationIn, db: Db, org: Org) -> dict[str, Any]:
     """Connect an organization-wide vendor (a loyalty source: each credential is one; an SMS gateway).
     The credentials are checked against the vendor before anything is saved."""
-    shared = sorted(name for name, spec in VENDORS.items() if spec.scope == "organization")
-    if body.vendor not in shared:
-        raise HTTPException(422, f"vendor: {body.vendor!r} is not an organization-wide vendor ({', '.join(shared)})")
+    if body.vendor not in ORGANIZATION_VENDORS:
+        shared = ", ".join(ORGANIZATION_VENDORS)
+        raise HTTPException(422, f"vendor: {body.vendor!r} is not an organization-wide vendor ({shared})")
     integration_id, locations = integrations.save(
         db,
         body.vendor,
@@ -125,7 +125,7 @@ def update_integration(integration_id: int, body: IntegrationPatch, db: Db, org:
 @router.get("/integrations")
 def list_organization_integrations(db: Db, org: Org, vendor: str | None = None) -> list[dict[str, Any]]:
     with db.uow() as uow:
-        names = [vendor] if vendor else [name for name, spec in VENDORS.items() if spec.scope == "organization"]
+        names = [vendor] if vendor else ORGANIZATION_VENDORS
         rows = [row for name in names for row in uow.accounts.organization_integrations(org, name)]
         return [views.integration(row, uow.runs.schedules(row.id)) for row in rows]
 

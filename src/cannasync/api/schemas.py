@@ -8,9 +8,19 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    model_validator,
+)
 
 from cannasync.api.edge import MAX_ROW_ID
+from cannasync.connectors.registry import VENDORS
 
 # Bounds for every number a client sends. Without them a 20-byte "1e1000000" costs seconds of CPU to turn into
 # cents, and an integer past 2**63 reaches PostgreSQL as an error: each is refused here with a 422 naming the field.
@@ -57,6 +67,13 @@ def _known_zone(name: str) -> str:
     return name
 
 
+def _written(value: Any) -> Any:
+    """Days and times come as ISO 8601 text: a bare number would otherwise be read as seconds since 1970."""
+    if not isinstance(value, str | date):
+        raise ValueError("give it as ISO 8601 text, e.g. 2026-12-03 or 2026-12-03T17:00:00-08:00")
+    return value
+
+
 def _plausible_birth(day: date) -> date:
     if day.year < 1900 or day > date.today():
         raise ValueError("a date of birth must be between 1900 and today")
@@ -73,8 +90,9 @@ def _window_time(moment: datetime) -> datetime:
 
 
 TimeZoneName = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_known_zone)]
-BirthDate = Annotated[date, AfterValidator(_plausible_birth)]
-WindowTime = Annotated[datetime, AfterValidator(_window_time)]
+Day = Annotated[date, BeforeValidator(_written)]
+BirthDate = Annotated[Day, AfterValidator(_plausible_birth)]
+WindowTime = Annotated[datetime, BeforeValidator(_written), AfterValidator(_window_time)]
 Email = Annotated[str, Field(max_length=254)]
 Phone = Annotated[str, Field(max_length=40)]
 
@@ -92,12 +110,12 @@ WebUrl = Annotated[str, Field(max_length=2000), AfterValidator(_web_url)]
 class StoreIn(Strict):
     name: str = Field(min_length=1, max_length=200)
     timezone: TimeZoneName = "America/Los_Angeles"
-    randomized_order_numbers: bool = False
+    randomized_order_numbers: StrictBool = False
 
 
 class StorePatch(Strict):
     name: str | None = Field(None, min_length=1, max_length=200)
-    randomized_order_numbers: bool | None = None
+    randomized_order_numbers: StrictBool | None = None
 
 
 class IntegrationIn(Strict):
@@ -105,7 +123,7 @@ class IntegrationIn(Strict):
         None, description="Write-only. Omit to keep the saved credentials when changing settings."
     )
     settings: dict[str, Any] = Field(default_factory=dict)
-    enabled: bool = True
+    enabled: StrictBool = True
 
 
 class SyncIn(Strict):
@@ -136,7 +154,7 @@ class CustomerIn(Strict):
     phone: Phone | None = None
     email: Email | None = None
     medical_id: str | None = Field(None, max_length=100)
-    medical_id_expiration: date | None = Field(None, description="When the medical card expires")
+    medical_id_expiration: Day | None = Field(None, description="When the medical card expires")
 
 
 class LineIn(Strict):
@@ -178,7 +196,7 @@ class OrderIn(Strict):
     customer: CustomerIn
     lines: list[LineIn] = Field(min_length=1)
     fulfillment: Literal["pickup", "delivery", "kiosk"] = "pickup"
-    is_medical: bool = False
+    is_medical: StrictBool = False
     offers: list[OfferIn] = Field(default_factory=list)
     fees: list[FeeIn] = Field(default_factory=list)
     notes: str = Field("", max_length=2000)
@@ -188,25 +206,32 @@ class OrderIn(Strict):
 
 
 class OrderPatch(Strict):
-    keep_holding: bool | None = Field(None, description="Keep holding this order's stock after it is pushed")
+    keep_holding: StrictBool | None = Field(None, description="Keep holding this order's stock after it is pushed")
 
 
 class CancelIn(Strict):
     reason: str = Field("cancelled by the store", max_length=500)
 
 
+ORGANIZATION_VENDORS = sorted(name for name, spec in VENDORS.items() if spec.scope == "organization")
+
+
 class OrgIntegrationIn(Strict):
-    vendor: str = Field(max_length=50, description="An organization-wide vendor: flourish_loyalty, sms")
+    vendor: str = Field(
+        max_length=50,
+        description=f"An organization-wide vendor: {', '.join(ORGANIZATION_VENDORS)}",
+        json_schema_extra={"enum": ORGANIZATION_VENDORS},
+    )
     name: str = Field("", max_length=200)
     credentials: dict[str, Any]
     settings: dict[str, Any] = Field(default_factory=dict)
-    enabled: bool = True
+    enabled: StrictBool = True
 
 
 class IntegrationPatch(Strict):
     credentials: dict[str, Any] | None = Field(None, description="Write-only; omit to keep the saved ones")
     settings: dict[str, Any] = Field(default_factory=dict)
-    enabled: bool | None = None
+    enabled: StrictBool | None = None
 
 
 class ProgramIn(Strict):
@@ -215,8 +240,8 @@ class ProgramIn(Strict):
 
 
 class ProgramDatesIn(Strict):
-    sms_opt_in_after: date | None = Field(None, description="Ask shoppers with a phone and a sale on or after this day")
-    enroll_after: date | None = Field(None, description="Enrol shoppers with a sale on or after this day")
+    sms_opt_in_after: Day | None = Field(None, description="Ask shoppers with a phone and a sale on or after this day")
+    enroll_after: Day | None = Field(None, description="Enrol shoppers with a sale on or after this day")
 
 
 class StoreMappingIn(Strict):
@@ -230,7 +255,7 @@ class SignupIn(Strict):
     phone: Phone | None = None
     date_of_birth: BirthDate | None = None
     state: str | None = Field(None, min_length=2, max_length=2)
-    sms_opt_in: bool = False
+    sms_opt_in: StrictBool = False
 
 
 class PersonaPatch(Strict):

@@ -95,7 +95,8 @@ def _connect_flowhub(api: httpx2.Client, store: int, url: str) -> None:
         "order_ahead_client_id": "c0ffee00-1234-4abc-9def-00000000a11e",
         "order_ahead_token": "oa-demo-token",
     }
-    found = _put(api, path, {"credentials": credentials, "settings": {"base_url": url}})
+    where = {"base_url": url, "token_url": f"{url}/oauth/token"}  # the sandbox is the Auth0 tenant too
+    found = _put(api, path, {"credentials": credentials, "settings": where})
     _put(api, path, {"settings": {"location_id": found["locations"][0]["id"], "requests_per_second": 1000}})
 
 

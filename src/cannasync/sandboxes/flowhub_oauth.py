@@ -113,7 +113,8 @@ class Tenant:
             self._tokens.clear()
             return live
 
-    def live_tokens(self) -> int:
+    def tokens(self) -> list[str]:
+        """The live tokens (for tests that check a client never lets one out)."""
         with self._lock:
             now = self.clock()
-            return sum(1 for issued in self._tokens.values() if issued.expires_at > now)
+            return [token for token, issued in self._tokens.items() if issued.expires_at > now]

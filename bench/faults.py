@@ -129,7 +129,7 @@ VENDORS = {
     "flowhub": Vendor(
         "flowhub",
         lambda: flowhub.create_app(items=120, seed=3, rate_limit_rps=None),
-        "/",  # every read: inventory, locations and the order-ahead lookups
+        "/",  # every read: inventory, locations, order statuses and the sales-list lookups
         "/order-ahead/v0/create",
         _connect_flowhub,
         {

@@ -85,6 +85,19 @@ def test_a_token_refused_with_401_is_granted_again_once(flowhub: FlowhubSandbox)
         link.close()
 
 
+def test_a_slow_grant_before_a_create_is_retried_as_a_read_and_the_order_made_once(flowhub: FlowhubSandbox) -> None:
+    link = connector(flowhub, timeout_seconds=0.5)
+    flowhub.fault(method="POST", path_prefix="/oauth/token", mode="delay", delay_seconds=1.5)
+    try:
+        pos_id = link.create_order(an_order(flowhub, "WEB-76"))  # the grant timed out once, then was granted
+        link.create_order(an_order(flowhub, "WEB-77"))  # with a token in hand: no grant, no check first
+    finally:
+        link.close()
+    assert [order["orderId"] for order in flowhub.orders()][:1] == [pos_id] and len(flowhub.orders()) == 2
+    counts = flowhub.control.get("/_sandbox/requests").json()
+    assert (counts[GRANTS], counts["GET /authTest"]) == (2, 1)
+
+
 def test_order_ahead_sends_the_bearer_alone_and_never_logs_it(flowhub: FlowhubSandbox) -> None:
     link = connector(flowhub)
     try:

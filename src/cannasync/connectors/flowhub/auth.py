@@ -88,9 +88,17 @@ class OrderAheadAuth(httpx2.Auth):
             _tokens[self._key] = token
         return token
 
-    def _granted(self) -> Generator[httpx2.Request, httpx2.Response, _Token]:
-        response = yield httpx2.Request("POST", self._token_url, json=self._grant)
+    def _granted(self, request: httpx2.Request) -> Generator[httpx2.Request, httpx2.Response, _Token]:
+        # The call's timeout goes with the grant: a request built here has none of its own, and would wait forever.
+        timeout = {"timeout": request.extensions["timeout"]} if "timeout" in request.extensions else {}
+        response = yield httpx2.Request("POST", self._token_url, json=self._grant, extensions=timeout)
         return self._read(response)
+
+    def fresh(self) -> bool:
+        """Whether a cached token of this credential is still good to use."""
+        with _tokens_lock:
+            token = _tokens.get(self._key)
+        return token is not None and token.fresh
 
     def forget(self) -> None:
         """Drop this credential's cached token, so that the next call proves a new grant works."""
@@ -101,12 +109,12 @@ class OrderAheadAuth(httpx2.Auth):
         with _tokens_lock:
             token = _tokens.get(self._key)
         if token is None or not token.fresh:
-            token = yield from self._granted()
+            token = yield from self._granted(request)
         request.headers["Authorization"] = f"Bearer {token.access}"
         response = yield request
         if response.status_code == 401:
             # Revoked or expired early: one new grant, one more try; a second 401 is the caller's answer.
-            token = yield from self._granted()
+            token = yield from self._granted(request)
             request.headers["Authorization"] = f"Bearer {token.access}"
             yield request
 

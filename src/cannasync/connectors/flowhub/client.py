@@ -67,6 +67,10 @@ class FlowhubClient:
             return
 
     def create_order(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        if not self._auth.fresh():
+            # Grant first, inside a read (``GET /authTest`` takes the bearer too: flowhub-client-ts order-ahead.ts):
+            # a grant that times out inside the create itself would make the create's outcome look unknown.
+            self._order_ahead.get("authTest")
         return dict(self._order_ahead.write_json("POST", "order-ahead/v0/create", body))
 
     def order_status(self, order_id: str) -> dict[str, Any] | None:

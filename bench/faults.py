@@ -95,7 +95,8 @@ def _connect_flowhub(api: httpx2.Client, store: int, url: str) -> None:
         "order_ahead_client_id": "c0ffee00-1234-4abc-9def-00000000a11e",
         "order_ahead_token": "oa-demo-token",
     }
-    found = _put(api, path, {"credentials": credentials, "settings": {"base_url": url}})
+    where = {"base_url": url, "token_url": f"{url}/oauth/token"}  # the sandbox is the Auth0 tenant too
+    found = _put(api, path, {"credentials": credentials, "settings": where})
     _put(api, path, {"settings": {"location_id": found["locations"][0]["id"], "requests_per_second": 1000}})
 
 
@@ -128,7 +129,7 @@ VENDORS = {
     "flowhub": Vendor(
         "flowhub",
         lambda: flowhub.create_app(items=120, seed=3, rate_limit_rps=None),
-        "/",  # every read: inventory, locations and the order-ahead lookups
+        "/",  # every read: inventory, locations, order statuses and the sales-list lookups
         "/order-ahead/v0/create",
         _connect_flowhub,
         {

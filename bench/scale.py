@@ -381,7 +381,12 @@ def connect_stores(db: Database, api: str, stores: int) -> None:
             organization_id=org_id,
             store_id=store_id,
             credentials=FLOWHUB_CREDENTIALS,
-            settings={"base_url": api, "location_id": location, "requests_per_second": UNLIMITED},
+            settings={
+                "base_url": api,
+                "token_url": f"{api}/oauth/token",  # the sandbox is the Auth0 tenant too
+                "location_id": location,
+                "requests_per_second": UNLIMITED,
+            },
         )
 
     with ThreadPoolExecutor(max_workers=4) as pool:

@@ -253,6 +253,11 @@ class FlowhubSandbox(Sandbox):
     def api_url(self) -> str:
         return self.server.url
 
+    @property
+    def where(self) -> dict[str, str]:
+        """The connection's address settings: the sandbox serves the Order Ahead grant (Auth0's part) too."""
+        return {"base_url": self.server.url, "token_url": f"{self.server.url}/oauth/token"}
+
     def orders(self) -> list[dict[str, Any]]:
         return list(self.control.get("/_sandbox/orders").json()["data"])
 
@@ -272,7 +277,7 @@ def connect_flowhub(hub: Hub, sandbox: FlowhubSandbox, location: str | None = No
     """A store with Flowhub connected at its first location (or ``location``)."""
     store = hub.api.post("/api/v1/stores", json={"name": "Sunset Eastside"}).json()
     url = f"/api/v1/stores/{store['id']}/integrations/flowhub"
-    answer = hub.api.put(url, json={"credentials": FLOWHUB_CREDENTIALS, "settings": {"base_url": sandbox.api_url}})
+    answer = hub.api.put(url, json={"credentials": FLOWHUB_CREDENTIALS, "settings": sandbox.where})
     assert answer.status_code == 200, answer.text
     chosen = location or answer.json()["locations"][0]["id"]
     answer = hub.api.put(url, json={"settings": {"location_id": chosen, "requests_per_second": 1000, **settings}})

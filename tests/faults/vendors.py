@@ -124,7 +124,7 @@ POS = {
     ),
     "flowhub": Pos(
         "flowhub",
-        "/",  # every read: inventory, locations and the order-ahead lookups
+        "/",  # every read: inventory, locations, order statuses and the sales-list lookups
         "/order-ahead/v0/create",
         {"customer": REC_SHOPPER},
         connect_flowhub,

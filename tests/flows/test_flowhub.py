@@ -41,24 +41,24 @@ def test_connect_checks_every_credential_and_refuses_a_room_name(hub: Hub, flowh
     store = hub.api.post("/api/v1/stores", json={"name": "Checks"}).json()
     url = f"/api/v1/stores/{store['id']}/integrations/flowhub"
     wrong = hub.api.put(
-        url, json={"credentials": {**FLOWHUB_CREDENTIALS, "api_key": "nope"}, "settings": {"base_url": flowhub.api_url}}
+        url, json={"credentials": {**FLOWHUB_CREDENTIALS, "api_key": "nope"}, "settings": flowhub.where}
     )
     assert wrong.status_code == 422 and "credentials" in wrong.json()["detail"]
     bad_token = hub.api.put(
         url,
         json={
             "credentials": {**FLOWHUB_CREDENTIALS, "order_ahead_token": "nope"},
-            "settings": {"base_url": flowhub.api_url, "sync_orders": True},
+            "settings": {**flowhub.where, "sync_orders": True},
         },
     )
     assert bad_token.status_code == 422 and "order-ahead" in bad_token.json()["detail"].lower()
     room_name = hub.api.put(
         url,
-        json={"credentials": FLOWHUB_CREDENTIALS, "settings": {"base_url": flowhub.api_url, "room_id": "Sales Floor"}},
+        json={"credentials": FLOWHUB_CREDENTIALS, "settings": {**flowhub.where, "room_id": "Sales Floor"}},
     )
     assert room_name.status_code == 422
     assert "room_id" in room_name.json()["detail"] and "32-character" in room_name.json()["detail"]
-    ok = hub.api.put(url, json={"credentials": FLOWHUB_CREDENTIALS, "settings": {"base_url": flowhub.api_url}})
+    ok = hub.api.put(url, json={"credentials": FLOWHUB_CREDENTIALS, "settings": flowhub.where})
     assert ok.status_code == 200 and len(ok.json()["locations"]) == 2 and ok.json()["schedules"] == []
 
 

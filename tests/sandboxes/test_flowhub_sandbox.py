@@ -38,10 +38,12 @@ from cannasync.sandboxes.flowhub import (
 from cannasync.sandboxes.flowhub_catalog import MALFORMED_KINDS, SPECIES_NAMES, TERPENES
 
 API = {"clientId": DEFAULT_CLIENT_ID, "key": DEFAULT_API_KEY}
-ORDER_AHEAD = {
-    "clientId": DEFAULT_ORDER_AHEAD_CLIENT_ID,
-    "key": DEFAULT_API_KEY,
-    "Authorization": f"Bearer {DEFAULT_ORDER_AHEAD_TOKEN}",
+#: The Order Ahead grant of the well-known client, as Flowhub's public client sends it to the Auth0 tenant.
+GRANT = {
+    "client_id": DEFAULT_ORDER_AHEAD_CLIENT_ID,
+    "client_secret": DEFAULT_ORDER_AHEAD_TOKEN,
+    "audience": "https://api.flowhub.co",
+    "grant_type": "client_credentials",
 }
 EAST, FERNDALE = "loc-eastside", "loc-ferndale"
 CREATE = "/order-ahead/v0/create"
@@ -83,6 +85,11 @@ INVENTORY_FIELDS = (
     "productPictureURL",
     "isMixAndMatch",
     "isStackable",
+    "clientId",
+    "expirationDate",
+    "invoiceNumber",
+    "manifestId",
+    "nutrients",
     "locationId",
     "locationName",
     "createdAt",
@@ -203,7 +210,7 @@ def start(server: tuple[str, AppSlot]) -> Iterator[Callable[..., Running]]:
         app = create_app(**options)
         slot.app = app
         client = httpx2.Client(base_url=url, headers=API, timeout=5)
-        order_ahead = httpx2.Client(base_url=url, headers=ORDER_AHEAD, timeout=5)
+        order_ahead = httpx2.Client(base_url=url, headers=bearer(url), timeout=5)
         clients.extend((client, order_ahead))
         return Running(url, app.state.sandbox, client, order_ahead)
 
@@ -218,6 +225,17 @@ def flowhub(start: Callable[..., Running]) -> Running:
     return start(items=200, seed=1)
 
 
+def access_token(url: str, grant: dict[str, str] | None = None) -> str:
+    answer = httpx2.post(f"{url}/oauth/token", json=grant or GRANT, timeout=5)
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["access_token"])
+
+
+def bearer(url: str, grant: dict[str, str] | None = None) -> dict[str, str]:
+    """The one header Order Ahead calls carry: a bearer from the client-credentials grant."""
+    return {"Authorization": f"Bearer {access_token(url, grant)}"}
+
+
 def orderable(running: Running, location: str = EAST, skip: int = 0) -> int:
     """A well-formed product in stock at ``location``."""
     rows = running.sandbox.inventory(location, "inventoryNonZero")
@@ -228,7 +246,6 @@ def orderable(running: Running, location: str = EAST, skip: int = 0) -> int:
 def order_body(running: Running, **overrides: Any) -> dict[str, Any]:
     """A valid pickup order at Eastside, for the well-known recreational customer."""
     body: dict[str, Any] = {
-        "locationId": EAST,
         "externalId": "WEB-2001",
         "externalCreatedAt": "2025-06-01T12:00:00Z",
         "customer": {
@@ -310,34 +327,80 @@ def test_a_location_the_client_does_not_own_is_403_and_an_unknown_one_404(start:
         assert (unknown.status_code, unknown.json()) == (404, {"errors": ["Location loc-nowhere not found"]})
         new_customer = {"name": "Pat Lee", "birthDate": "1990-02-03", "state": "MI", "type": "recCustomer"}
         assert client.post("/v1/customer", params={"store_id": FERNDALE}, json=new_customer).status_code == 403
-    other_order_ahead = {**headers, "clientId": eastside_only.order_ahead_client_id}
-    other_order_ahead["Authorization"] = "Bearer other-token"
-    with httpx2.Client(base_url=running.url, headers=other_order_ahead) as client:
-        response = client.post(CREATE, json=order_body(running, locationId=FERNDALE))
-        assert (response.status_code, response.json()) == (403, {"errors": [f"Not authorized for location {FERNDALE}"]})
-        assert client.post(CREATE, json=order_body(running)).status_code == 201
+    grant = {**GRANT, "client_id": eastside_only.order_ahead_client_id, "client_secret": "other-token"}
+    with httpx2.Client(base_url=running.url, headers=bearer(running.url, grant)) as client:
+        # The documented body names no location: the Order Ahead credential's is used, whatever is sent.
+        created = client.post(CREATE, json=order_body(running, locationId=FERNDALE))
+        assert created.status_code == 201
+        assert running.sandbox.get_order(created.json()["orderId"])["locationId"] == EAST
     # Orders are visible only to the client that created them.
     assert running.order_ahead.get("/order-ahead/v0/orderStatus/OA-000001").status_code == 404
 
 
-def test_order_ahead_needs_its_own_client_id_and_the_bearer_token(flowhub: Running) -> None:
+def test_order_ahead_takes_the_bearer_of_the_grant_and_nothing_else(flowhub: Running) -> None:
     body = order_body(flowhub)
-    bad_token = {"errors": ["Invalid order-ahead token"]}
+    token = flowhub.order_ahead.headers["Authorization"]
+    missing, invalid = {"errors": ["Missing access token"]}, {"errors": ["Invalid or expired access token"]}
+    old_way = {"errors": ["Order Ahead takes only an Authorization: Bearer access token, not clientId/key"]}
     with httpx2.Client(base_url=flowhub.url) as anonymous:
-        without_token = {k: v for k, v in ORDER_AHEAD.items() if k != "Authorization"}
         for headers, expected in (
-            (without_token, (401, bad_token)),
-            ({**ORDER_AHEAD, "Authorization": "Bearer wrong"}, (401, bad_token)),
-            ({**ORDER_AHEAD, "Authorization": DEFAULT_ORDER_AHEAD_TOKEN}, (401, bad_token)),
-            ({**API, "Authorization": ORDER_AHEAD["Authorization"]}, (401, {"errors": ["Invalid credentials"]})),
-            ({"Authorization": ORDER_AHEAD["Authorization"]}, (401, {"errors": ["Missing clientId or key header"]})),
+            ({}, (401, missing)),
+            ({"Authorization": "Bearer wrong"}, (401, invalid)),
+            # The client secret is not a token: it only buys one at the tenant.
+            ({"Authorization": f"Bearer {DEFAULT_ORDER_AHEAD_TOKEN}"}, (401, invalid)),
+            ({"Authorization": token.removeprefix("Bearer ")}, (401, missing)),
+            # The old way (the Order Ahead Client Id as clientId, the key, the secret as bearer) is refused, and
+            # so is a valid bearer with the API key headers beside it.
+            (
+                {
+                    "clientId": DEFAULT_ORDER_AHEAD_CLIENT_ID,
+                    "key": DEFAULT_API_KEY,
+                    "Authorization": f"Bearer {DEFAULT_ORDER_AHEAD_TOKEN}",
+                },
+                (401, old_way),
+            ),
+            ({**API, "Authorization": token}, (401, old_way)),
         ):
             response = anonymous.post(CREATE, json=body, headers=headers)
             assert (response.status_code, response.json()) == expected, headers
-        assert anonymous.get("/order-ahead/v0/orderStatus/OA-000001", headers=without_token).status_code == 401
+        assert anonymous.get("/order-ahead/v0/orderStatus/OA-000001").status_code == 401
         assert anonymous.post("/orderPostback/OA-000001", headers=API).status_code == 401
         assert flowhub.sandbox.orders() == []
-        assert anonymous.post(CREATE, json=body, headers=ORDER_AHEAD).status_code == 201
+        assert anonymous.post(CREATE, json=body, headers={"Authorization": token}).status_code == 201
+        # A bearer is no key to the v0/v1 API.
+        assert anonymous.get("/v0/clientsLocations", headers={"Authorization": token}).status_code == 401
+
+
+def test_the_grant_answers_as_auth0_and_its_tokens_expire(start: Callable[..., Running]) -> None:
+    running = start(items=10, token_ttl=600)
+    now = [1000.0]
+    running.sandbox.tenant.clock = lambda: now[0]  # time moves when the test says so
+    issued = httpx2.post(f"{running.url}/oauth/token", json=GRANT).json()
+    assert set(issued) == {"access_token", "scope", "expires_in", "token_type"}
+    assert (issued["token_type"], issued["expires_in"]) == ("Bearer", 600)
+    refused = [
+        ({**GRANT, "client_secret": "nope"}, 401, "access_denied"),
+        ({**GRANT, "client_id": DEFAULT_CLIENT_ID, "client_secret": DEFAULT_API_KEY}, 401, "access_denied"),
+        ({**GRANT, "audience": "https://elsewhere.example"}, 403, "access_denied"),
+        ({**GRANT, "grant_type": "password"}, 400, "unsupported_grant_type"),
+        ({k: v for k, v in GRANT.items() if k != "client_secret"}, 400, "invalid_request"),
+    ]
+    for grant, status, error in refused:
+        answer = httpx2.post(f"{running.url}/oauth/token", json=grant)
+        assert (answer.status_code, answer.json()["error"]) == (status, error), grant
+    form = httpx2.post(f"{running.url}/oauth/token", data=GRANT)
+    assert form.status_code == 200  # Auth0 takes the grant as a form too
+    headers = {"Authorization": f"Bearer {issued['access_token']}"}
+    assert httpx2.get(f"{running.url}/order-ahead/v0/orderStatus/OA-1", headers=headers).status_code == 404
+    now[0] += 600  # the token's whole lifetime
+    expired = httpx2.get(f"{running.url}/order-ahead/v0/orderStatus/OA-1", headers=headers)
+    assert (expired.status_code, expired.json()) == (401, {"errors": ["Invalid or expired access token"]})
+
+
+def test_the_control_route_ends_every_token(flowhub: Running) -> None:
+    assert flowhub.order_ahead.get("/order-ahead/v0/orderStatus/OA-1").status_code == 404
+    assert flowhub.client.post("/_sandbox/oauth/expire").json() == {"expired": 1}
+    assert flowhub.order_ahead.get("/order-ahead/v0/orderStatus/OA-1").status_code == 401
 
 
 # --------------------------------------------------------------------------------------------------
@@ -347,14 +410,23 @@ def test_order_ahead_needs_its_own_client_id_and_the_bearer_token(flowhub: Runni
 def test_locations_list_the_clients_stores(flowhub: Running) -> None:
     body = flowhub.client.get("/v0/clientsLocations").json()
     assert body["status"] == 200
-    assert [(loc["locationId"], loc["clientId"], loc["timezone"]) for loc in body["data"]] == [
+    assert [(loc["locationId"], loc["clientId"], loc["timeZone"]) for loc in body["data"]] == [
         (EAST, DEFAULT_CLIENT_ID, "America/Detroit"),
         (FERNDALE, DEFAULT_CLIENT_ID, "America/Detroit"),
     ]
     for location in body["data"]:
-        assert location["locationName"]
-        assert set(location["address"]) == {"street1", "city", "state", "zip"}
-        assert location["address"]["state"] == "MI"
+        assert location["locationName"] and location["clientName"] and location["importId"] == location["locationId"]
+        assert set(location["address"]) == {
+            "streetAddress1",
+            "streetAddress2",
+            "city",
+            "state",
+            "zip",
+            "country",
+            "county",
+        }
+        assert location["address"]["state"] == "Michigan" and location["licenseType"] == ["rec", "med"]
+        assert {"email", "phoneNumber", "website", "hoursOfOperation", "locationLogoURL"} <= set(location)
 
 
 def test_inventory_serves_every_item_with_every_documented_field_in_one_response(flowhub: Running) -> None:
@@ -489,7 +561,8 @@ def test_rate_limit_answers_429_without_headers_and_recovers(start: Callable[...
     assert limited.json() == {"errors": ["Too Many Requests"]}
     assert not {name for name in limited.headers if "retry" in name or "rate" in name or name.startswith("x-")}
     assert running.client.get("/_sandbox/health").status_code == 200  # control routes are never limited
-    assert running.order_ahead.get("/order-ahead/v0/orders").status_code == 200  # its own clientId bucket
+    # Order Ahead calls carry no clientId: they have a bucket of their own, by bearer.
+    assert running.order_ahead.get("/order-ahead/v0/orderStatus/OA-1").status_code == 404
     time.sleep(1.05)
     assert running.client.get("/v0/clientsLocations").status_code == 200
 
@@ -634,15 +707,14 @@ def test_create_order_then_read_its_status_and_find_it_by_external_id(flowhub: R
     unknown = flowhub.order_ahead.get("/order-ahead/v0/orderStatus/OA-999999")
     assert (unknown.status_code, unknown.json()) == (404, {"errors": ["Order OA-999999 not found"]})
 
-    found = flowhub.order_ahead.get("/order-ahead/v0/orders", params={"externalId": "WEB-2001", "locationId": EAST})
-    body = found.json()
-    assert body["total"] == 1 and body["orders"][0]["orderId"] == "OA-000001"
-    assert set(body["orders"][0]) == {"orderId", "status", "externalId", "createdAt"}
-    elsewhere = flowhub.order_ahead.get(
-        "/order-ahead/v0/orders", params={"externalId": "WEB-2001", "locationId": FERNDALE}
-    )
-    assert elsewhere.json() == {"total": 0, "orders": []}
-    assert flowhub.order_ahead.get("/order-ahead/v0/orders", params={"externalId": "WEB-x"}).json()["total"] == 0
+    assert status["customerExternalId"] == "shop-cust-7"  # as the create answer has it
+
+    # The location's documented sales list has it, with our externalId (the lookup a client does after a timeout).
+    sales = flowhub.client.get(f"/v1/orders/findByLocationId/{EAST}").json()["orders"]
+    (sale,) = [sale for sale in sales if sale["externalId"] == "WEB-2001"]
+    assert (sale["orderId"], sale["orderStatus"]) == ("OA-000001", "pending")
+    elsewhere = flowhub.client.get(f"/v1/orders/findByLocationId/{FERNDALE}").json()["orders"]
+    assert not [sale for sale in elsewhere if sale["externalId"] == "WEB-2001"]
 
     (stored,) = flowhub.client.get("/_sandbox/orders").json()["data"]
     assert stored["customerNote"] == "Curbside please" and stored["customer"]["externalId"] == "shop-cust-7"
@@ -656,8 +728,8 @@ def test_create_order_then_read_its_status_and_find_it_by_external_id(flowhub: R
 def test_a_second_create_with_the_same_external_id_is_a_second_order(flowhub: Running) -> None:
     first, second = flowhub.create_order(), flowhub.create_order()
     assert first["orderId"] != second["orderId"]
-    found = flowhub.order_ahead.get("/order-ahead/v0/orders", params={"externalId": "WEB-2001"}).json()
-    assert [o["orderId"] for o in found["orders"]] == [first["orderId"], second["orderId"]]
+    sales = flowhub.client.get(f"/v1/orders/findByLocationId/{EAST}").json()["orders"]
+    assert [s["orderId"] for s in sales if s["externalId"] == "WEB-2001"] == [first["orderId"], second["orderId"]]
 
 
 def test_order_ahead_validation_names_the_problem(flowhub: Running) -> None:
@@ -686,8 +758,6 @@ def test_order_ahead_validation_names_the_problem(flowhub: Running) -> None:
         ({"fees": [{"name": "Delivery", "amount": -1}]}, "fees[0].amount"),
         ({"requestedFulfillmentTimeStart": "tomorrow"}, "requestedFulfillmentTimeStart"),
         ({"requestedFulfillmentTimeEnd": "2025-06-01T15:00:00Z"}, "requestedFulfillmentTimeEnd"),
-        ({"locationId": None}, "locationId"),
-        ({"locationId": "loc-nowhere"}, "loc-nowhere"),
         ({"postbackUrl": "not a url"}, "postbackUrl"),
     ]
     for override, fragment in cases:
@@ -810,9 +880,9 @@ def test_timeout_after_commit_creates_the_order_although_the_client_times_out(fl
     flowhub.client.post("/_sandbox/faults", json=fault)
     with pytest.raises(httpx2.TimeoutException):
         flowhub.order_ahead.post(CREATE, json=order_body(flowhub), timeout=0.3)
-    # Flowhub committed: the lookup by externalId (what the hub must do before retrying) finds it.
-    found = flowhub.order_ahead.get("/order-ahead/v0/orders", params={"externalId": "WEB-2001"}).json()
-    assert found["total"] == 1
+    # Flowhub committed: the sales list read by externalId (what the hub must do before retrying) finds it.
+    sales = flowhub.client.get(f"/v1/orders/findByLocationId/{EAST}").json()["orders"]
+    assert [sale["orderId"] for sale in sales if sale["externalId"] == "WEB-2001"] == ["OA-000001"]
 
 
 def test_delay_fault_slows_the_request_before_processing(flowhub: Running) -> None:
@@ -830,6 +900,7 @@ def test_request_counts_are_kept_per_route_template(flowhub: Running) -> None:
     flowhub.order_ahead.get("/order-ahead/v0/orderStatus/OA-000001")
     counts = flowhub.client.get("/_sandbox/requests").json()
     assert counts == {
+        "POST /oauth/token": 1,  # the fixture's grant
         "GET /v0/locations/{locationId}/inventory": 2,
         "GET /v0/clientsLocations": 1,
         "POST /order-ahead/v0/create": 1,

@@ -366,7 +366,9 @@ def tell_flowhub(story: Story, hub: httpx2.Client, sandbox: httpx2.Client, sandb
     story.step("9. A second store runs Flowhub: API Key, Client ID, Order Ahead Client Id and Token")
     store = _ok(hub.post("/api/v1/stores", json={"name": "Sunset Eastside", "randomized_order_numbers": True}))
     url = f"/api/v1/stores/{store['id']}/integrations/flowhub"
-    connected = _ok(hub.put(url, json={"credentials": FLOWHUB_CREDENTIALS, "settings": {"base_url": sandbox_url}}))
+    # The sandbox stands for Flowhub's Auth0 tenant too: the Order Ahead grant is made at its /oauth/token.
+    where = {"base_url": sandbox_url, "token_url": f"{sandbox_url}/oauth/token"}
+    connected = _ok(hub.put(url, json={"credentials": FLOWHUB_CREDENTIALS, "settings": where}))
     location = connected["locations"][0]
     story.say(f"Checked with Flowhub at once; locations: {', '.join(x['name'] for x in connected['locations'])}.")
     room = hub.put(url, json={"settings": {"location_id": location["id"], "room_id": "Sales Floor"}})

@@ -5,30 +5,43 @@ loopback. It stands for the vendor, so it imports nothing from cannasync outside
 and shares no code with the connector (nor with the Flourish sandbox): if the connector and this app
 disagree, that is a finding, not a refactoring.
 
-What it reproduces (see docs ``vendor-apis.md`` §2 and §7, and Flowhub's integration article, seed 001):
+What it reproduces (see docs ``vendor-apis.md`` §2 and §7, Flowhub's integration article, seed 001, and the
+public client yerba-buena/flowhub-client-ts, cited by file where a fact comes from it):
 
-* The server root stands for ``https://api.flowhub.co``. Paths are served exactly as written; a trailing
-  slash variant is a 404 (never a redirect).
-* Auth by the headers ``clientId`` and ``key``: either missing → 401 ``{"errors": ["Missing clientId or key
-  header"]}``; an unknown pair → 401 ``{"errors": ["Invalid credentials"]}``; a location the client does
-  not own → 403 ``{"errors": ["Not authorized for location <id>"]}``. Order-ahead routes take the Order
-  Ahead Client Id in ``clientId`` (the API key stays in ``key``) plus ``Authorization: Bearer <order-ahead
-  token>``; a missing or wrong token → 401 ``{"errors": ["Invalid order-ahead token"]}``.
+* The server root stands for ``https://api.flowhub.co``, and its ``/oauth/token`` for Flowhub's Auth0
+  tenant ``https://flowhub.auth0.com`` (``flowhub_oauth``). Paths are served exactly as written, including
+  the trailing slash of ``GET /v1/customers/`` (src/resources/orders.ts); the other slash variant of a path
+  is a 404 (never a redirect).
+* v0/v1 auth by the headers ``clientId`` and ``key``: either missing → 401 ``{"errors": ["Missing clientId
+  or key header"]}``; an unknown pair → 401 ``{"errors": ["Invalid credentials"]}``; a location the client
+  does not own → 403 ``{"errors": ["Not authorized for location <id>"]}``.
+* Order Ahead routes (create, ``orderStatus``, ``PATCH /orders/{orderId}``, ``/orderPostback``) take
+  ``Authorization: Bearer <access token>`` and nothing else (src/auth.ts ``createAuthHeaders``: with a token,
+  the client sends no ``clientId``/``key``). The token comes from the client-credentials grant of the Order
+  Ahead Client Id and its secret (seed 001's "Order Ahead Token") at ``POST /oauth/token``. No bearer → 401
+  ``Missing access token``; an unknown or expired one → 401 ``Invalid or expired access token``; the
+  ``clientId``/``key`` headers sent on these routes → 401 (a client still authenticating the old way).
 * A rate limit like the real one (about 59 requests per second): past the limit, 429
   ``{"errors": ["Too Many Requests"]}`` with **no** rate-limit headers at all (no ``Retry-After``).
-* ``GET /v0/clientsLocations``; per-location v0 inventory (``/inventory``, ``/inventoryNonZero``,
-  ``/inventoryByRoomsNonZero``) as ``{"status": 200, "data": [...]}`` with every item in one response (no
-  paging); v1 customers (``findByPhoneNumber``, create, get); Order Ahead (create, ``orderStatus``, an
-  ``orders`` lookup by ``externalId``, ``/orderPostback/{orderId}``) with postbacks to ``postbackUrl`` on
-  every status change; ``GET /authTest`` and ``GET /health`` answer the text ``OK``.
+* ``GET /v0/clientsLocations`` (src/resources/locations.ts); v0 inventory per location (``/inventory``,
+  ``/inventoryNonZero``, ``/inventoryByRoomsNonZero``, ``/InventoryAnalytics``, ``/InventoryAnalyticsByRooms``
+  with a capital I) and for all the caller's locations (``/v0/inventory``, ``/v0/inventoryNonZero``,
+  ``/v0/inventoryByRoomsNonZero``, ``/v0/inventoryAnalytics``, ``/v0/inventoryAnalyticsByRooms``, optional
+  ``locationId``), each as ``{"status": 200, "data": [...]}`` with every item in one response (no paging;
+  src/resources/inventory.ts); v1 customers (``GET /v1/customers/``, ``findByPhoneNumber``, get, create,
+  ``PUT /v1/customer/{id}?store_id=``); v1 sales lists (``flowhub_sales``); Order Ahead (create,
+  ``orderStatus``, ``PATCH /orders/{orderId}``, ``/orderPostback/{orderId}``; src/resources/order-ahead.ts)
+  with postbacks to ``postbackUrl`` on every status change; ``GET /authTest`` (either way of authenticating)
+  and ``GET /health`` answer the text ``OK``.
 * Flowhub's rule that every order-ahead order carries a medical id or a phone number.
 * Order-ahead creation does **not** deduplicate by ``externalId``: a second create is a second order.
 
 Well-known records (the same for every seed)
 --------------------------------------------
 * Credentials: clientId ``3f7c1a52-0d7e-4b8a-9a51-6f2d1c0e9b11``, key
-  ``9b1d6c2e-7a44-4f0e-8c3b-5e2a7d9f1c20``, Order Ahead Client Id ``c0ffee00-1234-4abc-9def-00000000a11e``,
-  Order Ahead Token ``oa-demo-token``. This client owns both locations.
+  ``9b1d6c2e-7a44-4f0e-8c3b-5e2a7d9f1c20``, Order Ahead Client Id ``c0ffee00-1234-4abc-9def-00000000a11e``
+  with the secret (seed 001's Order Ahead Token) ``oa-demo-token``. This client owns both locations; its
+  Order Ahead credential is Eastside's (orders it creates go there).
 * Locations ``"loc-eastside"`` (Sunset Cannabis Co. - Eastside, 14230 E Jefferson Ave, Detroit, MI 48215)
   and ``"loc-ferndale"`` (Sunset Cannabis Co. - Ferndale, 22930 Woodward Ave, Ferndale, MI 48220), both
   ``America/Detroit``. Each has four rooms, "Sales Floor", "Vault", "Back Stock" and "Quarantine", whose ids
@@ -57,7 +70,8 @@ client turns it off (``--rps 0`` or ``POST /_sandbox/rate-limit {"rps": null}``)
 
 Control routes (no auth, under ``/_sandbox/``, never rate-limited; the hub never calls them)
 -------------------------------------------------------------------------------------------
-``GET health``; ``POST items/{productId}/quantity`` ``{"locationId", "quantity", "roomId"?}``;
+``GET health``; ``POST oauth/expire`` (ends every access token now);
+``POST items/{productId}/quantity`` ``{"locationId", "quantity", "roomId"?}``;
 ``PATCH items/{productId}`` (fields to merge; bumps ``productUpdatedAt``); ``DELETE items/{productId}``;
 ``POST orders/{orderId}/status`` ``{"status"}``; ``GET orders``; ``GET customers``; ``GET|POST|DELETE
 faults``; ``GET|DELETE requests``; ``GET postbacks``; ``GET|POST rate-limit`` ``{"rps": 20}`` (null
@@ -74,15 +88,13 @@ Choices where Flowhub's public notes are silent
 -----------------------------------------------
 Each is a guess kept easy to change; none is confirmed by Flowhub.
 
-1. Locations: ids are short readable strings; ``GET /v0/clientsLocations`` lists the caller's locations as
-   ``{"locationId", "locationName", "clientId", "address": {"street1", "city", "state", "zip"},
-   "timezone"}``. A location id nobody has is a 404 ``Location <id> not found``; one that exists but that
-   the client does not own is the 403. (The path itself is unverified, vendor-apis.md §2.)
-2. Credentials: the main clientId is refused (401 Invalid credentials) on order-ahead routes and the Order
-   Ahead Client Id on the other routes. ``POST /orderPostback/{orderId}`` counts as an order-ahead route.
-   Checks run in the order: headers present, pair known, bearer token. ``/health`` needs no auth.
-3. Rate limit: a rolling one-second window per ``clientId`` header value as sent (so order-ahead calls,
-   which carry the Order Ahead Client Id, have a bucket of their own; requests without the header share
+1. Locations: ids are short readable strings; ``GET /v0/clientsLocations`` lists the caller's locations with
+   the fields of src/types/locations.ts (``flowhub_catalog.location_record``). A location id nobody has is a
+   404 ``Location <id> not found``; one that exists but that the client does not own is the 403.
+2. Credentials: the Order Ahead Client Id is refused as a ``clientId`` (401 Invalid credentials), and a
+   bearer is no key to the v0/v1 routes. ``/health`` and ``/oauth/token`` need no auth.
+3. Rate limit: a rolling one-second window per ``clientId`` header value as sent, or per ``Authorization``
+   value on calls without one (so Order Ahead calls have a bucket of their own; requests with neither share
    one). ``floor(rps)`` requests (at least 1) pass in any second; rejected requests do not count against
    the window. It applies to every path outside ``/_sandbox/`` (``/health`` and unknown paths included),
    after injected faults and before authentication (so a 401 spends budget too).
@@ -115,8 +127,9 @@ Each is a guess kept easy to change; none is confirmed by Flowhub.
    YYYY-MM-DD when given; a ``medCustomer`` without ``medId`` is accepted. Creating never checks for
    duplicates. Every customer field is present (null when unknown). Customers are shared by every
    configured client (there is one by default); ``store_id`` on ``GET /v1/customers/{id}`` is optional.
-8. Order-ahead create: the body of vendor-apis.md §2 plus ``locationId`` (required; unknown → 422, not
-   owned → 403) and ``externalId`` (optional string, echoed and filterable). ``orderType`` is required.
+8. Order-ahead create: the body of vendor-apis.md §2 plus ``externalId`` (optional string, echoed by
+   ``orderStatus`` and on the order's Sale). The location is the Order Ahead credential's; a ``locationId``
+   sent anyway is ignored. ``orderType`` is required.
    Validation answers 422 with one message naming the field: ``orderItems`` a non-empty list;
    ``productId`` a JSON integer carried at the location (any quantity, "Product <id> is not available at
    location <id>"); ``quantityPurchased`` a number > 0 (fractions allowed, for grams); ``customer`` with
@@ -129,10 +142,10 @@ Each is a guess kept easy to change; none is confirmed by Flowhub.
    ``OA-000001`` upwards. Creating an order changes no stock (only the quantity control route does). The
    stored order is the body as received plus ``orderId``, ``status``, ``createdAt`` and ``updatedAt``; a
    client sees only the orders created with its own credentials.
-9. ``GET /order-ahead/v0/orders?externalId=&locationId=`` (both optional, exact) answers
-   ``{"total": n, "orders": [{"orderId", "status", "externalId", "createdAt"}]}`` in creation order, only
-   the caller's orders; an unknown ``locationId`` is a 404 and another client's a 403. It is
-   **unverified**: it exists so that a client can find an order it may have created before a timeout.
+9. ``orderStatus/{orderId}`` answers ``{"customerExternalId", "orderId", "status", "externalId",
+   "updatedAt"}``: the create answer's fields (src/types/orders.ts ``OrderResponse``) and two more. An order
+   created before a lost answer is found in the location's v1 sales list (``flowhub_sales`` choice 3); the
+   lookup route the sandbox once invented (``GET /order-ahead/v0/orders``) is gone.
 10. Status machine (moves only through the control route, as staff would in the POS):
     pickup and kiosk: new → started → ready → sold; delivery: new → started → inQueue → inTransit →
     delivered → sold, also started → ready → inQueue. From any non-final status: unableToComplete,
@@ -154,6 +167,17 @@ Each is a guess kept easy to change; none is confirmed by Flowhub.
 14. ``/_sandbox/requests`` counts every request that matched a vendor route, as ``"<METHOD> <template>"``
     (``"GET /v0/locations/{locationId}/inventory"``), including those answered 401/403/429/4xx or with an
     injected fault, and image downloads; it excludes the other control routes.
+15. ``PATCH /orders/{orderId}`` takes the create body again (src/types/orders.ts: ``UpdateOrderParams extends
+    CreateOrderParams``), validated the same way, and replaces the order's body; status, location and
+    creation time stay. A final order is a 409. It answers like the create (``OrderResponse``).
+16. ``GET /v1/customers/`` answers ``{"total", "customers"}`` like ``findByPhoneNumber`` (the Swagger file
+    declares a single customer; the public client notes it is unverified). ``page`` (1-based), ``page_size``
+    (default 100), ``order_by`` (by ``createdAt``) and ``created_*``/``updated_*`` (YYYY-MM-DD, inclusive; a
+    timestamp is a 404 as on the sales lists). ``PUT /v1/customer/{id}?store_id=`` validates like the create
+    (``store_id`` required) and replaces the customer's fields.
+17. Analytics rows (src/types/inventory.ts) add ``forSale`` and ``supplierLicense``; only stock in a for-sale
+    room (``FOR_SALE_ROOMS``) counts unless ``includesNotForSaleQuantity=true``. ``forSale`` says whether the
+    item (or, by room, the room) holds stock for sale; ``supplierLicense`` is derived from the supplier name.
 """
 
 from __future__ import annotations
@@ -182,7 +206,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from cannasync.sandboxes import _faults
+from cannasync.sandboxes import _faults, flowhub_sales
 from cannasync.sandboxes._faults import Fault
 from cannasync.sandboxes.flowhub_catalog import (
     ROOMS,
@@ -194,6 +218,7 @@ from cannasync.sandboxes.flowhub_catalog import (
     generate_customers,
     iso_ms,
 )
+from cannasync.sandboxes.flowhub_oauth import DEFAULT_TTL, GrantError, Tenant
 
 JSON = dict[str, Any]
 
@@ -208,13 +233,24 @@ DEFAULT_ORDER_AHEAD_TOKEN = "oa-demo-token"
 
 @dataclass(frozen=True)
 class Account:
-    """One Flowhub client's credentials and the locations it owns."""
+    """One Flowhub client's credentials and the locations it owns.
+
+    ``order_ahead_client_id`` and ``order_ahead_token`` are the Auth0 client id and secret of the Order Ahead
+    grant (seed 001's "Order Ahead Client Id" and "Order Ahead Token"). The Order Ahead credential belongs to
+    one location (``order_ahead_location_id``, the first owned one unless given): the documented create body
+    names no location, so the credential is what says where an order goes.
+    """
 
     client_id: str
     key: str
     order_ahead_client_id: str
     order_ahead_token: str
     location_ids: tuple[str, ...]
+    order_ahead_location_id: str | None = None
+
+    @property
+    def order_location(self) -> str:
+        return self.order_ahead_location_id or self.location_ids[0]
 
 
 DEFAULT_ACCOUNT = Account(
@@ -262,6 +298,15 @@ ORDER_TYPES: tuple[str, ...] = ("pickup", "delivery", "kiosk")
 #: At most this many serialised inventory bodies are cached (the oldest goes first).
 _CACHE_LIMIT = 32
 INVENTORY_KINDS: tuple[str, ...] = ("inventory", "inventoryNonZero", "inventoryByRoomsNonZero")
+#: The analytics variants: per location with a capital I (``/InventoryAnalytics``), globally with a small one
+#: (flowhub-client-ts src/resources/inventory.ts: ``inventoryPath("inventoryAnalytics", "InventoryAnalytics")``).
+ANALYTICS_KINDS: tuple[str, ...] = ("InventoryAnalytics", "InventoryAnalyticsByRooms")
+#: The rooms whose stock is for sale; the others (Vault, Back Stock, Quarantine) hold stock not for sale, which
+#: the analytics routes count only with ``includesNotForSaleQuantity=true``. Unverified: which rooms Flowhub
+#: counts as for sale is the store's setting; a sales floor is the one a shopper can buy from.
+FOR_SALE_ROOMS = frozenset({"Sales Floor"})
+#: A supplier's licence number, as the analytics rows carry it (derived from the supplier's name).
+_LICENCE_PREFIX = "PR-"
 
 
 class ApiError(Exception):
@@ -345,6 +390,23 @@ def _dumps(value: object) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+def _page_number(value: str | None, name: str, most: int, default: int) -> int:
+    if value is None:
+        return default
+    if not value.isdigit() or not 1 <= int(value) <= most:
+        raise ApiError(400, f"{name} must be a whole number from 1 to {most}")
+    return int(value)
+
+
+def _flag(value: str | None, name: str) -> bool:
+    """A ``true``/``false`` query value (absent: false)."""
+    if value is None or value.lower() == "false":
+        return False
+    if value.lower() == "true":
+        return True
+    raise ApiError(400, f"{name} must be true or false")
+
+
 def _canonical_status(value: object) -> str:
     if isinstance(value, str):
         wanted = value.strip().lower()
@@ -372,16 +434,10 @@ def _required_str(body: JSON, name: str, where: str = "") -> str:
     return value.strip()
 
 
-def order_location_id(body: JSON) -> str:
-    """The ``locationId`` of an order-ahead body (checked first, like a location in a path)."""
-    return _required_str(body, "locationId")
-
-
 @dataclass(frozen=True)
 class OrderRequest:
     """What the sandbox needs from a validated order-ahead body (the body itself is stored as received)."""
 
-    location_id: str
     order_type: str
     product_ids: tuple[int, ...]
     external_id: str | None
@@ -450,8 +506,11 @@ def _parse_fees(raw: object) -> None:
 
 
 def parse_order_request(body: JSON) -> OrderRequest:
-    """Validate the shape of an order-ahead create body; existence checks happen against the state."""
-    location_id = order_location_id(body)
+    """Validate the shape of an order-ahead create body; existence checks happen against the state.
+
+    The documented body has no ``locationId`` (vendor-apis.md §2; flowhub-client-ts src/types/orders.ts
+    ``CreateOrderParams``): the location is the Order Ahead credential's. One sent anyway is ignored.
+    """
     external_id = _optional_str(body, "externalId")
     order_type = body.get("orderType")
     if order_type not in ORDER_TYPES:
@@ -484,7 +543,7 @@ def parse_order_request(body: JSON) -> OrderRequest:
     points = body.get("loyaltyPointsInPennies")
     if points is not None and (_integer(points) is None or points < 0):
         raise ApiError(422, "loyaltyPointsInPennies must be an integer >= 0")
-    return OrderRequest(location_id, order_type, product_ids, external_id, customer_external_id)
+    return OrderRequest(order_type, product_ids, external_id, customer_external_id)
 
 
 _CUSTOMER_OPTIONAL_STRINGS: tuple[str, ...] = (
@@ -628,6 +687,7 @@ class FlowhubSandbox:
         customers: int = 20,
         rate_limit_rps: float | None = 59.0,
         locations: int = 0,
+        token_ttl: float = DEFAULT_TTL,
     ) -> None:
         if locations < 0:
             raise ValueError("locations must be >= 0")
@@ -662,7 +722,28 @@ class FlowhubSandbox:
         }
         #: Malformed product id → kind of damage (see ``flowhub_catalog.MALFORMED_KINDS``).
         self.malformed: dict[int, str] = dict(catalogue.malformed)
+        for account in self.accounts:
+            if account.order_location not in account.location_ids:
+                raise ValueError(f"client {account.client_id} does not own {account.order_location}")
+        #: Location id → the client id that owns it (the first configured client that does).
+        self._owner: dict[str, str] = {}
+        for account in self.accounts:
+            for location_id in account.location_ids:
+                self._owner.setdefault(location_id, account.client_id)
+        #: The Auth0 tenant of the Order Ahead grant (flowhub_oauth).
+        self.tenant = Tenant(
+            {account.order_ahead_client_id: account.order_ahead_token for account in self.accounts}, ttl=token_ttl
+        )
         self._customers: dict[str, JSON] = {c["id"]: c for c in generate_customers(seed, customers)}
+        #: Walk-in sales of the well-known locations (flowhub_sales); Order Ahead orders are added as they come.
+        self._sales: list[JSON] = flowhub_sales.seeded_sales(
+            seed,
+            self.accounts[0].client_id if self.accounts else "",
+            catalogue.stock,
+            self._products,
+            list(self._customers.values()),
+            self.malformed,
+        )
         self._next_customer = len(self._customers) + 1
         self._orders: dict[str, JSON] = {}
         self._order_owner: dict[str, str] = {}
@@ -672,31 +753,43 @@ class FlowhubSandbox:
         self._requests: Counter[str] = Counter()
         self.rate_limit_rps = _parse_rps(rate_limit_rps)
         self._windows: dict[str, deque[float]] = {}
-        self._cache: dict[tuple[str, str, str], bytes] = {}
+        self._cache: dict[tuple[str, str, str, bool], bytes] = {}
         self._version = 0
         self._postbacks: list[JSON] = []
         self._sender = _PostbackSender(self._record_postback)
 
     # -- auth and rate limit ---------------------------------------------------------------------
 
-    def authenticate(
-        self, client_id: str | None, key: str | None, authorization: str | None, *, order_ahead: bool = False
-    ) -> Account:
-        """Return the caller's account, or raise the 401 Flowhub answers."""
+    def authenticate(self, client_id: str | None, key: str | None) -> Account:
+        """The caller's account by the ``clientId`` and ``key`` headers, or the 401 Flowhub answers."""
         if not client_id or not key:
             raise ApiError(401, "Missing clientId or key header")
         client_id, key = client_id.strip(), key.strip()
         for account in self.accounts:
-            wanted = account.order_ahead_client_id if order_ahead else account.client_id
-            if wanted == client_id and account.key == key:
-                break
-        else:
-            raise ApiError(401, "Invalid credentials")
-        if order_ahead:
-            scheme, _, token = (authorization or "").strip().partition(" ")
-            if scheme.lower() != "bearer" or token.strip() != account.order_ahead_token:
-                raise ApiError(401, "Invalid order-ahead token")
-        return account
+            if account.client_id == client_id and account.key == key:
+                return account
+        raise ApiError(401, "Invalid credentials")
+
+    def authenticate_bearer(self, authorization: str | None, *, api_headers: bool = False) -> Account:
+        """The caller's account by an Order Ahead access token, or a 401.
+
+        Order Ahead calls carry ``Authorization: Bearer <access token>`` and nothing else: the public client
+        sends no ``clientId``/``key`` once it has a token (flowhub-client-ts src/auth.ts, ``createAuthHeaders``).
+        A call that sends them anyway (``api_headers``) is refused, so that a client still authenticating the
+        old way is caught here rather than by a real store's missing orders.
+        """
+        if api_headers:
+            raise ApiError(401, "Order Ahead takes only an Authorization: Bearer access token, not clientId/key")
+        scheme, _, token = (authorization or "").strip().partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise ApiError(401, "Missing access token")
+        client_id = self.tenant.client_of(token.strip())
+        if client_id is None:
+            raise ApiError(401, "Invalid or expired access token")
+        for account in self.accounts:
+            if account.order_ahead_client_id == client_id:
+                return account
+        raise ApiError(401, "Invalid or expired access token")  # pragma: no cover - tenant and accounts agree
 
     def admit(self, client_id: str, now: float | None = None) -> bool:
         """Whether one more request from ``client_id`` fits in the rolling one-second window."""
@@ -731,18 +824,16 @@ class FlowhubSandbox:
             return self._location(account, location_id)
 
     def client_locations(self, account: Account) -> list[JSON]:
+        """The caller's locations as ``GET /v0/clientsLocations`` lists them (flowhub_catalog.location_record)."""
         with self.lock:
             return [
-                {
-                    "locationId": location_id,
-                    "locationName": self.locations[location_id]["locationName"],
-                    "clientId": account.client_id,
-                    "address": self.locations[location_id]["address"],
-                    "timezone": self.locations[location_id]["timezone"],
-                }
+                {**self.locations[location_id], "clientId": account.client_id}
                 for location_id in self.locations
                 if location_id in account.location_ids
             ]
+
+    def time_zones(self) -> dict[str, str]:
+        return {location_id: str(location["timeZone"]) for location_id, location in self.locations.items()}
 
     # -- inventory -------------------------------------------------------------------------------
 
@@ -765,20 +856,30 @@ class FlowhubSandbox:
             raise ApiError(404, f"Product {product_id} not found")
         return product
 
-    def inventory(self, location_id: str, kind: str = "inventory", base_url: str = "") -> list[JSON]:
+    def inventory(
+        self, location_id: str, kind: str = "inventory", base_url: str = "", not_for_sale: bool = False
+    ) -> list[JSON]:
         """The records a v0 inventory route serves (``kind`` names the route), for tests and the demo."""
         with self.lock:
-            return self._inventory_rows(kind, location_id, base_url)
+            return self._inventory_rows(kind, location_id, base_url, not_for_sale)
 
-    def _inventory_rows(self, kind: str, location_id: str, base_url: str) -> list[JSON]:
+    def _inventory_rows(self, kind: str, location_id: str, base_url: str, not_for_sale: bool = False) -> list[JSON]:
         location_name = self.locations[location_id]["locationName"]
         stocked = self.stock[location_id]
+        analytics = kind in ANALYTICS_KINDS
+        by_room = kind in ("inventoryByRoomsNonZero", "InventoryAnalyticsByRooms")
+        counted_rooms = [
+            (room_id, room_name)
+            for room_id, room_name in self.rooms[location_id]
+            if not analytics or not_for_sale or room_name in FOR_SALE_ROOMS
+        ]
+        for_sale = {room_id for room_id, room_name in self.rooms[location_id] if room_name in FOR_SALE_ROOMS}
         rows: list[JSON] = []
         for product_id, product in self._products.items():
             rooms = stocked.get(product_id)
             if rooms is None:
                 continue
-            total = sum(rooms.values())
+            total = sum(rooms.get(room_id, 0) for room_id, _ in counted_rooms)
             if kind == "inventoryNonZero" and total <= 0:
                 continue
             picture = product.get("productPictureURL")
@@ -786,30 +887,40 @@ class FlowhubSandbox:
                 picture = base_url + picture
             row = {
                 **product,
+                "clientId": self._owner.get(location_id),
                 "quantity": total,
                 "productPictureURL": picture,
                 "locationId": location_id,
                 "locationName": location_name,
             }
-            if kind != "inventoryByRoomsNonZero":
+            if analytics:
+                # flowhub-client-ts src/types/inventory.ts: the analytics rows add forSale and supplierLicense.
+                supplier = product.get("supplierName")
+                licence = f"{_LICENCE_PREFIX}{zlib.crc32(str(supplier).encode()) % 1000000:06d}" if supplier else None
+                row["supplierLicense"] = licence
+                row["forSale"] = any(rooms.get(room_id, 0) > 0 for room_id in for_sale)
+            if not by_room:
                 rows.append(row)
                 continue
             upc = self.upcs.get(product_id)
-            for room_id, room_name in self.rooms[location_id]:
+            for room_id, room_name in counted_rooms:
                 quantity = rooms.get(room_id, 0)
                 if quantity > 0:
-                    rows.append({**row, "quantity": quantity, "roomId": room_id, "roomName": room_name, "upc": upc})
+                    entry = {**row, "quantity": quantity, "roomId": room_id, "roomName": room_name, "upc": upc}
+                    if analytics:
+                        entry["forSale"] = room_id in for_sale
+                    rows.append(entry)
         return rows
 
-    def inventory_payload(self, kind: str, location_id: str, base_url: str) -> bytes:
+    def inventory_payload(self, kind: str, location_id: str, base_url: str, not_for_sale: bool = False) -> bytes:
         """The serialised ``{"status": 200, "data": [...]}`` body of an inventory route (cached)."""
-        key = (kind, location_id, base_url)
+        key = (kind, location_id, base_url, not_for_sale)
         with self.lock:
             cached = self._cache.get(key)
             if cached is not None:
                 return cached
             version = self._version
-            rows = self._inventory_rows(kind, location_id, base_url)
+            rows = self._inventory_rows(kind, location_id, base_url, not_for_sale)
         payload = _dumps({"status": 200, "data": rows})
         with self.lock:
             if self._version == version:
@@ -818,6 +929,24 @@ class FlowhubSandbox:
                     self._cache.pop(next(iter(self._cache)))
                 self._cache[key] = payload
         return payload
+
+    def all_inventory_payload(
+        self, account: Account, kind: str, base_url: str, location_id: str | None, not_for_sale: bool
+    ) -> bytes:
+        """The body of a global ``/v0/<kind>`` route: every location of the caller's, or the one ``locationId``.
+
+        The global routes and their optional ``locationId`` query come from flowhub-client-ts
+        src/resources/inventory.ts (``buildInventoryQuery``); what they list is the per-location routes' rows,
+        location after location in ``clientsLocations`` order (unverified).
+        """
+        with self.lock:
+            if location_id is not None:
+                self._location(account, location_id)
+                wanted = [location_id]
+            else:
+                wanted = [loc for loc in self.locations if loc in account.location_ids]
+            rows = [row for loc in wanted for row in self._inventory_rows(kind, loc, base_url, not_for_sale)]
+        return _dumps({"status": 200, "data": rows})
 
     def _changed(self) -> None:
         self._version += 1
@@ -899,6 +1028,45 @@ class FlowhubSandbox:
                 raise ApiError(404, f"Customer {customer_id} not found")
             return customer
 
+    def list_customers(self, params: Mapping[str, str]) -> JSON:
+        """``GET /v1/customers/``: ``{"total", "customers"}`` filtered and paged by ``params`` (choice 7)."""
+        bounds = {}
+        for name in ("created_after", "created_before", "updated_after", "updated_before"):
+            value = params.get(name)
+            if value is not None and not _is_date(value):
+                raise ApiError(404, f"{name} must be in format yyyy-mm-dd")
+            bounds[name] = value
+        page = _page_number(params.get("page"), "page", 10**9, 1)
+        size = _page_number(params.get("page_size"), "page_size", flowhub_sales.MAX_PAGE_SIZE, 100)
+        order_by = params.get("order_by", "asc")
+        if order_by not in ("asc", "desc"):
+            raise ApiError(400, "order_by must be asc or desc")
+
+        def within(customer: JSON) -> bool:
+            created, updated = str(customer["createdAt"])[:10], str(customer["updatedAt"])[:10]
+            return (
+                (bounds["created_after"] is None or created >= bounds["created_after"])
+                and (bounds["created_before"] is None or created <= bounds["created_before"])
+                and (bounds["updated_after"] is None or updated >= bounds["updated_after"])
+                and (bounds["updated_before"] is None or updated <= bounds["updated_before"])
+            )
+
+        with self.lock:
+            found = [customer for customer in self._customers.values() if within(customer)]
+        found.sort(key=lambda customer: (str(customer["createdAt"]), str(customer["id"])), reverse=order_by == "desc")
+        start = (page - 1) * size
+        return {"total": len(found), "customers": found[start : start + size]}
+
+    def update_customer(self, customer_id: str, fields: JSON) -> JSON:
+        """``PUT /v1/customer/{id}``: the body's fields replace the customer's (the write body of a create)."""
+        with self.lock:
+            old = self._customers.get(customer_id)
+            if old is None:
+                raise ApiError(404, f"Customer {customer_id} not found")
+            new = {**customer_record(customer_id, fields, old["createdAt"]), "updatedAt": _later_than(old["updatedAt"])}
+            self._customers[customer_id] = new
+            return new
+
     def create_customer(self, fields: JSON) -> JSON:
         with self.lock:
             customer_id = f"cus-{self._next_customer:06d}"
@@ -913,24 +1081,17 @@ class FlowhubSandbox:
         with self.lock:
             return list(self._orders.values())
 
-    def check_order_location(self, account: Account, location_id: str) -> None:
-        """An order's ``locationId``: 422 if nobody has it, 403 if the client does not own it."""
-        with self.lock:
-            self._location(account, location_id, unknown_status=422)
-
     def create_order(self, account: Account, body: JSON, request: OrderRequest) -> JSON:
         """Store a validated order-ahead body as received, with status ``new``; return the response."""
+        location_id = account.order_location
         with self.lock:
-            self._location(account, request.location_id, unknown_status=422)
-            stocked = self.stock[request.location_id]
-            for product_id in request.product_ids:
-                if product_id not in stocked or product_id not in self._products:
-                    raise ApiError(422, f"Product {product_id} is not available at location {request.location_id}")
+            self._check_products(location_id, request)
             order_id = f"OA-{self._next_order:06d}"
             self._next_order += 1
             stamp = iso_ms(_now())
             self._orders[order_id] = {
                 **body,
+                "locationId": location_id,
                 "orderId": order_id,
                 "status": "new",
                 "createdAt": stamp,
@@ -939,6 +1100,51 @@ class FlowhubSandbox:
             self._order_owner[order_id] = account.client_id
             self._previous_status[order_id] = None
             return {"customerExternalId": request.customer_external_id, "orderId": order_id, "status": "new"}
+
+    def _check_products(self, location_id: str, request: OrderRequest) -> None:
+        stocked = self.stock[location_id]
+        for product_id in request.product_ids:
+            if product_id not in stocked or product_id not in self._products:
+                raise ApiError(422, f"Product {product_id} is not available at location {location_id}")
+
+    def update_order(self, account: Account, order_id: str, body: JSON, request: OrderRequest) -> JSON:
+        """``PATCH /orders/{orderId}``: the create body again replaces the order's (choice 15)."""
+        with self.lock:
+            old = self._order(order_id, account)
+            if old["status"] in FINAL_STATUSES:
+                raise ApiError(409, f"Order {order_id} is {old['status']} and can no longer be changed")
+            self._check_products(old["locationId"], request)
+            kept = {name: old[name] for name in ("locationId", "orderId", "status", "createdAt")}
+            self._orders[order_id] = {**body, **kept, "updatedAt": _later_than(old["updatedAt"])}
+            return {"customerExternalId": request.customer_external_id, "orderId": order_id, "status": old["status"]}
+
+    def sales(
+        self,
+        account: Account,
+        params: Mapping[str, str],
+        *,
+        location_id: str | None = None,
+        customer_id: str | None = None,
+    ) -> JSON:
+        """A v1 sales list (flowhub_sales): one location's, or one customer's at the caller's locations."""
+        with self.lock:
+            if location_id is not None:
+                self._location(account, location_id)
+            made = [
+                flowhub_sales.sale_from_order(order, self._products, self._owner.get(order["locationId"], ""))
+                for order in self._orders.values()
+            ]
+            candidates = [
+                sale
+                for sale in [*self._sales, *made]
+                if (location_id is None or sale["locationId"] == location_id)
+                and sale["locationId"] in account.location_ids
+                and (customer_id is None or sale["customerId"] == customer_id)
+            ]
+        try:
+            return flowhub_sales.query(candidates, params, self.time_zones())
+        except flowhub_sales.QueryError as error:
+            raise ApiError(error.status, error.message) from None
 
     def _order(self, order_id: str, account: Account | None) -> JSON:
         order = self._orders.get(order_id)
@@ -949,18 +1155,6 @@ class FlowhubSandbox:
     def get_order(self, order_id: str, account: Account | None = None) -> JSON:
         with self.lock:
             return self._order(order_id, account)
-
-    def find_orders(self, account: Account, external_id: str | None, location_id: str | None) -> list[JSON]:
-        with self.lock:
-            if location_id is not None:
-                self._location(account, location_id)
-            return [
-                order
-                for order_id, order in self._orders.items()
-                if self._order_owner[order_id] == account.client_id
-                and (external_id is None or order.get("externalId") == external_id)
-                and (location_id is None or order.get("locationId") == location_id)
-            ]
 
     def move_order(self, order_id: str, status: str) -> JSON:
         """Move an order along the status machine, as staff would in the POS; posts back the change."""
@@ -1090,11 +1284,36 @@ class _Api:
             location_id = request.path_params["locationId"]
             self.sandbox.location(_account(request), location_id)
             base_url = str(request.base_url).rstrip("/")
+            not_for_sale = kind in ANALYTICS_KINDS and _flag(
+                request.query_params.get("includesNotForSaleQuantity"), "includesNotForSaleQuantity"
+            )
             # Serialising a big location takes a while the first time: keep it off the event loop.
-            payload = await run_in_threadpool(self.sandbox.inventory_payload, kind, location_id, base_url)
+            payload = await run_in_threadpool(self.sandbox.inventory_payload, kind, location_id, base_url, not_for_sale)
             return Response(payload, media_type="application/json")
 
         return endpoint
+
+    def global_inventory_endpoint(self, kind: str) -> Callable[[Request], Any]:
+        async def endpoint(request: Request) -> Response:
+            params = request.query_params
+            not_for_sale = kind in ANALYTICS_KINDS and _flag(
+                params.get("includesNotForSaleQuantity"), "includesNotForSaleQuantity"
+            )
+            base_url = str(request.base_url).rstrip("/")
+            payload = await run_in_threadpool(
+                self.sandbox.all_inventory_payload,
+                _account(request),
+                kind,
+                base_url,
+                params.get("locationId"),
+                not_for_sale,
+            )
+            return Response(payload, media_type="application/json")
+
+        return endpoint
+
+    async def list_customers(self, request: Request) -> Response:
+        return JSONResponse(self.sandbox.list_customers(request.query_params))
 
     async def find_customers(self, request: Request) -> Response:
         phone = request.query_params.get("phone_number")
@@ -1109,45 +1328,74 @@ class _Api:
             self.sandbox.location(_account(request), store_id)
         return JSONResponse(self.sandbox.get_customer(request.path_params["customerId"]))
 
-    async def create_customer(self, request: Request) -> Response:
+    def _store(self, request: Request) -> None:
         store_id = request.query_params.get("store_id")
         if not store_id:
             raise ApiError(400, "store_id is required")
         self.sandbox.location(_account(request), store_id)
+
+    async def create_customer(self, request: Request) -> Response:
+        self._store(request)
         fields = parse_customer_body(await _json_object(request))
         return JSONResponse(self.sandbox.create_customer(fields), status_code=201)
+
+    async def update_customer(self, request: Request) -> Response:
+        self._store(request)
+        fields = parse_customer_body(await _json_object(request))
+        return JSONResponse(self.sandbox.update_customer(request.path_params["customerId"], fields))
+
+    async def sales_by_location(self, request: Request) -> Response:
+        found = self.sandbox.sales(_account(request), request.query_params, location_id=request.path_params["importId"])
+        return JSONResponse(found)
+
+    async def sales_by_customer(self, request: Request) -> Response:
+        found = self.sandbox.sales(
+            _account(request), request.query_params, customer_id=request.path_params["customerId"]
+        )
+        return JSONResponse(found)
+
+    async def oauth_token(self, request: Request) -> Response:
+        # Auth0 takes the grant as JSON or as a form; Flowhub's clients send JSON (flowhub_oauth).
+        if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+            body: Mapping[str, Any] = dict(await request.form())
+        else:
+            try:
+                raw = await request.json()
+            except ValueError:
+                return GrantError(400, "invalid_request", "The body must be JSON").response()
+            if not isinstance(raw, dict):
+                return GrantError(400, "invalid_request", "The body must be a JSON object").response()
+            body = raw
+        try:
+            return JSONResponse(self.sandbox.tenant.grant(body))
+        except GrantError as error:
+            return error.response()
 
     async def create_order(self, request: Request) -> Response:
         account = _account(request)
         body = await _json_object(request)
-        self.sandbox.check_order_location(account, order_location_id(body))
         parsed = parse_order_request(body)
         return JSONResponse(self.sandbox.create_order(account, body, parsed), status_code=201)
 
+    async def update_order(self, request: Request) -> Response:
+        body = await _json_object(request)
+        parsed = parse_order_request(body)
+        answer = self.sandbox.update_order(_account(request), request.path_params["orderId"], body, parsed)
+        return JSONResponse(answer)
+
     async def order_status(self, request: Request) -> Response:
         order = self.sandbox.get_order(request.path_params["orderId"], _account(request))
+        customer = order.get("customer")
         return JSONResponse(
             {
+                # Like the create answer (flowhub-client-ts src/types/orders.ts: getStatus → OrderResponse).
+                "customerExternalId": customer.get("externalId") if isinstance(customer, dict) else None,
                 "orderId": order["orderId"],
                 "status": order["status"],
                 "externalId": order.get("externalId"),
                 "updatedAt": order["updatedAt"],
             }
         )
-
-    async def find_orders(self, request: Request) -> Response:
-        params = request.query_params
-        found = self.sandbox.find_orders(_account(request), params.get("externalId"), params.get("locationId"))
-        orders = [
-            {
-                "orderId": order["orderId"],
-                "status": order["status"],
-                "externalId": order.get("externalId"),
-                "createdAt": order["createdAt"],
-            }
-            for order in found
-        ]
-        return JSONResponse({"total": len(orders), "orders": orders})
 
     async def order_postback(self, request: Request) -> Response:
         self.sandbox.resend_postback(_account(request), request.path_params["orderId"])
@@ -1157,6 +1405,9 @@ class _Api:
 
     async def control_health(self, request: Request) -> Response:
         return JSONResponse({"ok": True})
+
+    async def expire_tokens(self, request: Request) -> Response:
+        return JSONResponse({"expired": self.sandbox.tenant.expire_all()})
 
     async def image(self, request: Request) -> Response:
         filename: str = request.path_params["filename"]
@@ -1244,17 +1495,26 @@ class _VendorRoute:
 def _routes(api: _Api) -> tuple[list[BaseRoute], list[_VendorRoute]]:
     """All routes, and the counted ones with their keys and authentication."""
     location = "/v0/locations/{locationId}"
+    kinds = (*INVENTORY_KINDS, *ANALYTICS_KINDS)
+    # The global analytics paths start with a small i, the per-location ones with a capital I (vendor-apis.md §2).
+    global_paths = {kind: kind[0].lower() + kind[1:] for kind in kinds}
     vendor: list[tuple[str, str, Callable[[Request], Any], str]] = [
         ("GET", "/health", api.health, "none"),
-        ("GET", "/authTest", api.auth_test, "api"),
+        ("GET", "/authTest", api.auth_test, "either"),
+        ("POST", "/oauth/token", api.oauth_token, "none"),
         ("GET", "/v0/clientsLocations", api.client_locations, "api"),
-        *[("GET", f"{location}/{kind}", api.inventory_endpoint(kind), "api") for kind in INVENTORY_KINDS],
+        *[("GET", f"{location}/{kind}", api.inventory_endpoint(kind), "api") for kind in kinds],
+        *[("GET", f"/v0/{global_paths[kind]}", api.global_inventory_endpoint(kind), "api") for kind in kinds],
+        ("GET", "/v1/customers/", api.list_customers, "api"),
         ("GET", "/v1/customers/findByPhoneNumber", api.find_customers, "api"),
         ("GET", "/v1/customers/{customerId}", api.get_customer, "api"),
         ("POST", "/v1/customer", api.create_customer, "api"),
+        ("PUT", "/v1/customer/{customerId}", api.update_customer, "api"),
+        ("GET", "/v1/orders/findByLocationId/{importId}", api.sales_by_location, "api"),
+        ("GET", "/v1/orders/findByCustomerId/{customerId}", api.sales_by_customer, "api"),
         ("POST", "/order-ahead/v0/create", api.create_order, "order_ahead"),
         ("GET", "/order-ahead/v0/orderStatus/{orderId}", api.order_status, "order_ahead"),
-        ("GET", "/order-ahead/v0/orders", api.find_orders, "order_ahead"),
+        ("PATCH", "/orders/{orderId}", api.update_order, "order_ahead"),
         ("POST", "/orderPostback/{orderId}", api.order_postback, "order_ahead"),
         ("GET", f"{CONTROL}/images/{{filename}}", api.image, "none"),
     ]
@@ -1264,6 +1524,7 @@ def _routes(api: _Api) -> tuple[list[BaseRoute], list[_VendorRoute]]:
     ]
     control = [
         Route(f"{CONTROL}/health", api.control_health, methods=["GET"]),
+        Route(f"{CONTROL}/oauth/expire", api.expire_tokens, methods=["POST"]),
         Route(f"{CONTROL}/items/{{productId}}/quantity", api.set_quantity, methods=["POST"]),
         Route(f"{CONTROL}/items/{{productId}}", api.patch_item, methods=["PATCH"]),
         Route(f"{CONTROL}/items/{{productId}}", api.delete_item, methods=["DELETE"]),
@@ -1314,23 +1575,26 @@ class _Gateway:
             return
 
         request_headers = Headers(scope=scope)
-        if not self.sandbox.admit(request_headers.get("clientId") or ""):
+        # One window per clientId header, or per bearer token on Order Ahead calls, which carry no clientId.
+        bucket = request_headers.get("clientId") or request_headers.get("authorization") or ""
+        if not self.sandbox.admit(bucket):
             await ApiError(429, "Too Many Requests").response()(scope, receive, send)
             return
         if matched is not None and matched.auth != "none":
             try:
-                account = self.sandbox.authenticate(
-                    request_headers.get("clientId"),
-                    request_headers.get("key"),
-                    request_headers.get("authorization"),
-                    order_ahead=matched.auth == "order_ahead",
-                )
+                account = self._authenticate(matched.auth, request_headers)
             except ApiError as error:
                 await error.response()(scope, receive, send)
                 return
             scope = {**scope, "sandbox.account": account}
 
         await _faults.deliver(fault, self.app, scope, receive, send)
+
+    def _authenticate(self, auth: str, headers: Headers) -> Account:
+        api_headers = headers.get("clientId") is not None or headers.get("key") is not None
+        if auth == "order_ahead" or (auth == "either" and not api_headers and headers.get("authorization")):
+            return self.sandbox.authenticate_bearer(headers.get("authorization"), api_headers=api_headers)
+        return self.sandbox.authenticate(headers.get("clientId"), headers.get("key"))
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:
@@ -1352,6 +1616,7 @@ def create_app(
     credentials: Iterable[Account] = DEFAULT_CREDENTIALS,
     customers: int = 20,
     locations: int = 0,
+    token_ttl: float = DEFAULT_TTL,
     sandbox: FlowhubSandbox | None = None,
 ) -> Starlette:
     """The Flowhub sandbox as an ASGI app; its state is ``app.state.sandbox`` (a ``FlowhubSandbox``).
@@ -1367,6 +1632,7 @@ def create_app(
         customers=customers,
         rate_limit_rps=rate_limit_rps,
         locations=locations,
+        token_ttl=token_ttl,
     )
     api = _Api(state)
     routes, counted = _routes(api)

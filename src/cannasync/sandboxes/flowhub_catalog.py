@@ -119,19 +119,64 @@ MALFORMED_KINDS: tuple[str, ...] = (
 #: The rooms of every location, in this order; room ids are derived from location id and room name.
 ROOM_NAMES: tuple[str, ...] = ("Sales Floor", "Vault", "Back Stock", "Quarantine")
 
+#: The name of the one client (company) that owns the well-known and generated locations.
+CLIENT_NAME = "Sunset Cannabis Co."
+
+
+def location_record(
+    location_id: str, name: str, street: str, city: str, zip_code: str, county: str, phone: str
+) -> JSON:
+    """A location as ``GET /v0/clientsLocations`` serves it, less ``clientId`` (the caller's, added when served).
+
+    The fields and their spelling follow yerba-buena/flowhub-client-ts ``src/types/locations.ts`` and its
+    fixture ``tests/fixtures/locations.fixtures.ts``: ``timeZone`` with a capital Z, ``address`` with
+    ``streetAddress1``/``streetAddress2``/``county``, the state spelled out, ``importId`` equal to
+    ``locationId`` (as in that fixture; ``importId`` is what ``/v1/orders/findByLocationId/{importId}`` takes).
+    """
+    slug = location_id.removeprefix("loc-")
+    return {
+        "locationId": location_id,
+        "locationName": name,
+        "clientName": CLIENT_NAME,
+        "importId": location_id,
+        "timeZone": "America/Detroit",
+        "address": {
+            "streetAddress1": street,
+            "streetAddress2": None,
+            "city": city,
+            "state": "Michigan",
+            "zip": zip_code,
+            "country": "US",
+            "county": county,
+        },
+        "email": f"{slug}@sunsetcannabis.example",
+        "phoneNumber": phone,
+        "website": "https://sunsetcannabis.example",
+        "licenseType": ["rec", "med"],
+        "hoursOfOperation": None,
+        "locationLogoURL": None,
+    }
+
+
 LOCATIONS: tuple[JSON, ...] = (
-    {
-        "locationId": "loc-eastside",
-        "locationName": "Sunset Cannabis Co. - Eastside",
-        "address": {"street1": "14230 E Jefferson Ave", "city": "Detroit", "state": "MI", "zip": "48215"},
-        "timezone": "America/Detroit",
-    },
-    {
-        "locationId": "loc-ferndale",
-        "locationName": "Sunset Cannabis Co. - Ferndale",
-        "address": {"street1": "22930 Woodward Ave", "city": "Ferndale", "state": "MI", "zip": "48220"},
-        "timezone": "America/Detroit",
-    },
+    location_record(
+        "loc-eastside",
+        "Sunset Cannabis Co. - Eastside",
+        "14230 E Jefferson Ave",
+        "Detroit",
+        "48215",
+        "Wayne",
+        "(313) 555-0190",
+    ),
+    location_record(
+        "loc-ferndale",
+        "Sunset Cannabis Co. - Ferndale",
+        "22930 Woodward Ave",
+        "Ferndale",
+        "48220",
+        "Oakland",
+        "(248) 555-0120",
+    ),
 )
 # Probability that a product is carried at each location (in location order).
 _CARRY_PROBABILITY: tuple[float, ...] = (0.95, 0.75)
@@ -675,6 +720,25 @@ def _make_product(rng: random.Random, product_id: int, parents: dict[tuple[str, 
         "locationName": None,
         "createdAt": iso_ms(created),
         "productUpdatedAt": iso_ms(max(updated, created)),
+        **_receiving(product_id, category, created),
+    }
+
+
+def _receiving(product_id: int, category: str, created: datetime) -> JSON:
+    """The fields an item carries from how it was received (vendor-apis.md §2 InventoryItem, "Other";
+    flowhub-client-ts ``src/types/inventory.ts``): ``clientId`` (the owner's, set when served),
+    ``expirationDate`` (edibles and tinctures mostly), ``invoiceNumber``, ``manifestId`` (a METRC transfer
+    manifest, cannabis only) and ``nutrients`` (null in every example seen). A generator of its own, so that
+    adding these fields changed no other value of the catalogue."""
+    rng = random.Random(f"flowhub-receiving:{product_id}")
+    perishable = category in ("Edibles", "Tinctures", "Topicals")
+    expires = (created + timedelta(days=rng.randint(180, 540))).date().isoformat()
+    return {
+        "clientId": None,
+        "expirationDate": expires if perishable or rng.random() < 0.1 else None,
+        "invoiceNumber": f"INV-{created.year}-{rng.randint(1, 9999):04d}" if rng.random() < 0.7 else None,
+        "manifestId": f"{rng.randint(1, 99999999):010d}" if category != "Accessories" and rng.random() < 0.8 else None,
+        "nutrients": None,
     }
 
 
@@ -799,12 +863,15 @@ FLEET_CARRY_PROBABILITY = 0.9
 def fleet_location(index: int) -> JSON:
     """The ``index``-th generated location (0-based): ``loc-00001`` upwards, shaped like the well-known ones."""
     number = index + 1
-    return {
-        "locationId": f"loc-{number:05d}",
-        "locationName": f"Sunset Cannabis Co. - Store {number}",
-        "address": {"street1": f"{100 + index % 9000} Woodward Ave", "city": "Detroit", "state": "MI", "zip": "48201"},
-        "timezone": "America/Detroit",
-    }
+    return location_record(
+        f"loc-{number:05d}",
+        f"Sunset Cannabis Co. - Store {number}",
+        f"{100 + index % 9000} Woodward Ave",
+        "Detroit",
+        "48201",
+        "Wayne",
+        f"(313) 555-{number % 10000:04d}",
+    )
 
 
 def fleet_rooms(location_id: str) -> tuple[tuple[str, str], ...]:

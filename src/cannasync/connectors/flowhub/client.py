@@ -1,51 +1,80 @@
 """The Flowhub calls cannasync makes: paths, headers and envelopes, nothing else.
 
-Every call carries ``clientId`` and ``key``; Order Ahead calls carry the Order Ahead Client Id as ``clientId``
-and the order-ahead token as a bearer. v0 inventory answers a whole location at once (``{status, data}``, no
-paging). Flowhub's 429s carry no ``Retry-After``: ``VendorHttp`` backs off with jitter.
+Two ways in, as Flowhub's public client has them (yerba-buena/flowhub-client-ts src/auth.ts): the v0/v1 API
+takes the ``clientId`` and ``key`` headers; Order Ahead takes ``Authorization: Bearer <access token>`` and
+nothing else (see ``auth``). v0 inventory answers a whole location at once (``{status, data}``, no paging); v1
+lists answer ``{total, orders}`` a page at a time. Flowhub's 429s carry no ``Retry-After``: ``VendorHttp`` backs
+off with jitter.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from datetime import date
 from typing import Any
 
+from cannasync.connectors.flowhub.auth import OrderAheadAuth
 from cannasync.connectors.http import NotFound, VendorHttp
+
+#: Sales asked per page of a v1 list while looking for an order (a day or two of one store's sales).
+SALES_PAGE = 500
 
 
 class FlowhubClient:
-    def __init__(self, http: VendorHttp, *, order_ahead_client_id: str, order_ahead_token: str) -> None:
-        self._http = http
-        self._order_ahead = {"clientId": order_ahead_client_id, "Authorization": f"Bearer {order_ahead_token}"}
+    def __init__(self, api: VendorHttp, order_ahead: VendorHttp, auth: OrderAheadAuth) -> None:
+        self._api = api
+        self._order_ahead = order_ahead
+        self._auth = auth
 
     def locations(self) -> list[dict[str, Any]]:
-        return list(self._http.get_json("v0/clientsLocations").get("data") or [])
+        return list(self._api.get_json("v0/clientsLocations").get("data") or [])
 
     def inventory(self, location_id: str, *, by_room: bool) -> Iterator[dict[str, Any]]:
         """The location's items, one at a time as the (unpaged) answer streams in."""
         path = "inventoryByRoomsNonZero" if by_room else "inventory"
-        return self._http.stream_items(f"v0/locations/{location_id}/{path}", "data.item")
+        return self._api.stream_items(f"v0/locations/{location_id}/{path}", "data.item")
+
+    def sales_since(self, import_id: str, first_day: date) -> Iterator[dict[str, Any]]:
+        """The location's sales created on ``first_day`` (store-local) or later, oldest first, page by page.
+
+        ``GET /v1/orders/findByLocationId/{importId}`` with ``created_after`` as YYYY-MM-DD (a timestamp is
+        refused) and ``page``/``page_size`` (vendor-apis.md §2, flowhub-client-ts src/resources/orders.ts).
+        """
+        page, seen = 1, 0
+        while True:
+            answer = self._api.get_json(
+                f"v1/orders/findByLocationId/{import_id}",
+                params={
+                    "created_after": first_day.isoformat(),
+                    "page": page,
+                    "page_size": SALES_PAGE,
+                    "order_by": "asc",
+                },
+            )
+            orders = list(answer.get("orders") or [])
+            yield from orders
+            seen += len(orders)
+            if not orders or seen >= int(answer.get("total") or 0):
+                return
+            page += 1
 
     def check_order_ahead(self) -> None:
-        """Prove the order-ahead token works: asking for an order that cannot exist must be a 404, not a 401."""
+        """Prove the Order Ahead grant works now: a new token, then an order that cannot exist must be a 404."""
+        self._auth.forget()
         try:
-            self._http.get_json("order-ahead/v0/orderStatus/cannasync-connection-check", headers=self._order_ahead)
+            self._order_ahead.get_json("order-ahead/v0/orderStatus/cannasync-connection-check")
         except NotFound:
             return
 
     def create_order(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        return dict(self._http.write_json("POST", "order-ahead/v0/create", body, headers=self._order_ahead))
-
-    def orders_with_reference(self, reference: str, location_id: str) -> list[dict[str, Any]]:
-        payload = self._http.get_json(
-            "order-ahead/v0/orders",
-            params={"externalId": reference, "locationId": location_id},
-            headers=self._order_ahead,
-        )
-        return [order for order in payload.get("orders") or [] if str(order.get("externalId")) == reference]
+        if not self._auth.fresh():
+            # Grant first, inside a read (``GET /authTest`` takes the bearer too: flowhub-client-ts order-ahead.ts):
+            # a grant that times out inside the create itself would make the create's outcome look unknown.
+            self._order_ahead.get("authTest")
+        return dict(self._order_ahead.write_json("POST", "order-ahead/v0/create", body))
 
     def order_status(self, order_id: str) -> dict[str, Any] | None:
         try:
-            return dict(self._http.get_json(f"order-ahead/v0/orderStatus/{order_id}", headers=self._order_ahead))
+            return dict(self._order_ahead.get_json(f"order-ahead/v0/orderStatus/{order_id}"))
         except NotFound:
             return None

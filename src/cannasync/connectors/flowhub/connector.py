@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import datetime
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timedelta
 from itertools import islice
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx2
 
@@ -22,6 +23,7 @@ from cannasync.connectors.base import (
     Traits,
 )
 from cannasync.connectors.flowhub import mapping
+from cannasync.connectors.flowhub.auth import OrderAheadAuth
 from cannasync.connectors.flowhub.client import FlowhubClient
 from cannasync.connectors.flowhub.settings import FlowhubCredentials, FlowhubSettings
 from cannasync.connectors.http import VendorHttp, credential_key
@@ -71,14 +73,31 @@ class FlowhubConnector:
             timeout=settings.timeout_seconds,
             transport=transport,
         )
-        self._client = FlowhubClient(
-            self._http,
-            order_ahead_client_id=credentials.order_ahead_client_id,
-            order_ahead_token=credentials.order_ahead_token.get_secret_value(),
+        # Order Ahead is its own credential (the Auth0 client of the grant) and takes the bearer alone: a client
+        # of its own, with no clientId/key headers to leak into those calls.
+        secret = credentials.order_ahead_token.get_secret_value()
+        grant_key = credential_key(self.vendor, settings.token_url, credentials.order_ahead_client_id, secret)
+        auth = OrderAheadAuth(
+            token_url=settings.token_url,
+            client_id=credentials.order_ahead_client_id,
+            client_secret=secret,
+            cache_key=grant_key,
         )
+        self._order_ahead_http = VendorHttp(
+            "Flowhub",
+            settings.base_url,
+            auth=auth,
+            limiter_key=grant_key,
+            requests_per_second=settings.requests_per_second,
+            timeout=settings.timeout_seconds,
+            transport=transport,
+        )
+        self._client = FlowhubClient(self._http, self._order_ahead_http, auth)
+        self._places: dict[str, Mapping[str, Any]] | None = None
 
     def close(self) -> None:
         self._http.close()
+        self._order_ahead_http.close()
 
     def _location(self) -> str:
         if not self.settings.location_id:
@@ -91,7 +110,7 @@ class FlowhubConnector:
             Location(
                 id=str(location["locationId"]),
                 name=str(location.get("locationName") or location["locationId"]),
-                detail=str(location.get("timezone") or ""),
+                detail=str(location.get("timeZone") or ""),
             )
             for location in self._client.locations()
         ]
@@ -127,24 +146,38 @@ class FlowhubConnector:
 
     # OrderSink
     def find_orders(self, reference: str, placed_at: datetime) -> list[PlacedOrder]:
-        # Flowhub is asked by our reference alone, and its answer names no lines, customer or total (it re-prices
-        # from its own menu): the unique reference and the creation time are all the push can compare.
-        del placed_at
+        # Flowhub has no lookup by our reference. Its documented sales list of the location is read from the day
+        # before the order was placed (store-local, as the list's date filter is) and filtered here by the
+        # ``externalId`` our create sent; its lines let the push check the content is ours too (Flowhub re-prices
+        # from its own menu, so there is no total to compare).
+        place = self._place()
+        zone = _zone(place.get("timeZone"))
+        first_day = placed_at.astimezone(zone).date() - timedelta(days=1)
+        import_id = str(place.get("importId") or self._location())
         return [
             PlacedOrder(
-                pos_order_id=str(order["orderId"]),
-                reference=str(order.get("externalId")),
-                created_at=values.moment(order.get("createdAt"), "createdAt"),
+                pos_order_id=str(sale["orderId"]),
+                reference=reference,
+                created_at=values.moment(sale.get("createdAt"), "createdAt"),
+                quantities=_quantities(sale.get("itemsInCart")),
             )
-            for order in self._client.orders_with_reference(reference, self._location())
+            for sale in self._client.sales_since(import_id, first_day)
+            if str(sale.get("externalId")) == reference and sale.get("orderId")
         ]
+
+    def _place(self) -> Mapping[str, Any]:
+        """The chosen location as ``clientsLocations`` lists it (its ``importId`` and ``timeZone``), read once."""
+        if self._places is None:
+            self._places = {str(place.get("locationId")): place for place in self._client.locations()}
+        return self._places.get(self._location(), {})
 
     # Not an OrderCanceller: Order Ahead's one update route, ``PATCH /orders/{orderId}``, takes the create body
     # again (yerba-buena/flowhub-client-ts, src/resources/order-ahead.ts and src/types/orders.ts:
     # ``UpdateOrderParams extends CreateOrderParams``), which has no status; no public route cancels an order.
     # A cancelled online order whose Flowhub order is live becomes a task for staff (see flows.order_push).
     def create_order(self, order: PosOrder) -> str:
-        created = self._client.create_order(mapping.order_body(order, location_id=self._location()))
+        self._location()  # the location comes with the Order Ahead credential; a store still chooses one first
+        created = self._client.create_order(mapping.order_body(order))
         return str(created["orderId"])
 
     # StatusSource
@@ -161,3 +194,24 @@ class FlowhubConnector:
 
     def status_meaning(self, raw_status: str, fulfillment: Fulfillment) -> OrderStatus | None:
         return mapping.canonical_status(raw_status, fulfillment)
+
+
+def _zone(name: object) -> ZoneInfo:
+    try:
+        return ZoneInfo(str(name)) if name else ZoneInfo("UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _quantities(lines: Any) -> dict[str, int] | None:
+    """Product id → quantity of a sale's ``itemsInCart``; None when it says nothing we can compare."""
+    if not isinstance(lines, list) or not lines:
+        return None
+    found: dict[str, int] = {}
+    for line in lines:
+        quantity = line.get("quantity") if isinstance(line, dict) else None
+        if not isinstance(quantity, int | float) or isinstance(quantity, bool) or quantity != int(quantity):
+            return None
+        key = str(line.get("productId"))
+        found[key] = found.get(key, 0) + int(quantity)
+    return found

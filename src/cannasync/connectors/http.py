@@ -17,7 +17,7 @@ import ssl
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx2
@@ -226,7 +226,7 @@ class VendorHttp:
             try:
                 limits.acquire(self._limiter_key, self._requests_per_second, max_wait=self._retry.max_retry_after)
             except limits.Paused as paused:  # another call was told to wait longer than we sleep through
-                raise Unavailable(self.vendor, f"rate limited for {paused.seconds:.0f}s", status=429) from None
+                raise Unavailable(self.vendor, _paused(paused.seconds), status=429) from None
         started = time.perf_counter()
         try:
             request = self._client.build_request(method, path.lstrip("/"), **kwargs)
@@ -284,7 +284,7 @@ class VendorHttp:
                 # The vendor's pause holds for every flow and process using the credential, not only this call.
                 limits.hold_off(self._limiter_key, wait)
             if wait is not None and wait > self._retry.max_retry_after:
-                raise Unavailable(self.vendor, f"rate limited for {wait:.0f}s", status=status)
+                raise Unavailable(self.vendor, _paused(wait), status=status)
             if wait is not None:
                 time.sleep(wait)
             log.info("vendor_rate_limited", vendor=self.vendor_id, retry_after=wait)
@@ -294,6 +294,12 @@ class VendorHttp:
                 raise OutcomeUnknown(self.vendor, f"server error {status} on {method}: {message}", status=status)
             raise _Retryable(None, Unavailable(self.vendor, f"server error {status}: {message}", status=status))
         raise Rejected(self.vendor, message, status=status)
+
+
+def _paused(seconds: float) -> str:
+    """What a run or a push shows (on Health too) while the credential is paused: how long, and until when."""
+    until = datetime.now(UTC) + timedelta(seconds=seconds)
+    return f"rate limited: paused {seconds:.0f}s, until {until:%H:%M:%S} UTC, as the vendor asked; nothing is lost"
 
 
 def offset_pages(fetch: Callable[[int, int], tuple[list[Any], bool]], *, limit: int) -> Iterator[list[Any]]:

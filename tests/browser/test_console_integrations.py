@@ -283,7 +283,9 @@ def test_leaflink_picks_its_flourish_connection_by_name(page: Page, hub: Hub, wh
     card = page.locator("article[data-vendor=leaflink]")
     connection = card.get_by_label("Flourish connection")
     expect(connection.locator("option:checked")).to_have_text("Great Lakes Growers HQ")
-    expect(connection.locator("option")).to_have_text(["Choose a connection…", "Great Lakes Ann Arbor", "Great Lakes Growers HQ"])
+    expect(connection.locator("option")).to_have_text(
+        ["Choose a connection…", "Great Lakes Ann Arbor", "Great Lakes Growers HQ"]
+    )
     expect(card.get_by_label("Inbound webhook address")).to_have_value(re.compile(r"/hooks/leaflink/\d+/\S+$"))
 
     connection.select_option(label="Great Lakes Ann Arbor")

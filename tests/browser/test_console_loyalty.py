@@ -21,6 +21,7 @@ def test_personas_store_mapping_and_program_dates(page: Page, hub: Hub, loyalty_
 
     page.goto("/console/loyalty")
     expect(page.get_by_role("heading", name="Loyalty")).to_be_visible()
+    expect(page).to_have_title("Personas · Loyalty · cannasync")  # each tab its own title
     expect(page.get_by_role("columnheader", name="Sourced from")).to_be_visible()
     expect(page.get_by_test_id("sourced-from").first).to_have_text("Flourish")
     expect(page.get_by_test_id("unmapped-warning")).to_contain_text("3 POS stores are not mapped")
@@ -38,6 +39,7 @@ def test_personas_store_mapping_and_program_dates(page: Page, hub: Hub, loyalty_
     expect(detail).to_be_hidden()
 
     page.get_by_role("link", name="Store mapping").click()
+    expect(page).to_have_title("Store mapping · Loyalty · cannasync")
     page.get_by_label("Store for Flourish MI location 101").select_option(label="Ann Arbor")
     page.get_by_label("Store for Flourish MI location 102").select_option(label="Lansing")
     page.get_by_role("button", name="Save mappings").click()
@@ -49,6 +51,7 @@ def test_personas_store_mapping_and_program_dates(page: Page, hub: Hub, loyalty_
     expect(page.get_by_test_id("unmapped-warning")).to_have_count(0)
 
     page.get_by_role("link", name="Program").click()
+    expect(page).to_have_title("Program · Loyalty · cannasync")
     opt_in = (datetime.now(UTC) - timedelta(days=20)).date().isoformat()
     enrol = (datetime.now(UTC) - timedelta(days=30)).date().isoformat()
     page.get_by_label("Send SMS double opt-ins to personas who purchased after").fill(opt_in)

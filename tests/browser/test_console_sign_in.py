@@ -21,7 +21,7 @@ def test_sign_in_add_a_store_and_connect_flourish(page: Page, hub: Hub, flourish
     card = page.locator("article[data-vendor=flourish]")
     card.get_by_label("Flourish username").fill("demo")
     card.get_by_label("Flourish external API key").fill("demo-key")
-    card.locator("summary", has_text="Settings").click()  # a sandbox, not Flourish itself
+    card.locator("summary", has_text="Advanced").click()  # a sandbox, not Flourish itself
     card.get_by_label("Base URL").fill(flourish.api_url)
     card.get_by_label("Flourish external API key").fill("a-mistyped-key")
     card.get_by_role("button", name="Connect Flourish").click()

@@ -34,6 +34,7 @@ def test_links_rules_routing_and_order_pairs(page: Page, hub: Hub, wholesale: Wh
     sign_in(page, hub)
 
     page.goto("/console/wholesale")
+    expect(page).to_have_title("Accounts & rules · Wholesale · cannasync")  # each tab its own title
     card = page.locator(f"#link-{wholesale.link_id}")
     expect(card.get_by_test_id("link-state")).to_have_text("Linked")
     inventory = card.get_by_role("switch", name="Inventory levels follow Flourish")
@@ -49,6 +50,7 @@ def test_links_rules_routing_and_order_pairs(page: Page, hub: Hub, wholesale: Wh
 
     tabs = page.get_by_role("navigation", name="Wholesale")
     tabs.get_by_role("link", name="Routing").click()
+    expect(page).to_have_title("Routing · Wholesale · cannasync")
     page.get_by_label("New sales rep").first.fill("102")
     page.get_by_label("Facility for the new rep").first.fill("102")
     page.get_by_role("button", name="Save sales reps").click()
@@ -56,6 +58,7 @@ def test_links_rules_routing_and_order_pairs(page: Page, hub: Hub, wholesale: Wh
     screenshot(page, "wholesale-routing")
 
     tabs.get_by_role("link", name="Orders").click()
+    expect(page).to_have_title("Orders · Wholesale · cannasync")
     row = page.locator(f'tr[data-order="{placed["number"]}"]')
     expect(row.get_by_test_id("leaflink-status")).to_be_visible()
     expect(row.get_by_test_id("flourish-status")).to_be_visible()

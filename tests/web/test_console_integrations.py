@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
-from tests.conftest import FACILITY, MERCHANT_EMAIL, Console, Hub, Sandbox, post_sign_in
+import httpx2
+
+from cannasync.cli.servers import BackgroundServer
+from cannasync.sandboxes import flourish as flourish_sandbox
+from tests.conftest import (
+    FACILITY,
+    FLOWHUB_CREDENTIALS,
+    MERCHANT_EMAIL,
+    Console,
+    FlowhubSandbox,
+    Hub,
+    Sandbox,
+    connect_flourish,
+    post_sign_in,
+)
 
 
 def test_pages_need_a_sign_in_and_say_where_to_go(hub: Hub):
@@ -83,3 +97,75 @@ def test_wrong_credentials_are_named_and_nothing_is_saved(hub: Hub, merchant: Co
     assert "refused these credentials" in answer.text
     with hub.db.uow() as uow:
         assert uow.accounts.integration_for(store_id, "flourish") is None
+
+
+def test_a_refused_save_keeps_the_typed_ids_and_names_fields_by_their_labels(
+    hub: Hub, merchant: Console, flourish: Sandbox, flowhub: FlowhubSandbox
+):
+    page = merchant.post("/console/stores", {"name": "Sunset Eastside"})
+    store_id = int(str(page.url).split("/stores/")[1].split("/")[0])
+    refused = merchant.post(
+        f"/console/stores/{store_id}/integrations/flowhub",
+        {
+            "enabled": "on",
+            "credentials.api_key": "not-the-key",
+            "credentials.client_id": FLOWHUB_CREDENTIALS["client_id"],
+            "credentials.order_ahead_client_id": FLOWHUB_CREDENTIALS["order_ahead_client_id"],
+            "credentials.order_ahead_token": "not-the-token",
+            "settings.base_url": flowhub.api_url,
+            "settings.room_id": "Back room",
+        },
+    )
+    assert refused.status_code == 422, refused.text
+    # The room id's mistake is named by its label; the ids typed are drawn again, in plain text; secrets are not.
+    assert "Room ID: &#39;Back room&#39; is not a Room ID" in refused.text or "Room ID: 'Back room'" in refused.text
+    assert "room_id:" not in refused.text
+    assert f'value="{FLOWHUB_CREDENTIALS["client_id"]}"' in refused.text
+    assert f'value="{FLOWHUB_CREDENTIALS["order_ahead_client_id"]}"' in refused.text
+    assert "not-the-key" not in refused.text and "not-the-token" not in refused.text
+    assert 'value="Back room"' in refused.text  # the setting too, to correct rather than retype
+
+    # A facility that is not the account's is named as "Facility", beside the picker.
+    saved = merchant.post(
+        f"/console/stores/{store_id}/integrations/flourish",
+        {
+            "enabled": "on",
+            "credentials.username": "demo",
+            "credentials.api_key": "demo-key",
+            "settings.base_url": flourish.api_url,
+        },
+    )
+    assert saved.status_code == 200, saved.text
+    with hub.db.uow() as uow:
+        row = uow.accounts.integration_for(store_id, "flourish")
+        assert row is not None
+        integration_id = row.id
+    wrong = merchant.post(
+        f"/console/integrations/{integration_id}",
+        {"enabled": "on", "present": ["facility_id"], "settings.facility_id": "999"},
+    )
+    assert wrong.status_code == 422
+    assert "Facility: &#39;999&#39; is not one of this account" in wrong.text
+    assert "facility_id:" not in wrong.text
+    assert "chosen=999" in wrong.text  # the picker, loaded after, shows the choice that was refused
+
+
+def test_a_new_base_url_needs_the_saved_secret_typed_again(hub: Hub, merchant: Console, flourish: Sandbox):
+    """Typing only a new username with a new address must not send the saved key to that address."""
+    link = connect_flourish(hub, flourish)
+    elsewhere = flourish_sandbox.create_app(items=5, seed=1)
+    server = BackgroundServer(elsewhere).start()
+    try:
+        answer = merchant.post(
+            f"/console/integrations/{link.integration_id}",
+            {"enabled": "on", "credentials.username": "demo", "settings.base_url": f"{server.url}/external/api"},
+        )
+        assert answer.status_code == 422, answer.text
+        assert "type the saved secrets again" in answer.text
+        with httpx2.Client(base_url=server.url) as control:
+            assert control.get("/_sandbox/requests").json() == {}  # the other host was never called
+    finally:
+        server.stop()
+    with hub.db.uow() as uow:
+        row = uow.accounts.integration(link.integration_id)
+        assert row is not None and row.settings["base_url"] == flourish.api_url

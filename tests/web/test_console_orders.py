@@ -27,7 +27,7 @@ def new_order(hub: Hub, link: Connected, **body: Any) -> dict[str, Any]:
 
 
 def tab_count(html: str, status: str) -> int:
-    found = re.search(rf'data-testid="tab-{status}">[^<]*<span class="tab-count">(\d+)</span>', html)
+    found = re.search(rf'data-testid="tab-{status}">[^<]*<span class="tab-count"[^>]*>(\d+)</span>', html)
     assert found, f"a {status} tab with its count"
     return int(found.group(1))
 

@@ -52,9 +52,11 @@ def list_vendors(org: Org) -> list[dict[str, Any]]:
                     "description": field.description,
                     "required": field.is_required(),
                     "default": None if field.is_required() else field.get_default(call_default_factory=True),
+                    "warning": spec.warning(spec.settings, name),
                 }
                 for name, field in spec.settings.model_fields.items()
             },
+            "caution": spec.caution,
         }
         for spec in VENDORS.values()
     ]
@@ -120,6 +122,16 @@ def update_integration(integration_id: int, body: IntegrationPatch, db: Db, org:
         enabled=enabled if body.enabled is None else body.enabled,
     )
     return _saved(db, saved_id, locations)
+
+
+@router.post("/integrations/{integration_id}/disconnect")
+def disconnect_integration(integration_id: int, db: Db, org: Org) -> dict[str, Any]:
+    """Erase the credentials and stop every sync, keeping the history (runs, products, orders, personas) and the
+    settings. Its inbound address stops answering. Connect again with a PUT (a store's POS) or PATCH, credentials
+    included."""
+    if not integrations.disconnect(db, org, integration_id):
+        raise not_found("integration")
+    return get_integration(integration_id, db, org)
 
 
 @router.get("/integrations")

@@ -45,7 +45,11 @@ def integration(row: Integration, schedules: list[Schedule] | None = None) -> di
         "settings": row.settings,
         "name": row.name,
         # Where the vendor must send what it pushes to us; the last part is this integration's secret.
-        "inbound_path": f"/hooks/{row.vendor}/{row.id}/{row.webhook_token}" if spec.receives_calls else None,
+        "inbound_path": (
+            f"/hooks/{row.vendor}/{row.id}/{row.webhook_token}" if spec.receives_calls and row.webhook_token else None
+        ),
+        # False once disconnected: the credentials were erased, the history and settings kept.
+        "connected": bool(row.credentials),
         "credentials": {"saved": bool(row.credentials), "fields": list(spec.credentials.model_fields)},
         "schedules": [
             {"flow": s.flow, "every_seconds": s.interval_seconds, "next_run_at": _at(s.next_run_at)}

@@ -6,7 +6,8 @@ Adding a POS means a new ``connectors/<vendor>/`` package and one entry here; fl
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from pydantic import BaseModel
@@ -44,6 +45,19 @@ class VendorSpec:
     choice: str | None = "location_id"
     #: The flows it runs on a schedule once a location is chosen.
     scheduled_flows: tuple[str, ...] = ("menu_sync", "order_status")
+    #: Warnings beside fields, over the vendor model's own (``json_schema_extra={"warning": ...}``): what a
+    #: vendor's guide warns of for a setting, written where the console and ``GET /vendors`` both read it.
+    warnings: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    #: A warning for the connection as a whole, shown before any of its settings.
+    caution: str | None = None
+
+    def warning(self, model: type[BaseModel], name: str) -> str | None:
+        """The warning a field of ``model`` (this vendor's credentials or settings) carries, if any."""
+        if name in self.warnings:
+            return self.warnings[name]
+        info = model.model_fields.get(name)
+        extra = info.json_schema_extra if info is not None else None
+        return str(extra["warning"]) if isinstance(extra, dict) and "warning" in extra else None
 
 
 VENDORS: Mapping[str, VendorSpec] = {
@@ -86,6 +100,24 @@ VENDORS: Mapping[str, VendorSpec] = {
         scheduled_flows=("loyalty_pull",),
         # Flourish's POS asks for rewards with the same username and key (HTTP Basic).
         caller_identity=lambda c: f"{c['username']}:{c['api_key']}",
+        # Seed 002 (AIQ's "Connect Flourish" guide): username, key and the age-gate box are the minimum; "Do not
+        # touch any other settings in this card without consulting an Onboarding Specialist [...] This could
+        # automatically begin sending out SMS opt in requests or auto-enrolling loyalty shoppers."
+        caution=(
+            "Username, key and the age-gate box are all a connection needs. Change other settings only when you "
+            "mean to: together with the program's opt-in and enrolment dates they can start sending SMS opt-in "
+            "requests or enrol shoppers in loyalty automatically."
+        ),
+        warnings=MappingProxyType(
+            {
+                # Seed 002, "Use AIQ's last backup": "Do not turn this on unless you are switching POS systems and
+                # want to retain existing data."
+                "use_last_backup": (
+                    "Only for switching POS systems, to keep the data you have: Flourish is not called again, so "
+                    "profile and points changes made in it stop reaching the program."
+                ),
+            }
+        ),
     ),
     "sms": VendorSpec(
         name="sms",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -25,20 +26,50 @@ INTERVALS = {
 ADDRESS_SETTINGS = ("base_url", "token_url")
 
 
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One mistake, where a form can show it: ``part`` is "credentials" or "settings" (or "" for the whole
+    connection), ``field`` the model's field name ("" when the part as a whole is wrong)."""
+
+    part: str
+    field: str
+    message: str
+
+
 class InvalidSettings(ValueError):
-    """Credentials or settings that fail the vendor's model; the message names the field."""
+    """Credentials or settings that fail the vendor's model; the message names the field (for API clients), and
+    ``problems`` says which field each mistake is in (for a form that shows it beside the field)."""
+
+    def __init__(self, message: str, problems: tuple[Problem, ...] = ()) -> None:
+        super().__init__(message)
+        self.problems = problems
+
+    @classmethod
+    def about(cls, part: str, field: str, message: str) -> InvalidSettings:
+        where = field or part
+        return cls(f"{where}: {message}" if where else message, (Problem(part, field, message),))
+
+
+def _refused(part: str, error: ValidationError) -> InvalidSettings:
+    errors = error.errors()
+    message = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}" for e in errors)
+    problems = (
+        Problem(part, str(e["loc"][0]) if e["loc"] else "", e["msg"].removeprefix("Value error, ")) for e in errors
+    )
+    return InvalidSettings(message, tuple(problems))
 
 
 def _validated(spec: VendorSpec, credentials: dict[str, Any] | None, settings: dict[str, Any]) -> dict[str, Any]:
-    try:
-        if credentials is not None:
+    """The settings as stored; the credentials are checked first (their mistakes are named before the settings')."""
+    if credentials is not None:
+        try:
             spec.credentials.model_validate(credentials)
+        except ValidationError as error:
+            raise _refused("credentials", error) from None
+    try:
         return spec.settings.model_validate(settings).model_dump(mode="json")
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}" for e in error.errors()
-        )
-        raise InvalidSettings(problems) from None
+        raise _refused("settings", error) from None
 
 
 def check(vendor_name: str, credentials: dict[str, Any], settings: dict[str, Any]) -> list[Location]:
@@ -64,11 +95,15 @@ def _check_choice(spec: VendorSpec, chosen: list[Any], locations: list[Location]
     for value in chosen:
         location = available.get(value)
         if location is None:
-            raise InvalidSettings(f"{spec.choice}: {value!r} is not one of this account's locations")
+            raise InvalidSettings.about(
+                "settings", spec.choice or "", f"{value!r} is not one of this account's locations"
+            )
         if not location.sellable:
-            raise InvalidSettings(
-                f"{spec.choice}: {location.name} ({location.id}) is marked not sellable in {spec.title}: "
-                "its stock cannot be sold, so it cannot be chosen"
+            raise InvalidSettings.about(
+                "settings",
+                spec.choice or "",
+                f"{location.name} ({location.id}) is marked not sellable in {spec.title}: "
+                "its stock cannot be sold, so it cannot be chosen",
             )
 
 
@@ -96,29 +131,34 @@ def save(
         if integration_id is not None:
             existing = uow.accounts.integration(integration_id, organization_id)
             if existing is None or existing.vendor != vendor_name:
-                raise InvalidSettings(f"integration {integration_id} is not a {spec.title} connection of yours")
+                raise InvalidSettings.about(
+                    "", "", f"integration {integration_id} is not a {spec.title} connection of yours"
+                )
         else:
             existing = uow.accounts.integration_for(store_id, vendor_name) if store_id is not None else None
-        stored_credentials = uow.accounts.config(existing).credentials if existing else None
+        # A disconnected one (credentials erased) is connected again like a new one: the credentials are needed.
+        stored_credentials = uow.accounts.config(existing).credentials if existing and existing.credentials else None
         previous = dict(existing.settings) if existing else {}
         merged = {**previous, **settings}
     if credentials is None and stored_credentials is None:
-        raise InvalidSettings(
-            f"credentials: required to connect {spec.title} ({', '.join(spec.credentials.model_fields)})"
+        raise InvalidSettings.about(
+            "credentials", "", f"required to connect {spec.title} ({', '.join(spec.credentials.model_fields)})"
         )
     clean = _validated(spec, credentials, merged)
     if credentials is None and existing is not None and _moves_credentials(previous, clean):
         # Write-only credentials stay write-only: without this, a settings change alone would send the saved key
         # to any host (and echo that host's answer), which is a way to read it back.
-        raise InvalidSettings(
-            "credentials: give the credentials again to send them to a new base_url "
-            "(saved credentials only go where they were first checked)"
+        raise InvalidSettings.about(
+            "credentials",
+            "",
+            "give the credentials again to send them to a new base_url "
+            "(saved credentials only go where they were first checked)",
         )
     with db.uow() as uow:
         for setting, value in clean.items():
             names_another = setting.endswith("_integration_id") and value is not None
             if names_another and uow.accounts.integration(int(value), organization_id) is None:
-                raise InvalidSettings(f"{setting}: integration {value} is not a connection of yours")
+                raise InvalidSettings.about("settings", setting, f"integration {value} is not a connection of yours")
     working = credentials if credentials is not None else stored_credentials
     assert working is not None
     locations = check(vendor_name, working, clean)
@@ -146,3 +186,17 @@ def save(
         else:
             uow.runs.pause_schedules(integration.id)
         return integration.id, locations
+
+
+def disconnect(db: Database, organization_id: int, integration_id: int) -> bool:
+    """Erase an integration's credentials and stop everything it runs, keeping its history (runs, products,
+    orders, personas), its settings and its row, so connecting again picks up where it was. Its inbound address
+    stops answering at once; a new one is made when it is connected again. False when it is not the
+    organization's."""
+    with db.uow() as uow:
+        row = uow.accounts.integration(integration_id, organization_id)
+        if row is None:
+            return False
+        uow.accounts.erase_credentials(row)
+        uow.runs.pause_schedules(row.id)
+        return True

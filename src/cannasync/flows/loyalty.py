@@ -580,6 +580,8 @@ def add_reward(
         row = uow.accounts.integration(integration_id, organization_id)
         if row is None or row.vendor != LOYALTY_VENDOR:
             raise LoyaltyRefused(f"integration_id: {integration_id} is not one of your loyalty sources")
+        if not row.credentials:
+            raise LoyaltyRefused(f"integration_id: loyalty source {integration_id} is disconnected")
         config = uow.accounts.config(row)
     connector = build_connector(config.vendor, config.credentials, config.settings)
     try:

@@ -63,6 +63,8 @@ def supplier_for(db: Database, integration: IntegrationConfig) -> WholesaleSuppl
         row = uow.accounts.integration(flourish_id, integration.organization_id) if flourish_id else None
         if row is None or row.vendor not in SUPPLIERS:
             raise BridgeMisconfigured("the LeafLink link names no Flourish connection of this organization")
+        if not row.credentials:
+            raise BridgeMisconfigured("the Flourish connection this LeafLink link sells from is disconnected")
         config = uow.accounts.config(row)
     return SUPPLIERS[config.vendor](config.credentials, config.settings)
 

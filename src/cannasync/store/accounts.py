@@ -152,14 +152,24 @@ class Accounts:
         )
         return integration
 
+    def erase_credentials(self, integration: Integration) -> None:
+        """Disconnect: the credentials (and the digest a vendor was recognised by) are gone, the inbound address
+        stops answering, and the integration is off; its row, settings and everything it synced stay."""
+        integration.credentials = b""
+        integration.credential_digest = None
+        integration.webhook_token = None
+        integration.enabled = False
+        self.session.flush()
+
     def config(self, integration: Integration) -> IntegrationConfig:
+        """Decrypted; a disconnected integration (credentials erased) has none."""
         return IntegrationConfig(
             id=integration.id,
             organization_id=integration.organization_id,
             store_id=integration.store_id,
             vendor=integration.vendor,
             enabled=integration.enabled,
-            credentials=self.box.open(integration.credentials),
+            credentials=self.box.open(integration.credentials) if integration.credentials else {},
             settings=dict(integration.settings),
             webhook_token=integration.webhook_token,
         )

@@ -51,12 +51,27 @@ def stamp(value: datetime | str | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+_SPELLED = {"sms": "SMS", "pos": "POS", "id": "ID", "otd": "OTD", "thc": "THC", "cbd": "CBD"}
+
+
 def words(value: str | None) -> str:
-    """``ready_for_pickup`` → ``Ready for pickup``: our status and flow names, as a person reads them."""
+    """``ready_for_pickup`` → ``Ready for pickup``, ``sms_opt_in`` → ``SMS opt-in``: our status and flow names, as a
+    person reads them (acronyms in capitals, "opt-in" hyphenated as a noun)."""
     if not value:
         return ""
-    text = value.replace("_", " ")
+    text = " ".join(_SPELLED.get(part.lower(), part) for part in value.split("_")).replace("opt in", "opt-in")
     return text[:1].upper() + text[1:]
+
+
+def phone(value: str | None) -> str:
+    """``7345550199`` → ``(734) 555-0199``: a stored phone (ten digits, customers.normalise_phone) as people write
+    it; anything else is shown as it came."""
+    digits = "".join(ch for ch in value or "" if ch.isdigit())
+    if len(digits) == 11 and digits.startswith("1"):
+        digits = digits[1:]
+    if len(digits) != 10:
+        return value or ""
+    return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}"
 
 
 def csrf_field(viewer: Any) -> Markup:
@@ -64,7 +79,7 @@ def csrf_field(viewer: Any) -> Markup:
     return Markup('<input type="hidden" name="csrf_token" value="{}">').format(escape(viewer.csrf_token))
 
 
-templates.env.filters.update(money=money, ago=ago, stamp=stamp, words=words)
+templates.env.filters.update(money=money, ago=ago, stamp=stamp, words=words, phone=phone)
 templates.env.globals.update(csrf_field=csrf_field)
 
 

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel, SecretStr
-from pydantic.fields import FieldInfo
 from starlette.datastructures import FormData
 
 _ACRONYMS = {"id": "ID", "ids": "IDs", "url": "URL", "api": "API", "sms": "SMS", "otd": "OTD"}
+
+#: Settings a merchant rarely changes (where the vendor is, how patiently and how fast it is called): they sit
+#: under a collapsed "Advanced", out of the way of the switches that change what syncs.
+ADVANCED = frozenset({"base_url", "token_url", "timeout_seconds", "requests_per_second"})
 
 
 def label(name: str) -> str:
@@ -29,11 +33,17 @@ class FieldView:
     name: str
     label: str
     help: str
-    kind: str  # checkbox | text | number | select | multi | lines | secret
+    kind: str  # checkbox | text | number | select | multi | lines | secret | connection
     value: Any = None
     required: bool = False
     options: list[str] = field(default_factory=list)
     warning: str | None = None
+    #: Where the form draws it: "credentials", "settings" or "advanced" (a collapsed section of its own).
+    section: str = "settings"
+    #: What was wrong with the value last submitted, shown beside the field.
+    error: str | None = None
+    #: (value, label) pairs of a "connection" field: another of the organization's integrations, by name.
+    choices: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _unwrapped(annotation: Any) -> tuple[Any, bool]:
@@ -66,13 +76,20 @@ def _kind(annotation: Any) -> tuple[str, list[str]]:
     return "text", []
 
 
-def _warning(info: FieldInfo) -> str | None:
-    extra = info.json_schema_extra
+def _warning(model: type[BaseModel], name: str) -> str | None:
+    extra = model.model_fields[name].json_schema_extra
     return str(extra["warning"]) if isinstance(extra, dict) and "warning" in extra else None
 
 
-def describe(model: type[BaseModel], values: dict[str, Any] | None, *, skip: tuple[str, ...] = ()) -> list[FieldView]:
-    """The fields of a vendor model as the form shows them, filled with ``values`` (never pass credentials)."""
+def describe(
+    model: type[BaseModel],
+    values: dict[str, Any] | None,
+    *,
+    skip: tuple[str, ...] = (),
+    section: str = "settings",
+    warning: Callable[[type[BaseModel], str], str | None] = _warning,
+) -> list[FieldView]:
+    """The fields of a vendor model as the form shows them, filled with ``values`` (never pass secrets)."""
     shown = []
     for name, info in model.model_fields.items():
         if name in skip:
@@ -89,10 +106,11 @@ def describe(model: type[BaseModel], values: dict[str, Any] | None, *, skip: tup
                 label=label(name),
                 help=info.description or "",
                 kind=kind,
-                value=value,
+                value=None if kind == "secret" else value,
                 required=info.is_required(),
                 options=options,
-                warning=_warning(info),
+                warning=warning(model, name),
+                section="advanced" if section == "settings" and name in ADVANCED else section,
             )
         )
     return shown
@@ -143,3 +161,13 @@ def read_credentials(model: type[BaseModel], form: FormData, stored: dict[str, A
     if not typed:
         return None
     return {**(stored or {}), **typed}
+
+
+def typed_credentials(model: type[BaseModel], form: FormData) -> dict[str, str]:
+    """What was typed into the credentials fields that are not secret (a username, a client id), to fill them in
+    again when a save is refused: retyping them is needless, and they are the ones to check."""
+    return {
+        name: str(form.get(f"credentials.{name}", "")).strip()
+        for name, info in model.model_fields.items()
+        if _kind(info.annotation)[0] != "secret" and str(form.get(f"credentials.{name}", "")).strip()
+    }

@@ -3,20 +3,21 @@ save, every setting with its help text, and a connection check that says what th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import FormData
 
 from cannasync.api.deps import Db
-from cannasync.connectors.base import Location
 from cannasync.connectors.http import AuthenticationFailed, Unavailable, VendorError
 from cannasync.connectors.registry import VENDORS, VendorSpec
 from cannasync.flows import integrations, loyalty
+from cannasync.store.accounts import IntegrationConfig
 from cannasync.store.tables import Integration
 from cannasync.store.uow import Database
-from cannasync.web.console.forms import FieldView, describe, read_credentials, read_settings
+from cannasync.web.console import integration_cards as cards
+from cannasync.web.console.forms import describe, read_credentials, read_settings
 from cannasync.web.console.frame import frame
 from cannasync.web.pages import render
 from cannasync.web.session import Merchant, MerchantForm, Viewer
@@ -28,79 +29,72 @@ STORE_VENDORS = ("flourish", "flowhub", "alleaves")
 ORGANIZATION_VENDORS = ("flourish_loyalty", "leaflink", "sms")
 
 
-@dataclass
-class Card:
-    spec: VendorSpec
-    integration: Integration | None
-    credentials: list[FieldView]
-    settings: list[FieldView]
-    locations: list[Location] | None = None
-    notice: str | None = None
-    notice_kind: str = "ok"
-    store_id: int | None = None
+def _public_url(request: Request) -> str:
+    """Where vendors reach this hub: the address the workers give them (``CANNASYNC_PUBLIC_URL``), else this one."""
+    configured = getattr(request.app.state.dispatcher, "public_url", None)
+    return str(configured or request.base_url).rstrip("/")
 
-    @property
-    def state(self) -> tuple[str, str]:
-        """A badge: what a merchant most needs to know about this connection at a glance."""
-        row = self.integration
-        if row is None:
-            return "Not connected", ""
-        if not row.enabled:
-            return "Disabled", "warn"
-        if self.spec.choice and not row.settings.get(self.spec.choice):
-            return f"Choose a {self.choice_label.lower()}", "warn"
-        return "Connected", "ok"
 
-    @property
-    def choice_label(self) -> str:
-        return {"facility_id": "Facility", "location_id": "Location", "area_ids": "Areas"}.get(
-            self.spec.choice or "", "Location"
+def _card(
+    request: Request, db: Database, viewer: Viewer, spec: VendorSpec, row: Integration | None, **extra: Any
+) -> cards.Card:
+    store_id = row.store_id if row is not None else extra.pop("store_id", None)
+    extra.pop("store_id", None)
+    with db.uow() as uow:
+        return cards.build(
+            uow,
+            spec,
+            row,
+            organization_id=viewer.organization_id,
+            store_id=store_id,
+            public_url=_public_url(request),
+            **extra,
         )
 
-    @property
-    def dom_id(self) -> str:
-        return f"card-{self.spec.name}-{self.integration.id if self.integration else 'new'}"
 
-    @property
-    def action(self) -> str:
-        if self.integration is not None:
-            return f"/console/integrations/{self.integration.id}"
-        if self.store_id is not None:
-            return f"/console/stores/{self.store_id}/integrations/{self.spec.name}"
-        return f"/console/integrations/new/{self.spec.name}"
-
-
-def _card(spec: VendorSpec, row: Integration | None, store_id: int | None, **extra: Any) -> Card:
-    hidden = (spec.choice,) if spec.choice else ()
-    return Card(
-        spec=spec,
-        integration=row,
-        credentials=describe(spec.credentials, None),
-        settings=describe(spec.settings, row.settings if row else None, skip=hidden),
-        store_id=store_id,
-        **extra,
-    )
-
-
-def _cards(db: Database, viewer: Viewer, store_id: int) -> tuple[list[Card], list[Card]]:
+def _cards(request: Request, db: Database, viewer: Viewer, store_id: int) -> tuple[list[cards.Card], list[cards.Card]]:
+    public_url = _public_url(request)
+    org = viewer.organization_id
     with db.uow() as uow:
         store_cards = [
-            _card(VENDORS[name], uow.accounts.integration_for(store_id, name), store_id) for name in STORE_VENDORS
+            cards.build(
+                uow,
+                VENDORS[name],
+                uow.accounts.integration_for(store_id, name),
+                organization_id=org,
+                store_id=store_id,
+                public_url=public_url,
+            )
+            for name in STORE_VENDORS
         ]
         org_cards = []
         for name in ORGANIZATION_VENDORS:
-            rows = uow.accounts.organization_integrations(viewer.organization_id, name)
-            org_cards += [_card(VENDORS[name], row, None) for row in rows]
+            rows = uow.accounts.organization_integrations(org, name)
+            org_cards += [
+                cards.build(uow, VENDORS[name], row, organization_id=org, store_id=None, public_url=public_url)
+                for row in rows
+            ]
             if not rows or name == "flourish_loyalty":  # each Flourish loyalty credential is one more source
-                org_cards.append(_card(VENDORS[name], None, None))
+                org_cards.append(
+                    cards.build(uow, VENDORS[name], None, organization_id=org, store_id=None, public_url=public_url)
+                )
     return store_cards, org_cards
 
 
 @router.get("/stores/{store_id}/integrations", response_class=HTMLResponse)
 def integrations_page(request: Request, store_id: int, db: Db, viewer: Merchant) -> HTMLResponse:
     context = frame(db, viewer, store_id, section="integrations")
-    store_cards, org_cards = _cards(db, viewer, store_id)
-    return render(request, "console/integrations.html", **context, store_cards=store_cards, org_cards=org_cards)
+    store_cards, org_cards = _cards(request, db, viewer, store_id)
+    # A store sells from one POS: the one it uses comes first, the others wait behind "Connect another POS".
+    in_use = [card for card in store_cards if card.connected]
+    return render(
+        request,
+        "console/integrations.html",
+        **context,
+        pos_in_use=in_use,
+        pos_others=[card for card in store_cards if not card.connected],
+        org_cards=org_cards,
+    )
 
 
 def _problem(error: Exception) -> str:
@@ -111,6 +105,17 @@ def _problem(error: Exception) -> str:
     if isinstance(error, VendorError):
         return f"{error.vendor} answered: {error.message}"
     return str(error)
+
+
+def _reuses_secrets_elsewhere(
+    spec: VendorSpec, form: FormData, stored: dict[str, Any] | None, saved: dict[str, Any], changed: dict[str, Any]
+) -> bool:
+    """A new address with a saved secret not typed again: the secret would go to a host it was never checked with
+    (typing only a new username must not send the saved key to a new base URL)."""
+    if not stored or not any(saved.get(k) != changed[k] for k in integrations.ADDRESS_SETTINGS if k in changed):
+        return False
+    secrets = [f.name for f in describe(spec.credentials, None) if f.kind == "secret" and f.name in stored]
+    return any(not str(form.get(f"credentials.{name}", "")).strip() for name in secrets)
 
 
 async def _save(
@@ -129,6 +134,12 @@ async def _save(
         settings[spec.choice] = values if spec.choice == "area_ids" else (values[0] if values else None)
     credentials = read_credentials(spec.credentials, form, stored)
     try:
+        if credentials is not None and _reuses_secrets_elsewhere(
+            spec, form, stored, row.settings if row else {}, settings
+        ):
+            raise integrations.InvalidSettings.about(
+                "credentials", "", "type the saved secrets again to send them to a new base URL"
+            )
         saved_id, locations = integrations.save(
             db,
             spec.name,
@@ -141,18 +152,20 @@ async def _save(
             enabled=form.get("enabled") == "on",
         )
     except (integrations.InvalidSettings, VendorError) as error:
-        card = _card(spec, row, store_id, notice=_problem(error), notice_kind="error")
-        card.settings = describe(
-            spec.settings, {**(row.settings if row else {}), **settings}, skip=(spec.choice or "",)
-        )
+        card = _card(request, db, viewer, spec, row, store_id=store_id, settings=settings, notice_kind="error")
+        cards.keep_typed(card, form)
+        if isinstance(error, integrations.InvalidSettings) and error.problems:
+            card.notice = cards.show_problems(card, error.problems)
+        else:
+            card.notice = _problem(error)
         return render(request, "console/integration_card.html", status_code=422, card=card)
     with db.uow() as uow:
         saved = uow.accounts.integration(saved_id)
         assert saved is not None
         uow.session.expunge(saved)
-    card = _card(spec, saved, store_id, locations=locations)
+    card = _card(request, db, viewer, spec, saved, locations=locations)
     card.notice = "Saved. " + (
-        f"Now choose the {card.choice_label.lower()} to sync."
+        f"Now choose the {card.choice_noun} to sync."
         if spec.choice and not saved.settings.get(spec.choice)
         else "The credentials work."
     )
@@ -195,18 +208,26 @@ async def update_integration(request: Request, integration_id: int, db: Db, view
     return await _save(request, db, viewer, VENDORS[row.vendor], row, row.store_id)
 
 
+def _saved_config(db: Database, row: Integration) -> IntegrationConfig:
+    with db.uow() as uow:
+        found = uow.accounts.integration(row.id)
+        assert found is not None
+        return uow.accounts.config(found)
+
+
 @router.get("/integrations/{integration_id}/choices", response_class=HTMLResponse)
-def choices(request: Request, integration_id: int, db: Db, viewer: Merchant) -> Response:
-    """The location picker, filled from the vendor now (loaded after the page, so a slow vendor slows no page)."""
+def choices(
+    request: Request, integration_id: int, db: Db, viewer: Merchant, chosen: Annotated[list[str] | None, Query()] = None
+) -> Response:
+    """The location picker, filled from the vendor now (loaded after the page, so a slow vendor slows no page);
+    ``chosen`` draws a refused save's choice as it was made."""
     row = _owned(db, viewer, integration_id)
-    spec = VENDORS[row.vendor]
-    card = _card(spec, row, row.store_id)
+    card = _card(request, db, viewer, VENDORS[row.vendor], row, chosen=[c for c in chosen if c] if chosen else None)
     problem = None
+    if not card.connected:
+        return render(request, "console/integration_choice.html", card=card, choice_error=None)
     try:
-        with db.uow() as uow:
-            found = uow.accounts.integration(row.id)
-            assert found is not None
-            config = uow.accounts.config(found)
+        config = _saved_config(db, row)
         card.locations = integrations.check(config.vendor, config.credentials, config.settings)
     except VendorError as error:
         problem = _problem(error)
@@ -217,10 +238,10 @@ def choices(request: Request, integration_id: int, db: Db, viewer: Merchant) -> 
 def check_connection(request: Request, integration_id: int, db: Db, viewer: MerchantForm) -> HTMLResponse:
     row = _owned(db, viewer, integration_id)
     spec = VENDORS[row.vendor]
-    with db.uow() as uow:
-        found = uow.accounts.integration(row.id)
-        assert found is not None
-        config = uow.accounts.config(found)
+    config = _saved_config(db, row)
+    if not config.credentials:
+        message = f"Not checked: {spec.title} is disconnected (its credentials were erased). Connect it again."
+        return render(request, "console/check_result.html", ok=False, message=message)
     if loyalty.frozen(config.settings):  # it promises no call at all, so it is not asked
         message = f"Not checked: this {spec.title} source is frozen (use last backup)."
         return render(request, "console/check_result.html", ok=True, message=message)
@@ -230,3 +251,18 @@ def check_connection(request: Request, integration_id: int, db: Db, viewer: Merc
         return render(request, "console/check_result.html", ok=False, message=_problem(error))
     seen = f"{len(locations)} location{'s' if len(locations) != 1 else ''} visible" if spec.choice else "ready"
     return render(request, "console/check_result.html", ok=True, message=f"{spec.title} answered: {seen}.")
+
+
+@router.post("/integrations/{integration_id}/disconnect", response_class=HTMLResponse)
+def disconnect(request: Request, integration_id: int, db: Db, viewer: MerchantForm) -> HTMLResponse:
+    """Erase the credentials and stop every sync; products, orders, runs and personas stay (its history)."""
+    row = _owned(db, viewer, integration_id)
+    integrations.disconnect(db, viewer.organization_id, row.id)
+    row = _owned(db, viewer, integration_id)
+    spec = VENDORS[row.vendor]
+    card = _card(request, db, viewer, spec, row)
+    card.notice = (
+        f"Disconnected from {spec.title}: its credentials are erased and nothing syncs. What it synced is kept; "
+        "connect again with the credentials to carry on."
+    )
+    return render(request, "console/integration_card.html", card=card)

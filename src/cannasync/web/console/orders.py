@@ -146,6 +146,8 @@ def _detail(uow: UnitOfWork, order: Order) -> dict[str, Any]:
     detail["waiting"] = _waiting_for_pos(detail)
     detail["open"] = OrderStatus(detail["status"]).is_open
     detail["row"] = _row(order)
+    counts = order_counts(uow, order.store_id)
+    detail["tab_counts"] = {"all": sum(counts.values()), **{tab: counts.get(tab, 0) for tab in TABS}}
     return detail
 
 

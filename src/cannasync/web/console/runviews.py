@@ -74,7 +74,8 @@ def run_view(row: SyncRun) -> RunView:
 
 
 def duration(seconds: float | None) -> str:
-    """'4.2 s', '3 min 10 s': how long a run took, at the precision a person cares about."""
+    """'4.2 s', '3 min 10 s', '24 h': how long a run took (or how often one runs), at the precision a person
+    cares about."""
     if seconds is None:
         return "—"
     if seconds < 10:
@@ -85,7 +86,7 @@ def duration(seconds: float | None) -> str:
     if minutes < 60:
         return f"{minutes} min {rest} s" if rest else f"{minutes} min"
     hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min"
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"  # "every 24 h", never "24 h 0 min"
 
 
 def vendor_title(row: Integration) -> str:

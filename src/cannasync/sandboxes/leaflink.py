@@ -102,6 +102,12 @@ Routes (all under ``/api/v2``)
   ``delinquent``, ``external_id_key`` + ``external_id_values``, ``modified__*``, ``created_on__*``) and
   ``GET /customers/{id}/``: CustomerResponse. ``GET /brands/``, ``/brands/{id}/``; ``GET
   /company-staff/``, ``/company-staff/{id}/`` (the sales reps).
+* Every other GET route of the OpenAPI file (``/companies/``, ``/order-event-logs/``, ``/order-payments/``,
+  ``/order-sales-reps/``, ``/batches/``, ``/contacts/``, ``/licenses/``, ``/license-types/``,
+  ``/product-categories/``, ``/inventory/items/``, ``/inventory/facilities/``, their ``{id}`` records,
+  ``/orders-received/{number}/payments/`` and ``/buyer/orders/``): read-only, built from the records above;
+  see ``leaflink_lists.py``. A retailer's key (``ll-key-retailer-5005``) gets only ``/buyer/orders/`` (403
+  elsewhere).
 * ``GET /listing-states/`` → the paged envelope of ``{"id", "name"}``: 1 Available, 2 Backorder,
   3 Internal, 4 Unavailable, 5 Sample, 6 Archived. **Not in the OpenAPI file** (the vendor notes name the
   route and say the product filter takes its ids); shape and ids are ours.
@@ -305,7 +311,14 @@ RATE_WINDOW_SECONDS = 60.0
 WEBHOOK_TIMEOUT = 5.0
 #: LeafLink writes timestamps at a fixed UTC-06:00 offset, as in its examples.
 LEAFLINK_TZ = timezone(timedelta(hours=-6))
-DEFAULT_API_KEYS: Mapping[str, int] = {"ll-key-company-1": 1, "ll-key-company-2": 2}
+#: Key → company: the two seller companies, and one retailer (buyer 5005, Good Vibrations Dispensary).
+DEFAULT_API_KEYS: Mapping[str, int] = {
+    "ll-key-company-1": 1,
+    "ll-key-company-2": 2,
+    "ll-key-retailer-5005": 5005,
+}
+#: The only route a retailer's key may call (the others answer 403).
+RETAILER_ROUTES = frozenset({f"{API}/buyer/orders/"})
 DEFAULT_WEBHOOK_KEY = "ll-demo-webhook-key"
 FIRST_NEW_PRODUCT_ID = 90001
 
@@ -709,7 +722,9 @@ class LeafLinkSandbox:
             }
             for cid, name, slug, facility in COMPANIES
         }
-        unknown = set(api_keys.values()) - set(self.companies)
+        # A key belongs to a seller company or to a retailer (a buyer partner id, BUYERS): retailers only get
+        # ``GET /buyer/orders/`` (vendor-apis.md §4, /legacy/v2/retailers/api/); see leaflink_lists.py.
+        unknown = set(api_keys.values()) - set(self.companies) - {buyer[0] for buyer in BUYERS}
         if unknown:
             raise ValueError(f"api_keys name unknown companies: {sorted(unknown)}")
         self.api_keys: dict[str, int] = dict(api_keys)
@@ -2549,6 +2564,12 @@ class _Api:
         return JSONResponse({"per_minute": self.sandbox.rate_limit_per_minute})
 
 
+def _other_lists(sandbox: LeafLinkSandbox) -> list[Route]:
+    from cannasync.sandboxes import leaflink_lists
+
+    return leaflink_lists.routes(API, sandbox)
+
+
 def _routes(api: _Api) -> tuple[list[BaseRoute], list[Route]]:
     """(every route, the vendor routes)."""
     vendor: list[Route] = [
@@ -2575,6 +2596,9 @@ def _routes(api: _Api) -> tuple[list[BaseRoute], list[Route]]:
         Route(f"{API}/brands/{{id:int}}/", api.get_brand, methods=["GET"]),
         Route(f"{API}/company-staff/", api.list_staff, methods=["GET"]),
         Route(f"{API}/company-staff/{{id:int}}/", api.get_staff, methods=["GET"]),
+        # Every other GET route of the OpenAPI file, served from the records above (leaflink_lists.py). Imported
+        # here, not at the top: that module reads this one's helpers.
+        *_other_lists(api.sandbox),
     ]
     control: list[BaseRoute] = [
         Route(f"{CONTROL}/health", api.health, methods=["GET"]),
@@ -2674,6 +2698,10 @@ class _Gateway:
                 {"Retry-After": str(retry_after)},
             )
             await refusal.response()(scope, receive, send)
+            return
+        if company_id not in self.sandbox.companies and matched.path not in RETAILER_ROUTES:
+            # A retailer's key on a brand-side route: DRF's permission refusal.
+            await _detail(403, "You do not have permission to perform this action.").response()(scope, receive, send)
             return
         scope = {**scope, "sandbox.company": company_id, "sandbox.key": key}
 

@@ -6,7 +6,8 @@ and shares no code with the connector: if the two disagree, that is a finding, n
 
 What it reproduces (see docs ``vendor-apis.md`` §1 and §7):
 
-* Routes under ``/external/api/v1/...``; order creation at ``/external/api/v2/retail-orders/``. A trailing
+* Routes under ``/external/api/v1/...``; order creation at ``/external/api/v2/retail-orders/`` (and at the v1
+  path, alike: the sandbox has no discount engine to tell them apart). A trailing
   slash is optional everywhere (both forms are served, never redirected).
 * Auth by ``x-api-key`` or legacy ``Authorization: Basic base64(username:key)``: a missing or unknown
   key/username answers 401 ``{"error": "Invalid or expired API key"}``; a known but inactive key answers
@@ -281,7 +282,11 @@ Each is a guess kept easy to change; none is confirmed by Flourish.
    API-created orders and in-store sales. On API-created orders ``applied_discounts[].discount_id`` is
    the integer sent; on sales it is the retail discount's id, a string (choice 17): compare as strings.
 9. ``GET /retail-orders/`` also filters on ``original_order_id`` (exact); ``created_timestamp_start`` and
-   ``_end`` are inclusive. PUT validates the body like POST; a missing ``order_status`` keeps the status.
+   ``_end`` are inclusive, like ``submitted_``, ``packed_`` and ``completed_timestamp_start``/``_end`` (an order
+   that never reached the stage is left out). ``patient_id`` matches the customer's, ``order_fulfillment_type``
+   and ``order_payment_status`` case-insensitively. ``is_backorder``, ``is_preorder`` and ``needs_review``
+   are documented but the sandbox keeps no such flags on orders: they are ignored. PUT validates the body
+   like POST; a missing ``order_status`` keeps the status.
 10. Errors: unknown route → 404 ``{"error": "Not found"}`` (under ``/external/`` authentication comes
     first, so an unauthenticated request to an unknown route is a 401); wrong method → 405; body that
     is not JSON → 400 ``{"error": "Request body must be valid JSON"}``; validation errors → 422 with a
@@ -1931,6 +1936,11 @@ _ITEM_NAME_FILTERS: tuple[tuple[str, str], ...] = (
 )
 
 
+def _one_of_ci(field: str, wanted: set[str]) -> Callable[[JSON], bool]:
+    """The field's value, lower-cased, is one of ``wanted`` (already lower-cased)."""
+    return lambda record: str(record.get(field) or "").lower() in wanted
+
+
 def _item_predicate(request: Request) -> Callable[[JSON], bool] | None:
     checks: list[Callable[[JSON], bool]] = []
     for flag in ("active", "ecommerce_active", "sellable", "is_medical"):
@@ -1954,7 +1964,7 @@ def _item_predicate(request: Request) -> Callable[[JSON], bool] | None:
     for param, field in _ITEM_NAME_FILTERS:
         wanted = {value.strip().lower() for value in request.query_params.getlist(param) if value.strip()}
         if wanted:
-            checks.append(lambda item, field=field, wanted=wanted: str(item.get(field) or "").lower() in wanted)
+            checks.append(_one_of_ci(field, wanted))
     brands = {name.strip().lower() for name in request.query_params.getlist("brand_name")}
     if brands:
         checks.append(lambda item: str(item.get("brand") or "").lower() in brands)
@@ -2015,13 +2025,35 @@ def _discount_predicate(request: Request) -> Callable[[JSON], bool] | None:
     return None if online is None else _field_is("ecommerce_eligible", online)
 
 
+def _stage_window(field: str, since: str | None, until: str | None) -> list[Callable[[JSON], bool]]:
+    """Inclusive bounds on a stage's timestamp; an order that never reached the stage matches neither."""
+    checks: list[Callable[[JSON], bool]] = []
+    if since:
+        checks.append(lambda order: order[field] is not None and order[field] >= since)
+    if until:
+        checks.append(lambda order: order[field] is not None and order[field] <= until)
+    return checks
+
+
 def _order_predicate(request: Request) -> Callable[[JSON], bool] | None:
     params = request.query_params
     checks: list[Callable[[JSON], bool]] = []
-    for field in ("order_status", "order_origin"):
-        check = _equals_ci(field, params.get(field))
+    # ``order_fulfillment_type`` (Delivery | In-Store | Pickup) and ``order_payment_status`` are documented
+    # filters (vendor-apis.md §1 "Retail orders"); they read ``fulfillment_type`` (stored lower case, as sent)
+    # and ``order_payment_status``, case-insensitively.
+    for param, field in (
+        ("order_status", "order_status"),
+        ("order_origin", "order_origin"),
+        ("order_fulfillment_type", "fulfillment_type"),
+        ("order_payment_status", "order_payment_status"),
+    ):
+        check = _equals_ci(field, params.get(param))
         if check:
             checks.append(check)
+    for stage in ("submitted", "packed"):
+        field = f"{stage}_timestamp"
+        since, until = _time_param(request, f"{field}_start"), _time_param(request, f"{field}_end")
+        checks.extend(_stage_window(field, since, until))
     for param, field in (
         ("customer_id", "customer_id"),
         ("order_id", "id"),
@@ -2487,7 +2519,16 @@ class _Api:
     async def list_orders(self, request: Request) -> Response:
         facility_id = self.sandbox.optional_facility(request.headers.get("FacilityID"))
         offset, limit = _paging(request)
-        page, more = self.sandbox.list_orders(facility_id, _order_predicate(request), offset, limit)
+        predicate = _order_predicate(request)
+        patient_id = request.query_params.get("patient_id")
+        if patient_id is not None:
+            # Documented beside ``customer_id``: the orders of the customer(s) with that medical patient id.
+            wanted = patient_id.strip().lower()
+            customers = {c["id"] for c in self.sandbox.customers() if str(c.get("patient_id") or "").lower() == wanted}
+            predicate = _all_of(
+                [check for check in (predicate, lambda order: order["customer_id"] in customers) if check is not None]
+            )
+        page, more = self.sandbox.list_orders(facility_id, predicate, offset, limit)
         return _page_response(request, page, more, offset, limit)
 
     async def get_order(self, request: Request) -> Response:
@@ -2738,6 +2779,9 @@ def _routes(api: _Api) -> tuple[list[BaseRoute], list[tuple[BaseRoute, str]]]:
         Route(f"{V1}/retail-discounts", api.list_discounts, methods=["GET"]),
         Route(f"{V1}/retail-discounts/{{discount_id}}", api.get_discount, methods=["GET"]),
         Route(f"{V2}/retail-orders", api.create_order, methods=["POST"]),
+        # ``POST /v1/retail-orders/`` takes the same JSON (vendor-apis.md §1); v2 adds Flourish's discount engine,
+        # which the sandbox does not imitate, so both create alike.
+        Route(f"{V1}/retail-orders", api.create_order, methods=["POST"]),
         Route(f"{V1}/retail-orders", api.list_orders, methods=["GET"]),
         Route(f"{V1}/retail-orders/{{order_id}}", api.get_order, methods=["GET"]),
         Route(f"{V1}/retail-orders/{{order_id}}", api.replace_order, methods=["PUT"]),

@@ -60,7 +60,10 @@ Routes (all under ``/api/v2``)
   or ids from ``/listing-states/``), ``archived`` (true: only Archived; false: all but Archived),
   ``external_id_key`` + ``external_id_values`` (comma list), ``modified__gt/gte/lt/lte``,
   ``created_on__*``, ``last_edit__*``. ``fields_include``/``fields_exclude`` (comma lists of top-level
-  fields) work on products, orders and customers. Other documented filters are accepted and ignored.
+  fields) work on products, orders and customers. The documented filters that name a field of the record
+  (``display_name``, ``category``, ``parent__isnull``, …) are DRF lookups on the served record
+  (``leaflink_lookups.py``, on every list); the few documented filters that name no field of the sandbox's
+  records are accepted and ignored (``tests/contract/leaflink`` lists them with the reason).
 * ``POST /products/`` (ProductCreate) → 201 ProductResponse; ``GET /products/{id}/``; ``PATCH
   /products/{id}/`` (ProductUpdate) → 200 ProductUpdateResponse (the product without
   ``product_data_items``, as that schema has it). A PATCH changes only what it sends: ``listing_state`` is
@@ -282,6 +285,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from cannasync.sandboxes import leaflink_lookups
 from cannasync.sandboxes.leaflink_catalog import (
     BRANDS,
     BUYERS,
@@ -2114,6 +2118,15 @@ def _page(request: Request, records: list[JSON], shape: Callable[[JSON], JSON] |
     return JSONResponse({"count": count, "next": next_link, "previous": previous, "results": results})
 
 
+def _lookups(request: Request, route: str, records: list[JSON]) -> list[JSON]:
+    """The documented field filters of ``route`` (``leaflink_lookups.LOOKUPS``) on the served records."""
+    try:
+        predicates = leaflink_lookups.checks(route, request.query_params.multi_items(), _parse_time)
+        return leaflink_lookups.apply(records, predicates)
+    except leaflink_lookups.BadLookup as error:
+        raise _invalid(error.parameter, error.message) from None
+
+
 def _shaper(request: Request) -> Callable[[JSON], JSON]:
     """``fields_include`` / ``fields_exclude`` (top-level fields)."""
     include = [f.strip() for f in request.query_params.get("fields_include", "").split(",") if f.strip()]
@@ -2362,7 +2375,7 @@ class _Api:
 
     async def list_products(self, request: Request) -> Response:
         records = self.sandbox.list_products(self._company(request), _product_filter(request))
-        return _page(request, records, _shaper(request))
+        return _page(request, _lookups(request, "/products/", records), _shaper(request))
 
     async def create_product(self, request: Request) -> Response:
         body = await _json_object(request)
@@ -2384,7 +2397,7 @@ class _Api:
     async def list_orders(self, request: Request) -> Response:
         check = _order_filter(request, self.sandbox)
         records = self.sandbox.list_orders(self._company(request), check, lines=_includes_lines(request))
-        return _page(request, records, _shaper(request))
+        return _page(request, _lookups(request, "/orders-received/", records), _shaper(request))
 
     async def create_order(self, request: Request) -> Response:
         body = await _json_object(request)
@@ -2424,7 +2437,7 @@ class _Api:
                 and (line_id is None or line.id == line_id)
             )
 
-        return _page(request, self.sandbox.line_items(self._company(request), keep))
+        return _page(request, _lookups(request, "/line-items/", self.sandbox.line_items(self._company(request), keep)))
 
     async def create_line_item(self, request: Request) -> Response:
         body = await _json_object(request)
@@ -2445,7 +2458,7 @@ class _Api:
 
     async def list_customers(self, request: Request) -> Response:
         records = self.sandbox.list_customers(self._company(request), _customer_filter(request))
-        return _page(request, records, _shaper(request))
+        return _page(request, _lookups(request, "/customers/", records), _shaper(request))
 
     async def get_customer(self, request: Request) -> Response:
         record = self.sandbox.customer(self._company(request), request.path_params["id"])
@@ -2453,7 +2466,8 @@ class _Api:
 
     async def list_brands(self, request: Request) -> Response:
         company = self._company(request)
-        return _page(request, [dict(b) for b in self.sandbox.brands.values() if b["company"] == company])
+        brands = [dict(b) for b in self.sandbox.brands.values() if b["company"] == company]
+        return _page(request, _lookups(request, "/brands/", brands))
 
     async def get_brand(self, request: Request) -> Response:
         brand = self.sandbox.brands.get(request.path_params["id"])
@@ -2469,7 +2483,7 @@ class _Api:
             for s in self.sandbox.staff.values()
             if s["company"] == company and (active is None or s["is_active"] == active)
         ]
-        return _page(request, staff)
+        return _page(request, _lookups(request, "/company-staff/", staff))
 
     async def get_staff(self, request: Request) -> Response:
         member = self.sandbox.staff.get(request.path_params["id"])

@@ -67,6 +67,7 @@ from cannasync.sandboxes.leaflink import (
     _detail,
     _includes_lines,
     _invalid,
+    _lookups,
     _not_found,
     _parse_time,
     _shaper,
@@ -656,7 +657,8 @@ class Endpoints(Lists):
             bound = request.query_params.get(f"batch_date__{suffix}")
             if bound:
                 checks.append(_date_check(compare, bound[:10]))
-        return self._page(request, [_public_batch(r) for r in self.batches(company) if _all_pass(checks, r)])
+        chosen = [_public_batch(r) for r in self.batches(company) if _all_pass(checks, r)]
+        return self._page(request, _lookups(request, "/batches/", chosen))
 
     async def batch(self, request: Request) -> Response:
         return self._one([_public_batch(r) for r in self.batches(self._seller(request))], request.path_params["id"])

@@ -2118,8 +2118,22 @@ def _page(request: Request, records: list[JSON], shape: Callable[[JSON], JSON] |
     return JSONResponse({"count": count, "next": next_link, "previous": previous, "results": results})
 
 
+#: The documented filters naming the company by slug: a key sees one company, so each keeps all or nothing.
+SLUG_FILTERS = ("company_slug", "seller__slug__iexact", "owner__slug")
+
+
+def _slug_matches(request: Request) -> bool:
+    sandbox: LeafLinkSandbox = request.app.state.sandbox
+    company = sandbox.companies.get(int(request.scope["sandbox.company"]))
+    slug = company["slug"] if company else None
+    return all(request.query_params.get(name, slug) == slug for name in SLUG_FILTERS if name in request.query_params)
+
+
 def _lookups(request: Request, route: str, records: list[JSON]) -> list[JSON]:
-    """The documented field filters of ``route`` (``leaflink_lookups.LOOKUPS``) on the served records."""
+    """The documented field filters of ``route`` (``leaflink_lookups.LOOKUPS``) on the served records, and the
+    company-slug filters (``SLUG_FILTERS``)."""
+    if not _slug_matches(request):
+        return []
     try:
         predicates = leaflink_lookups.checks(route, request.query_params.multi_items(), _parse_time)
         return leaflink_lookups.apply(records, predicates)
@@ -2179,8 +2193,20 @@ _COMPARISONS: Mapping[str, Callable[[datetime, datetime], bool]] = {
 }
 
 
-def _compare(field: str, compare: Callable[[datetime, datetime], bool], bound: datetime) -> Check:
-    return lambda record: compare(record[field], bound)
+@dataclass(frozen=True)
+class _Compare:
+    """``<field>__gt/gte/lt/lte``: the record's ``field`` (a datetime) against ``bound``."""
+
+    field: str
+    compare: Callable[[datetime, datetime], bool]
+    bound: datetime
+
+    def __call__(self, record: JSON) -> bool:
+        return self.compare(record[self.field], self.bound)
+
+
+def _compare(field: str, compare: Callable[[datetime, datetime], bool], bound: datetime) -> _Compare:
+    return _Compare(field, compare, bound)
 
 
 def _equals_ci(field: str, wanted: str) -> Check:
@@ -2188,7 +2214,11 @@ def _equals_ci(field: str, wanted: str) -> Check:
 
 
 def _time_checks(request: Request, fields: Iterable[str]) -> list[Check]:
-    checks: list[Check] = []
+    return list(_time_compares(request, fields))
+
+
+def _time_compares(request: Request, fields: Iterable[str]) -> list[_Compare]:
+    checks: list[_Compare] = []
     for field in fields:
         for suffix, compare in _COMPARISONS.items():
             name = f"{field}__{suffix}"
@@ -2284,6 +2314,12 @@ def _order_filter(request: Request, sandbox: LeafLinkSandbox) -> Check:
     brand = _int_param(request, "brand")
     if brand is not None:
         checks.append(lambda o: any(sandbox._products[line.product_id]["brand"] == brand for line in o["lines"]))
+    brands = _comma(request, "brand__in")
+    if brands is not None:
+        wanted_brands = {int(b) for b in brands if b.isdigit()}
+        checks.append(
+            lambda o: any(sandbox._products[line.product_id]["brand"] in wanted_brands for line in o["lines"])
+        )
     rep = _int_param(request, "sales_rep")
     if rep is not None:
         checks.append(lambda o: rep in o["sales_rep_ids"])
@@ -2429,12 +2465,25 @@ class _Api:
         order = request.query_params.get("order")
         product = request.query_params.get("product_id")
         line_id = _int_param(request, "id")
+        name = request.query_params.get("product__name")
+        customers = _comma(request, "order__customers")
+        # ``order__created_on__*``, ``order__modified__*`` and ``order__ship_date__*`` read the line's order.
+        order_checks = _time_compares(request, ("order__created_on", "order__modified", "order__ship_date"))
+        products = self.sandbox._products
 
         def keep(line: Line, parent: JSON) -> bool:
+            view = {
+                "order__created_on": parent["created_on"],
+                "order__modified": parent["modified"],
+                "order__ship_date": parent["ship_date"],
+            }
             return (
                 (not order or parent["number"] == order.lower())
                 and (not product or str(line.product_id) == product)
                 and (line_id is None or line.id == line_id)
+                and (not name or str(products.get(line.product_id, {}).get("name", "")).lower() == name.lower())
+                and (customers is None or str(parent["customer_id"]) in customers)
+                and all(view[c.field] is not None and c(view) for c in order_checks)
             )
 
         return _page(request, _lookups(request, "/line-items/", self.sandbox.line_items(self._company(request), keep)))

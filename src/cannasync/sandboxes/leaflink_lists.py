@@ -33,8 +33,9 @@ answer against it. What each record is made of, since LeafLink publishes the sha
 * ``/inventory/items/`` (+ ``{id}``; filters ``product``, ``include_archived``): one item per product (same
   id) at the company's LeafLink facility, its ``quantity`` and ``reserved_qty``; Archived products only with
   ``include_archived=true``. ``/inventory/facilities/`` (+ ``{id}``) lists that facility.
-* ``/buyer/orders/`` (filters ``seller``, ``status``, ``number``, ``order_id``, ``external_id_seller``,
-  ``modified__*``, ``created_on__*``, ``include_children=line_items``): "retailers only get ``GET
+* ``/buyer/orders/`` (the filters of ``/orders-received/``, read on the same stored orders, plus ``seller``,
+  ``seller__slug__iexact``/``company_slug`` (the seller's slug), ``classification``, ``user`` (containment),
+  ``manual``; ``include_children=line_items``, ``fields_include``/``fields_exclude``): "retailers only get ``GET
   /buyer/orders/``" (vendor-apis.md §4, from /legacy/v2/retailers/api/). A retailer's key (default
   ``ll-key-retailer-5005``, Good Vibrations Dispensary, buyer 5005) sees the orders it placed with every
   seller, as ``BuyerOrderResponse``; a brand's key sees the orders its company placed as a buyer (none in
@@ -60,6 +61,7 @@ from starlette.routing import Route
 from cannasync.sandboxes.leaflink import (
     _COMPARISONS,
     LEAFLINK_TZ,
+    SLUG_FILTERS,
     LeafLinkSandbox,
     _all,
     _bool_param,
@@ -69,9 +71,9 @@ from cannasync.sandboxes.leaflink import (
     _invalid,
     _lookups,
     _not_found,
+    _order_filter,
     _parse_time,
     _shaper,
-    _statuses,
     stamp,
 )
 from cannasync.sandboxes.leaflink import _page as drf_page
@@ -396,10 +398,12 @@ class Lists:
         company = self.sandbox.companies[company_id]
         return [{"id": company["facility_id"], "name": f"{company['name']} - Main"}]
 
-    def buyer_orders(self, buyer_id: int, *, lines: bool) -> list[JSON]:
+    def buyer_orders(self, buyer_id: int, *, lines: bool, keep: Check) -> list[JSON]:
         records: list[JSON] = []
         with self.sandbox.lock:
-            for order in self._orders(lambda o: self.sandbox._customers[o["customer_id"]]["partner"] == buyer_id):
+            for order in self._orders(
+                lambda o: self.sandbox._customers[o["customer_id"]]["partner"] == buyer_id and keep(o)
+            ):
                 customer = self.sandbox._customers[order["customer_id"]]
                 company = self.sandbox.companies[order["company_id"]]
                 address, city, state, zipcode = COMPANY_ADDRESSES.get(company["id"], ("", "", "MI", ""))
@@ -729,30 +733,26 @@ class Endpoints(Lists):
         return self._one(self.facilities(self._seller(request)), request.path_params["id"])
 
     async def buyer_orders_list(self, request: Request) -> Response:
-        company = self._company(request)
-        # ``modified__*`` reads the order's ``last_edited_on``, its ``modified`` under another name.
-        checks = _parsed_times(request, {"created_on": "created_on", "modified": "last_edited_on"})
+        # The buyer's filters are the seller's (``/orders-received/``) read from the other side: the same
+        # hand-written filter runs on the stored orders, plus ``seller`` and the seller's slug.
+        keep = _order_filter(request, self.sandbox)
         sellers = _ints(request, "seller")
-        if sellers is not None:
-            checks.append(lambda r: int(r["seller"]["id"]) in sellers)
-        statuses = _statuses(request, "status")
-        if statuses is not None:
-            checks.append(lambda r: r["status"] in statuses)
-        number = request.query_params.get("number")
-        if number:
-            checks.append(lambda r: r["id"] == number.lower())
-        order_id = request.query_params.get("order_id")
-        external = request.query_params.get("external_id_seller")
-        if order_id or external:
-            with self.sandbox.lock:
-                seller_ids = {n: o["external_id_seller"] for n, o in self.sandbox._orders.items()}
-            if order_id:
-                checks.append(lambda r: r["id"] == order_id.lower() or seller_ids.get(r["id"]) == order_id)
-            if external:
-                checks.append(lambda r: seller_ids.get(r["id"]) == external)
-        records = self.buyer_orders(company, lines=_includes_lines(request))
-        shape = _shaper(request)
-        return self._page(request, [shape(r) for r in records if _all_pass(checks, r)])
+        slugs = {request.query_params[name].lower() for name in SLUG_FILTERS if request.query_params.get(name)}
+        flags = {name: request.query_params.get(name) for name in ("classification", "user", "manual")}
+
+        def wanted(order: JSON) -> bool:
+            seller = self.sandbox.companies[order["company_id"]]
+            return (
+                keep(order)
+                and (sellers is None or order["company_id"] in sellers)
+                and all(slug == seller["slug"] for slug in slugs)
+                and (not flags["classification"] or order["classification"].lower() == flags["classification"].lower())
+                and (not flags["user"] or flags["user"].lower() in order["user"].lower())
+                and (not flags["manual"] or order["manual"] == (flags["manual"].lower() in ("true", "1")))
+            )
+
+        records = self.buyer_orders(self._company(request), lines=_includes_lines(request), keep=wanted)
+        return drf_page(request, records, _shaper(request))
 
 
 def _all_pass(checks: list[Check], record: JSON) -> bool:

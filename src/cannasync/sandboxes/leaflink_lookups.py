@@ -41,6 +41,7 @@ LOOKUPS: Mapping[str, Mapping[str, str]] = {
         "sub_category": "sub_category",
         "sub_category__isnull": "sub_category",
         "seller_internal_id": "seller_internal_id",
+        "strains": "strains",
     },
     "/orders-received/": {
         "classification": "classification",
@@ -97,6 +98,12 @@ LOOKUPS: Mapping[str, Mapping[str, str]] = {
     "/line-items/": {"is_sample": "is_sample"},
     "/brands/": {"company": "company", "company__in": "company"},
     "/company-staff/": {"company": "company", "is_admin": "is_admin"},
+}
+
+#: Route → documented range parameter → the served field it reads. ``GET /batches/`` documents ``thc``, ``cbd``
+#: … as "Filter by a range of THC percent" without saying how a range is written; the sandbox reads
+#: ``<min>,<max>`` (either side may be empty: ``20,`` is at least 20) and a single number as exactly it.
+RANGES: Mapping[str, Mapping[str, str]] = {
     "/batches/": {
         field: field for field in ("thc", "thca", "total_thc", "cbd", "cbda", "cbg", "cbn", "total_cannabinoids")
     },
@@ -194,10 +201,35 @@ def check(parameter: str, field: str, raw: str, parse_time: Callable[[str, str],
     return lambda record: _equal(record.get(field), raw, parameter)
 
 
+def range_check(parameter: str, field: str, raw: str) -> Check:
+    """``<min>,<max>`` (inclusive, either side may be empty) or one number, on a numeric field (``RANGES``)."""
+    parts = [part.strip() for part in raw.split(",")]
+    if len(parts) > 2:
+        raise BadLookup(parameter, "Enter a range as <min>,<max>.")
+    bounds = [None if part == "" else _number(part) for part in parts]
+    if any(bound is None and part != "" for bound, part in zip(bounds, parts, strict=True)):
+        raise BadLookup(parameter, "Enter a number.")
+    low, high = (bounds[0], bounds[0]) if len(bounds) == 1 else (bounds[0], bounds[1])
+
+    def within(record: JSON) -> bool:
+        value = _number(record.get(field))
+        return value is not None and (low is None or value >= low) and (high is None or value <= high)
+
+    return within
+
+
 def checks(route: str, params: Iterable[tuple[str, str]], parse_time: Callable[[str, str], datetime]) -> list[Check]:
     """The lookup predicates of ``route`` (``"/customers/"``) that the query ``params`` ask for."""
-    table = LOOKUPS.get(route, {})
-    return [check(name, table[name], value, parse_time) for name, value in params if name in table and value != ""]
+    table, ranges = LOOKUPS.get(route, {}), RANGES.get(route, {})
+    found: list[Check] = []
+    for name, value in params:
+        if value == "":
+            continue
+        if name in table:
+            found.append(check(name, table[name], value, parse_time))
+        elif name in ranges:
+            found.append(range_check(name, ranges[name], value))
+    return found
 
 
 def apply(records: list[JSON], predicates: list[Check]) -> list[JSON]:

@@ -124,7 +124,7 @@ def _one(answer: httpx2.Response, status: int = 200) -> dict[str, Any]:
     assert answer.status_code == status, answer.text
     body = answer.json()
     assert set(body) == {"data"} and isinstance(body["data"], dict)
-    return body["data"]  # type: ignore[no-any-return]
+    return body["data"]
 
 
 def _ids(records: list[dict[str, Any]]) -> list[str]:

@@ -134,8 +134,12 @@ class FlourishConnector(FlourishCustomers):  # CustomerDirectory from the mixin
         if status != "Created":
             raise CancelRefused(f"Flourish order {pos_order_id} is {status}: its API cancels only Created orders")
         try:
+            facility_id = str(order.get("facility_id") or self.settings.facility_id or "")
             cancelled = self._client.cancel_order(
-                pos_order_id, str(order.get("original_order_id") or ""), mapping.timestamp(datetime.now(UTC))
+                pos_order_id,
+                facility_id,
+                str(order.get("original_order_id") or ""),
+                mapping.timestamp(datetime.now(UTC)),
             )
         except Rejected as error:
             raise CancelRefused(f"Flourish kept order {pos_order_id}: {error}") from error

@@ -2809,8 +2809,9 @@ def create_app(
 ) -> Starlette:
     """The LeafLink sandbox as an ASGI app; its state is ``app.state.sandbox`` (a ``LeafLinkSandbox``).
 
-    ``products`` is per seller company; ``api_keys`` maps API key → company id (1 or 2); ``webhook_url``
-    (and ``webhook_key``) apply to both companies; ``rate_limit_per_minute`` of None disables the limit;
+    ``products`` is per seller company; ``api_keys`` maps API key → company id (1 or 2, or a retailer's buyer
+    id, which gets only ``/buyer/orders/``); ``webhook_url`` (and ``webhook_key``) apply to both companies;
+    ``rate_limit_per_minute`` of None disables the limit;
     ``as_of`` fixes the instant seeded timestamps count back from (default: now). Pass ``sandbox`` to serve
     an existing state (the other arguments are then ignored).
     """

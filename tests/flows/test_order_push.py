@@ -219,3 +219,29 @@ def test_an_order_cancelled_before_its_push_is_never_sent(hub: Hub, flourish: Sa
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
     time.sleep(3)
     assert flourish.state.orders() == [] and hub.order(order["id"])["pos_order_id"] is None
+
+
+def test_an_online_cancel_after_the_push_cancels_an_order_pushed_as_created(hub: Hub, flourish: Sandbox):
+    """A store that pushes orders as Created (the vendor plugin's "Draft") gets an online cancel into Flourish too,
+    as long as staff have not submitted the order there; one they have submitted is left to them."""
+    link = connect_flourish(hub, flourish, sync_orders=True, push_status="created")
+    assert hub.sync(link.integration_id)["status"] == "succeeded"
+    product = stocked(hub, link)[0]
+    body = {"customer": MEDICAL_PATIENT, "is_medical": True, "lines": [{"product_id": product["id"], "quantity": 1}]}
+    pushed = [confirm_and_wait_for_push(hub, place(hub, link, body)["id"]) for _ in range(2)]
+    assert [flourish_order(flourish, p["pos_order_id"])["order_status"] for p in pushed] == ["Created", "Created"]
+    flourish.move(pushed[1]["pos_order_id"], "Submitted")  # staff took the second one on in Flourish
+
+    for order in pushed:
+        cancelled = hub.api.post(f"/api/v1/orders/{order['id']}/cancel", json={"reason": "shopper changed their mind"})
+        assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    wait_for(
+        lambda: flourish_order(flourish, pushed[0]["pos_order_id"])["order_status"] == "Cancelled",
+        "the cancel to reach Flourish",
+    )
+    done = f"POS order {pushed[0]['pos_order_id']} cancelled in the POS too"
+    history = wait_for(lambda: (h := hub.order(pushed[0]["id"])["history"]) and done in str(h) and h, "the record")
+    assert hub.order(pushed[0]["id"])["attention"] is None and history
+    kept = wait_for(lambda: hub.order(pushed[1]["id"])["attention"], "a task for staff")
+    assert pushed[1]["pos_order_id"] in kept and "Submitted" in kept
+    assert flourish_order(flourish, pushed[1]["pos_order_id"])["order_status"] == "Submitted"

@@ -208,7 +208,6 @@ def test_facility_header_is_required_and_must_name_a_known_facility(flourish: Ru
     client = flourish.client
     for method, path in (
         ("GET", f"{V1}/inventory/summary/"),
-        ("GET", f"{V1}/retail-orders/RO-000001/"),
         ("POST", f"{V2}/retail-orders/"),
         ("PUT", f"{V1}/retail-orders/RO-000001/"),
         ("GET", f"{V1}/retail-discounts/"),
@@ -224,6 +223,11 @@ def test_facility_header_is_required_and_must_name_a_known_facility(flourish: Ru
     unknown = client.get(f"{V1}/retail-orders/", headers={"FacilityID": "999"})
     assert (unknown.status_code, unknown.json()) == (404, {"error": "Facility 999 not found"})
     assert client.get(f"{V1}/retail-orders/", headers={"FacilityID": "103"}).status_code == 404  # opt-in only
+    # So is reading one order, as the vendor's plugin does with the API key alone (get_order_by_id); a header
+    # is still checked when sent.
+    assert client.get(f"{V1}/retail-orders/RO-000001/").json() == {"error": "Retail order RO-000001 not found"}
+    unknown = client.get(f"{V1}/retail-orders/RO-000001/", headers={"FacilityID": "999"})
+    assert (unknown.status_code, unknown.json()) == (404, {"error": "Facility 999 not found"})
 
 
 def test_trailing_slash_is_optional_and_never_redirects(flourish: Running) -> None:
@@ -969,8 +973,11 @@ def test_retail_orders_list_the_company_without_a_facility_and_filter_by_complet
     assert running.get_all(f"{V1}/retail-orders/", completed_timestamp_end=day) == []  # midnight UTC
     bad = running.client.get(f"{V1}/retail-orders/", params={"completed_timestamp_start": "last week"})
     assert bad.status_code == 400
-    # The single-order route keeps requiring the facility.
-    assert running.client.get(f"{V1}/retail-orders/RO-000001/").status_code == 400
+    # The single-order route finds an order of any facility without the header (as the vendor's plugin reads
+    # it), and only that facility's with it.
+    sale = running.client.get(f"{V1}/retail-orders/RO-000001/").json()["data"]
+    other = {"101": "102", "102": "101", "103": "101"}[sale["facility_id"]]
+    assert running.client.get(f"{V1}/retail-orders/RO-000001/", headers={"FacilityID": other}).status_code == 404
 
 
 def test_retail_discounts_are_listed_per_facility(flourish: Running) -> None:

@@ -6,14 +6,19 @@ and shares no code with the connector: if the two disagree, that is a finding, n
 
 What it reproduces (see docs ``vendor-apis.md`` §1 and §7):
 
-* Routes under ``/external/api/v1/...``; order creation at ``/external/api/v2/retail-orders/``. A trailing
+* Routes under ``/external/api/v1/...``; order creation at ``/external/api/v2/retail-orders/`` (and at the v1
+  path, alike: the sandbox has no discount engine to tell them apart). A trailing
   slash is optional everywhere (both forms are served, never redirected).
 * Auth by ``x-api-key`` or legacy ``Authorization: Basic base64(username:key)``: a missing or unknown
   key/username answers 401 ``{"error": "Invalid or expired API key"}``; a known but inactive key answers
   403 ``{"error": "API key is not active"}``. Defaults: username ``demo``, active key ``demo-key``,
   inactive key ``inactive-key``.
-* ``FacilityID`` header on facility-scoped routes (inventory summary, order create/update/get, retail
+* ``FacilityID`` header on facility-scoped routes (inventory summary, order create/update, retail
   discounts list/get, sales reps, outbound orders create/list/get/update): missing → 400, unknown → 404.
+  ``GET /retail-orders/{id}/`` takes it optionally (choice 30).
+* ``GET /facilities/`` and ``GET /facilities/{id}/`` (no ``FacilityID``), ``GET /uoms/`` (paged, choice 31).
+* ``GET /items/`` filters on ``item_id`` and ``sku`` (both repeatable) besides the flags, names and times of
+  choice 2.
   ``GET /retail-orders/`` is "scoped to a single facility with the FacilityID header, or the company as a
   whole": without the header it lists every facility's orders; with it, that facility's (an unknown
   facility is still a 404).
@@ -241,7 +246,12 @@ Each is a guess kept easy to change; none is confirmed by Flourish.
    ``uom_description`` and ``weight_uom_description`` (read by the vendor plugin). Item ``uom`` is
    ``ea`` or ``g`` (bulk flower).
 2. Item filters: ``active``, ``ecommerce_active``, ``sellable``, ``is_medical`` take ``true``/``false``
-   (anything else → 400); ``item_category`` and ``brand_name`` (repeatable) compare case-insensitively;
+   (anything else → 400); ``item_id`` (repeatable) compares exactly; ``sku``, ``item_category``,
+   ``item_name``, ``retail_display_name``, ``inventory_type``, ``uom``, ``strain_name``,
+   ``strain_type_name`` (and its documented twin ``item_strain_type_name``), ``ecommerce_item_name``,
+   ``ecommerce_category_name``, ``ecommerce_sub_category_name`` and ``brand_name`` (all repeatable) compare
+   case-insensitively and exactly; the documented ``item_class``, ``strain_required`` and ``is_external``
+   name fields the sandbox's items do not carry, so they are ignored like unknown parameters;
    ``last_updated_timestamp_start``/``_end`` are inclusive; a date alone means midnight UTC. Unknown
    query parameters are ignored, on every route.
 3. ``limit`` of 0 or below, or a negative ``offset``, is a 400 like a non-integer one.
@@ -272,7 +282,11 @@ Each is a guess kept easy to change; none is confirmed by Flourish.
    API-created orders and in-store sales. On API-created orders ``applied_discounts[].discount_id`` is
    the integer sent; on sales it is the retail discount's id, a string (choice 17): compare as strings.
 9. ``GET /retail-orders/`` also filters on ``original_order_id`` (exact); ``created_timestamp_start`` and
-   ``_end`` are inclusive. PUT validates the body like POST; a missing ``order_status`` keeps the status.
+   ``_end`` are inclusive, like ``submitted_``, ``packed_`` and ``completed_timestamp_start``/``_end`` (an order
+   that never reached the stage is left out). ``patient_id`` matches the customer's, ``order_fulfillment_type``
+   and ``order_payment_status`` case-insensitively. ``is_backorder``, ``is_preorder`` and ``needs_review``
+   are documented but the sandbox keeps no such flags on orders: they are ignored. PUT validates the body
+   like POST; a missing ``order_status`` keeps the status.
 10. Errors: unknown route → 404 ``{"error": "Not found"}`` (under ``/external/`` authentication comes
     first, so an unauthenticated request to an unknown route is a 401); wrong method → 405; body that
     is not JSON → 400 ``{"error": "Request body must be valid JSON"}``; validation errors → 422 with a
@@ -399,6 +413,23 @@ Each is a guess kept easy to change; none is confirmed by Flourish.
     (the rest of the body is ignored): a Created order becomes Cancelled (a ``retail_order`` webhook fires),
     an order already Cancelled is answered as it is, any other status is a 409. Whether Flourish would
     cancel a Submitted order this way is not public; the sandbox refuses, as the plugin never tries.
+    **A conflict between the vendor's sources**, kept on purpose: the public notes (Postman collection
+    "Flourish External API - Docs", ``PUT /v1/retail-orders/{id}``) say the PUT is a full replace that
+    "cannot change the status", while the vendor's own plugin changes the status with it, in a *partial*
+    body. The sandbox follows the plugin for exactly that case (``order_status`` Cancelled, on a Created
+    order) and the notes for every other PUT (full replace; another ``order_status`` is a 422). The plugin
+    also lets a store choose whether orders are created ``submitted`` ("Ready to Pack", its default) or
+    ``created`` ("Draft") (src/Admin/SettingsPage.php, ``order_status``; HandlerOrdersRetail.php sends it):
+    only the second kind can later be cancelled through the API.
+30. ``GET /retail-orders/{id}/`` without ``FacilityID`` finds the order in any facility, as the vendor's plugin
+    reads it (src/API/FlourishAPI.php ``get_order_by_id`` sends only ``x-api-key``); with the header, an
+    order of another facility is a 404 and an unknown facility a 404. The writes (``PUT``) still need it.
+31. ``GET /uoms/`` lists ``{"uom", "description"}`` (the fields the B2B plugin reads to build its unit
+    drop-down, flourish-woocommerce-b2b ``display_uom_dropdown``) for the units the vendor notes list for
+    the item ``uom`` filter: ea, g, kg, mg, oz, lb, ml, l; described as the items' ``uom_description``
+    are. Paged like every list. ``GET /facilities/{id}/`` answers the facility as the list does, plus
+    ``sales_rep_required_for_outbound`` (false: the B2B plugin reads it before an outbound order); an
+    unknown id is a 404.
 """
 
 from __future__ import annotations
@@ -522,6 +553,18 @@ WEBHOOK_TIMEOUT = 5.0
 #: Seconds an idle delivery thread lingers before it exits (a new one starts with the next webhook).
 _WEBHOOK_IDLE = 2.0
 DISCOUNT_TYPES: tuple[str, ...] = ("Percent", "Dollar")
+#: ``GET /uoms/``: the units the vendor notes list for the item ``uom`` filter (ea, g, kg, mg, oz, lb, ml, l),
+#: described as the items' ``uom_description`` are (choice 31).
+UOMS: tuple[tuple[str, str], ...] = (
+    ("ea", "Each"),
+    ("g", "Grams"),
+    ("kg", "Kilograms"),
+    ("mg", "Milligrams"),
+    ("oz", "Ounces"),
+    ("lb", "Pounds"),
+    ("ml", "Milliliters"),
+    ("l", "Liters"),
+)
 _CENT = Decimal("0.01")
 
 
@@ -956,6 +999,28 @@ class FlourishSandbox:
         if not facility_id.strip():
             raise ApiError(400, "FacilityID header must name a facility when it is sent")
         return self.facility(facility_id)
+
+    def facility_records(self) -> list[JSON]:
+        """Facilities as ``GET /facilities/`` serves them, id order of creation."""
+        return [self._facility_json(record) for record in self.facilities.values()]
+
+    def facility_record(self, facility_id: str) -> JSON:
+        record = self.facilities.get(facility_id)
+        if record is None:
+            raise ApiError(404, f"Facility {facility_id} not found")
+        return self._facility_json(record)
+
+    @staticmethod
+    def _facility_json(record: JSON) -> JSON:
+        # ``sales_rep_required_for_outbound`` is what the B2B plugin reads from a facility before it places an
+        # outbound order (flourish-woocommerce-b2b, validate_facility_config); the sandbox never requires one
+        # (choice 21: ``sales_rep_id`` may be null).
+        return {**record, "sales_rep_required_for_outbound": False}
+
+    @staticmethod
+    def uoms() -> list[JSON]:
+        """The units of measure (choice 31); the items' ``uom_description`` use the same wording."""
+        return [{"uom": uom, "description": description} for uom, description in UOMS]
 
     # -- items -----------------------------------------------------------------------------------
 
@@ -1855,15 +1920,51 @@ def _equals_ci(field: str, wanted: str | None) -> Callable[[JSON], bool] | None:
     return lambda record: str(record.get(field) or "").lower() == wanted
 
 
+#: ``GET /items/`` name filters → the item field each compares (choice 2 and "Items" above).
+_ITEM_NAME_FILTERS: tuple[tuple[str, str], ...] = (
+    ("item_category", "item_category"),
+    ("item_name", "item_name"),
+    ("retail_display_name", "retail_display_name"),
+    ("inventory_type", "inventory_type"),
+    ("uom", "uom"),
+    ("strain_name", "strain_name"),
+    ("strain_type_name", "strain_type_name"),
+    ("item_strain_type_name", "strain_type_name"),
+    ("ecommerce_item_name", "ecommerce_item_name"),
+    ("ecommerce_category_name", "ecommerce_category_name"),
+    ("ecommerce_sub_category_name", "ecommerce_sub_category_name"),
+)
+
+
+def _one_of_ci(field: str, wanted: set[str]) -> Callable[[JSON], bool]:
+    """The field's value, lower-cased, is one of ``wanted`` (already lower-cased)."""
+    return lambda record: str(record.get(field) or "").lower() in wanted
+
+
 def _item_predicate(request: Request) -> Callable[[JSON], bool] | None:
     checks: list[Callable[[JSON], bool]] = []
     for flag in ("active", "ecommerce_active", "sellable", "is_medical"):
         value = _bool_param(request, flag)
         if value is not None:
             checks.append(_field_is(flag, value))
-    category = _equals_ci("item_category", request.query_params.get("item_category"))
-    if category:
-        checks.append(category)
+    # ``item_id`` and ``sku`` are documented filters ("[string]": repeatable) and the vendor's plugin relies on
+    # them: ``GET /items?item_id=<id>`` to fetch one item on a webhook and ``GET /items?item_id=..`` or
+    # ``?sku=..`` to check that an item exists before ordering it (flourishsoftware/flourish-woocommerce-b2c,
+    # src/API/FlourishAPI.php fetch_product_by_id, flourish_item_exists). Ids compare exactly; SKUs
+    # case-insensitively, like the other names (choice 2).
+    item_ids = {value.strip() for value in request.query_params.getlist("item_id") if value.strip()}
+    if item_ids:
+        checks.append(lambda item: str(item.get("id")) in item_ids)
+    skus = {value.strip().lower() for value in request.query_params.getlist("sku") if value.strip()}
+    if skus:
+        checks.append(lambda item: str(item.get("sku") or "").lower() in skus)
+    # The documented name filters on fields the items carry (vendor-apis.md §1 "Items", from the Postman
+    # collection): exact, case-insensitive, repeatable. ``item_strain_type_name`` and ``strain_type_name`` are
+    # both documented and both read the item's ``strain_type_name``.
+    for param, field in _ITEM_NAME_FILTERS:
+        wanted = {value.strip().lower() for value in request.query_params.getlist(param) if value.strip()}
+        if wanted:
+            checks.append(_one_of_ci(field, wanted))
     brands = {name.strip().lower() for name in request.query_params.getlist("brand_name")}
     if brands:
         checks.append(lambda item: str(item.get("brand") or "").lower() in brands)
@@ -1924,13 +2025,35 @@ def _discount_predicate(request: Request) -> Callable[[JSON], bool] | None:
     return None if online is None else _field_is("ecommerce_eligible", online)
 
 
+def _stage_window(field: str, since: str | None, until: str | None) -> list[Callable[[JSON], bool]]:
+    """Inclusive bounds on a stage's timestamp; an order that never reached the stage matches neither."""
+    checks: list[Callable[[JSON], bool]] = []
+    if since:
+        checks.append(lambda order: order[field] is not None and order[field] >= since)
+    if until:
+        checks.append(lambda order: order[field] is not None and order[field] <= until)
+    return checks
+
+
 def _order_predicate(request: Request) -> Callable[[JSON], bool] | None:
     params = request.query_params
     checks: list[Callable[[JSON], bool]] = []
-    for field in ("order_status", "order_origin"):
-        check = _equals_ci(field, params.get(field))
+    # ``order_fulfillment_type`` (Delivery | In-Store | Pickup) and ``order_payment_status`` are documented
+    # filters (vendor-apis.md §1 "Retail orders"); they read ``fulfillment_type`` (stored lower case, as sent)
+    # and ``order_payment_status``, case-insensitively.
+    for param, field in (
+        ("order_status", "order_status"),
+        ("order_origin", "order_origin"),
+        ("order_fulfillment_type", "fulfillment_type"),
+        ("order_payment_status", "order_payment_status"),
+    ):
+        check = _equals_ci(field, params.get(param))
         if check:
             checks.append(check)
+    for stage in ("submitted", "packed"):
+        field = f"{stage}_timestamp"
+        since, until = _time_param(request, f"{field}_start"), _time_param(request, f"{field}_end")
+        checks.extend(_stage_window(field, since, until))
     for param, field in (
         ("customer_id", "customer_id"),
         ("order_id", "id"),
@@ -2313,7 +2436,19 @@ class _Api:
 
     async def facilities(self, request: Request) -> Response:
         offset, limit = _paging(request)
-        page, more = _window(list(self.sandbox.facilities.values()), None, offset, limit)
+        page, more = _window(self.sandbox.facility_records(), None, offset, limit)
+        return _page_response(request, page, more, offset, limit)
+
+    async def get_facility(self, request: Request) -> Response:
+        # ``GET /facilities/{id}`` with ``x-api-key`` alone: the vendor's plugins read a facility's settings so
+        # (flourish-woocommerce-b2c and -b2b, src/API/FlourishAPI.php fetch_facility_config).
+        return _one(self.sandbox.facility_record(request.path_params["facility_id"]))
+
+    async def uoms(self, request: Request) -> Response:
+        # ``GET /uoms`` paged like every list (flourish-woocommerce-b2c, src/API/FlourishAPI.php fetch_uoms);
+        # the B2B plugin reads ``uom`` and ``description`` from each row (choice 31).
+        offset, limit = _paging(request)
+        page, more = _window(self.sandbox.uoms(), None, offset, limit)
         return _page_response(request, page, more, offset, limit)
 
     async def list_items(self, request: Request) -> Response:
@@ -2384,11 +2519,24 @@ class _Api:
     async def list_orders(self, request: Request) -> Response:
         facility_id = self.sandbox.optional_facility(request.headers.get("FacilityID"))
         offset, limit = _paging(request)
-        page, more = self.sandbox.list_orders(facility_id, _order_predicate(request), offset, limit)
+        predicate = _order_predicate(request)
+        patient_id = request.query_params.get("patient_id")
+        if patient_id is not None:
+            # Documented beside ``customer_id``: the orders of the customer(s) with that medical patient id.
+            wanted = patient_id.strip().lower()
+            customers = {c["id"] for c in self.sandbox.customers() if str(c.get("patient_id") or "").lower() == wanted}
+            predicate = _all_of(
+                [check for check in (predicate, lambda order: order["customer_id"] in customers) if check is not None]
+            )
+        page, more = self.sandbox.list_orders(facility_id, predicate, offset, limit)
         return _page_response(request, page, more, offset, limit)
 
     async def get_order(self, request: Request) -> Response:
-        facility_id = self._facility(request)
+        # The vendor's plugin reads an order with ``x-api-key`` alone, no FacilityID
+        # (flourish-woocommerce-b2c, src/API/FlourishAPI.php get_order_by_id, called by
+        # HandlerOrdersCancel.php): the order is found company-wide. A header naming another facility than the
+        # order's is a 404, as the list scoped by that header would not show it (choice 30).
+        facility_id = self.sandbox.optional_facility(request.headers.get("FacilityID"))
         return _one(self.sandbox.get_order(request.path_params["order_id"], facility_id))
 
     async def replace_order(self, request: Request) -> Response:
@@ -2618,6 +2766,8 @@ def _routes(api: _Api) -> tuple[list[BaseRoute], list[tuple[BaseRoute, str]]]:
     """All routes (paths without trailing slash) and the request-count key of each counted one."""
     vendor = [
         Route(f"{V1}/facilities", api.facilities, methods=["GET"]),
+        Route(f"{V1}/facilities/{{facility_id}}", api.get_facility, methods=["GET"]),
+        Route(f"{V1}/uoms", api.uoms, methods=["GET"]),
         Route(f"{V1}/items", api.list_items, methods=["GET"]),
         Route(f"{V1}/items/{{item_id}}", api.get_item, methods=["GET"]),
         Route(f"{V1}/items/{{item_id}}/art", api.item_art, methods=["GET"]),
@@ -2629,6 +2779,9 @@ def _routes(api: _Api) -> tuple[list[BaseRoute], list[tuple[BaseRoute, str]]]:
         Route(f"{V1}/retail-discounts", api.list_discounts, methods=["GET"]),
         Route(f"{V1}/retail-discounts/{{discount_id}}", api.get_discount, methods=["GET"]),
         Route(f"{V2}/retail-orders", api.create_order, methods=["POST"]),
+        # ``POST /v1/retail-orders/`` takes the same JSON (vendor-apis.md §1); v2 adds Flourish's discount engine,
+        # which the sandbox does not imitate, so both create alike.
+        Route(f"{V1}/retail-orders", api.create_order, methods=["POST"]),
         Route(f"{V1}/retail-orders", api.list_orders, methods=["GET"]),
         Route(f"{V1}/retail-orders/{{order_id}}", api.get_order, methods=["GET"]),
         Route(f"{V1}/retail-orders/{{order_id}}", api.replace_order, methods=["PUT"]),

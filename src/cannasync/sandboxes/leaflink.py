@@ -60,7 +60,10 @@ Routes (all under ``/api/v2``)
   or ids from ``/listing-states/``), ``archived`` (true: only Archived; false: all but Archived),
   ``external_id_key`` + ``external_id_values`` (comma list), ``modified__gt/gte/lt/lte``,
   ``created_on__*``, ``last_edit__*``. ``fields_include``/``fields_exclude`` (comma lists of top-level
-  fields) work on products, orders and customers. Other documented filters are accepted and ignored.
+  fields) work on products, orders and customers. The documented filters that name a field of the record
+  (``display_name``, ``category``, ``parent__isnull``, …) are DRF lookups on the served record
+  (``leaflink_lookups.py``, on every list); the few documented filters that name no field of the sandbox's
+  records are accepted and ignored (``tests/contract/leaflink`` lists them with the reason).
 * ``POST /products/`` (ProductCreate) → 201 ProductResponse; ``GET /products/{id}/``; ``PATCH
   /products/{id}/`` (ProductUpdate) → 200 ProductUpdateResponse (the product without
   ``product_data_items``, as that schema has it). A PATCH changes only what it sends: ``listing_state`` is
@@ -102,6 +105,12 @@ Routes (all under ``/api/v2``)
   ``delinquent``, ``external_id_key`` + ``external_id_values``, ``modified__*``, ``created_on__*``) and
   ``GET /customers/{id}/``: CustomerResponse. ``GET /brands/``, ``/brands/{id}/``; ``GET
   /company-staff/``, ``/company-staff/{id}/`` (the sales reps).
+* Every other GET route of the OpenAPI file (``/companies/``, ``/order-event-logs/``, ``/order-payments/``,
+  ``/order-sales-reps/``, ``/batches/``, ``/contacts/``, ``/licenses/``, ``/license-types/``,
+  ``/product-categories/``, ``/inventory/items/``, ``/inventory/facilities/``, their ``{id}`` records,
+  ``/orders-received/{number}/payments/`` and ``/buyer/orders/``): read-only, built from the records above;
+  see ``leaflink_lists.py``. A retailer's key (``ll-key-retailer-5005``) gets only ``/buyer/orders/`` (403
+  elsewhere).
 * ``GET /listing-states/`` → the paged envelope of ``{"id", "name"}``: 1 Available, 2 Backorder,
   3 Internal, 4 Unavailable, 5 Sample, 6 Archived. **Not in the OpenAPI file** (the vendor notes name the
   route and say the product filter takes its ids); shape and ids are ours.
@@ -276,6 +285,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from cannasync.sandboxes import leaflink_lookups
 from cannasync.sandboxes.leaflink_catalog import (
     BRANDS,
     BUYERS,
@@ -305,7 +315,14 @@ RATE_WINDOW_SECONDS = 60.0
 WEBHOOK_TIMEOUT = 5.0
 #: LeafLink writes timestamps at a fixed UTC-06:00 offset, as in its examples.
 LEAFLINK_TZ = timezone(timedelta(hours=-6))
-DEFAULT_API_KEYS: Mapping[str, int] = {"ll-key-company-1": 1, "ll-key-company-2": 2}
+#: Key → company: the two seller companies, and one retailer (buyer 5005, Good Vibrations Dispensary).
+DEFAULT_API_KEYS: Mapping[str, int] = {
+    "ll-key-company-1": 1,
+    "ll-key-company-2": 2,
+    "ll-key-retailer-5005": 5005,
+}
+#: The only route a retailer's key may call (the others answer 403).
+RETAILER_ROUTES = frozenset({f"{API}/buyer/orders/"})
 DEFAULT_WEBHOOK_KEY = "ll-demo-webhook-key"
 FIRST_NEW_PRODUCT_ID = 90001
 
@@ -709,7 +726,9 @@ class LeafLinkSandbox:
             }
             for cid, name, slug, facility in COMPANIES
         }
-        unknown = set(api_keys.values()) - set(self.companies)
+        # A key belongs to a seller company or to a retailer (a buyer partner id, BUYERS): retailers only get
+        # ``GET /buyer/orders/`` (vendor-apis.md §4, /legacy/v2/retailers/api/); see leaflink_lists.py.
+        unknown = set(api_keys.values()) - set(self.companies) - {buyer[0] for buyer in BUYERS}
         if unknown:
             raise ValueError(f"api_keys name unknown companies: {sorted(unknown)}")
         self.api_keys: dict[str, int] = dict(api_keys)
@@ -2099,6 +2118,29 @@ def _page(request: Request, records: list[JSON], shape: Callable[[JSON], JSON] |
     return JSONResponse({"count": count, "next": next_link, "previous": previous, "results": results})
 
 
+#: The documented filters naming the company by slug: a key sees one company, so each keeps all or nothing.
+SLUG_FILTERS = ("company_slug", "seller__slug__iexact", "owner__slug")
+
+
+def _slug_matches(request: Request) -> bool:
+    sandbox: LeafLinkSandbox = request.app.state.sandbox
+    company = sandbox.companies.get(int(request.scope["sandbox.company"]))
+    slug = company["slug"] if company else None
+    return all(request.query_params.get(name, slug) == slug for name in SLUG_FILTERS if name in request.query_params)
+
+
+def _lookups(request: Request, route: str, records: list[JSON]) -> list[JSON]:
+    """The documented field filters of ``route`` (``leaflink_lookups.LOOKUPS``) on the served records, and the
+    company-slug filters (``SLUG_FILTERS``)."""
+    if not _slug_matches(request):
+        return []
+    try:
+        predicates = leaflink_lookups.checks(route, request.query_params.multi_items(), _parse_time)
+        return leaflink_lookups.apply(records, predicates)
+    except leaflink_lookups.BadLookup as error:
+        raise _invalid(error.parameter, error.message) from None
+
+
 def _shaper(request: Request) -> Callable[[JSON], JSON]:
     """``fields_include`` / ``fields_exclude`` (top-level fields)."""
     include = [f.strip() for f in request.query_params.get("fields_include", "").split(",") if f.strip()]
@@ -2151,8 +2193,20 @@ _COMPARISONS: Mapping[str, Callable[[datetime, datetime], bool]] = {
 }
 
 
-def _compare(field: str, compare: Callable[[datetime, datetime], bool], bound: datetime) -> Check:
-    return lambda record: compare(record[field], bound)
+@dataclass(frozen=True)
+class _Compare:
+    """``<field>__gt/gte/lt/lte``: the record's ``field`` (a datetime) against ``bound``."""
+
+    field: str
+    compare: Callable[[datetime, datetime], bool]
+    bound: datetime
+
+    def __call__(self, record: JSON) -> bool:
+        return self.compare(record[self.field], self.bound)
+
+
+def _compare(field: str, compare: Callable[[datetime, datetime], bool], bound: datetime) -> _Compare:
+    return _Compare(field, compare, bound)
 
 
 def _equals_ci(field: str, wanted: str) -> Check:
@@ -2160,7 +2214,11 @@ def _equals_ci(field: str, wanted: str) -> Check:
 
 
 def _time_checks(request: Request, fields: Iterable[str]) -> list[Check]:
-    checks: list[Check] = []
+    return list(_time_compares(request, fields))
+
+
+def _time_compares(request: Request, fields: Iterable[str]) -> list[_Compare]:
+    checks: list[_Compare] = []
     for field in fields:
         for suffix, compare in _COMPARISONS.items():
             name = f"{field}__{suffix}"
@@ -2256,6 +2314,12 @@ def _order_filter(request: Request, sandbox: LeafLinkSandbox) -> Check:
     brand = _int_param(request, "brand")
     if brand is not None:
         checks.append(lambda o: any(sandbox._products[line.product_id]["brand"] == brand for line in o["lines"]))
+    brands = _comma(request, "brand__in")
+    if brands is not None:
+        wanted_brands = {int(b) for b in brands if b.isdigit()}
+        checks.append(
+            lambda o: any(sandbox._products[line.product_id]["brand"] in wanted_brands for line in o["lines"])
+        )
     rep = _int_param(request, "sales_rep")
     if rep is not None:
         checks.append(lambda o: rep in o["sales_rep_ids"])
@@ -2347,7 +2411,7 @@ class _Api:
 
     async def list_products(self, request: Request) -> Response:
         records = self.sandbox.list_products(self._company(request), _product_filter(request))
-        return _page(request, records, _shaper(request))
+        return _page(request, _lookups(request, "/products/", records), _shaper(request))
 
     async def create_product(self, request: Request) -> Response:
         body = await _json_object(request)
@@ -2369,7 +2433,7 @@ class _Api:
     async def list_orders(self, request: Request) -> Response:
         check = _order_filter(request, self.sandbox)
         records = self.sandbox.list_orders(self._company(request), check, lines=_includes_lines(request))
-        return _page(request, records, _shaper(request))
+        return _page(request, _lookups(request, "/orders-received/", records), _shaper(request))
 
     async def create_order(self, request: Request) -> Response:
         body = await _json_object(request)
@@ -2401,15 +2465,28 @@ class _Api:
         order = request.query_params.get("order")
         product = request.query_params.get("product_id")
         line_id = _int_param(request, "id")
+        name = request.query_params.get("product__name")
+        customers = _comma(request, "order__customers")
+        # ``order__created_on__*``, ``order__modified__*`` and ``order__ship_date__*`` read the line's order.
+        order_checks = _time_compares(request, ("order__created_on", "order__modified", "order__ship_date"))
+        products = self.sandbox._products
 
         def keep(line: Line, parent: JSON) -> bool:
+            view = {
+                "order__created_on": parent["created_on"],
+                "order__modified": parent["modified"],
+                "order__ship_date": parent["ship_date"],
+            }
             return (
                 (not order or parent["number"] == order.lower())
                 and (not product or str(line.product_id) == product)
                 and (line_id is None or line.id == line_id)
+                and (not name or str(products.get(line.product_id, {}).get("name", "")).lower() == name.lower())
+                and (customers is None or str(parent["customer_id"]) in customers)
+                and all(view[c.field] is not None and c(view) for c in order_checks)
             )
 
-        return _page(request, self.sandbox.line_items(self._company(request), keep))
+        return _page(request, _lookups(request, "/line-items/", self.sandbox.line_items(self._company(request), keep)))
 
     async def create_line_item(self, request: Request) -> Response:
         body = await _json_object(request)
@@ -2430,7 +2507,7 @@ class _Api:
 
     async def list_customers(self, request: Request) -> Response:
         records = self.sandbox.list_customers(self._company(request), _customer_filter(request))
-        return _page(request, records, _shaper(request))
+        return _page(request, _lookups(request, "/customers/", records), _shaper(request))
 
     async def get_customer(self, request: Request) -> Response:
         record = self.sandbox.customer(self._company(request), request.path_params["id"])
@@ -2438,7 +2515,8 @@ class _Api:
 
     async def list_brands(self, request: Request) -> Response:
         company = self._company(request)
-        return _page(request, [dict(b) for b in self.sandbox.brands.values() if b["company"] == company])
+        brands = [dict(b) for b in self.sandbox.brands.values() if b["company"] == company]
+        return _page(request, _lookups(request, "/brands/", brands))
 
     async def get_brand(self, request: Request) -> Response:
         brand = self.sandbox.brands.get(request.path_params["id"])
@@ -2454,7 +2532,7 @@ class _Api:
             for s in self.sandbox.staff.values()
             if s["company"] == company and (active is None or s["is_active"] == active)
         ]
-        return _page(request, staff)
+        return _page(request, _lookups(request, "/company-staff/", staff))
 
     async def get_staff(self, request: Request) -> Response:
         member = self.sandbox.staff.get(request.path_params["id"])
@@ -2549,6 +2627,12 @@ class _Api:
         return JSONResponse({"per_minute": self.sandbox.rate_limit_per_minute})
 
 
+def _other_lists(sandbox: LeafLinkSandbox) -> list[Route]:
+    from cannasync.sandboxes import leaflink_lists
+
+    return leaflink_lists.routes(API, sandbox)
+
+
 def _routes(api: _Api) -> tuple[list[BaseRoute], list[Route]]:
     """(every route, the vendor routes)."""
     vendor: list[Route] = [
@@ -2575,6 +2659,9 @@ def _routes(api: _Api) -> tuple[list[BaseRoute], list[Route]]:
         Route(f"{API}/brands/{{id:int}}/", api.get_brand, methods=["GET"]),
         Route(f"{API}/company-staff/", api.list_staff, methods=["GET"]),
         Route(f"{API}/company-staff/{{id:int}}/", api.get_staff, methods=["GET"]),
+        # Every other GET route of the OpenAPI file, served from the records above (leaflink_lists.py). Imported
+        # here, not at the top: that module reads this one's helpers.
+        *_other_lists(api.sandbox),
     ]
     control: list[BaseRoute] = [
         Route(f"{CONTROL}/health", api.health, methods=["GET"]),
@@ -2675,6 +2762,10 @@ class _Gateway:
             )
             await refusal.response()(scope, receive, send)
             return
+        if company_id not in self.sandbox.companies and matched.path not in RETAILER_ROUTES:
+            # A retailer's key on a brand-side route: DRF's permission refusal.
+            await _detail(403, "You do not have permission to perform this action.").response()(scope, receive, send)
+            return
         scope = {**scope, "sandbox.company": company_id, "sandbox.key": key}
 
         if fault is not None and fault.mode == "timeout_after_commit":
@@ -2718,8 +2809,9 @@ def create_app(
 ) -> Starlette:
     """The LeafLink sandbox as an ASGI app; its state is ``app.state.sandbox`` (a ``LeafLinkSandbox``).
 
-    ``products`` is per seller company; ``api_keys`` maps API key → company id (1 or 2); ``webhook_url``
-    (and ``webhook_key``) apply to both companies; ``rate_limit_per_minute`` of None disables the limit;
+    ``products`` is per seller company; ``api_keys`` maps API key → company id (1 or 2, or a retailer's buyer
+    id, which gets only ``/buyer/orders/``); ``webhook_url`` (and ``webhook_key``) apply to both companies;
+    ``rate_limit_per_minute`` of None disables the limit;
     ``as_of`` fixes the instant seeded timestamps count back from (default: now). Pass ``sandbox`` to serve
     an existing state (the other arguments are then ignored).
     """

@@ -149,17 +149,22 @@ class FlourishClient:
         for page in self._pages("v1/retail-orders/", params, self._facility()):
             yield from (order for order in page if str(order.get("original_order_id")) == reference)
 
-    def cancel_order(self, order_id: str, reference: str, timestamp: str) -> dict[str, Any]:
+    def cancel_order(self, order_id: str, facility_id: str, reference: str, timestamp: str) -> dict[str, Any]:
         """Cancel a Created order as Flourish's own plugin does: a PUT carrying only the reference, a timestamp
         and ``order_status: Cancelled`` (flourishsoftware/flourish-woocommerce-b2c,
-        src/Handlers/HandlerOrdersCancel.php, ``update_retail_order`` in src/API/FlourishAPI.php)."""
+        src/Handlers/HandlerOrdersCancel.php, ``update_retail_order`` in src/API/FlourishAPI.php), with the
+        FacilityID of the order's own facility (a PUT is facility-scoped)."""
         body = {"original_order_id": reference, "order_timestamp": timestamp, "order_status": "Cancelled"}
-        payload = self._http.write_json("PUT", f"v1/retail-orders/{order_id}/", body, headers=self._facility())
+        headers = {"FacilityID": facility_id}
+        payload = self._http.write_json("PUT", f"v1/retail-orders/{order_id}/", body, headers=headers)
         return dict(payload["data"])
 
     def order(self, order_id: str) -> dict[str, Any] | None:
+        """One retail order, wherever it is: read with the API key alone, as the vendor's plugin does
+        (src/API/FlourishAPI.php ``get_order_by_id``), so a store that later picks another facility still
+        follows the orders it pushed before."""
         try:
-            payload = self._http.get_json(f"v1/retail-orders/{order_id}/", headers=self._facility())
+            payload = self._http.get_json(f"v1/retail-orders/{order_id}/")
         except NotFound:
             return None
         return dict(payload["data"])

@@ -117,12 +117,14 @@ class FlourishConnector(FlourishCustomers):  # CustomerDirectory from the mixin
         return [mapping.placed_order(order) for order in found]
 
     def create_order(self, order: PosOrder) -> str:
-        return str(self._client.create_order(mapping.order_body(order))["id"])
+        return str(self._client.create_order(mapping.order_body(order, self.settings.push_status))["id"])
 
     # OrderCanceller
     def cancel_order(self, pos_order_id: str) -> str:
-        """Only a Created order can be cancelled through the API (as Flourish's plugin does it); we create orders
-        Submitted, so most end with staff cancelling them in Flourish."""
+        """Only a Created order can be cancelled through the API, as Flourish's own plugin does it
+        (flourish-woocommerce-b2c, src/Handlers/HandlerOrdersCancel.php). Orders pushed as Created (the
+        ``push_status`` setting) can so be cancelled until staff submit them; orders pushed Submitted, the
+        default, end with staff cancelling them in Flourish."""
         order = self._client.order(pos_order_id)
         if order is None:
             return "(not found)"
@@ -132,8 +134,12 @@ class FlourishConnector(FlourishCustomers):  # CustomerDirectory from the mixin
         if status != "Created":
             raise CancelRefused(f"Flourish order {pos_order_id} is {status}: its API cancels only Created orders")
         try:
+            facility_id = str(order.get("facility_id") or self.settings.facility_id or "")
             cancelled = self._client.cancel_order(
-                pos_order_id, str(order.get("original_order_id") or ""), mapping.timestamp(datetime.now(UTC))
+                pos_order_id,
+                facility_id,
+                str(order.get("original_order_id") or ""),
+                mapping.timestamp(datetime.now(UTC)),
             )
         except Rejected as error:
             raise CancelRefused(f"Flourish kept order {pos_order_id}: {error}") from error

@@ -211,15 +211,17 @@ def _fee(order: PosOrder) -> float | None:
     return _money(total) if total else None
 
 
-def order_body(order: PosOrder) -> dict[str, Any]:
-    """A Flourish retail order, created as Submitted (seed 000), carrying our customer-facing number."""
+def order_body(order: PosOrder, status: str = "submitted") -> dict[str, Any]:
+    """A Flourish retail order carrying our customer-facing number, created as Submitted (seed 000) unless the
+    store chose Created, the vendor plugin's "Draft" (flourishsoftware/flourish-woocommerce-b2c,
+    src/Admin/SettingsPage.php ``order_status``: ``submitted`` or ``created``)."""
     if order.customer_pos_id is None:
         raise MappingError("a Flourish order needs the Flourish customer id")
     body: dict[str, Any] = {
         "original_order_id": order.reference,
         "customer_id": order.customer_pos_id,
         "is_recreational": not order.is_medical,
-        "order_status": "submitted",
+        "order_status": status,
         "fulfillment_type": _FULFILLMENT[order.fulfillment],
         "order_timestamp": _timestamp(order.placed_at),
         "notes": _offer_notes(order),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from cannasync.connectors.values import ApiRoot
@@ -26,8 +28,16 @@ class FlourishSettings(BaseModel):
     facility_id: str | None = Field(None, description="The facility to pull inventory from and push orders to")
     sync_orders: bool = Field(
         False,
-        description="Push confirmed orders into Flourish as Submitted",
+        description="Push confirmed orders into Flourish (as Submitted, unless the status below says Created)",
         json_schema_extra={"warning": "Every order confirmed from now on is created in the chosen facility."},
+    )
+    # Flourish's own e-commerce plugin offers the same two (src/Admin/SettingsPage.php, ``order_status``), and
+    # cancels through the API only an order still Created (src/Handlers/HandlerOrdersCancel.php): with Created,
+    # an online cancel reaches Flourish until staff submit the order there; with Submitted, staff cancel it.
+    push_status: Literal["submitted", "created"] = Field(
+        "submitted",
+        description="Status of orders pushed into Flourish: submitted (ready to pack) or created (a draft that "
+        "staff submit; an online cancel then also cancels it in Flourish)",
     )
     sync_terpenes: bool = Field(False, description="Sync terpene values onto products")
     require_medical_verification: bool = Field(

@@ -1,0 +1,37 @@
+"""Shared by the contract suites: one loopback server per module, a fresh sandbox app per test.
+
+The suites call each sandbox exactly as the vendor documents a call (method, path, headers, query, body), over
+real HTTP, so the gateway in front of the routes (slashes, auth, faults) is part of what is checked. Starting
+uvicorn for every test would dominate the run; the slot lets each test plug in a fresh app instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from starlette.types import Receive, Scope, Send
+
+from cannasync.cli.servers import BackgroundServer
+
+
+class AppSlot:
+    """An ASGI app forwarding to whichever sandbox app the current test plugged in."""
+
+    def __init__(self) -> None:
+        self.app: Any = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        assert self.app is not None, "no sandbox app plugged in"
+        await self.app(scope, receive, send)
+
+
+@pytest.fixture(scope="module")
+def slot_server() -> Iterator[tuple[str, AppSlot]]:
+    slot = AppSlot()
+    server = BackgroundServer(slot).start()
+    try:
+        yield server.url, slot
+    finally:
+        server.stop()

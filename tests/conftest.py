@@ -28,6 +28,10 @@ from cannasync.store.secrets import SecretBox
 from cannasync.store.tables import Base
 from cannasync.web.site import create_site
 
+# openapi-spec-validator picks the jsonschema-rs backend when it is installed (schemathesis brings it), and that
+# engine refuses the inline `(?i)` flag LeafLink's file uses in its patterns; the Python engine (Python regexes,
+# as the file's authors meant) is the one the LeafLink checks were written against.
+os.environ.setdefault("OPENAPI_SPEC_VALIDATOR_SCHEMA_VALIDATOR_BACKEND", "jsonschema")
 POSTGRES_URL = os.environ.get("CANNASYNC_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 TEST_KEY = SecretBox.new_key()
 FACILITY = "101"

@@ -321,8 +321,11 @@ class VendorHttp:
         deadline = _Deadline(self.limits.deadline_seconds)
         response = self._send("GET", path, params=params, headers=headers, write=False, stream=True, deadline=deadline)
         events = ijson.sendable_list()
-        parser = ijson.parse_coro(events, use_float=True)  # numbers as plain JSON would give them
+        # Fractions as Decimal, not float: 1e999 is then a number the mapping refuses (one record quarantined),
+        # where a float overflows and the parser gives up on the whole answer.
+        parser = ijson.parse_coro(events)
         records = _Records(container)
+        surrogates = _LoneSurrogates()
         received = 0
         try:
             try:
@@ -331,9 +334,12 @@ class VendorHttp:
                     if received > self.limits.max_body_bytes:
                         raise self._too_large(path)
                     deadline.check()
-                    parser.send(chunk)
+                    if text := surrogates.feed(chunk):  # ijson takes an empty chunk for the end of the answer
+                        parser.send(text)
                     yield from records.feed(events)
                     events.clear()
+                if rest := surrogates.feed(b"", final=True):
+                    parser.send(rest)
                 parser.close()
                 yield from records.feed(events)
             except _DeadlinePassed:
@@ -342,7 +348,7 @@ class VendorHttp:
                 if deadline.passed:
                     raise self._too_slow(path) from exc
                 raise Unavailable(self.vendor, f"the answer broke off ({exc.__class__.__name__})") from exc
-            except ijson.JSONError as exc:
+            except (ijson.JSONError, UnicodeDecodeError) as exc:
                 raise MalformedAnswer(self.vendor, f"the answer is not valid JSON ({_short(exc)})") from exc
             problem = records.problem()
             if problem:
@@ -536,6 +542,59 @@ class VendorHttp:
                 raise OutcomeUnknown(self.vendor, f"server error {status} on {method}: {message}", status=status)
             raise _Retryable(None, Unavailable(self.vendor, f"server error {status}: {message}", status=status))
         raise Rejected(self.vendor, message, status=status)
+
+
+_HEX = frozenset(b"0123456789abcdefABCDEF")
+
+
+class _LoneSurrogates:
+    """JSON text, arriving in chunks, with each ``\\uXXXX`` escape of a lone UTF-16 surrogate made ``\\ufffd``.
+
+    The streaming parser (yajl) turns a lone surrogate escape into bytes that are not UTF-8 and then fails on
+    the whole answer; ``json.loads`` would have read it. Only backslashes are looked at (they only occur in
+    strings), escape by escape from a point known not to be inside one, so ``\\\\ud800`` (an escaped backslash)
+    is left alone; an escape cut by a chunk's end waits for the next chunk.
+    """
+
+    def __init__(self) -> None:
+        self._carry = b""
+
+    def feed(self, chunk: bytes, *, final: bool = False) -> bytes:
+        data = self._carry + chunk
+        self._carry = b""
+        out: list[bytes] = []
+        start = 0
+        at = data.find(b"\\")
+        while at != -1:
+            if data[at + 1 : at + 2] != b"u":
+                if at + 2 > len(data) and not final:
+                    break  # the escaped character is in the next chunk
+                at = data.find(b"\\", at + 2)
+                continue
+            if at + 6 > len(data) and not final:
+                break
+            code = _code(data[at + 2 : at + 6])
+            if code is not None and 0xD800 <= code <= 0xDBFF:
+                if at + 12 > len(data) and not final:
+                    break  # its low half may be in the next chunk
+                low = _code(data[at + 8 : at + 12]) if data[at + 6 : at + 8] == b"\\u" else None
+                if low is not None and 0xDC00 <= low <= 0xDFFF:
+                    at = data.find(b"\\", at + 12)
+                    continue
+            if code is not None and 0xD800 <= code <= 0xDFFF:
+                out += (data[start:at], b"\\ufffd")
+                start = at + 6
+            at = data.find(b"\\", at + 6 if code is not None else at + 2)
+        else:
+            out.append(data[start:])
+            return b"".join(out)
+        out.append(data[start:at])
+        self._carry = data[at:]
+        return b"".join(out)
+
+
+def _code(digits: bytes) -> int | None:
+    return int(digits, 16) if len(digits) == 4 and all(d in _HEX for d in digits) else None
 
 
 class _Records:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -41,6 +42,9 @@ def json_safe(value: Any, depth: int = 0) -> Any:
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else repr(value)
+    if isinstance(value, Decimal):  # a streamed answer's numbers: a float when one can hold it, else its text
+        number = float(value)
+        return number if math.isfinite(number) else str(value)
     if isinstance(value, Mapping):
         return {clean(str(key)): json_safe(item, depth + 1) for key, item in value.items()}
     if isinstance(value, list | tuple):

@@ -99,7 +99,8 @@ class FlourishClient:
     def item_art(self, item_id: str, lifetime: timedelta) -> dict[str, Any] | None:
         hours = max(1, int(lifetime.total_seconds() // 3600))
         payload = self._http.get_json(f"v1/items/{item_id}/art/", params={"expire": f"{hours}h"})
-        return payload.get("data") if isinstance(payload, Mapping) else None
+        art = payload.get("data") if isinstance(payload, Mapping) else None
+        return dict(art) if isinstance(art, Mapping) else None  # no art (204) or none we can read: no images
 
     def customers_changed(self, since: datetime | None) -> Iterator[list[dict[str, Any]]]:
         """Customers in the order they last changed, from ``since`` on (inclusive)."""

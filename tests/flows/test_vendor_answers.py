@@ -26,7 +26,7 @@ from tests.conftest import (
     connect_flourish,
     connect_flowhub,
 )
-from tests.flows.test_menu_sync import listed, products
+from tests.flows.test_menu_sync import by_sku, listed, products
 from tests.tamper import Tamper
 
 ITEMS = "/external/api/v1/items/"
@@ -35,8 +35,8 @@ SQL_WORDS = ("SELECT", "INSERT", "UPDATE ", "[SQL", "parameters")
 
 @pytest.fixture
 def tampered() -> Iterator[tuple[Sandbox, Tamper]]:
-    """A Flourish of 120 items (two or three pages of listed ones) that answers badly when told to."""
-    app = flourish_sandbox.create_app(items=120, seed=3)
+    """A Flourish of 200 items (four pages of listed ones) that answers badly when told to."""
+    app = flourish_sandbox.create_app(items=200, seed=3)
     tamper = Tamper(app)
     server = BackgroundServer(tamper).start()
     with httpx2.Client(base_url=server.url, timeout=10) as control:
@@ -81,11 +81,14 @@ def test_a_malformed_second_page_fails_the_run_and_hides_nothing(
 ) -> None:
     sandbox, tamper = tampered
     link, menu = synced(hub, sandbox)
-    tamper.on(ITEMS, after=1, body=body)
+    last = [i for i in listed(sandbox) if i["id"] not in sandbox.state.malformed_ids][-1]  # on the fourth page
+    sandbox.set_quantity(last["id"], 77)
+    tamper.on(ITEMS, after=1, count=4, body=body)  # page 2, on each of its four tries
     run = hub.sync(link.integration_id)
-    assert_failed_hiding_nothing(hub, link, run, menu, "Flourish")
-    assert tamper.fired >= 2, "a malformed page is asked for again before the run gives up"
-    assert run["pages"] == 1
+    assert_failed_hiding_nothing(hub, link, run, menu, "Flourish", "nothing was hidden")
+    assert tamper.fired == 4, "a malformed page is asked for again before the read steps over it"
+    assert run["pages"] == 3, "the pages after the bad one are still read"
+    assert by_sku(hub, link.store_id)[last["sku"]]["pos_quantity"] == 77, "later pages' stock is fresh"
     tamper.clear()
     again = hub.sync(link.integration_id)
     assert again["status"] == "succeeded" and again["counts"]["hidden"] == 0

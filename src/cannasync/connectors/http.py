@@ -348,7 +348,7 @@ class VendorHttp:
                 if deadline.passed:
                     raise self._too_slow(path) from exc
                 raise Unavailable(self.vendor, f"the answer broke off ({exc.__class__.__name__})") from exc
-            except (ijson.JSONError, UnicodeDecodeError) as exc:
+            except (ijson.JSONError, UnicodeDecodeError, httpx2.DecodingError) as exc:
                 raise MalformedAnswer(self.vendor, f"the answer is not valid JSON ({_short(exc)})") from exc
             problem = records.problem()
             if problem:
@@ -415,8 +415,9 @@ class VendorHttp:
                     try:
                         return read(response)
                     except MalformedAnswer as malformed:
-                        if write:
-                            raise
+                        if write:  # the vendor answered something: what it applied is unknown, so look it up
+                            message = f"no readable answer to {method}: {malformed.message}"
+                            raise OutcomeUnknown(self.vendor, message) from None
                         log.info("vendor_answer_malformed", vendor=self.vendor_id, path=_path(path))
                         raise _Retryable(None, malformed) from None
         except _Retryable as exhausted:
@@ -443,6 +444,11 @@ class VendorHttp:
             response._content = b"".join(chunks)  # what Response.read() keeps, read here within the limits
         except _DeadlinePassed:
             raise self._broken(method, write, self._too_slow(path)) from None
+        except httpx2.DecodingError as exc:  # a compressed body that does not decompress
+            bad = MalformedAnswer(self.vendor, f"the answer to {_path(path)} cannot be decoded")
+            if write:
+                raise self._broken(method, write, bad) from exc
+            raise _Retryable(None, bad) from exc
         except httpx2.TransportError as exc:
             if exchange.passed:
                 raise self._broken(method, write, self._too_slow(path)) from exc
@@ -740,15 +746,38 @@ def offset_pages_from(
     An offset is only a good place to resume while the list keeps its order and length; a run that resumes from
     one therefore never hides what it did not see (flows/menu_sync.py). The read ends only when the vendor says
     so; more than ``max_pages`` pages, or a page equal to the one before, is an EndlessRead.
+
+    A page that stays malformed (``MalformedAnswer`` after its retries) is stepped over, so that the pages after it
+    still bring their stock up to date, and the read then ends with that error: it was not complete, so nothing
+    is hidden. Two malformed pages in a row end it at once (the vendor is not answering pages at all).
     """
     guard = PageGuard(vendor, max_pages)
     offset = start
+    skipped: MalformedAnswer | None = None
+    after_skip = False
     while True:
-        records, more = fetch(offset, limit)
+        try:
+            records, more = fetch(offset, limit)
+        except MalformedAnswer as bad:
+            if after_skip:
+                raise _incomplete(skipped or bad) from None
+            log.warning("vendor_page_skipped", vendor=vendor, offset=offset, error=bad.message)
+            guard.page([])
+            skipped, after_skip = skipped or bad, True
+            offset += limit
+            continue
+        after_skip = False
         guard.page(records)
         offset += len(records)
         last = not more or not records
         if records:
             yield records, None if last else offset
         if last:
-            return
+            break
+    if skipped is not None:
+        raise _incomplete(skipped)
+
+
+def _incomplete(bad: MalformedAnswer) -> MalformedAnswer:
+    """The error a read ends with when it stepped over a malformed page."""
+    return MalformedAnswer(bad.vendor, f"{bad.message} (the read went on past it; nothing was hidden)")

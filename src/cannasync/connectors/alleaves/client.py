@@ -63,16 +63,31 @@ class AlleavesClient:
         before (a server ignoring ``page``), it is an EndlessRead.
         """
         guard = PageGuard(VENDOR, self._http.limits.max_pages)
+        known_pages: int | None = None  # from the last good page: how far a malformed one may be stepped over
+        skipped: MalformedAnswer | None = None
         while True:
             query = [*params, ("page", page), ("per_page", PER_PAGE)]
-            records, total_pages = self._http.get_json(path, params=query, expect=_page)
+            try:
+                records, total_pages = self._http.get_json(path, params=query, expect=_page)
+            except MalformedAnswer as bad:
+                # Step over it so later pages' stock still comes in; the read then ends with the error (it was
+                # not complete, so nothing is hidden). Without a good page before it, there is nothing to go on.
+                if known_pages is None or page >= known_pages:
+                    raise (skipped or bad) from None
+                skipped, known_pages = skipped or bad, None
+                guard.page([])
+                page += 1
+                continue
+            known_pages = total_pages
             guard.page(records)
             last = not records or page >= total_pages
             if records:
                 yield records, None if last else page + 1
             if last:
-                return
+                break
             page += 1
+        if skipped is not None:
+            raise MalformedAnswer(VENDOR, f"{skipped.message} (the read went on past it; nothing was hidden)")
 
     def item_pages(self, area_ids: Sequence[str], page: int = 1) -> Iterator[tuple[list[Any], int | None]]:
         return self._pages_from("api/v1/items", [("area_id", area) for area in area_ids], page)

@@ -9,11 +9,15 @@ Reads are retried; a write that may have reached the vendor is never blindly rep
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import functools
 import hashlib
+import json
 import math
+import socket
 import ssl
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -60,6 +64,25 @@ class OutcomeUnknown(Unavailable):
     """A write may or may not have been applied (timeout, lost connection, 5xx)."""
 
 
+class MalformedAnswer(Unavailable):
+    """A 200 whose body is not what the vendor documents (empty, not JSON, not its envelope).
+
+    Never "no more records": a read that meets one is incomplete, so nothing may be hidden after it.
+    """
+
+
+class DeadlineExceeded(Unavailable):
+    """The answer did not arrive whole within the request's deadline (a slow or drip-fed body)."""
+
+
+class AnswerTooLarge(Unavailable):
+    """The answer is larger than the vendor's body limit: it is refused before it fills memory."""
+
+
+class EndlessRead(Unavailable):
+    """A paged read that does not end: more pages than the cap, or the vendor answered the same page again."""
+
+
 class _Retryable(Exception):
     def __init__(self, wait: float | None, error: VendorError) -> None:
         self.wait = wait
@@ -73,6 +96,35 @@ class RetryPolicy:
     wait_max: float = 5.0
     #: The longest Retry-After we sleep through inside one call; longer ones surface as Unavailable.
     max_retry_after: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class ReadLimits:
+    """What one vendor answer and one paged read may cost, whatever the vendor sends.
+
+    Each connector builds these from its integration's settings (connectors never read process settings).
+    """
+
+    #: Seconds one request may take from sending to its last byte. Timeouts bound each wait for a byte; a body
+    #: drip-fed a byte at a time never trips them, so this bounds the whole exchange.
+    deadline_seconds: float = 60.0
+    #: Pages one read may take before it is taken for a vendor that always says "next".
+    max_pages: int = 2_000
+    #: Bytes one answer may have; a larger one is refused while it streams in, never buffered whole.
+    max_body_bytes: int = 20 * 1024 * 1024
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> ReadLimits:
+        """From a vendor settings model's ``read_deadline_seconds``, ``max_pages`` and ``max_response_mb``."""
+        return cls(
+            deadline_seconds=float(settings.read_deadline_seconds),
+            max_pages=int(settings.max_pages),
+            max_body_bytes=int(float(settings.max_response_mb) * 1024 * 1024),
+        )
+
+
+#: The most of an error answer we read to tell a merchant what the vendor said.
+_ERROR_BODY_BYTES = 64 * 1024
 
 
 def credential_key(vendor: str, *parts: str) -> str:
@@ -111,19 +163,6 @@ def _retry_after(response: httpx2.Response) -> float | None:
     return min(MAX_RETRY_AFTER, max(0.0, seconds))
 
 
-def _error_message(response: httpx2.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        text = response.text.strip()
-        return text[:300] or response.reason_phrase
-    if isinstance(body, Mapping):
-        for key in ("error", "message", "detail", "errors"):
-            if key in body:
-                return str(body[key])[:300]
-    return str(body)[:300]
-
-
 @functools.cache
 def _tls() -> ssl.SSLContext:
     """One TLS context per process: building one reads the CA bundle (about 37 ms), and every run builds a client.
@@ -131,6 +170,69 @@ def _tls() -> ssl.SSLContext:
     Shared read-only across threads, as Python's ``ssl`` allows once it is configured.
     """
     return ssl.create_default_context()
+
+
+class _Deadline:
+    """One exchange's deadline, enforced even while a read waits on the socket.
+
+    Checking the clock between chunks is not enough: a vendor that sends a byte and then stalls holds a read for
+    a whole timeout after the deadline. So when the deadline passes with the body still unread, the socket is
+    shut down from a timer thread, which wakes the blocked read (it then sees the connection end). The lock makes
+    sure the timer never shuts down a socket whose answer was read whole and went back to the pool.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.ends = time.monotonic() + seconds
+        self.passed = False
+        self._lock = threading.Lock()
+        self._done = False
+        self._timer: threading.Timer | None = None
+
+    def start(self) -> None:
+        """Begin an attempt: each attempt of a call has the whole deadline."""
+        self.finish()
+        self.ends = time.monotonic() + self.seconds
+        self.passed = False
+        self._done = False
+
+    def remaining(self) -> float:
+        return self.ends - time.monotonic()
+
+    def watch(self, response: httpx2.Response) -> None:
+        stream = response.extensions.get("network_stream")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if not isinstance(sock, socket.socket):
+            return  # a transport without a socket (tests' mock transports): the checks between chunks remain
+
+        def cut() -> None:
+            with self._lock:
+                if self._done:
+                    return
+                self.passed = True
+                with contextlib.suppress(OSError):  # closed already: nothing is waiting on it
+                    sock.shutdown(socket.SHUT_RDWR)
+
+        self._timer = threading.Timer(max(0.0, self.remaining()), cut)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def check(self) -> None:
+        if time.monotonic() >= self.ends:
+            self.passed = True
+        if self.passed:
+            raise _DeadlinePassed
+
+    def finish(self) -> None:
+        with self._lock:
+            self._done = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+
+class _DeadlinePassed(Exception):
+    pass
 
 
 class VendorHttp:
@@ -148,8 +250,11 @@ class VendorHttp:
         timeout: float = 15.0,
         retry: RetryPolicy | None = None,
         transport: httpx2.BaseTransport | None = None,
+        limits: ReadLimits | None = None,
     ) -> None:
         self.vendor = vendor
+        self.limits = limits or ReadLimits()
+        self._timeout = timeout
         self._client = httpx2.Client(
             base_url=base_url.rstrip("/") + "/",
             headers=dict(headers or {}),
@@ -169,43 +274,125 @@ class VendorHttp:
         self._client.close()
 
     def get(self, path: str, *, params: Any = None, headers: Mapping[str, str] | None = None) -> httpx2.Response:
-        return self._send("GET", path, params=params, headers=headers, write=False)
+        """The answer, its body read whole (within the deadline and the body limit)."""
+        response: httpx2.Response = self._send(
+            "GET", path, params=params, headers=headers, write=False, read=lambda r: r
+        )
+        return response
 
-    def get_json(self, path: str, *, params: Any = None, headers: Mapping[str, str] | None = None) -> Any:
-        response = self.get(path, params=params, headers=headers)
-        return response.json() if response.content else None
+    def get_json(
+        self,
+        path: str,
+        *,
+        params: Any = None,
+        headers: Mapping[str, str] | None = None,
+        expect: Callable[[Any], Any] | None = None,
+    ) -> Any:
+        """The answer's JSON (None for an empty body), or ``expect(json)`` when given.
+
+        ``expect`` checks the vendor's envelope and returns what the caller wants of it; it raises
+        :class:`MalformedAnswer` when the body is not that envelope. A malformed answer is read again like a
+        failed one (a gateway's odd page is often a one-off), and is an error of the call when it persists:
+        with ``expect`` an empty body or broken JSON is malformed too, never "nothing".
+        """
+
+        def read(response: httpx2.Response) -> Any:
+            if not response.content:
+                if expect is None:
+                    return None
+                raise MalformedAnswer(self.vendor, f"an empty answer to GET {_path(path)}")
+            body = self._json(response, path)
+            return body if expect is None else expect(body)
+
+        return self._send("GET", path, params=params, headers=headers, write=False, read=read)
 
     def stream_items(
-        self, path: str, prefix: str, *, params: Any = None, headers: Mapping[str, str] | None = None
+        self, path: str, container: str, *, params: Any = None, headers: Mapping[str, str] | None = None
     ) -> Iterator[Any]:
-        """The records under ``prefix`` (e.g. ``data.item``) of one large JSON answer, parsed as its bytes arrive.
+        """The records of the array under the top-level key ``container`` (e.g. ``data``) of one large JSON
+        answer, parsed as its bytes arrive.
 
         For vendors that answer a whole catalogue at once (Flowhub's v0 inventory): memory follows one chunk
         and one record, not the answer. Connecting is retried like any read; a break mid-stream is Unavailable.
+        An answer that is not an object with that array (``{}``, ``{"error": …}``, ``"data": null``) is a
+        :class:`MalformedAnswer` once its end is read: never an empty catalogue. Records are yielded as they are,
+        objects or not: telling a good record from a bad one is the mapping's job.
         """
-        response = self._send("GET", path, params=params, headers=headers, write=False, stream=True)
-        found = ijson.sendable_list()
-        parser = ijson.items_coro(found, prefix, use_float=True)  # numbers as plain JSON would give them
+        deadline = _Deadline(self.limits.deadline_seconds)
+        response = self._send("GET", path, params=params, headers=headers, write=False, stream=True, deadline=deadline)
+        events = ijson.sendable_list()
+        # Fractions as Decimal, not float: 1e999 is then a number the mapping refuses (one record quarantined),
+        # where a float overflows and the parser gives up on the whole answer.
+        parser = ijson.parse_coro(events)
+        records = _Records(container)
+        surrogates = _LoneSurrogates()
+        received = 0
         try:
-            for chunk in response.iter_bytes():
-                parser.send(chunk)
-                yield from found
-                found.clear()
-            parser.close()
-            yield from found
-        except httpx2.TransportError as exc:
-            raise Unavailable(self.vendor, f"the answer broke off ({exc.__class__.__name__})") from exc
-        except ijson.JSONError as exc:
-            raise Unavailable(self.vendor, f"the answer is not valid JSON ({exc})") from exc
+            try:
+                for chunk in response.iter_bytes():
+                    received += len(chunk)
+                    if received > self.limits.max_body_bytes:
+                        raise self._too_large(path)
+                    deadline.check()
+                    if text := surrogates.feed(chunk):  # ijson takes an empty chunk for the end of the answer
+                        parser.send(text)
+                    yield from records.feed(events)
+                    events.clear()
+                if rest := surrogates.feed(b"", final=True):
+                    parser.send(rest)
+                parser.close()
+                yield from records.feed(events)
+            except _DeadlinePassed:
+                raise self._too_slow(path) from None
+            except httpx2.TransportError as exc:
+                if deadline.passed:
+                    raise self._too_slow(path) from exc
+                raise Unavailable(self.vendor, f"the answer broke off ({exc.__class__.__name__})") from exc
+            except (ijson.JSONError, UnicodeDecodeError, httpx2.DecodingError) as exc:
+                raise MalformedAnswer(self.vendor, f"the answer is not valid JSON ({_short(exc)})") from exc
+            problem = records.problem()
+            if problem:
+                raise MalformedAnswer(self.vendor, f"the answer to GET {_path(path)} {problem}")
         finally:
+            deadline.finish()
             response.close()
 
     def write_json(self, method: str, path: str, body: Any, *, headers: Mapping[str, str] | None = None) -> Any:
         """A POST/PUT/PATCH. Retried only when the vendor cannot have applied it (refused connection, 429)."""
-        response = self._send(method, path, json=body, headers=headers, write=True)
-        return response.json() if response.content else None
 
-    def _send(self, method: str, path: str, *, write: bool, stream: bool = False, **kwargs: Any) -> httpx2.Response:
+        def read(response: httpx2.Response) -> Any:
+            return self._json(response, path) if response.content else None
+
+        return self._send(method, path, json=body, headers=headers, write=True, read=read)
+
+    def _json(self, response: httpx2.Response, path: str) -> Any:
+        try:
+            return json.loads(response.content)
+        except (ValueError, RecursionError) as exc:  # broken JSON, bad UTF-8, or nesting too deep to parse
+            problem = f"the answer to {_path(path)} is not valid JSON ({_short(exc)})"
+            raise MalformedAnswer(self.vendor, problem) from None
+
+    def _too_slow(self, path: str) -> DeadlineExceeded:
+        seconds = self.limits.deadline_seconds
+        return DeadlineExceeded(self.vendor, f"the answer to {_path(path)} took longer than {seconds:g}s")
+
+    def _too_large(self, path: str) -> AnswerTooLarge:
+        limit = self.limits.max_body_bytes
+        return AnswerTooLarge(self.vendor, f"the answer to {_path(path)} is larger than {_size(limit)}")
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        write: bool,
+        stream: bool = False,
+        read: Callable[[httpx2.Response], Any] | None = None,
+        deadline: _Deadline | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """One call, retried by the policy; ``read`` turns the answer (body read whole) into the result, inside
+        the retry loop, so a malformed answer to a read is asked for again like a failed one."""
         policy = self._retry
         try:
             for attempt in stamina.retry_context(
@@ -216,21 +403,80 @@ class VendorHttp:
                 wait_jitter=policy.wait_initial,
             ):
                 with attempt:
-                    return self._attempt(method, path, write=write, stream=stream, **kwargs)
+                    exchange = deadline or _Deadline(self.limits.deadline_seconds)
+                    response = self._attempt(method, path, write=write, exchange=exchange, **kwargs)
+                    if stream:
+                        return response
+                    try:
+                        self._read_body(response, method, path, write=write, exchange=exchange)
+                    finally:
+                        exchange.finish()
+                    assert read is not None
+                    try:
+                        return read(response)
+                    except MalformedAnswer as malformed:
+                        if write:  # the vendor answered something: what it applied is unknown, so look it up
+                            message = f"no readable answer to {method}: {malformed.message}"
+                            raise OutcomeUnknown(self.vendor, message) from None
+                        log.info("vendor_answer_malformed", vendor=self.vendor_id, path=_path(path))
+                        raise _Retryable(None, malformed) from None
         except _Retryable as exhausted:
             raise exhausted.error from None
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _attempt(self, method: str, path: str, *, write: bool, stream: bool, **kwargs: Any) -> httpx2.Response:
+    def _read_body(
+        self, response: httpx2.Response, method: str, path: str, *, write: bool, exchange: _Deadline
+    ) -> None:
+        """Read a streamed answer whole, refusing one larger than the limit or slower than the deadline."""
+        declared = response.headers.get("content-length", "")
+        try:
+            if declared.isdigit() and int(declared) > self.limits.max_body_bytes:
+                raise self._too_large(path)
+            chunks: list[bytes] = []
+            received = 0
+            for chunk in response.iter_bytes():  # decoded: a small gzip body must not unpack past the limit
+                received += len(chunk)
+                if received > self.limits.max_body_bytes:
+                    raise self._too_large(path)
+                exchange.check()
+                chunks.append(chunk)
+            exchange.check()
+            response._content = b"".join(chunks)  # what Response.read() keeps, read here within the limits
+        except _DeadlinePassed:
+            raise self._broken(method, write, self._too_slow(path)) from None
+        except httpx2.DecodingError as exc:  # a compressed body that does not decompress
+            bad = MalformedAnswer(self.vendor, f"the answer to {_path(path)} cannot be decoded")
+            if write:
+                raise self._broken(method, write, bad) from exc
+            raise _Retryable(None, bad) from exc
+        except httpx2.TransportError as exc:
+            if exchange.passed:
+                raise self._broken(method, write, self._too_slow(path)) from exc
+            if write:
+                raise OutcomeUnknown(self.vendor, f"no answer to {method} ({exc.__class__.__name__})") from exc
+            raise _Retryable(None, Unavailable(self.vendor, f"no answer ({exc.__class__.__name__})")) from exc
+        finally:
+            response.close()
+
+    def _broken(self, method: str, write: bool, error: VendorError) -> VendorError:
+        """A write whose answer did not come whole may have been applied all the same."""
+        if write:
+            return OutcomeUnknown(self.vendor, f"no whole answer to {method}: {error.message}")
+        return error
+
+    def _attempt(self, method: str, path: str, *, write: bool, exchange: _Deadline, **kwargs: Any) -> httpx2.Response:
         if self._requests_per_second:
             try:
                 limits.acquire(self._limiter_key, self._requests_per_second, max_wait=self._retry.max_retry_after)
             except limits.Paused as paused:  # another call was told to wait longer than we sleep through
                 raise Unavailable(self.vendor, _paused(paused.seconds), status=429) from None
+        exchange.start()
         started = time.perf_counter()
+        # No single wait (connecting, the headers, one chunk) may outlast the deadline either.
+        wait = min(self._timeout, exchange.seconds)
         try:
-            request = self._client.build_request(method, path.lstrip("/"), **kwargs)
-            response = self._client.send(request, stream=stream)
+            request = self._client.build_request(method, path.lstrip("/"), timeout=wait, **kwargs)
+            response = self._client.send(request, stream=True)
         except httpx2.ConnectError as exc:
             self._log_call(method, path, None, started, error=exc)
             # Nothing reached the vendor: safe to retry, writes included.
@@ -240,8 +486,13 @@ class VendorHttp:
             if write:
                 raise OutcomeUnknown(self.vendor, f"no answer to {method} ({exc.__class__.__name__})") from exc
             raise _Retryable(None, Unavailable(self.vendor, f"no answer ({exc.__class__.__name__})")) from exc
+        exchange.watch(response)
         self._log_call(method, path, response.status_code, started)
-        return self._check(response, method, write=write)
+        try:
+            return self._check(response, method, write=write)
+        except BaseException:
+            exchange.finish()
+            raise
 
     def _log_call(
         self, method: str, path: str, status: int | None, started: float, *, error: Exception | None = None
@@ -254,7 +505,7 @@ class VendorHttp:
         fields: dict[str, Any] = {
             "vendor": self.vendor_id,
             "method": method,
-            "path": path.split("?", 1)[0],
+            "path": _path(path),
             "status": status,
             "ms": round((time.perf_counter() - started) * 1000, 1),
             "priority": limits.current_priority(),
@@ -270,9 +521,12 @@ class VendorHttp:
         status = response.status_code
         if status < 400:
             return response
-        response.read()  # a streamed answer: its error body is small
-        response.close()
-        message = _error_message(response)
+        try:
+            message = _error_message(response)
+        except httpx2.TransportError as exc:  # the answer broke off: as if none had come
+            if write:
+                raise OutcomeUnknown(self.vendor, f"no answer to {method} ({exc.__class__.__name__})") from exc
+            raise _Retryable(None, Unavailable(self.vendor, f"no answer ({exc.__class__.__name__})")) from exc
         if status in (401, 403):
             raise AuthenticationFailed(self.vendor, message, status=status)
         if status == 404:
@@ -302,29 +556,234 @@ def _paused(seconds: float) -> str:
     return f"rate limited: paused {seconds:.0f}s, until {until:%H:%M:%S} UTC, as the vendor asked; nothing is lost"
 
 
-def offset_pages(fetch: Callable[[int, int], tuple[list[Any], bool]], *, limit: int) -> Iterator[list[Any]]:
+_HEX = frozenset(b"0123456789abcdefABCDEF")
+
+
+class _LoneSurrogates:
+    """JSON text, arriving in chunks, with each ``\\uXXXX`` escape of a lone UTF-16 surrogate made ``\\ufffd``.
+
+    The streaming parser (yajl) turns a lone surrogate escape into bytes that are not UTF-8 and then fails on
+    the whole answer; ``json.loads`` would have read it. Only backslashes are looked at (they only occur in
+    strings), escape by escape from a point known not to be inside one, so ``\\\\ud800`` (an escaped backslash)
+    is left alone; an escape cut by a chunk's end waits for the next chunk.
+    """
+
+    def __init__(self) -> None:
+        self._carry = b""
+
+    def feed(self, chunk: bytes, *, final: bool = False) -> bytes:
+        data = self._carry + chunk
+        self._carry = b""
+        out: list[bytes] = []
+        start = 0
+        at = data.find(b"\\")
+        while at != -1:
+            if data[at + 1 : at + 2] != b"u":
+                if at + 2 > len(data) and not final:
+                    break  # the escaped character is in the next chunk
+                at = data.find(b"\\", at + 2)
+                continue
+            if at + 6 > len(data) and not final:
+                break
+            code = _code(data[at + 2 : at + 6])
+            if code is not None and 0xD800 <= code <= 0xDBFF:
+                if at + 12 > len(data) and not final:
+                    break  # its low half may be in the next chunk
+                low = _code(data[at + 8 : at + 12]) if data[at + 6 : at + 8] == b"\\u" else None
+                if low is not None and 0xDC00 <= low <= 0xDFFF:
+                    at = data.find(b"\\", at + 12)
+                    continue
+            if code is not None and 0xD800 <= code <= 0xDFFF:
+                out += (data[start:at], b"\\ufffd")
+                start = at + 6
+            at = data.find(b"\\", at + 6 if code is not None else at + 2)
+        else:
+            out.append(data[start:])
+            return b"".join(out)
+        out.append(data[start:at])
+        self._carry = data[at:]
+        return b"".join(out)
+
+
+def _code(digits: bytes) -> int | None:
+    return int(digits, 16) if len(digits) == 4 and all(d in _HEX for d in digits) else None
+
+
+class _Records:
+    """The records of ``{"<container>": [...]}`` out of ijson's parse events, and whether the envelope was there."""
+
+    def __init__(self, container: str) -> None:
+        self._container = container
+        self._item = f"{container}.item"
+        self._top: str | None = None  # the answer's first event: start_map for an object
+        self._opened = False  # the container's array began
+        self._closed = False
+        self._wrong: str | None = None  # what the container held instead of an array
+        self._builder: ijson.common.ObjectBuilder | None = None
+        self._depth = 0
+
+    def feed(self, events: list[tuple[str, str, Any]]) -> Iterator[Any]:
+        for prefix, event, value in events:
+            if self._top is None:
+                self._top = event
+            if self._builder is not None:
+                self._builder.event(event, value)
+                if event in ("start_map", "start_array"):
+                    self._depth += 1
+                elif event in ("end_map", "end_array"):
+                    self._depth -= 1
+                if self._depth == 0:
+                    yield self._builder.value
+                    self._builder = None
+            elif prefix == self._item and self._opened:
+                if event in ("start_map", "start_array"):
+                    self._builder = ijson.common.ObjectBuilder()
+                    self._builder.event(event, value)
+                    self._depth = 1
+                else:
+                    yield value
+            elif prefix == self._container:
+                if event == "start_array" and not self._opened:
+                    self._opened = True
+                elif event == "end_array" and self._opened:
+                    self._closed = True
+                elif not self._opened and self._wrong is None:
+                    self._wrong = event
+
+    def problem(self) -> str | None:
+        if self._top != "start_map":
+            return "is not a JSON object"
+        if self._wrong is not None:
+            return f'has "{self._container}" that is not a list'
+        if not self._opened:
+            return f'has no "{self._container}" list'
+        if not self._closed:
+            return f'ends inside "{self._container}"'
+        return None
+
+
+def _error_message(response: httpx2.Response) -> str:
+    """What the vendor said, from the first bytes of its error answer (an error page can be huge)."""
+    raw = b""
+    try:
+        for chunk in response.iter_bytes():
+            raw += chunk
+            if len(raw) >= _ERROR_BODY_BYTES:
+                break
+    except httpx2.DecodingError:
+        pass  # what arrived is all there is to show
+    finally:
+        response.close()
+    text = raw[:_ERROR_BODY_BYTES].decode(response.encoding or "utf-8", "replace")
+    try:
+        body = json.loads(text)
+    except (ValueError, RecursionError):
+        return text.strip()[:300] or response.reason_phrase
+    if isinstance(body, Mapping):
+        for key in ("error", "message", "detail", "errors"):
+            if key in body:
+                return str(body[key])[:300]
+    return str(body)[:300]
+
+
+def _path(path: str) -> str:
+    """A path without its query string, which may carry keys."""
+    return path.split("?", 1)[0]
+
+
+def _short(error: Exception) -> str:
+    return " ".join(str(error).split())[:120]
+
+
+def _size(limit: int) -> str:
+    return f"{limit / (1024 * 1024):g} MB" if limit >= 1024 * 1024 else f"{limit} bytes"
+
+
+def offset_pages(
+    fetch: Callable[[int, int], tuple[list[Any], bool]], *, limit: int, max_pages: int, vendor: str
+) -> Iterator[list[Any]]:
     """Pages of an offset/limit API, one request at a time, until the vendor says there is no more.
 
     ``fetch(offset, limit)`` returns the page's records and whether another page follows.
     """
-    for records, _next in offset_pages_from(fetch, limit=limit, start=0):
+    for records, _next in offset_pages_from(fetch, limit=limit, start=0, max_pages=max_pages, vendor=vendor):
         yield records
 
 
+class PageGuard:
+    """The page cap and loop detection of one paged read, whatever the vendor's paging.
+
+    A vendor that always says "next" must not be read for ever, and one that answers the same page (or the same
+    cursor) again is going round in circles: both are errors of the read, so it never counts as complete.
+    """
+
+    def __init__(self, vendor: str, max_pages: int) -> None:
+        self._vendor = vendor
+        self._max_pages = max_pages
+        self._pages = 0
+        self._cursors: set[str] = set()
+        self._last: str | None = None
+
+    def page(self, records: list[Any]) -> None:
+        """Count one page read; raises EndlessRead past the cap or when it repeats the page before it."""
+        self._pages += 1
+        if self._pages > self._max_pages:
+            raise EndlessRead(self._vendor, f"the read went on past {self._max_pages} pages without an end")
+        if not records:
+            return
+        digest = hashlib.sha256(json.dumps(records, sort_keys=True, default=repr).encode()).hexdigest()
+        if digest == self._last:
+            raise EndlessRead(self._vendor, f"page {self._pages} repeats the page before it: the read is going round")
+        self._last = digest
+
+    def cursor(self, cursor: Any) -> None:
+        """Note the cursor the next page is asked for with; raises EndlessRead when it was asked for already."""
+        key = repr(cursor)
+        if key in self._cursors:
+            raise EndlessRead(self._vendor, f"the next page named is one already read ({key[:120]})")
+        self._cursors.add(key)
+
+
 def offset_pages_from(
-    fetch: Callable[[int, int], tuple[list[Any], bool]], *, limit: int, start: int
+    fetch: Callable[[int, int], tuple[list[Any], bool]], *, limit: int, start: int, max_pages: int, vendor: str
 ) -> Iterator[tuple[list[Any], int | None]]:
     """The same pages from ``start`` on, each with the offset the read resumes at after it (None: no more).
 
     An offset is only a good place to resume while the list keeps its order and length; a run that resumes from
-    one therefore never hides what it did not see (flows/menu_sync.py).
+    one therefore never hides what it did not see (flows/menu_sync.py). The read ends only when the vendor says
+    so; more than ``max_pages`` pages, or a page equal to the one before, is an EndlessRead.
+
+    A page that stays malformed (``MalformedAnswer`` after its retries) is stepped over, so that the pages after it
+    still bring their stock up to date, and the read then ends with that error: it was not complete, so nothing
+    is hidden. Two malformed pages in a row end it at once (the vendor is not answering pages at all).
     """
+    guard = PageGuard(vendor, max_pages)
     offset = start
+    skipped: MalformedAnswer | None = None
+    after_skip = False
     while True:
-        records, more = fetch(offset, limit)
+        try:
+            records, more = fetch(offset, limit)
+        except MalformedAnswer as bad:
+            if after_skip:
+                raise _incomplete(skipped or bad) from None
+            log.warning("vendor_page_skipped", vendor=vendor, offset=offset, error=bad.message)
+            guard.page([])
+            skipped, after_skip = skipped or bad, True
+            offset += limit
+            continue
+        after_skip = False
+        guard.page(records)
         offset += len(records)
         last = not more or not records
         if records:
             yield records, None if last else offset
         if last:
-            return
+            break
+    if skipped is not None:
+        raise _incomplete(skipped)
+
+
+def _incomplete(bad: MalformedAnswer) -> MalformedAnswer:
+    """The error a read ends with when it stepped over a malformed page."""
+    return MalformedAnswer(bad.vendor, f"{bad.message} (the read went on past it; nothing was hidden)")

@@ -7,6 +7,7 @@ reach the store as a price.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -15,7 +16,9 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field
 
+from cannasync.domain.catalog import MAX_EXTERNAL_ID
 from cannasync.domain.sync import MappingError
+from cannasync.domain.text import clean
 from cannasync.domain.tokens import same_secret
 
 MAX_PRICE_CENTS = 100_000_000  # $1,000,000: no dispensary item costs more; anything above is a data error
@@ -66,11 +69,42 @@ def quantity(value: Any, field: str) -> int:
 
 
 def text(value: Any) -> str | None:
-    """A trimmed string, or None for null and blank."""
+    """A trimmed string, or None for null and blank; NUL characters dropped and lone surrogates replaced
+    (``domain.text.clean``), since neither can be stored or shown."""
     if value is None:
         return None
-    stripped = str(value).strip()
+    stripped = clean(str(value)).strip()
     return stripped or None
+
+
+_ID_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def identifier(value: Any, field: str) -> str:
+    """A vendor's record id: a string or a whole number, at most MAX_EXTERNAL_ID characters, or a MappingError.
+
+    An id names the record across syncs, so it is never "repaired": an object, a list, a boolean, a fraction, a
+    blank, control characters, lone surrogates or a 300-character id would each become a product of its own
+    (``str({...})``), hiding the real one.
+    """
+    if isinstance(value, bool) or value is None:
+        raise MappingError(f"{field} is missing" if value is None else f"{field} {value!r} is not an id")
+    if isinstance(value, int):
+        return str(value)
+    if not isinstance(value, str):
+        raise MappingError(f"{field} is a {type(value).__name__}, not an id")
+    stripped = value.strip()
+    if not stripped:
+        raise MappingError(f"{field} is blank")
+    if clean(stripped) != stripped or _ID_CHARACTERS.search(stripped):
+        raise MappingError(f"{field} {_shown(stripped)} has characters an id cannot have")
+    if len(stripped) > MAX_EXTERNAL_ID:
+        raise MappingError(f"{field} is {len(stripped)} characters long (at most {MAX_EXTERNAL_ID})")
+    return stripped
+
+
+def _shown(value: str) -> str:
+    return ascii(value[:40] + ("…" if len(value) > 40 else ""))
 
 
 def objects(value: Any, field: str) -> list[Mapping[str, Any]]:
@@ -128,6 +162,23 @@ def _api_root(value: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"{value[:100]!r} is not an http(s) address such as https://api.example.com/v1")
     return value.strip()
+
+
+def read_deadline(default: float) -> Any:
+    """The settings field for ``ReadLimits.deadline_seconds`` (each vendor model declares its own default)."""
+    return Field(
+        default, gt=0, le=3600, description="The longest one answer may take to arrive whole, however it trickles in"
+    )
+
+
+def page_cap(default: int) -> Any:
+    """The settings field for ``ReadLimits.max_pages``."""
+    return Field(default, ge=1, le=1_000_000, description="Pages one read may take before it is stopped as endless")
+
+
+def body_cap(default: float) -> Any:
+    """The settings field for ``ReadLimits.max_body_bytes``, in megabytes."""
+    return Field(default, gt=0, le=2048, description="The largest answer taken (MB); a larger one is refused")
 
 
 #: A vendor API root in a settings model: an http(s) URL with a host, refused with a 422 otherwise (never "cannot

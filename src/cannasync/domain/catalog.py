@@ -8,7 +8,21 @@ from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from enum import StrEnum
 
+from cannasync.domain.sync import MappingError
+from cannasync.domain.text import is_clean
 from cannasync.vocab import fold
+
+#: The longest a POS record's id may be (the store keeps ids in 200 characters; a longer one is no id of ours).
+MAX_EXTERNAL_ID = 200
+#: The longest each text of a product may be, as the store keeps them (store/tables.py sizes its columns so).
+MAX_LENGTHS: Mapping[str, int] = {
+    "external_id": MAX_EXTERNAL_ID,
+    "name": 300,
+    "category": 200,
+    "brand": 200,
+    "subcategory": 200,
+    "sku": 200,
+}
 
 
 class StrainType(StrEnum):
@@ -92,6 +106,24 @@ class Product:
     #: False when the POS says not to show it (Alleaves: at or below the low-quantity threshold).
     listed: bool = True
     extra: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """Refuse a product the store could not keep (a MappingError: the vendor's record is quarantined).
+
+        A value longer than its column, or with a NUL or a lone surrogate, would make the database refuse the
+        whole page; cut short it would be wrong on the menu. Mappings clean vendor text (``values.text``), so
+        this only catches what slipped through.
+        """
+        for name, longest in MAX_LENGTHS.items():
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if len(value) > longest:
+                raise MappingError(f"{name} is {len(value)} characters long (at most {longest})")
+            if not is_clean(value):
+                raise MappingError(f"{name} has a NUL character or a lone surrogate")
+        if not is_clean(self.description) or any(not is_clean(url) for url in self.images or ()):
+            raise MappingError("description or an image link has a NUL character or a lone surrogate")
 
     def fingerprint(self, store_owned: frozenset[FieldGroup] = frozenset()) -> str:
         """A hash of everything the POS decides: equal fingerprints mean there is nothing to write.

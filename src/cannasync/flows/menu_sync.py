@@ -14,19 +14,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
 import structlog
+from sqlalchemy.exc import DataError, DBAPIError, StatementError
 
 from cannasync.connectors.base import ImageSource, InventorySource, MenuPage
-from cannasync.domain.catalog import map_category
-from cannasync.domain.sync import RunCounts
+from cannasync.domain.catalog import Product, map_category
+from cannasync.domain.sync import Quarantined, RunCounts
+from cannasync.domain.text import json_safe
 from cannasync.store.accounts import IntegrationConfig
 from cannasync.store.catalog import PRODUCT
 from cannasync.store.types import utcnow
-from cannasync.store.uow import Database
+from cannasync.store.uow import Database, UnitOfWork
 
 FLOW = "menu_sync"
 INTERVAL = timedelta(minutes=10)
@@ -74,52 +77,127 @@ def run(db: Database, connector: InventorySource, integration: IntegrationConfig
         log.info("menu_sync_resumed", run_id=run_id, after_pages=pages, lost_run=checkpoint["resumed_from"])
     for page, cursor in page_iter:
         pages += 1
-        with db.uow() as uow:
-            # A POS that lists an item twice in one read (two rows, two rooms) gets its first listing used.
-            fresh = list({p.external_id: p for p in reversed(page.products) if p.external_id not in seen}.values())
-            fresh.reverse()
-            counts.skipped += len(page.products) - len(fresh)
-            outcomes = uow.catalog.save_page(
-                store_id=store_id,
-                integration_id=integration.id,
-                products=[(product, map_category(product.category, categories)) for product in fresh],
-                run_id=run_id,
-                store_owned=connector.options.store_owned,
-            )
-            for product, outcome in zip(fresh, outcomes, strict=True):
-                setattr(counts, outcome, getattr(counts, outcome) + 1)
-                seen.add(product.external_id)
-            fixed = [p.external_id for p in fresh if p.external_id in quarantined]
-            uow.runs.resolve_quarantined(integration.id, PRODUCT, fixed)
-            for record in page.quarantined:
-                # A record we cannot read now keeps its last good version on the menu: it is seen, not gone.
-                external_id = record.external_id or "unidentified:" + _digest(record.payload)
-                uow.runs.quarantine(integration.id, PRODUCT, external_id, record.payload, record.reason, run_id)
-                seen.add(external_id)
-                counts.quarantined += 1
-            counts.skipped += page.skipped
-            for kind, count in page.left_out.items():
-                counts.left_out[kind] = counts.left_out.get(kind, 0) + count
-            # Written with the page, so the checkpoint never points past what is stored.
-            uow.runs.progress(
-                run_id,
-                pages=pages,
-                seen=len(seen),
-                counts=counts.as_dict(),
-                checkpoint={**kept, "pages": pages, "cursor": cursor},
-            )
+        # A POS that lists an item twice in one read (two rows, two rooms) gets its first listing used.
+        fresh = list({p.external_id: p for p in reversed(page.products) if p.external_id not in seen}.values())
+        fresh.reverse()
+        counts.skipped += len(page.products) - len(fresh) + page.skipped
+        for kind, count in page.left_out.items():
+            counts.left_out[kind] = counts.left_out.get(kind, 0) + count
+        progress = {**kept, "pages": pages, "cursor": cursor}
+        try:
+            with db.uow() as uow:
+                outcomes = _write(uow, connector, integration, run_id, categories, quarantined, fresh, page.quarantined)
+                _record(uow, run_id, counts, seen, fresh, outcomes, page.quarantined, progress)
+        except (DataError, StatementError, UnicodeError) as error:
+            if not _refused(error):
+                raise
+            # The database refused something on this page that the mapping let through: find which product, one
+            # transaction each, and quarantine it; the rest of the page and every later page still sync.
+            log.warning("menu_sync_page_refused", run_id=run_id, page=pages, error=_cause(error))
+            written: list[Product] = []
+            outcomes = []
+            refused = list(page.quarantined)
+            for product in fresh:
+                try:
+                    with db.uow() as uow:
+                        outcomes += _write(uow, connector, integration, run_id, categories, quarantined, [product], [])
+                    written.append(product)
+                except (DataError, StatementError, UnicodeError) as one:
+                    if not _refused(one):
+                        raise
+                    reason = f"the database refused it ({_cause(one)})"
+                    refused.append(Quarantined(product.external_id, asdict(product), reason))
+            with db.uow() as uow:
+                _write(uow, connector, integration, run_id, categories, quarantined, [], refused)
+                _record(uow, run_id, counts, seen, written, outcomes, refused, progress)
     with db.uow() as uow:
         if resumed:
             # What the lost run saw is not known here, so "not listed any more" cannot be told: hide nothing.
             log.info("menu_sync_not_hiding", run_id=run_id, reason="resumed read, not a complete one")
         else:
             counts.hidden = uow.catalog.hide_missing(integration.id, seen)
+            # What this complete read did not quarantine again is fixed or gone (records with no id included).
+            uow.runs.resolve_unseen(integration.id, PRODUCT, run_id)
         done = {**kept, "pages": pages, "cursor": None}
         uow.runs.progress(run_id, pages=pages, seen=len(seen), counts=counts.as_dict(), checkpoint=done)
     if isinstance(connector, ImageSource):
         refresh_images(db, connector, integration)
     log.info("menu_sync_done", integration_id=integration.id, run_id=run_id, **counts.as_dict())
     return counts
+
+
+def _write(
+    uow: UnitOfWork,
+    connector: InventorySource,
+    integration: IntegrationConfig,
+    run_id: int,
+    categories: Mapping[str, str],
+    quarantined: set[str],
+    products: list[Product],
+    bad: Sequence[Quarantined],
+) -> list[str]:
+    """Write mapped products and quarantine bad records in the caller's transaction; each product's outcome.
+
+    Everything is flushed here, so a value the database refuses is refused now, before anything is counted.
+    """
+    assert integration.store_id is not None
+    outcomes = uow.catalog.save_page(
+        store_id=integration.store_id,
+        integration_id=integration.id,
+        products=[(product, map_category(product.category, categories)) for product in products],
+        run_id=run_id,
+        store_owned=connector.options.store_owned,
+    )
+    fixed = [p.external_id for p in products if p.external_id in quarantined]
+    uow.runs.resolve_quarantined(integration.id, PRODUCT, fixed)
+    for record in bad:
+        uow.runs.quarantine(integration.id, PRODUCT, _quarantine_id(record), record.payload, record.reason, run_id)
+    uow.session.flush()
+    return outcomes
+
+
+def _record(
+    uow: UnitOfWork,
+    run_id: int,
+    counts: RunCounts,
+    seen: set[str],
+    products: list[Product],
+    outcomes: list[str],
+    bad: Sequence[Quarantined],
+    checkpoint: Mapping[str, Any],
+) -> None:
+    """Count a written page and record the run's progress with it, so the checkpoint never points past what is
+    stored; raises RunSuperseded (rolling the page back) if the run was taken over."""
+    for outcome in outcomes:
+        setattr(counts, outcome, getattr(counts, outcome) + 1)
+    seen.update(product.external_id for product in products)
+    for record in bad:
+        # A record we cannot read now keeps its last good version on the menu: it is seen, not gone.
+        seen.add(_quarantine_id(record))
+        counts.quarantined += 1
+    uow.runs.progress(
+        run_id, pages=int(checkpoint["pages"]), seen=len(seen), counts=counts.as_dict(), checkpoint=checkpoint
+    )
+
+
+def _quarantine_id(record: Quarantined) -> str:
+    return record.external_id or "unidentified:" + _digest(record.payload)
+
+
+def _refused(error: BaseException) -> bool:
+    """Whether the database refused a value (a NUL, a length, a JSON number, an encoding), rather than failing
+    as a database (a lost connection, a lock): only the first is one record's fault."""
+    if isinstance(error, DataError):
+        return True
+    if isinstance(error, StatementError):
+        return isinstance(error.orig, ValueError | UnicodeError) and not isinstance(error, DBAPIError)
+    return isinstance(error, UnicodeError)
+
+
+def _cause(error: BaseException) -> str:
+    """A short, SQL-free name for what the database refused."""
+    orig = getattr(error, "orig", None) or error
+    return orig.__class__.__name__
 
 
 def refresh_images(db: Database, connector: ImageSource, integration: IntegrationConfig) -> int:
@@ -139,4 +217,5 @@ def refresh_images(db: Database, connector: ImageSource, integration: Integratio
 
 
 def _digest(payload: Mapping[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    safe = json_safe(payload)  # the same record gives the same digest, whatever its NaNs and surrogates
+    return hashlib.sha256(json.dumps(safe, sort_keys=True, default=str).encode()).hexdigest()[:16]

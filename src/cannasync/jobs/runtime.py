@@ -85,9 +85,8 @@ class Runtime:
         self.engine = make_engine(settings.resolved_database_url, search_path=search_path)
         if migrate:
             upgrade(self.engine)
-        backoff = Backoff(
-            timedelta(seconds=settings.retry_first_seconds), timedelta(seconds=settings.retry_max_seconds)
-        )
+        first, longest = settings.retry_first_seconds, settings.retry_max_seconds
+        backoff = Backoff(timedelta(seconds=first), timedelta(seconds=longest))
         self.db = Database(make_session_factory(self.engine), SecretBox(load_keys(settings)), backoff)
         # Connectors never read settings: the process says here whether rate limits are shared through Redis.
         configure_shared_limits(settings.resolved_redis_url)

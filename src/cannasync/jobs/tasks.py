@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import structlog
+from sqlalchemy.exc import SQLAlchemyError
 
 from cannasync.connectors import limits
 from cannasync.connectors.base import StatusPostbacks
@@ -101,7 +102,7 @@ def run_flow(db: Database, run_id: int, schedule_id: int | None, lease: timedelt
         _fail(db, run_id, str(error))
     except Exception as error:
         log.exception("run_crashed")
-        _fail(db, run_id, f"internal error: {error.__class__.__name__}: {error}")
+        _fail(db, run_id, internal_error(error))
     finally:
         if connector is not None:
             connector.close()
@@ -131,6 +132,16 @@ def _read_complete(flow: str, uow: UnitOfWork, run_id: int) -> bool:
         return False
     run = uow.runs.get(run_id)
     return not (run and run.checkpoint and run.checkpoint.get("resumed_from"))
+
+
+def internal_error(error: Exception) -> str:
+    """What an operator reads of a crash: what kind of failure, never SQL or its parameters (a database error's
+    text carries the statement and the vendor's values). The worker log has the whole of it."""
+    if isinstance(error, SQLAlchemyError):
+        cause = getattr(error, "orig", None) or error
+        return f"internal error: the database refused the run's writes ({cause.__class__.__name__}); see the worker log"
+    message = " ".join(str(error).split())[:300]
+    return f"internal error: {error.__class__.__name__}: {message}"
 
 
 def _fail(db: Database, run_id: int, error: str) -> None:

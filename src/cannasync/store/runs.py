@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
+from cannasync.domain.text import clean, json_safe
 from cannasync.store.once import get_or_create
 from cannasync.store.tables import Integration, QuarantinedRecord, Schedule, SyncRun
 from cannasync.store.types import utcnow
@@ -86,7 +87,7 @@ class Runs:
                 status="failed" if error else "succeeded",
                 finished_at=utcnow(),
                 counts=dict(counts),
-                error=error,
+                error=None if error is None else clean(error)[:2000],  # a vendor's words may carry a NUL
                 complete_read=complete_read,
             )
         )
@@ -272,13 +273,17 @@ class Runs:
     def quarantine(
         self, integration_id: int, kind: str, external_id: str, payload: Mapping[str, Any], reason: str, run_id: int
     ) -> None:
+        """Keep a record aside with its reason. The payload is what the vendor sent, made JSON every database
+        takes (a NaN or a NUL in it must not make the quarantine itself fail); the reason is cleaned likewise."""
+        safe = json_safe(dict(payload))
+        reason = clean(reason)[:2000]
         record, _ = get_or_create(
             self.session,
             QuarantinedRecord,
             {"integration_id": integration_id, "kind": kind, "external_id": external_id},
-            {"payload": dict(payload), "reason": reason},
+            {"payload": safe, "reason": reason},
         )
-        record.payload = dict(payload)
+        record.payload = safe
         record.reason = reason
         record.run_id = run_id
         record.last_seen_at = utcnow()
@@ -296,6 +301,25 @@ class Runs:
                 )
                 .values(resolved_at=utcnow())
             )
+
+    def resolve_unseen(self, integration_id: int, kind: str, run_id: int) -> int:
+        """After a complete read: resolve what that read did not quarantine again.
+
+        A record it read cleanly was resolved as it went; one it did not see at all has left the vendor, or was
+        fixed under a new identity (a record quarantined for a missing or broken id is known only by its
+        content, so its fixed version can never be matched to it). Either way nothing is left to fix.
+        """
+        result = self.session.execute(
+            update(QuarantinedRecord)
+            .where(
+                QuarantinedRecord.integration_id == integration_id,
+                QuarantinedRecord.kind == kind,
+                QuarantinedRecord.resolved_at.is_(None),
+                (QuarantinedRecord.run_id.is_(None)) | (QuarantinedRecord.run_id != run_id),
+            )
+            .values(resolved_at=utcnow())
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     def quarantined(self, integration_id: int, *, include_resolved: bool = False) -> list[QuarantinedRecord]:
         query = select(QuarantinedRecord).where(QuarantinedRecord.integration_id == integration_id)

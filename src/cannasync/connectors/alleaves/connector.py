@@ -3,21 +3,31 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime
+from typing import Any
 
 import httpx2
 
+from cannasync.connectors import values
 from cannasync.connectors.alleaves import mapping
 from cannasync.connectors.alleaves.auth import AlleavesAuth
 from cannasync.connectors.alleaves.client import AlleavesClient
 from cannasync.connectors.alleaves.settings import AlleavesCredentials, AlleavesSettings
 from cannasync.connectors.base import Location, MenuPage, Options, PlacedOrder, PosOrder, StatusReport, Traits
-from cannasync.connectors.http import VendorHttp, credential_key
+from cannasync.connectors.http import MalformedAnswer, ReadLimits, VendorHttp, credential_key
 from cannasync.domain.catalog import FieldGroup, Product
 from cannasync.domain.customers import CustomerDetails
 from cannasync.domain.orders import Fulfillment
 from cannasync.domain.sync import MappingError, Quarantined
+
+
+def _id_or_none(value: Any) -> str | None:
+    """The record's id when it is one, else None (the quarantine then names it by its content)."""
+    try:
+        return values.identifier(value, "item_id")
+    except MappingError:
+        return None
 
 
 class AlleavesConnector:
@@ -48,6 +58,7 @@ class AlleavesConnector:
             limiter_key=key,
             requests_per_second=settings.requests_per_second,
             timeout=settings.timeout_seconds,
+            limits=ReadLimits.from_settings(settings),
             transport=transport,
         )
         self._client = AlleavesClient(self._http)
@@ -76,12 +87,18 @@ class AlleavesConnector:
         """Resumable by page number (Alleaves pages by page/per_page), for a run that takes over a lost one."""
         if not self.settings.area_ids:
             raise ValueError("no Alleaves area is chosen yet")
-        threshold = int(self._client.location().get("low_quantity_threshold") or 0)
+        try:
+            threshold = values.quantity(self._client.location().get("low_quantity_threshold"), "threshold")
+        except MappingError as error:  # every item's listing depends on it: no guess, the read stops here
+            raise MalformedAnswer("Alleaves", f"the location's low_quantity_threshold: {error}") from None
         for items, next_page in self._client.item_pages(self.settings.area_ids, int(cursor or 1)):
             products: list[Product] = []
             quarantined: list[Quarantined] = []
             left_out: Counter[str] = Counter()
             for item in items:
+                if not isinstance(item, Mapping):
+                    quarantined.append(Quarantined(None, {"record": item}, "the record is not a JSON object"))
+                    continue
                 try:
                     product, dropped = mapping.product_from_item(
                         item,
@@ -90,8 +107,7 @@ class AlleavesConnector:
                         sync_terpenes=self.settings.sync_terpenes,
                     )
                 except MappingError as error:
-                    item_id = item.get("item_id")
-                    quarantined.append(Quarantined(None if item_id is None else str(item_id), item, str(error)))
+                    quarantined.append(Quarantined(_id_or_none(item.get("item_id")), item, str(error)))
                     continue
                 products.append(product)
                 left_out.update(dropped)

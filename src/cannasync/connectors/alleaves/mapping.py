@@ -86,9 +86,7 @@ def product_from_item(
 ) -> tuple[Product, dict[str, int]]:
     """One Alleaves item as a product, and what was left out of it by kind (``terpenes`` not among the sixteen;
     ``otd_price`` when OTD pricing is on but the item has none, so its menu-type prices are used)."""
-    item_id = values.text(item.get("item_id"))
-    if item_id is None:
-        raise MappingError("item has no item_id")
+    item_id = values.identifier(item.get("item_id"), "item_id")
     name = values.text(item.get("name"))
     if name is None:
         raise MappingError("item has no name")

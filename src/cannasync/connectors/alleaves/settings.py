@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from cannasync.connectors import values
 from cannasync.connectors.values import ApiRoot
 
 DEFAULT_BASE_URL = "https://api.alleaves.com"  # unverified: Alleaves publishes no API reference
@@ -40,3 +41,7 @@ class AlleavesSettings(BaseModel):
     )
     timeout_seconds: float = Field(15.0, gt=0, le=120, description="How long to wait for Alleaves to answer")
     requests_per_second: float = Field(8.0, gt=0, description="Ceiling for calls with these credentials")
+    # Read limits (connectors/http.py ReadLimits): pages of 100 records, so 2,000 pages is 200,000 items
+    read_deadline_seconds: float = values.read_deadline(60)
+    max_pages: int = values.page_cap(2000)
+    max_response_mb: float = values.body_cap(20)

@@ -10,15 +10,37 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from cannasync.connectors.http import NotFound, VendorHttp, offset_pages, offset_pages_from
+from cannasync.connectors.http import MalformedAnswer, NotFound, VendorHttp, offset_pages, offset_pages_from
 
 PAGE_SIZE = 50  # Flourish serves at most 50 records a page
+VENDOR = "Flourish"
 
 
-def _page(payload: Any) -> tuple[list[dict[str, Any]], bool]:
-    records = list(payload.get("data") or []) if isinstance(payload, Mapping) else []
-    meta = payload.get("meta") if isinstance(payload, Mapping) else None
-    more = bool(meta.get("next")) if isinstance(meta, Mapping) else len(records) == PAGE_SIZE
+def _data(payload: Any) -> list[Any]:
+    """The ``data`` list of a ``{"data": [...], ...}`` answer (vendor-apis.md §1, "Paging").
+
+    Anything else (``{}``, ``{"error": …}``, ``"data": null``, a bare list) is not that envelope: an error of
+    the read, never an empty page, or a catalogue read would end early and hide everything after it.
+    """
+    if not isinstance(payload, Mapping):
+        raise MalformedAnswer(VENDOR, f"the answer is a JSON {type(payload).__name__}, not an object with data")
+    data = payload.get("data")
+    if not isinstance(data, list):
+        what = "no data" if data is None else f"data that is a {type(data).__name__}, not a list"
+        raise MalformedAnswer(VENDOR, f"the answer has {what}")
+    return data
+
+
+def _page(payload: Any) -> tuple[list[Any], bool]:
+    """A page's records (objects or not: the mapping quarantines what it cannot read) and whether more follow.
+
+    The plugin pages while ``meta.next`` is non-empty, or, without it, while a page is full (vendor-apis.md §1).
+    """
+    records = _data(payload)
+    meta = payload.get("meta")
+    if meta is not None and not isinstance(meta, Mapping):
+        raise MalformedAnswer(VENDOR, "the answer's meta is not an object")
+    more = bool(meta.get("next")) if isinstance(meta, Mapping) and "next" in meta else len(records) == PAGE_SIZE
     return records, more
 
 
@@ -35,42 +57,50 @@ class FlourishClient:
     def _pages(
         self, path: str, params: Mapping[str, Any], headers: Mapping[str, str] | None = None
     ) -> Iterator[list[dict[str, Any]]]:
-        def fetch(offset: int, limit: int) -> tuple[list[dict[str, Any]], bool]:
-            query = [*params.items(), ("offset", offset), ("limit", limit)]
-            return _page(self._http.get_json(path, params=query, headers=headers))
+        """Every page's records that are objects: these reads (facilities, orders, customers) have no quarantine,
+        and a record that is not an object names nothing they could use."""
 
-        return offset_pages(fetch, limit=PAGE_SIZE)
+        def fetch(offset: int, limit: int) -> tuple[list[Any], bool]:
+            query = [*params.items(), ("offset", offset), ("limit", limit)]
+            return self._http.get_json(path, params=query, headers=headers, expect=_page)  # type: ignore[no-any-return]
+
+        for page in offset_pages(fetch, limit=PAGE_SIZE, max_pages=self._http.limits.max_pages, vendor=VENDOR):
+            yield [dict(record) for record in page if isinstance(record, Mapping)]
 
     def facilities(self) -> list[dict[str, Any]]:
         return [record for page in self._pages("v1/facilities/", {}) for record in page]
 
-    def listed_item_pages(self, start: int = 0) -> Iterator[tuple[list[dict[str, Any]], int | None]]:
+    def listed_item_pages(self, start: int = 0) -> Iterator[tuple[list[Any], int | None]]:
         """Items active for e-commerce and sellable, as the vendor's own plugin asks for them, from offset
         ``start``; each page with the offset that resumes after it (None after the last)."""
         params = {"active": "true", "ecommerce_active": "true", "sellable": "true"}
 
-        def fetch(offset: int, limit: int) -> tuple[list[dict[str, Any]], bool]:
-            return _page(
-                self._http.get_json("v1/items/", params=[*params.items(), ("offset", offset), ("limit", limit)])
-            )
+        def fetch(offset: int, limit: int) -> tuple[list[Any], bool]:
+            query = [*params.items(), ("offset", offset), ("limit", limit)]
+            return self._http.get_json("v1/items/", params=query, expect=_page)  # type: ignore[no-any-return]
 
-        return offset_pages_from(fetch, limit=PAGE_SIZE, start=start)
+        return offset_pages_from(
+            fetch, limit=PAGE_SIZE, start=start, max_pages=self._http.limits.max_pages, vendor=VENDOR
+        )
 
     def sellable_quantities(self, item_ids: Sequence[str]) -> dict[str, Any]:
         """``sellable_qty`` by item id, for up to 50 items at the chosen facility."""
         if not item_ids:
             return {}
         params = [("item_id", item_id) for item_id in item_ids]
-        payload = self._http.get_json("v1/inventory/summary/", params=params, headers=self._facility())
+        rows = self._http.get_json("v1/inventory/summary/", params=params, headers=self._facility(), expect=_data)
         quantities: dict[str, Any] = {}
-        for row in payload.get("data") or []:
-            quantities[str(row.get("item_id"))] = row.get("sellable_qty")
+        for row in rows:
+            # A row we cannot read gives its item no quantity: 0 on the menu, never an invented stock.
+            if isinstance(row, Mapping) and isinstance(row.get("item_id"), str | int):
+                quantities[str(row["item_id"])] = row.get("sellable_qty")
         return quantities
 
     def item_art(self, item_id: str, lifetime: timedelta) -> dict[str, Any] | None:
         hours = max(1, int(lifetime.total_seconds() // 3600))
         payload = self._http.get_json(f"v1/items/{item_id}/art/", params={"expire": f"{hours}h"})
-        return payload.get("data") if isinstance(payload, Mapping) else None
+        art = payload.get("data") if isinstance(payload, Mapping) else None
+        return dict(art) if isinstance(art, Mapping) else None  # no art (204) or none we can read: no images
 
     def customers_changed(self, since: datetime | None) -> Iterator[list[dict[str, Any]]]:
         """Customers in the order they last changed, from ``since`` on (inclusive)."""
@@ -128,8 +158,8 @@ class FlourishClient:
         return [order for page in found for order in page if order.get("original_order_id") == reference]
 
     def customers(self, **filters: str) -> list[dict[str, Any]]:
-        payload = self._http.get_json("v1/customers/", params={**filters, "limit": PAGE_SIZE})
-        return list(payload.get("data") or [])
+        found = self._http.get_json("v1/customers/", params={**filters, "limit": PAGE_SIZE}, expect=_data)
+        return [dict(customer) for customer in found if isinstance(customer, Mapping)]
 
     def create_customer(self, body: Mapping[str, Any]) -> dict[str, Any]:
         payload = self._http.write_json("POST", "v1/customers/", body)

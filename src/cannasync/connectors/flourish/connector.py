@@ -25,13 +25,21 @@ from cannasync.connectors.flourish import mapping
 from cannasync.connectors.flourish.client import FlourishClient
 from cannasync.connectors.flourish.customers import FlourishCustomers
 from cannasync.connectors.flourish.settings import FlourishCredentials, FlourishSettings
-from cannasync.connectors.http import Rejected, VendorHttp, credential_key
+from cannasync.connectors.http import ReadLimits, Rejected, VendorHttp, credential_key
 from cannasync.domain.catalog import Product
 from cannasync.domain.orders import Fulfillment
 from cannasync.domain.sync import MappingError, Quarantined
 
 # A pushed order could have reached Flourish this long before we look for it again.
 _LOOKUP_WINDOW = timedelta(days=2)
+
+
+def _id_or_none(value: Any) -> str | None:
+    """The record's id when it is one, else None (the quarantine then names it by its content)."""
+    try:
+        return values.identifier(value, "id")
+    except MappingError:
+        return None
 
 
 class FlourishConnector(FlourishCustomers):  # CustomerDirectory from the mixin
@@ -61,6 +69,7 @@ class FlourishConnector(FlourishCustomers):  # CustomerDirectory from the mixin
             limiter_key=credential_key(self.vendor, credentials.username, key),
             requests_per_second=settings.requests_per_second,
             timeout=settings.timeout_seconds,
+            limits=ReadLimits.from_settings(settings),
             transport=transport,
         )
         self._client = FlourishClient(self._http, settings.facility_id)
@@ -87,24 +96,33 @@ class FlourishConnector(FlourishCustomers):  # CustomerDirectory from the mixin
     def menu_pages_from(self, cursor: str | None) -> Iterator[tuple[MenuPage, str | None]]:
         """Resumable by item offset (Flourish pages by offset/limit), for a run that takes over a lost one."""
         for items, next_offset in self._client.listed_item_pages(int(cursor or 0)):
-            listed = [item for item in items if mapping.is_listed(item)]
-            ids = [str(item["id"]) for item in listed if item.get("id") is not None]
-            quantities = self._client.sellable_quantities(ids)
-            products: list[Product] = []
             quarantined: list[Quarantined] = []
+            objects: list[Mapping[str, Any]] = []
+            for item in items:
+                if isinstance(item, Mapping):
+                    objects.append(item)
+                else:
+                    quarantined.append(Quarantined(None, {"record": item}, "the record is not a JSON object"))
+            listed = [item for item in objects if mapping.is_listed(item)]
+            ids: list[str] = []
             for item in listed:
                 try:
+                    ids.append(values.identifier(item.get("id"), "id"))
+                except MappingError:
+                    continue  # quarantined below, by the mapping; its id is not asked for
+            quantities = self._client.sellable_quantities(ids)
+            products: list[Product] = []
+            for item in listed:
+                try:
+                    item_id = values.identifier(item.get("id"), "id")
                     products.append(
                         mapping.product_from_item(
-                            item,
-                            quantities.get(str(item.get("id")), 0),
-                            sync_terpenes=self.settings.sync_terpenes,
+                            item, quantities.get(item_id, 0), sync_terpenes=self.settings.sync_terpenes
                         )
                     )
                 except MappingError as error:
-                    item_id = item.get("id")
-                    quarantined.append(Quarantined(str(item_id) if item_id is not None else None, item, str(error)))
-            page = MenuPage(products, quarantined, skipped=len(items) - len(listed))
+                    quarantined.append(Quarantined(_id_or_none(item.get("id")), item, str(error)))
+            page = MenuPage(products, quarantined, skipped=len(objects) - len(listed))
             yield page, None if next_offset is None else str(next_offset)
 
     # ImageSource

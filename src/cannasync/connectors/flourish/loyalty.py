@@ -17,7 +17,7 @@ from cannasync.connectors.base import Location, Options, Sale, Shopper, Traits
 from cannasync.connectors.flourish.client import FlourishClient
 from cannasync.connectors.flourish.customers import FlourishCustomers
 from cannasync.connectors.flourish.settings import DEFAULT_BASE_URL, FlourishCredentials
-from cannasync.connectors.http import VendorHttp, credential_key
+from cannasync.connectors.http import ReadLimits, VendorHttp, credential_key
 from cannasync.connectors.values import ApiRoot
 from cannasync.domain.customers import InvalidCustomer, normalise_email, normalise_phone
 from cannasync.domain.sync import MappingError
@@ -46,6 +46,11 @@ class FlourishLoyaltySettings(BaseModel):
     )
     requests_per_second: float = Field(20.0, gt=0, description="Ceiling for calls with these credentials")
     timeout_seconds: float = Field(15.0, gt=0, le=120, description="How long to wait for Flourish to answer")
+    # Read limits (connectors/http.py ReadLimits): customers and sales come 50 a page, and a company has many
+    # more of them than items
+    read_deadline_seconds: float = values.read_deadline(60)
+    max_pages: int = values.page_cap(20000)
+    max_response_mb: float = values.body_cap(10)
 
     @field_validator("age_gate_attested")
     @classmethod
@@ -142,6 +147,7 @@ class FlourishLoyaltyConnector(FlourishCustomers):  # signups that match nobody 
             limiter_key=credential_key("flourish", credentials.username, key),  # shared with the store connector
             requests_per_second=settings.requests_per_second,
             timeout=settings.timeout_seconds,
+            limits=ReadLimits.from_settings(settings),
         )
         self._client = FlourishClient(self._http, None)
 

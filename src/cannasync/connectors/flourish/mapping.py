@@ -75,9 +75,7 @@ def _tiers(entries: Any) -> tuple[PriceTier, ...]:
 
 def product_from_item(item: Mapping[str, Any], sellable_qty: Any, *, sync_terpenes: bool) -> Product:
     """One listed Flourish item as a product; raises MappingError with the quarantine reason."""
-    external_id = values.text(item.get("id"))
-    if external_id is None:
-        raise MappingError("item has no id")
+    external_id = values.identifier(item.get("id"), "item id")
     name = (
         values.text(item.get("ecommerce_item_name"))
         or values.text(item.get("retail_display_name"))

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from cannasync.connectors import values
 from cannasync.connectors.values import ApiRoot
 
 DEFAULT_BASE_URL = "https://app.flourishsoftware.com/external/api"
@@ -47,3 +48,7 @@ class FlourishSettings(BaseModel):
     requests_per_second: float = Field(
         20.0, gt=0, description="Ceiling for calls with these credentials (Flourish publishes no limit)"
     )
+    # Read limits (connectors/http.py ReadLimits): pages of at most 50 records, so 2,000 pages is 100,000 items
+    read_deadline_seconds: float = values.read_deadline(60)
+    max_pages: int = values.page_cap(2000)
+    max_response_mb: float = values.body_cap(10)

@@ -15,7 +15,7 @@ from cannasync.connectors.base import Buyer, SupplierItem, SupplierOrder, Wholes
 from cannasync.connectors.flourish import mapping
 from cannasync.connectors.flourish.client import FlourishClient
 from cannasync.connectors.flourish.settings import FlourishCredentials, FlourishSettings
-from cannasync.connectors.http import VendorHttp, credential_key
+from cannasync.connectors.http import ReadLimits, VendorHttp, credential_key
 from cannasync.domain.sync import MappingError
 
 
@@ -53,6 +53,7 @@ class FlourishSupplier:
             limiter_key=credential_key("flourish", credentials.username, key),
             requests_per_second=settings.requests_per_second,
             timeout=settings.timeout_seconds,
+            limits=ReadLimits.from_settings(settings),
         )
         self._client = FlourishClient(self._http, settings.facility_id)
 
@@ -62,16 +63,22 @@ class FlourishSupplier:
     def offered_items(self) -> Iterator[SupplierItem]:
         """Items enabled for e-commerce (and sellable), with their sellable quantity at the facility."""
         for items, _next in self._client.listed_item_pages():
-            listed = [item for item in items if mapping.is_listed(item) and item.get("id") is not None]
-            quantities = self._client.sellable_quantities([str(item["id"]) for item in listed])
-            for item in listed:
+            listed: list[tuple[str, Mapping[str, Any]]] = []
+            for item in items:
+                try:  # the store sync quarantines what cannot be read; the bridge offers only what it can
+                    if isinstance(item, Mapping) and mapping.is_listed(item):
+                        listed.append((values.identifier(item.get("id"), "id"), item))
+                except MappingError:
+                    continue
+            quantities = self._client.sellable_quantities([item_id for item_id, _ in listed])
+            for item_id, item in listed:
                 try:
                     price = values.cents(item.get("wholesale_price") or item.get("retail_price"), "price")
-                    quantity = values.quantity(quantities.get(str(item["id"])), "sellable_qty")
+                    quantity = values.quantity(quantities.get(item_id), "sellable_qty")
                 except MappingError:
                     continue  # the store sync quarantines it; the bridge offers only what it can read
                 yield SupplierItem(
-                    id=str(item["id"]),
+                    id=item_id,
                     sku=values.text(item.get("sku")),
                     name=values.text(item.get("ecommerce_item_name")) or values.text(item.get("item_name")) or "",
                     brand=values.text(item.get("brand")),

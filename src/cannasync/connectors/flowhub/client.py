@@ -9,15 +9,39 @@ off with jitter.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date
 from typing import Any
 
 from cannasync.connectors.flowhub.auth import OrderAheadAuth
-from cannasync.connectors.http import NotFound, VendorHttp
+from cannasync.connectors.http import MalformedAnswer, NotFound, VendorHttp
+
+
+def _list(key: str) -> Callable[[Any], list[dict[str, Any]]]:
+    """The object records of a ``{"<key>": [...]}`` answer; anything else is a MalformedAnswer, never "none"."""
+
+    def read(payload: Any) -> list[dict[str, Any]]:
+        found = payload.get(key) if isinstance(payload, Mapping) else None
+        if not isinstance(found, list):
+            raise MalformedAnswer("Flowhub", f'the answer has no "{key}" list')
+        return [dict(record) for record in found if isinstance(record, Mapping)]
+
+    return read
+
+
+def _sales_page(payload: Any) -> tuple[list[dict[str, Any]], int]:
+    """A v1 list page: its ``orders`` and the ``total`` across pages; anything else is a MalformedAnswer."""
+    orders = _list("orders")(payload)
+    total = payload.get("total")
+    if not isinstance(total, int) or isinstance(total, bool) or total < 0:
+        raise MalformedAnswer("Flowhub", 'the sales list has no whole "total"')
+    return orders, total
+
 
 #: Sales asked per page of a v1 list while looking for an order (a day or two of one store's sales).
 SALES_PAGE = 500
+#: A lookup reads two days of one store's sales: a list that runs longer than this is not ending.
+MAX_SALES_PAGES = 200
 
 
 class FlowhubClient:
@@ -27,12 +51,13 @@ class FlowhubClient:
         self._auth = auth
 
     def locations(self) -> list[dict[str, Any]]:
-        return list(self._api.get_json("v0/clientsLocations").get("data") or [])
+        return self._api.get_json("v0/clientsLocations", expect=_list("data"))  # type: ignore[no-any-return]
 
-    def inventory(self, location_id: str, *, by_room: bool) -> Iterator[dict[str, Any]]:
-        """The location's items, one at a time as the (unpaged) answer streams in."""
+    def inventory(self, location_id: str, *, by_room: bool) -> Iterator[Any]:
+        """The location's items (objects or not: the mapping quarantines what it cannot read), one at a time as
+        the (unpaged) ``{status, data: [...]}`` answer streams in; an answer without that list is an error."""
         path = "inventoryByRoomsNonZero" if by_room else "inventory"
-        return self._api.stream_items(f"v0/locations/{location_id}/{path}", "data.item")
+        return self._api.stream_items(f"v0/locations/{location_id}/{path}", "data")
 
     def sales_since(self, import_id: str, first_day: date) -> Iterator[dict[str, Any]]:
         """The location's sales created on ``first_day`` (store-local) or later, oldest first, page by page.
@@ -42,7 +67,9 @@ class FlowhubClient:
         """
         page, seen = 1, 0
         while True:
-            answer = self._api.get_json(
+            if page > MAX_SALES_PAGES:
+                raise MalformedAnswer("Flowhub", f"the sales list ran past {MAX_SALES_PAGES} pages")
+            orders, total = self._api.get_json(
                 f"v1/orders/findByLocationId/{import_id}",
                 params={
                     "created_after": first_day.isoformat(),
@@ -50,11 +77,11 @@ class FlowhubClient:
                     "page_size": SALES_PAGE,
                     "order_by": "asc",
                 },
+                expect=_sales_page,
             )
-            orders = list(answer.get("orders") or [])
             yield from orders
             seen += len(orders)
-            if not orders or seen >= int(answer.get("total") or 0):
+            if not orders or seen >= total:
                 return
             page += 1
 

@@ -26,12 +26,20 @@ from cannasync.connectors.flowhub import mapping
 from cannasync.connectors.flowhub.auth import OrderAheadAuth
 from cannasync.connectors.flowhub.client import FlowhubClient
 from cannasync.connectors.flowhub.settings import FlowhubCredentials, FlowhubSettings
-from cannasync.connectors.http import VendorHttp, credential_key
+from cannasync.connectors.http import ReadLimits, VendorHttp, credential_key
 from cannasync.domain.catalog import FieldGroup, Product
 from cannasync.domain.orders import Fulfillment, OrderStatus
 from cannasync.domain.sync import MappingError, Quarantined
 
 PAGE = 50  # Flowhub answers a location at once; it is parsed as it streams and written a page at a time
+
+
+def _id_or_none(value: Any) -> str | None:
+    """The record's id when it is one, else None (the quarantine then names it by its content)."""
+    try:
+        return values.identifier(value, "productId")
+    except MappingError:
+        return None
 
 
 class FlowhubConnector:
@@ -71,6 +79,7 @@ class FlowhubConnector:
             limiter_key=credential_key(self.vendor, credentials.client_id, key),
             requests_per_second=settings.requests_per_second,
             timeout=settings.timeout_seconds,
+            limits=ReadLimits.from_settings(settings),
             transport=transport,
         )
         # Order Ahead is its own credential (the Auth0 client of the grant) and takes the bearer alone: a client
@@ -90,6 +99,7 @@ class FlowhubConnector:
             limiter_key=grant_key,
             requests_per_second=settings.requests_per_second,
             timeout=settings.timeout_seconds,
+            limits=ReadLimits.from_settings(settings),
             transport=transport,
         )
         self._client = FlowhubClient(self._http, self._order_ahead_http, auth)
@@ -123,13 +133,19 @@ class FlowhubConnector:
         room = self.settings.room_id
         items = self._client.inventory(self._location(), by_room=room is not None)
         while page := list(islice(items, PAGE)):
+            quarantined: list[Quarantined] = []
+            objects: list[Mapping[str, Any]] = []
+            for item in page:
+                if isinstance(item, Mapping):
+                    objects.append(item)
+                else:
+                    quarantined.append(Quarantined(None, {"record": item}, "the record is not a JSON object"))
             wanted = [
                 item
-                for item in page
+                for item in objects
                 if mapping.is_wanted(item, room_id=room, purchase_category=self.settings.purchase_category)
             ]
             products: list[Product] = []
-            quarantined: list[Quarantined] = []
             for item in wanted:
                 try:
                     products.append(
@@ -140,9 +156,8 @@ class FlowhubConnector:
                         )
                     )
                 except MappingError as error:
-                    product_id = item.get("productId")
-                    quarantined.append(Quarantined(None if product_id is None else str(product_id), item, str(error)))
-            yield MenuPage(products, quarantined, skipped=len(page) - len(wanted))
+                    quarantined.append(Quarantined(_id_or_none(item.get("productId")), item, str(error)))
+            yield MenuPage(products, quarantined, skipped=len(objects) - len(wanted))
 
     # OrderSink
     def find_orders(self, reference: str, placed_at: datetime) -> list[PlacedOrder]:

@@ -64,9 +64,7 @@ def subtype_of(item: Mapping[str, Any], *, map_custom_category: bool) -> str | N
 
 def product_from_item(item: Mapping[str, Any], *, map_custom_category: bool, sync_terpenes: bool) -> Product:
     """One Flowhub inventory item as a product; raises MappingError with the quarantine reason."""
-    product_id = item.get("productId")
-    if product_id is None or isinstance(product_id, bool):
-        raise MappingError("item has no productId")
+    product_id = values.identifier(item.get("productId"), "productId")
     name = values.text(item.get("productName"))
     if name is None:
         raise MappingError("item has no productName")
@@ -85,7 +83,7 @@ def product_from_item(item: Mapping[str, Any], *, map_custom_category: bool, syn
     )
     picture = values.text(item.get("productPictureURL"))
     return Product(
-        external_id=str(product_id),
+        external_id=product_id,
         name=name,
         category=category,
         subcategory=subtype_of(item, map_custom_category=map_custom_category),

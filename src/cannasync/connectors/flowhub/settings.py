@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from cannasync.connectors import values
 from cannasync.connectors.values import ApiRoot
 
 DEFAULT_BASE_URL = "https://api.flowhub.co"
@@ -58,6 +59,11 @@ class FlowhubSettings(BaseModel):
     requests_per_second: float = Field(
         45.0, gt=0, description="Ceiling for calls with these credentials (Flowhub starts refusing near 59/s)"
     )
+    # Read limits (connectors/http.py ReadLimits): v0 inventory answers a whole location at once, parsed and
+    # written while it streams in, so its deadline covers the writes too; memory follows a record, not the answer
+    read_deadline_seconds: float = values.read_deadline(600)
+    max_pages: int = values.page_cap(1000)
+    max_response_mb: float = values.body_cap(300)
 
     @field_validator("room_id")
     @classmethod

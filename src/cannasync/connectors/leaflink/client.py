@@ -6,9 +6,30 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from cannasync.connectors.http import NotFound, VendorHttp
+from cannasync.connectors.http import MalformedAnswer, NotFound, PageGuard, VendorHttp
 
 PAGE = 100
+VENDOR = "LeafLink"
+
+
+def _page(payload: Any) -> tuple[list[Any], Any]:
+    """A page's results and its ``next`` link, from ``{count, next, previous, results}`` (vendor-apis.md §4).
+
+    Anything else is a MalformedAnswer: an empty or odd answer must never end a read as if it were the last page.
+    """
+    results = payload.get("results") if isinstance(payload, Mapping) else None
+    if not isinstance(results, list):
+        raise MalformedAnswer(VENDOR, 'the answer has no "results" list')
+    following = payload.get("next")
+    if following is not None and not isinstance(following, str):
+        raise MalformedAnswer(VENDOR, "the answer's next is not a link")
+    return results, following or None
+
+
+def _lines(payload: Any) -> list[Any]:
+    if not isinstance(payload, list):
+        raise MalformedAnswer(VENDOR, "an order's line items are not a list")
+    return payload
 
 
 class LeafLinkClient:
@@ -16,14 +37,21 @@ class LeafLinkClient:
         self._http = http
 
     def _pages(self, path: str, params: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+        """Every object record of a paged list (these reads have no quarantine: a record that is not an object
+        names nothing they could use). The read ends when ``next`` is null; past ``max_pages``, or when ``next``
+        points at a page already read or a page repeats the one before, it is an EndlessRead."""
+        guard = PageGuard(VENDOR, self._http.limits.max_pages)
         offset = 0
         while True:
-            payload = self._http.get_json(path, params={**params, "limit": PAGE, "offset": offset})
-            results = list(payload.get("results") or [])
-            yield from results
+            results, following = self._http.get_json(
+                path, params={**params, "limit": PAGE, "offset": offset}, expect=_page
+            )
+            guard.page(results)
+            yield from (dict(record) for record in results if isinstance(record, Mapping))
             offset += len(results)
-            if not payload.get("next") or not results:
+            if following is None or not results:
                 return
+            guard.cursor(following)
 
     def brands(self) -> list[dict[str, Any]]:
         return list(self._pages("brands/", {}))
@@ -51,7 +79,8 @@ class LeafLinkClient:
 
     def order_lines(self, number: str) -> list[dict[str, Any]]:
         """An order's lines: this route answers a bare array, not the paged envelope."""
-        return list(self._http.get_json(f"orders-received/{number}/line-items/") or [])
+        lines = self._http.get_json(f"orders-received/{number}/line-items/", expect=_lines)
+        return [dict(line) for line in lines if isinstance(line, Mapping)]
 
     def transition(self, number: str, action: str) -> dict[str, Any]:
         return dict(self._http.write_json("POST", f"orders-received/{number}/transition/{action}/", {}))

@@ -12,7 +12,7 @@ from typing import Any
 
 from cannasync.connectors import values
 from cannasync.connectors.base import Buyer, MarketOrder, Options, SupplierItem, Traits, WholesaleLine
-from cannasync.connectors.http import VendorHttp, credential_key
+from cannasync.connectors.http import ReadLimits, VendorHttp, credential_key
 from cannasync.connectors.leaflink.client import LeafLinkClient
 from cannasync.connectors.leaflink.settings import LeafLinkCredentials, LeafLinkSettings
 from cannasync.domain.sync import MappingError
@@ -103,6 +103,7 @@ class LeafLinkConnector:
             limiter_key=credential_key(self.vendor, key),
             requests_per_second=settings.requests_per_second,
             timeout=settings.timeout_seconds,
+            limits=ReadLimits.from_settings(settings),
         )
         self._client = LeafLinkClient(self._http)
         self._brand_ids: dict[str, int] | None = None

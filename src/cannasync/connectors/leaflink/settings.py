@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from cannasync.connectors import values
 from cannasync.connectors.values import ApiRoot
 
 DEFAULT_BASE_URL = "https://app.leaflink.com/api/v2"
@@ -40,3 +41,7 @@ class LeafLinkSettings(BaseModel):
     )
     requests_per_second: float = Field(4.0, gt=0, description="LeafLink allows 300 requests a minute")
     timeout_seconds: float = Field(15.0, gt=0, le=120)
+    # Read limits (connectors/http.py ReadLimits): pages of 100 orders or products
+    read_deadline_seconds: float = values.read_deadline(60)
+    max_pages: int = values.page_cap(2000)
+    max_response_mb: float = values.body_cap(20)

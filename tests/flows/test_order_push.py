@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from decimal import Decimal
 
+from cannasync.flows.checkout import PUSH_ORDER
 from tests.conftest import Connected, Hub, Sandbox, connect_flourish, wait_for
 from tests.flows.support import MEDICAL_PATIENT, confirm_and_wait_for_push, place, stocked
 
@@ -207,7 +208,9 @@ def test_orders_stay_in_cannasync_when_sync_orders_is_off(hub: Hub, flourish: Sa
 
 def test_an_order_cancelled_before_its_push_is_never_sent(hub: Hub, flourish: Sandbox, connected: Connected):
     product = stocked(hub, connected)[0]
-    flourish.fault(method="POST", path_prefix="/external/api/v2/retail-orders", status=503, count=1)
+    # Flourish refuses every create until the shopper has cancelled: the cancel lands between two tries, however
+    # short the backoff and however busy the machine.
+    flourish.fault(method="POST", path_prefix="/external/api/v2/retail-orders", status=503, count=1_000_000)
     order = place(
         hub,
         connected,
@@ -217,7 +220,14 @@ def test_an_order_cancelled_before_its_push_is_never_sent(hub: Hub, flourish: Sa
     wait_for(lambda: hub.order(order["id"])["push_error"], "the first failure")
     cancelled = hub.api.post(f"/api/v1/orders/{order['id']}/cancel", json={"reason": "shopper changed their mind"})
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
-    time.sleep(3)
+    flourish.control.delete("/_sandbox/faults").raise_for_status()
+
+    def settled() -> bool:
+        with hub.db.uow() as uow:
+            messages = uow.outbox.for_subject(PUSH_ORDER, order["id"])
+            return all(m.state in ("done", "failed", "cancelled") for m in messages)
+
+    wait_for(settled, "the queued push to be closed")
     assert flourish.state.orders() == [] and hub.order(order["id"])["pos_order_id"] is None
 
 

@@ -242,6 +242,27 @@ def test_alleaves_timed_out_patient_create_makes_one_patient(hub: Hub, alleaves:
     assert sent["patient_id"] == patients[0]["patient_id"]
 
 
+def test_two_orders_of_a_new_patient_pushed_at_once_land_on_one_patient(hub: Hub, alleaves: AlleavesSandbox):
+    """Both pushes find no patient and both create; Alleaves refuses the second (409 duplicate_medical_id), which
+    must then find the first one's patient instead of failing its order for good (a steady-fault probe lost it)."""
+    link = connect_alleaves(hub, alleaves, ("Retail",), sync_orders=True)
+    hub.sync(link.integration_id)
+    product = stocked(hub, link)[0]
+    # Each create waits a second before it is served, so the two overlap whatever order the workers take them in.
+    alleaves.fault(method="POST", path_prefix="/api/v1/patients", mode="delay", delay_seconds=1, count=2)
+    card = {**NO_PHONE_NO_EMAIL, "medical_id": "WA-MMJ-7777-0001", "medical_id_expiration": "2027-06-30"}
+    body = {"customer": card, "is_medical": True, "lines": [{"product_id": product["id"], "quantity": 1}]}
+    orders = [place(hub, link, body) for _ in range(2)]
+    for order in orders:
+        assert hub.api.post(f"/api/v1/orders/{order['id']}/confirm").status_code == 200
+    pushed = [wait_for(lambda o=o: (h := hub.order(o["id"]))["pos_order_id"] and h, "the push") for o in orders]
+    patients = [p for p in alleaves.patients() if p.get("medical_id") == card["medical_id"]]
+    assert len(patients) == 1, patients
+    sent = {o["order_id"]: o["patient_id"] for o in alleaves.orders()}
+    assert [sent[p["pos_order_id"]] for p in pushed] == [patients[0]["patient_id"]] * 2
+    assert all(p["push_error"] is None for p in pushed)
+
+
 # --- the migration --------------------------------------------------------------------------------------------
 
 

@@ -19,6 +19,7 @@ from datetime import date
 from typing import Any
 
 from cannasync.connectors.base import CustomerDirectory
+from cannasync.connectors.http import Rejected
 from cannasync.domain.customers import CustomerDetails
 from cannasync.store.accounts import IntegrationConfig
 from cannasync.store.orders import CONTACT_FIELDS
@@ -100,10 +101,24 @@ def resolve(
     found = find(directory, details, may_have_been_created=create_started)
     if found is None:
         _mark_create_started(db, customer_id)
-        found = directory.create_customer(details, needs_id_verification=require_verification), "created"
+        try:
+            found = directory.create_customer(details, needs_id_verification=require_verification), "created"
+        except Rejected:
+            # Refused because the shopper is there already: another order of theirs, pushed at the same moment,
+            # created them (Alleaves answers 409 duplicate_medical_id). Look again and use that profile.
+            found = _created_meanwhile(directory, details)
+            if found is None:
+                raise
     pos_id, how = found
     _bind(db, integration, customer_id, pos_id, created=how == "created", require_verification=require_verification)
     return pos_id, how
+
+
+def _created_meanwhile(directory: CustomerDirectory, details: CustomerDetails) -> tuple[str, str] | None:
+    patient = directory.find_by_medical_id(details.medical_id) if details.medical_id else None
+    if patient:
+        return patient, "medical_id"
+    return find(directory, details, may_have_been_created=True)
 
 
 def _mark_create_started(db: Database, customer_id: int) -> None:

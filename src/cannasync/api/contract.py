@@ -78,7 +78,7 @@ def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
             responses = operation.setdefault("responses", {})
             for status in _statuses(path, method, operation):
                 responses.setdefault(status, _problem(_WHY[status]))
-            if "422" in responses or operation.get("parameters") or "requestBody" in operation:
+            if "422" in responses:  # FastAPI's own: every operation that takes parameters or a body has one
                 responses["422"] = {
                     "description": "A value to fix: FastAPI's field problems, or a rule of ours with its reason",
                     "content": {
@@ -87,8 +87,6 @@ def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
                         }
                     },
                 }
-    if any("422" in op.get("responses", {}) for ops in schema.get("paths", {}).values() for op in ops.values()):
-        schemas.setdefault("HTTPValidationError", _validation_error_schema(schemas))
     return schema
 
 
@@ -101,28 +99,6 @@ def _exact_row_ids(node: Any) -> None:
     elif isinstance(node, list):
         for value in node:
             _exact_row_ids(value)
-
-
-def _validation_error_schema(schemas: dict[str, Any]) -> dict[str, Any]:
-    """FastAPI's own list of field problems, for a document whose operations never used it before."""
-    schemas.setdefault(
-        "ValidationError",
-        {
-            "title": "ValidationError",
-            "type": "object",
-            "required": ["loc", "msg", "type"],
-            "properties": {
-                "loc": {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]}},
-                "msg": {"type": "string"},
-                "type": {"type": "string"},
-            },
-        },
-    )
-    return {
-        "title": "HTTPValidationError",
-        "type": "object",
-        "properties": {"detail": {"type": "array", "items": {"$ref": _ref("ValidationError")}}},
-    }
 
 
 def documented(app: FastAPI) -> Callable[[], dict[str, Any]]:

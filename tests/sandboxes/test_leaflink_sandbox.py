@@ -411,6 +411,32 @@ class Validator:
         return response.json() if response.content else None
 
 
+#: A product create with ProductCreate's required fields, as the file lists them (the contract suite sends it too).
+PRODUCT_CREATE = {
+    "name": "Glacier Lake Jack Herer 7g",
+    "description": "<p>Sativa flower.</p>",
+    "sku": "GLK-FLW-10031",
+    "quantity": "96",
+    "retail_price": {"amount": "70.00", "currency": "USD"},
+    "wholesale_price": {"amount": "35.00", "currency": "USD"},
+    "sale_price": {"amount": "0.00", "currency": "USD"},
+    "minimum_order": "1",
+    "maximum_order": "500",
+    "listing_state": "Available",
+    "inventory_management": "1",
+    "unit_of_measure": "Unit",
+    "unit_denomination": 1,
+    "category": 1,
+    "sub_category": 101,
+    "seller": 1,
+    "brand": 11,
+    "manufacturer": 1,
+    "strain_classification": "sativa",
+    "license": 2601,
+    "external_ids": {"cannasync": "10031"},
+}
+
+
 def template(path: str) -> str:
     path = re.sub(r"/[0-9a-f]{8}-[0-9a-f-]{27}/", "/{number}/", path)
     path = re.sub(r"/transition/[^/]+/", "/transition/{action}/", path)
@@ -665,29 +691,7 @@ def test_every_route_answers_as_the_openapi_file_says(leaflink: Running, validat
     created = validate(
         one.post(
             f"{API}/products/",
-            json={
-                "name": "Glacier Lake Jack Herer 7g",
-                "description": "<p>Sativa flower.</p>",
-                "sku": "GLK-FLW-10031",
-                "quantity": "96",
-                "retail_price": {"amount": "70.00", "currency": "USD"},
-                "wholesale_price": {"amount": "35.00", "currency": "USD"},
-                "sale_price": {"amount": "0.00", "currency": "USD"},
-                "minimum_order": "1",
-                "maximum_order": "500",
-                "listing_state": "Available",
-                "inventory_management": "1",
-                "unit_of_measure": "Unit",
-                "unit_denomination": 1,
-                "category": 1,
-                "sub_category": 101,
-                "seller": 1,
-                "brand": 11,
-                "manufacturer": 1,
-                "strain_classification": "sativa",
-                "license": 2601,
-                "external_ids": {"cannasync": "10031"},
-            },
+            json=PRODUCT_CREATE,
         )
     )
     validate(one.patch(f"{API}/products/{created['id']}/", json={"quantity": "80", "description": "<p>New.</p>"}))

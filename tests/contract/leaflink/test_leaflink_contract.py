@@ -25,7 +25,7 @@ from starlette.routing import Route
 from cannasync.sandboxes.leaflink import SLUG_FILTERS, LeafLinkSandbox, create_app
 from cannasync.sandboxes.leaflink_lookups import LOOKUPS, RANGES
 from tests.contract.conftest import AppSlot
-from tests.sandboxes.test_leaflink_sandbox import Validator, raw_spec, template
+from tests.sandboxes.test_leaflink_sandbox import PRODUCT_CREATE, Validator, raw_spec, template
 
 API = "/api/v2"
 AS_OF = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
@@ -436,30 +436,7 @@ def test_each_record_route_answers_a_validated_record(
 
 
 def test_products_create_and_patch(leaflink: LeafLink) -> None:
-    body = {  # ProductCreate's required fields, as the file lists them
-        "name": "Glacier Lake Jack Herer 7g",
-        "description": "<p>Sativa flower.</p>",
-        "sku": "GLK-FLW-10031",
-        "quantity": "96",
-        "retail_price": {"amount": "70.00", "currency": "USD"},
-        "wholesale_price": {"amount": "35.00", "currency": "USD"},
-        "sale_price": {"amount": "0.00", "currency": "USD"},
-        "minimum_order": "1",
-        "maximum_order": "500",
-        "listing_state": "Available",
-        "inventory_management": "1",
-        "unit_of_measure": "Unit",
-        "unit_denomination": 1,
-        "category": 1,
-        "sub_category": 101,
-        "seller": 1,
-        "brand": 11,
-        "manufacturer": 1,
-        "strain_classification": "sativa",
-        "license": 2601,
-        "external_ids": {"cannasync": "10031"},
-    }
-    created = leaflink.one.post(f"{API}/products/", json=body)
+    created = leaflink.one.post(f"{API}/products/", json=PRODUCT_CREATE)
     assert created.status_code == 201
     product = leaflink.validate(created)
     patched = leaflink.validate(leaflink.one.patch(f"{API}/products/{product['id']}/", json={"quantity": "80"}))

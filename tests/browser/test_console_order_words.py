@@ -31,7 +31,7 @@ def tab_count(page: Page, status: str) -> str:
 
 def test_counts_pushes_id_checks_and_phones_read_right(page: Page, hub: Hub, flourish: Sandbox, sms: Sandbox):
     link = connect_flourish(hub, flourish, sync_orders=True, require_medical_verification=True, timeout_seconds=0.5)
-    assert hub.sync(link.integration_id)["status"] == "succeeded"
+    assert hub.first_sync(link.integration_id)["status"] == "succeeded"
     connect_sms(hub, sms)
     first, second, _ = stocked(hub, link)
     delivery = place(hub, link, {**DELIVERY, "lines": [{"product_id": first["id"], "quantity": 1}]})

@@ -14,7 +14,7 @@ from tests.conftest import Connected, Hub, Sandbox, connect_flourish
 @pytest.fixture
 def shop(hub: Hub, flourish: Sandbox) -> Connected:
     link = connect_flourish(hub, flourish, sync_orders=True, sync_terpenes=True)
-    assert hub.sync(link.integration_id)["status"] == "succeeded"
+    assert hub.first_sync(link.integration_id)["status"] == "succeeded"
     return link
 
 

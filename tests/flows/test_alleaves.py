@@ -68,7 +68,7 @@ def test_connect_checks_the_login_and_offers_the_areas(hub: Hub, alleaves: Allea
 
 def test_menu_reads_only_the_chosen_areas_and_follows_seed_003(hub: Hub, alleaves: AlleavesSandbox):
     link = connect_alleaves(hub, alleaves, ("Retail",))
-    run = hub.sync(link.integration_id)
+    run = hub.first_sync(link.integration_id)
     assert run["status"] == "succeeded", run
     limit = threshold(alleaves)
     items = [i for i in items_in(alleaves, "Retail") if i["item_id"] not in alleaves.state.malformed_ids]
@@ -95,7 +95,7 @@ def test_menu_reads_only_the_chosen_areas_and_follows_seed_003(hub: Hub, alleave
 
 def test_otd_pricing_uses_the_out_the_door_price(hub: Hub, alleaves: AlleavesSandbox):
     link = connect_alleaves(hub, alleaves, ("Retail",), otd_pricing=True)
-    run = hub.sync(link.integration_id)
+    run = hub.first_sync(link.integration_id)
     products = menu(hub, link, include_hidden=True)
     without_otd = 0
     for item in items_in(alleaves, "Retail"):
@@ -113,7 +113,7 @@ def test_otd_pricing_uses_the_out_the_door_price(hub: Hub, alleaves: AlleavesSan
 
 def test_with_price_sync_off_existing_prices_stay_and_new_products_get_one(hub: Hub, alleaves: AlleavesSandbox):
     link = connect_alleaves(hub, alleaves, ("Retail",), sync_prices=False)
-    hub.sync(link.integration_id)
+    hub.first_sync(link.integration_id)
     item = next(i for i in items_in(alleaves, "Retail") if i["sku"] in menu(hub, link))
     before = menu(hub, link)[item["sku"]]["rec_price_cents"]
     alleaves.patch_item(item["item_id"], pricing={**item["pricing"], "recreational": 999.0})
@@ -124,7 +124,7 @@ def test_with_price_sync_off_existing_prices_stay_and_new_products_get_one(hub: 
 
 def test_terpenes_only_the_sixteen_exact_names_with_their_units(hub: Hub, alleaves: AlleavesSandbox):
     link = connect_alleaves(hub, alleaves, ("Retail", "Vault"), sync_terpenes=True)
-    run = hub.sync(link.integration_id)
+    run = hub.first_sync(link.integration_id)
     assert run["counts"].get("left_out_terpenes", 0) > 0  # misspelt and off-list names are counted
     products = menu(hub, link, include_hidden=True)
     checked = 0
@@ -145,7 +145,7 @@ def test_terpenes_only_the_sixteen_exact_names_with_their_units(hub: Hub, alleav
 
 def test_medical_patients_are_found_by_medical_id_then_phone_then_created(hub: Hub, alleaves: AlleavesSandbox):
     link = connect_alleaves(hub, alleaves, ("Retail",), sync_orders=True)
-    hub.sync(link.integration_id)
+    hub.first_sync(link.integration_id)
     product = stocked(hub, link)[0]
     known = next(p for p in alleaves.patients() if p.get("medical_id") and p.get("phone"))
     phone_only = next(p for p in alleaves.patients() if not p.get("medical_id") and p.get("phone"))
@@ -187,7 +187,7 @@ def test_medical_patients_are_found_by_medical_id_then_phone_then_created(hub: H
 
 def test_delivery_orders_carry_their_window_and_total(hub: Hub, alleaves: AlleavesSandbox):
     link = connect_alleaves(hub, alleaves, ("Retail",), sync_orders=True)
-    hub.sync(link.integration_id)
+    hub.first_sync(link.integration_id)
     product = stocked(hub, link)[0]
     body = {
         "customer": MED_PATIENT,
@@ -210,7 +210,7 @@ def test_delivery_orders_carry_their_window_and_total(hub: Hub, alleaves: Alleav
 
 def test_statuses_are_polled_and_never_go_backwards(hub: Hub, alleaves: AlleavesSandbox):
     link = connect_alleaves(hub, alleaves, ("Retail",), sync_orders=True)
-    hub.sync(link.integration_id)
+    hub.first_sync(link.integration_id)
     product = stocked(hub, link)[0]
     order = place(hub, link, {"customer": MED_PATIENT, "lines": [{"product_id": product["id"], "quantity": 1}]})
     hub.api.post(f"/api/v1/orders/{order['id']}/confirm")
@@ -227,7 +227,7 @@ def test_statuses_are_polled_and_never_go_backwards(hub: Hub, alleaves: Alleaves
 
 def test_an_expired_token_is_refreshed_and_a_timeout_never_duplicates(hub: Hub, alleaves: AlleavesSandbox):
     link = connect_alleaves(hub, alleaves, ("Retail",), sync_orders=True, timeout_seconds=0.5)
-    hub.sync(link.integration_id)
+    hub.first_sync(link.integration_id)
     alleaves.control.post("/_sandbox/tokens/expire").raise_for_status()
     run = hub.sync(link.integration_id)
     assert run["status"] == "succeeded", run

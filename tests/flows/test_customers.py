@@ -48,7 +48,7 @@ DEE_TRACES = ("Dee", "Bulk", "1970-07-07", "dee.bulk@example.com")
 @pytest.fixture
 def shop(hub: Hub, flourish: Sandbox) -> Connected:
     link = connect_flourish(hub, flourish, sync_orders=True)
-    assert hub.sync(link.integration_id)["status"] == "succeeded"
+    assert hub.first_sync(link.integration_id)["status"] == "succeeded"
     return link
 
 
@@ -158,7 +158,7 @@ def test_a_later_order_only_fills_what_the_shopper_record_is_missing(hub: Hub, s
 
 def test_flourish_medical_order_from_a_shopper_bound_to_a_non_patient_lands_on_the_patient(hub: Hub, flourish: Sandbox):
     link = connect_flourish(hub, flourish, sync_orders=True)
-    hub.sync(link.integration_id)
+    hub.first_sync(link.integration_id)
     product = stocked(hub, link)[0]
     line = [{"product_id": product["id"], "quantity": 1}]
     phone = "555-777-1234"  # not on Jordan's Flourish record: the recreational order creates a second profile
@@ -179,7 +179,7 @@ def test_alleaves_medical_order_from_a_shopper_bound_to_a_non_patient_lands_on_t
     hub: Hub, alleaves: AlleavesSandbox
 ):
     link = connect_alleaves(hub, alleaves, ("Retail",), sync_orders=True)
-    hub.sync(link.integration_id)
+    hub.first_sync(link.integration_id)
     product = stocked(hub, link)[0]
     line = [{"product_id": product["id"], "quantity": 1}]
     dana = {"first_name": "Dana", "last_name": "Whitaker", "date_of_birth": "1979-05-14", "phone": "360-555-0999"}
@@ -213,7 +213,7 @@ def named(records: list[dict[str, Any]], dob_field: str) -> list[dict[str, Any]]
 
 def test_flourish_timed_out_customer_create_makes_one_customer(hub: Hub, flourish: Sandbox):
     link = connect_flourish(hub, flourish, sync_orders=True, timeout_seconds=0.5)
-    hub.sync(link.integration_id)
+    hub.first_sync(link.integration_id)
     product = stocked(hub, link)[0]
     flourish.fault(
         method="POST", path_prefix="/external/api/v1/customers", mode="timeout_after_commit", delay_seconds=2
@@ -230,7 +230,7 @@ def test_flourish_timed_out_customer_create_makes_one_customer(hub: Hub, flouris
 
 def test_alleaves_timed_out_patient_create_makes_one_patient(hub: Hub, alleaves: AlleavesSandbox):
     link = connect_alleaves(hub, alleaves, ("Retail",), sync_orders=True, timeout_seconds=0.5)
-    hub.sync(link.integration_id)
+    hub.first_sync(link.integration_id)
     product = stocked(hub, link)[0]
     alleaves.fault(method="POST", path_prefix="/api/v1/patients", mode="timeout_after_commit", delay_seconds=2)
     order = place(hub, link, {"customer": NO_PHONE_NO_EMAIL, "lines": [{"product_id": product["id"], "quantity": 1}]})
@@ -246,7 +246,7 @@ def test_two_orders_of_a_new_patient_pushed_at_once_land_on_one_patient(hub: Hub
     """Both pushes find no patient and both create; Alleaves refuses the second (409 duplicate_medical_id), which
     must then find the first one's patient instead of failing its order for good (a steady-fault probe lost it)."""
     link = connect_alleaves(hub, alleaves, ("Retail",), sync_orders=True)
-    hub.sync(link.integration_id)
+    hub.first_sync(link.integration_id)
     product = stocked(hub, link)[0]
     # Each create waits a second before it is served, so the two overlap whatever order the workers take them in.
     alleaves.fault(method="POST", path_prefix="/api/v1/patients", mode="delay", delay_seconds=1, count=2)

@@ -64,7 +64,7 @@ def test_connect_checks_every_credential_and_refuses_a_room_name(hub: Hub, flowh
 
 def test_menu_follows_seed_001(hub: Hub, flowhub: FlowhubSandbox):
     link = connect_flowhub(hub, flowhub)
-    run = hub.sync(link.integration_id)
+    run = hub.first_sync(link.integration_id)
     assert run["status"] == "succeeded", run
     items = inventory(flowhub, location_of(hub, link))
     products = menu(hub, link)
@@ -105,7 +105,7 @@ def test_menu_follows_seed_001(hub: Hub, flowhub: FlowhubSandbox):
 
 def test_map_custom_category_to_sub_category(hub: Hub, flowhub: FlowhubSandbox):
     link = connect_flowhub(hub, flowhub, map_custom_category_to_subcategory=True)
-    hub.sync(link.integration_id)
+    hub.first_sync(link.integration_id)
     products = menu(hub, link)
     custom = [i for i in inventory(flowhub, location_of(hub, link)) if i["customCategoryName"] and i["sku"] in products]
     assert custom
@@ -121,7 +121,7 @@ def test_room_and_purchase_category_filters(hub: Hub, flowhub: FlowhubSandbox):
     room = by_room[0]["roomId"]
     in_room = {str(i["productId"]) for i in by_room if i["roomId"] == room}
     link = connect_flowhub(hub, flowhub, room_id=room)
-    hub.sync(link.integration_id)
+    hub.first_sync(link.integration_id)
     malformed = {str(i) for i in flowhub.state.malformed_ids}
     skus = {i["sku"] for i in by_room if i["roomId"] == room and str(i["productId"]) not in malformed}
     assert set(menu(hub, link)) == skus and 0 < len(skus) <= len(in_room)
@@ -133,7 +133,7 @@ def test_room_and_purchase_category_filters(hub: Hub, flowhub: FlowhubSandbox):
 
 def test_unticked_fields_keep_the_stores_edits(hub: Hub, flowhub: FlowhubSandbox):
     link = connect_flowhub(hub, flowhub, sync_description=False)
-    hub.sync(link.integration_id)
+    hub.first_sync(link.integration_id)
     product = next(iter(menu(hub, link).values()))
     item = next(i for i in inventory(flowhub, location_of(hub, link)) if i["sku"] == product["sku"])
     edited = hub.api.patch(
@@ -149,7 +149,7 @@ def test_unticked_fields_keep_the_stores_edits(hub: Hub, flowhub: FlowhubSandbox
 
 def test_checkout_needs_a_medical_id_or_a_phone_even_at_the_kiosk(hub: Hub, flowhub: FlowhubSandbox):
     link = connect_flowhub(hub, flowhub, sync_orders=True)
-    hub.sync(link.integration_id)
+    hub.first_sync(link.integration_id)
     product = stocked(hub, link)[0]
     anonymous = {"first_name": "No", "last_name": "Contact", "email": "nc@example.com", "date_of_birth": "1980-01-01"}
     for fulfillment in ("kiosk", "pickup"):
@@ -172,7 +172,7 @@ def test_checkout_needs_a_medical_id_or_a_phone_even_at_the_kiosk(hub: Hub, flow
 
 def test_pushed_orders_release_their_hold_unless_the_store_keeps_it(hub: Hub, flowhub: FlowhubSandbox):
     link = connect_flowhub(hub, flowhub, sync_orders=True)
-    hub.sync(link.integration_id)
+    hub.first_sync(link.integration_id)
     product = stocked(hub, link, at_least=4)[0]
     start = product["available_quantity"]
     window = {"window_start": "2026-12-02T17:00:00Z", "window_end": "2026-12-02T18:00:00Z"}
@@ -214,7 +214,7 @@ def test_pushed_orders_release_their_hold_unless_the_store_keeps_it(hub: Hub, fl
 
 def test_postbacks_move_orders_at_once_and_the_poll_catches_what_they_miss(hub: Hub, flowhub: FlowhubSandbox):
     link = connect_flowhub(hub, flowhub, sync_orders=True)
-    hub.sync(link.integration_id)
+    hub.first_sync(link.integration_id)
     product = stocked(hub, link)[0]
     pickup = place(hub, link, {"customer": REC_SHOPPER, "lines": [{"product_id": product["id"], "quantity": 1}]})
     hub.api.post(f"/api/v1/orders/{pickup['id']}/confirm")
@@ -261,7 +261,7 @@ def test_a_429_without_retry_after_backs_off_and_loses_nothing(hub: Hub, flowhub
 
 def test_a_timeout_after_flowhub_created_the_order_never_creates_a_second(hub: Hub, flowhub: FlowhubSandbox):
     link = connect_flowhub(hub, flowhub, sync_orders=True, timeout_seconds=0.5)
-    hub.sync(link.integration_id)
+    hub.first_sync(link.integration_id)
     product = stocked(hub, link)[0]
     flowhub.fault(method="POST", path_prefix="/order-ahead/v0/create", mode="timeout_after_commit", delay_seconds=2)
     order = place(hub, link, {"customer": REC_SHOPPER, "lines": [{"product_id": product["id"], "quantity": 1}]})

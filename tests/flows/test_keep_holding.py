@@ -24,7 +24,7 @@ def pushed_order(hub: Hub, link: Connected, product: dict[str, Any], quantity: i
 
 def test_the_switch_after_the_push_takes_the_hold_again_and_gives_it_back(hub: Hub, flowhub: FlowhubSandbox):
     link = connect_flowhub(hub, flowhub, sync_orders=True)
-    hub.sync(link.integration_id)
+    hub.first_sync(link.integration_id)
     product = stocked(hub, link, at_least=4)[0]
     start = available(hub, product["id"])
     order = pushed_order(hub, link, product, 2)
@@ -46,7 +46,7 @@ def test_the_switch_after_the_push_takes_the_hold_again_and_gives_it_back(hub: H
 
 def test_turning_it_on_without_the_stock_says_so_and_changes_nothing(hub: Hub, flowhub: FlowhubSandbox):
     link = connect_flowhub(hub, flowhub, sync_orders=True)
-    hub.sync(link.integration_id)
+    hub.first_sync(link.integration_id)
     product = stocked(hub, link, at_least=4)[0]
     order = pushed_order(hub, link, product, 2)
     rest = available(hub, product["id"])
@@ -64,7 +64,7 @@ def test_the_console_switch_holds_and_releases_and_says_when_it_cannot(
     hub: Hub, flowhub: FlowhubSandbox, merchant: Console
 ):
     link = connect_flowhub(hub, flowhub, sync_orders=True)
-    hub.sync(link.integration_id)
+    hub.first_sync(link.integration_id)
     product = stocked(hub, link, at_least=4)[0]
     start = available(hub, product["id"])
     order = pushed_order(hub, link, product, 2)

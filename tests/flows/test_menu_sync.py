@@ -69,7 +69,7 @@ def test_names_categories_prices_and_cannabinoids_follow_flourish(hub: Hub, flou
 
 def test_terpenes_sync_only_when_turned_on(hub: Hub, flourish: Sandbox):
     link = connect_flourish(hub, flourish, sync_terpenes=True)
-    hub.sync(link.integration_id)
+    hub.first_sync(link.integration_id)
     with_terpenes = [p for p in products(hub, link.store_id) if p["terpenes"]]
     assert with_terpenes
     canonical = {

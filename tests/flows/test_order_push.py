@@ -40,7 +40,7 @@ def test_a_confirmed_medical_order_goes_in_as_submitted_for_the_known_patient(
 
 def test_customer_lookup_falls_back_to_phone_then_email_then_creates(hub: Hub, flourish: Sandbox):
     link = connect_flourish(hub, flourish, sync_orders=True, require_medical_verification=True)
-    hub.sync(link.integration_id)
+    hub.first_sync(link.integration_id)
     product = stocked(hub, link)[0]
     dob = {"date_of_birth": "1992-09-30"}
     cases = [
@@ -141,7 +141,7 @@ def test_offers_fees_and_delivery_make_the_same_total_in_flourish(hub: Hub, flou
 
 def test_a_timeout_after_flourish_committed_never_creates_a_second_order(hub: Hub, flourish: Sandbox):
     link = connect_flourish(hub, flourish, sync_orders=True, timeout_seconds=0.5)
-    hub.sync(link.integration_id)
+    hub.first_sync(link.integration_id)
     product = stocked(hub, link)[0]
     flourish.fault(
         method="POST", path_prefix="/external/api/v2/retail-orders", mode="timeout_after_commit", delay_seconds=2
@@ -193,7 +193,7 @@ def test_an_order_flourish_refuses_is_reported_not_retried(hub: Hub, flourish: S
 
 def test_orders_stay_in_cannasync_when_sync_orders_is_off(hub: Hub, flourish: Sandbox):
     link = connect_flourish(hub, flourish)  # Sync Orders off by default
-    hub.sync(link.integration_id)
+    hub.first_sync(link.integration_id)
     product = stocked(hub, link)[0]
     order = place(
         hub,
@@ -235,7 +235,7 @@ def test_an_online_cancel_after_the_push_cancels_an_order_pushed_as_created(hub:
     """A store that pushes orders as Created (the vendor plugin's "Draft") gets an online cancel into Flourish too,
     as long as staff have not submitted the order there; one they have submitted is left to them."""
     link = connect_flourish(hub, flourish, sync_orders=True, push_status="created")
-    assert hub.sync(link.integration_id)["status"] == "succeeded"
+    assert hub.first_sync(link.integration_id)["status"] == "succeeded"
     product = stocked(hub, link)[0]
     body = {"customer": MEDICAL_PATIENT, "is_medical": True, "lines": [{"product_id": product["id"], "quantity": 1}]}
     pushed = [confirm_and_wait_for_push(hub, place(hub, link, body)["id"]) for _ in range(2)]

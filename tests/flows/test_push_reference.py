@@ -65,7 +65,7 @@ def _two_flourish_stores(hub: Hub, flourish: Sandbox) -> tuple[Connected, Connec
     links = []
     for _ in range(2):
         link = connect_flourish(hub, flourish, sync_orders=True, timeout_seconds=0.5)
-        assert hub.sync(link.integration_id)["status"] == "succeeded"
+        assert hub.first_sync(link.integration_id)["status"] == "succeeded"
         links.append(link)
     return links[0], links[1]
 
@@ -124,7 +124,7 @@ def _flourish_api(flourish: Sandbox) -> httpx2.Client:
 
 def test_a_lookup_refuses_an_order_with_our_reference_but_other_lines(hub: Hub, flourish: Sandbox):
     link = connect_flourish(hub, flourish, sync_orders=True, timeout_seconds=0.5)
-    assert hub.sync(link.integration_id)["status"] == "succeeded"
+    assert hub.first_sync(link.integration_id)["status"] == "succeeded"
     ours_product, other_product = stocked(hub, link, count=2)
     order = place(
         hub,
@@ -173,7 +173,7 @@ def test_cancelling_while_a_slow_create_is_under_way_leaves_staff_a_task(
     hub: Hub, flourish: Sandbox, merchant: Console
 ):
     link = connect_flourish(hub, flourish, sync_orders=True, timeout_seconds=10)
-    assert hub.sync(link.integration_id)["status"] == "succeeded"
+    assert hub.first_sync(link.integration_id)["status"] == "succeeded"
     product = stocked(hub, link)[0]
     order = place(
         hub,
@@ -203,7 +203,7 @@ def test_cancelling_after_an_unknown_outcome_finds_the_pos_order_and_leaves_staf
     hub: Hub, flourish: Sandbox, merchant: Console
 ):
     link = connect_flourish(hub, flourish, sync_orders=True, timeout_seconds=0.5)
-    assert hub.sync(link.integration_id)["status"] == "succeeded"
+    assert hub.first_sync(link.integration_id)["status"] == "succeeded"
     product = stocked(hub, link)[0]
     order = place(
         hub,
@@ -227,7 +227,7 @@ def test_two_stores_on_one_flowhub_location_never_take_each_others_orders(hub: H
     links = []
     for _ in range(2):
         link = connect_flowhub(hub, flowhub, sync_orders=True, timeout_seconds=0.5)
-        assert hub.sync(link.integration_id)["status"] == "succeeded"
+        assert hub.first_sync(link.integration_id)["status"] == "succeeded"
         links.append(link)
     placed = []
     for link, shopper in zip(links, (FLOWHUB_PATIENT, FLOWHUB_SHOPPER), strict=True):
@@ -250,7 +250,7 @@ def test_two_stores_on_one_alleaves_location_never_take_each_others_orders(hub: 
     links = []
     for _ in range(2):
         link = connect_alleaves(hub, alleaves, ("Retail",), sync_orders=True, timeout_seconds=0.5)
-        assert hub.sync(link.integration_id)["status"] == "succeeded"
+        assert hub.first_sync(link.integration_id)["status"] == "succeeded"
         links.append(link)
     placed = []
     for index, link in enumerate(links):
@@ -274,7 +274,7 @@ def test_alleaves_cancel_after_an_unknown_outcome_leaves_staff_a_task(
     hub: Hub, alleaves: AlleavesSandbox, merchant: Console
 ):
     link = connect_alleaves(hub, alleaves, ("Retail",), sync_orders=True, timeout_seconds=0.5)
-    assert hub.sync(link.integration_id)["status"] == "succeeded"
+    assert hub.first_sync(link.integration_id)["status"] == "succeeded"
     product = stocked(hub, link)[0]
     lines = [{"product_id": product["id"], "quantity": 1}]
     order = place(hub, link, {"customer": ALLEAVES_PATIENT, "is_medical": True, "lines": lines})

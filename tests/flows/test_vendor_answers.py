@@ -55,7 +55,7 @@ def quarantine(hub: Hub, link: Connected) -> dict[str, str]:
 
 def synced(hub: Hub, sandbox: Sandbox, **settings: Any) -> tuple[Connected, set[str]]:
     link = connect_flourish(hub, sandbox, **settings)
-    first = hub.sync(link.integration_id)
+    first = hub.first_sync(link.integration_id)
     assert first["status"] == "succeeded", first
     menu = visible(hub, link)
     assert len(menu) > 50, "the catalogue must span more than one page"
@@ -115,7 +115,7 @@ def test_bad_records_are_quarantined_and_the_rest_syncs(hub: Hub, tampered: tupl
     sandbox, tamper = tampered
     tamper.on(ITEMS, rewrite=_damage)
     link = connect_flourish(hub, sandbox)
-    run = hub.sync(link.integration_id)
+    run = hub.first_sync(link.integration_id)
     assert run["status"] == "succeeded", run
     reasons = quarantine(hub, link)
     unidentified = {k: v for k, v in reasons.items() if k.startswith("unidentified:")}
@@ -224,7 +224,7 @@ def test_flowhub_an_answer_without_its_list_fails_and_hides_nothing(
 ) -> None:
     sandbox, tamper = tampered_flowhub
     link = connect_flowhub(hub, sandbox)
-    assert hub.sync(link.integration_id)["status"] == "succeeded"
+    assert hub.first_sync(link.integration_id)["status"] == "succeeded"
     menu = _flowhub_menu(hub, link)
     assert menu
     location = hub.api.get(f"/api/v1/integrations/{link.integration_id}").json()["settings"]["location_id"]
@@ -249,7 +249,7 @@ def test_flowhub_bad_records_are_quarantined_and_the_rest_syncs(
 ) -> None:
     sandbox, tamper = tampered_flowhub
     link = connect_flowhub(hub, sandbox)
-    assert hub.sync(link.integration_id)["status"] == "succeeded"
+    assert hub.first_sync(link.integration_id)["status"] == "succeeded"
     before = len(_flowhub_menu(hub, link))
     location = hub.api.get(f"/api/v1/integrations/{link.integration_id}").json()["settings"]["location_id"]
     tamper.on(f"/v0/locations/{location}/inventory", rewrite=_flowhub_damage)
@@ -266,7 +266,7 @@ def test_flowhub_a_huge_or_drip_fed_answer_ends_at_its_limit(
 ) -> None:
     sandbox, tamper = tampered_flowhub
     link = connect_flowhub(hub, sandbox, max_response_mb=1)
-    assert hub.sync(link.integration_id)["status"] == "succeeded"
+    assert hub.first_sync(link.integration_id)["status"] == "succeeded"
     menu = _flowhub_menu(hub, link)
     location = hub.api.get(f"/api/v1/integrations/{link.integration_id}").json()["settings"]["location_id"]
     tamper.on(f"/v0/locations/{location}/inventory", count=1, huge_mb=8)
@@ -327,7 +327,7 @@ def test_alleaves_a_bad_page_fails_the_run_and_hides_nothing(
 ) -> None:
     sandbox, tamper = tampered_alleaves
     link = connect_alleaves(hub, sandbox, ("Retail", "Vault", "Back Room", "Display"), max_pages=3)
-    first = hub.sync(link.integration_id)
+    first = hub.first_sync(link.integration_id)
     assert first["status"] == "succeeded" and first["pages"] >= 2, first
     menu = _alleaves_menu(hub, link)
     tamper.on("/api/v1/items", **how)
@@ -350,7 +350,7 @@ def test_alleaves_a_record_that_is_not_an_object_is_quarantined(
 
     tamper.on("/api/v1/items", rewrite=damage)
     link = connect_alleaves(hub, sandbox, ("Retail", "Vault", "Back Room", "Display"))
-    run = hub.sync(link.integration_id)
+    run = hub.first_sync(link.integration_id)
     assert run["status"] == "succeeded" and run["pages"] >= 2, run
     reasons = " | ".join(quarantine(hub, link).values())
     assert "not a JSON object" in reasons and "300 characters" in reasons

@@ -21,7 +21,7 @@ ADULT = {"first_name": "Sam", "last_name": "Okafor", "date_of_birth": "1990-06-0
 def shop(hub: Hub, flourish: Sandbox) -> Connected:
     """Flourish with Sync Orders and terpenes on, one menu sync done: a store worth shopping at."""
     link = connect_flourish(hub, flourish, sync_orders=True, sync_terpenes=True)
-    assert hub.sync(link.integration_id)["status"] == "succeeded"
+    assert hub.first_sync(link.integration_id)["status"] == "succeeded"
     return link
 
 
@@ -296,7 +296,7 @@ def test_flowhub_asks_for_a_medical_card_and_its_expiry(
     hub: Hub, flowhub: FlowhubSandbox, shopper: httpx2.Client
 ) -> None:
     link = connect_flowhub(hub, flowhub, sync_orders=True)
-    assert hub.sync(link.integration_id)["status"] == "succeeded"
+    assert hub.first_sync(link.integration_id)["status"] == "succeeded"
     product = in_stock(hub, link)[0]
     add(shopper, link.store_id, product.id)
     form = shopper.get(f"/shop/{link.store_id}/checkout").text

@@ -57,6 +57,12 @@ class Report:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, saved: Mapping[str, Any]) -> Report:
+        """A report kept as :meth:`as_dict` wrote it (``integrations.last_check``)."""
+        findings = [Finding(**finding) for finding in saved.get("findings", [])]
+        return cls(**{**saved, "findings": findings})
+
     def text(self) -> str:
         """The report as a person reads it (and pastes into a message to support)."""
         verdict = "USABLE" if self.usable else "NOT USABLE"
@@ -284,8 +290,9 @@ class NotCheckable(ValueError):
 
 
 def check_integration(db: Database, organization_id: int, integration_id: int) -> Report | None:
-    """Check a saved connection with its stored credentials (decrypted here, never returned); None when it is not
-    the organization's."""
+    """Check a saved connection with its stored credentials (decrypted here, never returned) and keep the report
+    on the connection (``last_check``), so it is still there after a reload; None when it is not the
+    organization's. The vendor is asked outside any transaction."""
     with db.uow() as uow:
         row = uow.accounts.integration(integration_id, organization_id)
         if row is None:
@@ -293,7 +300,14 @@ def check_integration(db: Database, organization_id: int, integration_id: int) -
         config = uow.accounts.config(row)
     if not config.credentials:
         raise NotCheckable(f"{vendor(config.vendor).title} is disconnected (its credentials were erased)")
-    return check(config.vendor, config.credentials, config.settings)
+    report = check(config.vendor, config.credentials, config.settings)
+    with db.uow() as uow:
+        uow.accounts.keep_check(integration_id, report.as_dict())
+    return report
+
+
+def last_check(saved: Mapping[str, Any] | None) -> Report | None:
+    return Report.from_dict(saved) if saved else None
 
 
 def read_credentials_file(spec: VendorSpec, document: Any) -> tuple[dict[str, Any], dict[str, Any]]:

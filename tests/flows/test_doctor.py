@@ -77,17 +77,32 @@ def test_the_cli_checks_a_good_flowhub_account_with_reads_only_and_no_secret_in_
     assert len(flowhub.orders()) == orders_before
 
 
-def test_refused_credentials_make_the_account_unusable_and_say_so(flourish: Sandbox):
+def test_refused_credentials_make_the_account_unusable_and_say_so(flourish: Sandbox, tmp_path: Path):
     wrong = {"username": "demo", "api_key": "not-the-key-9f2c"}
-    report = doctor.check("flourish", wrong, {"base_url": flourish.api_url})
+    file = tmp_path / "flourish.json"
+    file.write_text(json.dumps({"credentials": wrong, "settings": {"base_url": flourish.api_url}}))
+    with debug_log():
+        result = CliRunner().invoke(app, ["doctor", "flourish", "--credentials-file", str(file), "--json"])
+    assert result.exit_code == 1, result.output  # not usable
+    assert "not-the-key-9f2c" not in result.output
+    report = doctor.Report.from_dict(json.loads(result.stdout))
     assert not report.usable
     refused = finding(report, "Credentials")
     assert refused.status == doctor.FAILED and refused.summary.startswith("refused by Flourish")
     assert [f.check for f in report.findings] == ["Credentials", "Rate-limit headers"], "nothing more is asked"
-    text = report.text()
-    assert "verdict: NOT USABLE (Credentials: refused by Flourish" in text
-    assert "not-the-key-9f2c" not in text + json.dumps(report.as_dict())
+    assert "verdict: NOT USABLE (Credentials: refused by Flourish" in report.text()
     assert writes(flourish) == {}
+
+
+def test_a_refused_order_ahead_grant_is_named_and_the_account_is_not_usable(flowhub: FlowhubSandbox):
+    wrong = {**FLOWHUB_CREDENTIALS, "order_ahead_token": "oa-wrong-secret-77"}
+    report = doctor.check("flowhub", wrong, flowhub.where)
+    assert not report.usable
+    assert finding(report, "Credentials").status == doctor.OK  # the API key pair works: only the grant does not
+    grant = finding(report, "Order Ahead token grant")
+    assert grant.status == doctor.FAILED and "the order-ahead grant was refused" in grant.summary
+    assert "oa-wrong-secret-77" not in report.text()
+    assert writes(flowhub) == {}
 
 
 def test_a_malformed_record_on_the_first_menu_page_is_shown_with_its_reason_and_rate_limit_headers_are_reported(

@@ -85,13 +85,18 @@ class Report:
         return "\n".join(lines) + "\n"
 
 
+#: Credential values shorter than this are not cut out: they would match ordinary words and numbers all over the
+#: report, and a value so short guards nothing.
+MIN_REDACTED = 4
+
+
 def _secret_values(model: BaseModel) -> list[str]:
     """Every credential value as text, longest first (so a value containing another is cut whole)."""
     found: list[str] = []
     for value in model.model_dump().values():
         if isinstance(value, SecretStr):
             value = value.get_secret_value()
-        if isinstance(value, str) and value.strip():
+        if isinstance(value, str) and len(value.strip()) >= MIN_REDACTED:
             found.append(value.strip())
     return sorted(set(found), key=len, reverse=True)
 

@@ -188,6 +188,12 @@ def test_every_other_vendor_is_checked_with_reads_only(
             assert sandbox.control.get("/_sandbox/messages").json()["data"] == []
         else:
             assert writes(sandbox) == {}, name
+    # A chosen area whose stock may not be sold makes the account unusable as set up, and says which.
+    quarantine_area = doctor.check(
+        "alleaves", ALLEAVES_CREDENTIALS, {"base_url": alleaves.api_url, "area_ids": ["AREA-QTN"]}
+    )
+    assert not quarantine_area.usable
+    assert "the chosen Quarantine is marked not sellable" in finding(quarantine_area, "Locations").summary
 
 
 def test_a_bad_credentials_file_names_what_to_fix(tmp_path: Path):

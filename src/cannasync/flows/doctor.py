@@ -170,42 +170,47 @@ class _Check:
         finally:
             connector.close()
 
-    def _locations(self, locations: list[Location]) -> Location | None:
-        """Report what the credentials see; the location the menu is read from (the chosen one, else the first
-        sellable one), or None when there is none to read."""
+    def _locations(self, locations: list[Location]) -> list[Location]:
+        """Report what the credentials see; return where the menu is read from (the chosen locations, else the
+        first sellable one), or nothing when there is no place to read."""
         spec = self.spec
         listed = [f"{loc.id}: {loc.name}" + (f" ({loc.detail})" if loc.detail else "") for loc in locations]
         if not spec.choice:  # nothing to choose (a loyalty source's facilities are keys mapped to stores)
             if locations:
                 self.add("Locations", OK, f"{len(locations)} visible", listed)
-            return None
+            return []
         chosen_setting = self.settings.get(spec.choice)
         chosen = chosen_setting if isinstance(chosen_setting, list) else [chosen_setting] if chosen_setting else []
         visible = {loc.id: loc for loc in locations}
-        missing = [value for value in chosen if value not in visible]
+        missing = [str(value) for value in chosen if value not in visible]
+        unsellable = [visible[value].name for value in chosen if value in visible and not visible[value].sellable]
         if not locations:
             self.add("Locations", FAILED, "none visible: these credentials see no place to read stock from")
-            return None
+            return []
         if missing:
-            names = ", ".join(map(str, missing))
-            summary = f"{len(locations)} visible, but the chosen {names} is not one of them"
+            summary = f"{len(locations)} visible, but the chosen {', '.join(missing)} is not one of them"
             self.add("Locations", FAILED, summary, listed)
-            return None
+            return []
+        if unsellable:
+            summary = f"{len(locations)} visible, but the chosen {', '.join(unsellable)} is marked not sellable"
+            self.add("Locations", FAILED, summary, listed)
+            return []
         self.add("Locations", OK, f"{len(locations)} visible", listed)
         if chosen:
-            return visible[chosen[0]]
-        return next((loc for loc in locations if loc.sellable), None)
+            return [visible[value] for value in chosen]
+        first = next((loc for loc in locations if loc.sellable), None)
+        return [first] if first else []
 
-    def _menu(self, connector: InventorySource, where: Location | None) -> None:
+    def _menu(self, connector: InventorySource, where: list[Location]) -> None:
         spec = self.spec
         assert spec.choice is not None
-        if where is None:
+        if not where:
             self.add("Menu", SKIPPED, "no sellable location to read a menu from")
             return
         chosen = bool(self.settings.get(spec.choice))
         reader = connector
         if not chosen:  # read the first sellable location, as if it were chosen: the settings are not changed
-            value: Any = [where.id] if _is_list(spec) else where.id
+            value: Any = [where[0].id] if _is_list(spec) else where[0].id
             reader = build_connector(spec.name, self.credentials, {**self.settings, spec.choice: value})  # type: ignore[assignment]
         try:
             try:
@@ -216,7 +221,8 @@ class _Check:
         finally:
             if reader is not connector:
                 reader.close()  # type: ignore[attr-defined]
-        place = f"{where.name} ({where.id})" + ("" if chosen else ", not chosen yet: the first sellable one")
+        place = ", ".join(f"{loc.name} ({loc.id})" for loc in where)
+        place += "" if chosen else ", not chosen yet: the first sellable one"
         if page is None:
             self.add("Menu", WARNING, f"read from {place}: the menu is empty")
             return
@@ -323,7 +329,10 @@ def read_credentials_file(spec: VendorSpec, document: Any) -> tuple[dict[str, An
     unknown = sorted(set(document) - {"credentials", "settings"})
     if unknown:
         raise InvalidSettings.about(
-            "", "", f"unknown key {', '.join(map(repr, unknown))}: the file holds only credentials and settings"
+            "",
+            "",
+            f'unknown key {", ".join(map(repr, unknown))}: the file holds only "credentials" and "settings" '
+            f'(the {spec.title} fields go under "credentials")',
         )
     credentials = document.get("credentials")
     settings = document.get("settings", {})

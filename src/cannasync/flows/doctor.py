@@ -318,7 +318,14 @@ def check_integration(db: Database, organization_id: int, integration_id: int) -
 
 
 def last_check(saved: Mapping[str, Any] | None) -> Report | None:
-    return Report.from_dict(saved) if saved else None
+    """The report kept on a connection; None when there is none, or when it was written in a shape this version
+    does not read (an older report is no reason to fail the page that shows it)."""
+    if not saved:
+        return None
+    try:
+        return Report.from_dict(saved)
+    except (TypeError, KeyError):
+        return None
 
 
 def read_credentials_file(spec: VendorSpec, document: Any) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -82,6 +82,24 @@ def test_connect_flourish_then_choose_a_facility(hub: Hub, merchant: Console, fl
     check = merchant.post(f"/console/integrations/{integration_id}/check")
     assert "Flourish answered" in check.text
 
+    # Check this account: the read-only check on the saved credentials; its report is kept, with none of them.
+    answer = merchant.post(f"/console/integrations/{integration_id}/account-check")
+    assert answer.status_code == 200, answer.text
+    assert 'data-testid="account-verdict">Usable<' in answer.text
+    assert "retail_price &#39;TBD&#39; is not a number" in answer.text  # a planted malformed item, with its reason
+    page = merchant.get(f"/console/stores/{store_id}/integrations").text
+    assert 'data-testid="account-verdict">Usable<' in page, "the report is kept on the connection"
+    assert "demo-key" not in answer.text + page
+    with hub.db.uow() as uow:
+        kept = uow.accounts.integration(integration_id)
+        assert kept is not None and kept.last_check is not None and kept.last_check["usable"] is True
+    assert "demo-key" not in json.dumps(kept.last_check)
+    # Another organization's connection is not found; a disconnected one says why it is not checked.
+    assert merchant.post("/console/integrations/999999/account-check").status_code == 404
+    merchant.post(f"/console/integrations/{integration_id}/disconnect")
+    gone = merchant.post(f"/console/integrations/{integration_id}/account-check")
+    assert "Not checked: Flourish is disconnected" in gone.text
+
 
 def test_wrong_credentials_are_named_and_nothing_is_saved(hub: Hub, merchant: Console, flourish: Sandbox):
     page = merchant.post("/console/stores", {"name": "Great Lakes Ann Arbor"})
@@ -171,25 +189,3 @@ def test_a_new_base_url_needs_the_saved_secret_typed_again(hub: Hub, merchant: C
     with hub.db.uow() as uow:
         row = uow.accounts.integration(link.integration_id)
         assert row is not None and row.settings["base_url"] == flourish.api_url
-
-
-def test_check_this_account_runs_on_the_saved_credentials_and_keeps_a_report_without_them(
-    hub: Hub, merchant: Console, flourish: Sandbox
-):
-    link = connect_flourish(hub, flourish)
-    answer = merchant.post(f"/console/integrations/{link.integration_id}/account-check")
-    assert answer.status_code == 200, answer.text
-    assert 'data-testid="account-verdict">Usable<' in answer.text
-    assert "retail_price &#39;TBD&#39; is not a number" in answer.text  # a planted malformed item, with its reason
-    page = merchant.get(f"/console/stores/{link.store_id}/integrations").text
-    assert 'data-testid="account-verdict">Usable<' in page, "the report is kept on the connection"
-    assert "demo-key" not in answer.text + page
-    with hub.db.uow() as uow:
-        kept = uow.accounts.integration(link.integration_id)
-        assert kept is not None and kept.last_check is not None and kept.last_check["usable"] is True
-    assert "demo-key" not in json.dumps(kept.last_check)
-    # Another organization's connection is not found, and a disconnected one says why it is not checked.
-    assert merchant.post("/console/integrations/999999/account-check").status_code == 404
-    merchant.post(f"/console/integrations/{link.integration_id}/disconnect")
-    gone = merchant.post(f"/console/integrations/{link.integration_id}/account-check")
-    assert "Not checked: Flourish is disconnected" in gone.text

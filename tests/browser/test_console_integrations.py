@@ -298,3 +298,32 @@ def test_leaflink_picks_its_flourish_connection_by_name(page: Page, hub: Hub, wh
     expect(card.get_by_label("Flourish connection").locator("option:checked")).to_have_text("Great Lakes Ann Arbor")
     link = hub.api.get(f"/api/v1/integrations/{wholesale.link_id}").json()
     assert link["settings"]["flourish_integration_id"] == other.integration_id
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])  # the report's keeping is tested on both in tests/web
+def test_check_this_account_shows_a_report_with_no_secret_that_a_reload_keeps(page: Page, hub: Hub, flourish: Sandbox):
+    link = connect_flourish(hub, flourish)
+
+    def writes() -> dict[str, int]:
+        return {call: n for call, n in flourish.requests().items() if not call.startswith("GET ")}
+
+    before = writes()
+    sign_in(page, hub)
+    page.goto(f"/console/stores/{link.store_id}/integrations")
+    card = pos_card(page, "flourish")
+    card.get_by_role("button", name="Check this account").click()
+    expect(card.get_by_test_id("account-verdict")).to_have_text("Usable")
+    menu = card.locator("[data-testid=finding][data-check=Menu]")
+    expect(menu).to_contain_text("Great Lakes Provisions - Ann Arbor (101)")
+    expect(menu).to_contain_text("retail_price 'TBD' is not a number")  # a planted malformed item, with its reason
+    expect(card.locator("[data-testid=finding][data-check=Credentials]")).to_contain_text("accepted by Flourish")
+    card.get_by_text("Report to send to support").click()
+    expect(card.get_by_test_id("account-report")).to_contain_text("verdict: USABLE")
+
+    page.reload()
+    card = pos_card(page, "flourish")
+    expect(card.get_by_test_id("account-verdict")).to_have_text("Usable")  # kept on the connection
+    expect(card.locator("[data-testid=finding][data-check=Menu]")).to_contain_text("retail_price 'TBD'")
+    assert "demo-key" not in page.content()  # the saved key never comes back to the page
+    assert writes() == before, "the check wrote nothing to Flourish"
+    screenshot(page, "console-integrations-account-check")

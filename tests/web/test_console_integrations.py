@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx2
 
 from cannasync.cli.servers import BackgroundServer
@@ -79,6 +81,24 @@ def test_connect_flourish_then_choose_a_facility(hub: Hub, merchant: Console, fl
 
     check = merchant.post(f"/console/integrations/{integration_id}/check")
     assert "Flourish answered" in check.text
+
+    # Check this account: the read-only check on the saved credentials; its report is kept, with none of them.
+    answer = merchant.post(f"/console/integrations/{integration_id}/account-check")
+    assert answer.status_code == 200, answer.text
+    assert 'data-testid="account-verdict">Usable<' in answer.text
+    assert "retail_price &#39;TBD&#39; is not a number" in answer.text  # a planted malformed item, with its reason
+    page = merchant.get(f"/console/stores/{store_id}/integrations").text
+    assert 'data-testid="account-verdict">Usable<' in page, "the report is kept on the connection"
+    assert "demo-key" not in answer.text + page
+    with hub.db.uow() as uow:
+        kept = uow.accounts.integration(integration_id)
+        assert kept is not None and kept.last_check is not None and kept.last_check["usable"] is True
+    assert "demo-key" not in json.dumps(kept.last_check)
+    # Another organization's connection is not found; a disconnected one says why it is not checked.
+    assert merchant.post("/console/integrations/999999/account-check").status_code == 404
+    merchant.post(f"/console/integrations/{integration_id}/disconnect")
+    gone = merchant.post(f"/console/integrations/{integration_id}/account-check")
+    assert "Not checked: Flourish is disconnected" in gone.text
 
 
 def test_wrong_credentials_are_named_and_nothing_is_saved(hub: Hub, merchant: Console, flourish: Sandbox):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -159,6 +160,57 @@ def demo(
 
     summary_ok = run_demo(_settings(), once=once, json_out=json_out, items=items, seed=seed)
     raise typer.Exit(0 if summary_ok else 1)
+
+
+@app.command()
+def doctor(
+    vendor: Annotated[str, typer.Argument(help="flourish, flourish_loyalty, flowhub, alleaves, leaflink or sms")],
+    credentials_file: Annotated[
+        Path,
+        typer.Option(
+            "--credentials-file",
+            help='JSON {"credentials": {…}, "settings": {…}}: the fields of the vendor\'s card (README, "doctor")',
+        ),
+    ],
+    json_out: Annotated[bool, typer.Option("--json", help="Print the report as one JSON object")] = False,
+) -> None:
+    """Check a real vendor account with only reads (no order, customer or webhook is created) and print a report
+    with no secret in it, fit to send to support. Exit 0: usable; 1: not usable; 2: the file needs fixing."""
+    import json
+
+    from cannasync.connectors.registry import UnknownVendor
+    from cannasync.connectors.registry import vendor as vendor_spec
+    from cannasync.flows import doctor as account_check
+    from cannasync.flows.integrations import InvalidSettings, checked_config
+    from cannasync.jobs.runtime import configure_logging
+
+    try:
+        spec = vendor_spec(vendor)
+    except UnknownVendor as error:
+        typer.echo(error.args[0], err=True)
+        raise typer.Exit(2) from None
+    try:
+        document = json.loads(credentials_file.read_text(encoding="utf-8"))
+    except OSError as error:
+        typer.echo(f"cannot read {credentials_file}: {error.strerror or error}", err=True)
+        raise typer.Exit(2) from None
+    except (ValueError, UnicodeDecodeError) as error:
+        typer.echo(f"{credentials_file} is not valid JSON: {error}", err=True)
+        raise typer.Exit(2) from None
+    try:
+        credentials, vendor_settings = account_check.read_credentials_file(spec, document)
+        checked_config(spec, credentials, vendor_settings)  # what to fix is named before anything is asked
+    except InvalidSettings as error:
+        typer.echo(f"{credentials_file}: {error}", err=True)
+        raise typer.Exit(2) from None
+    settings = _settings()
+    configure_logging(settings.log_level, json=settings.log_json)
+    report = account_check.check(spec.name, credentials, vendor_settings)
+    if json_out:
+        typer.echo(json.dumps(report.as_dict(), indent=2))
+    else:
+        typer.echo(report.text(), nl=False)
+    raise typer.Exit(0 if report.usable else 1)
 
 
 @db_app.command("upgrade")

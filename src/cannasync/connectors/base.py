@@ -7,7 +7,7 @@ collect) is declared as data in :class:`Traits`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -132,6 +132,32 @@ class StatusReport:
 class ConnectionCheck(Protocol):
     def locations(self) -> list[Location]:
         """Check the credentials and list where stock can be read; raises AuthenticationFailed."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeResult:
+    """What a read-only probe found: a sentence for a person, and the records it read that would not map."""
+
+    summary: str
+    quarantined: Sequence[Quarantined] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """One read-only check of an account beyond its locations and its menu (an account check runs it).
+
+    ``run`` makes only reads (and authentication grants); it raises a ``VendorError`` when the check fails.
+    """
+
+    name: str
+    run: Callable[[], ProbeResult]
+
+
+@runtime_checkable
+class AccountProbes(Protocol):
+    def account_probes(self) -> Sequence[Probe]:
+        """The vendor's own read-only checks: a second credential's grant, one page of its main read."""
         ...
 
 

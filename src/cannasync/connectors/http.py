@@ -10,6 +10,7 @@ Reads are retried; a write that may have reached the vendor is never blindly rep
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import email.utils
 import functools
 import hashlib
@@ -81,6 +82,63 @@ class AnswerTooLarge(Unavailable):
 
 class EndlessRead(Unavailable):
     """A paged read that does not end: more pages than the cap, or the vendor answered the same page again."""
+
+
+class WriteForbidden(VendorError):
+    """A write was asked for inside a read-only :func:`watch` (an account check): it was not sent."""
+
+
+#: Response headers that tell a client its rate budget: the IETF draft's ``RateLimit-*`` (LeafLink's new API,
+#: vendor-apis.md §4), the common ``X-RateLimit-*`` / ``X-Rate-Limit-*``, and ``Retry-After``.
+_RATE_LIMIT_HEADERS = ("ratelimit", "x-ratelimit", "x-rate-limit", "retry-after")
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One vendor call as an account check reports it: never a header but the rate-limit ones, never a query."""
+
+    vendor: str
+    method: str
+    path: str
+    status: int | None
+    #: The rate-limit headers the answer carried (lower-case names), if any.
+    rate_limit: Mapping[str, str]
+    error: str | None = None
+
+
+@dataclass(slots=True)
+class Watch:
+    """The calls made inside a :func:`watch` block, in order."""
+
+    read_only: bool
+    calls: list[Call]
+
+
+_watch: contextvars.ContextVar[Watch | None] = contextvars.ContextVar("vendor_watch", default=None)
+
+
+@contextlib.contextmanager
+def watch(*, read_only: bool = False) -> Iterator[Watch]:
+    """Record every vendor call made by this thread inside the block; with ``read_only``, refuse every write
+    (a POST/PUT/PATCH of a connector raises :class:`WriteForbidden` before anything is sent).
+
+    Authentication grants made by an ``httpx2.Auth`` (Alleaves' token, Flowhub's Order Ahead grant) are not
+    writes of a connector and still go out: they create no record at the vendor, only a token.
+    """
+    current = Watch(read_only=read_only, calls=[])
+    token = _watch.set(current)
+    try:
+        yield current
+    finally:
+        _watch.reset(token)
+
+
+def _rate_limit_headers(response: httpx2.Response) -> dict[str, str]:
+    return {
+        name.lower(): value[:100]
+        for name, value in response.headers.items()
+        if name.lower().startswith(_RATE_LIMIT_HEADERS)
+    }
 
 
 class _Retryable(Exception):
@@ -393,6 +451,9 @@ class VendorHttp:
     ) -> Any:
         """One call, retried by the policy; ``read`` turns the answer (body read whole) into the result, inside
         the retry loop, so a malformed answer to a read is asked for again like a failed one."""
+        watching = _watch.get()
+        if write and watching is not None and watching.read_only:
+            raise WriteForbidden(self.vendor, f"{method} {_path(path)} was not sent: this is a read-only check")
         policy = self._retry
         try:
             for attempt in stamina.retry_context(
@@ -487,7 +548,7 @@ class VendorHttp:
                 raise OutcomeUnknown(self.vendor, f"no answer to {method} ({exc.__class__.__name__})") from exc
             raise _Retryable(None, Unavailable(self.vendor, f"no answer ({exc.__class__.__name__})")) from exc
         exchange.watch(response)
-        self._log_call(method, path, response.status_code, started)
+        self._log_call(method, path, response.status_code, started, headers=_rate_limit_headers(response))
         try:
             return self._check(response, method, write=write)
         except BaseException:
@@ -495,7 +556,14 @@ class VendorHttp:
             raise
 
     def _log_call(
-        self, method: str, path: str, status: int | None, started: float, *, error: Exception | None = None
+        self,
+        method: str,
+        path: str,
+        status: int | None,
+        started: float,
+        *,
+        error: Exception | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         """One line per vendor call; the bound ``correlation_id`` ties it to the request or job that made it.
 
@@ -512,6 +580,18 @@ class VendorHttp:
         }
         if error is not None:
             fields["error"] = error.__class__.__name__
+        watching = _watch.get()
+        if watching is not None:
+            watching.calls.append(
+                Call(
+                    self.vendor,
+                    method,
+                    _path(path),
+                    status,
+                    dict(headers or {}),
+                    error.__class__.__name__ if error is not None else None,
+                )
+            )
         if status is not None and status < 400:
             log.debug("vendor_call", **fields)
         else:

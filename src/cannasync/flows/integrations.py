@@ -72,6 +72,11 @@ def _validated(spec: VendorSpec, credentials: dict[str, Any] | None, settings: d
         raise _refused("settings", error) from None
 
 
+def checked_config(spec: VendorSpec, credentials: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
+    """The settings as the vendor's model reads them, once the credentials fit theirs; raises InvalidSettings."""
+    return _validated(spec, credentials, settings)
+
+
 def check(vendor_name: str, credentials: dict[str, Any], settings: dict[str, Any]) -> list[Location]:
     """Ask the vendor at once whether these credentials work; raises AuthenticationFailed with its message.
 

@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from cannasync.store.once import get_or_create
@@ -128,6 +128,7 @@ class Accounts:
         if credentials is not None:
             integration.credentials = self.box.seal(credentials)
             integration.credential_digest = token_digest(caller_identity) if caller_identity else None
+            integration.last_check = None  # it was about the credentials replaced
         if integration.webhook_token is None:
             integration.webhook_token = secrets.token_urlsafe(32)
         integration.name = name or integration.name
@@ -159,7 +160,17 @@ class Accounts:
         integration.credential_digest = None
         integration.webhook_token = None
         integration.enabled = False
+        integration.last_check = None
         self.session.flush()
+
+    def keep_check(self, integration_id: int, report: dict[str, Any]) -> None:
+        """Keep an account check's report on the connection; not a change of its configuration (``updated_at``
+        stays)."""
+        self.session.execute(
+            update(Integration)
+            .where(Integration.id == integration_id)
+            .values(last_check=report, updated_at=Integration.updated_at)
+        )
 
     def config(self, integration: Integration) -> IntegrationConfig:
         """Decrypted; a disconnected integration (credentials erased) has none."""

@@ -109,6 +109,8 @@ class Integration(Base):
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     #: The secret part of the URL a vendor posts status changes to (vendors that push send no signature).
     webhook_token: Mapped[str | None] = mapped_column(String(64), default=None)
+    #: The last account check (``flows.doctor``): its report, which carries no credential, for the console.
+    last_check: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     store: Mapped[Store | None] = relationship(lazy="joined")

@@ -13,14 +13,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from cannasync.connectors import values
-from cannasync.connectors.base import Location, Options, Sale, Shopper, Traits
+from cannasync.connectors.base import Location, Options, Probe, ProbeResult, Sale, Shopper, Traits
 from cannasync.connectors.flourish.client import FlourishClient
 from cannasync.connectors.flourish.customers import FlourishCustomers
 from cannasync.connectors.flourish.settings import DEFAULT_BASE_URL, FlourishCredentials
 from cannasync.connectors.http import ReadLimits, VendorHttp, credential_key
 from cannasync.connectors.values import ApiRoot
 from cannasync.domain.customers import InvalidCustomer, normalise_email, normalise_phone
-from cannasync.domain.sync import MappingError
+from cannasync.domain.sync import MappingError, Quarantined
 
 
 class FlourishLoyaltySettings(BaseModel):
@@ -132,6 +132,23 @@ def sale(record: Mapping[str, Any]) -> Sale:
     )
 
 
+def _first_page(pages: Iterator[list[dict[str, Any]]], read: Any, noun: str) -> ProbeResult:
+    """One page of a read, each record mapped; those the pull would pass over are named with the reason."""
+    try:
+        page = next(pages, [])
+    finally:
+        close = getattr(pages, "close", None)
+        if close is not None:
+            close()
+    refused: list[Quarantined] = []
+    for record in page:
+        try:
+            read(record)
+        except MappingError as error:
+            refused.append(Quarantined(values.text(record.get("id")), record, str(error)))
+    return ProbeResult(f"{len(page)} {noun} on the first page, {len(page) - len(refused)} readable", refused)
+
+
 class FlourishLoyaltyConnector(FlourishCustomers):  # signups that match nobody are created
     vendor = "flourish_loyalty"
     traits = Traits()
@@ -161,6 +178,13 @@ class FlourishLoyaltyConnector(FlourishCustomers):  # signups that match nobody 
                 id=str(f["id"]), name=str(f.get("facility_name") or f["id"]), detail=str(f.get("license_number") or "")
             )
             for f in self._client.facilities()
+        ]
+
+    # AccountProbes: the first page of each read the loyalty pull makes, mapped as it maps them
+    def account_probes(self) -> list[Probe]:
+        return [
+            Probe("Customers", lambda: _first_page(self._client.customers_changed(None), shopper, "customers")),
+            Probe("Completed sales", lambda: _first_page(self._client.completed_sales(None), sale, "sales")),
         ]
 
     # ShopperSource

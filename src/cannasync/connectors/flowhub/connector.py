@@ -19,6 +19,8 @@ from cannasync.connectors.base import (
     PlacedOrder,
     PosOrder,
     Postback,
+    Probe,
+    ProbeResult,
     StatusReport,
     Traits,
 )
@@ -127,6 +129,16 @@ class FlowhubConnector:
         if self.settings.sync_orders:
             self._client.check_order_ahead()
         return found
+
+    # AccountProbes
+    def account_probes(self) -> list[Probe]:
+        return [Probe("Order Ahead token grant", self._order_ahead_works)]
+
+    def _order_ahead_works(self) -> ProbeResult:
+        """A new client-credentials grant, then a read of an order that cannot exist (a 404 with the bearer, not a
+        401): the credential pushes would use, proved without creating an order."""
+        self._client.check_order_ahead()
+        return ProbeResult("a new access token was granted and Order Ahead accepted it (no order was created)")
 
     # InventorySource
     def menu_pages(self) -> Iterator[MenuPage]:

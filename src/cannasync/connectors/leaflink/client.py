@@ -56,6 +56,10 @@ class LeafLinkClient:
     def brands(self) -> list[dict[str, Any]]:
         return list(self._pages("brands/", {}))
 
+    def products(self) -> Iterator[dict[str, Any]]:
+        """The account's products, a page at a time as they are taken."""
+        return self._pages("products/", {})
+
     def products_with_sku(self, sku: str) -> list[dict[str, Any]]:
         return [p for p in self._pages("products/", {"sku": sku}) if p.get("sku") == sku]
 

@@ -5,17 +5,28 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
+from itertools import islice
 from typing import Any
 
 from cannasync.connectors import values
-from cannasync.connectors.base import Buyer, MarketOrder, Options, SupplierItem, Traits, WholesaleLine
+from cannasync.connectors.base import (
+    Buyer,
+    MarketOrder,
+    Options,
+    Probe,
+    ProbeResult,
+    SupplierItem,
+    Traits,
+    WholesaleLine,
+)
 from cannasync.connectors.http import ReadLimits, VendorHttp, credential_key
-from cannasync.connectors.leaflink.client import LeafLinkClient
+from cannasync.connectors.leaflink.client import PAGE, LeafLinkClient
 from cannasync.connectors.leaflink.settings import LeafLinkCredentials, LeafLinkSettings
-from cannasync.domain.sync import MappingError
+from cannasync.domain.sync import MappingError, Quarantined
 
 #: The bridge's payment-term names where LeafLink spells them differently (its legacy term table).
 _LEAFLINK_TERMS = {"Cash on Delivery": "COD"}
@@ -115,6 +126,29 @@ class LeafLinkConnector:
         """Prove the key works (and learn the account's brands)."""
         self._brands()
         return []
+
+    # AccountProbes: one page of each list the bridge reads, nothing written
+    def account_probes(self) -> list[Probe]:
+        return [Probe("Products listed", self._products_page), Probe("Orders received", self._orders_page)]
+
+    def _products_page(self) -> ProbeResult:
+        products = list(islice(self._client.products(), PAGE))
+        states = Counter(str(product.get("listing_state") or "no listing state") for product in products)
+        listed = ", ".join(f"{count} {state}" for state, count in sorted(states.items()))
+        return ProbeResult(f"{len(products)} on the first page" + (f" ({listed})" if listed else ""))
+
+    def _orders_page(self) -> ProbeResult:
+        """The first page of received orders, read and mapped as the wholesale sync does; an order it could not
+        read is named with the reason."""
+        mapped, refused = 0, []
+        for order in islice(self._client.orders_modified_since(None), PAGE):
+            try:
+                self._with_lines(order)
+                mapped += 1
+            except (MappingError, KeyError, ValueError, TypeError) as error:
+                reason = str(error) if isinstance(error, MappingError) else f"{type(error).__name__}: {error}"
+                refused.append(Quarantined(values.text(order.get("number")), order, reason))
+        return ProbeResult(f"{mapped + len(refused)} on the first page, {mapped} read as orders", refused)
 
     def _brands(self) -> dict[str, int]:
         if self._brand_ids is None:

@@ -12,6 +12,7 @@ from starlette.datastructures import FormData
 
 from cannasync.connectors.base import Location
 from cannasync.connectors.registry import VENDORS, VendorSpec
+from cannasync.flows import doctor
 from cannasync.flows.integrations import Problem
 from cannasync.store.tables import Integration
 from cannasync.store.uow import UnitOfWork
@@ -48,6 +49,11 @@ class Card:
     def connected(self) -> bool:
         """Saved credentials exist: a disconnected integration keeps its row and history, not its credentials."""
         return self.integration is not None and bool(self.integration.credentials)
+
+    @property
+    def last_check(self) -> doctor.Report | None:
+        """The connection's last account check (kept on it, so a reload still shows it)."""
+        return doctor.last_check(self.integration.last_check) if self.integration is not None else None
 
     @property
     def state(self) -> tuple[str, str]:

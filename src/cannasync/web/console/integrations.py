@@ -12,7 +12,7 @@ from starlette.datastructures import FormData
 from cannasync.api.deps import Db
 from cannasync.connectors.http import AuthenticationFailed, Unavailable, VendorError
 from cannasync.connectors.registry import VENDORS, VendorSpec
-from cannasync.flows import integrations, loyalty
+from cannasync.flows import doctor, integrations, loyalty
 from cannasync.store.accounts import IntegrationConfig
 from cannasync.store.tables import Integration
 from cannasync.store.uow import Database
@@ -251,6 +251,22 @@ def check_connection(request: Request, integration_id: int, db: Db, viewer: Merc
         return render(request, "console/check_result.html", ok=False, message=_problem(error))
     seen = f"{len(locations)} location{'s' if len(locations) != 1 else ''} visible" if spec.choice else "ready"
     return render(request, "console/check_result.html", ok=True, message=f"{spec.title} answered: {seen}.")
+
+
+@router.post("/integrations/{integration_id}/account-check", response_class=HTMLResponse)
+def check_account(request: Request, integration_id: int, db: Db, viewer: MerchantForm) -> HTMLResponse:
+    """The read-only account check (``cannasync doctor``) with the saved credentials, which never leave the
+    server: the page gets the report, which carries none of them, and the connection keeps it."""
+    row = _owned(db, viewer, integration_id)
+    try:
+        report = doctor.check_integration(db, viewer.organization_id, row.id)
+    except doctor.NotCheckable as error:
+        return render(request, "console/account_check.html", report=None, account_error=f"Not checked: {error}.")
+    except integrations.InvalidSettings as error:  # saved before a rule was added: the card names what to fix
+        return render(request, "console/account_check.html", report=None, account_error=f"Not checked: {error}")
+    if report is None:
+        raise HTTPException(404, "integration not found")
+    return render(request, "console/account_check.html", report=report, account_error=None)
 
 
 @router.post("/integrations/{integration_id}/disconnect", response_class=HTMLResponse)

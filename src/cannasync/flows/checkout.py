@@ -151,7 +151,7 @@ def limit_item(product: Product, quantity: int) -> limits.Item:
     return limits.item(
         product.name,
         quantity,
-        (product.category, product.subcategory, product.pos_category),
+        (product.base_category, product.category, product.subcategory, product.pos_category),
         product.net_weight,
         product.net_weight_unit,
         product.cannabinoids or [],

@@ -223,6 +223,8 @@ class Product(Base):
     rec_price_cents: Mapped[int | None] = mapped_column(Integer)
     med_price_cents: Mapped[int | None] = mapped_column(Integer)
     price_tiers: Mapped[list[Any]] = mapped_column(default=list)
+    #: The POS's top-level category (domain Product.base_category), which purchase limits read.
+    base_category: Mapped[str | None] = mapped_column(String(200), default=None)
     #: One unit's net weight (a decimal as text) in ``net_weight_unit`` ("g" or "ml"), as the POS gives it.
     net_weight: Mapped[str | None] = mapped_column(String(40), default=None)
     net_weight_unit: Mapped[str | None] = mapped_column(String(4), default=None)

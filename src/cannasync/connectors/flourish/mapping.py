@@ -108,6 +108,7 @@ def product_from_item(item: Mapping[str, Any], sellable_qty: Any, *, sync_terpen
         rec_price_cents=rec_price,
         med_price_cents=_cents(item.get("med_price"), "med_price"),
         price_tiers=_tiers(item.get("price_tiers")),
+        base_category=values.text(item.get("item_category")),
         net_weight=weight,
         net_weight_unit=weight_unit,
         pos_quantity=quantity,

@@ -100,6 +100,7 @@ def product_from_item(item: Mapping[str, Any], *, map_custom_category: bool, syn
         terpenes=_lab_values(item.get("terpenes"), canonical_terpene, "terpenes") if sync_terpenes else None,
         rec_price_cents=values.cents(item.get("priceInMinorUnits"), "priceInMinorUnits", minor_units=True),
         price_tiers=tiers,
+        base_category=values.text(item.get("category")),
         net_weight=weight,
         net_weight_unit=weight_unit,
         pos_quantity=values.quantity(item.get("quantity"), "quantity"),

@@ -31,6 +31,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("delivery_minimum_cents", sa.Integer(), nullable=False, server_default="0"))
         batch_op.add_column(sa.Column("limit_overrides", sa.JSON(), nullable=True))
     with op.batch_alter_table("products", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("base_category", sa.String(length=200), nullable=True))
         batch_op.add_column(sa.Column("net_weight", sa.String(length=40), nullable=True))
         batch_op.add_column(sa.Column("net_weight_unit", sa.String(length=4), nullable=True))
 
@@ -39,6 +40,7 @@ def downgrade() -> None:
     with op.batch_alter_table("products", schema=None) as batch_op:
         batch_op.drop_column("net_weight_unit")
         batch_op.drop_column("net_weight")
+        batch_op.drop_column("base_category")
     with op.batch_alter_table("stores", schema=None) as batch_op:
         for name in (
             "limit_overrides",

@@ -29,7 +29,7 @@ def test_settings_are_kept_and_bad_ones_are_refused_naming_the_field(hub: Hub) -
     assert store["timezone_chosen"] is False  # left for the POS location's own
     limits = store["purchase_limits"]
     assert limits["state_name"] == "Washington"
-    assert {row["key"]: row["amount"] for row in limits["adult_use"]}["concentrate"] == "7.0"
+    assert {row["key"]: row["amount"] for row in limits["adult_use"]}["concentrate"] == "7"
     url = f"/api/v1/stores/{store['id']}"
 
     changed = hub.api.patch(
@@ -37,7 +37,7 @@ def test_settings_are_kept_and_bad_ones_are_refused_naming_the_field(hub: Hub) -
     ).json()
     assert changed["timezone_chosen"] is True
     row = next(r for r in changed["purchase_limits"]["adult_use"] if r["key"] == "concentrate")
-    assert (row["amount"], row["state_amount"], row["label"]) == ("3", "7.0", "3 g of concentrate")
+    assert (row["amount"], row["state_amount"], row["label"]) == ("3", "7", "3 g of concentrate")
     assert hub.api.get(url).json()["purchase_limits"]["overrides"] == {"adult_use": {"concentrate": "3"}}
 
     for body, words in (

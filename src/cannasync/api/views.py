@@ -27,13 +27,18 @@ def _at(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def _plain(amount: Decimal) -> str:
+    """``15``, ``70.87``: a decimal without trailing zeros or an exponent."""
+    return f"{amount.normalize():f}"
+
+
 def _limit(limit: limits.Limit, state_amount: Decimal | None) -> dict[str, Any]:
     return {
         "key": limit.key,
         "label": limit.label,
         "measure": limit.measure.value,
-        "amount": str(limit.amount),
-        "state_amount": str(state_amount) if state_amount is not None else None,
+        "amount": _plain(limit.amount),
+        "state_amount": _plain(state_amount) if state_amount is not None else None,
         "counts": {kind.value: str(factor) for kind, factor in limit.counts.items()},
     }
 

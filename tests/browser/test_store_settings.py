@@ -62,6 +62,7 @@ def test_edit_store_settings_and_see_the_time_zone_applied_after_a_reload(
     expect(info).to_contain_text("2150 Packard St")
     expect(info).to_contain_text(re.compile(r"Open now · until (9 PM|6 PM)|Closed · opens"))
     expect(info).to_contain_text("Pacific/Honolulu")
+    screenshot(page, "shop-menu-store-info")
 
 
 def test_a_phone_shopper_is_told_about_limits_and_stock(phone: Page, hub: Hub, connected: Connected) -> None:

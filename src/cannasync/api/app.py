@@ -18,6 +18,7 @@ from cannasync.domain.loyalty import LoyaltyRefused, NotEnoughPoints, PosOwnsCon
 from cannasync.domain.orders import InvalidOrder
 from cannasync.flows.checkout import IdempotencyConflict, StatusConflict
 from cannasync.flows.integrations import InvalidSettings
+from cannasync.flows.stores import InvalidStore
 from cannasync.jobs.scheduler import Dispatcher
 from cannasync.store.catalog import OutOfStock
 from cannasync.store.uow import Database
@@ -26,6 +27,7 @@ _STATUS: list[tuple[type[Exception], int]] = [
     (InvalidOrder, 422),
     (InvalidCustomer, 422),
     (InvalidSettings, 422),
+    (InvalidStore, 422),
     (IdempotencyConflict, 422),
     (OutOfStock, 409),
     (StatusConflict, 409),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -21,6 +21,7 @@ from pydantic import (
 
 from cannasync.api.edge import MAX_ROW_ID
 from cannasync.connectors.registry import VENDORS
+from cannasync.domain import limits, stores
 
 # Bounds for every number a client sends. Without them a 20-byte "1e1000000" costs seconds of CPU to turn into
 # cents, and an integer past 2**63 reaches PostgreSQL as an error: each is refused here with a 422 naming the field.
@@ -107,15 +108,78 @@ def _web_url(value: str) -> str:
 WebUrl = Annotated[str, Field(max_length=2000), AfterValidator(_web_url)]
 
 
+class StoreAddressIn(Strict):
+    """Where the store is; ``state`` (two letters) also picks the purchase-limit table."""
+
+    line1: str = Field("", max_length=200)
+    line2: str = Field("", max_length=200)
+    city: str = Field("", max_length=100)
+    state: str = Field("", max_length=2, pattern=r"^([A-Za-z]{2})?$")
+    postcode: str = Field("", max_length=20)
+
+
+def _hours(value: dict[str, Any]) -> dict[str, Any]:
+    problem = stores.hours_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return {day: span for day, span in value.items() if span}
+
+
+def _overrides(value: dict[str, Any]) -> dict[str, Any]:
+    problem = limits.override_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+Hours = Annotated[
+    dict[str, dict[str, str] | None],
+    Field(description='Weekday ("mon" … "sun") → {"open": "09:00", "close": "21:00"}; a day left out is closed.'),
+    AfterValidator(_hours),
+]
+LimitOverrides = Annotated[
+    dict[str, dict[str, Annotated[Decimal, Field(ge=0, le=100_000)] | None]],
+    Field(
+        description='{"adult_use": {limit key: amount}, "medical": {...}}: the store\'s own amounts instead of its '
+        "state's (keys and measures as GET /stores/{id} lists them under purchase_limits); null keeps the state's."
+    ),
+    AfterValidator(_overrides),
+]
+
+
 class StoreIn(Strict):
     name: str = Field(min_length=1, max_length=200)
-    timezone: TimeZoneName = "America/Los_Angeles"
+    timezone: TimeZoneName | None = Field(
+        None, description="IANA time zone; omitted, the POS location's own once one is connected (else Los Angeles)."
+    )
     randomized_order_numbers: StrictBool = False
+    address: StoreAddressIn | None = None
+    phone: Phone | None = None
+    hours: Hours | None = None
+    pickup_enabled: StrictBool = True
+    delivery_enabled: StrictBool = True
+    delivery_fee_cents: Cents = 0
+    delivery_minimum_cents: Cents = 0
+    limit_overrides: LimitOverrides | None = None
 
 
 class StorePatch(Strict):
+    """Only the fields sent change; ``address``, ``phone``, ``hours`` and ``limit_overrides`` may be null (cleared)."""
+
     name: str | None = Field(None, min_length=1, max_length=200)
+    timezone: TimeZoneName | None = None
     randomized_order_numbers: StrictBool | None = None
+    address: StoreAddressIn | None = None
+    phone: Phone | None = None
+    hours: Hours | None = None
+    pickup_enabled: StrictBool | None = None
+    delivery_enabled: StrictBool | None = None
+    delivery_fee_cents: Cents | None = None
+    delivery_minimum_cents: Cents | None = None
+    limit_overrides: LimitOverrides | None = None
+
+    #: Fields a client may clear with null; the others must have a value when sent.
+    NULLABLE: ClassVar[frozenset[str]] = frozenset({"address", "phone", "hours", "limit_overrides"})
 
 
 class IntegrationIn(Strict):

@@ -10,18 +10,19 @@ from cannasync.api import views
 from cannasync.api.deps import Db, Org, not_found
 from cannasync.api.edge import MAX_OFFSET
 from cannasync.api.schemas import CategoryMappingIn, ProductPatch, StoreIn, StorePatch
+from cannasync.flows import stores
 
 router = APIRouter(tags=["stores"])
 
 
 @router.post("/stores", status_code=201)
 def create_store(body: StoreIn, db: Db, org: Org) -> dict[str, Any]:
+    """Add a store. Without a ``timezone`` it takes its POS location's own once one is connected."""
     with db.uow() as uow:
-        return views.store(
-            uow.accounts.add_store(
-                org, body.name, timezone=body.timezone, randomized_order_numbers=body.randomized_order_numbers
-            )
-        )
+        store = uow.accounts.add_store(org, body.name)
+        changes = body.model_dump(exclude={"name"}, exclude_none=True, mode="json")
+        stores.apply(store, changes)
+        return views.store(store)
 
 
 @router.get("/stores")
@@ -32,6 +33,7 @@ def list_stores(db: Db, org: Org) -> list[dict[str, Any]]:
 
 @router.get("/stores/{store_id}")
 def get_store(store_id: int, db: Db, org: Org) -> dict[str, Any]:
+    """The store's settings, with the purchase limits its orders are held to (its state's, or its own)."""
     with db.uow() as uow:
         store = uow.accounts.store(store_id, org)
         if store is None:
@@ -41,12 +43,16 @@ def get_store(store_id: int, db: Db, org: Org) -> dict[str, Any]:
 
 @router.patch("/stores/{store_id}")
 def update_store(store_id: int, body: StorePatch, db: Db, org: Org) -> dict[str, Any]:
+    """Change the fields sent. Setting ``timezone`` keeps it: the POS location's zone no longer replaces it."""
+    changes = body.model_dump(exclude_unset=True, mode="json")
+    for field, value in changes.items():
+        if value is None and field not in StorePatch.NULLABLE:
+            raise stores.InvalidStore(field, "cannot be null")
     with db.uow() as uow:
         store = uow.accounts.store(store_id, org)
         if store is None:
             raise not_found("store")
-        for field, value in body.model_dump(exclude_none=True).items():
-            setattr(store, field, value)
+        stores.apply(store, changes)
         return views.store(store)
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from cannasync.connectors.registry import vendor
+from cannasync.domain import limits
 from cannasync.domain.catalog import available_quantity
 from cannasync.store.orders import CONTACT_FIELDS
 from cannasync.store.tables import (
@@ -25,12 +27,51 @@ def _at(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def _plain(amount: Decimal) -> str:
+    """``15``, ``70.87``: a decimal without trailing zeros or an exponent."""
+    return f"{amount.normalize():f}"
+
+
+def _limit(limit: limits.Limit, state_amount: Decimal | None) -> dict[str, Any]:
+    return {
+        "key": limit.key,
+        "label": limit.label,
+        "measure": limit.measure.value,
+        "amount": _plain(limit.amount),
+        "state_amount": _plain(state_amount) if state_amount is not None else None,
+        "counts": {kind.value: str(factor) for kind, factor in limit.counts.items()},
+    }
+
+
+def purchase_limits(row: Store) -> dict[str, Any]:
+    """The limits an order at this store is held to, each with the state's own amount beside it."""
+    state = (row.address or {}).get("state") or None
+    table = limits.states().get(state or "")
+    result: dict[str, Any] = {"state": state, "state_name": table.name if table else None}
+    for customer in limits.Customer:
+        law = {limit.key: limit.amount for limit in limits.limits_for(state, customer)}
+        result[customer.value] = [
+            _limit(limit, law.get(limit.key)) for limit in limits.limits_for(state, customer, row.limit_overrides)
+        ]
+    result["overrides"] = row.limit_overrides or {}
+    return result
+
+
 def store(row: Store) -> dict[str, Any]:
     return {
         "id": row.id,
         "name": row.name,
         "timezone": row.timezone,
+        "timezone_chosen": row.timezone_chosen,
         "randomized_order_numbers": row.randomized_order_numbers,
+        "address": row.address,
+        "phone": row.phone,
+        "hours": row.hours or {},
+        "pickup_enabled": row.pickup_enabled,
+        "delivery_enabled": row.delivery_enabled,
+        "delivery_fee_cents": row.delivery_fee_cents,
+        "delivery_minimum_cents": row.delivery_minimum_cents,
+        "purchase_limits": purchase_limits(row),
     }
 
 
@@ -105,6 +146,8 @@ def product(row: Product) -> dict[str, Any]:
         "rec_price_cents": row.rec_price_cents,
         "med_price_cents": row.med_price_cents,
         "price_tiers": row.price_tiers,
+        "net_weight": row.net_weight,
+        "net_weight_unit": row.net_weight_unit,
         "pos_quantity": row.pos_quantity,
         "held_quantity": row.held_quantity,
         "available_quantity": available_quantity(row.pos_quantity, row.held_quantity),

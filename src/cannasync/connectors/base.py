@@ -28,6 +28,9 @@ class Location:
     detail: str = ""
     #: Whether stock held here may be sold (an Alleaves Quarantine area may not): only those can be chosen.
     sellable: bool = True
+    #: The place's own IANA time zone and state, where the vendor says them: a new store's defaults.
+    timezone: str = ""
+    state: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -184,3 +184,36 @@ def body_cap(default: float) -> Any:
 #: A vendor API root in a settings model: an http(s) URL with a host, refused with a 422 otherwise (never "cannot
 #: be reached, try again").
 ApiRoot = Annotated[str, Field(max_length=500), AfterValidator(_api_root)]
+
+
+#: A unit of weight or volume → (the unit purchase limits count in, how many of it one unit is).
+_NET_UNITS: dict[str, tuple[str, Decimal]] = {
+    "g": ("g", Decimal(1)),
+    "gram": ("g", Decimal(1)),
+    "grams": ("g", Decimal(1)),
+    "mg": ("g", Decimal("0.001")),
+    "kg": ("g", Decimal(1000)),
+    "oz": ("g", Decimal("28.349523125")),
+    "lb": ("g", Decimal("453.59237")),
+    "ml": ("ml", Decimal(1)),
+    "l": ("ml", Decimal(1000)),
+    "floz": ("ml", Decimal("29.5735295625")),
+    "fl oz": ("ml", Decimal("29.5735295625")),
+}
+
+
+def net_weight(amount: Any, unit: Any) -> tuple[Decimal | None, str | None]:
+    """One unit's net weight in grams (or volume in ml) from a vendor's amount and unit; (None, None) when either
+    is missing or not plausible. Optional data: a product without it is counted by the limits table's default
+    for its category, so a bad figure is left out rather than quarantining the product."""
+    known = _NET_UNITS.get(str(unit or "").strip().lower())
+    if known is None or isinstance(amount, bool) or amount is None:
+        return None, None
+    try:
+        number = Decimal(str(amount).strip())
+    except (InvalidOperation, ValueError):
+        return None, None
+    if not number.is_finite() or number <= 0 or number > 1_000_000:
+        return None, None
+    base, factor = known
+    return (number * factor).quantize(Decimal("0.001")).normalize(), base

@@ -101,6 +101,12 @@ class Product:
     rec_price_cents: int | None = None
     med_price_cents: int | None = None
     price_tiers: tuple[PriceTier, ...] = ()
+    #: The POS's own top-level category (Flower, Vape, Edibles ...) where the shown one is a finer name
+    #: ("Singles", "Live Resin Carts"): purchase limits tell flower from concentrate by it.
+    base_category: str | None = None
+    #: One unit's net weight and its unit ("g" or "ml"), where the POS says it: purchase limits count it.
+    net_weight: Decimal | None = None
+    net_weight_unit: str | None = None
     pos_quantity: int = 0
     images: tuple[str, ...] | None = None
     #: False when the POS says not to show it (Alleaves: at or below the low-quantity threshold).

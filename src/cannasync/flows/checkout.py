@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from cannasync.connectors.base import Traits
 from cannasync.connectors.registry import vendor
+from cannasync.domain import limits
 from cannasync.domain.customers import CustomerDetails, age_on
 from cannasync.domain.orders import (
     Fee,
@@ -35,12 +36,24 @@ from cannasync.domain.orders import (
 )
 from cannasync.store.catalog import OutOfStock
 from cannasync.store.orders import contact_record
-from cannasync.store.tables import Order, OrderLine, OrderOffer
+from cannasync.store.tables import Order, OrderLine, OrderOffer, Product, Store
 from cannasync.store.uow import Database, UnitOfWork
 
 PUSH_ORDER = "push_order"
+#: The name of the store's delivery fee on an order (and in the POS push).
+DELIVERY_FEE = "Delivery"
 
-__all__ = ["CheckoutLine", "CheckoutRequest", "IdempotencyConflict", "InvalidOrder", "OutOfStock", "place_order"]
+__all__ = [
+    "CheckoutLine",
+    "CheckoutRequest",
+    "IdempotencyConflict",
+    "InvalidOrder",
+    "OutOfStock",
+    "OverLimit",
+    "place_order",
+]
+
+OverLimit = limits.OverLimit
 
 
 class IdempotencyConflict(Exception):
@@ -123,6 +136,38 @@ def _validate(request: CheckoutRequest, traits: Traits | None) -> None:
         raise InvalidOrder("the fulfilment window ends before it starts")
 
 
+def _dollars(cents: int) -> str:
+    return f"${cents / 100:,.2f}"
+
+
+def order_limits(store: Store, is_medical: bool) -> list[limits.Limit]:
+    """The purchase limits an order at ``store`` is held to: its state's, with the store's own amounts."""
+    customer = limits.Customer.MEDICAL if is_medical else limits.Customer.ADULT_USE
+    return limits.limits_for((store.address or {}).get("state"), customer, store.limit_overrides)
+
+
+def limit_item(product: Product, quantity: int) -> limits.Item:
+    """A product row as the purchase limits count it (its weight and THC from the POS's data)."""
+    return limits.item(
+        product.name,
+        quantity,
+        (product.base_category, product.category, product.subcategory, product.pos_category),
+        product.net_weight,
+        product.net_weight_unit,
+        product.cannabinoids or [],
+    )
+
+
+def _store_rules(store: Store, request: CheckoutRequest, products: Sequence[Product]) -> None:
+    """What the store offers (pickup, delivery) and the purchase limits of its state (or its own)."""
+    if request.fulfillment == Fulfillment.PICKUP and not store.pickup_enabled:
+        raise InvalidOrder("this store does not take pickup orders online; choose delivery")
+    if request.fulfillment == Fulfillment.DELIVERY and not store.delivery_enabled:
+        raise InvalidOrder("this store does not deliver; choose pickup")
+    items = [limit_item(product, line.quantity) for line, product in zip(request.lines, products, strict=True)]
+    limits.check(items, order_limits(store, request.is_medical))
+
+
 def _number(uow: UnitOfWork, store_id: int, randomized: bool) -> str:
     if not randomized:
         return sequential_order_number(uow.orders.next_sequence(store_id))
@@ -174,6 +219,7 @@ def _place(uow: UnitOfWork, store_id: int, request: CheckoutRequest, key: str | 
     integration = uow.accounts.integration(integration_ids.pop()) if integration_ids else None
     traits = vendor(integration.vendor).traits if integration else None
     _validate(request, traits)
+    _store_rules(store, request, products)
 
     def price(product: Any) -> int:
         cents = product.med_price_cents if request.is_medical and product.med_price_cents else product.rec_price_cents
@@ -189,11 +235,19 @@ def _place(uow: UnitOfWork, store_id: int, request: CheckoutRequest, key: str | 
     for product_id in sorted(wanted):
         uow.catalog.take(product_id, wanted[product_id])
 
+    fees = list(request.fees)
+    if request.fulfillment == Fulfillment.DELIVERY and store.delivery_fee_cents > 0:
+        fees.append(Fee(DELIVERY_FEE, store.delivery_fee_cents))
     priced = price_order(
         [LineDraft(line.quantity, price(product)) for line, product in zip(request.lines, products, strict=True)],
         [Offer(o.label, o.kind, o.value, o.line) for o in request.offers],
-        request.fees,
+        fees,
     )
+    minimum = store.delivery_minimum_cents
+    if request.fulfillment == Fulfillment.DELIVERY and priced.subtotal_cents < minimum:
+        raise InvalidOrder(
+            f"delivery orders start at {_dollars(minimum)} of products; this one is {_dollars(priced.subtotal_cents)}"
+        )
     customer = uow.orders.save_customer(store_id, request.customer)
     order = Order(
         store_id=store_id,

@@ -9,9 +9,11 @@ from pydantic import ValidationError
 
 from cannasync.connectors.base import ConnectionCheck, Location
 from cannasync.connectors.registry import VendorSpec, build_connector, vendor
+from cannasync.domain.limits import state_code
+from cannasync.domain.stores import known_zone
 from cannasync.flows import loyalty, menu_sync, order_status, wholesale
 from cannasync.store.types import utcnow
-from cannasync.store.uow import Database
+from cannasync.store.uow import Database, UnitOfWork
 
 INTERVALS = {
     menu_sync.FLOW: menu_sync.INTERVAL,
@@ -112,6 +114,22 @@ def _check_choice(spec: VendorSpec, chosen: list[Any], locations: list[Location]
             )
 
 
+def _store_defaults(uow: UnitOfWork, store_id: int, chosen: list[Any], locations: list[Location]) -> None:
+    """A store takes its POS location's own time zone (until a person chooses one) and, while it has no state,
+    the location's state (so the state's purchase limits apply)."""
+    store = uow.accounts.store(store_id)
+    picked = [location for location in locations if location.id in {str(value) for value in chosen}]
+    if store is None or not picked:
+        return
+    zone = next((location.timezone for location in picked if known_zone(location.timezone)), None)
+    if zone and not store.timezone_chosen:
+        store.timezone = zone
+    state = next((code for location in picked if (code := state_code(location.state))), None)
+    address = dict(store.address or {})
+    if state and not address.get("state"):
+        store.address = {**address, "state": state}
+
+
 def _moves_credentials(saved: dict[str, Any], changed: dict[str, Any]) -> bool:
     """Whether a change of settings points the saved credentials at another address."""
     return any(saved.get(name) != changed.get(name) for name in ADDRESS_SETTINGS if name in changed)
@@ -185,6 +203,8 @@ def save(
         state = loyalty.settings_changed(integration.sync_state, previous, clean)
         if state != integration.sync_state:
             integration.sync_state = state
+        if store_id is not None and chosen:
+            _store_defaults(uow, store_id, chosen if isinstance(chosen, list) else [chosen], locations)
         if enabled and ready:
             for flow in spec.scheduled_flows:
                 uow.runs.ensure_schedule(integration.id, flow, int(INTERVALS[flow].total_seconds()), utcnow())

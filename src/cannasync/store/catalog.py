@@ -319,6 +319,9 @@ def _apply(row: Product, product: model.Product, category: str, owned: frozenset
     row.brand = product.brand
     row.strain_type = product.strain_type.value if product.strain_type else None
     row.sku = product.sku
+    row.base_category = product.base_category
+    row.net_weight = str(product.net_weight) if product.net_weight is not None else None
+    row.net_weight_unit = product.net_weight_unit if product.net_weight is not None else None
     row.pos_quantity = product.pos_quantity
     row.visible = product.listed
     row.updated_at = utcnow()

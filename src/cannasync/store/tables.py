@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -70,8 +71,21 @@ class Store(Base):
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64), default="America/Los_Angeles")
+    #: Whether a person chose the time zone; until then the POS location's own may set it.
+    timezone_chosen: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     randomized_order_numbers: Mapped[bool] = mapped_column(Boolean, default=False)
     last_order_sequence: Mapped[int] = mapped_column(Integer, default=1000)
+    #: {line1, line2, city, state, postcode}; ``state`` (two letters) picks the purchase-limit table.
+    address: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    phone: Mapped[str | None] = mapped_column(String(20), default=None)
+    #: Weekday ("mon" … "sun") → {"open": "09:00", "close": "21:00"}; a day left out is closed.
+    hours: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    pickup_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    delivery_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    delivery_fee_cents: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    delivery_minimum_cents: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: {"adult_use": {limit key: amount}, "medical": {...}}: the store's own limits instead of the state's.
+    limit_overrides: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -211,6 +225,11 @@ class Product(Base):
     rec_price_cents: Mapped[int | None] = mapped_column(Integer)
     med_price_cents: Mapped[int | None] = mapped_column(Integer)
     price_tiers: Mapped[list[Any]] = mapped_column(default=list)
+    #: The POS's top-level category (domain Product.base_category), which purchase limits read.
+    base_category: Mapped[str | None] = mapped_column(String(200), default=None)
+    #: One unit's net weight (a decimal as text) in ``net_weight_unit`` ("g" or "ml"), as the POS gives it.
+    net_weight: Mapped[str | None] = mapped_column(String(40), default=None)
+    net_weight_unit: Mapped[str | None] = mapped_column(String(4), default=None)
     pos_quantity: Mapped[int] = mapped_column(Integer, default=0)
     held_quantity: Mapped[int] = mapped_column(Integer, default=0)
     visible: Mapped[bool] = mapped_column(Boolean, default=True)

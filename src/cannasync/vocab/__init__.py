@@ -7,8 +7,10 @@ The canonical terpene names are the sixteen that seed 000 lists; every vendor's 
 from __future__ import annotations
 
 import csv
+import tomllib
 from functools import cache
 from importlib import resources
+from typing import Any
 
 __all__ = [
     "CANONICAL_CANNABINOIDS",
@@ -18,6 +20,7 @@ __all__ = [
     "canonical_terpene",
     "canonical_unit",
     "fold",
+    "purchase_limit_table",
 ]
 
 #: The cannabinoids the online store shows (seed 000, "Labs").
@@ -88,3 +91,11 @@ def canonical_strain_type(spelling: str | None) -> str | None:
 def canonical_unit(spelling: str | None) -> str | None:
     """``%``, ``mg`` or ``mg/g``; None when unknown."""
     return _lookup("units", spelling)
+
+
+@cache
+def purchase_limit_table() -> dict[str, Any]:
+    """``purchase_limits.toml`` as read: the states' purchase limits and how categories count (domain/limits.py)."""
+    source = resources.files(__package__).joinpath("purchase_limits.toml")
+    with source.open("rb") as handle:
+        return tomllib.load(handle)

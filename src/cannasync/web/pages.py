@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,10 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 from markupsafe import Markup, escape
+
+from cannasync.domain.stores import zone
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -43,12 +47,30 @@ def ago(value: datetime | str | None, now: datetime | None = None) -> str:
     return f"in {text}" if future else f"{text} ago"
 
 
-def stamp(value: datetime | str | None) -> str:
+def page_zone(context: Mapping[str, Any]) -> str:
+    """The time zone a page shows times in: the store it is about (the console's current store, the shop's)."""
+    if context.get("tz"):
+        return str(context["tz"])
+    store = context.get("store")
+    zone = store.get("timezone") if isinstance(store, Mapping) else getattr(store, "timezone", None)
+    return str(zone or "UTC")
+
+
+def local_stamp(value: datetime | str | None, zone_name: str) -> str:
+    """``2026-12-03 08:21:14 EST``: a moment in the store's own time, with the zone's abbreviation."""
     if value is None:
         return ""
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
-    return value.strftime("%Y-%m-%d %H:%M:%S UTC")
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(zone(zone_name)).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+@pass_context
+def stamp(context: Mapping[str, Any], value: datetime | str | None) -> str:
+    """Every time a person reads is in the store's time zone (the page's store, else UTC)."""
+    return local_stamp(value, page_zone(context))
 
 
 _SPELLED = {"sms": "SMS", "pos": "POS", "id": "ID", "otd": "OTD", "thc": "THC", "cbd": "CBD"}

@@ -68,12 +68,19 @@ class AlleavesConnector:
 
     # ConnectionCheck: the places a store chooses from are the location's inventory areas.
     def locations(self) -> list[Location]:
+        # The areas all belong to the credential's one location (``GET /api/v1/location``: its ``timezone`` and
+        # ``address.state``, sandboxes/alleaves.py), which a new store takes as its defaults.
+        place = self._client.location()
+        address = place.get("address")
+        state = str(address.get("state") or "") if isinstance(address, dict) else ""
         return [
             Location(
                 id=str(area["area_id"]),
                 name=str(area.get("name") or area["area_id"]),
                 detail="sellable" if area.get("sellable") else "not sellable",
                 sellable=bool(area.get("sellable")),
+                timezone=str(place.get("timezone") or ""),
+                state=state,
             )
             for area in self._client.areas()
         ]

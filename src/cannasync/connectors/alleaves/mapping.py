@@ -125,6 +125,7 @@ def product_from_item(
         external_id=item_id,
         name=name,
         category=category,
+        base_category=category,
         subcategory=values.text(item.get("subcategory")),
         brand=values.text(item.get("brand")),
         strain_type=StrainType(strain) if strain else None,

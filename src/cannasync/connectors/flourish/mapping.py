@@ -91,6 +91,9 @@ def product_from_item(item: Mapping[str, Any], sellable_qty: Any, *, sync_terpen
         raise MappingError("item has no retail_price")
     strain = canonical_strain_type(values.text(item.get("strain_type_name")))
     quantity = values.quantity(sellable_qty, "sellable_qty")
+    # One unit's net weight: ``unit_weight`` in ``weight_uom`` (g, ml, oz ...), the item fields Flourish's own
+    # WooCommerce plugin reads (reference/vendor-apis.md, Flourish items). Purchase limits count it.
+    weight, weight_unit = values.net_weight(item.get("unit_weight"), item.get("weight_uom"))
     return Product(
         external_id=external_id,
         name=name,
@@ -105,6 +108,9 @@ def product_from_item(item: Mapping[str, Any], sellable_qty: Any, *, sync_terpen
         rec_price_cents=rec_price,
         med_price_cents=_cents(item.get("med_price"), "med_price"),
         price_tiers=_tiers(item.get("price_tiers")),
+        base_category=values.text(item.get("item_category")),
+        net_weight=weight,
+        net_weight_unit=weight_unit,
         pos_quantity=quantity,
     )
 

@@ -123,6 +123,12 @@ class FlowhubConnector:
                 id=str(location["locationId"]),
                 name=str(location.get("locationName") or location["locationId"]),
                 detail=str(location.get("timeZone") or ""),
+                # ``timeZone`` and ``address.state`` (spelled out, "Michigan"): Location in yerba-buena/
+                # flowhub-client-ts src/types/locations.ts. A new store takes them as its defaults.
+                timezone=str(location.get("timeZone") or ""),
+                state=str((location.get("address") or {}).get("state") or "")
+                if isinstance(location.get("address"), dict)
+                else "",
             )
             for location in self._client.locations()
         ]

@@ -82,6 +82,11 @@ def product_from_item(item: Mapping[str, Any], *, map_custom_category: bool, syn
         for tier in values.objects(item.get("weightTierInformation"), "weightTierInformation")
     )
     picture = values.text(item.get("productPictureURL"))
+    # One unit's weight in grams: ``productUnitOfMeasureToGramsMultiplier`` (InventoryItem, yerba-buena/
+    # flowhub-client-ts src/types/inventory.ts, beside ``productUnitOfMeasure`` and ``productWeight``) turns one
+    # of the product's units into grams: 1 for a product sold by the gram, the package's grams for one sold
+    # "each". Purchase limits count it.
+    weight, weight_unit = values.net_weight(item.get("productUnitOfMeasureToGramsMultiplier"), "g")
     return Product(
         external_id=product_id,
         name=name,
@@ -95,6 +100,9 @@ def product_from_item(item: Mapping[str, Any], *, map_custom_category: bool, syn
         terpenes=_lab_values(item.get("terpenes"), canonical_terpene, "terpenes") if sync_terpenes else None,
         rec_price_cents=values.cents(item.get("priceInMinorUnits"), "priceInMinorUnits", minor_units=True),
         price_tiers=tiers,
+        base_category=values.text(item.get("category")),
+        net_weight=weight,
+        net_weight_unit=weight_unit,
         pos_quantity=values.quantity(item.get("quantity"), "quantity"),
         images=(picture,) if picture else (),
     )

@@ -143,6 +143,6 @@ def switch_store(db: Db, viewer: Merchant, store_id: int, section: str = "integr
         known = uow.accounts.store(store_id, viewer.organization_id) is not None
     if not known:
         return RedirectResponse("/console", status_code=303)
-    if section not in ("integrations", "products", "orders"):
+    if section not in ("integrations", "products", "orders", "settings"):
         section = "integrations"
     return RedirectResponse(f"/console/stores/{store_id}/{section}", status_code=303)

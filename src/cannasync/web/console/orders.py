@@ -162,8 +162,13 @@ def _slideout(
     opening: bool = False,
 ) -> HTMLResponse:
     with db.uow() as uow:
-        detail = _detail(uow, _owned(uow, viewer, order_id))
-    return render(request, "console/order_detail.html", order=detail, notice=notice, notice_kind=kind, opening=opening)
+        order = _owned(uow, viewer, order_id)
+        detail = _detail(uow, order)
+        store = uow.accounts.store(order.store_id)
+        tz = store.timezone if store else "UTC"
+    return render(
+        request, "console/order_detail.html", order=detail, notice=notice, notice_kind=kind, opening=opening, tz=tz
+    )
 
 
 @router.get("/orders/{order_id}", response_class=HTMLResponse)

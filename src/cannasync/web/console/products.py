@@ -211,7 +211,7 @@ def products_page(
     with db.uow() as uow:
         table = _table(uow, store_id, filters)
         if request.headers.get("hx-target") == "product-table":  # a filter changed: the table alone
-            return render(request, "console/product_table.html", store_id=store_id, **table)
+            return render(request, "console/product_table.html", store_id=store_id, store=context["store"], **table)
         sources = [_source(uow, row) for row in _menu_sources(uow, store_id)]
         quarantined = {s.id: [_quarantine_row(r) for r in uow.runs.quarantined(s.id)] for s in sources}
         facets = uow.catalog.product_facets(store_id)

@@ -12,12 +12,15 @@ from dataclasses import dataclass, field
 
 from fastapi import Request, Response
 
+from cannasync.domain import limits
+from cannasync.flows.checkout import limit_item, order_limits
 from cannasync.store.uow import UnitOfWork
 from cannasync.web.shop.display import ProductView, view
 
 MAX_LINES = 40
-MAX_QUANTITY = 99
-_ITEM = re.compile(r"^(\d{1,12})x(\d{1,3})$")
+#: A bound on what a cookie may claim, not a rule of the store: stock and the purchase limits decide how many.
+MAX_COOKIE_QUANTITY = 9999
+_ITEM = re.compile(r"^(\d{1,12})x(\d{1,4})$")
 
 
 def cookie_name(store_id: int) -> str:
@@ -30,7 +33,7 @@ def parse(raw: str | None) -> dict[int, int]:
     for item in (raw or "").split("-")[:MAX_LINES]:
         match = _ITEM.match(item)
         if match:
-            quantity = min(int(match.group(2)), MAX_QUANTITY)
+            quantity = min(int(match.group(2)), MAX_COOKIE_QUANTITY)
             if quantity > 0:
                 cart[int(match.group(1))] = quantity
     return cart
@@ -79,6 +82,19 @@ class PricedCart:
     lines: list[Line]
     #: Items that left the menu since they were added (hidden by a sync, or no price): shown, then dropped.
     gone: list[str] = field(default_factory=list)
+    #: The purchase limits the cart is over, for a recreational and for a medical order.
+    over_adult_use: list[limits.Excess] = field(default_factory=list)
+    over_medical: list[limits.Excess] = field(default_factory=list)
+
+    @property
+    def over_every_limit(self) -> list[limits.Excess]:
+        """Over the limits of every kind of order the store takes: no checkout can place it."""
+        return self.over_adult_use if self.over_medical else []
+
+    @property
+    def medical_only(self) -> bool:
+        """Over the recreational limits but within the medical ones: only a medical patient can check out."""
+        return bool(self.over_adult_use) and not self.over_medical
 
     @property
     def count(self) -> int:
@@ -98,9 +114,11 @@ class PricedCart:
 
 
 def price(uow: UnitOfWork, store_id: int, cart: Mapping[int, int], *, medical: bool = False) -> PricedCart:
-    """The cart as it stands now: current prices (medical or recreational) and what is still available."""
+    """The cart as it stands now: current prices (medical or recreational), what is still available, and the
+    purchase limits it is over (the same arithmetic checkout refuses by, ``domain.limits``)."""
     lines: list[Line] = []
     gone: list[str] = []
+    items: list[limits.Item] = []
     for product_id, quantity in cart.items():
         row = uow.catalog.product(product_id)
         if row is None or row.store_id != store_id:
@@ -111,7 +129,12 @@ def price(uow: UnitOfWork, store_id: int, cart: Mapping[int, int], *, medical: b
             gone.append(row.name)
             continue
         lines.append(Line(product, quantity, unit))
-    return PricedCart(lines, gone)
+        items.append(limit_item(row, quantity))
+    store = uow.accounts.store(store_id)
+    if store is None:
+        return PricedCart(lines, gone)
+    over = {is_medical: limits.totals(items, order_limits(store, is_medical)).excesses for is_medical in (False, True)}
+    return PricedCart(lines, gone, over[False], over[True])
 
 
 def kept(priced: PricedCart) -> dict[int, int]:

@@ -7,6 +7,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from cannasync.api.deps import Db
 from cannasync.domain.catalog import available_quantity
+from cannasync.store.tables import Product
+from cannasync.store.uow import UnitOfWork
 from cannasync.web.shop import basket, frame
 
 router = APIRouter(route_class=frame.ShopRoute, include_in_schema=False)
@@ -14,7 +16,7 @@ router = APIRouter(route_class=frame.ShopRoute, include_in_schema=False)
 
 def _quantity(value: object, default: int = 1) -> int:
     try:
-        return max(0, min(int(str(value)), basket.MAX_QUANTITY))
+        return max(0, min(int(str(value)), basket.MAX_COOKIE_QUANTITY))
     except ValueError:
         return default
 
@@ -37,6 +39,29 @@ def cart_page(request: Request, store_id: int, db: Db) -> HTMLResponse:
     return response
 
 
+def try_add(uow: UnitOfWork, store_id: int, cart: dict[int, int], row: Product, wanted: int) -> tuple[int, str | None]:
+    """How many of ``row`` the cart may hold after adding ``wanted``, and what to tell the shopper when that is
+    less than asked (never a silent no-op): the store's stock, then the purchase limits of every kind of order
+    the store takes (a cart no checkout could place is refused at the add, with the limit and by how much)."""
+    before = cart.get(row.id, 0)
+    available = available_quantity(row.pos_quantity, row.held_quantity)
+    quantity = min(before + wanted, max(available, before))
+    note = None
+    if quantity - before < wanted:
+        if available <= 0:
+            note = f"Sorry, {row.name} is sold out."
+        elif quantity <= before:
+            note = f"You already have all {available} in your cart."
+        else:
+            note = f"Added {quantity - before}: that's all {available} the store has."
+    if quantity > before:
+        over = basket.price(uow, store_id, {**cart, row.id: quantity}).over_every_limit
+        if over:
+            message = over[0].message
+            return before, "Not added: " + message[:1].lower() + message[1:]
+    return quantity, note
+
+
 @router.post("/shop/{store_id}/cart/add")
 async def add_to_cart(request: Request, store_id: int, db: Db) -> Response:
     form = await request.form()
@@ -46,22 +71,26 @@ async def add_to_cart(request: Request, store_id: int, db: Db) -> Response:
         raise frame.PageNotFound("product") from None
     wanted = max(1, _quantity(form.get("quantity")))
     cart = basket.read(request, store_id)
+    before = cart.get(product_id, 0)
     with db.uow() as uow:
         store = frame.storefront(uow, store_id)
         row = uow.catalog.product(product_id)
         if row is None or row.store_id != store_id or not row.visible:
             raise frame.PageNotFound("product", store)
-        available = available_quantity(row.pos_quantity, row.held_quantity)
-    # Never more in the cart than the store can sell: the cart page would only have to say no later.
-    quantity = min(cart.get(product_id, 0) + wanted, available, basket.MAX_QUANTITY)
-    added = quantity - cart.get(product_id, 0)
+        quantity, note = try_add(uow, store_id, cart, row, wanted)
+    added = quantity - before
     if quantity > 0:
         cart[product_id] = quantity
     if request.headers.get("hx-request"):
-        response: Response = frame.page(request, "shop/cart_button.html", store, cart_count=basket.count(cart))
+        response: Response = frame.page(
+            request, "shop/cart_button.html", store, cart_count=basket.count(cart), toast=note, oob=True
+        )
+        response.headers["X-Cart-Added"] = str(added)  # the card's tick shows only when something was added
     else:
-        fallback = f"/shop/{store_id}/products/{product_id}?added={max(added, 0)}"
-        response = RedirectResponse(_back_to(store_id, form.get("next"), fallback), status_code=303)
+        fallback = f"/shop/{store_id}/products/{product_id}?added={added}"
+        # A shortfall is said on the product page, which works it out again from the cart and the stock.
+        target = f"{fallback}&refused=1" if note else _back_to(store_id, form.get("next"), fallback)
+        response = RedirectResponse(target, status_code=303)
     basket.write(response, store_id, cart)
     return response
 
@@ -73,10 +102,14 @@ async def update_cart(request: Request, store_id: int, db: Db) -> Response:
     cart = basket.read(request, store_id)
     with db.uow() as uow:
         frame.storefront(uow, store_id)
-    for product_id in list(cart):
-        field = form.get(f"qty_{product_id}")
-        if field is not None:
-            cart[product_id] = _quantity(field, cart[product_id])
+        for product_id in list(cart):
+            field = form.get(f"qty_{product_id}")
+            if field is None:
+                continue
+            row = uow.catalog.product(product_id)
+            available = available_quantity(row.pos_quantity, row.held_quantity) if row else 0
+            # Up to what the store has (a quantity already above it stays, so the cart can say it is short).
+            cart[product_id] = min(_quantity(field, cart[product_id]), max(available, cart[product_id]))
     removed = str(form.get("remove") or "")
     if removed.isdigit():
         cart.pop(int(removed), None)

@@ -44,6 +44,8 @@ def _form_page(
         needs = for_checkout(uow, store_id, priced.product_ids)
     if not priced.lines:
         return RedirectResponse(f"/shop/{store_id}/cart", status_code=303)
+    if not store.pickup_enabled and store.delivery_enabled:
+        form.values["fulfillment"] = "delivery"  # the one way this store takes orders
     return frame.page(
         request,
         "shop/checkout.html",
@@ -109,7 +111,7 @@ async def place(request: Request, store_id: int, db: Db) -> Response:
     with db.uow() as uow:
         store: frame.StoreInfo = frame.storefront(uow, store_id)
         needs: Requirements = for_checkout(uow, store_id, cart)
-    parsed = form.check(needs, store.timezone)
+    parsed = form.check(needs, store.timezone, today=store.today)
     if parsed is None or not valid_key(submitted_key):
         problem = None if parsed is None else "This form had expired. Check your details and place the order again."
         return _form_page(request, db, store_id, form, key, status_code=422, problem=problem)

@@ -8,15 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 
 from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 
+from cannasync.domain.stores import OpenState, address_lines, open_state, week, zone
 from cannasync.store.uow import UnitOfWork
-from cannasync.web.pages import render
+from cannasync.web.pages import phone, render
 from cannasync.web.shop import basket
+
+UNKNOWN_HOURS = OpenState(False, False, "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +30,20 @@ class StoreInfo:
     id: int
     name: str
     timezone: str
+    address: tuple[str, ...] = ()
+    phone: str = ""
+    #: (day, "9 AM – 9 PM" or "Closed"), Monday first; empty when the store has not set its hours.
+    week: tuple[tuple[str, str], ...] = ()
+    opening: OpenState = UNKNOWN_HOURS
+    pickup_enabled: bool = True
+    delivery_enabled: bool = True
+    delivery_fee_cents: int = 0
+    delivery_minimum_cents: int = 0
+
+    @property
+    def today(self) -> date:
+        """The store's own date: a delivery day is chosen and checked by it, not by the server's."""
+        return datetime.now(UTC).astimezone(zone(self.timezone)).date()
 
 
 class PageNotFound(Exception):
@@ -65,7 +83,19 @@ def storefront(uow: UnitOfWork, store_id: int) -> StoreInfo:
     store = uow.accounts.store(store_id)
     if store is None:
         raise PageNotFound("store")
-    return StoreInfo(store.id, store.name, store.timezone)
+    return StoreInfo(
+        store.id,
+        store.name,
+        store.timezone,
+        address=tuple(address_lines(store.address)),
+        phone=phone(store.phone),
+        week=tuple(week(store.hours)) if store.hours else (),
+        opening=open_state(store.hours, datetime.now(UTC), store.timezone),
+        pickup_enabled=store.pickup_enabled,
+        delivery_enabled=store.delivery_enabled,
+        delivery_fee_cents=store.delivery_fee_cents,
+        delivery_minimum_cents=store.delivery_minimum_cents,
+    )
 
 
 def page(request: Request, template: str, store: StoreInfo, status_code: int = 200, **context: Any) -> HTMLResponse:

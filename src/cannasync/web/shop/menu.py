@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from cannasync.api.deps import Db
 from cannasync.store.catalog import MENU_SORTS, MenuFilter, menu, menu_facets
 from cannasync.web.shop import basket, frame
+from cannasync.web.shop.cart import try_add
 from cannasync.web.shop.display import view
 
 router = APIRouter(route_class=frame.ShopRoute, include_in_schema=False)
@@ -117,12 +118,17 @@ def menu_page(
 
 
 @router.get("/shop/{store_id}/products/{product_id}", response_class=HTMLResponse)
-def product_page(request: Request, store_id: int, product_id: int, db: Db, added: int = 0) -> HTMLResponse:
+def product_page(
+    request: Request, store_id: int, product_id: int, db: Db, added: int = 0, refused: int = 0
+) -> HTMLResponse:
+    cart = basket.read(request, store_id)
     with db.uow() as uow:
         store = frame.storefront(uow, store_id)
         row = uow.catalog.product(product_id)
         if row is None or row.store_id != store_id or not row.visible:
             raise frame.PageNotFound("product", store)
         product = view(row)
-    in_cart = basket.read(request, store_id).get(product_id, 0)
-    return frame.page(request, "shop/product.html", store, product=product, added=added, in_cart=in_cart)
+        # After an add that fell short, say why (stock or a purchase limit), worked out from the cart as it is.
+        note = try_add(uow, store_id, cart, row, 1)[1] if refused else None
+    in_cart = cart.get(product_id, 0)
+    return frame.page(request, "shop/product.html", store, product=product, added=added, in_cart=in_cart, note=note)

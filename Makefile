@@ -31,9 +31,11 @@ contracts: $(STAMP)
 	$(BIN)/lint-imports
 
 # Browser tests drive Debian's Chromium through Playwright, in a pytest run of their own (DESIGN.md).
-# Tests run on every core (each worker has its own PostgreSQL schema, ports and Redis namespace); the tests that
-# start processes of their own share one worker (xdist_group "processes").
-PYTEST_WORKERS ?= --numprocesses=auto --maxprocesses=4 --dist loadgroup
+# Tests run in one worker more than there are cores, at most five (each worker has its own PostgreSQL schema, ports
+# and Redis namespace): much of a test is waiting on loopback and on the hub's workers, so a worker per core left
+# the cores idle about a third of the run. The tests that start processes of their own share one worker
+# (xdist_group "processes").
+PYTEST_WORKERS ?= --numprocesses=$(shell n=$$(( $$(nproc) + 1 )); [ $$n -gt 5 ] && n=5; echo $$n) --dist loadgroup
 
 pytest: $(STAMP) chromium
 	$(BIN)/python -m pytest $(PYTEST_WORKERS)

@@ -8,6 +8,7 @@ from cannasync.connectors.registry import vendor
 from cannasync.domain.catalog import available_quantity
 from cannasync.store.orders import CONTACT_FIELDS
 from cannasync.store.tables import (
+    Drift,
     Hold,
     Integration,
     Order,
@@ -205,3 +206,26 @@ def order(row: Order, events: list[OrderEvent], holds: list[Hold], pushes: list[
             for m in pushes
         ],
     }
+
+
+def drift(row: Drift) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "kind": row.kind,
+        "subject": row.subject,
+        "subject_id": row.subject_id,
+        "external_id": row.external_id,
+        "label": row.label,
+        "ours": row.ours,
+        "theirs": row.theirs,
+        "since": _at(row.since),
+        "cause": row.cause,
+        "explanation": row.explanation,
+        "repair": row.repair,
+        "repair_detail": row.repair_detail,
+    }
+
+
+def reconciliation(run_row: SyncRun | None, rows: list[Drift]) -> dict[str, Any]:
+    """The last reconciliation of an integration: its run, and each difference it found (none: ``run`` is null)."""
+    return {"run": run(run_row) if run_row else None, "differences": [drift(row) for row in rows]}

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from cannasync.connectors.base import ConnectionCheck, Location
 from cannasync.connectors.registry import VendorSpec, build_connector, vendor
-from cannasync.flows import loyalty, menu_sync, order_status, wholesale
+from cannasync.flows import loyalty, menu_sync, order_status, reconcile, wholesale
 from cannasync.store.types import utcnow
 from cannasync.store.uow import Database
 
@@ -19,7 +19,10 @@ INTERVALS = {
     loyalty.PULL: loyalty.PULL_INTERVAL,
     loyalty.OPT_IN: loyalty.OPT_IN_INTERVAL,
     wholesale.FLOW: wholesale.INTERVAL,
+    reconcile.FLOW: reconcile.INTERVAL,
 }
+#: Flows whose first run waits one interval: right after connecting there is nothing to compare yet.
+DEFERRED = frozenset({reconcile.FLOW})
 
 
 # Settings that say where credentials are sent: changing one needs the credentials again.
@@ -182,7 +185,8 @@ def save(
             integration.sync_state = state
         if enabled and ready:
             for flow in spec.scheduled_flows:
-                uow.runs.ensure_schedule(integration.id, flow, int(INTERVALS[flow].total_seconds()), utcnow())
+                first = utcnow() + INTERVALS[flow] if flow in DEFERRED else utcnow()
+                uow.runs.ensure_schedule(integration.id, flow, int(INTERVALS[flow].total_seconds()), first)
         else:
             uow.runs.pause_schedules(integration.id)
         return integration.id, locations

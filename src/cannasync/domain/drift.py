@@ -1,0 +1,71 @@
+"""What a reconciliation reports: a difference between the hub and a vendor, its likely cause, and its repair.
+
+Pure data: the flow (``flows/reconcile.py``) finds differences, the store keeps them (``drift`` table), and the
+console, the API and ``/metrics`` show them by kind.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Kind(StrEnum):
+    """What differs."""
+
+    QUANTITY = "quantity"  # the store sells from another count than the POS's sellable count
+    PRICE = "price"
+    VISIBILITY = "visibility"  # shown while the POS says not to (or hidden while it lists it)
+    GONE_FROM_POS = "gone_from_pos"  # the store shows a product the POS no longer sells
+    NOT_ON_STORE = "not_on_store"  # the POS sells an item the store has never listed
+    UNREADABLE = "unreadable"  # the POS record is quarantined: the store shows its last good version
+    ORDER_NOT_IN_POS = "order_not_in_pos"  # confirmed online, absent in the POS
+    ORDER_NOT_RECORDED = "order_not_recorded"  # in the POS under our reference, but ours does not know it
+    POS_ORDER_MISSING = "pos_order_missing"  # ours points at a POS order the POS no longer has
+    STATUS_BEHIND = "status_behind"  # the POS moved the order on, ours did not follow
+    STALE_HOLD = "stale_hold"  # stock held for an order the POS has closed or already counts
+
+
+class Cause(StrEnum):
+    """Why it most likely differs."""
+
+    POS_CHANGED = "pos_changed"  # changed in the POS after our last sync read it
+    SYNC_FAILED = "sync_failed"  # our last sync of it failed
+    QUARANTINED = "quarantined"  # the POS record cannot be read (its reason is in the quarantine)
+    STORE_OWNED = "store_owned"  # the store keeps this field as it edited it (an unticked POS setting)
+    LOST_PUSH_ANSWER = "lost_push_answer"  # the POS created the order, its answer never reached us
+    FAILED_PUSH = "failed_push"  # the POS refused the push, or it has not got through yet
+    MISSED_WEBHOOK = "missed_webhook"  # the POS's status callback never arrived
+    NOT_POLLED = "not_polled"  # the status poll has not read the change yet (or failed to)
+    DELETED_IN_POS = "deleted_in_pos"
+    HOLD_NOT_RELEASED = "hold_not_released"
+
+
+class Repair(StrEnum):
+    REPAIRED = "repaired"  # done by the run; the detail says how
+    NEEDS_PERSON = "needs_person"  # the detail says what a person must do
+    NONE = "none"  # a difference by design (a field the store owns)
+
+
+@dataclass(slots=True)
+class Difference:
+    kind: Kind
+    subject: str  # product, order, hold
+    label: str
+    ours: dict[str, Any]
+    theirs: dict[str, Any]
+    cause: Cause
+    explanation: str
+    repair: Repair = Repair.NEEDS_PERSON
+    repair_detail: str = ""
+    subject_id: int | None = None
+    external_id: str | None = None
+    since: datetime | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def open_count(differences: list[Difference]) -> int:
+    """Differences that are not by design."""
+    return sum(1 for d in differences if d.repair != Repair.NONE)

@@ -1,0 +1,553 @@
+"""Reconciliation: read the POS's truth, compare it with ours, explain every difference, repair what is safe.
+
+Nothing is written to the vendor: the POS is only read, through the capabilities the other flows use (the menu
+pages, the order lookup by our reference, the order status read). Repairs are ours alone, each recorded with the
+difference it mends:
+
+* a product whose count, price or listing drifted is re-synced from the page just read (the menu sync's own
+  write, ``Catalog.save_page``); one the POS no longer sells is hidden (only after a complete read, as the menu
+  sync does); one the POS sells and the store never listed makes the menu sync run now;
+* an order the POS holds under our reference but ours never recorded (the push's answer was lost) has its push
+  queued again through the outbox, outcome unknown, so the sender looks it up before it creates: exactly once;
+* an order the POS moved on without telling us (a lost webhook, a poll not run yet) gets the POS's status, with
+  the status machine's forward-only rule; that releases the holds of an order the POS closed;
+* holds still open on orders that are closed (or that a POS counting stock at push already counts) are released.
+
+What needs a person (a record the POS sends that cannot be read, a push the POS refuses, a POS order that
+vanished) is listed with what to do, never guessed. Each page is compared and its differences written in one
+transaction, so memory follows a page, not the catalogue.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+
+from cannasync.connectors.base import (
+    Connector,
+    HoldRelease,
+    InventorySource,
+    OrderSink,
+    StatusPostbacks,
+    StatusSource,
+)
+from cannasync.domain.catalog import FieldGroup, Product, available_quantity, map_category
+from cannasync.domain.drift import Cause, Difference, Kind, Repair
+from cannasync.domain.orders import Fulfillment, OrderStatus, transition_problem
+from cannasync.flows import menu_sync, order_status
+from cannasync.flows.checkout import PUSH_ORDER
+from cannasync.flows.order_push import reference_for
+from cannasync.store.accounts import IntegrationConfig
+from cannasync.store.drift import FLOW, OurProduct
+from cannasync.store.tables import SyncRun
+from cannasync.store.uow import Database, UnitOfWork
+
+INTERVAL = timedelta(days=1)
+#: Visible products compared with the complete read's ids per transaction, when looking for ones the POS dropped.
+GONE_BATCH = 1000
+
+log = structlog.get_logger(__name__)
+
+__all__ = ["FLOW", "INTERVAL", "ReconcileCounts", "run"]
+
+
+@dataclass(slots=True)
+class ReconcileCounts:
+    """What a reconciliation read and found; ``as_dict`` is the run's counts."""
+
+    products: int = 0
+    orders: int = 0
+    differences: int = 0
+    repaired: int = 0
+    needs_person: int = 0
+    by_kind: dict[str, int] = field(default_factory=dict)
+
+    def add(self, differences: list[Difference]) -> None:
+        for difference in differences:
+            self.differences += 1
+            self.by_kind[difference.kind.value] = self.by_kind.get(difference.kind.value, 0) + 1
+            if difference.repair == Repair.REPAIRED:
+                self.repaired += 1
+            elif difference.repair == Repair.NEEDS_PERSON:
+                self.needs_person += 1
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "products": self.products,
+            "orders": self.orders,
+            "differences": self.differences,
+            "repaired": self.repaired,
+            "needs_person": self.needs_person,
+            **{f"drift_{kind}": count for kind, count in sorted(self.by_kind.items())},
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class _LastSync:
+    """The newest menu sync: what a product's difference is measured against."""
+
+    run_id: int | None
+    failed: str | None
+    at: datetime | None
+
+    @classmethod
+    def of(cls, run: SyncRun | None) -> _LastSync:
+        if run is None:
+            return cls(None, None, None)
+        return cls(run.id, run.error if run.status == "failed" else None, run.started_at or run.queued_at)
+
+
+def run(db: Database, connector: Connector, integration: IntegrationConfig, run_id: int) -> ReconcileCounts:
+    """One reconciliation of a store's POS connection: its catalogue, then its orders, then its holds."""
+    if integration.store_id is None:
+        raise ValueError("a reconciliation compares a store's POS connection")
+    counts = ReconcileCounts()
+    pages = 0
+    if isinstance(connector, InventorySource):
+        pages = _products(db, connector, integration, run_id, counts)
+    _orders(db, connector, integration, run_id, counts, pages)
+    _holds(db, connector, integration, run_id, counts, pages)
+    with db.uow() as uow:
+        uow.runs.progress(run_id, pages=pages, seen=counts.products + counts.orders, counts=counts.as_dict())
+    log.info("reconcile_done", integration_id=integration.id, run_id=run_id, **counts.as_dict())
+    return counts
+
+
+# --- the catalogue ---------------------------------------------------------------------------------------------
+
+
+def _products(
+    db: Database, connector: InventorySource, integration: IntegrationConfig, run_id: int, counts: ReconcileCounts
+) -> int:
+    store_id = integration.store_id
+    assert store_id is not None
+    owned = connector.options.store_owned
+    with db.uow() as uow:
+        categories = uow.catalog.category_map(store_id)
+        unreadable = {r.external_id: r.reason for r in uow.runs.quarantined(integration.id)}
+        last = _LastSync.of(next(iter(uow.runs.recent(integration.id, menu_sync.FLOW, 1)), None))
+    seen: set[str] = set()  # external ids only, as the menu sync keeps them
+    pages = 0
+    for page in connector.menu_pages():  # a vendor error ends the run here, before anything is hidden
+        pages += 1
+        fresh = list({p.external_id: p for p in page.products if p.external_id not in seen}.values())
+        bad = [record.external_id for record in page.quarantined if record.external_id]
+        with db.uow() as uow:
+            ours = uow.drift.products(integration.id, [p.external_id for p in fresh] + bad)
+            differences: list[Difference] = []
+            resync: list[tuple[Product, list[Difference]]] = []
+            missing = False
+            for product in fresh:
+                mine = ours.get(product.external_id)
+                if mine is None:
+                    if product.listed:
+                        differences.append(_not_on_store(product))
+                        missing = True
+                    continue
+                found = _compare(product, mine, owned, last)
+                differences += found
+                if any(d.repair == Repair.REPAIRED for d in found):
+                    resync.append((product, found))
+            for record in page.quarantined:
+                mine = ours.get(record.external_id) if record.external_id else None
+                if mine is not None and mine.visible:
+                    differences.append(_unreadable(mine, record.reason or unreadable.get(mine.external_id, "")))
+            _resync(uow, integration, run_id, categories, owned, resync)
+            if missing and not uow.drift.sync_soon(integration.id, menu_sync.FLOW):
+                for difference in differences:
+                    if difference.kind == Kind.NOT_ON_STORE:
+                        difference.repair = Repair.NEEDS_PERSON
+                        difference.repair_detail = "the menu sync is paused: choose a location or enable the connection"
+            uow.drift.record(run_id, integration.id, differences)
+            seen.update(p.external_id for p in fresh)
+            seen.update(bad)
+            counts.products += len(fresh)
+            counts.add(differences)
+            uow.runs.progress(run_id, pages=pages, seen=counts.products, counts=counts.as_dict())
+    _gone(db, integration, run_id, seen, counts, pages)
+    return pages
+
+
+def _compare(product: Product, mine: OurProduct, owned: frozenset[FieldGroup], last: _LastSync) -> list[Difference]:
+    """The differences between one POS item and the product the store shows for it."""
+    found: list[Difference] = []
+    held = mine.held_quantity
+    cause, why = _product_cause(last)
+
+    def difference(kind: Kind, ours: dict[str, Any], theirs: dict[str, Any], text: str) -> Difference:
+        return Difference(
+            kind=kind,
+            subject="product",
+            label=mine.name,
+            ours=ours,
+            theirs=theirs,
+            cause=cause,
+            explanation=f"{text}; {why}",
+            repair=Repair.REPAIRED,
+            repair_detail="re-synced from the POS's page",
+            subject_id=mine.id,
+            external_id=mine.external_id,
+            since=mine.updated_at,
+        )
+
+    if product.pos_quantity != mine.pos_quantity:
+        shown = available_quantity(mine.pos_quantity, held) if mine.visible else 0
+        found.append(
+            difference(
+                Kind.QUANTITY,
+                {"pos_quantity": mine.pos_quantity, "held": held, "available": shown},
+                {
+                    "sellable": product.pos_quantity,
+                    "available_after_holds": available_quantity(product.pos_quantity, held),
+                },
+                f"the store shows {shown} ({mine.pos_quantity} counted at the last sync less {held} held); "
+                f"the POS counts {product.pos_quantity} sellable",
+            )
+        )
+    if product.listed != mine.visible:
+        state = {True: "shown", False: "hidden"}
+        found.append(
+            difference(
+                Kind.VISIBILITY,
+                {"visible": mine.visible},
+                {"listed": product.listed},
+                f"the store has it {state[mine.visible]}; the POS has it {state[product.listed]}",
+            )
+        )
+    ours_price = {"rec_price_cents": mine.rec_price_cents, "med_price_cents": mine.med_price_cents}
+    theirs_price = {"rec_price_cents": product.rec_price_cents, "med_price_cents": product.med_price_cents}
+    if ours_price != theirs_price:
+        if FieldGroup.PRICES in owned:
+            found.append(
+                Difference(
+                    kind=Kind.PRICE,
+                    subject="product",
+                    label=mine.name,
+                    ours=ours_price,
+                    theirs=theirs_price,
+                    cause=Cause.STORE_OWNED,
+                    explanation="the store keeps its own prices (price sync is off for this connection)",
+                    repair=Repair.NONE,
+                    repair_detail="by design: turn price sync on to follow the POS",
+                    subject_id=mine.id,
+                    external_id=mine.external_id,
+                    since=mine.updated_at,
+                )
+            )
+        else:
+            found.append(difference(Kind.PRICE, ours_price, theirs_price, "the prices differ"))
+    return found
+
+
+def _product_cause(last: _LastSync) -> tuple[Cause, str]:
+    if last.run_id is None:
+        return Cause.POS_CHANGED, "no menu sync has run yet"
+    if last.failed:
+        return Cause.SYNC_FAILED, f"the last menu sync (run {last.run_id}) failed: {last.failed}"
+    when = last.at.strftime("%Y-%m-%d %H:%M UTC") if last.at else "?"
+    return Cause.POS_CHANGED, f"changed in the POS after the last menu sync read it (run {last.run_id}, {when})"
+
+
+def _not_on_store(product: Product) -> Difference:
+    return Difference(
+        kind=Kind.NOT_ON_STORE,
+        subject="product",
+        label=product.name,
+        ours={},
+        theirs={"sellable": product.pos_quantity, "rec_price_cents": product.rec_price_cents},
+        cause=Cause.POS_CHANGED,
+        explanation="the POS sells it and the store has never listed it: added in the POS after the last menu sync",
+        repair=Repair.REPAIRED,
+        repair_detail="the menu sync was asked to run now; it adds the product",
+        external_id=product.external_id,
+    )
+
+
+def _unreadable(mine: OurProduct, reason: str) -> Difference:
+    return Difference(
+        kind=Kind.UNREADABLE,
+        subject="product",
+        label=mine.name,
+        ours={"pos_quantity": mine.pos_quantity, "visible": mine.visible},
+        theirs={"quarantined": reason},
+        cause=Cause.QUARANTINED,
+        explanation=f"the POS's record cannot be read ({reason}); the store shows its last good version",
+        repair=Repair.NEEDS_PERSON,
+        repair_detail="fix the item in the POS (the quarantine has its payload); the next sync then reads it",
+        subject_id=mine.id,
+        external_id=mine.external_id,
+        since=mine.updated_at,
+    )
+
+
+def _resync(
+    uow: UnitOfWork,
+    integration: IntegrationConfig,
+    run_id: int,
+    categories: dict[str, str],
+    owned: frozenset[FieldGroup],
+    resync: list[tuple[Product, list[Difference]]],
+) -> None:
+    """Write the drifted products as the menu sync would (only bound ones: creating is the menu sync's job)."""
+    if not resync:
+        return
+    assert integration.store_id is not None
+    outcomes = uow.catalog.save_page(
+        store_id=integration.store_id,
+        integration_id=integration.id,
+        products=[(product, map_category(product.category, categories)) for product, _ in resync],
+        run_id=run_id,
+        store_owned=owned,
+    )
+    for (_, differences), outcome in zip(resync, outcomes, strict=True):
+        if outcome == "updated":
+            continue
+        # The POS's record is the one the store last synced: the store's copy was changed some other way.
+        for difference in differences:
+            if difference.repair == Repair.REPAIRED:
+                difference.repair = Repair.NEEDS_PERSON
+                difference.repair_detail = "the store's copy was changed outside a sync: edit the product back"
+
+
+def _gone(
+    db: Database, integration: IntegrationConfig, run_id: int, seen: set[str], counts: ReconcileCounts, pages: int
+) -> None:
+    """After a complete read: products the store shows that the POS no longer sells are hidden."""
+    after = 0
+    while True:
+        with db.uow() as uow:
+            batch = uow.drift.visible_products(integration.id, after, GONE_BATCH)
+            if not batch:
+                return
+            after = batch[-1].id
+            gone = [mine for mine in batch if mine.external_id not in seen]
+            if not gone:
+                continue
+            uow.drift.hide([mine.id for mine in gone])
+            differences = [
+                Difference(
+                    kind=Kind.GONE_FROM_POS,
+                    subject="product",
+                    label=mine.name,
+                    ours={"visible": True, "available": available_quantity(mine.pos_quantity, mine.held_quantity)},
+                    theirs={"listed": False},
+                    cause=Cause.DELETED_IN_POS,
+                    explanation="the store shows it, the POS no longer sells it (deleted, inactive or not sellable)",
+                    repair=Repair.REPAIRED,
+                    repair_detail="hidden from the store, as the next complete menu sync would",
+                    subject_id=mine.id,
+                    external_id=mine.external_id,
+                    since=mine.updated_at,
+                )
+                for mine in gone
+            ]
+            uow.drift.record(run_id, integration.id, differences)
+            counts.add(differences)
+            uow.runs.progress(run_id, pages=pages, seen=counts.products, counts=counts.as_dict())
+
+
+# --- orders ----------------------------------------------------------------------------------------------------
+
+
+def _orders(
+    db: Database,
+    connector: Connector,
+    integration: IntegrationConfig,
+    run_id: int,
+    counts: ReconcileCounts,
+    pages: int,
+) -> None:
+    if isinstance(connector, OrderSink) and connector.options.sync_orders:
+        with db.uow() as uow:
+            unpushed = uow.drift.unpushed_orders(integration.id)
+        for order_id in unpushed:
+            difference = _unpushed(db, connector, order_id)
+            _save(db, integration, run_id, counts, pages, difference)
+    if isinstance(connector, StatusSource):
+        with db.uow() as uow:
+            open_orders = uow.orders.awaiting_pos_status(integration.id, [s.value for s in order_status.AWAITING])
+        for order_id in open_orders:
+            counts.orders += 1
+            difference = _status(db, connector, order_id)
+            _save(db, integration, run_id, counts, pages, difference)
+
+
+def _save(
+    db: Database,
+    integration: IntegrationConfig,
+    run_id: int,
+    counts: ReconcileCounts,
+    pages: int,
+    difference: Difference | None,
+) -> None:
+    if difference is None:
+        return
+    with db.uow() as uow:
+        uow.drift.record(run_id, integration.id, [difference])
+        counts.add([difference])
+        uow.runs.progress(run_id, pages=pages, seen=counts.products + counts.orders, counts=counts.as_dict())
+
+
+def _last_event(uow: UnitOfWork, order_id: int) -> datetime | None:
+    events = uow.orders.events(order_id)
+    return events[-1].at if events else None
+
+
+def _unpushed(db: Database, connector: OrderSink, order_id: int) -> Difference | None:
+    """A confirmed order with no POS order: in flight, lost on the way back, refused, or never sent."""
+    with db.uow() as uow:
+        order = uow.orders.get(order_id)
+        if order is None or order.pos_order_id or order.status != OrderStatus.CONFIRMED.value:
+            return None
+        key = f"{PUSH_ORDER}:{order.id}"
+        message = next((m for m in uow.outbox.for_subject(PUSH_ORDER, order.id) if m.idempotency_key == key), None)
+        if message is not None and (
+            message.state == "sending" or (message.state == "pending" and not message.attempts)
+        ):
+            return None  # on its way now: not a difference yet
+        reference = order.push_reference or reference_for(order.store_id, order.number)
+        placed_at, number, since = order.placed_at, order.number, _last_event(uow, order.id)
+        integration_id = order.integration_id
+        message_id = message.id if message else None
+        state = message.state if message else "none"
+        error = (message.last_error if message else None) or order.push_error or ""
+        attempts = message.attempts if message else 0
+        retry_at = message.next_attempt_at if message else None
+    found = connector.find_orders(reference, placed_at)  # a read: the lookup the push does before it retries
+    ours = {"status": "confirmed", "pos_order_id": None, "push": state, "attempts": attempts, "error": error}
+    label = f"order {number}"
+    if found:
+        theirs = {"pos_order_ids": [placed.pos_order_id for placed in found], "reference": reference}
+        with db.uow() as uow:
+            message = uow.outbox.get(message_id) if message_id is not None else None
+            if message is None:
+                uow.outbox.enqueue(integration_id or 0, PUSH_ORDER, order_id, key)
+                message = next(m for m in uow.outbox.for_subject(PUSH_ORDER, order_id) if m.idempotency_key == key)
+            uow.outbox.requeue(message, "reconciliation: the POS holds an order under our reference")
+            uow.orders.record(order_id, "push", "hub", "reconciliation found it in the POS: push queued to take it")
+        return Difference(
+            kind=Kind.ORDER_NOT_RECORDED,
+            subject="order",
+            label=label,
+            ours=ours,
+            theirs=theirs,
+            cause=Cause.LOST_PUSH_ANSWER,
+            explanation=f"the POS holds {', '.join(theirs['pos_order_ids'])} under our reference {reference}, but "
+            "its answer to the push never reached us",
+            repair=Repair.REPAIRED,
+            repair_detail="push queued again; it looks the order up before creating, so the POS keeps one",
+            subject_id=order_id,
+            since=since,
+        )
+    theirs = {"pos_order_ids": [], "reference": reference}
+    explanation = f"confirmed online, no order under {reference} in the POS"
+    if message_id is None:
+        with db.uow() as uow:
+            uow.outbox.enqueue(integration_id or 0, PUSH_ORDER, order_id, key)
+            uow.orders.record(order_id, "push", "hub", "reconciliation: no push was queued; queued now")
+        return Difference(
+            Kind.ORDER_NOT_IN_POS, "order", label, ours, theirs, Cause.FAILED_PUSH,
+            f"{explanation}: it was never queued for the POS",
+            Repair.REPAIRED, "push queued (its idempotency key keeps it to one)", subject_id=order_id, since=since,
+        )  # fmt: skip
+    if state == "pending":
+        return Difference(
+            Kind.ORDER_NOT_IN_POS, "order", label, ours, theirs, Cause.FAILED_PUSH,
+            f"{explanation}: the push has failed {attempts} time(s) ({error})",
+            Repair.NONE, f"the outbox tries again at {retry_at:%H:%M:%S} UTC and never drops it",
+            subject_id=order_id, since=since,
+        )  # fmt: skip
+    return Difference(
+        Kind.ORDER_NOT_IN_POS, "order", label, ours, theirs, Cause.FAILED_PUSH,
+        f"{explanation}: the POS refused the push ({error})",
+        Repair.NEEDS_PERSON, "fix what the POS refused (the order's push error says what), then cancel the order "
+        "or enter it in the POS by hand", subject_id=order_id, since=since,
+    )  # fmt: skip
+
+
+def _status(db: Database, connector: StatusSource, order_id: int) -> Difference | None:
+    with db.uow() as uow:
+        order = uow.orders.get(order_id)
+        if order is None or order.pos_order_id is None:
+            return None
+        pos_order_id, fulfillment, current = order.pos_order_id, Fulfillment(order.fulfillment), order.status
+        number, since = order.number, _last_event(uow, order.id)
+        held = sum(hold.quantity for hold in uow.catalog.holds(order.id) if hold.released_at is None)
+    report = connector.order_status(pos_order_id, fulfillment)
+    label = f"order {number}"
+    ours = {"status": current, "pos_order_id": pos_order_id, "held": held}
+    if report.raw == "(not found)":
+        return Difference(
+            Kind.POS_ORDER_MISSING, "order", label, ours, {"status": None}, Cause.DELETED_IN_POS,
+            f"ours is in the POS as {pos_order_id}, the POS has no such order",
+            Repair.NEEDS_PERSON, "find out in the POS what became of it, then close or cancel ours",
+            subject_id=order_id, since=since,
+        )  # fmt: skip
+    if report.status is None or report.status.value == current:
+        return None
+    if transition_problem(OrderStatus(current), report.status, fulfillment):
+        return None  # a backward or impossible move: the status poll ignores and logs it too
+    cause = Cause.MISSED_WEBHOOK if isinstance(connector, StatusPostbacks) else Cause.NOT_POLLED
+    why = (
+        "its status callback never reached us"
+        if cause == Cause.MISSED_WEBHOOK
+        else "the status poll has not read it yet"
+    )
+    outcome = order_status.apply_pos_status(db, order_id, report.raw, report.status)
+    releases = " and its holds released" if not report.status.is_open and held else ""
+    return Difference(
+        kind=Kind.STATUS_BEHIND,
+        subject="order",
+        label=label,
+        ours=ours,
+        theirs={"status": report.status.value, "pos_status": report.raw},
+        cause=cause,
+        explanation=f"the POS moved it to {report.raw!r} ({report.status.value}); ours stayed {current}: {why}",
+        repair=Repair.REPAIRED if outcome == "updated" else Repair.NEEDS_PERSON,
+        repair_detail=f"moved to {report.status.value}{releases}"
+        if outcome == "updated"
+        else "the status could not be applied: see the order's history",
+        subject_id=order_id,
+        since=since,
+    )
+
+
+# --- holds -----------------------------------------------------------------------------------------------------
+
+
+def _holds(
+    db: Database, connector: Connector, integration: IntegrationConfig, run_id: int, counts: ReconcileCounts, pages: int
+) -> None:
+    at_push = connector.traits.hold_release == HoldRelease.ON_PUSH
+    with db.uow() as uow:
+        stale = uow.drift.stale_holds(integration.id, counted_at_push=at_push)
+        differences = []
+        for hold in stale:
+            why = (
+                f"the order is {hold.status}"
+                if hold.status in ("closed", "cancelled")
+                else f"the POS counts the stock since the order reached it as {hold.pos_order_id}"
+            )
+            released = uow.catalog.release_holds(hold.order_id, f"reconciliation: {why}")
+            uow.orders.record(hold.order_id, "note", "hub", f"reconciliation released {released} held: {why}")
+            differences.append(
+                Difference(
+                    kind=Kind.STALE_HOLD,
+                    subject="order",
+                    label=f"order {hold.number}",
+                    ours={"held": hold.quantity, "status": hold.status},
+                    theirs={"pos_order_id": hold.pos_order_id},
+                    cause=Cause.HOLD_NOT_RELEASED,
+                    explanation=f"{hold.quantity} held for an order that should hold nothing: {why}",
+                    repair=Repair.REPAIRED,
+                    repair_detail=f"released {released}",
+                    subject_id=hold.order_id,
+                    since=hold.since,
+                )
+            )
+        uow.drift.record(run_id, integration.id, differences)
+        counts.add(differences)
+        uow.runs.progress(run_id, pages=pages, seen=counts.products + counts.orders, counts=counts.as_dict())

@@ -1,0 +1,129 @@
+"""Reconciliation against the sandboxes: drift injected behind the hub's back is found, explained, repaired once.
+
+Each test injects drift through a sandbox control route (stock changed, an item deleted, an order completed with
+no webhook, a push whose answer was lost) and reconciles through the API, as the console's button does. A second
+reconciliation right after must find nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cannasync.store.catalog import PRODUCT
+from tests.conftest import Connected, FlowhubSandbox, Hub, Sandbox, connect_flowhub, wait_for
+from tests.flows.support import MEDICAL_PATIENT, confirm_and_wait_for_push, place, stocked
+
+FLOURISH_ORDERS = "/external/api/v1/retail-orders"
+
+
+def reconcile(hub: Hub, link: Connected) -> dict[str, Any]:
+    """Reconcile now (the API's button) and return the report: the run and its differences."""
+    answer = hub.api.post(f"/api/v1/integrations/{link.integration_id}/reconcile")
+    assert answer.status_code == 202, answer.text
+    run_id = answer.json()["run_id"]
+    wait_for(lambda: hub.api.get(f"/api/v1/runs/{run_id}").json()["status"] in ("succeeded", "failed"), f"run {run_id}")
+    report = hub.api.get(f"/api/v1/integrations/{link.integration_id}/reconciliation").json()
+    assert report["run"]["id"] == run_id and report["run"]["status"] == "succeeded", report["run"]
+    return dict(report)
+
+
+def external_id(hub: Hub, link: Connected, product_id: int) -> str:
+    with hub.db.uow() as uow:
+        return str(uow.bindings.external(link.integration_id, PRODUCT, product_id))
+
+
+def push_state(hub: Hub, order_id: int) -> str | None:
+    with hub.db.uow() as uow:
+        return next((m.state for m in uow.outbox.for_subject("push_order", order_id)), None)
+
+
+def product(hub: Hub, product_id: int) -> dict[str, Any]:
+    return dict(hub.api.get(f"/api/v1/products/{product_id}").json())
+
+
+def test_stock_changed_and_an_item_deleted_behind_our_back(hub: Hub, flourish: Sandbox, connected: Connected):
+    changed, deleted = stocked(hub, connected, count=2)
+    flourish.set_quantity(external_id(hub, connected, changed["id"]), changed["pos_quantity"] + 7)
+    flourish.control.delete(f"/_sandbox/items/{external_id(hub, connected, deleted['id'])}").raise_for_status()
+
+    report = reconcile(hub, connected)
+
+    found = {d["kind"]: d for d in report["differences"]}
+    assert sorted(found) == ["gone_from_pos", "quantity"]
+    quantity = found["quantity"]
+    assert quantity["subject_id"] == changed["id"]
+    assert quantity["ours"]["pos_quantity"] == changed["pos_quantity"]
+    assert quantity["theirs"]["sellable"] == changed["pos_quantity"] + 7
+    assert quantity["cause"] == "pos_changed" and quantity["since"] and "last menu sync" in quantity["explanation"]
+    assert quantity["repair"] == "repaired"
+    assert found["gone_from_pos"]["subject_id"] == deleted["id"] and found["gone_from_pos"]["repair"] == "repaired"
+    assert report["run"]["counts"]["differences"] == 2 and report["run"]["counts"]["drift_quantity"] == 1
+    # Repaired: the store now sells what the POS counts, and no longer shows what it stopped selling.
+    assert product(hub, changed["id"])["pos_quantity"] == changed["pos_quantity"] + 7
+    assert product(hub, deleted["id"])["visible"] is False
+    assert reconcile(hub, connected)["differences"] == []
+
+
+def test_an_order_completed_in_the_pos_with_no_word_to_us(hub: Hub, flourish: Sandbox, connected: Connected):
+    item = stocked(hub, connected)[0]
+    order = place(hub, connected, {"customer": MEDICAL_PATIENT, "is_medical": True, "lines": [
+        {"product_id": item["id"], "quantity": 2}]})  # fmt: skip
+    pushed = confirm_and_wait_for_push(hub, order["id"])
+    flourish.move(pushed["pos_order_id"], "Completed")
+
+    report = reconcile(hub, connected)
+
+    [behind] = report["differences"]
+    assert behind["kind"] == "status_behind" and behind["subject_id"] == order["id"]
+    assert behind["ours"] == {"status": "submitted", "pos_order_id": pushed["pos_order_id"], "held": 2}
+    assert behind["theirs"]["status"] == "closed" and behind["cause"] == "not_polled"
+    assert "holds released" in behind["repair_detail"]
+    closed = hub.order(order["id"])
+    assert closed["status"] == "closed" and all(hold["released_at"] for hold in closed["holds"])
+    assert reconcile(hub, connected)["differences"] == []
+
+
+def test_a_push_whose_answer_was_lost_is_taken_exactly_once(hub: Hub, flourish: Sandbox, connected: Connected):
+    # The POS creates the order and the answer is lost; the retry's lookup is then refused, so the push gives up
+    # with the order in the POS and none on ours.
+    flourish.fault(method="POST", path_prefix="/external/api/v2/retail-orders", mode="reset_after_commit")
+    flourish.fault(method="GET", path_prefix=FLOURISH_ORDERS, status=400)
+    item = stocked(hub, connected)[0]
+    order = place(hub, connected, {"customer": MEDICAL_PATIENT, "is_medical": True, "lines": [
+        {"product_id": item["id"], "quantity": 1}]})  # fmt: skip
+    assert hub.api.post(f"/api/v1/orders/{order['id']}/confirm").status_code == 200
+    wait_for(lambda: push_state(hub, order["id"]) == "failed", "the push to give up")
+    reference = f"{order['number']}-S{connected.store_id}"
+    in_pos = [o for o in flourish.state.orders() if o["original_order_id"] == reference]
+    assert len(in_pos) == 1 and hub.order(order["id"])["pos_order_id"] is None
+
+    report = reconcile(hub, connected)
+
+    [lost] = report["differences"]
+    assert lost["kind"] == "order_not_recorded" and lost["cause"] == "lost_push_answer"
+    assert lost["theirs"]["pos_order_ids"] == [str(in_pos[0]["id"])] and lost["repair"] == "repaired"
+    taken = wait_for(lambda: (o := hub.order(order["id"]))["pos_order_id"] and o, "the push to take it")
+    assert taken["pos_order_id"] == str(in_pos[0]["id"]) and taken["status"] == "submitted"
+    assert [o["id"] for o in flourish.state.orders() if o["original_order_id"] == reference] == [in_pos[0]["id"]]
+    assert reconcile(hub, connected)["differences"] == []
+
+
+def test_a_flowhub_postback_lost(hub: Hub, flowhub: FlowhubSandbox):
+    link = connect_flowhub(hub, flowhub, sync_orders=True)
+    assert hub.sync(link.integration_id)["status"] == "succeeded"
+    item = stocked(hub, link)[0]
+    customer = {"first_name": "Ana", "last_name": "Lost", "phone": "5551230000", "date_of_birth": "1980-01-01"}
+    order = place(hub, link, {"customer": customer, "lines": [{"product_id": item["id"], "quantity": 1}]})
+    pushed = confirm_and_wait_for_push(hub, order["id"])
+    for status in ("started", "ready", "sold"):  # served at the counter; every postback lost on the way
+        flowhub.control.post(
+            f"/_sandbox/orders/{pushed['pos_order_id']}/status", json={"status": status, "postback": False}
+        ).raise_for_status()
+
+    report = reconcile(hub, link)
+
+    [behind] = report["differences"]
+    assert (behind["kind"], behind["cause"], behind["repair"]) == ("status_behind", "missed_webhook", "repaired")
+    assert hub.order(order["id"])["status"] == "closed"
+    assert flowhub.state.postback_log == []
+    assert reconcile(hub, link)["differences"] == []

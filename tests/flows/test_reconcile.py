@@ -7,10 +7,13 @@ reconciliation right after must find nothing.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from prometheus_client.parser import text_string_to_metric_families
+
 from cannasync.store.catalog import PRODUCT
-from tests.conftest import Connected, FlowhubSandbox, Hub, Sandbox, connect_flowhub, wait_for
+from tests.conftest import Connected, Console, FlowhubSandbox, Hub, Sandbox, connect_flowhub, wait_for
 from tests.flows.support import MEDICAL_PATIENT, confirm_and_wait_for_push, place, stocked
 
 FLOURISH_ORDERS = "/external/api/v1/retail-orders"
@@ -41,7 +44,19 @@ def product(hub: Hub, product_id: int) -> dict[str, Any]:
     return dict(hub.api.get(f"/api/v1/products/{product_id}").json())
 
 
-def test_stock_changed_and_an_item_deleted_behind_our_back(hub: Hub, flourish: Sandbox, connected: Connected):
+def drift_metric(hub: Hub) -> dict[tuple[str, str], float]:
+    text = hub.api.get("/metrics").text
+    return {
+        (sample.labels["kind"], sample.labels["repair"]): sample.value
+        for family in text_string_to_metric_families(text)
+        if family.name == "cannasync_drift_differences"
+        for sample in family.samples
+    }
+
+
+def test_stock_changed_and_an_item_deleted_behind_our_back(
+    hub: Hub, flourish: Sandbox, connected: Connected, merchant: Console
+):
     changed, deleted = stocked(hub, connected, count=2)
     flourish.set_quantity(external_id(hub, connected, changed["id"]), changed["pos_quantity"] + 7)
     flourish.control.delete(f"/_sandbox/items/{external_id(hub, connected, deleted['id'])}").raise_for_status()
@@ -61,7 +76,24 @@ def test_stock_changed_and_an_item_deleted_behind_our_back(hub: Hub, flourish: S
     # Repaired: the store now sells what the POS counts, and no longer shows what it stopped selling.
     assert product(hub, changed["id"])["pos_quantity"] == changed["pos_quantity"] + 7
     assert product(hub, deleted["id"])["visible"] is False
-    assert reconcile(hub, connected)["differences"] == []
+    assert drift_metric(hub) == {("gone_from_pos", "repaired"): 1, ("quantity", "repaired"): 1}
+    # The console's Health shows the last reconciliation and its differences, and reconciles again on a press.
+    assert 'hx-get="/console/health/reconciliation"' in merchant.get("/console/health").text
+    fragment = merchant.get("/console/health/reconciliation").text
+    assert sorted(re.findall(r'data-testid="drift-row" data-kind="([a-z_]+)"', fragment)) == [
+        "gone_from_pos",
+        "quantity",
+    ]
+    assert changed["name"] in fragment and "repaired" in fragment
+    pressed = merchant.post(f"/console/integrations/{connected.integration_id}/reconcile")
+    assert pressed.status_code == 200 and 'data-testid="reconciliation"' in pressed.text
+    agrees = wait_for(
+        lambda: "reconciliation-agrees" in (text := merchant.get("/console/health/reconciliation").text) and text,
+        "the second reconciliation",
+    )
+    assert "drift-row" not in agrees
+    assert hub.api.get(f"/api/v1/integrations/{connected.integration_id}/reconciliation").json()["differences"] == []
+    assert drift_metric(hub) == {}
 
 
 def test_an_order_completed_in_the_pos_with_no_word_to_us(hub: Hub, flourish: Sandbox, connected: Connected):

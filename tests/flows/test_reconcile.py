@@ -13,8 +13,19 @@ from typing import Any
 from prometheus_client.parser import text_string_to_metric_families
 
 from cannasync.store.catalog import PRODUCT
-from tests.conftest import Connected, Console, FlowhubSandbox, Hub, Sandbox, connect_flowhub, wait_for
+from tests.conftest import (
+    AlleavesSandbox,
+    Connected,
+    Console,
+    FlowhubSandbox,
+    Hub,
+    Sandbox,
+    connect_alleaves,
+    connect_flowhub,
+    wait_for,
+)
 from tests.flows.support import MEDICAL_PATIENT, confirm_and_wait_for_push, place, stocked
+from tests.flows.test_alleaves import areas, items_in, menu
 
 FLOURISH_ORDERS = "/external/api/v1/retail-orders"
 
@@ -159,3 +170,53 @@ def test_a_flowhub_postback_lost(hub: Hub, flowhub: FlowhubSandbox):
     assert hub.order(order["id"])["status"] == "closed"
     assert flowhub.state.postback_log == []
     assert reconcile(hub, link)["differences"] == []
+
+
+def test_alleaves_a_price_the_store_owns_is_explained_not_repaired(hub: Hub, alleaves: AlleavesSandbox):
+    link = connect_alleaves(hub, alleaves, ("Retail",), sync_prices=False)
+    assert hub.sync(link.integration_id)["status"] == "succeeded"
+    shown = {sku: p for sku, p in menu(hub, link).items() if p["visible"]}
+    repriced, restocked = [item for item in items_in(alleaves, "Retail") if item["sku"] in shown][:2]
+    pricing = repriced["pricing"]
+    alleaves.patch_item(repriced["item_id"], pricing={**pricing, "recreational": 999.0, "otd_price": None})
+    alleaves.set_quantity(restocked["item_id"], shown[restocked["sku"]]["pos_quantity"] + 40, areas(alleaves)["Retail"])
+
+    report = reconcile(hub, link)
+
+    found = {d["kind"]: d for d in report["differences"]}
+    assert sorted(found) == ["price", "quantity"]
+    price = found["price"]
+    assert price["theirs"]["rec_price_cents"] == 99900 and price["ours"]["rec_price_cents"] != 99900
+    assert (price["cause"], price["repair"]) == ("store_owned", "none")
+    assert found["quantity"]["repair"] == "repaired"
+    assert menu(hub, link)[restocked["sku"]]["pos_quantity"] == shown[restocked["sku"]]["pos_quantity"] + 40
+    assert menu(hub, link)[repriced["sku"]]["rec_price_cents"] == shown[repriced["sku"]]["rec_price_cents"]
+    # By design it stays a difference (the store keeps its price), and nothing else is left.
+    assert [(d["kind"], d["repair"]) for d in reconcile(hub, link)["differences"]] == [("price", "none")]
+
+
+def test_what_needs_a_person_is_listed_and_stale_holds_are_released(hub: Hub, flourish: Sandbox, connected: Connected):
+    broken, held = stocked(hub, connected, count=2)
+    flourish.patch_item(external_id(hub, connected, broken["id"]), retail_price="twelve dollars")
+    order = place(hub, connected, {"customer": MEDICAL_PATIENT, "is_medical": True, "lines": [
+        {"product_id": held["id"], "quantity": 2}]})  # fmt: skip
+    pushed = confirm_and_wait_for_push(hub, order["id"])
+    with hub.db.uow() as uow:  # closed on our side by some path that forgot its holds
+        row = uow.orders.get(order["id"])
+        assert row is not None
+        row.status = "closed"
+
+    report = reconcile(hub, connected)
+
+    found = {d["kind"]: d for d in report["differences"]}
+    assert sorted(found) == ["stale_hold", "unreadable"]
+    unreadable = found["unreadable"]
+    assert unreadable["subject_id"] == broken["id"] and unreadable["cause"] == "quarantined"
+    assert unreadable["repair"] == "needs_person" and "retail_price" in unreadable["explanation"]
+    stale = found["stale_hold"]
+    assert (stale["subject_id"], stale["ours"]["held"], stale["repair"]) == (order["id"], 2, "repaired")
+    assert all(hold["released_at"] for hold in hub.order(order["id"])["holds"])
+    assert product(hub, held["id"])["available_quantity"] == held["available_quantity"]
+    assert pushed["pos_order_id"]
+    # The unreadable record is still there for a person; the hold was released once and is not found again.
+    assert [d["kind"] for d in reconcile(hub, connected)["differences"]] == ["unreadable"]

@@ -8,6 +8,7 @@ reconciliation right after must find nothing.
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -22,6 +23,7 @@ from tests.conftest import (
     Sandbox,
     connect_alleaves,
     connect_flowhub,
+    connect_loyalty,
     wait_for,
 )
 from tests.flows.support import MEDICAL_PATIENT, confirm_and_wait_for_push, place, stocked
@@ -30,13 +32,14 @@ from tests.flows.test_alleaves import areas, items_in, menu
 FLOURISH_ORDERS = "/external/api/v1/retail-orders"
 
 
-def reconcile(hub: Hub, link: Connected) -> dict[str, Any]:
+def reconcile(hub: Hub, link: Connected | int) -> dict[str, Any]:
     """Reconcile now (the API's button) and return the report: the run and its differences."""
-    answer = hub.api.post(f"/api/v1/integrations/{link.integration_id}/reconcile")
+    integration_id = link if isinstance(link, int) else link.integration_id
+    answer = hub.api.post(f"/api/v1/integrations/{integration_id}/reconcile")
     assert answer.status_code == 202, answer.text
     run_id = answer.json()["run_id"]
     wait_for(lambda: hub.api.get(f"/api/v1/runs/{run_id}").json()["status"] in ("succeeded", "failed"), f"run {run_id}")
-    report = hub.api.get(f"/api/v1/integrations/{link.integration_id}/reconciliation").json()
+    report = hub.api.get(f"/api/v1/integrations/{integration_id}/reconciliation").json()
     assert report["run"]["id"] == run_id and report["run"]["status"] == "succeeded", report["run"]
     return dict(report)
 
@@ -220,3 +223,45 @@ def test_what_needs_a_person_is_listed_and_stale_holds_are_released(hub: Hub, fl
     assert pushed["pos_order_id"]
     # The unreadable record is still there for a person; the hold was released once and is not found again.
     assert [d["kind"] for d in reconcile(hub, connected)["differences"]] == ["unreadable"]
+
+
+def test_loyalty_a_customer_not_pulled_and_a_sale_the_pull_passed(hub: Hub, loyalty_flourish: Sandbox):
+    source = connect_loyalty(hub, loyalty_flourish)
+    first = hub.sync(source, "loyalty_pull")
+    with hub.db.uow() as uow:
+        row = uow.accounts.integration(source)
+        assert row is not None
+        read_to = datetime.fromisoformat(row.sync_state["sales_since"])
+    # A shopper signed up at the counter, and a sale from a till that was offline, rung up with its own earlier time.
+    loyalty_flourish.control.post(
+        "/_sandbox/customers",
+        json={"first_name": "Counter", "last_name": "Signup", "dob": "1985-05-05", "phone": "5552223333",
+              "facility_id": "101"},
+    ).raise_for_status()  # fmt: skip
+    item = next(i for i in loyalty_flourish.state.items() if i["id"] not in loyalty_flourish.state.malformed_ids)
+    late = loyalty_flourish.control.post(
+        "/_sandbox/sales",
+        json={"facility_id": "101", "customer_id": "70002", "completed_at": (read_to - timedelta(hours=2)).isoformat(),
+              "lines": [{"item_id": item["id"], "order_qty": 1, "unit_price": 30.0}]},
+    )  # fmt: skip
+    assert late.status_code == 201, late.text
+
+    report = reconcile(hub, source)
+
+    found = {d["kind"]: d for d in report["differences"]}
+    assert sorted(found) == ["sale_missing", "shopper_missing"]
+    assert found["shopper_missing"]["cause"] == "not_pulled" and found["shopper_missing"]["repair"] == "repaired"
+    missing = found["sale_missing"]
+    assert missing["external_id"] == str(late.json()["data"]["id"]) and missing["cause"] == "passed_by_pull"
+    # The repair sends the pull back over what it passed and runs it now; the sale is then read exactly once.
+    wait_for(
+        lambda: any(
+            run["id"] > first["id"] and run["status"] == "succeeded"
+            for run in hub.api.get(f"/api/v1/integrations/{source}/runs", params={"flow": "loyalty_pull"}).json()
+        ),
+        "the loyalty pull the repair asked for",
+    )
+    with hub.db.uow() as uow:
+        assert uow.drift.sales(source, [missing["external_id"]]) == {missing["external_id"]: uow.loyalty.linked(
+            source, "70002")[0].id}  # fmt: skip
+    assert reconcile(hub, source)["differences"] == []

@@ -97,7 +97,7 @@ VENDORS: Mapping[str, VendorSpec] = {
         traits=FlourishLoyaltyConnector.traits,
         scope="organization",
         choice=None,
-        scheduled_flows=("loyalty_pull",),
+        scheduled_flows=("loyalty_pull", "reconcile"),
         # Flourish's POS asks for rewards with the same username and key (HTTP Basic).
         caller_identity=lambda c: f"{c['username']}:{c['api_key']}",
         # Seed 002 (AIQ's "Connect Flourish" guide): username, key and the age-gate box are the minimum; "Do not

@@ -26,6 +26,10 @@ class Kind(StrEnum):
     POS_ORDER_MISSING = "pos_order_missing"  # ours points at a POS order the POS no longer has
     STATUS_BEHIND = "status_behind"  # the POS moved the order on, ours did not follow
     STALE_HOLD = "stale_hold"  # stock held for an order the POS has closed or already counts
+    SHOPPER_MISSING = "shopper_missing"  # a POS customer with no persona
+    PROFILE = "profile"  # a persona's contact differs from its POS customer's (the POS is the source of truth)
+    SALE_MISSING = "sale_missing"  # a completed POS sale the program never read (so it earned nothing)
+    SALE_UNATTRIBUTED = "sale_unattributed"  # read before its shopper was known: it earned no points
 
 
 class Cause(StrEnum):
@@ -41,6 +45,9 @@ class Cause(StrEnum):
     NOT_POLLED = "not_polled"  # the status poll has not read the change yet (or failed to)
     DELETED_IN_POS = "deleted_in_pos"
     HOLD_NOT_RELEASED = "hold_not_released"
+    NOT_PULLED = "not_pulled"  # changed in the POS after the loyalty pull's cursor: the next pull reads it
+    PASSED_BY_PULL = "passed_by_pull"  # dated before the pull's cursor (a late or back-dated change): never read
+    PERSONAS_OFF = "personas_off"  # Sync Personas is off: profile changes are not taken, by the store's choice
 
 
 class Repair(StrEnum):

@@ -15,7 +15,17 @@ from sqlalchemy.orm import Session
 
 from cannasync.domain.drift import Difference
 from cannasync.store.catalog import PRODUCT
-from cannasync.store.tables import Binding, Drift, Hold, Order, Product, Schedule, SyncRun
+from cannasync.store.tables import (
+    Binding,
+    Drift,
+    Hold,
+    LoyaltySale,
+    Order,
+    PersonaLink,
+    Product,
+    Schedule,
+    SyncRun,
+)
 from cannasync.store.types import utcnow
 
 FLOW = "reconcile"
@@ -155,6 +165,28 @@ class DriftStore:
         elif schedule.next_run_at > now:
             schedule.next_run_at = now
         return True
+
+    def persona_links(self, integration_id: int, external_ids: Collection[str]) -> dict[str, tuple[int, str]]:
+        """POS customer id → (persona id, profile hash last exchanged), for one batch of customers."""
+        if not external_ids:
+            return {}
+        rows = self.session.execute(
+            select(PersonaLink.external_id, PersonaLink.persona_id, PersonaLink.profile_hash).where(
+                PersonaLink.integration_id == integration_id, PersonaLink.external_id.in_(list(external_ids))
+            )
+        )
+        return {external_id: (persona_id, digest) for external_id, persona_id, digest in rows}
+
+    def sales(self, integration_id: int, external_ids: Collection[str]) -> dict[str, int | None]:
+        """POS sale id → the persona it was credited to (None: nobody), for the sales of a batch already read."""
+        if not external_ids:
+            return {}
+        rows = self.session.execute(
+            select(LoyaltySale.external_id, LoyaltySale.persona_id).where(
+                LoyaltySale.integration_id == integration_id, LoyaltySale.external_id.in_(list(external_ids))
+            )
+        )
+        return {external_id: persona_id for external_id, persona_id in rows}
 
     # --- the report ---
     def record(self, run_id: int, integration_id: int, differences: Sequence[Difference]) -> None:

@@ -54,7 +54,8 @@ def upgrade() -> None:
     )
     op.create_index("ix_drift_run", "drift", ["run_id", "kind"])
     op.create_index("ix_drift_integration", "drift", ["integration_id", "id"])
-    # Every POS connection already running its menu sync gets the daily reconciliation, first due a day from now
+    # Every POS connection already running its menu sync, and every loyalty source already pulling, gets the daily
+    # reconciliation, first due a day from now
     # (a new connection gets it when it is saved, flows/integrations.py).
     schedules = sa.table(
         "schedules",
@@ -67,7 +68,8 @@ def upgrade() -> None:
     rows = bind.execute(
         sa.text(
             "SELECT s.integration_id, s.next_run_at FROM schedules s JOIN integrations i ON i.id = s.integration_id "
-            "WHERE s.flow = 'menu_sync' AND i.vendor IN ('flourish', 'flowhub', 'alleaves') AND NOT EXISTS "
+            "WHERE ((s.flow = 'menu_sync' AND i.vendor IN ('flourish', 'flowhub', 'alleaves')) "
+            "OR (s.flow = 'loyalty_pull' AND i.vendor = 'flourish_loyalty')) AND NOT EXISTS "
             "(SELECT 1 FROM schedules r WHERE r.integration_id = s.integration_id AND r.flow = 'reconcile')"
         )
     ).all()

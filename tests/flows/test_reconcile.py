@@ -72,13 +72,19 @@ def test_stock_changed_and_an_item_deleted_behind_our_back(
     hub: Hub, flourish: Sandbox, connected: Connected, merchant: Console
 ):
     changed, deleted = stocked(hub, connected, count=2)
+    price = changed["rec_price_cents"]
+    edited = hub.api.patch(f"/api/v1/products/{changed['id']}", json={"rec_price_cents": price + 100})
+    assert edited.status_code == 200, edited.text  # the store edits a price Flourish owns
     flourish.set_quantity(external_id(hub, connected, changed["id"]), changed["pos_quantity"] + 7)
     flourish.control.delete(f"/_sandbox/items/{external_id(hub, connected, deleted['id'])}").raise_for_status()
 
     report = reconcile(hub, connected)
 
     found = {d["kind"]: d for d in report["differences"]}
-    assert sorted(found) == ["gone_from_pos", "quantity"]
+    assert sorted(found) == ["gone_from_pos", "price", "quantity"]
+    edit = found["price"]
+    assert (edit["ours"]["rec_price_cents"], edit["theirs"]["rec_price_cents"]) == (price + 100, price)
+    assert edit["cause"] == "store_edited" and "the store (API)" in edit["explanation"]
     quantity = found["quantity"]
     assert quantity["subject_id"] == changed["id"]
     assert quantity["ours"]["pos_quantity"] == changed["pos_quantity"]
@@ -86,16 +92,30 @@ def test_stock_changed_and_an_item_deleted_behind_our_back(
     assert quantity["cause"] == "pos_changed" and quantity["since"] and "last menu sync" in quantity["explanation"]
     assert quantity["repair"] == "repaired"
     assert found["gone_from_pos"]["subject_id"] == deleted["id"] and found["gone_from_pos"]["repair"] == "repaired"
-    assert report["run"]["counts"]["differences"] == 2 and report["run"]["counts"]["drift_quantity"] == 1
-    # Repaired: the store now sells what the POS counts, and no longer shows what it stopped selling.
+    assert report["run"]["counts"]["differences"] == 3 and report["run"]["counts"]["drift_quantity"] == 1
+    # Repaired: the store now sells what the POS counts, at its price, and no longer shows what it stopped selling.
     assert product(hub, changed["id"])["pos_quantity"] == changed["pos_quantity"] + 7
+    assert product(hub, changed["id"])["rec_price_cents"] == price
     assert product(hub, deleted["id"])["visible"] is False
-    assert drift_metric(hub) == {("gone_from_pos", "repaired"): 1, ("quantity", "repaired"): 1}
+    assert drift_metric(hub) == {
+        ("gone_from_pos", "repaired"): 1,
+        ("price", "repaired"): 1,
+        ("quantity", "repaired"): 1,
+    }
+    # The product's history says who changed what, and which run: "why did it show that?" has an answer.
+    repaired, by_store = hub.api.get(f"/api/v1/products/{changed['id']}/history").json()[:2]
+    assert repaired["flow"] == "reconcile" and repaired["run_id"] == report["run"]["id"]
+    assert repaired["changes"]["pos_quantity"] == {"from": changed["pos_quantity"], "to": changed["pos_quantity"] + 7}
+    assert repaired["changes"]["rec_price_cents"] == {"from": price + 100, "to": price}
+    assert by_store["by"] == "the store (API)" and by_store["run_id"] is None
+    [hidden] = hub.api.get(f"/api/v1/products/{deleted['id']}/history").json()
+    assert hidden["changes"] == {"visible": {"from": True, "to": False}} and hidden["flow"] == "reconcile"
     # The console's Health shows the last reconciliation and its differences, and reconciles again on a press.
     assert 'hx-get="/console/health/reconciliation"' in merchant.get("/console/health").text
     fragment = merchant.get("/console/health/reconciliation").text
     assert sorted(re.findall(r'data-testid="drift-row" data-kind="([a-z_]+)"', fragment)) == [
         "gone_from_pos",
+        "price",
         "quantity",
     ]
     assert changed["name"] in fragment and "repaired" in fragment

@@ -16,6 +16,7 @@ from cannasync.store.tables import (
     OutboxMessage,
     Product,
     QuarantinedRecord,
+    RecordChange,
     Schedule,
     Store,
     SyncRun,
@@ -229,3 +230,15 @@ def drift(row: Drift) -> dict[str, Any]:
 def reconciliation(run_row: SyncRun | None, rows: list[Drift]) -> dict[str, Any]:
     """The last reconciliation of an integration: its run, and each difference it found (none: ``run`` is null)."""
     return {"run": run(run_row) if run_row else None, "differences": [drift(row) for row in rows]}
+
+
+def record_change(row: RecordChange, run_row: SyncRun | None) -> dict[str, Any]:
+    return {
+        "at": _at(row.at),
+        "changes": {name: {"from": old, "to": new} for name, (old, new) in row.changes.items()},
+        "run_id": row.run_id,
+        "flow": run_row.flow if run_row else None,
+        "trigger": run_row.trigger if run_row else None,
+        "by": row.actor
+        or (f"{run_row.flow.replace('_', ' ')} run {run_row.id} ({run_row.trigger})" if run_row else "?"),
+    }

@@ -39,6 +39,7 @@ class Cause(StrEnum):
     SYNC_FAILED = "sync_failed"  # our last sync of it failed
     QUARANTINED = "quarantined"  # the POS record cannot be read (its reason is in the quarantine)
     STORE_OWNED = "store_owned"  # the store keeps this field as it edited it (an unticked POS setting)
+    STORE_EDITED = "store_edited"  # someone edited in the hub a field the POS owns
     LOST_PUSH_ANSWER = "lost_push_answer"  # the POS created the order, its answer never reached us
     FAILED_PUSH = "failed_push"  # the POS refused the push, or it has not got through yet
     MISSED_WEBHOOK = "missed_webhook"  # the POS's status callback never arrived

@@ -43,7 +43,9 @@ from cannasync.domain.orders import Fulfillment, OrderStatus, transition_problem
 from cannasync.flows import loyalty, menu_sync, order_status
 from cannasync.flows.checkout import PUSH_ORDER
 from cannasync.flows.order_push import reference_for
+from cannasync.store import history
 from cannasync.store.accounts import IntegrationConfig
+from cannasync.store.catalog import EDITED_BY_STORE
 from cannasync.store.drift import FLOW, OurProduct
 from cannasync.store.tables import SyncRun
 from cannasync.store.uow import Database, UnitOfWork
@@ -155,6 +157,8 @@ def _products(
                         missing = True
                     continue
                 found = _compare(product, mine, owned, last)
+                if found and mine.fingerprint == EDITED_BY_STORE:
+                    _edited_by_store(uow, mine, found)
                 differences += found
                 if any(d.repair == Repair.REPAIRED for d in found):
                     resync.append((product, found))
@@ -249,6 +253,24 @@ def _compare(product: Product, mine: OurProduct, owned: frozenset[FieldGroup], l
     return found
 
 
+def _edited_by_store(uow: UnitOfWork, mine: OurProduct, found: list[Difference]) -> None:
+    """The product was edited in the hub since its last sync: say who and when, from its history."""
+    edits = [(change, run) for change, run in history.of(uow.session, history.PRODUCT, mine.id, 20) if run is None]
+    if not edits:
+        return
+    change, _ = edits[0]
+    for difference in found:
+        fields = {"price": ("rec_price_cents", "med_price_cents")}.get(difference.kind.value, ())
+        if difference.cause == Cause.STORE_OWNED or not any(name in change.changes for name in fields):
+            continue
+        difference.cause = Cause.STORE_EDITED
+        difference.since = change.at
+        difference.explanation = (
+            f"edited by {change.actor or 'a person'} at {change.at:%Y-%m-%d %H:%M} UTC; the POS owns this field, "
+            "so its value comes back"
+        )
+
+
 def _product_cause(last: _LastSync) -> tuple[Cause, str]:
     if last.run_id is None:
         return Cause.POS_CHANGED, "no menu sync has run yet"
@@ -333,7 +355,7 @@ def _gone(
             gone = [mine for mine in batch if mine.external_id not in seen]
             if not gone:
                 continue
-            uow.drift.hide([mine.id for mine in gone])
+            uow.drift.hide([mine.id for mine in gone], run_id)
             differences = [
                 Difference(
                     kind=Kind.GONE_FROM_POS,

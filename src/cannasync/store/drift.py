@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from cannasync.domain.drift import Difference
+from cannasync.store import history
 from cannasync.store.catalog import PRODUCT
 from cannasync.store.tables import (
     Binding,
@@ -43,6 +44,7 @@ class OurProduct:
     rec_price_cents: int | None
     med_price_cents: int | None
     updated_at: datetime
+    fingerprint: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +67,7 @@ _COLUMNS = (
     Product.rec_price_cents,
     Product.med_price_cents,
     Product.updated_at,
+    Product.fingerprint,
 )
 
 
@@ -104,7 +107,7 @@ class DriftStore:
         )
         return [OurProduct(*row) for row in rows]
 
-    def hide(self, product_ids: Sequence[int]) -> int:
+    def hide(self, product_ids: Sequence[int], run_id: int | None = None) -> int:
         """Hide products the POS no longer sells, as a complete menu sync would (``Catalog.hide_missing``)."""
         hidden = 0
         for start in range(0, len(product_ids), 500):
@@ -114,6 +117,7 @@ class DriftStore:
                 .values(visible=False, fingerprint="hidden", updated_at=utcnow())
             )
             hidden += int(result.rowcount)  # type: ignore[attr-defined]
+        history.record(self.session, history.hidden(product_ids, run_id))
         return hidden
 
     def unpushed_orders(self, integration_id: int) -> list[int]:

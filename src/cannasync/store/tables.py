@@ -633,3 +633,22 @@ class Drift(Base):
     repair: Mapped[str] = mapped_column(String(20))
     repair_detail: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RecordChange(Base):
+    """What the hub changed on a record, and why: the run that did it (its flow and trigger say which sync, which
+    webhook-triggered run, which reconciliation) or the person (``actor``), with each field's old and new value.
+
+    Only fields a merchant asks about are kept (count, prices, listing, name), and only when they changed, so a sync
+    that changes nothing writes nothing here (``store/history.py``).
+    """
+
+    __tablename__ = "record_changes"
+    __table_args__ = (Index("ix_record_changes_subject", "subject", "subject_id", "id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    subject: Mapped[str] = mapped_column(String(20))  # product
+    subject_id: Mapped[int] = mapped_column(Id)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("sync_runs.id", ondelete="SET NULL"), default=None)
+    actor: Mapped[str | None] = mapped_column(String(100), default=None)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    changes: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -1,4 +1,4 @@
-"""reconciliation: the differences each reconcile run found, and a daily reconcile schedule for every POS
+"""reconciliation: the differences each reconcile run found, per-record history, and a daily reconcile schedule
 
 Revision ID: 0012
 Revises: 0011
@@ -54,6 +54,21 @@ def upgrade() -> None:
     )
     op.create_index("ix_drift_run", "drift", ["run_id", "kind"])
     op.create_index("ix_drift_integration", "drift", ["integration_id", "id"])
+    op.create_table(
+        "record_changes",
+        sa.Column("id", _ID, nullable=False),
+        sa.Column("subject", sa.String(length=20), nullable=False),
+        sa.Column("subject_id", _ID, nullable=False),
+        sa.Column("run_id", _ID, nullable=True),
+        sa.Column("actor", sa.String(length=100), nullable=True),
+        sa.Column("at", cannasync.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("changes", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["run_id"], ["sync_runs.id"], name=op.f("fk_record_changes_run_id_sync_runs"), ondelete="SET NULL"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_record_changes")),
+    )
+    op.create_index("ix_record_changes_subject", "record_changes", ["subject", "subject_id", "id"])
     # Every POS connection already running its menu sync, and every loyalty source already pulling, gets the daily
     # reconciliation, first due a day from now
     # (a new connection gets it when it is saved, flows/integrations.py).
@@ -91,6 +106,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("DELETE FROM schedules WHERE flow = 'reconcile'")
+    op.drop_index("ix_record_changes_subject", table_name="record_changes")
+    op.drop_table("record_changes")
     op.drop_index("ix_drift_integration", table_name="drift")
     op.drop_index("ix_drift_run", table_name="drift")
     op.drop_table("drift")

@@ -68,7 +68,7 @@ def test_0012_gives_existing_connections_a_daily_reconciliation(backend: str, tm
                 text("SELECT integration_id, interval_seconds, next_run_at FROM schedules WHERE flow = 'reconcile'")
             ).all()
         found = {row[0]: row for row in rows}
-        assert sorted(found) == [1, 2]  # the POS connections; LeafLink has no reconciliation of its own
+        assert sorted(found) == [1, 2, 3]  # the POS connections and the LeafLink link
         assert found[1][1] == 86400 and found[2][2] is None  # paused stays paused
         first = found[1][2] if isinstance(found[1][2], datetime) else datetime.fromisoformat(str(found[1][2]))
         assert (first.replace(tzinfo=first.tzinfo or UTC) - now).total_seconds() > 86000

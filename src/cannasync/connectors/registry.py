@@ -140,7 +140,7 @@ VENDORS: Mapping[str, VendorSpec] = {
         traits=LeafLinkConnector.traits,
         scope="organization",
         choice=None,
-        scheduled_flows=("wholesale_sync",),
+        scheduled_flows=("wholesale_sync", "reconcile"),
         receives_calls=True,
     ),
 }

@@ -30,6 +30,10 @@ class Kind(StrEnum):
     PROFILE = "profile"  # a persona's contact differs from its POS customer's (the POS is the source of truth)
     SALE_MISSING = "sale_missing"  # a completed POS sale the program never read (so it earned nothing)
     SALE_UNATTRIBUTED = "sale_unattributed"  # read before its shopper was known: it earned no points
+    NOT_LISTED = "not_listed"  # a wholesale item of this account's brands with no marketplace product
+    WHOLESALE_STOCK = "wholesale_stock"  # the marketplace was last sent another quantity than the POS sells now
+    WHOLESALE_STATUS = "wholesale_status"  # an order moved on one side and the other was not told
+    WHOLESALE_CONFLICT = "wholesale_conflict"  # a pair the bridge left for a person
 
 
 class Cause(StrEnum):

@@ -69,8 +69,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_record_changes")),
     )
     op.create_index("ix_record_changes_subject", "record_changes", ["subject", "subject_id", "id"])
-    # Every POS connection already running its menu sync, and every loyalty source already pulling, gets the daily
-    # reconciliation, first due a day from now
+    # Every POS connection already running its menu sync, every loyalty source already pulling and every LeafLink
+    # link already bridging gets the daily reconciliation, first due a day from now
     # (a new connection gets it when it is saved, flows/integrations.py).
     schedules = sa.table(
         "schedules",
@@ -84,7 +84,8 @@ def upgrade() -> None:
         sa.text(
             "SELECT s.integration_id, s.next_run_at FROM schedules s JOIN integrations i ON i.id = s.integration_id "
             "WHERE ((s.flow = 'menu_sync' AND i.vendor IN ('flourish', 'flowhub', 'alleaves')) "
-            "OR (s.flow = 'loyalty_pull' AND i.vendor = 'flourish_loyalty')) AND NOT EXISTS "
+            "OR (s.flow = 'loyalty_pull' AND i.vendor = 'flourish_loyalty') "
+            "OR (s.flow = 'wholesale_sync' AND i.vendor = 'leaflink')) AND NOT EXISTS "
             "(SELECT 1 FROM schedules r WHERE r.integration_id = s.integration_id AND r.flow = 'reconcile')"
         )
     ).all()

@@ -99,6 +99,17 @@ def scale_ran_every_store_on_real_workers(result: Result) -> None:
     assert lag["lag_seconds_max"] >= lag["lag_seconds_p95"] >= lag["lag_seconds_p50"] >= 0
 
 
+def reconcile_found_each_difference_then_nothing(result: Result) -> None:
+    clean, drifted, after = result["clean_counts"], result["drifted_counts"], result["after_counts"]
+    assert clean["products"] > 0 and clean["differences"] == 0, result
+    # Half the injected items had their stock changed, half were deleted: each one found, each one repaired.
+    injected = result["drift_injected"]
+    assert drifted["differences"] == drifted["repaired"] == injected > 0, result
+    assert drifted["drift_quantity"] == drifted["drift_gone_from_pos"] == injected // 2, result
+    assert after["differences"] == 0, result
+    assert result["peak_python_heap_mb_during_reconcile"] > 0
+
+
 MENU_SYNC_KEYS = (
     "vendor",
     "items_in_catalogue",
@@ -158,6 +169,21 @@ TINY: dict[str, list[Tiny]] = {
             label=vendor,
         )
         for vendor in ("flourish", "flowhub", "alleaves")
+    ],
+    "reconcile": [
+        Tiny(
+            args=("--items", "200", "--drift", "4"),
+            keys=(
+                "floor_seconds",
+                "clean_seconds",
+                "drifted_seconds",
+                "ratio_clean_to_floor",
+                "ratio_drifted_to_floor",
+                "drifted_counts.differences",
+                "peak_python_heap_mb_during_reconcile",
+            ),
+            check=reconcile_found_each_difference_then_nothing,
+        )
     ],
     "faults": [
         Tiny(
@@ -313,7 +339,7 @@ def check_common(name: str, tiny: Tiny, result: Result) -> None:
 
 def test_every_bench_is_found() -> None:
     """The glob finds the benches we know of; if it found none, the test below would pass vacuously."""
-    assert {"checkout", "faults", "menu_sync", "scale"} <= set(bench_names())
+    assert {"checkout", "faults", "menu_sync", "reconcile", "scale"} <= set(bench_names())
 
 
 def test_a_new_bench_cannot_be_left_out(tmp_path: Path) -> None:

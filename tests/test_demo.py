@@ -25,7 +25,7 @@ def test_the_demo_tells_the_whole_story(tmp_path: Path):
     assert done.returncode == 0, done.stderr[-3000:]
     summary = json.loads(done.stdout)
     assert summary["ok"] is True, summary.get("error")
-    assert len(summary["steps"]) == 26
+    assert len(summary["steps"]) == 27
     flourish = summary["flourish"]
     assert flourish["facilities"] == ["101", "102"]
     assert flourish["menu_sync"]["first"]["created"] > 50
@@ -36,6 +36,9 @@ def test_the_demo_tells_the_whole_story(tmp_path: Path):
         assert order["flourish_order_id"].startswith("RO-")
         assert order["flourish_total_cents"] == order["our_total_cents"]
     assert set(flourish["statuses"].values()) == {"closed"}
+    reconcile = summary["reconcile"]  # drift injected in Flourish, found, repaired; then nothing left
+    assert reconcile["found"] == ["gone_from_pos", "quantity"] and reconcile["repaired"] == 2
+    assert reconcile["after"] == 0
     flowhub = summary["flowhub"]
     assert flowhub["menu_sync"]["created"] > 50 and flowhub["menu_sync"]["quarantined"] >= 1
     assert flowhub["order"]["flowhub_order_id"] and len(flowhub["order"]["number"]) == 8

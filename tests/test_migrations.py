@@ -2,14 +2,79 @@
 
 from __future__ import annotations
 
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import text
 
 from cannasync.jobs.runtime import Runtime
+from cannasync.store.db import make_engine, upgrade
 from cannasync.store.tables import Base
+from tests.conftest import POSTGRES_URL
 
 
 def test_migrations_match_the_models(runtime: Runtime):
     with runtime.engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert differences == []
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_0014_gives_existing_connections_a_daily_reconciliation(backend: str, tmp_path: Path):
+    """POS connections syncing before 0014 get the reconcile schedule, a day out; paused ones stay paused."""
+    schema = f"cs_mig_{os.getpid()}"
+    if backend == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path}/old.db")
+    else:
+        admin = make_engine(POSTGRES_URL)
+        try:
+            with admin.begin() as connection:
+                connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                connection.execute(text(f"CREATE SCHEMA {schema}"))
+        except Exception as error:  # pragma: no cover - depends on the machine
+            pytest.skip(f"PostgreSQL is not reachable: {error}")
+        engine = make_engine(POSTGRES_URL, search_path=schema)
+    try:
+        upgrade(engine, "0013")
+        now = datetime.now(UTC)
+        with engine.begin() as connection:
+            connection.execute(
+                text("INSERT INTO organizations (id, name, created_at) VALUES (1, 'Org', :now)"), {"now": now}
+            )
+            for integration_id, vendor, due in ((1, "flourish", now), (2, "alleaves", None), (3, "leaflink", now)):
+                connection.execute(
+                    text(
+                        "INSERT INTO integrations (id, organization_id, vendor, enabled, credentials, settings, "
+                        "sync_state, name, created_at, updated_at) VALUES (:id, 1, :vendor, true, :blob, '{}', '{}', "
+                        "'', :now, :now)"
+                    ),
+                    {"id": integration_id, "vendor": vendor, "blob": b"x", "now": now},
+                )
+                flow = "menu_sync" if vendor != "leaflink" else "wholesale_sync"
+                connection.execute(
+                    text(
+                        "INSERT INTO schedules (integration_id, flow, interval_seconds, next_run_at, follow_up) "
+                        "VALUES (:id, :flow, 600, :due, false)"
+                    ),
+                    {"id": integration_id, "flow": flow, "due": due},
+                )
+        upgrade(engine)
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT integration_id, interval_seconds, next_run_at FROM schedules WHERE flow = 'reconcile'")
+            ).all()
+        found = {row[0]: row for row in rows}
+        assert sorted(found) == [1, 2, 3]  # the POS connections and the LeafLink link
+        assert found[1][1] == 86400 and found[2][2] is None  # paused stays paused
+        first = found[1][2] if isinstance(found[1][2], datetime) else datetime.fromisoformat(str(found[1][2]))
+        assert (first.replace(tzinfo=first.tzinfo or UTC) - now).total_seconds() > 86000
+    finally:
+        engine.dispose()
+        if backend == "postgres":
+            with admin.begin() as connection:
+                connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            admin.dispose()

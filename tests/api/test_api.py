@@ -301,7 +301,7 @@ def test_connecting_refuses_bad_credentials_and_settings_with_a_clear_message(hu
     assert hub.api.get(f"/api/v1/stores/{store_id}/integrations").json() == []
     ok = put_flourish(hub, store_id, flourish, good, facility_id=FACILITY)
     assert ok.status_code == 200, ok.text
-    assert {s["flow"] for s in ok.json()["schedules"]} == {"menu_sync", "order_status"}
+    assert {s["flow"] for s in ok.json()["schedules"]} == {"menu_sync", "order_status", "reconcile"}
     runs = f"/api/v1/integrations/{ok.json()['id']}/runs?flow=menu_sync"
     first = wait_for(lambda: [r for r in hub.api.get(runs).json() if r["finished_at"]], "the first menu sync")
     assert first[0]["status"] == "succeeded", first

@@ -44,7 +44,11 @@ def test_disconnect_erases_the_credentials_and_keeps_the_history(hub: Hub, flour
     assert again.status_code == 200, again.text
     assert again.json()["id"] == integration_id and again.json()["connected"] is True
     assert again.json()["inbound_path"] not in (None, before["inbound_path"])  # a new secret address
-    assert {s["flow"] for s in again.json()["schedules"] if s["next_run_at"]} == {"menu_sync", "order_status"}
+    assert {s["flow"] for s in again.json()["schedules"] if s["next_run_at"]} == {
+        "menu_sync",
+        "order_status",
+        "reconcile",
+    }
 
     assert hub.api.post("/api/v1/integrations/987654/disconnect").status_code == 404
 

@@ -26,7 +26,11 @@ def available(hub: Hub, product_id: int) -> int:
 
 def test_the_status_poll_runs_every_two_minutes(hub: Hub, connected: Connected):
     schedules = hub.api.get(f"/api/v1/integrations/{connected.integration_id}").json()["schedules"]
-    assert {s["flow"]: s["every_seconds"] for s in schedules} == {"menu_sync": 600, "order_status": 120}
+    assert {s["flow"]: s["every_seconds"] for s in schedules} == {
+        "menu_sync": 600,
+        "order_status": 120,
+        "reconcile": 86400,
+    }
 
 
 def test_a_pickup_is_ready_when_packed_and_closed_when_completed(hub: Hub, flourish: Sandbox, connected: Connected):

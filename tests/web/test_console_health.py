@@ -19,7 +19,7 @@ def test_a_healthy_menu_sync_is_green_with_its_last_success(hub: Hub, merchant: 
     page = merchant.get("/console/health")
     assert page.status_code == 200
     found = states(page.text)
-    assert set(found) == {"menu_sync", "order_status"}
+    assert set(found) == {"menu_sync", "order_status", "reconcile"}
     assert found["menu_sync"] == "ok"
     assert "Great Lakes Ann Arbor" in page.text and "Flourish" in page.text
     assert "every 10 min" in page.text and "every 2 min" in page.text

@@ -77,7 +77,7 @@ def test_connect_flourish_then_choose_a_facility(hub: Hub, merchant: Console, fl
         assert row.settings["facility_id"] == FACILITY
         assert row.settings["sync_orders"] is False  # the box was drawn and left unticked
         assert uow.accounts.config(row).credentials["api_key"] == "demo-key"  # blank fields kept the saved key
-        assert {s.flow for s in uow.runs.schedules(integration_id)} == {"menu_sync", "order_status"}
+        assert {s.flow for s in uow.runs.schedules(integration_id)} == {"menu_sync", "order_status", "reconcile"}
 
     check = merchant.post(f"/console/integrations/{integration_id}/check")
     assert "Flourish answered" in check.text

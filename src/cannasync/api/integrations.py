@@ -194,6 +194,27 @@ def sync_now(integration_id: int, db: Db, org: Org, jobs: Jobs, body: SyncIn | N
     return JSONResponse({"run_id": run_id, "already_running": False, "follow_up_queued": False}, status_code=202)
 
 
+@router.post("/integrations/{integration_id}/reconcile", status_code=202)
+def reconcile_now(integration_id: int, db: Db, org: Org, jobs: Jobs) -> JSONResponse:
+    """Compare a store's POS with the hub now, reading the POS only: each difference is explained and, where it is
+    safe, repaired (``GET /integrations/{id}/reconciliation`` shows the report). Same answer as ``/sync``."""
+    return sync_now(integration_id, db, org, jobs, SyncIn(flow="reconcile"))
+
+
+@router.get("/integrations/{integration_id}/reconciliation")
+def last_reconciliation(
+    integration_id: int, db: Db, org: Org, limit: int = Query(500, ge=1, le=5000)
+) -> dict[str, Any]:
+    """The newest reconciliation that ended and the differences it found (at most ``limit``): each with its kind,
+    both sides' values, since when ours has been so, the likely cause, and the repair made or needed."""
+    with db.uow() as uow:
+        if uow.accounts.integration(integration_id, org) is None:
+            raise not_found("integration")
+        last = uow.drift.last_run(integration_id)
+        rows = uow.drift.differences(last.id, limit) if last else []
+        return views.reconciliation(last, rows)
+
+
 @router.get("/integrations/{integration_id}/runs")
 def list_runs(
     integration_id: int, db: Db, org: Org, flow: str | None = None, limit: int = Query(20, ge=1, le=200)

@@ -160,6 +160,7 @@ class HubCollector:
             outbox_due = health.outbox_due(now)
             oldest = health.oldest_unsent()
             quarantine = health.open_quarantine()
+            drift = uow.drift.latest_by_kind()
 
         finished = CounterMetricFamily(
             "cannasync_runs", "Runs that ended, by flow and outcome", labels=["flow", "outcome"]
@@ -195,6 +196,15 @@ class HubCollector:
         for vendor, kind, count in quarantine:
             quarantined.add_metric([vendor, kind], count)
         families.append(quarantined)
+        differences = GaugeMetricFamily(
+            "cannasync_drift_differences",
+            "Differences the newest reconciliation of each integration found, by kind and repair "
+            "(repaired, needs_person, none)",
+            labels=["kind", "repair"],
+        )
+        for kind, repair, count in sorted(drift):
+            differences.add_metric([kind, repair], count)
+        families.append(differences)
         return families
 
     def _queue_depth_from_db(self, runs: list[tuple[str, str, int]], outbox_due: int) -> Metric:

@@ -191,7 +191,9 @@ class IntegrationIn(Strict):
 
 
 class SyncIn(Strict):
-    flow: Literal["menu_sync", "order_status", "loyalty_pull", "sms_opt_in", "wholesale_sync"] = "menu_sync"
+    flow: Literal["menu_sync", "order_status", "loyalty_pull", "sms_opt_in", "wholesale_sync", "reconcile"] = (
+        "menu_sync"
+    )
 
 
 class CategoryMappingIn(Strict):

@@ -11,6 +11,8 @@ from cannasync.api.deps import Db, Org, not_found
 from cannasync.api.edge import MAX_OFFSET
 from cannasync.api.schemas import CategoryMappingIn, ProductPatch, StoreIn, StorePatch
 from cannasync.flows import stores
+from cannasync.store import history
+from cannasync.store.catalog import EDITED_BY_STORE
 
 router = APIRouter(tags=["stores"])
 
@@ -103,6 +105,20 @@ def get_product(product_id: int, db: Db, org: Org) -> dict[str, Any]:
         return views.product(product)
 
 
+@router.get("/products/{product_id}/history")
+def product_history(product_id: int, db: Db, org: Org, limit: int = Query(200, ge=1, le=1000)) -> list[dict[str, Any]]:
+    """Every change the hub made to the product's count, prices, listing or name, newest first, and why: the run
+    that made it (its flow and trigger: a scheduled sync, a webhook, a reconciliation) or who edited it."""
+    with db.uow() as uow:
+        product = uow.catalog.product(product_id)
+        if product is None or uow.accounts.store(product.store_id, org) is None:
+            raise not_found("product")
+        return [
+            views.record_change(change, run)
+            for change, run in history.of(uow.session, history.PRODUCT, product_id, limit)
+        ]
+
+
 @router.patch("/products/{product_id}")
 def edit_product(product_id: int, body: ProductPatch, db: Db, org: Org) -> dict[str, Any]:
     """Edit a product as the store. Fields whose sync is off for the POS keep this edit; the others follow
@@ -111,7 +127,11 @@ def edit_product(product_id: int, body: ProductPatch, db: Db, org: Org) -> dict[
         product = uow.catalog.product(product_id)
         if product is None or uow.accounts.store(product.store_id, org) is None:
             raise not_found("product")
+        before = history.snapshot(product)
         for field, value in body.model_dump(exclude_none=True).items():
             setattr(product, field, value)
-        product.fingerprint = "edited by the store"  # the next sync rewrites whatever the POS owns
+        changes: list[dict[str, Any]] = []
+        history.note(changes, product, before, actor="the store (API)")
+        history.record(uow.session, changes)
+        product.fingerprint = EDITED_BY_STORE  # the next sync rewrites whatever the POS owns
         return views.product(product)

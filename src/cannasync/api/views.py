@@ -10,6 +10,7 @@ from cannasync.domain import limits
 from cannasync.domain.catalog import available_quantity
 from cannasync.store.orders import CONTACT_FIELDS
 from cannasync.store.tables import (
+    Drift,
     Hold,
     Integration,
     Order,
@@ -17,6 +18,7 @@ from cannasync.store.tables import (
     OutboxMessage,
     Product,
     QuarantinedRecord,
+    RecordChange,
     Schedule,
     Store,
     SyncRun,
@@ -247,4 +249,39 @@ def order(row: Order, events: list[OrderEvent], holds: list[Hold], pushes: list[
             }
             for m in pushes
         ],
+    }
+
+
+def drift(row: Drift) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "kind": row.kind,
+        "subject": row.subject,
+        "subject_id": row.subject_id,
+        "external_id": row.external_id,
+        "label": row.label,
+        "ours": row.ours,
+        "theirs": row.theirs,
+        "since": _at(row.since),
+        "cause": row.cause,
+        "explanation": row.explanation,
+        "repair": row.repair,
+        "repair_detail": row.repair_detail,
+    }
+
+
+def reconciliation(run_row: SyncRun | None, rows: list[Drift]) -> dict[str, Any]:
+    """The last reconciliation of an integration: its run, and each difference it found (none: ``run`` is null)."""
+    return {"run": run(run_row) if run_row else None, "differences": [drift(row) for row in rows]}
+
+
+def record_change(row: RecordChange, run_row: SyncRun | None) -> dict[str, Any]:
+    return {
+        "at": _at(row.at),
+        "changes": {name: {"from": old, "to": new} for name, (old, new) in row.changes.items()},
+        "run_id": row.run_id,
+        "flow": run_row.flow if run_row else None,
+        "trigger": run_row.trigger if run_row else None,
+        "by": row.actor
+        or (f"{run_row.flow.replace('_', ' ')} run {run_row.id} ({run_row.trigger})" if run_row else "?"),
     }

@@ -1,4 +1,4 @@
-"""The ``cannasync`` command: serve, scheduler, sync, demo, sandbox, db, token."""
+"""The ``cannasync`` command: serve, scheduler, sync, reconcile, demo, sandbox, db, token."""
 
 from __future__ import annotations
 
@@ -126,7 +126,7 @@ def worker(
 @app.command()
 def sync(
     integration_id: int,
-    flow: Annotated[str, typer.Option(help="menu_sync or order_status")] = "menu_sync",
+    flow: Annotated[str, typer.Option(help="menu_sync, order_status or reconcile")] = "menu_sync",
 ) -> None:
     """Run one flow of one integration now, in the foreground, and print its counts."""
     from concurrent.futures import ThreadPoolExecutor
@@ -146,6 +146,48 @@ def sync(
         failed = run.status != "succeeded"
     runtime.close()
     raise typer.Exit(1 if failed else 0)
+
+
+@app.command()
+def reconcile(
+    integration_id: int,
+    limit: Annotated[int, typer.Option(help="Differences to list at most")] = 50,
+) -> None:
+    """Compare a store's POS with the hub now (the POS is only read), repair what is safe, and list every
+    difference with its cause. Exits 1 when the run failed, 3 when a difference needs a person."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from rich.table import Table
+
+    from cannasync.jobs.runtime import Runtime, configure_logging
+    from cannasync.jobs.scheduler import Dispatcher
+
+    settings = _settings()
+    configure_logging(settings.log_level, json=settings.log_json)
+    runtime = Runtime(settings)
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        run_id = Dispatcher(runtime.db, executor).run_now(integration_id, "reconcile", trigger="cli")
+    with runtime.db.uow() as uow:
+        run = uow.runs.get(run_id)
+        assert run is not None
+        differences = uow.drift.differences(run_id, limit)
+        table = Table("kind", "what", "ours", "POS", "cause", "repair", title=f"reconciliation run {run.id}")
+        for row in differences:
+            table.add_row(
+                row.kind, row.label, _brief(row.ours), _brief(row.theirs), row.explanation,
+                f"{row.repair}: {row.repair_detail}",
+            )  # fmt: skip
+        console.print(f"run {run.id}: {run.status}", run.counts, run.error or "")
+        if differences:
+            Console().print(table)
+        failed = run.status != "succeeded"
+        needs_person = int(run.counts.get("needs_person", 0))
+    runtime.close()
+    raise typer.Exit(1 if failed else 3 if needs_person else 0)
+
+
+def _brief(values: dict[str, object]) -> str:
+    return ", ".join(f"{name} {value}" for name, value in values.items())
 
 
 @app.command()

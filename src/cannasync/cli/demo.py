@@ -179,7 +179,8 @@ def tell_flourish(story: Story, hub: httpx2.Client, sandbox: httpx2.Client, sand
         )
     )
     for schedule in chosen["schedules"]:
-        story.say(f"  {schedule['flow']}: every {schedule['every_seconds'] // 60} min")
+        every = schedule["every_seconds"]
+        story.say(f"  {schedule['flow']}: every " + (f"{every // 3600} h" if every >= 3600 else f"{every // 60} min"))
     s["facility_id"] = FACILITY
 
     story.step("4. Menu > Products > Sync")
@@ -350,6 +351,59 @@ def tell_flourish(story: Story, hub: httpx2.Client, sandbox: httpx2.Client, sand
         )
     if set(s["statuses"].values()) != {"closed"}:
         raise DemoFailed(f"expected every order closed, got {s['statuses']}")
+
+
+def _reconcile(hub: httpx2.Client, integration_id: int) -> dict[str, Any]:
+    run_id = _ok(hub.post(f"/api/v1/integrations/{integration_id}/reconcile"))["run_id"]
+    _wait_for(lambda: _ok(hub.get(f"/api/v1/runs/{run_id}"))["status"] in ("succeeded", "failed"), "the reconciliation")
+    report = dict(_ok(hub.get(f"/api/v1/integrations/{integration_id}/reconciliation")))
+    if report["run"]["id"] != run_id or report["run"]["status"] != "succeeded":
+        raise DemoFailed(f"the reconciliation did not succeed: {report['run']}")
+    return report
+
+
+def tell_reconcile(story: Story, hub: httpx2.Client, sandbox: httpx2.Client) -> None:
+    """Drift behind the hub's back (stock counted by hand, an item deleted in Flourish), found and repaired."""
+    flourish = story.summary["flourish"]
+    integration_id, store_id = flourish["integration_id"], flourish["store_id"]
+    s: dict[str, Any] = story.summary.setdefault("reconcile", {})
+    story.step("8b. Does the store still agree with Flourish? Staff recount one item and delete another in Flourish")
+    shown = {
+        p["sku"]: p
+        for p in _ok(hub.get(f"/api/v1/stores/{store_id}/products", params={"limit": 200}))["data"]
+        if p["sku"] and p["visible"]
+    }
+    page = _ok(
+        sandbox.get(
+            "/external/api/v1/items/",
+            params={"active": "true", "ecommerce_active": "true", "sellable": "true", "limit": 50},
+            headers={"x-api-key": "demo-key"},
+        )
+    )["data"]
+    recounted, deleted = [item for item in page if item.get("sku") in shown][:2]
+    counted = shown[recounted["sku"]]["pos_quantity"] + 6
+    _ok(
+        sandbox.post(
+            f"/_sandbox/items/{recounted['id']}/quantity", json={"facility_id": FACILITY, "sellable_qty": counted}
+        )
+    )
+    if sandbox.delete(f"/_sandbox/items/{deleted['id']}").status_code != 204:
+        raise DemoFailed("the Flourish sandbox did not delete the item")
+    story.say(
+        f"In Flourish: {shown[recounted['sku']]['name']!r} recounted to {counted}, "
+        f"{shown[deleted['sku']]['name']!r} deleted. No sync has run since."
+    )
+    report = _reconcile(hub, integration_id)
+    for difference in report["differences"]:
+        story.say(
+            f"  • [bold]{difference['kind'].replace('_', ' ')}[/] {difference['label']!r}: "
+            f"{difference['explanation']} → {difference['repair']} ({difference['repair_detail']})"
+        )
+    s["found"] = sorted(d["kind"] for d in report["differences"])
+    s["repaired"] = sum(1 for d in report["differences"] if d["repair"] == "repaired")
+    again = _reconcile(hub, integration_id)
+    s["after"] = len(again["differences"])
+    story.say(f"A second reconciliation right after finds {s['after']} differences: the store agrees with Flourish.")
 
 
 FLOWHUB_CREDENTIALS = {
@@ -945,6 +999,7 @@ def run_demo(settings: Settings, *, once: bool, json_out: bool, items: int, seed
             )
             try:
                 tell_flourish(story, hub, flourish, urls["flourish"])
+                tell_reconcile(story, hub, flourish)
                 tell_flowhub(story, hub, flowhub, urls["flowhub"])
                 tell_alleaves(story, hub, alleaves, urls["alleaves"])
                 tell_loyalty(story, hub, flourish, texts, urls)

@@ -43,8 +43,8 @@ class VendorSpec:
     #: The setting that says where stock is read (a facility, a location, a list of areas): nothing is
     #: scheduled until it is set, and it must be one of what the credentials can see.
     choice: str | None = "location_id"
-    #: The flows it runs on a schedule once a location is chosen.
-    scheduled_flows: tuple[str, ...] = ("menu_sync", "order_status")
+    #: The flows it runs on a schedule once a location is chosen (``reconcile`` daily: flows/reconcile.py).
+    scheduled_flows: tuple[str, ...] = ("menu_sync", "order_status", "reconcile")
     #: Warnings beside fields, over the vendor model's own (``json_schema_extra={"warning": ...}``): what a
     #: vendor's guide warns of for a setting, written where the console and ``GET /vendors`` both read it.
     warnings: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
@@ -97,7 +97,7 @@ VENDORS: Mapping[str, VendorSpec] = {
         traits=FlourishLoyaltyConnector.traits,
         scope="organization",
         choice=None,
-        scheduled_flows=("loyalty_pull",),
+        scheduled_flows=("loyalty_pull", "reconcile"),
         # Flourish's POS asks for rewards with the same username and key (HTTP Basic).
         caller_identity=lambda c: f"{c['username']}:{c['api_key']}",
         # Seed 002 (AIQ's "Connect Flourish" guide): username, key and the age-gate box are the minimum; "Do not
@@ -140,7 +140,7 @@ VENDORS: Mapping[str, VendorSpec] = {
         traits=LeafLinkConnector.traits,
         scope="organization",
         choice=None,
-        scheduled_flows=("wholesale_sync",),
+        scheduled_flows=("wholesale_sync", "reconcile"),
         receives_calls=True,
     ),
 }

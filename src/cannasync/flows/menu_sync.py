@@ -115,7 +115,7 @@ def run(db: Database, connector: InventorySource, integration: IntegrationConfig
             # What the lost run saw is not known here, so "not listed any more" cannot be told: hide nothing.
             log.info("menu_sync_not_hiding", run_id=run_id, reason="resumed read, not a complete one")
         else:
-            counts.hidden = uow.catalog.hide_missing(integration.id, seen)
+            counts.hidden = uow.catalog.hide_missing(integration.id, seen, run_id)
             # What this complete read did not quarantine again is fixed or gone (records with no id included).
             uow.runs.resolve_unseen(integration.id, PRODUCT, run_id)
         done = {**kept, "pages": pages, "cursor": None}

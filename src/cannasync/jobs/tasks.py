@@ -17,7 +17,7 @@ from cannasync.connectors import limits
 from cannasync.connectors.base import StatusPostbacks
 from cannasync.connectors.http import VendorError
 from cannasync.connectors.registry import build_connector
-from cannasync.flows import loyalty, menu_sync, order_push, order_status, wholesale
+from cannasync.flows import loyalty, menu_sync, order_push, order_status, reconcile, wholesale
 from cannasync.flows.checkout import PUSH_ORDER
 from cannasync.jobs.leases import PUSH_LEASE, RUN_LEASE, Heartbeat
 from cannasync.store.accounts import IntegrationConfig
@@ -37,6 +37,7 @@ FLOWS: dict[str, Callable[..., Any]] = {
     loyalty.PULL: loyalty.pull,
     loyalty.OPT_IN: loyalty.send_opt_in_requests,
     wholesale.FLOW: wholesale.run,
+    reconcile.FLOW: reconcile.run,
 }
 
 #: Outbox message kinds and the flow that sends each.

@@ -73,7 +73,8 @@ Control routes (no auth, under ``/_sandbox/``, never rate-limited; the hub never
 ``GET health``; ``POST oauth/expire`` (ends every access token now);
 ``POST items/{productId}/quantity`` ``{"locationId", "quantity", "roomId"?}``;
 ``PATCH items/{productId}`` (fields to merge; bumps ``productUpdatedAt``); ``DELETE items/{productId}``;
-``POST orders/{orderId}/status`` ``{"status"}``; ``GET orders``; ``GET customers``; ``GET|POST|DELETE
+``POST orders/{orderId}/status`` ``{"status", "postback"?}`` (``postback: false`` moves it without posting
+back: a lost callback); ``GET orders``; ``GET customers``; ``GET|POST|DELETE
 faults``; ``GET|DELETE requests``; ``GET postbacks``; ``GET|POST rate-limit`` ``{"rps": 20}`` (null
 disables); and ``GET images/{productId}.png`` (what ``productPictureURL`` points at). Faults:
 ``{"method", "path_prefix", "status", "count", "retry_after"}`` answers the status with
@@ -1156,8 +1157,9 @@ class FlowhubSandbox:
         with self.lock:
             return self._order(order_id, account)
 
-    def move_order(self, order_id: str, status: str) -> JSON:
-        """Move an order along the status machine, as staff would in the POS; posts back the change."""
+    def move_order(self, order_id: str, status: str, *, post_back: bool = True) -> JSON:
+        """Move an order along the status machine, as staff would in the POS; posts back the change, unless
+        ``post_back`` is false (the postback lost on the way: drift for a reconciliation to find)."""
         with self.lock:
             old = self._order(order_id, None)
             current = old["status"]
@@ -1168,7 +1170,8 @@ class FlowhubSandbox:
             new = {**old, "status": status, "updatedAt": _later_than(old["updatedAt"])}
             self._orders[order_id] = new
             self._previous_status[order_id] = current
-            self._post_back(new, current)
+            if post_back:
+                self._post_back(new, current)
             return new
 
     def resend_postback(self, account: Account, order_id: str) -> None:
@@ -1442,7 +1445,10 @@ class _Api:
     async def move_order(self, request: Request) -> Response:
         body = await _json_object(request)
         status = _canonical_status(body.get("status"))
-        return _data(self.sandbox.move_order(request.path_params["orderId"], status))
+        post_back = body.get("postback", True)
+        if not isinstance(post_back, bool):
+            raise ApiError(422, "postback must be true or false")
+        return _data(self.sandbox.move_order(request.path_params["orderId"], status, post_back=post_back))
 
     async def all_orders(self, request: Request) -> Response:
         return _data(self.sandbox.orders())

@@ -12,12 +12,16 @@ from sqlalchemy import ColumnElement, Float, and_, func, literal_column, or_, se
 from sqlalchemy.orm import Session
 
 from cannasync.domain import catalog as model
+from cannasync.store import history
 from cannasync.store.bindings import Bindings
 from cannasync.store.db import is_postgres
 from cannasync.store.tables import Binding, CategoryMapping, Hold, Product
 from cannasync.store.types import utcnow
 
 PRODUCT = "product"
+#: The fingerprint of a product the store edited (``PATCH /products/{id}``): no POS record has it, so the next sync
+#: rewrites what the POS owns.
+EDITED_BY_STORE = "edited by the store"
 #: Available quantities at or below this (and above zero) count as low stock on the products screen.
 LOW_STOCK = 5
 
@@ -111,16 +115,20 @@ class Catalog:
         existing = {row.id: row for row in self.session.scalars(select(Product).where(Product.id.in_(changed_ids)))}
         outcomes: list[str] = []
         created: list[tuple[str, Product]] = []
+        changes: list[dict[str, Any]] = []  # per-record history: tracked fields of updated rows that changed
         for (product, category), fingerprint in zip(products, fingerprints, strict=True):
             known = bound.get(product.external_id)
             if known is not None and known.fingerprint == fingerprint and known.visible == product.listed:
                 outcomes.append("unchanged")
                 continue
             row = existing[known.id] if known is not None else None
+            before = history.snapshot(row) if row is not None else None
             if row is None:
                 row = Product(store_id=store_id, integration_id=integration_id, held_quantity=0)
                 created.append((product.external_id, row))
             _apply(row, product, category, store_owned if known is not None else frozenset())
+            if before is not None:
+                history.note(changes, row, before, run_id=run_id)
             row.fingerprint = fingerprint
             row.last_seen_run_id = run_id
             outcomes.append("updated" if known is not None else "created")
@@ -132,9 +140,10 @@ class Catalog:
                 for external_id, row in created
             )
             self.session.flush()
+        history.record(self.session, changes)
         return outcomes
 
-    def hide_missing(self, integration_id: int, seen_external_ids: Collection[str]) -> int:
+    def hide_missing(self, integration_id: int, seen_external_ids: Collection[str], run_id: int | None = None) -> int:
         """Hide the products a complete read did not return. Only ever called after a complete read."""
         visible = self.session.execute(
             select(Binding.external_id, Product.id)
@@ -148,6 +157,7 @@ class Catalog:
                 .where(Product.id.in_(gone[start : start + 500]))
                 .values(visible=False, fingerprint="hidden", updated_at=utcnow())
             )
+        history.record(self.session, history.hidden(gone, run_id))
         return len(gone)
 
     def needing_images(self, integration_id: int, fetched_before: datetime, limit: int) -> list[tuple[int, str]]:

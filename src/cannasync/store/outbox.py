@@ -152,6 +152,19 @@ class Outbox:
         message.leased_until = None
         message.lease_owner = None
 
+    def requeue(self, message: OutboxMessage, reason: str) -> None:
+        """Send a message again now, looking its write up first (a reconciliation found it lost or stuck).
+
+        Marked outcome-unknown, so the sender asks the vendor before it writes: the vendor's copy, if it has one,
+        is taken instead of a second one being made.
+        """
+        message.state = "pending"
+        message.outcome_unknown = True
+        message.next_attempt_at = utcnow()
+        message.leased_until = None
+        message.lease_owner = None
+        message.last_error = reason
+
     def cancel_pending(self, kind: str, subject_id: int) -> int:
         result = self.session.execute(
             update(OutboxMessage)

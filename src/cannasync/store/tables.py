@@ -623,3 +623,53 @@ class SignInFailure(Base):
     scope: Mapped[str] = mapped_column(String(10))  # "account" or "address"
     key: Mapped[str] = mapped_column(String(320))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- reconciliation --------------------------------------------------------------------------------------------
+
+
+class Drift(Base):
+    """One difference a reconciliation found between the hub and a vendor, and what was done about it.
+
+    ``ours`` and ``theirs`` are small JSON objects (a quantity, a price, a status, with what explains it); ``since``
+    is when our side last changed, from the record's own history; ``repair`` is ``repaired`` (done by the run, the
+    detail says how), ``needs_person`` (the detail says what to do) or ``none`` (a difference by design).
+    """
+
+    __tablename__ = "drift"
+    __table_args__ = (Index("ix_drift_run", "run_id", "kind"), Index("ix_drift_integration", "integration_id", "id"))
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("sync_runs.id", ondelete="CASCADE"))
+    integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(20))  # product, order, hold
+    subject_id: Mapped[int | None] = mapped_column(Id, default=None)
+    external_id: Mapped[str | None] = mapped_column(String(200), default=None)
+    label: Mapped[str] = mapped_column(String(300))
+    ours: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    theirs: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    since: Mapped[datetime | None] = mapped_column(default=None)
+    cause: Mapped[str] = mapped_column(String(40))
+    explanation: Mapped[str] = mapped_column(Text)
+    repair: Mapped[str] = mapped_column(String(20))
+    repair_detail: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RecordChange(Base):
+    """What the hub changed on a record, and why: the run that did it (its flow and trigger say which sync, which
+    webhook-triggered run, which reconciliation) or the person (``actor``), with each field's old and new value.
+
+    Only fields a merchant asks about are kept (count, prices, listing, name), and only when they changed, so a sync
+    that changes nothing writes nothing here (``store/history.py``).
+    """
+
+    __tablename__ = "record_changes"
+    __table_args__ = (Index("ix_record_changes_subject", "subject", "subject_id", "id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    subject: Mapped[str] = mapped_column(String(20))  # product
+    subject_id: Mapped[int] = mapped_column(Id)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("sync_runs.id", ondelete="SET NULL"), default=None)
+    actor: Mapped[str | None] = mapped_column(String(100), default=None)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    changes: Mapped[dict[str, Any]] = mapped_column(default=dict)

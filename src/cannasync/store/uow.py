@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from cannasync.store.accounts import Accounts
 from cannasync.store.bindings import Bindings
 from cannasync.store.catalog import Catalog
+from cannasync.store.drift import DriftStore
 from cannasync.store.health import Health
 from cannasync.store.loyalty import Loyalty
 from cannasync.store.orders import Orders
@@ -37,6 +38,7 @@ class UnitOfWork:
         self.wholesale = Wholesale(self.session)
         self.health = Health(self.session)
         self.users = Users(self.session)
+        self.drift = DriftStore(self.session)
         return self
 
     def __exit__(

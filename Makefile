@@ -38,8 +38,8 @@ contracts: $(STAMP)
 PYTEST_WORKERS ?= --numprocesses=$(shell n=$$(( $$(nproc) + 1 )); [ $$n -gt 5 ] && n=5; echo $$n) --dist loadgroup
 
 pytest: $(STAMP) chromium
-	$(BIN)/python -m pytest $(PYTEST_WORKERS)
-	$(BIN)/python -m pytest $(PYTEST_WORKERS) -m browser tests/browser
+	$(BIN)/python -m pytest $(PYTEST_WORKERS) --durations=20
+	$(BIN)/python -m pytest $(PYTEST_WORKERS) --durations=10 -m browser tests/browser
 
 chromium:
 	@test -x /usr/bin/chromium || { echo "installing Debian's chromium for the browser tests"; \

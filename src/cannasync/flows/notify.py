@@ -31,8 +31,10 @@ from cannasync.store.uow import Database, UnitOfWork
 
 log = structlog.get_logger(__name__)
 
-#: A push is an incident once it has failed this many times in a row (one failure is a blip the retry absorbs).
+#: A push is an incident once it has failed this many times in a row (one failure is a blip the retry absorbs),
+#: and is told again ("still failing") once at ``PUSH_REPEATED`` (with the default backoff, about half an hour on).
 PUSH_FAILING = 3
+PUSH_REPEATED = 10
 #: How long one delivery may take before it counts as failed and is retried.
 SEND_TIMEOUT = 15.0
 SIGNATURE_HEADER = "X-Cannasync-Signature"
@@ -120,6 +122,7 @@ def after_push(db: Database, message_id: int, public_url: str | None = None) -> 
             detail=f"{message.attempts} attempt(s); last error: {message.last_error or 'unknown'}",
             link=_link(public_url, f"push-{message.id}"),
             count=max(message.attempts, 1),
+            repeat_at=PUSH_REPEATED,
         )
         _tell(uow, incident, event)
 

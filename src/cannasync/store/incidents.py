@@ -106,12 +106,21 @@ class Incidents:
         )
 
     def failed(
-        self, organization_id: int, key: str, *, kind: str, title: str, detail: str, link: str, count: int = 1
+        self,
+        organization_id: int,
+        key: str,
+        *,
+        kind: str,
+        title: str,
+        detail: str,
+        link: str,
+        count: int = 1,
+        repeat_at: int = REPEATED,
     ) -> tuple[Incident, str | None]:
         """Note a failure: the incident (opened if none is open) and the event to tell, if any.
 
         ``count`` is how many failures in a row this one makes when the caller knows (a push's attempts); otherwise
-        each call adds one.
+        each call adds one. At ``repeat_at`` failures in a row the incident is told once more.
         """
         now = utcnow()
         values = {
@@ -132,11 +141,13 @@ class Incidents:
             return incident, "opened"
         incident = self.open_incident(organization_id, key)
         if incident is None:  # resolved between the insert and the read: open a new one next time
-            return self.failed(organization_id, key, kind=kind, title=title, detail=detail, link=link, count=count)
+            return self.failed(
+                organization_id, key, kind=kind, title=title, detail=detail, link=link, count=count, repeat_at=repeat_at
+            )
         incident.failures = max(incident.failures + 1, count)
         incident.detail = detail[:2000]
         incident.last_seen_at = now
-        if incident.failures >= REPEATED and incident.escalated_at is None:
+        if incident.failures >= repeat_at and incident.escalated_at is None:
             incident.escalated_at = now
             return incident, "repeated"
         return incident, None

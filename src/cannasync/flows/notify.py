@@ -168,7 +168,7 @@ def send(db: Database, message_id: int) -> None:
         message = uow.outbox.get(message_id)
         assert message is not None
         uow.outbox.done(message, {"sent": channel, "at": utcnow().isoformat()})
-    log.info("notification_sent", message_id=message_id, channel=channel, event=event)
+    log.info("notification_sent", message_id=message_id, channel=channel, incident_event=event)
 
 
 def _body(incident: Incident, event: str) -> dict[str, Any]:

@@ -120,3 +120,32 @@ def test_pause_and_sync_now_on_a_flow_row(hub: Hub, merchant: Console, connected
     assert hub.api.post(f"/api/v1/integrations/{connected.integration_id}/flows/nope/pause").status_code == 404
     assert hub.api.post(f"/api/v1/integrations/{connected.integration_id}/flows/NOPE%00/pause").status_code == 422
     assert merchant.post(f"/console/integrations/{connected.integration_id}/flows/nope/pause").status_code == 404
+
+
+def test_the_notification_form_keeps_what_was_typed_and_never_shows_a_secret(hub: Hub, merchant: Console):
+    form = {
+        "email_to": "ops@example.com",
+        "email_from": "hub@example.com",
+        "smtp_host": "smtp.example.com",
+        "smtp_port": "587",
+        "smtp_security": "starttls",
+        "smtp_username": "ops",
+        "smtp_password": "mail-pass-3",
+        "webhook_url": "",
+        "webhook_secret": "",
+    }
+    saved = merchant.post("/console/health/notifications", form)
+    assert saved.status_code == 200 and "Notification settings saved." in saved.text
+    assert "mail-pass-3" not in saved.text and "set: leave blank to keep it" in saved.text
+    # A bad address is named by its label, the typed values stay, the stored password is kept.
+    refused = merchant.post(
+        "/console/health/notifications", {**form, "email_to": "not-an-address", "smtp_password": ""}
+    )
+    assert refused.status_code == 422
+    assert "Send e-mails to: &#39;not-an-address&#39; is not an e-mail address" in refused.text
+    assert 'value="not-an-address"' in refused.text
+    moved = merchant.post(
+        "/console/health/notifications", {**form, "smtp_host": "other.example.com", "smtp_password": ""}
+    )
+    assert moved.status_code == 422 and "SMTP password: type it again" in moved.text
+    assert hub.api.get("/api/v1/notification-settings").json()["smtp_host"] == "smtp.example.com"

@@ -31,6 +31,22 @@ def _view(uow: UnitOfWork, org: int) -> dict[str, Any]:
     return view
 
 
+def password_needed(uow: UnitOfWork, org: int, body: NotificationSettingsIn) -> bool:
+    """True when the change would send the stored SMTP password to another server or port without it being typed."""
+    row = uow.incidents.settings_row(org)
+    had_password = bool(uow.incidents.secrets(row).get("smtp_password"))
+    moved = row is not None and (row.smtp_host, row.smtp_port) != (body.smtp_host, body.smtp_port)
+    return had_password and moved and body.smtp_password is None
+
+
+def save(uow: UnitOfWork, org: int, body: NotificationSettingsIn) -> None:
+    uow.incidents.save_settings(
+        org,
+        {name: getattr(body, name) for name in _PLAIN},
+        {"smtp_password": body.smtp_password, "webhook_secret": body.webhook_secret},
+    )
+
+
 @router.get("/notification-settings")
 def get_settings(db: Db, org: Org) -> dict[str, Any]:
     with db.uow() as uow:

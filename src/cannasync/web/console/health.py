@@ -20,8 +20,11 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import ValidationError
 
+from cannasync.api import notifications
 from cannasync.api.deps import Db
+from cannasync.api.schemas import NotificationSettingsIn
 from cannasync.jobs.scheduler import AlreadyRunning
 from cannasync.store.tables import Integration, Schedule
 from cannasync.store.types import utcnow
@@ -178,11 +181,48 @@ NOTICES = {
     "sync-refused": ("This flow cannot run now: enable the connection and choose its location first.", "warn"),
     "paused": ("Paused: no scheduled run starts until you resume it.", "info"),
     "resumed": ("Resumed: it runs on its schedule again.", "info"),
+    "notifications-saved": ("Notification settings saved.", "info"),
 }
+
+#: The notification form's fields and their labels (an error names the label, not the field's key).
+NOTIFY_LABELS = {
+    "email_to": "Send e-mails to",
+    "email_from": "From address",
+    "smtp_host": "SMTP server",
+    "smtp_port": "SMTP port",
+    "smtp_security": "Security",
+    "smtp_username": "SMTP user name",
+    "smtp_password": "SMTP password",
+    "webhook_url": "Webhook address",
+    "webhook_secret": "Webhook signing secret",
+}
+
+
+def _notification_form(uow: UnitOfWork, organization_id: int) -> dict[str, Any]:
+    row = uow.incidents.settings_row(organization_id)
+    secrets = uow.incidents.secrets(row)
+    defaults = NotificationSettingsIn().model_dump()
+    plain = [name for name in NOTIFY_LABELS if not name.endswith(("password", "secret"))]
+    values = {name: getattr(row, name) if row else defaults[name] for name in plain}
+    values["smtp_password_set"] = bool(secrets.get("smtp_password"))
+    values["webhook_secret_set"] = bool(secrets.get("webhook_secret"))
+    return values
 
 
 @router.get("/health", response_class=HTMLResponse)
 def health_page(request: Request, db: Db, viewer: Merchant, notice: str = "") -> HTMLResponse:
+    return _health(request, db, viewer, notice)
+
+
+def _health(
+    request: Request,
+    db: Db,
+    viewer: Any,
+    notice: str = "",
+    *,
+    typed: dict[str, Any] | None = None,
+    form_errors: list[str] | None = None,
+) -> HTMLResponse:
     context = frame(db, viewer, section="health")
     now = utcnow()
     with db.uow() as uow:
@@ -191,13 +231,21 @@ def health_page(request: Request, db: Db, viewer: Merchant, notice: str = "") ->
             for integration, schedule in uow.runs.organization_schedules(viewer.organization_id)
         ]
         sections = health_sections.build(uow, viewer.organization_id, now)
+        notifications = _notification_form(uow, viewer.organization_id)
+        incidents = [
+            {"title": i.title, "opened_at": i.opened_at, "resolved_at": i.resolved_at, "failures": i.failures}
+            for i in uow.incidents.recent(viewer.organization_id, 10)
+        ]
     tally = {state: sum(1 for row in rows if row.state == state) for state in ("ok", "warn", "bad", "paused")}
     problems = sorted((s for s in sections if s.count), key=lambda s: SEVERITY.get(s.state, 3))
     clear = [s for s in sections if not s.count]
     message, kind = NOTICES.get(notice, (None, "info"))
+    if typed:  # a form that did not save shows what was typed (never a secret)
+        notifications.update({k: v for k, v in typed.items() if not k.endswith(("password", "secret"))})
     return render(
         request,
         "console/health.html",
+        status_code=422 if form_errors else 200,
         **context,
         groups=_grouped(rows),
         tally=tally,
@@ -207,7 +255,38 @@ def health_page(request: Request, db: Db, viewer: Merchant, notice: str = "") ->
         clear=clear,
         notice=message,
         notice_kind=kind,
+        notifications=notifications,
+        incidents=incidents,
+        labels=NOTIFY_LABELS,
+        form_errors=form_errors or [],
     )
+
+
+@router.post("/health/notifications", response_model=None)
+async def save_notifications(request: Request, db: Db, viewer: MerchantForm) -> RedirectResponse | HTMLResponse:
+    """The notification settings form; blank secrets keep the stored ones (the API's "" erases one)."""
+    form = await request.form()
+    raw: dict[str, Any] = {name: str(form.get(name, "") or "").strip() for name in NOTIFY_LABELS}
+    for secret in ("smtp_password", "webhook_secret"):
+        raw[secret] = raw[secret] or None
+    port = raw.pop("smtp_port")
+    raw["smtp_port"] = int(port) if port.isdigit() and len(port) <= 5 else port
+    errors: list[str] = []
+    try:
+        body = NotificationSettingsIn.model_validate(raw)
+    except ValidationError as invalid:
+        for problem in invalid.errors():
+            name = str(problem["loc"][0]) if problem["loc"] else ""
+            errors.append(f"{NOTIFY_LABELS.get(name, name)}: {problem['msg'].removeprefix('Value error, ')}")
+    else:
+        with db.uow() as uow:
+            if notifications.password_needed(uow, viewer.organization_id, body):
+                errors.append(f"{NOTIFY_LABELS['smtp_password']}: type it again to use it with another server")
+            else:
+                notifications.save(uow, viewer.organization_id, body)
+    if not errors:
+        return RedirectResponse("/console/health?notice=notifications-saved#notifications", status_code=303)
+    return _health(request, db, viewer, typed=raw, form_errors=errors)
 
 
 def _owned_schedule(db: Db, viewer: Any, integration_id: int, flow: str) -> None:

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from cannasync.connectors import limits
+from cannasync.store.tables import StoreMapping, WholesaleOrder
 from cannasync.store.types import utcnow
 from tests.conftest import Connected, Console, Hub, Sandbox
 
@@ -149,3 +150,23 @@ def test_the_notification_form_keeps_what_was_typed_and_never_shows_a_secret(hub
     )
     assert moved.status_code == 422 and "SMTP password: type it again" in moved.text
     assert hub.api.get("/api/v1/notification-settings").json()["smtp_host"] == "smtp.example.com"
+
+
+def test_wholesale_conflicts_and_unmapped_loyalty_locations_are_listed_with_their_pages(
+    hub: Hub, merchant: Console, connected: Connected
+):
+    with hub.db.uow() as uow:
+        uow.session.add(
+            WholesaleOrder(
+                integration_id=connected.integration_id,
+                leaflink_number="LL-4471",
+                leaflink_status="Accepted",
+                conflict="LeafLink would not take Fulfilled after Accepted",
+            )
+        )
+        uow.session.add(StoreMapping(integration_id=connected.integration_id, location_key="fac-909"))
+    page = merchant.get("/console/health").text
+    assert tile(page, "wholesale") == 1 and tile(page, "loyalty-stores") == 1
+    assert "LL-4471" in page and "LeafLink would not take Fulfilled after Accepted" in page
+    assert 'href="/console/wholesale/orders?conflicts=true"' in page
+    assert "POS location fac-909" in page and 'href="/console/loyalty/stores"' in page

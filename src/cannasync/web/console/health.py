@@ -24,6 +24,7 @@ from pydantic import ValidationError
 
 from cannasync.api import notifications
 from cannasync.api.deps import Db
+from cannasync.api.integrations import FlowName
 from cannasync.api.schemas import NotificationSettingsIn
 from cannasync.jobs.scheduler import AlreadyRunning
 from cannasync.store.tables import Integration, Schedule
@@ -302,7 +303,7 @@ def _back(notice: str, integration_id: int, flow: str) -> RedirectResponse:
 
 
 @router.post("/integrations/{integration_id}/flows/{flow}/sync")
-def sync_flow(request: Request, integration_id: int, flow: str, db: Db, viewer: MerchantForm) -> RedirectResponse:
+def sync_flow(request: Request, integration_id: int, flow: FlowName, db: Db, viewer: MerchantForm) -> RedirectResponse:
     _owned_schedule(db, viewer, integration_id, flow)
     with db.uow() as uow:
         row = uow.accounts.integration(integration_id)
@@ -318,7 +319,7 @@ def sync_flow(request: Request, integration_id: int, flow: str, db: Db, viewer: 
 
 
 @router.post("/integrations/{integration_id}/flows/{flow}/pause")
-def pause_flow(integration_id: int, flow: str, db: Db, viewer: MerchantForm) -> RedirectResponse:
+def pause_flow(integration_id: int, flow: FlowName, db: Db, viewer: MerchantForm) -> RedirectResponse:
     _owned_schedule(db, viewer, integration_id, flow)
     with db.uow() as uow:
         uow.runs.set_paused(integration_id, flow, True)
@@ -326,7 +327,7 @@ def pause_flow(integration_id: int, flow: str, db: Db, viewer: MerchantForm) -> 
 
 
 @router.post("/integrations/{integration_id}/flows/{flow}/resume")
-def resume_flow(integration_id: int, flow: str, db: Db, viewer: MerchantForm) -> RedirectResponse:
+def resume_flow(integration_id: int, flow: FlowName, db: Db, viewer: MerchantForm) -> RedirectResponse:
     _owned_schedule(db, viewer, integration_id, flow)
     with db.uow() as uow:
         uow.runs.set_paused(integration_id, flow, False)

@@ -11,7 +11,7 @@ import pytest
 from cannasync.connectors import limits
 from cannasync.store.tables import StoreMapping, WholesaleOrder
 from cannasync.store.types import utcnow
-from tests.conftest import Connected, Console, Hub, Sandbox
+from tests.conftest import Connected, Console, Hub, Sandbox, connect_flourish
 
 ITEMS = "/external/api/v1/items"
 
@@ -153,8 +153,9 @@ def test_the_notification_form_keeps_what_was_typed_and_never_shows_a_secret(hub
 
 
 def test_wholesale_conflicts_and_unmapped_loyalty_locations_are_listed_with_their_pages(
-    hub: Hub, merchant: Console, connected: Connected
+    hub: Hub, merchant: Console, flourish: Sandbox
 ):
+    connected = connect_flourish(hub, flourish)  # no sync needed: the rows only name the integration
     with hub.db.uow() as uow:
         uow.session.add(
             WholesaleOrder(

@@ -14,8 +14,10 @@ from sqlalchemy.orm import Session
 
 from cannasync.domain.text import clean
 from cannasync.store.tables import (
+    Incident,
     IntakeError,
     Integration,
+    Notification,
     Order,
     OutboxMessage,
     QuarantinedRecord,
@@ -200,6 +202,26 @@ class Health:
                 .order_by(Integration.id)
             )
         )
+
+    def undelivered_notifications(
+        self, organization_id: int, limit: int = 20
+    ) -> list[tuple[OutboxMessage, Notification, Incident]]:
+        """Notices to operators whose mail server or receiver has refused them so far (still being retried)."""
+        rows = self.session.execute(
+            select(OutboxMessage, Notification, Incident)
+            .join(Notification, Notification.id == OutboxMessage.subject_id)
+            .join(Incident, Incident.id == Notification.incident_id)
+            .where(
+                OutboxMessage.kind == "notify",
+                OutboxMessage.integration_id.is_(None),
+                OutboxMessage.state.in_(UNSENT),
+                OutboxMessage.attempts > 0,
+                Incident.organization_id == organization_id,
+            )
+            .order_by(OutboxMessage.id.desc())
+            .limit(limit)
+        )
+        return [(message, notification, incident) for message, notification, incident in rows]
 
     def record_intake_error(self, integration_id: int, status: int, reason: str, keep: timedelta) -> None:
         """Note a refused inbound call for Health, forgetting this integration's notes older than ``keep``."""

@@ -164,8 +164,31 @@ def credentials(uow: UnitOfWork, organization_id: int, now: datetime) -> Section
     return Section("credentials", "Credentials refused or paused by a vendor", "Credentials", len(items), items)
 
 
+def notifications(uow: UnitOfWork, organization_id: int, now: datetime) -> Section:
+    items = [
+        Item(
+            f"{notification.channel.capitalize()} about: {incident.title}",
+            "#notifications",
+            f"{message.attempts} failed attempt(s), next {_in((message.next_attempt_at - now).total_seconds())}; "
+            f"{message.last_error or ''}",
+            message.updated_at,
+        )
+        for message, notification, incident in uow.health.undelivered_notifications(organization_id)
+    ]
+    return Section("notify", "Notifications not delivered yet", "Notices undelivered", len(items), items, "warn")
+
+
 #: Every kind of problem Health lists, in the order their tiles appear.
-SECTIONS: list[Builder] = [pushes, quarantine, staff_orders, wholesale, loyalty_stores, intake, credentials]
+SECTIONS: list[Builder] = [
+    pushes,
+    quarantine,
+    staff_orders,
+    wholesale,
+    loyalty_stores,
+    intake,
+    credentials,
+    notifications,
+]
 
 
 def build(uow: UnitOfWork, organization_id: int, now: datetime) -> list[Section]:

@@ -164,7 +164,7 @@ def _attention_shown(merchant: Console, hub: Hub, link: Connected, order_id: int
     row = re.search(rf'data-order-id="{order_id}".*?</tr>', page, re.S)
     assert row and 'data-testid="row-attention"' in row.group(0)
     health = merchant.get("/console/health").text
-    tile = re.search(r'data-testid="health-tasks"><b>(\d+)</b>', health)
+    tile = re.search(r'data-testid="health-tile-staff"><b>(\d+)</b>', health)
     assert tile and int(tile.group(1)) >= 1
     assert f"#{hub.order(order_id)['number']}" in health
 

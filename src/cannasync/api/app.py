@@ -7,7 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from cannasync.api import hooks, integrations, loyalty, ops, orders, pos, stores, wholesale
+from cannasync.api import hooks, integrations, loyalty, notifications, ops, orders, pos, stores, wholesale
 from cannasync.api.contract import documented
 from cannasync.api.correlation import CorrelationMiddleware
 from cannasync.api.edge import DEFAULT_MAX_BODY_BYTES, BodyLimit, method_not_allowed, path_ids_in_range
@@ -75,7 +75,14 @@ def create_app(
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_middleware(CorrelationMiddleware)
     app.include_router(ops.router)
-    for router in (stores.router, integrations.router, orders.router, loyalty.router, wholesale.router):
+    for router in (
+        stores.router,
+        integrations.router,
+        orders.router,
+        loyalty.router,
+        wholesale.router,
+        notifications.router,
+    ):
         app.include_router(router, prefix="/api/v1")
     app.include_router(pos.router)
     app.include_router(hooks.router)

@@ -9,6 +9,7 @@ connector. A wrong URL and an unknown integration answer the same 404.
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -26,6 +27,9 @@ from cannasync.store.accounts import IntegrationConfig
 from cannasync.store.uow import Database
 
 router = APIRouter(tags=["postbacks"])
+
+#: How long a refused inbound call stays listed on Health.
+INTAKE_KEPT = timedelta(days=7)
 
 
 def _handle(
@@ -61,6 +65,13 @@ def _handle(
                     return {"outcome": "duplicate"}
             return {"outcome": _bridge_event(db, jobs, config, payload)}
         raise HTTPException(404, "not found")
+    except HTTPException as refused:
+        if refused.status_code in (400, 401, 422):
+            # A connected vendor's call we refused (a signature that no longer matches, a body we cannot read):
+            # Health lists it, since the vendor's next webhooks will fail the same way.
+            with db.uow() as uow:
+                uow.health.record_intake_error(integration_id, refused.status_code, str(refused.detail), INTAKE_KEPT)
+        raise
     finally:
         connector.close()
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import JSONResponse
 
 from cannasync.api import views
@@ -13,6 +13,7 @@ from cannasync.api.schemas import ORGANIZATION_VENDORS, IntegrationIn, Integrati
 from cannasync.connectors.registry import VENDORS
 from cannasync.flows import integrations
 from cannasync.jobs.scheduler import AlreadyRunning
+from cannasync.store.tables import Schedule
 from cannasync.store.uow import Database
 
 router = APIRouter(tags=["integrations"])
@@ -215,6 +216,42 @@ def last_reconciliation(
         return views.reconciliation(last, rows)
 
 
+#: A flow's name as the path names it ("menu_sync").
+FlowName = Annotated[str, Path(pattern=r"^[a-z_]{1,40}$", description="The flow, e.g. menu_sync")]
+
+
+def _schedule_view(schedule: Schedule) -> dict[str, Any]:
+    return {
+        "flow": schedule.flow,
+        "paused": schedule.paused_at is not None,
+        "paused_at": schedule.paused_at.isoformat() if schedule.paused_at else None,
+        "interval_seconds": schedule.interval_seconds,
+        "next_run_at": schedule.next_run_at.isoformat() if schedule.next_run_at else None,
+    }
+
+
+def _set_paused(db: Db, org: int, integration_id: int, flow: str, paused: bool) -> dict[str, Any]:
+    with db.uow() as uow:
+        if uow.accounts.integration(integration_id, org) is None:
+            raise not_found("integration")
+        schedule = uow.runs.set_paused(integration_id, flow, paused)
+        if schedule is None:
+            raise not_found(f"a scheduled {flow} flow of this integration")
+        return _schedule_view(schedule)
+
+
+@router.post("/integrations/{integration_id}/flows/{flow}/pause")
+def pause_flow(integration_id: int, flow: FlowName, db: Db, org: Org) -> dict[str, Any]:
+    """Stop scheduled runs of one flow until it is resumed (a run under way finishes; Sync now still runs one)."""
+    return _set_paused(db, org, integration_id, flow, True)
+
+
+@router.post("/integrations/{integration_id}/flows/{flow}/resume")
+def resume_flow(integration_id: int, flow: FlowName, db: Db, org: Org) -> dict[str, Any]:
+    """Schedule the flow again; if its slot passed while paused, it runs at the next tick."""
+    return _set_paused(db, org, integration_id, flow, False)
+
+
 @router.get("/integrations/{integration_id}/runs")
 def list_runs(
     integration_id: int, db: Db, org: Org, flow: str | None = None, limit: int = Query(20, ge=1, le=200)
@@ -231,7 +268,8 @@ def get_run(run_id: int, db: Db, org: Org) -> dict[str, Any]:
         run = uow.runs.get(run_id)
         if run is None or uow.accounts.integration(run.integration_id, org) is None:
             raise not_found("run")
-        return views.run(run)
+        # The vendor calls it made: method, path (never the query or the host), status and milliseconds.
+        return {**views.run(run), "calls": run.calls or {"total": 0, "failed": 0, "kept": 0, "calls": []}}
 
 
 @router.get("/integrations/{integration_id}/quarantine")

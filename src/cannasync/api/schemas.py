@@ -353,3 +353,42 @@ class RedemptionIn(Strict):
     customer_id: str = Field(min_length=1, max_length=100, description="The POS's customer id")
     reward_id: RowId
     reference: str = Field(min_length=1, max_length=200, description="The POS's id for this redemption (idempotency)")
+
+
+def _addresses(value: str) -> str:
+    """A comma-separated list of e-mail addresses, each at least ``x@y``."""
+    for address in (part.strip() for part in value.split(",")):
+        if address and ("@" not in address or " " in address or address.startswith("@") or address.endswith("@")):
+            raise ValueError(f"{address[:100]!r} is not an e-mail address")
+    return ", ".join(part.strip() for part in value.split(",") if part.strip())
+
+
+def _host(value: str) -> str:
+    if value and (any(c.isspace() or c in "/:@?#" for c in value)):
+        raise ValueError(f"{value[:100]!r} is not a host name (write the name only, e.g. smtp.example.com)")
+    return value
+
+
+def _web_url_or_empty(value: str) -> str:
+    return _web_url(value) if value else value
+
+
+class NotificationSettingsIn(Strict):
+    """Where operators are told of incidents. Leave ``smtp_host`` or ``email_to`` empty for no e-mail, and
+    ``webhook_url`` empty for no webhook. Secrets are write-only: omit one to keep it, send "" to erase it."""
+
+    email_to: Annotated[str, Field(max_length=1000), AfterValidator(_addresses)] = Field(
+        "", description="Comma-separated addresses that receive incident e-mails"
+    )
+    email_from: Annotated[str, Field(max_length=254), AfterValidator(_addresses)] = ""
+    smtp_host: Annotated[str, Field(max_length=253), AfterValidator(_host)] = ""
+    smtp_port: Annotated[StrictInt, Field(ge=1, le=65535)] = 587
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        "starttls", description="starttls (port 587), tls (implicit TLS, port 465) or none (a relay you trust)"
+    )
+    smtp_username: Annotated[str, Field(max_length=254)] = ""
+    smtp_password: Annotated[str, Field(max_length=500)] | None = Field(None, description="Write-only")
+    webhook_url: Annotated[str, Field(max_length=2000), AfterValidator(_web_url_or_empty)] = ""
+    webhook_secret: Annotated[str, Field(max_length=500)] | None = Field(
+        None, description="Write-only; signs each webhook body (X-Cannasync-Signature)"
+    )

@@ -34,6 +34,65 @@ from cannasync.connectors import limits
 
 log = structlog.get_logger(__name__)
 
+#: How many calls a :class:`CallLog` keeps one by one; past it, only the totals grow.
+CALLS_KEPT = 100
+
+
+class CallLog:
+    """The vendor calls one job made, kept cheaply for its record (a run's detail on Health).
+
+    Each entry is what a log line says (method, path without its query, status, milliseconds, error kind), never
+    a header, body or query string. It also notes what the vendor said about the credential itself: the last
+    refusal (401/403) or pause (a Retry-After longer than we wait through), and whether a call got through.
+    """
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+        self.total = 0
+        self.failed = 0
+        self.refused: str | None = None
+        self.paused_until: datetime | None = None
+        self.pause_note: str | None = None
+        self.answered = False
+
+    def add(self, method: str, path: str, status: int | None, ms: float, error: str | None) -> None:
+        self.total += 1
+        if status is None or status >= 400:
+            self.failed += 1
+        if status is not None and status < 400:
+            self.answered = True
+        if len(self.calls) < CALLS_KEPT:
+            at = datetime.now(UTC).strftime("%H:%M:%S.%f")[:-3]
+            self.calls.append({"at": at, "method": method, "path": path, "status": status, "ms": ms, "error": error})
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"total": self.total, "failed": self.failed, "kept": len(self.calls), "calls": list(self.calls)}
+
+
+_calls: contextvars.ContextVar[CallLog | None] = contextvars.ContextVar("vendor_calls", default=None)
+
+
+@contextlib.contextmanager
+def recording() -> Iterator[CallLog]:
+    """Record the vendor calls made in this context (this thread or task) into a new :class:`CallLog`."""
+    calls = CallLog()
+    token = _calls.set(calls)
+    try:
+        yield calls
+    finally:
+        _calls.reset(token)
+
+
+def _note_refused(message: str) -> None:
+    if (calls := _calls.get()) is not None:
+        calls.refused = message
+
+
+def _note_paused(seconds: float, message: str) -> None:
+    if (calls := _calls.get()) is not None:
+        calls.paused_until = datetime.now(UTC) + timedelta(seconds=seconds)
+        calls.pause_note = message
+
 
 class VendorError(Exception):
     """Something a vendor answered or failed to answer. ``message`` is fit to show a merchant."""
@@ -592,6 +651,8 @@ class VendorHttp:
                     error.__class__.__name__ if error is not None else None,
                 )
             )
+        if (calls := _calls.get()) is not None:
+            calls.add(method, fields["path"], status, fields["ms"], fields.get("error"))
         if status is not None and status < 400:
             log.debug("vendor_call", **fields)
         else:
@@ -608,6 +669,7 @@ class VendorHttp:
                 raise OutcomeUnknown(self.vendor, f"no answer to {method} ({exc.__class__.__name__})") from exc
             raise _Retryable(None, Unavailable(self.vendor, f"no answer ({exc.__class__.__name__})")) from exc
         if status in (401, 403):
+            _note_refused(f"{status}: {message}"[:300])
             raise AuthenticationFailed(self.vendor, message, status=status)
         if status == 404:
             raise NotFound(self.vendor, message, status=status)
@@ -633,7 +695,9 @@ class VendorHttp:
 def _paused(seconds: float) -> str:
     """What a run or a push shows (on Health too) while the credential is paused: how long, and until when."""
     until = datetime.now(UTC) + timedelta(seconds=seconds)
-    return f"rate limited: paused {seconds:.0f}s, until {until:%H:%M:%S} UTC, as the vendor asked; nothing is lost"
+    message = f"rate limited: paused {seconds:.0f}s, until {until:%H:%M:%S} UTC, as the vendor asked; nothing is lost"
+    _note_paused(seconds, message)
+    return message
 
 
 _HEX = frozenset(b"0123456789abcdefABCDEF")

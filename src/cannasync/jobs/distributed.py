@@ -79,7 +79,8 @@ def declare_actors(broker: Broker, namespace: str, runtime: Callable[[], Runtime
     def run_flow(run_id: int, schedule_id: int | None, correlation_id: str | None = None) -> None:
         current = runtime()
         with tasks.correlated(correlation_id):
-            tasks.run_flow(current.db, run_id, schedule_id, leases(current.settings)[0])
+            public_url = current.settings.resolved_public_url  # for the links in notifications
+            tasks.run_flow(current.db, run_id, schedule_id, leases(current.settings)[0], public_url)
 
     def push_message(message_id: int, correlation_id: str | None = None) -> None:
         current = runtime()

@@ -15,12 +15,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from cannasync.connectors import limits
 from cannasync.connectors.base import StatusPostbacks
-from cannasync.connectors.http import VendorError
+from cannasync.connectors.http import CallLog, VendorError, recording
 from cannasync.connectors.registry import build_connector
-from cannasync.flows import loyalty, menu_sync, order_push, order_status, reconcile, wholesale
+from cannasync.flows import loyalty, menu_sync, notify, order_push, order_status, reconcile, wholesale
 from cannasync.flows.checkout import PUSH_ORDER
 from cannasync.jobs.leases import PUSH_LEASE, RUN_LEASE, Heartbeat
 from cannasync.store.accounts import IntegrationConfig
+from cannasync.store.incidents import NOTIFY
 from cannasync.store.runs import RunSuperseded
 from cannasync.store.secrets import SecretsUnreadable
 from cannasync.store.types import utcnow
@@ -66,7 +67,9 @@ def correlated(correlation_id: str | None) -> Iterator[None]:
             structlog.contextvars.bind_contextvars(correlation_id=previous)
 
 
-def run_flow(db: Database, run_id: int, schedule_id: int | None, lease: timedelta = RUN_LEASE) -> None:
+def run_flow(
+    db: Database, run_id: int, schedule_id: int | None, lease: timedelta = RUN_LEASE, public_url: str | None = None
+) -> None:
     """Run one queued run to its end, recording the outcome; the schedule's lease is released whatever happens.
 
     A run starts only if it is still queued: the broker may deliver a task twice, and a run whose lease ran out
@@ -78,32 +81,40 @@ def run_flow(db: Database, run_id: int, schedule_id: int | None, lease: timedelt
         log.info("run_not_started", run_id=run_id, reason="no longer queued (taken over, or delivered twice)")
         return
     connector = None
+    ended = False
     structlog.contextvars.bind_contextvars(run_id=run_id)
     try:
-        with db.uow() as uow:
-            run = uow.runs.get(run_id)
-            assert run is not None
-            integration = uow.accounts.integration(run.integration_id)
-            assert integration is not None
-            config = uow.accounts.config(integration)
-            flow = run.flow
-        structlog.contextvars.bind_contextvars(integration_id=config.id, flow=flow)
-        connector = build_connector(config.vendor, config.credentials, config.settings)
-        with _run_heartbeat(db, run_id, schedule_id, lease):
-            counts = FLOWS[flow](db, connector, config, run_id)
-        with db.uow() as uow:
-            uow.runs.finish(
-                run_id, counts=counts.as_dict(), error=None, complete_read=_read_complete(flow, uow, run_id)
-            )
-    except RunSuperseded:
-        # Declared lost and replaced (it missed its heartbeats): the new run owns the work; write nothing more.
-        log.warning("run_superseded")
-    except (VendorError, SecretsUnreadable, wholesale.BridgeMisconfigured) as error:
-        log.warning("run_failed", error=str(error))
-        _fail(db, run_id, str(error))
-    except Exception as error:
-        log.exception("run_crashed")
-        _fail(db, run_id, internal_error(error))
+        with recording() as calls:
+            try:
+                with db.uow() as uow:
+                    run = uow.runs.get(run_id)
+                    assert run is not None
+                    integration = uow.accounts.integration(run.integration_id)
+                    assert integration is not None
+                    config = uow.accounts.config(integration)
+                    flow = run.flow
+                structlog.contextvars.bind_contextvars(integration_id=config.id, flow=flow)
+                connector = build_connector(config.vendor, config.credentials, config.settings)
+                with _run_heartbeat(db, run_id, schedule_id, lease):
+                    counts = FLOWS[flow](db, connector, config, run_id)
+                with db.uow() as uow:
+                    ended = uow.runs.finish(
+                        run_id,
+                        counts=counts.as_dict(),
+                        error=None,
+                        complete_read=_read_complete(flow, uow, run_id),
+                        calls=calls.as_dict(),
+                    )
+                    _note_credential(uow, config.id, calls)
+            except RunSuperseded:
+                # Declared lost and replaced (it missed its heartbeats): the new run owns the work; write nothing.
+                log.warning("run_superseded")
+            except (VendorError, SecretsUnreadable, wholesale.BridgeMisconfigured) as error:
+                log.warning("run_failed", error=str(error))
+                ended = _fail(db, run_id, str(error), calls)
+            except Exception as error:
+                log.exception("run_crashed")
+                ended = _fail(db, run_id, internal_error(error), calls)
     finally:
         if connector is not None:
             connector.close()
@@ -111,6 +122,11 @@ def run_flow(db: Database, run_id: int, schedule_id: int | None, lease: timedelt
             with db.uow() as uow:
                 uow.runs.release(schedule_id, run_id)
         structlog.contextvars.unbind_contextvars("run_id", "integration_id", "flow")
+    if ended:
+        try:
+            notify.after_run(db, run_id, public_url)
+        except Exception:  # the run is recorded; telling operators is a best effort on top (the next run tells)
+            log.exception("notify_failed", run_id=run_id)
 
 
 @contextmanager
@@ -145,11 +161,24 @@ def internal_error(error: Exception) -> str:
     return f"internal error: {error.__class__.__name__}: {message}"
 
 
-def _fail(db: Database, run_id: int, error: str) -> None:
+def _fail(db: Database, run_id: int, error: str, calls: CallLog) -> bool:
     with db.uow() as uow:
         run = uow.runs.get(run_id)
         counts = dict(run.counts) if run else {}
-        uow.runs.finish(run_id, counts=counts, error=error)
+        ended = uow.runs.finish(run_id, counts=counts, error=error, calls=calls.as_dict())
+        if run is not None:
+            _note_credential(uow, run.integration_id, calls)
+        return ended
+
+
+def _note_credential(uow: UnitOfWork, integration_id: int, calls: CallLog) -> None:
+    """Keep what the vendor said about the credential for Health: paused, refused, or working again."""
+    if calls.paused_until is not None:
+        uow.accounts.note_credential(integration_id, "paused", calls.pause_note, calls.paused_until)
+    elif calls.refused is not None:
+        uow.accounts.note_credential(integration_id, "refused", calls.refused)
+    elif calls.answered:
+        uow.accounts.note_credential(integration_id, None)
 
 
 def postback_url(public_url: str | None, config: IntegrationConfig) -> str | None:
@@ -172,10 +201,17 @@ def push_message(db: Database, message_id: int, public_url: str | None = None, l
             return
         message = uow.outbox.get(message_id)
         assert message is not None
-        integration = uow.accounts.integration(message.integration_id)
-        assert integration is not None
-        config = uow.accounts.config(integration)
+        if message.kind == NOTIFY:  # the hub's own message to its operators: no vendor, no connector
+            integration = None
+        else:
+            assert message.integration_id is not None
+            integration = uow.accounts.integration(message.integration_id)
+            assert integration is not None
+        config = uow.accounts.config(integration) if integration is not None else None
         kind = message.kind
+    if config is None:
+        notify.send(db, message_id)
+        return
     connector = build_connector(config.vendor, config.credentials, config.settings)
     callback = postback_url(public_url, config) if isinstance(connector, StatusPostbacks) else None
 
@@ -185,10 +221,16 @@ def push_message(db: Database, message_id: int, public_url: str | None = None, l
 
     try:
         # An order push may use the share of the credential's budget that catalogue pulls leave to it.
-        with Heartbeat(renew, lease, f"outbox message {message_id}"), limits.priority("push"):
+        with Heartbeat(renew, lease, f"outbox message {message_id}"), limits.priority("push"), recording() as calls:
             SENDERS[kind](db, connector, config, message_id, callback)
     except Exception:
         log.exception("push_crashed", message_id=message_id)
         raise
     finally:
         connector.close()
+    try:
+        with db.uow() as uow:
+            _note_credential(uow, config.id, calls)
+        notify.after_push(db, message_id, public_url)
+    except Exception:  # the push is recorded; telling operators is a best effort on top
+        log.exception("notify_failed", message_id=message_id)

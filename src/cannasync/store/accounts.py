@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 from cannasync.store.once import get_or_create
 from cannasync.store.secrets import SecretBox
 from cannasync.store.tables import ApiToken, Integration, Organization, Store
+from cannasync.store.types import utcnow
 
 
 def token_digest(token: str) -> str:
@@ -79,6 +81,18 @@ class Accounts:
         if organization_id is not None and integration.organization_id != organization_id:
             return None
         return integration
+
+    def note_credential(
+        self, integration_id: int, problem: str | None, note: str | None = None, until: datetime | None = None
+    ) -> None:
+        """What the vendor last said of the credential ("refused", "paused" until ``until``), or None: it works."""
+        row = self.session.get(Integration, integration_id)
+        if row is None or (row.credential_problem is None and problem is None):
+            return
+        row.credential_problem = problem
+        row.credential_note = None if note is None else note[:500]
+        row.credential_until = until
+        row.credential_noted_at = utcnow() if problem else None
 
     def integration_for(self, store_id: int, vendor: str) -> Integration | None:
         return self.session.scalar(

@@ -42,7 +42,7 @@ class Outbox:
         self.session = session
         self.backoff = backoff
 
-    def enqueue(self, integration_id: int, kind: str, subject_id: int, idempotency_key: str) -> None:
+    def enqueue(self, integration_id: int | None, kind: str, subject_id: int, idempotency_key: str) -> None:
         """Add a message unless one with this key exists (confirming twice must not push twice)."""
         insert_once(
             self.session,
@@ -64,9 +64,10 @@ class Outbox:
         due = list(
             self.session.scalars(
                 select(OutboxMessage)
-                .join(Integration, Integration.id == OutboxMessage.integration_id)
+                .outerjoin(Integration, Integration.id == OutboxMessage.integration_id)
                 .where(
-                    Integration.enabled.is_(True),
+                    # The hub's own messages (notifications) have no integration to be disabled.
+                    Integration.enabled.is_(True) | OutboxMessage.integration_id.is_(None),
                     OutboxMessage.state.in_(["pending", "sending"]),
                     OutboxMessage.next_attempt_at <= now,
                     (OutboxMessage.leased_until.is_(None)) | (OutboxMessage.leased_until < now),

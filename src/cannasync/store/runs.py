@@ -78,9 +78,17 @@ class Runs:
         if not result.rowcount:  # type: ignore[attr-defined]
             raise RunSuperseded(run_id)
 
-    def finish(self, run_id: int, *, counts: Mapping[str, Any], error: str | None, complete_read: bool = False) -> None:
-        """Record the outcome; a run already ended (taken over as lost) keeps the outcome it has."""
-        self.session.execute(
+    def finish(
+        self,
+        run_id: int,
+        *,
+        counts: Mapping[str, Any],
+        error: str | None,
+        complete_read: bool = False,
+        calls: Mapping[str, Any] | None = None,
+    ) -> bool:
+        """Record the outcome; a run already ended (taken over as lost) keeps the outcome it has (False)."""
+        result = self.session.execute(
             update(SyncRun)
             .where(SyncRun.id == run_id, SyncRun.status.in_(UNFINISHED))
             .values(
@@ -89,8 +97,10 @@ class Runs:
                 counts=dict(counts),
                 error=None if error is None else clean(error)[:2000],  # a vendor's words may carry a NUL
                 complete_read=complete_read,
+                calls=None if calls is None else json_safe(dict(calls)),
             )
         )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     def recent(self, integration_id: int, flow: str | None = None, limit: int = 20) -> list[SyncRun]:
         query = select(SyncRun).where(SyncRun.integration_id == integration_id)
@@ -125,6 +135,18 @@ class Runs:
         self.session.flush()
         return schedule
 
+    def set_paused(self, integration_id: int, flow: str, paused: bool) -> Schedule | None:
+        """An operator's Pause / Resume of one flow; a resumed flow is due at once if its slot passed meanwhile."""
+        schedule = self.schedule(integration_id, flow)
+        if schedule is None:
+            return None
+        if paused and schedule.paused_at is None:
+            schedule.paused_at = utcnow()
+        elif not paused:
+            schedule.paused_at = None
+        self.session.flush()
+        return schedule
+
     def pause_schedules(self, integration_id: int) -> None:
         self.session.execute(update(Schedule).where(Schedule.integration_id == integration_id).values(next_run_at=None))
 
@@ -144,7 +166,13 @@ class Runs:
             self.session.scalars(
                 select(Schedule)
                 .join(Integration, Integration.id == Schedule.integration_id)
-                .where(Integration.enabled.is_(True), Schedule.next_run_at.is_not(None), free, due)
+                .where(
+                    Integration.enabled.is_(True),
+                    Schedule.next_run_at.is_not(None),
+                    Schedule.paused_at.is_(None),  # an operator paused the flow (Health)
+                    free,
+                    due,
+                )
                 .order_by(Schedule.next_run_at)
                 .limit(limit)
                 .with_for_update(of=Schedule, skip_locked=True)
@@ -169,7 +197,7 @@ class Runs:
                 .where(
                     Schedule.lease_run_id.is_not(None),
                     Schedule.leased_until < now,
-                    Schedule.next_run_at.is_(None) | Integration.enabled.is_(False),
+                    Schedule.next_run_at.is_(None) | Integration.enabled.is_(False) | Schedule.paused_at.is_not(None),
                 )
                 .limit(limit)
                 .with_for_update(of=Schedule, skip_locked=True)

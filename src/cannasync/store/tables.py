@@ -125,6 +125,12 @@ class Integration(Base):
     webhook_token: Mapped[str | None] = mapped_column(String(64), default=None)
     #: The last account check (``flows.doctor``): its report, which carries no credential, for the console.
     last_check: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    #: What the vendor last said about the credential itself: "refused" (401/403) or "paused" (a Retry-After
+    #: longer than we wait through, until ``credential_until``); None once a call succeeds again. Health shows it.
+    credential_problem: Mapped[str | None] = mapped_column(String(20), default=None)
+    credential_note: Mapped[str | None] = mapped_column(Text, default=None)
+    credential_until: Mapped[datetime | None] = mapped_column(default=None)
+    credential_noted_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     store: Mapped[Store | None] = relationship(lazy="joined")
@@ -147,6 +153,8 @@ class Schedule(Base):
     last_run_id: Mapped[int | None] = mapped_column(default=None)
     #: A run was asked for while the lease was held: one more run follows when it is let go (however many asked).
     follow_up: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: An operator paused this flow (Health's Pause): no scheduled run is claimed until it is resumed.
+    paused_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class SyncRun(Base):
@@ -169,6 +177,8 @@ class SyncRun(Base):
     error: Mapped[str | None] = mapped_column(Text, default=None)
     #: Where a paged read got to (the connector's cursor and the pages written), so a takeover can resume.
     checkpoint: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    #: The vendor calls the run made (``connectors.http.CallLog``): method, path without query, status, time.
+    calls: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
 
 
 class QuarantinedRecord(Base):
@@ -359,7 +369,8 @@ class OutboxMessage(Base):
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),)
     id: Mapped[int] = mapped_column(Id, primary_key=True)
-    integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id", ondelete="CASCADE"))
+    #: None for the hub's own messages (an operator notification), which belong to no vendor connection.
+    integration_id: Mapped[int | None] = mapped_column(ForeignKey("integrations.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(40))
     subject_id: Mapped[int] = mapped_column(Id)
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
@@ -673,3 +684,71 @@ class RecordChange(Base):
     actor: Mapped[str | None] = mapped_column(String(100), default=None)
     at: Mapped[datetime] = mapped_column(default=utcnow)
     changes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+# --- health: intake errors, incidents and operator notifications --------------------------------------------------
+
+
+class IntakeError(Base):
+    """A call to one of our inbound addresses that named a connected integration and was refused (a bad signature,
+    a body we cannot read): a vendor whose webhooks stop working is a problem Health shows."""
+
+    __tablename__ = "intake_errors"
+    __table_args__ = (Index("ix_intake_errors_integration_at", "integration_id", "received_at"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id", ondelete="CASCADE"))
+    status: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class NotificationSettings(Base):
+    """Where an organization's operators are told of incidents: e-mail over its SMTP server, and a webhook.
+
+    The SMTP password and the webhook signing secret are sealed like vendor credentials (``secrets``)."""
+
+    __tablename__ = "notification_settings"
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True)
+    email_to: Mapped[str] = mapped_column(String(1000), default="")
+    email_from: Mapped[str] = mapped_column(String(254), default="")
+    smtp_host: Mapped[str] = mapped_column(String(253), default="")
+    smtp_port: Mapped[int] = mapped_column(Integer, default=587)
+    smtp_security: Mapped[str] = mapped_column(String(10), default="starttls")  # starttls | tls | none
+    smtp_username: Mapped[str] = mapped_column(String(254), default="")
+    webhook_url: Mapped[str] = mapped_column(String(2000), default="")
+    secrets: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Incident(Base):
+    """Something an operator is told about once: a flow that fails, an order push that keeps failing.
+
+    ``open_key`` is the incident's key while it is open and NULL once resolved, so the unique constraint allows
+    one open incident per key (NULLs never collide) and opening one is a race-safe insert (``store/once.py``)."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (UniqueConstraint("organization_id", "open_key"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(200))
+    open_key: Mapped[str | None] = mapped_column(String(200), default=None)
+    kind: Mapped[str] = mapped_column(String(40))  # run_failed | push_failing
+    title: Mapped[str] = mapped_column(String(300))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    link: Mapped[str] = mapped_column(String(300), default="")
+    failures: Mapped[int] = mapped_column(Integer, default=1)
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    escalated_at: Mapped[datetime | None] = mapped_column(default=None)
+    resolved_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Notification(Base):
+    """One message about an incident on one channel, sent through the outbox (``kind`` "notify")."""
+
+    __tablename__ = "notifications"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    event: Mapped[str] = mapped_column(String(20))  # opened | repeated | resolved
+    channel: Mapped[str] = mapped_column(String(20))  # email | webhook
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

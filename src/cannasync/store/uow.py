@@ -11,6 +11,7 @@ from cannasync.store.bindings import Bindings
 from cannasync.store.catalog import Catalog
 from cannasync.store.drift import DriftStore
 from cannasync.store.health import Health
+from cannasync.store.incidents import Incidents
 from cannasync.store.loyalty import Loyalty
 from cannasync.store.orders import Orders
 from cannasync.store.outbox import Backoff, Outbox
@@ -37,6 +38,7 @@ class UnitOfWork:
         self.loyalty = Loyalty(self.session)
         self.wholesale = Wholesale(self.session)
         self.health = Health(self.session)
+        self.incidents = Incidents(self.session, self._box)
         self.users = Users(self.session)
         self.drift = DriftStore(self.session)
         return self

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from cannasync.cli import app
 from cannasync.cli.servers import BackgroundServer
-from cannasync.connectors.http import VendorHttp, WriteForbidden, watch
+from cannasync.connectors.http import VendorHttp, WriteForbidden, recording
 from cannasync.flows import doctor
 from tests.conftest import (
     ALLEAVES_CREDENTIALS,
@@ -133,7 +133,7 @@ def test_a_write_inside_a_read_only_check_is_never_sent(flourish: Sandbox):
         "Flourish", flourish.api_url, headers={"x-api-key": "demo-key"}, limiter_key="t", requests_per_second=None
     )
     flourish.control.delete("/_sandbox/requests")
-    with watch(read_only=True), pytest.raises(WriteForbidden, match="read-only"):
+    with recording(read_only=True), pytest.raises(WriteForbidden, match="read-only"):
         http.write_json("POST", "v1/customers/", {"first_name": "Ada"})
     http.close()
     assert flourish.requests() == {}

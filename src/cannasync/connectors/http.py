@@ -39,14 +39,18 @@ CALLS_KEPT = 100
 
 
 class CallLog:
-    """The vendor calls one job made, kept cheaply for its record (a run's detail on Health).
+    """The vendor calls one job made, kept cheaply for its record (a run's detail on Health, an account check's
+    report).
 
-    Each entry is what a log line says (method, path without its query, status, milliseconds, error kind), never
-    a header, body or query string. It also notes what the vendor said about the credential itself: the last
-    refusal (401/403) or pause (a Retry-After longer than we wait through), and whether a call got through.
+    Each entry is what a log line says (method, path without its query, status, milliseconds, error kind) and the
+    rate-limit headers of the answer, never another header, a body or a query string. It also notes what the
+    vendor said about the credential itself: the last refusal (401/403) or pause (a Retry-After longer than we wait
+    through), and whether a call got through. A ``read_only`` log refuses every write of a connector before it is
+    sent (:class:`WriteForbidden`).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, read_only: bool = False) -> None:
+        self.read_only = read_only
         self.calls: list[dict[str, Any]] = []
         self.total = 0
         self.failed = 0
@@ -55,7 +59,9 @@ class CallLog:
         self.pause_note: str | None = None
         self.answered = False
 
-    def add(self, method: str, path: str, status: int | None, ms: float, error: str | None) -> None:
+    def add(
+        self, method: str, path: str, status: int | None, ms: float, error: str | None, rate_limit: Mapping[str, str]
+    ) -> None:
         self.total += 1
         if status is None or status >= 400:
             self.failed += 1
@@ -63,7 +69,8 @@ class CallLog:
             self.answered = True
         if len(self.calls) < CALLS_KEPT:
             at = datetime.now(UTC).strftime("%H:%M:%S.%f")[:-3]
-            self.calls.append({"at": at, "method": method, "path": path, "status": status, "ms": ms, "error": error})
+            call = {"at": at, "method": method, "path": path, "status": status, "ms": ms, "error": error}
+            self.calls.append(call | {"rate_limit": dict(rate_limit)})
 
     def as_dict(self) -> dict[str, Any]:
         return {"total": self.total, "failed": self.failed, "kept": len(self.calls), "calls": list(self.calls)}
@@ -73,9 +80,14 @@ _calls: contextvars.ContextVar[CallLog | None] = contextvars.ContextVar("vendor_
 
 
 @contextlib.contextmanager
-def recording() -> Iterator[CallLog]:
-    """Record the vendor calls made in this context (this thread or task) into a new :class:`CallLog`."""
-    calls = CallLog()
+def recording(*, read_only: bool = False) -> Iterator[CallLog]:
+    """Record the vendor calls made in this context (this thread or task) into a new :class:`CallLog`; with
+    ``read_only``, refuse every write (a POST/PUT/PATCH of a connector raises :class:`WriteForbidden` unsent).
+
+    Authentication grants made by an ``httpx2.Auth`` (Alleaves' token, Flowhub's Order Ahead grant) are not
+    writes of a connector and still go out: they create no record at the vendor, only a token.
+    """
+    calls = CallLog(read_only=read_only)
     token = _calls.set(calls)
     try:
         yield calls
@@ -144,52 +156,12 @@ class EndlessRead(Unavailable):
 
 
 class WriteForbidden(VendorError):
-    """A write was asked for inside a read-only :func:`watch` (an account check): it was not sent."""
+    """A write was asked for inside a read-only :func:`recording` (an account check): it was not sent."""
 
 
 #: Response headers that tell a client its rate budget: the IETF draft's ``RateLimit-*`` (LeafLink's new API,
 #: vendor-apis.md §4), the common ``X-RateLimit-*`` / ``X-Rate-Limit-*``, and ``Retry-After``.
 _RATE_LIMIT_HEADERS = ("ratelimit", "x-ratelimit", "x-rate-limit", "retry-after")
-
-
-@dataclass(frozen=True, slots=True)
-class Call:
-    """One vendor call as an account check reports it: never a header but the rate-limit ones, never a query."""
-
-    vendor: str
-    method: str
-    path: str
-    status: int | None
-    #: The rate-limit headers the answer carried (lower-case names), if any.
-    rate_limit: Mapping[str, str]
-    error: str | None = None
-
-
-@dataclass(slots=True)
-class Watch:
-    """The calls made inside a :func:`watch` block, in order."""
-
-    read_only: bool
-    calls: list[Call]
-
-
-_watch: contextvars.ContextVar[Watch | None] = contextvars.ContextVar("vendor_watch", default=None)
-
-
-@contextlib.contextmanager
-def watch(*, read_only: bool = False) -> Iterator[Watch]:
-    """Record every vendor call made by this thread inside the block; with ``read_only``, refuse every write
-    (a POST/PUT/PATCH of a connector raises :class:`WriteForbidden` before anything is sent).
-
-    Authentication grants made by an ``httpx2.Auth`` (Alleaves' token, Flowhub's Order Ahead grant) are not
-    writes of a connector and still go out: they create no record at the vendor, only a token.
-    """
-    current = Watch(read_only=read_only, calls=[])
-    token = _watch.set(current)
-    try:
-        yield current
-    finally:
-        _watch.reset(token)
 
 
 def _rate_limit_headers(response: httpx2.Response) -> dict[str, str]:
@@ -510,8 +482,8 @@ class VendorHttp:
     ) -> Any:
         """One call, retried by the policy; ``read`` turns the answer (body read whole) into the result, inside
         the retry loop, so a malformed answer to a read is asked for again like a failed one."""
-        watching = _watch.get()
-        if write and watching is not None and watching.read_only:
+        calls = _calls.get()
+        if write and calls is not None and calls.read_only:
             raise WriteForbidden(self.vendor, f"{method} {_path(path)} was not sent: this is a read-only check")
         policy = self._retry
         try:
@@ -639,20 +611,8 @@ class VendorHttp:
         }
         if error is not None:
             fields["error"] = error.__class__.__name__
-        watching = _watch.get()
-        if watching is not None:
-            watching.calls.append(
-                Call(
-                    self.vendor,
-                    method,
-                    _path(path),
-                    status,
-                    dict(headers or {}),
-                    error.__class__.__name__ if error is not None else None,
-                )
-            )
         if (calls := _calls.get()) is not None:
-            calls.add(method, fields["path"], status, fields["ms"], fields.get("error"))
+            calls.add(method, fields["path"], status, fields["ms"], fields.get("error"), headers or {})
         if status is not None and status < 400:
             log.debug("vendor_call", **fields)
         else:

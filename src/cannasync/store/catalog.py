@@ -142,7 +142,7 @@ class Catalog:
             self.session.execute(statement, [{**row, "row_id": row["id"]} for row in batch])
 
     def _insert_rows(self, integration_id: int, rows: list[tuple[str, dict[str, Any]]]) -> None:
-        """INSERT a page's new products and their bindings: two multi-row statements, ids read back in order."""
+        """INSERT a page's new products and their bindings: two multi-row statements, the new ids matched back."""
         if not rows:
             return
         # Core tables, not the ORM's bulk INSERT: the ORM splits a batch wherever the rows' None values differ.

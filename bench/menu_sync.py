@@ -11,16 +11,22 @@ only the hub:
 - ``memory``: the Python heap's peak (tracemalloc) during a full sync into a fresh database, to show that
   memory follows the page size, not the catalogue.
 
+``--database postgres`` runs the syncs against PostgreSQL (``CANNASYNC_TEST_POSTGRES_URL``) instead of SQLite, each
+hub in a fresh schema dropped afterwards. ``*_cpu_us_per_record`` is this process's CPU time (every thread: the
+hub's own work, the sandbox runs apart) per listed record.
+
 Prints JSON with the ratios of each sync to the floor.
 
     python bench/menu_sync.py --items 10000 --json
     python bench/menu_sync.py --vendor flowhub --items 10000 --json
     python bench/menu_sync.py --vendor alleaves --items 10000 --json
+    python bench/menu_sync.py --vendor alleaves --items 10000 --database postgres --json
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -34,12 +40,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
+from sqlalchemy import text
 
 from cannasync.cli.servers import free_port
 from cannasync.flows import integrations, menu_sync
 from cannasync.jobs.runtime import Runtime, configure_logging
 from cannasync.jobs.scheduler import Dispatcher
 from cannasync.settings import Settings
+from cannasync.store.db import make_engine
 
 KEY = {"x-api-key": "demo-key"}
 FLOWHUB_CREDENTIALS = {  # the Flowhub sandbox's well-known credentials
@@ -52,6 +60,7 @@ FLOWHUB_HEADERS = {"clientId": FLOWHUB_CREDENTIALS["client_id"], "key": FLOWHUB_
 ALLEAVES_CREDENTIALS = {"location_id": "ALV-1001", "username": "demo", "password": "demo-pass"}
 FACILITY = "101"
 UNLIMITED = 100_000.0  # requests per second: the bench measures our cost, not a politeness limit
+POSTGRES_URL = os.environ.get("CANNASYNC_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 def start_sandbox(vendor: str, items: int, seed: int) -> tuple[subprocess.Popen[bytes], str]:
@@ -163,10 +172,11 @@ def flourish_floor(api: str) -> dict[str, Any]:
     }
 
 
-def hub(directory: Path, vendor: str, api: str, location: Any) -> tuple[Runtime, int]:
-    """A fresh SQLite hub with one store and its integration, saved as the console saves one (credentials checked)."""
-    settings = Settings(data_dir=directory, database_url=f"sqlite:///{directory}/bench.db")
-    runtime = Runtime(settings)
+def hub(directory: Path, vendor: str, api: str, location: Any, schema: str | None = None) -> tuple[Runtime, int]:
+    """A fresh hub (SQLite, or PostgreSQL in ``schema``) with one store and its integration, saved as the console
+    saves one (credentials checked)."""
+    url = POSTGRES_URL if schema else f"sqlite:///{directory}/bench.db"
+    runtime = Runtime(Settings(data_dir=directory, database_url=url), search_path=schema)
     with runtime.db.uow() as uow:
         org_id = uow.accounts.organization_named("Bench").id
         store_id = uow.accounts.add_store(org_id, "Bench Store").id
@@ -196,17 +206,44 @@ def timed_sync(runtime: Runtime, integration_id: int) -> dict[str, Any]:
     the flow on a merely queued run is not how anything starts one: its first progress write finds no running run
     and raises ``RunSuperseded``, which is how this bench once stopped working unnoticed.
     """
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     with ThreadPoolExecutor(max_workers=1) as executor:
         run_id = Dispatcher(runtime.db, executor).run_now(integration_id, menu_sync.FLOW, trigger="bench")
     seconds = time.perf_counter() - started  # leaving the pool waited for the run to end
+    cpu_seconds = time.process_time() - cpu_started
     with runtime.db.uow() as uow:
         run = uow.runs.get(run_id)
         assert run is not None
         status, counts, error = run.status, dict(run.counts), run.error
     if status != "succeeded":  # a failed sync has no figures worth printing
         raise RuntimeError(f"the bench's menu sync (run {run_id}) ended {status}: {error}")
-    return {"seconds": seconds, "counts": counts}
+    return {"seconds": seconds, "cpu_seconds": cpu_seconds, "counts": counts}
+
+
+class Schemas:
+    """Fresh PostgreSQL schemas for the bench's hubs, each dropped at the end (none for SQLite)."""
+
+    def __init__(self, database: str) -> None:
+        self.engine = make_engine(POSTGRES_URL) if database == "postgres" else None
+        self.made: list[str] = []
+
+    def new(self) -> str | None:
+        if self.engine is None:
+            return None
+        schema = f"cs_bench_menu_{os.getpid()}_{len(self.made)}"
+        with self.engine.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            connection.execute(text(f"CREATE SCHEMA {schema}"))
+        self.made.append(schema)
+        return schema
+
+    def drop(self) -> None:
+        if self.engine is None:
+            return
+        with self.engine.begin() as connection:
+            for schema in self.made:
+                connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        self.engine.dispose()
 
 
 def ratio(part: float, whole: float) -> float | None:
@@ -214,15 +251,38 @@ def ratio(part: float, whole: float) -> float | None:
     return round(part / whole, 2) if whole > 0 else None
 
 
+def reset_peak_rss() -> None:
+    """Start this process's peak resident memory (VmHWM) afresh (Linux: ``5`` to ``/proc/self/clear_refs``)."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+def peak_rss_mb() -> float | None:
+    """This process's peak resident memory since the last reset, in MB; None where /proc is not there."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return None
+    line = next((line for line in status.splitlines() if line.startswith("VmHWM:")), None)
+    return round(int(line.split()[1]) / 1024, 1) if line else None
+
+
+def per_record(seconds: float, records: int) -> float | None:
+    """Microseconds per record; None when nothing was listed."""
+    return round(seconds / records * 1e6, 1) if records else None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--vendor", choices=["flourish", "flowhub", "alleaves"], default="flourish")
     parser.add_argument("--items", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--json", action="store_true", help="print only the JSON result")
     args = parser.parse_args()
     configure_logging("WARNING")
     process, url = start_sandbox(args.vendor, args.items, args.seed)
+    schemas = Schemas(args.database)
     try:
         if args.vendor == "flourish":
             api = f"{url}/external/api/"
@@ -236,22 +296,26 @@ def main() -> None:
             raw = alleaves_floor(api)
             location = raw["location"]
         with tempfile.TemporaryDirectory() as first, tempfile.TemporaryDirectory() as second:
-            runtime, integration_id = hub(Path(first), args.vendor, api, location)
+            runtime, integration_id = hub(Path(first), args.vendor, api, location, schemas.new())
             full = timed_sync(runtime, integration_id)
             unchanged = timed_sync(runtime, integration_id)
             runtime.close()
-            runtime, integration_id = hub(Path(second), args.vendor, api, location)
+            runtime, integration_id = hub(Path(second), args.vendor, api, location, schemas.new())
+            reset_peak_rss()
             tracemalloc.start()
             timed_sync(runtime, integration_id)
             _, peak = tracemalloc.get_traced_memory()
             tracemalloc.stop()
+            sync_rss = peak_rss_mb()
             runtime.close()
     finally:
         process.terminate()
         process.wait(10)
+        schemas.drop()
     result = {
         "bench": "menu_sync",
         "vendor": args.vendor,
+        "database": args.database,
         "items_in_catalogue": args.items,
         "listed_records": raw["records"],
         "requests_per_sync": raw["requests"],
@@ -265,7 +329,12 @@ def main() -> None:
         "ratio_unchanged_to_floor": ratio(unchanged["seconds"], raw["seconds"]),
         # An unchanged sync re-reads items and stock but not the (still fresh) art links: its fair floor.
         "ratio_unchanged_to_pages_floor": ratio(unchanged["seconds"], raw["pages_seconds"]),
+        "full_sync_cpu_us_per_record": per_record(full["cpu_seconds"], raw["records"]),
+        "unchanged_sync_cpu_us_per_record": per_record(unchanged["cpu_seconds"], raw["records"]),
         "peak_python_heap_mb_during_full_sync": round(peak / 2**20, 1),
+        # The process's peak resident memory over that sync alone (the floor's whole-answer parse left out), when
+        # Linux lets the peak be reset; else (null) only the whole bench's peak below.
+        "peak_rss_mb_during_full_sync": sync_rss,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "cpus": os.cpu_count(),
     }

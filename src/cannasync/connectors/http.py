@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx2
 import ijson
+import orjson
 import stamina
 import structlog
 
@@ -409,10 +410,14 @@ class VendorHttp:
         """
         deadline = _Deadline(self.limits.deadline_seconds)
         response = self._send("GET", path, params=params, headers=headers, write=False, stream=True, deadline=deadline)
+        # Two parsers over the same bytes. The records are built by ijson's C item builder; the envelope (an object
+        # whose ``container`` is a list) is told from parse events, which are read only until that list opens: a
+        # record's events never reach Python. Fractions as Decimal, not float: 1e999 is then a number the mapping
+        # refuses (one record quarantined), where a float overflows and the parser gives up on the whole answer.
+        items = ijson.sendable_list()
+        item_parser = ijson.items_coro(items, f"{container}.item", use_float=False)
         events = ijson.sendable_list()
-        # Fractions as Decimal, not float: 1e999 is then a number the mapping refuses (one record quarantined),
-        # where a float overflows and the parser gives up on the whole answer.
-        parser = ijson.parse_coro(events)
+        envelope_parser: Any = ijson.parse_coro(events)
         records = _Records(container)
         surrogates = _LoneSurrogates()
         received = 0
@@ -424,13 +429,17 @@ class VendorHttp:
                         raise self._too_large(path)
                     deadline.check()
                     if text := surrogates.feed(chunk):  # ijson takes an empty chunk for the end of the answer
-                        parser.send(text)
-                    yield from records.feed(events)
-                    events.clear()
+                        envelope_parser = records.read(envelope_parser, events, text)
+                        item_parser.send(text)
+                    yield from records.accept(items)
                 if rest := surrogates.feed(b"", final=True):
-                    parser.send(rest)
-                parser.close()
-                yield from records.feed(events)
+                    envelope_parser = records.read(envelope_parser, events, rest)
+                    item_parser.send(rest)
+                item_parser.close()
+                if envelope_parser is not None:
+                    envelope_parser.close()
+                    records.read(envelope_parser, events, b"")
+                yield from records.accept(items)
             except _DeadlinePassed:
                 raise self._too_slow(path) from None
             except httpx2.TransportError as exc:
@@ -456,7 +465,7 @@ class VendorHttp:
 
     def _json(self, response: httpx2.Response, path: str) -> Any:
         try:
-            return json.loads(response.content)
+            return loads(response.content)
         except (ValueError, RecursionError) as exc:  # broken JSON, bad UTF-8, or nesting too deep to parse
             problem = f"the answer to {_path(path)} is not valid JSON ({_short(exc)})"
             raise MalformedAnswer(self.vendor, problem) from None
@@ -714,45 +723,44 @@ def _code(digits: bytes) -> int | None:
 
 
 class _Records:
-    """The records of ``{"<container>": [...]}`` out of ijson's parse events, and whether the envelope was there."""
+    """Whether ``{"<container>": [...]}`` is what an answer holds, from ijson's parse events up to the list's opening.
+
+    The records themselves come from ijson's C item builder (prefix ``<container>.item``); they are passed on only
+    once the list has opened with nothing wrong before it. Once it has, the events are read no further: a complete
+    answer (the parser checks that) closes what it opened.
+    """
 
     def __init__(self, container: str) -> None:
         self._container = container
-        self._item = f"{container}.item"
         self._top: str | None = None  # the answer's first event: start_map for an object
         self._opened = False  # the container's array began
-        self._closed = False
         self._wrong: str | None = None  # what the container held instead of an array
-        self._builder: ijson.common.ObjectBuilder | None = None
-        self._depth = 0
 
-    def feed(self, events: list[tuple[str, str, Any]]) -> Iterator[Any]:
-        for prefix, event, value in events:
+    def read(self, parser: Any, events: list[tuple[str, str, Any]], text: bytes) -> Any:
+        """Feed ``text`` to the envelope's parser while it is still needed; the parser, or None once done."""
+        if parser is None:
+            return None
+        if text:
+            parser.send(text)
+        for prefix, event, _ in events:
             if self._top is None:
                 self._top = event
-            if self._builder is not None:
-                self._builder.event(event, value)
-                if event in ("start_map", "start_array"):
-                    self._depth += 1
-                elif event in ("end_map", "end_array"):
-                    self._depth -= 1
-                if self._depth == 0:
-                    yield self._builder.value
-                    self._builder = None
-            elif prefix == self._item and self._opened:
-                if event in ("start_map", "start_array"):
-                    self._builder = ijson.common.ObjectBuilder()
-                    self._builder.event(event, value)
-                    self._depth = 1
-                else:
-                    yield value
-            elif prefix == self._container:
-                if event == "start_array" and not self._opened:
+            if prefix == self._container:
+                if event == "start_array":
                     self._opened = True
-                elif event == "end_array" and self._opened:
-                    self._closed = True
-                elif not self._opened and self._wrong is None:
+                    break
+                if self._wrong is None:
                     self._wrong = event
+        events.clear()
+        return None if self._opened else parser
+
+    def accept(self, items: list[Any]) -> Iterator[Any]:
+        """The records built so far, when the envelope is right (else dropped: the answer is malformed)."""
+        if not self._opened:
+            return
+        found = list(items) if self._wrong is None and self._top == "start_map" else []
+        items.clear()
+        yield from found
 
     def problem(self) -> str | None:
         if self._top != "start_map":
@@ -761,9 +769,26 @@ class _Records:
             return f'has "{self._container}" that is not a list'
         if not self._opened:
             return f'has no "{self._container}" list'
-        if not self._closed:
-            return f'ends inside "{self._container}"'
         return None
+
+
+#: Each byte as "0" if it is a digit, else a space: a run of 19 digits (an integer that may not fit 64 bits, which
+#: orjson would read as a float) is then a plain substring search, ten times quicker than a regular expression.
+_DIGITS = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
+_LONG_NUMBER = b"0" * 19
+
+
+def loads(content: bytes) -> Any:
+    """A vendor answer's JSON, exactly as ``json.loads`` reads it, several times faster on the common case.
+
+    orjson reads well-formed UTF-8 JSON to the same values; what it refuses and ``json.loads`` takes (NaN and
+    Infinity, a lone surrogate escape, a byte-order mark, UTF-16) goes to ``json.loads``, and so does any answer
+    with an integer too long for 64 bits (orjson would make it a float). Errors are ``json.loads``'s own.
+    """
+    if _LONG_NUMBER not in content.translate(_DIGITS):
+        with contextlib.suppress(orjson.JSONDecodeError):
+            return orjson.loads(content)
+    return json.loads(content)
 
 
 def _error_message(response: httpx2.Response) -> str:

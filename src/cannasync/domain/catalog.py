@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -61,7 +62,7 @@ class Unit(StrEnum):
     MG_PER_G = "mg/g"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Potency:
     """One lab value: a cannabinoid or a terpene, with its unit."""
 
@@ -69,8 +70,13 @@ class Potency:
     value: Decimal
     unit: Unit
 
+    def __repr__(self) -> str:
+        # The dataclass's own text, without its guard against recursion (these hold no containers): fingerprints
+        # repr every lab value of every product, and the guard was a third of that.
+        return f"{type(self).__qualname__}(name={self.name!r}, value={self.value!r}, unit={self.unit!r})"
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(frozen=True, slots=True, repr=False)
 class PriceTier:
     """A weight tier ("1/8 oz" for 3.5 g at $35): how flower is priced by weight."""
 
@@ -78,6 +84,12 @@ class PriceTier:
     quantity: Decimal
     unit: str
     price_cents: int
+
+    def __repr__(self) -> str:  # the dataclass's own text, as Potency's
+        return (
+            f"{type(self).__qualname__}(label={self.label!r}, quantity={self.quantity!r}, unit={self.unit!r}, "
+            f"price_cents={self.price_cents!r})"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,9 +150,16 @@ class Product:
         Decimals and enums is deterministic and several times cheaper than serialising through ``asdict``; if a
         Python upgrade ever changed it, the cost would be one sync that rewrites every product once.
         """
-        skipped = {name for group in store_owned for name in FIELD_GROUPS[group]}
-        values = tuple((f.name, getattr(self, f.name)) for f in fields(self) if f.name not in skipped)
+        values = tuple((name, getattr(self, name)) for name in _fingerprinted(store_owned))
         return hashlib.sha256(repr(values).encode()).hexdigest()
+
+
+@functools.cache
+def _fingerprinted(store_owned: frozenset[FieldGroup]) -> tuple[str, ...]:
+    """The fields a fingerprint covers, in declaration order, when the store owns ``store_owned`` (worked out once:
+    looking the dataclass's fields up for every product was a fifth of the fingerprint's cost)."""
+    skipped = {name for group in store_owned for name in FIELD_GROUPS[group]}
+    return tuple(f.name for f in fields(Product) if f.name not in skipped)
 
 
 def map_category(source: str, mapping: Mapping[str, str]) -> str:

@@ -208,8 +208,9 @@ def _place(uow: UnitOfWork, store_id: int, request: CheckoutRequest, key: str | 
     if store is None:
         raise InvalidOrder(f"store {store_id} does not exist")
     products = []
+    known = uow.catalog.products_by_id([line.product_id for line in request.lines])  # one query for every line
     for line in request.lines:
-        product = uow.catalog.product(line.product_id)
+        product = known.get(line.product_id)
         if product is None or product.store_id != store_id or not product.visible:
             raise InvalidOrder(f"product {line.product_id} is not on this store's menu")
         products.append(product)

@@ -150,8 +150,9 @@ def _write(
     )
     fixed = [p.external_id for p in products if p.external_id in quarantined]
     uow.runs.resolve_quarantined(integration.id, PRODUCT, fixed)
-    for record in bad:
-        uow.runs.quarantine(integration.id, PRODUCT, _quarantine_id(record), record.payload, record.reason, run_id)
+    uow.runs.quarantine_many(
+        integration.id, PRODUCT, [(_quarantine_id(record), record.payload, record.reason) for record in bad], run_id
+    )
     uow.session.flush()
     return outcomes
 

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Float, and_, func, literal_column, or_, select, text, update
+from sqlalchemy import ColumnElement, Float, and_, bindparam, func, insert, literal_column, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from cannasync.domain import catalog as model
@@ -98,7 +98,8 @@ class Catalog:
 
         Returns created, updated or unchanged for each. A new product gets every field; on an existing one, the
         groups in ``store_owned`` keep what the store has (its own edits). One query reads what the page needs
-        to compare and one flush writes the new rows, so a page costs a handful of statements, not one per item.
+        to compare; the changed products are then written as one batch (an UPDATE executemany by id, an INSERT of
+        the new rows and one of their bindings), so a page costs a handful of statements, not one per item.
         """
         bound = self.bound_fingerprints(integration_id, [product.external_id for product, _ in products])
         # The store's category is part of what it shows: a new mapping must rewrite the product.
@@ -106,42 +107,65 @@ class Catalog:
             hashlib.sha256(f"{product.fingerprint(store_owned)}\x1f{category}".encode()).hexdigest()
             for product, category in products
         ]
-        changed_ids = [
-            known.id
-            for (product, _), fingerprint in zip(products, fingerprints, strict=True)
-            if (known := bound.get(product.external_id))
-            and (known.fingerprint != fingerprint or known.visible != product.listed)
-        ]
-        existing = {row.id: row for row in self.session.scalars(select(Product).where(Product.id.in_(changed_ids)))}
         outcomes: list[str] = []
-        created: list[tuple[str, Product]] = []
-        changes: list[dict[str, Any]] = []  # per-record history: tracked fields of updated rows that changed
+        # The page's batch of changes: one multi-row statement each (an executemany), never one per product.
+        created: list[tuple[str, dict[str, Any]]] = []  # (external id, the new row)
+        updated: list[dict[str, Any]] = []  # each with the product's "id"
+        now = utcnow()
         for (product, category), fingerprint in zip(products, fingerprints, strict=True):
             known = bound.get(product.external_id)
             if known is not None and known.fingerprint == fingerprint and known.visible == product.listed:
                 outcomes.append("unchanged")
                 continue
-            row = existing[known.id] if known is not None else None
-            before = history.snapshot(row) if row is not None else None
-            if row is None:
-                row = Product(store_id=store_id, integration_id=integration_id, held_quantity=0)
-                created.append((product.external_id, row))
-            _apply(row, product, category, store_owned if known is not None else frozenset())
-            if before is not None:
-                history.note(changes, row, before, run_id=run_id)
-            row.fingerprint = fingerprint
-            row.last_seen_run_id = run_id
-            outcomes.append("updated" if known is not None else "created")
-        if created:
-            self.session.add_all(row for _, row in created)
-            self.session.flush()
-            self.session.add_all(
-                Binding(integration_id=integration_id, kind=PRODUCT, external_id=external_id, internal_id=row.id)
-                for external_id, row in created
-            )
-            self.session.flush()
+            values = _values(product, category, store_owned if known is not None else frozenset(), now)
+            values.update(fingerprint=fingerprint, last_seen_run_id=run_id)
+            if known is None:
+                created.append((product.external_id, _new_row(values, store_id, integration_id, now)))
+                outcomes.append("created")
+            else:
+                updated.append({"id": known.id, **values})
+                outcomes.append("updated")
+        changes = history.updates(self.session, updated, run_id)  # read before the rows are written
+        self._update_rows(updated)
+        self._insert_rows(integration_id, created)
         history.record(self.session, changes)
         return outcomes
+
+    def _update_rows(self, rows: list[dict[str, Any]]) -> None:
+        """UPDATE the changed products of a page by primary key, one executemany per set of columns written
+        (the same for every row of a page but for the vendor's optional terpenes and images)."""
+        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for row in rows:
+            by_columns.setdefault(tuple(row), []).append(row)
+        table = Product.__table__
+        for columns, batch in by_columns.items():
+            # Core, not the ORM's bulk UPDATE: the ORM splits a batch wherever the rows' None values differ.
+            statement = (
+                update(table)
+                .where(table.c.id == bindparam("row_id"))
+                .values({column: bindparam(column) for column in columns if column != "id"})
+            )
+            self.session.execute(statement, [{**row, "row_id": row["id"]} for row in batch])
+
+    def _insert_rows(self, integration_id: int, rows: list[tuple[str, dict[str, Any]]]) -> None:
+        """INSERT a page's new products and their bindings: two multi-row statements, the new ids matched back."""
+        if not rows:
+            return
+        # Core tables, not the ORM's bulk INSERT: the ORM splits a batch wherever the rows' None values differ.
+        # The ids come back matched by fingerprint, which names the external id and so differs between the page's
+        # products: asking for them in parameter order would make SQLite insert one row at a time.
+        products, bindings = Product.__table__, Binding.__table__
+        statement = insert(products).returning(products.c.fingerprint, products.c.id)
+        returned = self.session.execute(statement, [row for _, row in rows])
+        by_fingerprint = {fingerprint: id_ for fingerprint, id_ in returned}
+        ids = [by_fingerprint[row["fingerprint"]] for _, row in rows]
+        self.session.execute(
+            insert(bindings),
+            [
+                {"integration_id": integration_id, "kind": PRODUCT, "external_id": external_id, "internal_id": id_}
+                for (external_id, _), id_ in zip(rows, ids, strict=True)
+            ],
+        )
 
     def hide_missing(self, integration_id: int, seen_external_ids: Collection[str], run_id: int | None = None) -> int:
         """Hide the products a complete read did not return. Only ever called after a complete read."""
@@ -184,6 +208,13 @@ class Catalog:
     # --- reads ---
     def product(self, product_id: int) -> Product | None:
         return self.session.get(Product, product_id)
+
+    def products_by_id(self, product_ids: Collection[int]) -> dict[int, Product]:
+        """These products, by id, in one query (an id with no product is left out)."""
+        if not product_ids:
+            return {}
+        rows = self.session.scalars(select(Product).where(Product.id.in_(list(set(product_ids)))))
+        return {row.id: row for row in rows}
 
     def products(
         self,
@@ -323,35 +354,53 @@ def _stock_condition(stock: StockLevel, low_stock: int) -> ColumnElement[bool]:
     return available > 0
 
 
-def _apply(row: Product, product: model.Product, category: str, owned: frozenset[model.FieldGroup]) -> None:
-    """Copy what the POS decides onto the row, leaving the groups the store owns as they are."""
-    row.name = product.name
-    row.brand = product.brand
-    row.strain_type = product.strain_type.value if product.strain_type else None
-    row.sku = product.sku
-    row.base_category = product.base_category
-    row.net_weight = str(product.net_weight) if product.net_weight is not None else None
-    row.net_weight_unit = product.net_weight_unit if product.net_weight is not None else None
-    row.pos_quantity = product.pos_quantity
-    row.visible = product.listed
-    row.updated_at = utcnow()
+def _values(product: model.Product, category: str, owned: frozenset[model.FieldGroup], now: datetime) -> dict[str, Any]:
+    """The columns of a product's row that the POS decides, leaving out the groups the store owns."""
+    values: dict[str, Any] = {
+        "name": product.name,
+        "brand": product.brand,
+        "strain_type": product.strain_type.value if product.strain_type else None,
+        "sku": product.sku,
+        "base_category": product.base_category,
+        "net_weight": str(product.net_weight) if product.net_weight is not None else None,
+        "net_weight_unit": product.net_weight_unit if product.net_weight is not None else None,
+        "pos_quantity": product.pos_quantity,
+        "visible": product.listed,
+        "updated_at": now,
+    }
     if model.FieldGroup.CATEGORY not in owned:
-        row.pos_category = product.category
-        row.category = category
-        row.subcategory = product.subcategory
+        values.update(pos_category=product.category, category=category, subcategory=product.subcategory)
     if model.FieldGroup.DESCRIPTION not in owned:
-        row.description = product.description
+        values["description"] = product.description
     if model.FieldGroup.POTENCY not in owned:
-        row.cannabinoids = _potencies(product.cannabinoids)
+        values["cannabinoids"] = _potencies(product.cannabinoids)
     if product.terpenes is not None and model.FieldGroup.TERPENES not in owned:
-        row.terpenes = _potencies(product.terpenes)
+        values["terpenes"] = _potencies(product.terpenes)
     if product.images is not None and model.FieldGroup.IMAGES not in owned:
-        row.images = list(product.images)
-        row.images_fetched_at = utcnow()
+        values["images"] = list(product.images)
+        values["images_fetched_at"] = now
     if model.FieldGroup.PRICES not in owned:
-        row.rec_price_cents = product.rec_price_cents
-        row.med_price_cents = product.med_price_cents
-        row.price_tiers = _tiers(product.price_tiers)
+        values.update(
+            rec_price_cents=product.rec_price_cents,
+            med_price_cents=product.med_price_cents,
+            price_tiers=_tiers(product.price_tiers),
+        )
+    return values
+
+
+def _new_row(values: dict[str, Any], store_id: int, integration_id: int, now: datetime) -> dict[str, Any]:
+    """A new product's row: every column given (a multi-row INSERT takes the same columns for every row), with
+    what the POS did not send (terpenes, images) at the column's default."""
+    return {
+        "terpenes": [],
+        "images": [],
+        "images_fetched_at": None,
+        **values,
+        "store_id": store_id,
+        "integration_id": integration_id,
+        "held_quantity": 0,
+        "created_at": now,
+    }
 
 
 # --- the storefront's menu -----------------------------------------------------------------------------------

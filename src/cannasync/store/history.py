@@ -1,12 +1,12 @@
 """Per-record history: each change the hub made to a product's count, prices, listing or name, and why.
 
-Cheap by construction: the fields are read from rows the writer has loaded anyway, only changed fields are kept,
-and a page of changes is one INSERT (none when nothing changed).
+Cheap by construction: only changed fields are kept, the old values of a page's updated products are read in one
+query (none when the page changed nothing), and a page of changes is one INSERT.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -47,6 +47,37 @@ def note(
                 "changes": changed,
             }
         )
+
+
+def updates(session: Session, rows: Sequence[Mapping[str, Any]], run_id: int | None) -> list[dict[str, Any]]:
+    """The changes a batch of product updates is about to make: each row holds the product's ``id`` and the
+    columns it writes (a field the store owns is absent, so it is not compared). Read before the batch is written."""
+    if not rows:
+        return []
+    columns = [getattr(Product, name) for name in TRACKED]
+    ids = [row["id"] for row in rows]
+    before = {found[0]: found[1:] for found in session.execute(select(Product.id, *columns).where(Product.id.in_(ids)))}
+    now = utcnow()
+    pending: list[dict[str, Any]] = []
+    for row in rows:
+        old = before.get(row["id"])
+        if old is None:
+            continue
+        changed = {
+            name: [was, row[name]] for name, was in zip(TRACKED, old, strict=True) if name in row and was != row[name]
+        }
+        if changed:
+            pending.append(
+                {
+                    "subject": PRODUCT,
+                    "subject_id": row["id"],
+                    "run_id": run_id,
+                    "actor": None,
+                    "at": now,
+                    "changes": changed,
+                }
+            )
+    return pending
 
 
 def hidden(product_ids: Sequence[int], run_id: int | None) -> list[dict[str, Any]]:

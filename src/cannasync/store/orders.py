@@ -17,10 +17,12 @@ class Orders:
 
     def next_sequence(self, store_id: int) -> int:
         """The store's next sequential order number, taken atomically (the row update serialises callers)."""
-        self.session.execute(
-            update(Store).where(Store.id == store_id).values(last_order_sequence=Store.last_order_sequence + 1)
+        value = self.session.scalar(
+            update(Store)
+            .where(Store.id == store_id)
+            .values(last_order_sequence=Store.last_order_sequence + 1)
+            .returning(Store.last_order_sequence)  # one round trip, not an UPDATE and a SELECT
         )
-        value = self.session.scalar(select(Store.last_order_sequence).where(Store.id == store_id))
         assert value is not None
         return value
 

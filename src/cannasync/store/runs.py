@@ -12,14 +12,16 @@ a poll was already under way is read by the run after it, not the next interval'
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from cannasync.domain.text import clean, json_safe
+from cannasync.store.db import is_postgres
 from cannasync.store.once import get_or_create
 from cannasync.store.tables import Integration, QuarantinedRecord, Schedule, SyncRun
 from cannasync.store.types import utcnow
@@ -316,6 +318,40 @@ class Runs:
         record.run_id = run_id
         record.last_seen_at = utcnow()
         record.resolved_at = None
+
+    def quarantine_many(
+        self, integration_id: int, kind: str, records: Sequence[tuple[str, Mapping[str, Any], str]], run_id: int
+    ) -> None:
+        """``quarantine`` for a page of (external id, payload, reason) at once: one multi-row upsert, not three
+        statements a record. The same record twice keeps its last version, as one call after another would."""
+        now = utcnow()
+        rows = {
+            external_id: {
+                "integration_id": integration_id,
+                "kind": kind,
+                "external_id": external_id,
+                "payload": json_safe(dict(payload)),
+                "reason": clean(reason)[:2000],
+                "run_id": run_id,
+                "first_seen_at": now,
+                "last_seen_at": now,
+                "resolved_at": None,
+            }
+            for external_id, payload, reason in records
+        }
+        if not rows:
+            return
+        table = QuarantinedRecord.__table__
+        dialect = postgresql if is_postgres(self.session.get_bind()) else sqlite
+        statement = dialect.insert(table)
+        statement = statement.on_conflict_do_update(
+            index_elements=["integration_id", "kind", "external_id"],
+            set_={
+                column: statement.excluded[column]
+                for column in ("payload", "reason", "run_id", "last_seen_at", "resolved_at")
+            },
+        )
+        self.session.execute(statement, list(rows.values()))
 
     def resolve_quarantined(self, integration_id: int, kind: str, external_ids: list[str]) -> None:
         if external_ids:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from cannasync.jobs.runtime import Runtime
 from cannasync.store.db import make_engine, upgrade
@@ -21,6 +21,28 @@ def test_migrations_match_the_models(runtime: Runtime):
     with runtime.engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert differences == []
+
+
+def test_no_upgrade_on_sqlite_rebuilds_a_table_other_rows_depend_on(tmp_path: Path):
+    """On SQLite a batch migration may rebuild a table (copy, DROP, rename); with foreign keys on, dropping a table
+    that others point at deletes their rows through ON DELETE CASCADE (0013 once wiped every order this way)."""
+    engine = make_engine(f"sqlite:///{tmp_path}/hub.db")
+    # 0003 rebuilt `integrations` to make a column NOT NULL (SQLite cannot change that in place), before this check;
+    # every migration since adds and drops in place.
+    upgrade(engine, "0003")
+    dropped: list[str] = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def spy(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        words = statement.split()
+        if words[:2] == ["DROP", "TABLE"]:
+            dropped.append(words[-1].strip('"'))
+
+    upgrade(engine)
+    engine.dispose()
+    referenced = {key.column.table.name for table in Base.metadata.tables.values() for key in table.foreign_keys}
+    assert dropped, "the spy saw the migrations' statements (so this test can fail)"
+    assert sorted(set(dropped) & referenced) == []
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])

@@ -21,5 +21,16 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("integrations", schema=None) as batch_op:
-        batch_op.drop_column("last_check")
+    _drop_columns("integrations", "last_check")
+
+
+def _drop_columns(table: str, *names: str) -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        # A batch drop rebuilds the table, and SQLite refuses to drop a table other rows point at while foreign
+        # keys are on (they are, for every connection; see store/db.py). SQLite 3.35+ drops a column in place.
+        for name in names:
+            op.execute(f"ALTER TABLE {table} DROP COLUMN {name}")
+        return
+    with op.batch_alter_table(table, schema=None) as batch_op:
+        for name in names:
+            batch_op.drop_column(name)

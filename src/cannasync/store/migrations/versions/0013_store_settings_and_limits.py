@@ -20,16 +20,21 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("stores", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("timezone_chosen", sa.Boolean(), nullable=False, server_default=sa.false()))
-        batch_op.add_column(sa.Column("address", sa.JSON(), nullable=True))
-        batch_op.add_column(sa.Column("phone", sa.String(length=20), nullable=True))
-        batch_op.add_column(sa.Column("hours", sa.JSON(), nullable=True))
-        batch_op.add_column(sa.Column("pickup_enabled", sa.Boolean(), nullable=False, server_default=sa.true()))
-        batch_op.add_column(sa.Column("delivery_enabled", sa.Boolean(), nullable=False, server_default=sa.true()))
-        batch_op.add_column(sa.Column("delivery_fee_cents", sa.Integer(), nullable=False, server_default="0"))
-        batch_op.add_column(sa.Column("delivery_minimum_cents", sa.Integer(), nullable=False, server_default="0"))
-        batch_op.add_column(sa.Column("limit_overrides", sa.JSON(), nullable=True))
+    # Not in a batch: on SQLite a batch that adds a column with a server default rebuilds the table, and dropping
+    # the old `stores` deletes every order, product and schedule of the store through their ON DELETE CASCADE
+    # (foreign keys are on for every connection, store/db.py). SQLite adds these columns in place.
+    for column in (
+        sa.Column("timezone_chosen", sa.Boolean(), nullable=False, server_default=sa.false()),
+        sa.Column("address", sa.JSON(), nullable=True),
+        sa.Column("phone", sa.String(length=20), nullable=True),
+        sa.Column("hours", sa.JSON(), nullable=True),
+        sa.Column("pickup_enabled", sa.Boolean(), nullable=False, server_default=sa.true()),
+        sa.Column("delivery_enabled", sa.Boolean(), nullable=False, server_default=sa.true()),
+        sa.Column("delivery_fee_cents", sa.Integer(), nullable=False, server_default="0"),
+        sa.Column("delivery_minimum_cents", sa.Integer(), nullable=False, server_default="0"),
+        sa.Column("limit_overrides", sa.JSON(), nullable=True),
+    ):
+        op.add_column("stores", column)
     with op.batch_alter_table("products", schema=None) as batch_op:
         batch_op.add_column(sa.Column("base_category", sa.String(length=200), nullable=True))
         batch_op.add_column(sa.Column("net_weight", sa.String(length=40), nullable=True))
@@ -37,20 +42,28 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("products", schema=None) as batch_op:
-        batch_op.drop_column("net_weight_unit")
-        batch_op.drop_column("net_weight")
-        batch_op.drop_column("base_category")
-    with op.batch_alter_table("stores", schema=None) as batch_op:
-        for name in (
-            "limit_overrides",
-            "delivery_minimum_cents",
-            "delivery_fee_cents",
-            "delivery_enabled",
-            "pickup_enabled",
-            "hours",
-            "phone",
-            "address",
-            "timezone_chosen",
-        ):
+    _drop_columns("products", "net_weight_unit", "net_weight", "base_category")
+    _drop_columns(
+        "stores",
+        "limit_overrides",
+        "delivery_minimum_cents",
+        "delivery_fee_cents",
+        "delivery_enabled",
+        "pickup_enabled",
+        "hours",
+        "phone",
+        "address",
+        "timezone_chosen",
+    )
+
+
+def _drop_columns(table: str, *names: str) -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        # A batch drop rebuilds the table, and SQLite refuses to drop a table other rows point at while foreign
+        # keys are on (they are, for every connection; see store/db.py). SQLite 3.35+ drops a column in place.
+        for name in names:
+            op.execute(f"ALTER TABLE {table} DROP COLUMN {name}")
+        return
+    with op.batch_alter_table(table, schema=None) as batch_op:
+        for name in names:
             batch_op.drop_column(name)

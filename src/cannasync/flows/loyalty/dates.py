@@ -5,11 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from cannasync.domain.loyalty import (
-    Channel,
-    DateChangePreview,
-    LoyaltyRefused,
-)
+from cannasync.domain.loyalty import Channel, DateChangePreview, LoyaltyRefused
 from cannasync.flows.loyalty.pull import evaluate
 from cannasync.store.types import utcnow
 from cannasync.store.uow import Database

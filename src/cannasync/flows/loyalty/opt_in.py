@@ -4,18 +4,10 @@ from __future__ import annotations
 
 import structlog
 
-from cannasync.connectors.base import (
-    Connector,
-    SmsGateway,
-)
+from cannasync.connectors.base import Connector, SmsGateway
 from cannasync.connectors.http import VendorError
 from cannasync.domain.customers import normalise_phone
-from cannasync.domain.loyalty import (
-    Channel,
-    ConsentState,
-    opt_in_message,
-    reply_meaning,
-)
+from cannasync.domain.loyalty import Channel, ConsentState, opt_in_message, reply_meaning
 from cannasync.domain.sync import RunCounts
 from cannasync.store.accounts import IntegrationConfig
 from cannasync.store.types import utcnow

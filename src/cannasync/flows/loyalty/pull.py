@@ -15,19 +15,8 @@ from typing import Any
 
 import structlog
 
-from cannasync.connectors.base import (
-    Connector,
-    Sale,
-    Shopper,
-    ShopperSource,
-)
-from cannasync.domain.loyalty import (
-    Channel,
-    ConsentState,
-    EarningRule,
-    earns,
-    eligible_by_date,
-)
+from cannasync.connectors.base import Connector, Sale, Shopper, ShopperSource
+from cannasync.domain.loyalty import Channel, ConsentState, EarningRule, earns, eligible_by_date
 from cannasync.domain.sync import RunCounts
 from cannasync.flows.loyalty.rewards import charge
 from cannasync.flows.loyalty.source import BATCH, frozen, profile_hash, settings_changed

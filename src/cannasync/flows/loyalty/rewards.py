@@ -5,16 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from cannasync.connectors.base import (
-    Connector,
-    DiscountCatalog,
-)
+from cannasync.connectors.base import Connector, DiscountCatalog
 from cannasync.connectors.registry import build_connector
-from cannasync.domain.loyalty import (
-    LoyaltyRefused,
-    NotEnoughPoints,
-    RewardKind,
-)
+from cannasync.domain.loyalty import LoyaltyRefused, NotEnoughPoints, RewardKind
 from cannasync.flows.loyalty.source import LOYALTY_VENDOR, frozen
 from cannasync.store.accounts import IntegrationConfig
 from cannasync.store.tables import Persona, Redemption, Reward

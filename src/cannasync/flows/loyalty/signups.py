@@ -6,17 +6,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from cannasync.connectors.base import (
-    Connector,
-    CustomerDirectory,
-)
+from cannasync.connectors.base import Connector, CustomerDirectory
 from cannasync.connectors.http import VendorError
 from cannasync.domain.customers import CustomerDetails, InvalidCustomer
-from cannasync.domain.loyalty import (
-    Channel,
-    ConsentState,
-    PosOwnsContact,
-)
+from cannasync.domain.loyalty import Channel, ConsentState, PosOwnsContact
 from cannasync.flows.loyalty.source import CREATE_SHOPPER, LOYALTY_VENDOR, frozen, profile_hash
 from cannasync.store.accounts import IntegrationConfig
 from cannasync.store.tables import Persona

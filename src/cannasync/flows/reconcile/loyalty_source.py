@@ -9,11 +9,7 @@ from typing import Any
 
 import structlog
 
-from cannasync.connectors.base import (
-    Sale,
-    Shopper,
-    ShopperSource,
-)
+from cannasync.connectors.base import Sale, Shopper, ShopperSource
 from cannasync.domain.drift import Cause, Difference, Kind, Repair
 from cannasync.flows import loyalty
 from cannasync.flows.reconcile.counts import ReconcileCounts

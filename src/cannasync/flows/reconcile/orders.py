@@ -4,13 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from cannasync.connectors.base import (
-    Connector,
-    HoldRelease,
-    OrderSink,
-    StatusPostbacks,
-    StatusSource,
-)
+from cannasync.connectors.base import Connector, HoldRelease, OrderSink, StatusPostbacks, StatusSource
 from cannasync.domain.drift import Cause, Difference, Kind, Repair
 from cannasync.domain.orders import Fulfillment, OrderStatus, transition_problem
 from cannasync.flows import order_status

@@ -1,13 +1,23 @@
-"""The Alleaves story: price tiers, a new medical patient's delivery, the status poll."""
+"""The Alleaves story: a third store connects and syncs (OTD prices, tiers), a new medical patient's delivery is
+pushed, and the status poll brings it to closed."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx2
 
-from cannasync.cli.demo.steps import DemoFailed, Story, first_sync, money, ok, sync_with_progress, wait_for_push
+from cannasync.cli.demo.steps import (
+    DemoFailed,
+    Story,
+    delivery_window,
+    first_sync,
+    money,
+    ok,
+    place_order,
+    sync_with_progress,
+    wait_for_push,
+)
 
 ALLEAVES_CREDENTIALS = {"location_id": "ALV-1001", "username": "demo", "password": "demo-pass"}
 NEW_PATIENT = {
@@ -72,21 +82,18 @@ def tell_alleaves(story: Story, hub: httpx2.Client, sandbox: httpx2.Client, sand
         raise DemoFailed("the Alleaves sandbox has no stocked products")
 
     story.step("16. A new medical patient orders a delivery for tonight")
-    window = datetime.now(UTC) + timedelta(hours=4)
-    order = ok(
-        hub.post(
-            f"/api/v1/stores/{store['id']}/orders",
-            headers={"Idempotency-Key": "demo-alleaves-1"},
-            json={
-                "customer": NEW_PATIENT,
-                "is_medical": True,
-                "fulfillment": "delivery",
-                "delivery_address": {"line1": "4 Pine St", "city": "Eugene", "state": "OR", "postcode": "97401"},
-                "window_start": window.isoformat(),
-                "window_end": (window + timedelta(hours=1)).isoformat(),
-                "lines": [{"product_id": stocked[0]["id"], "quantity": 1}],
-            },
-        )
+    order = place_order(
+        hub,
+        store["id"],
+        "demo-alleaves-1",
+        {
+            "customer": NEW_PATIENT,
+            "is_medical": True,
+            "fulfillment": "delivery",
+            "delivery_address": {"line1": "4 Pine St", "city": "Eugene", "state": "OR", "postcode": "97401"},
+            **delivery_window(hours=4),
+            "lines": [{"product_id": stocked[0]["id"], "quantity": 1}],
+        },
     )
     ok(hub.post(f"/api/v1/orders/{order['id']}/confirm"))
     detail = wait_for_push(hub, order["id"], "Alleaves")

@@ -3,13 +3,22 @@ and moved along in Flourish."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx2
 from rich.table import Table
 
-from cannasync.cli.demo.steps import DemoFailed, Story, first_sync, money, ok, sync_with_progress, wait_for_push
+from cannasync.cli.demo.steps import (
+    DemoFailed,
+    Story,
+    delivery_window,
+    first_sync,
+    money,
+    ok,
+    place_order,
+    sync_with_progress,
+    wait_for_push,
+)
 
 FACILITY = "101"
 
@@ -118,39 +127,35 @@ def tell_flourish(story: Story, hub: httpx2.Client, sandbox: httpx2.Client, sand
 
     story.step("5. Two shoppers check out")
     first, second, third = stocked[0], stocked[1], stocked[2]
-    medical = ok(
-        hub.post(
-            f"/api/v1/stores/{store['id']}/orders",
-            headers={"Idempotency-Key": "demo-order-1"},
-            json={
-                "customer": MEDICAL_PATIENT,
-                "is_medical": True,
-                "fulfillment": "pickup",
-                "lines": [{"product_id": first["id"], "quantity": 1}],
-            },
-        )
+    medical = place_order(
+        hub,
+        store["id"],
+        "demo-order-1",
+        {
+            "customer": MEDICAL_PATIENT,
+            "is_medical": True,
+            "fulfillment": "pickup",
+            "lines": [{"product_id": first["id"], "quantity": 1}],
+        },
     )
-    window = datetime.now(UTC) + timedelta(hours=3)
-    delivery = ok(
-        hub.post(
-            f"/api/v1/stores/{store['id']}/orders",
-            headers={"Idempotency-Key": "demo-order-2"},
-            json={
-                "customer": NEW_SHOPPER,
-                "is_medical": False,
-                "fulfillment": "delivery",
-                "lines": [{"product_id": second["id"], "quantity": 3}, {"product_id": third["id"], "quantity": 1}],
-                "offers": [
-                    {"label": "50% off " + second["name"], "kind": "percent", "value": 50, "line": 0},
-                    {"label": "$5 off your first order", "kind": "amount", "value": 500},
-                ],
-                "fees": [{"name": "Delivery", "amount_cents": 500}],
-                "notes": "Gate code 4321",
-                "delivery_address": {"line1": "12 Harbor Way", "city": "Oakland", "state": "CA", "postcode": "94607"},
-                "window_start": window.isoformat(),
-                "window_end": (window + timedelta(hours=1)).isoformat(),
-            },
-        )
+    delivery = place_order(
+        hub,
+        store["id"],
+        "demo-order-2",
+        {
+            "customer": NEW_SHOPPER,
+            "is_medical": False,
+            "fulfillment": "delivery",
+            "lines": [{"product_id": second["id"], "quantity": 3}, {"product_id": third["id"], "quantity": 1}],
+            "offers": [
+                {"label": "50% off " + second["name"], "kind": "percent", "value": 50, "line": 0},
+                {"label": "$5 off your first order", "kind": "amount", "value": 500},
+            ],
+            "fees": [{"name": "Delivery", "amount_cents": 500}],
+            "notes": "Gate code 4321",
+            "delivery_address": {"line1": "12 Harbor Way", "city": "Oakland", "state": "CA", "postcode": "94607"},
+            **delivery_window(hours=3),
+        },
     )
     retried = hub.post(
         f"/api/v1/stores/{store['id']}/orders",

@@ -1,13 +1,23 @@
-"""The Flowhub story: a location and room, checkout rules, Order Ahead and the status postbacks."""
+"""The Flowhub story: a second store connects, syncs, refuses an order Flowhub would refuse, pushes one through
+Order Ahead and follows its status postbacks."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx2
 
-from cannasync.cli.demo.steps import DemoFailed, Story, first_sync, ok, sync_with_progress, wait_for, wait_for_push
+from cannasync.cli.demo.steps import (
+    DemoFailed,
+    Story,
+    delivery_window,
+    first_sync,
+    ok,
+    place_order,
+    sync_with_progress,
+    wait_for,
+    wait_for_push,
+)
 
 FLOWHUB_CREDENTIALS = {
     "client_id": "3f7c1a52-0d7e-4b8a-9a51-6f2d1c0e9b11",
@@ -76,22 +86,19 @@ def tell_flowhub(story: Story, hub: httpx2.Client, sandbox: httpx2.Client, sandb
         f"A kiosk order with neither is refused at checkout ({refused.status_code}): "
         f"[italic]{refused.json()['detail']}[/]"
     )
-    window = datetime.now(UTC) + timedelta(hours=2)
-    order = ok(
-        hub.post(
-            f"/api/v1/stores/{store['id']}/orders",
-            headers={"Idempotency-Key": "demo-flowhub-1"},
-            json={
-                "customer": DELIVERY_SHOPPER,
-                "fulfillment": "delivery",
-                "notes": "Leave with the concierge",
-                "delivery_address": {"line1": "9 Lake Rd", "city": "Detroit", "state": "MI", "postcode": "48201"},
-                "fees": [{"name": "Delivery", "amount_cents": 499}],
-                "window_start": window.isoformat(),
-                "window_end": (window + timedelta(hours=1)).isoformat(),
-                "lines": [{"product_id": product["id"], "quantity": 2}],
-            },
-        )
+    order = place_order(
+        hub,
+        store["id"],
+        "demo-flowhub-1",
+        {
+            "customer": DELIVERY_SHOPPER,
+            "fulfillment": "delivery",
+            "notes": "Leave with the concierge",
+            "delivery_address": {"line1": "9 Lake Rd", "city": "Detroit", "state": "MI", "postcode": "48201"},
+            "fees": [{"name": "Delivery", "amount_cents": 499}],
+            **delivery_window(hours=2),
+            "lines": [{"product_id": product["id"], "quantity": 2}],
+        },
     )
     held = ok(hub.get(f"/api/v1/products/{product['id']}"))
     story.say(

@@ -1,4 +1,5 @@
-"""The loyalty story: a Flourish loyalty source and an SMS gateway, pulls, points, dates and a double opt-in."""
+"""The loyalty story: the group's program connects to Flourish, shoppers and sales are pulled, enrolled and earn
+points, the register redeems, and an SMS double opt-in is answered."""
 
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx2
@@ -92,3 +93,14 @@ def sync_with_progress(story: Story, hub: httpx2.Client, integration_id: int, fl
     if run["status"] != "succeeded":
         raise DemoFailed(f"{flow} failed: {run['error']}")
     return dict(run)
+
+
+def place_order(hub: httpx2.Client, store_id: int, key: str, order: dict[str, Any]) -> dict[str, Any]:
+    """A shopper's checkout through the store's API, with the Idempotency-Key a browser's retry would send again."""
+    return dict(ok(hub.post(f"/api/v1/stores/{store_id}/orders", headers={"Idempotency-Key": key}, json=order)))
+
+
+def delivery_window(*, hours: int) -> dict[str, str]:
+    """A one-hour delivery window starting ``hours`` from now."""
+    start = datetime.now(UTC) + timedelta(hours=hours)
+    return {"window_start": start.isoformat(), "window_end": (start + timedelta(hours=1)).isoformat()}

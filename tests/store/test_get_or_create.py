@@ -136,7 +136,7 @@ def consent(runtime: Runtime, w: World, n: int) -> tuple[Callable[[UnitOfWork], 
     persona = w.personas[n]
 
     def work(uow: UnitOfWork) -> Any:
-        if uow.loyalty.consent(persona, "sms") is None:  # flows.loyalty._evaluate and signup
+        if uow.loyalty.consent(persona, "sms") is None:  # flows.loyalty.pull.evaluate and signup
             uow.loyalty.set_consent(persona, "sms", "pending", "purchased after the date")
 
     return work, 1

@@ -43,7 +43,7 @@ class VendorSpec:
     #: The setting that says where stock is read (a facility, a location, a list of areas): nothing is
     #: scheduled until it is set, and it must be one of what the credentials can see.
     choice: str | None = "location_id"
-    #: The flows it runs on a schedule once a location is chosen (``reconcile`` daily: flows/reconcile.py).
+    #: The flows it runs on a schedule once a location is chosen (``reconcile`` daily: flows/reconcile/).
     scheduled_flows: tuple[str, ...] = ("menu_sync", "order_status", "reconcile")
     #: Warnings beside fields, over the vendor model's own (``json_schema_extra={"warning": ...}``): what a
     #: vendor's guide warns of for a setting, written where the console and ``GET /vendors`` both read it.

@@ -1,6 +1,6 @@
 """What a reconciliation reports: a difference between the hub and a vendor, its likely cause, and its repair.
 
-Pure data: the flow (``flows/reconcile.py``) finds differences, the store keeps them (``drift`` table), and the
+Pure data: the flow (``flows/reconcile/``) finds differences, the store keeps them (``drift`` table), and the
 console, the API and ``/metrics`` show them by kind.
 """
 

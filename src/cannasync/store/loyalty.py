@@ -331,7 +331,7 @@ class Loyalty:
         """What program dates starting at these moments would do now, counted without touching a row:
         (shoppers who would be sent an SMS opt-in request, personas who would be enrolled).
 
-        The same rules as flows.loyalty._evaluate: a request goes to a shopper with a phone, a sale on or after the
+        The same rules as flows.loyalty.pull.evaluate: a request goes to a shopper with a phone, a sale on or after the
         opt-in date and no SMS consent yet (asked, answered or pending); enrolment to a persona not yet enrolled
         with a sale on or after the enrolment date.
         """

@@ -1,0 +1,128 @@
+"""Reconciling a wholesale bridge: the POS's wholesale items and each order pair's two statuses against the
+marketplace."""
+
+from __future__ import annotations
+
+from cannasync.connectors.base import WholesaleMarket
+from cannasync.domain.drift import Cause, Difference, Kind, Repair
+from cannasync.flows import wholesale
+from cannasync.flows.reconcile.counts import ReconcileCounts
+from cannasync.store.accounts import IntegrationConfig
+from cannasync.store.uow import Database
+
+
+def reconcile(
+    db: Database, market: WholesaleMarket, integration: IntegrationConfig, run_id: int, counts: ReconcileCounts
+) -> None:
+    """The POS's wholesale items against the marketplace products the bridge made, and each order pair's two
+    statuses against both vendors. Every repair is the bridge's own run, made due now: it alone writes to either
+    vendor, with its rules (who owns stock and descriptions, which transitions LeafLink offers)."""
+    supplier = wholesale.supplier_for(db, integration)
+    settings = integration.settings
+    brands = {brand.lower() for brand in settings.get("brands") or []}
+    stock = bool(settings.get("inventory_from_flourish", True))
+    differences: list[Difference] = []
+    try:
+        for item in supplier.offered_items():
+            if (item.brand or "").lower() not in brands:
+                continue
+            counts.products += 1
+            with db.uow() as uow:
+                pair = uow.wholesale.product_for_item(integration.id, item.id)
+                known = (pair.leaflink_product_id, pair.quantity_sent, pair.updated_at) if pair else None
+            label = item.name
+            if known is None:
+                differences.append(
+                    Difference(
+                        Kind.NOT_LISTED,
+                        "product",
+                        label,
+                        {"marketplace_product": None},
+                        {"item": item.id, "sellable": item.quantity},
+                        Cause.POS_CHANGED,
+                        "an item of this account's brands with no marketplace product yet",
+                        Repair.REPAIRED,
+                        "the bridge runs now and lists it",
+                        external_id=item.id,
+                    )
+                )
+            elif stock and item.quantity != known[1]:
+                differences.append(
+                    Difference(
+                        Kind.WHOLESALE_STOCK,
+                        "product",
+                        label,
+                        {"quantity_sent": known[1], "product": known[0]},
+                        {"sellable": item.quantity},
+                        Cause.MISSED_WEBHOOK,
+                        "the POS's stock changed and the marketplace was not sent it (its stock webhook was lost)",
+                        Repair.REPAIRED,
+                        "the bridge runs now and sends the quantity",
+                        external_id=item.id,
+                        since=known[2],
+                    )
+                )
+        with db.uow() as uow:
+            pairs = [
+                (
+                    p.leaflink_number,
+                    p.flourish_order_id,
+                    p.facility_id,
+                    p.leaflink_status,
+                    p.flourish_status,
+                    p.conflict,
+                )
+                for p in uow.wholesale.orders(integration.id)
+            ]
+        for number, pos_id, facility, ours_market, ours_pos, conflict in pairs:
+            if conflict:
+                differences.append(
+                    Difference(
+                        Kind.WHOLESALE_CONFLICT,
+                        "order",
+                        f"order {number}",
+                        {"leaflink": ours_market, "flourish": ours_pos},
+                        {},
+                        Cause.FAILED_PUSH,
+                        conflict,
+                        Repair.NEEDS_PERSON,
+                        "settle it in LeafLink or Flourish as the note says",
+                    )
+                )
+                continue
+            if ours_pos in wholesale.FINAL_POS:
+                continue
+            counts.orders += 1
+            pos_order = supplier.order(pos_id, facility) if pos_id and facility else None
+            theirs_pos = pos_order.status if pos_order else None
+            found = market.order(number)
+            theirs_market = found.status if found else None
+            moved = (pos_id is not None and theirs_pos not in (None, ours_pos)) or (
+                theirs_market is not None and theirs_market != ours_market
+            )
+            if moved:
+                differences.append(
+                    Difference(
+                        Kind.WHOLESALE_STATUS,
+                        "order",
+                        f"order {number}",
+                        {"leaflink": ours_market, "flourish": ours_pos},
+                        {"leaflink": theirs_market, "flourish": theirs_pos},
+                        Cause.MISSED_WEBHOOK,
+                        "the order moved on one side and the bridge has not carried it to the other yet",
+                        Repair.REPAIRED,
+                        "the bridge runs now and carries the status",
+                    )
+                )
+    finally:
+        supplier.close()
+    with db.uow() as uow:
+        if differences:
+            repairable = [d for d in differences if d.repair == Repair.REPAIRED]
+            if repairable and not uow.drift.sync_soon(integration.id, wholesale.FLOW):
+                for difference in repairable:
+                    difference.repair = Repair.NEEDS_PERSON
+                    difference.repair_detail = "the bridge is paused: enable the LeafLink link"
+        uow.drift.record(run_id, integration.id, differences)
+        counts.add(differences)
+        uow.runs.progress(run_id, pages=0, seen=counts.products + counts.orders, counts=counts.as_dict())

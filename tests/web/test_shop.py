@@ -11,6 +11,7 @@ import httpx2
 import pytest
 
 from cannasync.store.tables import Product
+from cannasync.web.shop import gate
 from cannasync.web.shop.display import total_thc
 from tests.conftest import Connected, FlowhubSandbox, Hub, Sandbox, connect_flourish, connect_flowhub, wait_for
 
@@ -29,6 +30,7 @@ def shop(hub: Hub, flourish: Sandbox) -> Connected:
 def shopper(hub: Hub) -> Iterator[httpx2.Client]:
     """A browser without a sign-in: it keeps the cart cookie, and follows nothing by itself."""
     with hub.client(None) as client:
+        client.cookies.set(gate.COOKIE, gate.ADULT)  # a shopper who passed the age gate (tested on its own)
         yield client
 
 
@@ -179,7 +181,7 @@ def test_a_tampered_cart_cookie_is_read_safely(hub: Hub, shop: Connected) -> Non
     first = in_stock(hub, shop)[0]
     cookie = f"cart_{shop.store_id}={first.id}x2-999999x4-junk-{first.id}x-1"
     with hub.client(None) as stranger:
-        page = stranger.get(f"/shop/{shop.store_id}/cart", headers={"Cookie": cookie})
+        page = stranger.get(f"/shop/{shop.store_id}/cart", headers={"Cookie": f"{cookie}; {gate.COOKIE}={gate.ADULT}"})
     assert page.status_code == 200 and 'aria-label="Cart, 2 items"' in page.text
     assert f"${2 * (first.rec_price_cents or 0) / 100:,.2f}" in page.text
 

@@ -64,12 +64,44 @@ class Catalog:
         )
         return {pos: category for pos, category in rows}
 
-    def set_category_map(self, store_id: int, mapping: Mapping[str, str]) -> None:
+    def set_category_map(self, store_id: int, mapping: Mapping[str, str]) -> int:
+        """Replace the store's table and re-categorise its products at once; how many products changed category.
+
+        A product moves only if it shows what the old table made of its POS category: one whose category the
+        store edited by hand keeps it. One UPDATE per POS category whose mapping changed (a store has tens).
+        """
+        before = self.category_map(store_id)
         self.session.query(CategoryMapping).filter(CategoryMapping.store_id == store_id).delete()
         self.session.add_all(
             CategoryMapping(store_id=store_id, pos_category=pos, category=category) for pos, category in mapping.items()
         )
         self.session.flush()
+        pos_names = self.session.scalars(select(Product.pos_category).where(Product.store_id == store_id).distinct())
+        moved = 0
+        for pos in list(pos_names):
+            old, new = model.map_category(pos, before), model.map_category(pos, mapping)
+            if old == new:
+                continue
+            changed = self.session.execute(
+                update(Product)
+                .where(Product.store_id == store_id, Product.pos_category == pos, Product.category == old)
+                .values(category=new, updated_at=utcnow())
+            )
+            moved += changed.rowcount  # type: ignore[attr-defined]
+        return moved
+
+    def category_bases(self, store_id: int) -> dict[str, list[str]]:
+        """Each POS category's top-level POS categories (``base_category``), most products first."""
+        rows = self.session.execute(
+            select(Product.pos_category, Product.base_category, func.count())
+            .where(Product.store_id == store_id, Product.base_category.is_not(None))
+            .group_by(Product.pos_category, Product.base_category)
+            .order_by(Product.pos_category, func.count().desc(), Product.base_category)
+        )
+        bases: dict[str, list[str]] = {}
+        for pos, base, _ in rows:
+            bases.setdefault(pos, []).append(base)
+        return bases
 
     # --- sync writes ---
     def bound_fingerprints(self, integration_id: int, external_ids: Collection[str]) -> dict[str, BoundProduct]:
@@ -461,6 +493,12 @@ def menu(catalog: Catalog, store_id: int, wanted: MenuFilter, *, limit: int, off
     }.get(wanted.sort, ())
     rows = catalog.session.scalars(query.order_by(*order, Product.name, Product.id).limit(limit).offset(offset))
     return list(rows), total
+
+
+def sells_medical(catalog: Catalog, store_id: int) -> bool:
+    """Whether the store sells to medical patients: any product on its menu has a medical price."""
+    found = select(Product.id).where(_in_stock(store_id), Product.med_price_cents.is_not(None)).limit(1)
+    return catalog.session.scalar(found) is not None
 
 
 def menu_facets(catalog: Catalog, store_id: int) -> MenuFacets:

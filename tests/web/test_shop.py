@@ -120,6 +120,36 @@ def test_menu_filters_narrow_the_results(hub: Hub, shop: Connected, shopper: htt
     assert values == sorted(values, reverse=True)
 
 
+def test_edibles_filter_by_mg_and_the_menu_by_brand_price_strain_words_and_plurals(
+    hub: Hub, shop: Connected, shopper: httpx2.Client
+) -> None:
+    def menu(**params: str) -> tuple[str, list[Product]]:
+        page = shopper.get(f"/shop/{shop.store_id}", params={**params})
+        assert page.status_code == 200, params
+        found = rows(hub, product_ids(page.text, shop.store_id))
+        assert found, params
+        return page.text, found
+
+    def thc_mg(product: Product) -> float:
+        return next(float(c["value"]) for c in product.cannabinoids if c["name"] == "THC" and c["unit"] == "mg")
+
+    page, edibles = menu(category="Edibles")
+    assert "THC per package" in page and "Under 15%" not in page  # mg ranges for edibles, not percentages
+    _, packs = menu(category="Edibles", thc="mg100")
+    assert all(10 < thc_mg(p) <= 100 for p in packs)
+    _, strong = menu(category="Edibles", thc="mg500")
+    assert all(100 < thc_mg(p) <= 500 for p in strong) and {p.id for p in strong}.isdisjoint(p.id for p in packs)
+    flower = menu(category="Flower")[0]
+    assert "Under 15%" in flower and "THC per package" not in flower
+    brand = edibles[0].brand or ""
+    assert {p.brand for p in menu(brand=brand)[1]} == {brand}
+    assert all(2000 <= (p.rec_price_cents or 0) < 4000 for p in menu(price="20-40")[1])
+    gummies = menu(q="gummy")[1]  # the singular finds "Gummies"
+    assert all("gumm" in f"{p.name} {p.pos_category} {p.subcategory}".lower() for p in gummies)
+    assert {p.id for p in menu(q="GUMMIES")[1]} == {p.id for p in gummies}
+    assert {p.strain_type for p in menu(q="indica")[1]} <= {"Indica", "Indica Hybrid"}  # strain words
+
+
 def test_search_matches_names_and_brands_and_treats_percent_as_a_letter(
     hub: Hub, shop: Connected, shopper: httpx2.Client
 ) -> None:

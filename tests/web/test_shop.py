@@ -120,9 +120,34 @@ def test_menu_filters_narrow_the_results(hub: Hub, shop: Connected, shopper: htt
     assert values == sorted(values, reverse=True)
 
 
-def test_edibles_filter_by_mg_and_the_menu_by_brand_price_strain_words_and_plurals(
+def test_the_age_gate_asks_once_then_edibles_filter_by_mg_and_search_finds_plurals(
     hub: Hub, shop: Connected, shopper: httpx2.Client
 ) -> None:
+    """One store (its sync is the cost) for the gate and the menu's filters."""
+    product = in_stock(hub, shop)[0]
+    wanted = f"/shop/{shop.store_id}/products/{product.id}"
+    with hub.client(None) as newcomer:
+        gate_page = newcomer.get(wanted)
+        assert gate_page.status_code == 200 and 'data-testid="age-gate"' in gate_page.text
+        assert product.name.replace("'", "&#39;") not in gate_page.text  # no menu before the answer
+        assert f'name="next" value="{wanted}"' in gate_page.text
+        assert "18 or older with a medical card" in gate_page.text  # this store has medical prices
+        added = newcomer.post(f"/shop/{shop.store_id}/cart/add", data={"product_id": product.id, "quantity": 1})
+        assert added.status_code == 303 and added.headers["location"] == f"/shop/{shop.store_id}/age"
+        unanswered = newcomer.post(f"/shop/{shop.store_id}/age", data={"next": wanted})
+        assert unanswered.status_code == 422 and "age is required" in unanswered.text
+        too_young = newcomer.post(f"/shop/{shop.store_id}/age", data={"age": "no", "next": wanted})
+        assert too_young.status_code == 403 and "can't shop here yet" in too_young.text
+        assert gate.COOKIE not in newcomer.cookies  # nothing remembered: the next visit asks again
+        elsewhere = newcomer.post(f"/shop/{shop.store_id}/age", data={"age": gate.MEDICAL, "next": "//evil.example"})
+        assert elsewhere.status_code == 303 and elsewhere.headers["location"] == f"/shop/{shop.store_id}"
+        answered = newcomer.post(f"/shop/{shop.store_id}/age", data={"age": gate.ADULT, "next": wanted})
+        assert answered.status_code == 303 and answered.headers["location"] == wanted
+        cookie = answered.headers["set-cookie"]
+        assert "Path=/shop" in cookie and "Max-Age=2592000" in cookie and "HttpOnly" in cookie
+        shown = newcomer.get(wanted)
+        assert shown.status_code == 200 and "Add to cart" in shown.text and 'data-testid="age-gate"' not in shown.text
+
     def menu(**params: str) -> tuple[str, list[Product]]:
         page = shopper.get(f"/shop/{shop.store_id}", params={**params})
         assert page.status_code == 200, params
@@ -148,32 +173,6 @@ def test_edibles_filter_by_mg_and_the_menu_by_brand_price_strain_words_and_plura
     assert all("gumm" in f"{p.name} {p.pos_category} {p.subcategory}".lower() for p in gummies)
     assert {p.id for p in menu(q="GUMMIES")[1]} == {p.id for p in gummies}
     assert {p.strain_type for p in menu(q="indica")[1]} <= {"Indica", "Indica Hybrid"}  # strain words
-
-
-def test_the_age_gate_asks_once_per_browser_and_sends_the_shopper_on(hub: Hub, shop: Connected) -> None:
-    product = in_stock(hub, shop)[0]
-    wanted = f"/shop/{shop.store_id}/products/{product.id}"
-    with hub.client(None) as newcomer:
-        gate_page = newcomer.get(wanted)
-        assert gate_page.status_code == 200 and 'data-testid="age-gate"' in gate_page.text
-        assert product.name.replace("'", "&#39;") not in gate_page.text  # no menu before the answer
-        assert f'name="next" value="{wanted}"' in gate_page.text
-        assert "18 or older with a medical card" in gate_page.text  # this store has medical prices
-        added = newcomer.post(f"/shop/{shop.store_id}/cart/add", data={"product_id": product.id, "quantity": 1})
-        assert added.status_code == 303 and added.headers["location"] == f"/shop/{shop.store_id}/age"
-        unanswered = newcomer.post(f"/shop/{shop.store_id}/age", data={"next": wanted})
-        assert unanswered.status_code == 422 and "age is required" in unanswered.text
-        too_young = newcomer.post(f"/shop/{shop.store_id}/age", data={"age": "no", "next": wanted})
-        assert too_young.status_code == 403 and "can't shop here yet" in too_young.text
-        assert gate.COOKIE not in newcomer.cookies  # nothing remembered: the next visit asks again
-        elsewhere = newcomer.post(f"/shop/{shop.store_id}/age", data={"age": gate.MEDICAL, "next": "//evil.example"})
-        assert elsewhere.status_code == 303 and elsewhere.headers["location"] == f"/shop/{shop.store_id}"
-        answered = newcomer.post(f"/shop/{shop.store_id}/age", data={"age": gate.ADULT, "next": wanted})
-        assert answered.status_code == 303 and answered.headers["location"] == wanted
-        cookie = answered.headers["set-cookie"]
-        assert "Path=/shop" in cookie and "Max-Age=2592000" in cookie and "HttpOnly" in cookie
-        shown = newcomer.get(wanted)
-        assert shown.status_code == 200 and "Add to cart" in shown.text and 'data-testid="age-gate"' not in shown.text
 
 
 def test_search_matches_names_and_brands_and_treats_percent_as_a_letter(

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
+from cannasync.web.shop import gate
 from tests.conftest import MERCHANT_EMAIL, MERCHANT_PASSWORD, Hub
 
 CHROMIUM = os.environ.get("CANNASYNC_CHROMIUM", "/usr/bin/chromium")
@@ -52,6 +53,7 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 def context(browser: Browser, hub: Hub) -> Iterator[BrowserContext]:
     context = browser.new_context(base_url=hub.server.url, viewport={"width": 1280, "height": 860})
     context.set_default_timeout(15_000)
+    past_age_gate(context, hub)
     yield context
     context.close()
 
@@ -68,8 +70,14 @@ def phone(browser: Browser, hub: Hub) -> Iterator[Page]:
         base_url=hub.server.url, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
     )
     context.set_default_timeout(15_000)
+    past_age_gate(context, hub)
     yield context.new_page()
     context.close()
+
+
+def past_age_gate(context: BrowserContext, hub: Hub) -> None:
+    """A returning adult shopper's browser: the shop's age gate has its own test (test_shop_menu.py)."""
+    context.add_cookies([{"name": gate.COOKIE, "value": gate.ADULT, "url": hub.server.url}])
 
 
 def screenshot(page: Page, name: str) -> Path:

@@ -29,7 +29,7 @@ def test_the_menu_on_a_wide_screen(page: Page, shop: Connected) -> None:
     expect(page.get_by_role("heading", name="Shop the menu")).to_be_visible()
     expect(page.locator(".product-card").first).to_be_visible()
     screenshot(page, "shop-menu")
-    page.get_by_placeholder("Search products or brands").press_sequentially("Kush", delay=40)
+    page.get_by_placeholder("Search products, brands or strains").press_sequentially("Kush", delay=40)
     expect(page).to_have_url(re.compile(r"q=Kush"))  # searched in place after a pause in typing
     expect(page.locator("#menu-search")).to_be_focused()  # the swap kept the cursor in the box
     names = page.locator(".product-card").all_inner_texts()

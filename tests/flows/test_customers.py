@@ -15,6 +15,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 from cannasync.store.db import MIGRATIONS
+from cannasync.web.shop import gate
 from tests.conftest import (
     AlleavesSandbox,
     Connected,
@@ -56,6 +57,8 @@ def shop(hub: Hub, flourish: Sandbox) -> Connected:
 def browsers(hub: Hub) -> Iterator[tuple[httpx2.Client, httpx2.Client]]:
     """Two shoppers' browsers (each its own cart cookie)."""
     with hub.client(None) as ben, hub.client(None) as dee:
+        for shopper in (ben, dee):
+            shopper.cookies.set(gate.COOKIE, gate.ADULT)  # past the shop's age gate
         yield ben, dee
 
 

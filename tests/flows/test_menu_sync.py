@@ -191,8 +191,12 @@ def test_the_store_category_table_maps_flourish_categories(hub: Hub, flourish: S
         json={"mapping": {pos_category.upper(): "Mapped Category"}},
     )
     assert answer.status_code == 200
+    in_category = sum(1 for p in menu if p["pos_category"] == pos_category)
+    assert answer.json()["recategorised"] == in_category  # at once, not from the next sync
+    now = [p for p in products(hub, connected.store_id) if p["pos_category"] == pos_category]
+    assert now and all(p["category"] == "Mapped Category" for p in now)
     run = hub.sync(connected.integration_id)
-    assert run["counts"]["updated"] == sum(1 for p in menu if p["pos_category"] == pos_category)
+    assert run["counts"]["updated"] == in_category
     remapped = [p for p in products(hub, connected.store_id) if p["pos_category"] == pos_category]
     assert remapped and all(p["category"] == "Mapped Category" for p in remapped)
 

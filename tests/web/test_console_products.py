@@ -4,9 +4,12 @@ and quarantined records with their replay."""
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote_plus
 
+from cannasync.domain.catalog import SHOPPER_CATEGORIES
 from cannasync.store.tables import Product
-from tests.conftest import Connected, Console, Hub, Sandbox, wait_for
+from cannasync.web.shop import gate
+from tests.conftest import Connected, Console, FlowhubSandbox, Hub, Sandbox, connect_flowhub, wait_for
 
 
 def rows(html: str) -> list[str]:
@@ -27,6 +30,13 @@ def count_tile(html: str, name: str) -> int:
 
 def menu_size(hub: Hub, store_id: int) -> int:
     return int(hub.api.get(f"/api/v1/stores/{store_id}/products", params={"limit": 1}).json()["total"])
+
+
+def shop_chips(client: Console, store_id: int) -> set[str]:
+    """The shop menu's category chips, as an adult past the age gate sees them."""
+    client.client.cookies.set(gate.COOKIE, gate.ADULT)
+    shop_html = client.get(f"/shop/{store_id}").text
+    return {unquote_plus(name) for name in re.findall(rf'href="/shop/{store_id}\?category=([^"&]+)"', shop_html)}
 
 
 def products_url(link: Connected) -> str:
@@ -137,23 +147,56 @@ def test_sync_needs_the_csrf_token(merchant: Console, connected: Connected):
     assert answer.status_code == 403
 
 
-def test_the_category_table_is_saved_and_applies_from_the_next_sync(hub: Hub, merchant: Console, connected: Connected):
+def test_the_category_table_is_saved_and_applies_at_once(hub: Hub, merchant: Console, connected: Connected):
     page = merchant.get(products_url(connected)).text
     pos_categories = re.findall(r'name="pos_category" value="([^"]+)"', page)
     assert pos_categories, "every POS category of the menu is listed"
     chosen = pos_categories[0]
+    in_chosen = shown_total(merchant.get(products_url(connected), params={"category": chosen}).text)
     saved = merchant.post(
         f"/console/stores/{connected.store_id}/category-mappings",
         {"pos_category": [*pos_categories, ""], "category": ["House Favourites", *[""] * len(pos_categories)]},
     )
     assert saved.status_code == 200
-    assert "apply from the next sync" in saved.text
+    assert f"{in_chosen} products moved to their new category now" in saved.text
+    assert saved.headers["HX-Trigger"] == "categories-saved"  # the table reloads itself with the new names
     assert 'value="House Favourites"' in saved.text
     with hub.db.uow() as uow:
         assert uow.catalog.category_map(connected.store_id) == {chosen: "House Favourites"}
-    assert shown_total(merchant.get(products_url(connected), params={"category": "House Favourites"}).text) == 0
-    hub.sync(connected.integration_id)
-    assert shown_total(merchant.get(products_url(connected), params={"category": "House Favourites"}).text) > 0
+    moved = merchant.get(products_url(connected), params={"category": "House Favourites"}).text
+    assert shown_total(moved) == in_chosen > 0  # at once, not from the next sync
+    assert "House Favourites" in shop_chips(merchant, connected.store_id)
+    hub.sync(connected.integration_id)  # the sync keeps what the table says
+    assert shown_total(merchant.get(products_url(connected), params={"category": "House Favourites"}).text) == in_chosen
+
+
+def test_the_console_suggests_shopper_categories_for_a_flowhub_menu(
+    hub: Hub, merchant: Console, flowhub: FlowhubSandbox
+):
+    link = connect_flowhub(hub, flowhub)
+    assert hub.first_sync(link.integration_id)["status"] == "succeeded"
+    page = merchant.get(products_url(link)).text
+    table = page[page.index('id="category-map"') :]
+    rows = dict(
+        re.findall(
+            r'name="pos_category" value="([^"]+)">[^<]*</td>\s*<td><input name="category" value="([^"]*)"', table
+        )
+    )
+    assert rows["Gummy"] == rows["Gummies"] == "Edibles"  # singular, plural and synonyms
+    assert rows["Low Dose"] == "Edibles"  # a custom name, by the POS's top-level category of its products
+    assert "Pre-rolls" in rows.values() and "Vapes" in rows.values()
+    assert 'data-testid="suggested"' in table
+    chips_before = shop_chips(merchant, link.store_id)
+    assert {"Gummy", "Gummies"} <= chips_before  # the near-duplicates a shopper saw
+    names, categories = zip(*rows.items(), strict=True)
+    saved = merchant.post(
+        f"/console/stores/{link.store_id}/category-mappings",
+        {"pos_category": list(names), "category": list(categories)},
+    )
+    assert saved.status_code == 200 and "moved to their new category now" in saved.text
+    assert 'data-testid="suggested"' not in saved.text  # every suggestion is now the store's own mapping
+    after = shop_chips(merchant, link.store_id)
+    assert after <= set(SHOPPER_CATEGORIES) and "Edibles" in after  # one chip per shopper category
 
 
 def test_quarantined_records_are_listed_and_a_replay_reads_them_again(

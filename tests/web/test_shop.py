@@ -11,6 +11,7 @@ import httpx2
 import pytest
 
 from cannasync.store.tables import Product
+from cannasync.web.shop import gate
 from cannasync.web.shop.display import total_thc
 from tests.conftest import Connected, FlowhubSandbox, Hub, Sandbox, connect_flourish, connect_flowhub, wait_for
 
@@ -29,6 +30,7 @@ def shop(hub: Hub, flourish: Sandbox) -> Connected:
 def shopper(hub: Hub) -> Iterator[httpx2.Client]:
     """A browser without a sign-in: it keeps the cart cookie, and follows nothing by itself."""
     with hub.client(None) as client:
+        client.cookies.set(gate.COOKIE, gate.ADULT)  # a shopper who passed the age gate (tested on its own)
         yield client
 
 
@@ -118,6 +120,61 @@ def test_menu_filters_narrow_the_results(hub: Hub, shop: Connected, shopper: htt
     assert values == sorted(values, reverse=True)
 
 
+def test_the_age_gate_asks_once_then_edibles_filter_by_mg_and_search_finds_plurals(
+    hub: Hub, shop: Connected, shopper: httpx2.Client
+) -> None:
+    """One store (its sync is the cost) for the gate and the menu's filters."""
+    product = in_stock(hub, shop)[0]
+    wanted = f"/shop/{shop.store_id}/products/{product.id}"
+    with hub.client(None) as newcomer:
+        gate_page = newcomer.get(wanted)
+        assert gate_page.status_code == 200 and 'data-testid="age-gate"' in gate_page.text
+        assert product.name.replace("'", "&#39;") not in gate_page.text  # no menu before the answer
+        assert f'name="next" value="{wanted}"' in gate_page.text
+        assert "18 or older with a medical card" in gate_page.text  # this store has medical prices
+        added = newcomer.post(f"/shop/{shop.store_id}/cart/add", data={"product_id": product.id, "quantity": 1})
+        assert added.status_code == 303 and added.headers["location"] == f"/shop/{shop.store_id}/age"
+        unanswered = newcomer.post(f"/shop/{shop.store_id}/age", data={"next": wanted})
+        assert unanswered.status_code == 422 and "age is required" in unanswered.text
+        too_young = newcomer.post(f"/shop/{shop.store_id}/age", data={"age": "no", "next": wanted})
+        assert too_young.status_code == 403 and "can't shop here yet" in too_young.text
+        assert gate.COOKIE not in newcomer.cookies  # nothing remembered: the next visit asks again
+        elsewhere = newcomer.post(f"/shop/{shop.store_id}/age", data={"age": gate.MEDICAL, "next": "//evil.example"})
+        assert elsewhere.status_code == 303 and elsewhere.headers["location"] == f"/shop/{shop.store_id}"
+        answered = newcomer.post(f"/shop/{shop.store_id}/age", data={"age": gate.ADULT, "next": wanted})
+        assert answered.status_code == 303 and answered.headers["location"] == wanted
+        cookie = answered.headers["set-cookie"]
+        assert "Path=/shop" in cookie and "Max-Age=2592000" in cookie and "HttpOnly" in cookie
+        shown = newcomer.get(wanted)
+        assert shown.status_code == 200 and "Add to cart" in shown.text and 'data-testid="age-gate"' not in shown.text
+
+    def menu(**params: str) -> tuple[str, list[Product]]:
+        page = shopper.get(f"/shop/{shop.store_id}", params={**params})
+        assert page.status_code == 200, params
+        found = rows(hub, product_ids(page.text, shop.store_id))
+        assert found, params
+        return page.text, found
+
+    def thc_mg(product: Product) -> float:
+        return next(float(c["value"]) for c in product.cannabinoids if c["name"] == "THC" and c["unit"] == "mg")
+
+    page, edibles = menu(category="Edibles")
+    assert "THC per package" in page and "Under 15%" not in page  # mg ranges for edibles, not percentages
+    _, packs = menu(category="Edibles", thc="mg100")
+    assert all(10 < thc_mg(p) <= 100 for p in packs)
+    _, strong = menu(category="Edibles", thc="mg500")
+    assert all(100 < thc_mg(p) <= 500 for p in strong) and {p.id for p in strong}.isdisjoint(p.id for p in packs)
+    flower = menu(category="Flower")[0]
+    assert "Under 15%" in flower and "THC per package" not in flower
+    brand = edibles[0].brand or ""
+    assert {p.brand for p in menu(brand=brand)[1]} == {brand}
+    assert all(2000 <= (p.rec_price_cents or 0) < 4000 for p in menu(price="20-40")[1])
+    gummies = menu(q="gummy")[1]  # the singular finds "Gummies"
+    assert all("gumm" in f"{p.name} {p.pos_category} {p.subcategory}".lower() for p in gummies)
+    assert {p.id for p in menu(q="GUMMIES")[1]} == {p.id for p in gummies}
+    assert {p.strain_type for p in menu(q="indica")[1]} <= {"Indica", "Indica Hybrid"}  # strain words
+
+
 def test_search_matches_names_and_brands_and_treats_percent_as_a_letter(
     hub: Hub, shop: Connected, shopper: httpx2.Client
 ) -> None:
@@ -179,7 +236,7 @@ def test_a_tampered_cart_cookie_is_read_safely(hub: Hub, shop: Connected) -> Non
     first = in_stock(hub, shop)[0]
     cookie = f"cart_{shop.store_id}={first.id}x2-999999x4-junk-{first.id}x-1"
     with hub.client(None) as stranger:
-        page = stranger.get(f"/shop/{shop.store_id}/cart", headers={"Cookie": cookie})
+        page = stranger.get(f"/shop/{shop.store_id}/cart", headers={"Cookie": f"{cookie}; {gate.COOKIE}={gate.ADULT}"})
     assert page.status_code == 200 and 'aria-label="Cart, 2 items"' in page.text
     assert f"${2 * (first.rec_price_cents or 0) / 100:,.2f}" in page.text
 

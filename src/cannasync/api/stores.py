@@ -72,8 +72,8 @@ def put_category_mappings(store_id: int, body: CategoryMappingIn, db: Db, org: O
     with db.uow() as uow:
         if uow.accounts.store(store_id, org) is None:
             raise not_found("store")
-        uow.catalog.set_category_map(store_id, body.mapping)
-        return {"mapping": uow.catalog.category_map(store_id)}
+        moved = uow.catalog.set_category_map(store_id, body.mapping)  # applies at once, not from the next sync
+        return {"mapping": uow.catalog.category_map(store_id), "recategorised": moved}
 
 
 @router.get("/stores/{store_id}/products")

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from enum import StrEnum
 
 from cannasync.domain.sync import MappingError
 from cannasync.domain.text import is_clean
-from cannasync.vocab import fold
+from cannasync.vocab import fold, shopper_category
 
 #: The longest a POS record's id may be (the store keeps ids in 200 characters; a longer one is no id of ours).
 MAX_EXTERNAL_ID = 200
@@ -169,6 +169,27 @@ def map_category(source: str, mapping: Mapping[str, str]) -> str:
         if fold(pos_name) == wanted:
             return store_category
     return source.strip()
+
+
+#: The categories a shopper browses by, whatever the POS calls them: what the console suggests mapping into.
+#: A store may type any other name in its category table; these are offered first.
+SHOPPER_CATEGORIES: tuple[str, ...] = (
+    "Flower",
+    "Pre-rolls",
+    "Vapes",
+    "Concentrates",
+    "Edibles",
+    "Tinctures",
+    "Topicals",
+    "Accessories",
+)
+
+
+def suggest_category(pos_name: str, base_categories: Sequence[str | None] = ()) -> str | None:
+    """The shopper category a POS category most likely is: by its own name (singular or plural, any case, known
+    synonyms: "Gummy" and "Gummies" are Edibles), else by the POS's top-level category of its products (a
+    Flowhub custom category such as "Top Shelf" sits under "Flower"); None when nothing says."""
+    return shopper_category(pos_name) or next((s for base in base_categories if (s := shopper_category(base))), None)
 
 
 def available_quantity(pos_quantity: int, held: int) -> int:

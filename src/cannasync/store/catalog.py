@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
@@ -17,6 +17,7 @@ from cannasync.store.bindings import Bindings
 from cannasync.store.db import is_postgres
 from cannasync.store.tables import Binding, CategoryMapping, Hold, Product
 from cannasync.store.types import utcnow
+from cannasync.vocab import singular_forms
 
 PRODUCT = "product"
 #: The fingerprint of a product the store edited (``PATCH /products/{id}``): no POS record has it, so the next sync
@@ -64,12 +65,44 @@ class Catalog:
         )
         return {pos: category for pos, category in rows}
 
-    def set_category_map(self, store_id: int, mapping: Mapping[str, str]) -> None:
+    def set_category_map(self, store_id: int, mapping: Mapping[str, str]) -> int:
+        """Replace the store's table and re-categorise its products at once; how many products changed category.
+
+        A product moves only if it shows what the old table made of its POS category: one whose category the
+        store edited by hand keeps it. One UPDATE per POS category whose mapping changed (a store has tens).
+        """
+        before = self.category_map(store_id)
         self.session.query(CategoryMapping).filter(CategoryMapping.store_id == store_id).delete()
         self.session.add_all(
             CategoryMapping(store_id=store_id, pos_category=pos, category=category) for pos, category in mapping.items()
         )
         self.session.flush()
+        pos_names = self.session.scalars(select(Product.pos_category).where(Product.store_id == store_id).distinct())
+        moved = 0
+        for pos in list(pos_names):
+            old, new = model.map_category(pos, before), model.map_category(pos, mapping)
+            if old == new:
+                continue
+            changed = self.session.execute(
+                update(Product)
+                .where(Product.store_id == store_id, Product.pos_category == pos, Product.category == old)
+                .values(category=new, updated_at=utcnow())
+            )
+            moved += changed.rowcount  # type: ignore[attr-defined]
+        return moved
+
+    def category_bases(self, store_id: int) -> dict[str, list[str]]:
+        """Each POS category's top-level POS categories (``base_category``), most products first."""
+        rows = self.session.execute(
+            select(Product.pos_category, Product.base_category, func.count())
+            .where(Product.store_id == store_id, Product.base_category.is_not(None))
+            .group_by(Product.pos_category, Product.base_category)
+            .order_by(Product.pos_category, func.count().desc(), Product.base_category)
+        )
+        bases: dict[str, list[str]] = {}
+        for pos, base, _ in rows:
+            bases.setdefault(pos, []).append(base)
+        return bases
 
     # --- sync writes ---
     def bound_fingerprints(self, integration_id: int, external_ids: Collection[str]) -> dict[str, BoundProduct]:
@@ -415,37 +448,63 @@ MENU_SORTS = ("name", "price_low", "price_high", "potency")
 
 @dataclass(frozen=True, slots=True)
 class MenuFilter:
-    """What a shopper narrowed the menu to; every field is optional. THC bounds are in percent (Total THC)."""
+    """What a shopper narrowed the menu to; every field is optional.
+
+    ``thc_min``/``thc_max`` are Total THC in percent (flower, vapes: at least min, under max); ``thc_mg_min``/
+    ``thc_mg_max`` are a unit's THC in mg as its label prints it (edibles, tinctures: over min, up to max).
+    Prices are the adult-use price in cents (at least min, under max).
+    """
 
     category: str | None = None
     strain_type: str | None = None
     thc_min: float | None = None
     thc_max: float | None = None
+    thc_mg_min: float | None = None
+    thc_mg_max: float | None = None
     terpene: str | None = None
     search: str | None = None
+    brand: str | None = None
+    price_min_cents: int | None = None
+    price_max_cents: int | None = None
     sort: str = "name"
 
 
 @dataclass(frozen=True, slots=True)
 class MenuFacets:
-    """What the menu can be narrowed by, from what is in stock: categories with counts, strain types, terpenes."""
+    """What the menu can be narrowed by, from what is in stock: categories with counts, strain types, terpenes,
+    brands."""
 
     categories: list[tuple[str, int]]
     strain_types: list[str]
     terpenes: list[str]
+    brands: list[str] = field(default_factory=list)
 
 
-def _lab_percent(dialect: str, column: str, name: str) -> str:
-    """SQL for one named lab value in percent from a products JSON list, or NULL (the names are our constants)."""
+def _lab_percent(dialect: str, column: str, name: str, unit: str = "%") -> str:
+    """SQL for one named lab value in ``unit`` from a products JSON list, or NULL (names and units are ours)."""
     if dialect == "postgresql":
         return (
             f"(SELECT CAST(e->>'value' AS DOUBLE PRECISION) FROM json_array_elements(products.{column}) AS e "
-            f"WHERE e->>'name' = '{name}' AND e->>'unit' = '%' LIMIT 1)"
+            f"WHERE e->>'name' = '{name}' AND e->>'unit' = '{unit}' LIMIT 1)"
         )
     return (
         f"(SELECT CAST(json_extract(e.value, '$.value') AS REAL) FROM json_each(products.{column}) AS e "
-        f"WHERE json_extract(e.value, '$.name') = '{name}' AND json_extract(e.value, '$.unit') = '%' LIMIT 1)"
+        f"WHERE json_extract(e.value, '$.name') = '{name}' AND json_extract(e.value, '$.unit') = '{unit}' LIMIT 1)"
     )
+
+
+def thc_mg_sql(dialect: str) -> ColumnElement[float]:
+    """A unit's THC in mg as its label prints it (edibles, tinctures), NULL for products measured in percent."""
+    return literal_column(_lab_percent(dialect, "cannabinoids", "THC", "mg"), type_=Float())
+
+
+def _search_terms(search: str) -> list[str]:
+    """What a shopper typed, singular and plural ("gummy" finds "Gummies", "vapes" finds "Vape"), as LIKE patterns
+    (a shopper's % or _ is a character, not a wildcard)."""
+    forms = singular_forms(search)
+    forms += [f"{form[:-1]}ies" if form.endswith("y") else f"{form}s" for form in forms]
+    escaped = (form.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for form in forms)
+    return [f"%{form}%" for form in dict.fromkeys(escaped)]
 
 
 def total_thc_sql(dialect: str) -> ColumnElement[float]:
@@ -496,12 +555,33 @@ def menu(catalog: Catalog, store_id: int, wanted: MenuFilter, *, limit: int, off
         query = query.where(thc >= wanted.thc_min)
     if wanted.thc_max is not None:
         query = query.where(thc < wanted.thc_max)
+    if wanted.thc_mg_min is not None or wanted.thc_mg_max is not None:
+        mg = thc_mg_sql(dialect)
+        if wanted.thc_mg_min is not None:
+            query = query.where(mg > wanted.thc_mg_min)
+        if wanted.thc_mg_max is not None:
+            query = query.where(mg <= wanted.thc_mg_max)
     if wanted.terpene:
         query = query.where(_has_terpene(dialect, wanted.terpene))
-    if wanted.search:
-        term = wanted.search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{term}%"  # a shopper's % or _ is a character, not a wildcard
-        query = query.where(Product.name.ilike(pattern, escape="\\") | Product.brand.ilike(pattern, escape="\\"))
+    if wanted.brand:
+        query = query.where(func.lower(Product.brand) == wanted.brand.lower())
+    if wanted.price_min_cents is not None:
+        query = query.where(Product.rec_price_cents >= wanted.price_min_cents)
+    if wanted.price_max_cents is not None:
+        query = query.where(Product.rec_price_cents < wanted.price_max_cents)
+    if wanted.search and wanted.search.strip():
+        # The name, brand, strain type and every category word: "indica", "gummy", "live resin" all find things.
+        columns = (
+            Product.name,
+            Product.brand,
+            Product.strain_type,
+            Product.category,
+            Product.pos_category,
+            Product.subcategory,
+        )
+        query = query.where(
+            or_(*(column.ilike(pattern, escape="\\") for pattern in _search_terms(wanted.search) for column in columns))
+        )
     total = catalog.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     order = {
         "price_low": (Product.rec_price_cents.asc(),),
@@ -510,6 +590,12 @@ def menu(catalog: Catalog, store_id: int, wanted: MenuFilter, *, limit: int, off
     }.get(wanted.sort, ())
     rows = catalog.session.scalars(query.order_by(*order, Product.name, Product.id).limit(limit).offset(offset))
     return list(rows), total
+
+
+def sells_medical(catalog: Catalog, store_id: int) -> bool:
+    """Whether the store sells to medical patients: any product on its menu has a medical price."""
+    found = select(Product.id).where(_in_stock(store_id), Product.med_price_cents.is_not(None)).limit(1)
+    return catalog.session.scalar(found) is not None
 
 
 def menu_facets(catalog: Catalog, store_id: int) -> MenuFacets:
@@ -530,8 +616,12 @@ def menu_facets(catalog: Catalog, store_id: int) -> MenuFacets:
     else:
         names = "SELECT DISTINCT json_extract(e.value, '$.name') FROM products, json_each(products.terpenes) AS e"
     terpenes = session.scalars(text(f"{names} WHERE {in_stock}"), {"store_id": store_id})
+    brands = session.scalars(
+        select(Product.brand).where(_in_stock(store_id), Product.brand.is_not(None)).distinct().order_by(Product.brand)
+    )
     return MenuFacets(
         categories=[(name, count) for name, count in categories],
         strain_types=sorted(s for s in strains if s),
         terpenes=sorted(t for t in terpenes if t),
+        brands=[b for b in brands if b],
     )

@@ -21,6 +21,8 @@ __all__ = [
     "canonical_unit",
     "fold",
     "purchase_limit_table",
+    "shopper_category",
+    "singular_forms",
 ]
 
 #: The cannabinoids the online store shows (seed 000, "Labs").
@@ -91,6 +93,33 @@ def canonical_strain_type(spelling: str | None) -> str | None:
 def canonical_unit(spelling: str | None) -> str | None:
     """``%``, ``mg`` or ``mg/g``; None when unknown."""
     return _lookup("units", spelling)
+
+
+def singular_forms(word: str) -> list[str]:
+    """A folded word and what it may be the plural of: "gummies" → gummies, gummy, gummie; "vapes" → vape."""
+    folded = fold(word)
+    forms = [folded]
+    if folded.endswith("ies") and len(folded) > 4:
+        forms.append(folded[:-3] + "y")
+    if folded.endswith("es") and len(folded) > 3:
+        forms.append(folded[:-2])
+    if folded.endswith("s") and not folded.endswith("ss") and len(folded) > 2:
+        forms.append(folded[:-1])
+    return list(dict.fromkeys(forms))
+
+
+def shopper_category(spelling: str | None) -> str | None:
+    """The shopper category a POS category name is, singular or plural, any case ("Gummies" → Edibles); or None.
+
+    ``shopper_categories.csv`` lists each alias in the singular; a new synonym is a row to add.
+    """
+    if not spelling:
+        return None
+    table = _table("shopper_categories")
+    for form in singular_forms(spelling):
+        if found := table.get(form):
+            return found
+    return None
 
 
 @cache

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse
 
 from cannasync.api.deps import Db
 from cannasync.connectors.registry import VENDORS
-from cannasync.domain.catalog import available_quantity
+from cannasync.domain.catalog import SHOPPER_CATEGORIES, available_quantity, suggest_category
 from cannasync.flows import menu_sync, quarantine
 from cannasync.jobs.scheduler import AlreadyRunning, Dispatcher
 from cannasync.store.catalog import LOW_STOCK, StockLevel
@@ -183,13 +183,39 @@ def _table(uow: UnitOfWork, store_id: int, filters: Filters) -> dict[str, Any]:
     }
 
 
-def _category_rows(uow: UnitOfWork, store_id: int) -> list[tuple[str, str]]:
-    """Every POS category the menu has or the table names, with the store category it maps to ("" = its own)."""
+@dataclass(frozen=True, slots=True)
+class CategoryRow:
+    """A row of the category table: the POS name, what the table maps it to ("" = its own name), and, for a row
+    the table does not map yet, the shopper category the console suggests (pre-filled, applied by Save)."""
+
+    pos: str
+    mapped: str
+    suggested: str = ""
+
+    @property
+    def value(self) -> str:
+        return self.mapped or self.suggested
+
+
+def _category_rows(uow: UnitOfWork, store_id: int) -> list[CategoryRow]:
+    """Every POS category the menu has or the table names, with the store category it maps to and a suggestion."""
     mapping = uow.catalog.category_map(store_id)
     seen = uow.catalog.product_facets(store_id)["pos_categories"]
+    bases = uow.catalog.category_bases(store_id)
     folded = {name.casefold() for name in mapping}
     names = sorted(mapping) + [name for name in seen if name.casefold() not in folded]
-    return sorted(((name, mapping.get(name, "")) for name in names), key=lambda pair: pair[0].casefold())
+    rows = []
+    for name in sorted(names, key=str.casefold):
+        mapped = mapping.get(name, "")
+        suggestion = "" if mapped else suggest_category(name, bases.get(name, ())) or ""
+        rows.append(CategoryRow(name, mapped, "" if suggestion == name else suggestion))  # "Pre-Rolls" too
+    return rows
+
+
+def _category_choices(rows: list[CategoryRow]) -> list[str]:
+    """The shopper categories offered while typing: the fixed list, then the store's own additions."""
+    own = sorted({row.mapped for row in rows if row.mapped} - set(SHOPPER_CATEGORIES), key=str.casefold)
+    return [*SHOPPER_CATEGORIES, *own]
 
 
 @router.get("/stores/{store_id}/products", response_class=HTMLResponse)
@@ -226,6 +252,7 @@ def products_page(
         quarantined=quarantined,
         facets=facets,
         category_rows=categories,
+        category_choices=_category_choices(categories),
         low_stock=LOW_STOCK,
     )
 
@@ -306,17 +333,21 @@ def save_category_mapping(
     frame(db, viewer, store_id, section="products")
     mapping = _read_mapping(pos_category or [], category or [])
     with db.uow() as uow:
-        uow.catalog.set_category_map(store_id, mapping)
+        moved = uow.catalog.set_category_map(store_id, mapping)
     with db.uow() as uow:
         rows = _category_rows(uow, store_id)
-    return render(
+    saved = f"Saved {len(mapping)} mapping{'s' if len(mapping) != 1 else ''}"
+    response = render(
         request,
         "console/category_map.html",
         store_id=store_id,
         category_rows=rows,
-        notice=f"Saved {len(mapping)} mapping{'s' if len(mapping) != 1 else ''}. "
-        "They apply from the next sync, which re-categorises every product.",
+        category_choices=_category_choices(rows),
+        notice=f"{saved}; {moved} product{'s' if moved != 1 else ''} moved to {'their' if moved != 1 else 'its'} "
+        "new category now, on the menu and in the shop.",
     )
+    response.headers["HX-Trigger"] = "categories-saved"  # the product table reloads with the new names
+    return response
 
 
 # --- quarantine ---

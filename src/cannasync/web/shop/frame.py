@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
 
 from cannasync.domain.stores import OpenState, address_lines, open_state, week, zone
 from cannasync.store.uow import UnitOfWork
@@ -54,12 +55,20 @@ class PageNotFound(Exception):
 
 
 class ShopRoute(APIRoute):
-    """Answers PageNotFound with the store's own 404 page (a router cannot register exception handlers)."""
+    """Shows the age gate to a browser that has not passed it, and answers PageNotFound with the store's own 404
+    page (a router cannot register exception handlers)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def handle(request: Request) -> Response:
+            from cannasync.web.shop import gate  # gate renders with this module's page()
+
+            if not gate.passed(request):
+                try:
+                    return await run_in_threadpool(gate.refuse, request)  # it reads the store
+                except PageNotFound as missing:
+                    return not_found_page(request, missing)
             try:
                 return await handler(request)
             except PageNotFound as missing:

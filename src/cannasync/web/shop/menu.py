@@ -1,4 +1,4 @@
-"""The menu (categories, strain type, potency and terpene filters, search) and the product page."""
+"""The menu (categories, strain type, potency, brand, price and terpene filters, search) and the product page."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from cannasync.api.deps import Db
+from cannasync.domain.limits import Kind, kind_of
 from cannasync.store.catalog import MENU_SORTS, MenuFilter, menu, menu_facets
 from cannasync.web.shop import basket, frame
 from cannasync.web.shop.cart import try_add
@@ -26,6 +27,20 @@ POTENCY: dict[str, tuple[str, float | None, float | None]] = {
     "20-25": ("20–25%", 20, 25),
     "25-30": ("25–30%", 25, 30),
     "30+": ("30% and up", 30, None),
+}
+#: Potency ranges for products labelled in mg (edibles, tinctures: THC per package): key → (label, over, up to).
+POTENCY_MG: dict[str, tuple[str, float | None, float | None]] = {
+    "mg10": ("Up to 10 mg", None, 10),
+    "mg100": ("11–100 mg", 10, 100),
+    "mg500": ("101–500 mg", 100, 500),
+    "mg500+": ("Over 500 mg", 500, None),
+}
+#: Price ranges (the adult-use price, cents): key → (label, at least, under).
+PRICES: dict[str, tuple[str, int | None, int | None]] = {
+    "lt20": ("Under $20", None, 2000),
+    "20-40": ("$20–$40", 2000, 4000),
+    "40-60": ("$40–$60", 4000, 6000),
+    "60+": ("$60 and up", 6000, None),
 }
 
 SORTS: dict[str, str] = {
@@ -48,6 +63,8 @@ class MenuQuery:
     q: str = ""
     sort: str = "name"
     page: int = 1
+    brand: str = ""
+    price: str = ""
 
     def link(self, **changes: str | int) -> str:
         """This menu with ``changes`` applied; a filter change goes back to the first page."""
@@ -57,6 +74,8 @@ class MenuQuery:
             "strain": changed.strain,
             "thc": changed.thc,
             "terpene": changed.terpene,
+            "brand": changed.brand,
+            "price": changed.price,
             "q": changed.q,
             "sort": "" if changed.sort == "name" else changed.sort,
             "page": "" if changed.page == 1 else str(changed.page),
@@ -66,15 +85,32 @@ class MenuQuery:
 
     @property
     def filtered(self) -> bool:
-        return bool(self.category or self.strain or self.thc or self.terpene or self.q)
+        return bool(self.category or self.strain or self.thc or self.terpene or self.q or self.brand or self.price)
+
+    @property
+    def potency_scales(self) -> tuple[bool, bool]:
+        """Which potency ranges fit the chosen category: (percent, mg); both when no category says."""
+        kind = kind_of([self.category]) if self.category else None
+        if kind in (Kind.EDIBLE, Kind.TINCTURE):
+            return False, True
+        if kind in (Kind.FLOWER, Kind.CONCENTRATE):
+            return True, False
+        return True, True
 
     def to_filter(self) -> MenuFilter:
         _, low, high = POTENCY.get(self.thc, ("", None, None))
+        _, mg_low, mg_high = POTENCY_MG.get(self.thc, ("", None, None))
+        _, price_low, price_high = PRICES.get(self.price, ("", None, None))
         return MenuFilter(
             category=self.category or None,
             strain_type=self.strain or None,
             thc_min=low,
             thc_max=high,
+            thc_mg_min=mg_low,
+            thc_mg_max=mg_high,
+            brand=self.brand or None,
+            price_min_cents=price_low,
+            price_max_cents=price_high,
             terpene=self.terpene or None,
             search=self.q.strip() or None,
             sort=self.sort if self.sort in MENU_SORTS else "name",
@@ -93,8 +129,13 @@ def menu_page(
     q: Annotated[str, Query(max_length=100)] = "",
     sort: str = "name",
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    brand: Annotated[str, Query(max_length=200)] = "",
+    price: str = "",
 ) -> HTMLResponse:
-    query = MenuQuery(store_id, category, strain, thc if thc in POTENCY else "", terpene, q, sort, page)
+    potency = thc if thc in POTENCY or thc in POTENCY_MG else ""
+    query = MenuQuery(
+        store_id, category, strain, potency, terpene, q, sort, page, brand, price if price in PRICES else ""
+    )
     with db.uow() as uow:
         store = frame.storefront(uow, store_id)
         rows, total = menu(uow.catalog, store_id, query.to_filter(), limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
@@ -113,6 +154,8 @@ def menu_page(
         facets=facets,
         more=more,
         potency=POTENCY,
+        potency_mg=POTENCY_MG,
+        prices=PRICES,
         sorts=SORTS,
     )
 

@@ -7,6 +7,7 @@ Screenshots of each main page go to ``test-output/screenshots/`` to be looked at
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,9 @@ CHROMIUM = os.environ.get("CANNASYNC_CHROMIUM", "/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
 
 HERE = Path(__file__).resolve().parent
+# axe-core, vendored (MPL-2.0; see vendor/README.md): the browser tests run it on every main page they open.
+AXE = HERE / "vendor" / "axe.min.js"
+AXE_REPORTED = ("serious", "critical")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -80,11 +84,53 @@ def past_age_gate(context: BrowserContext, hub: Hub) -> None:
     context.add_cookies([{"name": gate.COOKIE, "value": gate.ADULT, "url": hub.server.url}])
 
 
-def screenshot(page: Page, name: str) -> Path:
+PHONE = {"width": 390, "height": 844}
+#: Names shot in this run: each test runs on SQLite and PostgreSQL, and the second page is the first one again, so it
+#: is neither checked nor resized twice (axe and the extra shot cost about a second a page).
+_SHOT: set[str] = set()
+
+
+def screenshot(page: Page, name: str, *, accessible: bool = True) -> Path:
+    """Save the page as it stands, on its own screen and on the other size (desktop <-> phone), and check it with axe.
+
+    The other size is the same page resized, not a second load, so every main page is seen on both screens for the
+    cost of a resize. ``accessible=False`` only where a page is caught mid-change (axe would read a half state).
+    """
     SHOTS.mkdir(parents=True, exist_ok=True)
     path = SHOTS / f"{name}.png"
+    again = name in _SHOT  # the same page on the other database: checked and shot on both sizes already
+    _SHOT.add(name)
+    if accessible and not again:
+        assert_accessible(page, name)
     page.screenshot(path=str(path), full_page=True)
+    if again:
+        return path
+    size = page.viewport_size or {"width": 1280, "height": 860}
+    on_phone = size["width"] < 600
+    other = {"width": 1280, "height": 860} if on_phone else PHONE
+    page.set_viewport_size(other)
+    other_name = name.removesuffix("-phone") + ("-desktop" if on_phone else "-phone")
+    page.screenshot(path=str(SHOTS / f"{other_name}.png"), full_page=True)
+    page.set_viewport_size(size)
     return path
+
+
+def assert_accessible(page: Page, where: str = "") -> None:
+    """Run axe-core on the page as it stands and fail on any serious or critical violation, naming each one.
+
+    Called where a test already has a main page open, so the check costs one script run, not a page load.
+    """
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        """async () => {
+            const r = await axe.run(document, {resultTypes: ['violations']});
+            return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.slice(0, 3).map(n => n.target.join(' ') + ' :: ' + n.failureSummary)}));
+        }"""
+    )
+    bad = [v for v in result if v["impact"] in AXE_REPORTED]
+    assert not bad, f"accessibility violations on {where or page.url}:\n" + json.dumps(bad, indent=1)
 
 
 def sign_in(page: Page, hub: Hub) -> None:

@@ -173,6 +173,23 @@ def test_a_connected_pos_is_edited_after_a_reload_on_a_phone(phone: Page, hub: H
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, box  # reachable, not cut off
     screenshot(phone, "console-integrations-phone")
 
+    # On a phone the sidebar is a bar: its Menu button opens the navigation; a wide table scrolls inside itself.
+    nav = phone.get_by_role("navigation", name="Console")
+    expect(nav).to_be_hidden()
+    menu = phone.get_by_role("button", name="Menu")
+    menu.click()
+    expect(menu).to_have_attribute("aria-expanded", "true")
+    nav.get_by_role("link", name="Products").click()
+    expect(phone.get_by_role("heading", name="Products", exact=True)).to_be_visible()
+    expect(nav).to_be_hidden()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390  # the page itself never scrolls sideways
+    # The first Tab reaches the skip link, which takes the keyboard past the navigation.
+    phone.keyboard.press("Tab")
+    skip = phone.get_by_role("link", name="Skip to content")
+    expect(skip).to_be_focused()
+    phone.keyboard.press("Enter")
+    expect(phone.locator("main")).to_be_focused()
+
 
 def test_a_refused_save_keeps_what_was_typed_and_opens_the_field_it_names(
     page: Page, hub: Hub, loyalty_flourish: Sandbox, alleaves: Sandbox

@@ -35,8 +35,16 @@ def test_personas_store_mapping_and_program_dates(page: Page, hub: Hub, loyalty_
     expect(detail).to_contain_text("Sourced from Flourish")
     expect(detail).to_contain_text("customer 70002")
     screenshot(page, "loyalty-persona")
-    detail.get_by_role("button", name="Close").click()
+    # A dialog: focus is in it, Tab does not leave it, Esc closes it and focus goes back to the row that opened it.
+    close = detail.get_by_role("button", name="Close")
+    expect(close).to_be_focused()
+    page.keyboard.press("Shift+Tab")
+    assert detail.evaluate("panel => panel.contains(document.activeElement)")
+    page.keyboard.press("Tab")
+    expect(close).to_be_focused()
+    page.keyboard.press("Escape")
     expect(detail).to_be_hidden()
+    expect(page.locator("tr[data-persona]").first).to_be_focused()
 
     page.get_by_role("link", name="Store mapping").click()
     expect(page).to_have_title("Store mapping · Loyalty · cannasync")

@@ -68,6 +68,7 @@ def test_confirm_an_order_and_follow_it_into_flourish(page: Page, hub: Hub, flou
 
     page.keyboard.press("Escape")
     expect(page.get_by_test_id("order-detail")).to_have_count(0)
+    expect(row).to_be_focused()  # back where the merchant was, though Confirm re-rendered the row
 
     # Flourish starts refusing the key: the next menu sync fails and Health turns that row red.
     flourish.fault(method="GET", path_prefix="/external/api/v1/items", status=401, count=50)

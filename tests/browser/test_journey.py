@@ -8,7 +8,7 @@ import re
 
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import screenshot, sign_in
 from tests.conftest import FACILITY, Hub, Sandbox
 
 
@@ -77,6 +77,11 @@ def test_from_sign_in_to_an_order_that_follows_flourish(
     in_flourish = [o for o in flourish.state.orders() if o["id"] == flourish_id]
     assert len(flourish.state.orders()) == 1 and len(in_flourish) == 1  # one online order, one Flourish order
     expect(shopper.get_by_role("heading", name="Being prepared")).to_be_visible(timeout=15_000)
+
+    flourish.move(flourish_id, "Packed")
+    hub.sync(hub_integration(hub), "order_status")
+    expect(shopper.get_by_role("heading", name="Ready for pickup", exact=True)).to_be_visible(timeout=15_000)
+    screenshot(shopper, "shop-order-ready")  # the amber hero, checked by axe like every main page
 
     flourish.move(flourish_id, "Completed")
     hub.sync(hub_integration(hub), "order_status")  # what the 2-minute status schedule does

@@ -47,3 +47,15 @@ def test_a_right_password_clears_the_accounts_earlier_mistakes(hub: Hub, merchan
     for n in range(4):
         assert post_sign_in(hub.client(None), MERCHANT_EMAIL, f"typo-again-{n}").status_code == 401
     assert post_sign_in(hub.client(None), MERCHANT_EMAIL, MERCHANT_PASSWORD).status_code == 303
+
+
+def test_a_stale_console_link_answers_a_page_that_says_not_found(hub: Hub, merchant: Console):
+    """A person who follows an old link reads a page (with a way back), not the API's JSON; the API keeps JSON."""
+    for path in ("/console/orders/999999", "/console/no-such-page"):
+        page = merchant.get(path)
+        assert page.status_code == 404
+        assert page.headers["content-type"].startswith("text/html"), path
+        assert "<h1>Not found</h1>" in page.text and 'href="/console"' in page.text
+    assert "Order not found" in merchant.get("/console/orders/999999").text
+    api = merchant.get("/api/v1/no-such-thing")
+    assert api.status_code == 404 and api.headers["content-type"].startswith("application/json")

@@ -8,8 +8,10 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cannasync.api.app import create_app
+from cannasync.api.edge import method_not_allowed
 from cannasync.jobs.scheduler import Dispatcher
 from cannasync.store.uow import Database
 from cannasync.web import console, shop
@@ -39,8 +41,26 @@ def create_site(db: Database, dispatcher: Dispatcher, **api_options: Any) -> Fas
             message="The page was open too long or came from elsewhere. Reload the page and try again.",
         )
 
+    async def console_not_found(request: Request, error: Exception) -> Response:
+        """A person following a stale link in the console gets a page that says so, not the API's JSON; htmx requests
+        and every other path keep the API's answer."""
+        assert isinstance(error, StarletteHTTPException)
+        page = request.url.path == "/console" or request.url.path.startswith("/console/")
+        if error.status_code == 404 and page and not request.headers.get("hx-request"):
+            detail = str(error.detail) if error.detail and error.detail != "Not Found" else "page not found"
+            return render(
+                request,
+                "error.html",
+                status_code=404,
+                title="Not found",
+                message=detail[:1].upper() + detail[1:] + ": it may have been removed, or the link is out of date.",
+                home="/console",
+            )
+        return await method_not_allowed(request, error)
+
     app.add_exception_handler(SignInRequired, sign_in_first)
     app.add_exception_handler(CsrfRejected, csrf_rejected)
+    app.add_exception_handler(StarletteHTTPException, console_not_found)
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:

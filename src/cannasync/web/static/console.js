@@ -1,0 +1,70 @@
+// The console's slide-outs (an order, a persona) behave as dialogs: focus moves into one when it opens, Tab and
+// Shift+Tab stay inside it, Esc, its ✕ or a click outside close it, and focus goes back to the row that opened it.
+// Closing empties #slideout, so an open order's polling stops with it.
+(function () {
+  let opener = null;  // the element focused when the slide-out opened (a row), or its id if it gets replaced
+  let openerId = "";
+
+  function panel() { return document.querySelector("#slideout .slideout"); }
+
+  function focusable(root) {
+    return Array.from(root.querySelectorAll(
+      'a[href], button:not([disabled]), input:not([disabled]):not([type=hidden]), select:not([disabled]), ' +
+      'textarea:not([disabled]), summary, [tabindex]:not([tabindex="-1"])'
+    )).filter((el) => el.offsetParent !== null || el === document.activeElement);
+  }
+
+  window.closeSlideout = function () {
+    document.getElementById("slideout").replaceChildren();
+    // The row may have been swapped (a Confirm re-renders it): find its successor by id.
+    const back = opener && opener.isConnected ? opener : (openerId && document.getElementById(openerId));
+    if (back) back.focus();
+    opener = null;
+    openerId = "";
+  };
+
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    if (event.detail.target && event.detail.target.id === "slideout" && !panel()) {
+      const active = document.activeElement;
+      opener = active && active !== document.body ? active : event.detail.requestConfig && event.detail.requestConfig.elt;
+      openerId = opener && opener.id ? opener.id : "";
+    }
+  });
+
+  document.addEventListener("htmx:afterSettle", () => {
+    const open = panel();
+    if (open && !open.contains(document.activeElement)) {
+      const close = open.querySelector(".close");
+      (close || open).focus();
+    }
+  });
+
+  document.addEventListener("keydown", (event) => {
+    const open = panel();
+    if (!open) return;
+    if (event.key === "Escape") {
+      event.preventDefault();
+      window.closeSlideout();
+    } else if (event.key === "Tab") {
+      const items = focusable(open);
+      if (!items.length) return;
+      const first = items[0];
+      const last = items[items.length - 1];
+      if (event.shiftKey && (document.activeElement === first || !open.contains(document.activeElement))) {
+        event.preventDefault();
+        last.focus();
+      } else if (!event.shiftKey && (document.activeElement === last || !open.contains(document.activeElement))) {
+        event.preventDefault();
+        first.focus();
+      }
+    }
+  });
+})();
+
+// On a phone the sidebar collapses to a bar: its Menu button opens and closes the navigation.
+document.addEventListener("click", (event) => {
+  const toggle = event.target.closest(".nav-toggle");
+  if (!toggle) return;
+  const open = toggle.closest(".sidebar").classList.toggle("open");
+  toggle.setAttribute("aria-expanded", open ? "true" : "false");
+});

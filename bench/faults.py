@@ -47,7 +47,7 @@ from sqlalchemy import select, text
 from cannasync.cli.servers import BackgroundServer, free_port
 from cannasync.jobs.runtime import Runtime, configure_logging
 from cannasync.sandboxes import alleaves, flourish, flowhub
-from cannasync.sandboxes._faults import steady_mix
+from cannasync.sandboxes._kit.faults import steady_mix
 from cannasync.settings import Settings
 from cannasync.store.db import make_engine
 from cannasync.store.secrets import SecretBox

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from cannasync.sandboxes._faults import steady_mix
+from cannasync.sandboxes._kit.faults import steady_mix
 from tests.conftest import (
     AlleavesSandbox,
     Connected,
@@ -144,6 +144,6 @@ POS = {
 
 
 def steady_faults(sandbox: Sandbox, pos: Pos, *, seed: int, slow: float = 1.0) -> None:
-    """Every listed fault kind at a steady, seeded rate on the vendor's reads and its order create (_faults.py)."""
+    """Every listed fault kind at a steady, seeded rate on the vendor's reads and its order create (sandboxes/_kit/faults.py)."""
     for fault in steady_mix(pos.create_path, pos.api_root, seed=seed, slow=slow):
         sandbox.fault(**fault)

@@ -1,4 +1,4 @@
-"""The fault kinds every POS sandbox injects the same way (sandboxes/_faults.py), checked on all three.
+"""The fault kinds every POS sandbox injects the same way (sandboxes/_kit/faults.py), checked on all three.
 
 Faults fire before authentication, so an unauthenticated call is enough to see them; what a client sees is what
 a real network or gateway would give it (a refused status, a reset, an answer that breaks off mid-body).

@@ -9,60 +9,25 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx2
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from tests.sandboxes.conftest import SlotServer
 
+from cannasync.cli.servers import BackgroundServer
 from cannasync.sandboxes.sms import SmsSandbox, create_app, signature
 
 KEY = {"Authorization": "Bearer sms-demo-key"}
 SHOPPER = "+15550002222"
-
-
-@contextmanager
-def serve(app: ASGIApp) -> Iterator[str]:
-    """Run ``app`` under uvicorn in a background thread on a free loopback port; yield its base URL."""
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_level="warning", lifespan="off", timeout_graceful_shutdown=3
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="sms-test-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the server did not start")
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
-class AppSlot:
-    """An ASGI app forwarding to whichever app the current test plugged in (one server per module)."""
-
-    def __init__(self) -> None:
-        self.app: ASGIApp | None = None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        assert self.app is not None, "no app plugged in"
-        await self.app(scope, receive, send)
 
 
 @dataclass
@@ -100,10 +65,9 @@ class Receiver:
 
 
 @pytest.fixture(scope="module")
-def servers() -> Iterator[tuple[str, AppSlot, str, AppSlot]]:
-    gateway_slot, receiver_slot = AppSlot(), AppSlot()
-    with serve(gateway_slot) as gateway_url, serve(receiver_slot) as receiver_url:
-        yield gateway_url, gateway_slot, receiver_url, receiver_slot
+def servers(slot_servers: Callable[[], SlotServer]) -> tuple[SlotServer, SlotServer]:
+    """The gateway's server and the receiver's (standing for the hub's inbound webhook)."""
+    return slot_servers(), slot_servers()
 
 
 @dataclass
@@ -120,15 +84,17 @@ class Running:
 
 
 @pytest.fixture
-def start(servers: tuple[str, AppSlot, str, AppSlot]) -> Iterator[Callable[..., Running]]:
+def start(servers: tuple[SlotServer, SlotServer]) -> Iterator[Callable[..., Running]]:
     """A factory: ``start(**create_app options)`` serves a fresh gateway and a fresh receiver."""
-    gateway_url, gateway_slot, receiver_url, receiver_slot = servers
+    gateway, inbound = servers
+    gateway_url, receiver_url = gateway.url, inbound.url
     clients: list[httpx2.Client] = []
 
     def _start(**options: Any) -> Running:
         app = create_app(**options)
         receiver = Receiver()
-        gateway_slot.app, receiver_slot.app = app, receiver.app()
+        gateway.plug(app)
+        inbound.plug(receiver.app())
         client = httpx2.Client(base_url=gateway_url, headers=KEY, timeout=15)
         control = httpx2.Client(base_url=gateway_url, timeout=15)
         clients.extend((client, control))
@@ -137,7 +103,8 @@ def start(servers: tuple[str, AppSlot, str, AppSlot]) -> Iterator[Callable[..., 
     yield _start
     for client in clients:
         client.close()
-    gateway_slot.app = receiver_slot.app = None
+    gateway.plug(None)
+    inbound.plug(None)
 
 
 @pytest.fixture
@@ -315,9 +282,9 @@ def test_replies_without_an_inbound_url_or_to_an_unreachable_hub(start: Callable
     assert (response.status_code, response.json()) == (409, {"error": "No inbound_url is configured"})
     assert sms.control.get("/_sandbox/replies").json()["data"] == []
 
-    with serve(Starlette()) as gone:
+    with BackgroundServer(Starlette()) as gone:
         pass  # a port that was just closed: nothing listens there any more
-    sms.control.post("/_sandbox/config", json={"inbound_url": f"{gone}/hooks/sms"})
+    sms.control.post("/_sandbox/config", json={"inbound_url": f"{gone.url}/hooks/sms"})
     failed = sms.control.post("/_sandbox/reply", json={"from": SHOPPER, "body": "YES"})
     assert failed.status_code == 502
     assert failed.json()["status_code"] is None and failed.json()["error"]

@@ -205,7 +205,7 @@ answers the status with ``{"error": {"code": "injected_fault", ...}}`` (``after`
 requests through first, to break a sequence mid-way); ``{"mode": "delay", "delay_seconds"}`` waits before
 processing; ``{"mode": "timeout_after_commit", "delay_seconds"}`` processes the request fully, then holds
 the response back, so a client can time out after Alleaves really committed.
-Also, shared by the POS sandboxes (``sandboxes/_faults.py``): ``every`` N-th or a seeded ``rate`` of
+Also, shared by the POS sandboxes (``sandboxes/_kit/faults.py``): ``every`` N-th or a seeded ``rate`` of
 matching requests, and the modes ``reset``, ``reset_after_commit`` and ``truncate``.
 
 Choices beyond the facts (each easy to change; none is confirmed by Alleaves)
@@ -259,8 +259,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from cannasync.sandboxes import _faults
-from cannasync.sandboxes._faults import Fault
+from cannasync.sandboxes._kit import faults as _faults
+from cannasync.sandboxes._kit.faults import Fault
 from cannasync.sandboxes.alleaves_catalog import (
     MAIN,
     fleet,
@@ -608,7 +608,7 @@ def parse_token_body(body: JSON) -> tuple[str, str, str]:
 
 
 def parse_fault(body: JSON) -> Fault:
-    """Validate a ``POST /_sandbox/faults`` body (the kinds and fields: sandboxes/_faults.py)."""
+    """Validate a ``POST /_sandbox/faults`` body (the kinds and fields: sandboxes/_kit/faults.py)."""
     return _faults.parse_fault(body, default_prefix="/api/", invalid=_invalid)
 
 

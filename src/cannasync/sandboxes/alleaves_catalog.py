@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from cannasync.sandboxes._shelf import DerivedShelf
+from cannasync.sandboxes._kit.shelf import DerivedShelf
 
 JSON = dict[str, Any]
 
@@ -857,7 +857,7 @@ def fleet_areas() -> list[JSON]:
 
 
 class FleetShelf(DerivedShelf[str, dict[str, int | float]]):
-    """What one generated location carries: item id → area id → quantity (``sandboxes/_shelf.py``)."""
+    """What one generated location carries: item id → area id → quantity (``sandboxes/_kit/shelf.py``)."""
 
     def __init__(self, seed: int, location_id: str, items: Mapping[str, JSON], malformed: Mapping[str, str]) -> None:
         self._seed = seed
@@ -866,7 +866,7 @@ class FleetShelf(DerivedShelf[str, dict[str, int | float]]):
         self._malformed = malformed
 
     def _derive(self, item_id: str) -> dict[str, int | float] | None:
-        item = self._items[item_id]  # the shelf asks only for generated items (sandboxes/_shelf.py)
+        item = self._items[item_id]  # the shelf asks only for generated items (sandboxes/_kit/shelf.py)
         rng = random.Random(f"alleaves-fleet:{self._seed}:{self._location_id}:{item_id}")
         if item_id in self._malformed:
             return {RETAIL: rng.randint(10, 40)}

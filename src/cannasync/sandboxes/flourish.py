@@ -231,7 +231,7 @@ Faults: ``{"method", "path_prefix", "status", "count", "retry_after"}`` answers 
 read mid-way); ``{"mode": "delay", "delay_seconds"}`` waits before processing;
 ``{"mode": "timeout_after_commit", "delay_seconds"}`` processes the request fully, then holds the
 response back, so a client can time out after Flourish really committed.
-Also, shared by the POS sandboxes (``sandboxes/_faults.py``): ``every`` N-th or a seeded ``rate`` of
+Also, shared by the POS sandboxes (``sandboxes/_kit/faults.py``): ``every`` N-th or a seeded ``rate`` of
 matching requests, and the modes ``reset``, ``reset_after_commit`` and ``truncate``.
 
 Choices where Flourish's public notes are silent
@@ -467,8 +467,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from cannasync.sandboxes import _faults
-from cannasync.sandboxes._faults import Fault
+from cannasync.sandboxes._kit import faults as _faults
+from cannasync.sandboxes._kit.faults import Fault
 from cannasync.sandboxes.flourish_catalog import (
     ALL_BRANDS,
     FIRST_DESTINATION_ID,
@@ -864,7 +864,7 @@ def _compute_totals(
 
 
 def parse_fault(body: JSON) -> Fault:
-    """Validate a ``POST /_sandbox/faults`` body (the kinds and fields: sandboxes/_faults.py)."""
+    """Validate a ``POST /_sandbox/faults`` body (the kinds and fields: sandboxes/_kit/faults.py)."""
     return _faults.parse_fault(body, default_prefix="/external/", invalid=lambda message: ApiError(422, message))
 
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from cannasync.sandboxes._shelf import DerivedShelf
+from cannasync.sandboxes._kit.shelf import DerivedShelf
 
 JSON = dict[str, Any]
 
@@ -949,7 +949,7 @@ def fleet_facility(index: int) -> JSON:
 
 
 class FleetShelf(DerivedShelf[str, dict[str, int]]):
-    """What one generated facility stocks: item id → quantities, derived when read (``sandboxes/_shelf.py``)."""
+    """What one generated facility stocks: item id → quantities, derived when read (``sandboxes/_kit/shelf.py``)."""
 
     def __init__(self, seed: int, facility_id: str, items: Mapping[str, JSON], malformed: Mapping[str, str]) -> None:
         self._seed = seed
@@ -958,7 +958,7 @@ class FleetShelf(DerivedShelf[str, dict[str, int]]):
         self._malformed = malformed
 
     def _derive(self, item_id: str) -> dict[str, int] | None:
-        item = self._items[item_id]  # the shelf asks only for generated items (sandboxes/_shelf.py)
+        item = self._items[item_id]  # the shelf asks only for generated items (sandboxes/_kit/shelf.py)
         rng = random.Random(f"flourish-fleet:{self._seed}:{self._facility_id}:{item_id}")
         if rng.random() >= FLEET_STOCK_PROBABILITY and item_id not in self._malformed:
             return None

@@ -82,7 +82,7 @@ disables); and ``GET images/{productId}.png`` (what ``productPictureURL`` points
 sequence mid-way); ``{"mode": "delay", "delay_seconds"}`` waits before processing;
 ``{"mode": "timeout_after_commit", "delay_seconds"}`` processes the request fully, then holds the response
 back, so a client can time out after Flowhub really committed.
-Also, shared by the POS sandboxes (``sandboxes/_faults.py``): ``every`` N-th or a seeded ``rate`` of
+Also, shared by the POS sandboxes (``sandboxes/_kit/faults.py``): ``every`` N-th or a seeded ``rate`` of
 matching requests, and the modes ``reset``, ``reset_after_commit`` and ``truncate``.
 
 Choices where Flowhub's public notes are silent
@@ -207,8 +207,9 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from cannasync.sandboxes import _faults, flowhub_sales
-from cannasync.sandboxes._faults import Fault
+from cannasync.sandboxes import flowhub_sales
+from cannasync.sandboxes._kit import faults as _faults
+from cannasync.sandboxes._kit.faults import Fault
 from cannasync.sandboxes.flowhub_catalog import (
     ROOMS,
     customer_record,
@@ -606,7 +607,7 @@ def parse_customer_body(body: JSON) -> JSON:
 
 
 def parse_fault(body: JSON) -> Fault:
-    """Validate a ``POST /_sandbox/faults`` body (the kinds and fields: sandboxes/_faults.py)."""
+    """Validate a ``POST /_sandbox/faults`` body (the kinds and fields: sandboxes/_kit/faults.py)."""
     return _faults.parse_fault(body, default_prefix="/", invalid=lambda message: ApiError(422, message))
 
 

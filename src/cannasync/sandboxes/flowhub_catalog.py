@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from cannasync.sandboxes._shelf import DerivedShelf
+from cannasync.sandboxes._kit.shelf import DerivedShelf
 
 JSON = dict[str, Any]
 
@@ -880,7 +880,7 @@ def fleet_rooms(location_id: str) -> tuple[tuple[str, str], ...]:
 
 
 class FleetShelf(DerivedShelf[int, dict[str, int]]):
-    """What one generated location carries: product id → room id → quantity (``sandboxes/_shelf.py``)."""
+    """What one generated location carries: product id → room id → quantity (``sandboxes/_kit/shelf.py``)."""
 
     def __init__(self, seed: int, location_id: str, products: Mapping[int, JSON], malformed: Mapping[int, str]) -> None:
         self._seed = seed
@@ -891,7 +891,7 @@ class FleetShelf(DerivedShelf[int, dict[str, int]]):
         self._malformed = malformed
 
     def _derive(self, product_id: int) -> dict[str, int] | None:
-        product = self._products[product_id]  # the shelf asks only for generated products (sandboxes/_shelf.py)
+        product = self._products[product_id]  # the shelf asks only for generated products (sandboxes/_kit/shelf.py)
         rng = random.Random(f"flowhub-fleet:{self._seed}:{self._location_id}:{product_id}")
         if product_id in self._malformed:
             return {self._rooms[0][0]: rng.randint(5, 40)}

@@ -4,8 +4,8 @@ It stands for "an SMS provider" in general, not a particular vendor: the wire fo
 documented here, so the hub's gateway client can be written against it and, later, an adapter for a real
 provider (Twilio, Telnyx, ...) written next to it. It records every message it is asked to send and can
 simulate a shopper's reply, which it delivers to the hub's inbound webhook signed with HMAC-SHA256. Like
-the other sandboxes it imports nothing from cannasync outside ``cannasync.sandboxes`` (it shares no code
-with them either).
+the other sandboxes it imports nothing from cannasync outside ``cannasync.sandboxes``; like them it stands
+behind the sandbox kit's gateway (``sandboxes/_kit``: faults, request counts, control routes).
 
 Wire format
 -----------
@@ -56,8 +56,11 @@ Control routes (no auth, under ``/_sandbox/``; the hub never calls them)
 * ``GET|POST|DELETE faults``: ``{"method"?, "path_prefix"? (default "/v1/"), "status", "count"? (default
   1), "retry_after"?, "after"?}`` answers that status with ``{"error": "Injected fault"}`` (and
   ``Retry-After`` when given) for the next ``count`` matching requests, after letting ``after`` through;
-  ``{"mode": "delay", "delay_seconds"}`` waits before processing instead. Faults fire on ``/v1/...`` paths
-  only, before authentication; a faulted send records nothing.
+  ``{"mode": "delay", "delay_seconds"}`` waits before processing instead; the other kinds (resets, an answer
+  cut off, a timeout after the send was recorded) are those of every sandbox (``sandboxes/_kit/faults.py``).
+  Faults fire on ``/v1/...`` paths only, before authentication; a send a status fault refuses records
+  nothing.
+* ``GET|DELETE requests``: how many requests each route received (``{"POST /v1/messages": 3}``) / forget.
 
 Choices (nothing here copies a real provider)
 ---------------------------------------------
@@ -83,33 +86,34 @@ Choices (nothing here copies a real provider)
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
 import re
 import threading
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx2
-import uvicorn
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
+
+from cannasync.sandboxes._kit import app as _app
+from cannasync.sandboxes._kit import faults as _faults
+from cannasync.sandboxes._kit.control import control_routes
+from cannasync.sandboxes._kit.faults import Fault
+from cannasync.sandboxes._kit.gateway import CONTROL, RequestCounts, VendorError, VendorRoute
+from cannasync.sandboxes._kit.values import iso_ms, now
 
 JSON = dict[str, Any]
 
 API = "/v1"
-CONTROL = "/_sandbox"
 DEFAULT_API_KEY = "sms-demo-key"
 DEFAULT_SIGNING_SECRET = "sms-demo-secret"
 DEFAULT_NUMBER = "+15550100100"
@@ -122,7 +126,7 @@ INBOUND_TIMEOUT = 10.0
 _E164 = re.compile(r"^\+[1-9]\d{7,14}$")
 
 
-class ApiError(Exception):
+class ApiError(VendorError):
     """An error answered as ``{"error": message}`` with ``status``."""
 
     def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None) -> None:
@@ -138,15 +142,6 @@ class ApiError(Exception):
 def signature(secret: str, body: bytes) -> str:
     """The ``X-SMS-Signature`` of ``body``: hex HMAC-SHA256 keyed with the signing secret."""
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _iso_ms(moment: datetime) -> str:
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -185,72 +180,16 @@ def _parse_url(value: object) -> str | None:
 
 
 async def _json_object(request: Request) -> JSON:
-    try:
-        body = await request.json()
-    except ValueError:
-        raise ApiError(400, "Request body must be valid JSON") from None
-    if not isinstance(body, dict):
-        raise ApiError(400, "Request body must be a JSON object")
-    return body
+    return await _app.json_object(request, lambda message: ApiError(400, message))
 
 
 # --------------------------------------------------------------------------------------------------
 # Faults
 
 
-@dataclass
-class Fault:
-    """One injected fault; ``remaining`` counts down as matching requests consume it."""
-
-    mode: str
-    method: str | None
-    path_prefix: str
-    status: int | None
-    retry_after: str | None
-    delay_seconds: float
-    remaining: int
-    after: int = 0
-
-    def matches(self, method: str, path: str) -> bool:
-        if self.method is not None and self.method != method:
-            return False
-        return path.startswith(self.path_prefix) or (path + "/").startswith(self.path_prefix)
-
-
-def _whole(value: object, name: str, minimum: int) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise ApiError(422, f"{name} must be an integer >= {minimum}")
-    return value
-
-
 def parse_fault(body: JSON) -> Fault:
-    """Validate a ``POST /_sandbox/faults`` body."""
-    mode = body.get("mode", "status")
-    if mode not in ("status", "delay"):
-        raise ApiError(422, "mode must be one of: status, delay")
-    method = body.get("method")
-    if method is not None and not isinstance(method, str):
-        raise ApiError(422, "method must be a string")
-    prefix = body.get("path_prefix", f"{API}/")
-    if not isinstance(prefix, str) or not prefix.startswith("/"):
-        raise ApiError(422, "path_prefix must be a path starting with /")
-    status = body.get("status")
-    if mode == "status" and (not isinstance(status, int) or isinstance(status, bool) or not 400 <= status <= 599):
-        raise ApiError(422, "status must be an HTTP error status (400-599)")
-    delay = body.get("delay_seconds", 0)
-    if not isinstance(delay, int | float) or isinstance(delay, bool) or delay < 0 or (mode == "delay" and not delay):
-        raise ApiError(422, "delay_seconds must be a number > 0")
-    retry_after = body.get("retry_after")
-    return Fault(
-        mode=mode,
-        method=method.upper() if method else None,
-        path_prefix=prefix,
-        status=status if mode == "status" else None,
-        retry_after=None if retry_after is None else str(retry_after),
-        delay_seconds=float(delay),
-        remaining=_whole(body.get("count", 1), "count", 1),
-        after=_whole(body.get("after", 0), "after", 0),
-    )
+    """Validate a ``POST /_sandbox/faults`` body (the kinds and fields: sandboxes/_kit/faults.py)."""
+    return _faults.parse_fault(body, default_prefix=f"{API}/", invalid=lambda message: ApiError(422, message))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -286,7 +225,8 @@ class SmsSandbox:
         self._next_message = 1
         self._replies: list[JSON] = []
         self._next_reply = 1
-        self._faults: list[Fault] = []
+        self.faults = _faults.Faults()
+        self.requests = RequestCounts()
 
     # -- auth ------------------------------------------------------------------------------------
 
@@ -323,7 +263,7 @@ class SmsSandbox:
         with self.lock:
             message_id = f"SM{self._next_message:06d}"
             self._next_message += 1
-            stamp = _iso_ms(_now())
+            stamp = iso_ms(now())
             queued = {
                 "id": message_id,
                 "status": "queued",
@@ -371,7 +311,7 @@ class SmsSandbox:
                 "from": sender,
                 "to": to,
                 "body": body,
-                "received_at": _iso_ms(_now()),
+                "received_at": iso_ms(now()),
             }
             self._next_reply += 1
             return reply, self.inbound_url, self.signing_secret
@@ -388,34 +328,6 @@ class SmsSandbox:
         with self.lock:
             self._replies.clear()
 
-    # -- faults ----------------------------------------------------------------------------------
-
-    def add_fault(self, fault: Fault) -> None:
-        with self.lock:
-            self._faults.append(fault)
-
-    def faults(self) -> list[JSON]:
-        with self.lock:
-            return [asdict(fault) for fault in self._faults]
-
-    def clear_faults(self) -> None:
-        with self.lock:
-            self._faults.clear()
-
-    def take_fault(self, method: str, path: str) -> Fault | None:
-        """Consume one use of the first fault matching the request, if any."""
-        with self.lock:
-            for fault in self._faults:
-                if fault.matches(method, path):
-                    if fault.after > 0:
-                        fault.after -= 1
-                        return None
-                    fault.remaining -= 1
-                    if fault.remaining <= 0:
-                        self._faults.remove(fault)
-                    return fault
-            return None
-
 
 def _deliver(reply: JSON, url: str, secret: str) -> JSON:
     """POST one reply to the hub, signed; the log entry of the attempt (never raises)."""
@@ -428,7 +340,7 @@ def _deliver(reply: JSON, url: str, secret: str) -> JSON:
         "status_code": None,
         "response": None,
         "error": None,
-        "delivered_at": _iso_ms(_now()),
+        "delivered_at": iso_ms(now()),
     }
     headers = {"Content-Type": "application/json", SIGNATURE_HEADER: signed, "User-Agent": "cannasync-sms-sandbox"}
     try:
@@ -507,24 +419,20 @@ class _Api:
         self.sandbox.clear_replies()
         return Response(status_code=204)
 
-    async def list_faults(self, request: Request) -> Response:
-        return JSONResponse({"data": self.sandbox.faults()})
 
-    async def add_fault(self, request: Request) -> Response:
-        fault = parse_fault(await _json_object(request))
-        self.sandbox.add_fault(fault)
-        return JSONResponse({"data": asdict(fault)}, status_code=201)
-
-    async def clear_faults(self, request: Request) -> Response:
-        self.sandbox.clear_faults()
-        return Response(status_code=204)
-
-
-def _routes(api: _Api) -> list[Route]:
+def _vendor_routes(api: _Api) -> list[VendorRoute]:
+    vendor = [
+        ("POST", f"{API}/messages", api.send),
+        ("GET", f"{API}/messages", api.list_messages),
+        ("GET", f"{API}/messages/{{message_id}}", api.get_message),
+    ]
     return [
-        Route(f"{API}/messages", api.send, methods=["POST"]),
-        Route(f"{API}/messages", api.list_messages, methods=["GET"]),
-        Route(f"{API}/messages/{{message_id}}", api.get_message, methods=["GET"]),
+        VendorRoute(Route(path, endpoint, methods=[method]), f"{method} {path}") for method, path, endpoint in vendor
+    ]
+
+
+def _control_routes(api: _Api) -> list[Route]:
+    return [
         Route(f"{CONTROL}/health", api.health, methods=["GET"]),
         Route(f"{CONTROL}/config", api.get_config, methods=["GET"]),
         Route(f"{CONTROL}/config", api.set_config, methods=["POST"]),
@@ -533,49 +441,17 @@ def _routes(api: _Api) -> list[Route]:
         Route(f"{CONTROL}/messages", api.clear_messages, methods=["DELETE"]),
         Route(f"{CONTROL}/replies", api.all_replies, methods=["GET"]),
         Route(f"{CONTROL}/replies", api.clear_replies, methods=["DELETE"]),
-        Route(f"{CONTROL}/faults", api.list_faults, methods=["GET"]),
-        Route(f"{CONTROL}/faults", api.add_fault, methods=["POST"]),
-        Route(f"{CONTROL}/faults", api.clear_faults, methods=["DELETE"]),
+        *control_routes(
+            faults=api.sandbox.faults, counts=api.sandbox.requests, parse_fault=parse_fault, read_json=_json_object
+        ),
     ]
 
 
-class _Gateway:
-    """Slash normalisation, then (on ``/v1/...`` only) injected faults and authentication."""
-
-    def __init__(self, app: ASGIApp, sandbox: SmsSandbox) -> None:
-        self.app = app
-        self.sandbox = sandbox
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        path = scope["path"].rstrip("/") or "/"
-        scope = {**scope, "path": path}
-        if path == API or path.startswith(f"{API}/"):
-            fault = self.sandbox.take_fault(scope["method"], path)
-            if fault is not None and fault.mode == "status":
-                assert fault.status is not None
-                headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
-                await ApiError(fault.status, "Injected fault", headers).response()(scope, receive, send)
-                return
-            if fault is not None:
-                await asyncio.sleep(fault.delay_seconds)
-            try:
-                self.sandbox.authenticate(Headers(scope=scope).get("authorization"))
-            except ApiError as error:
-                await error.response()(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+def _is_api(path: str) -> bool:
+    return path == API or path.startswith(f"{API}/")
 
 
-async def _api_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, ApiError)
-    return exc.response()
-
-
-async def _http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
+def _http_error(request: Request, exc: HTTPException) -> Response:
     message = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, str(exc.detail))
     return JSONResponse({"error": message}, status_code=exc.status_code, headers=exc.headers)
 
@@ -595,14 +471,27 @@ def create_app(
     state = sandbox or SmsSandbox(
         api_key=api_key, inbound_url=inbound_url, signing_secret=signing_secret, number=number
     )
-    app = Starlette(
-        routes=_routes(_Api(state)),
-        middleware=[Middleware(_Gateway, sandbox=state)],
-        exception_handlers={ApiError: _api_error, HTTPException: _http_error},
+    api = _Api(state)
+    vendor = _vendor_routes(api)
+
+    def guard(scope: Scope, route: VendorRoute | None) -> Scope:
+        state.authenticate(Headers(scope=scope).get("authorization"))
+        return scope
+
+    return _app.build_app(
+        state,
+        [*(entry.route for entry in vendor), *_control_routes(api)],
+        gateway={
+            "routes": vendor,
+            "counts": state.requests,
+            "faults": state.faults,
+            "refuse": lambda status, headers: ApiError(status, "Injected fault", headers).response(),
+            "guard": guard,
+            "is_api": _is_api,
+            "strip_slash": True,
+        },
+        http_error=_http_error,
     )
-    app.router.redirect_slashes = False
-    app.state.sandbox = state
-    return app
 
 
 def run(
@@ -614,5 +503,4 @@ def run(
     signing_secret: str = DEFAULT_SIGNING_SECRET,
 ) -> None:
     """Serve the gateway with uvicorn until interrupted (used by ``cannasync sandbox sms``)."""
-    app = create_app(api_key=api_key, inbound_url=inbound_url, signing_secret=signing_secret)
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    _app.serve(create_app(api_key=api_key, inbound_url=inbound_url, signing_secret=signing_secret), host, port)

@@ -178,7 +178,9 @@ class HubProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 60) -> None:
+    def start(self, timeout: float = 180) -> None:
+        # A hub starting on a loaded machine (a second suite, a CPU hog) was seen to take 40-60 s to import,
+        # migrate and answer; a dead process is noticed at once below, so a long wait costs nothing otherwise.
         self.starts += 1
         with self.log.open("ab") as out:
             command = [CANNASYNC, "serve", "--port", str(self.port)]

@@ -241,9 +241,32 @@ def test_two_stores_on_one_flowhub_location_never_take_each_others_orders(hub: H
         placed.append((order, _pushed(hub, order["id"])))
     remote = flowhub.orders()
     assert len(remote) == 2 and {o["orderId"] for o in remote} == {p["pos_order_id"] for _, p in placed}
-    for order, pushed in placed:
+    # Flowhub keeps no reference of ours, and both orders hold the same line: each push found its own order by
+    # the shopper's name on the location's sales list, never the other store's.
+    for (_, pushed), shopper in zip(placed, (FLOWHUB_PATIENT, FLOWHUB_SHOPPER), strict=True):
         sent = next(o for o in remote if o["orderId"] == pushed["pos_order_id"])
-        assert sent["externalId"] == pushed["push_reference"] != order["number"]
+        assert (sent["customer"]["firstName"], sent["customer"]["lastName"]) == (
+            shopper["first_name"],
+            shopper["last_name"],
+        )
+
+
+def test_a_flowhub_shopper_ordering_the_same_again_gets_a_second_pos_order(hub: Hub, flowhub: FlowhubSandbox):
+    """Found by content, the first order is a perfect match for the second (same shopper, same line): it is taken
+    by the first order already, so the second push takes only the order its own timed-out create made."""
+    link = connect_flowhub(hub, flowhub, sync_orders=True, timeout_seconds=0.5)
+    assert hub.first_sync(link.integration_id)["status"] == "succeeded"
+    product = stocked(hub, link)[0]
+    body = {"customer": FLOWHUB_SHOPPER, "lines": [{"product_id": product["id"], "quantity": 1}]}
+    first = place(hub, link, body)
+    _confirm(hub, first["id"])
+    first_pos = _pushed(hub, first["id"])["pos_order_id"]
+    again = place(hub, link, body)
+    flowhub.fault(method="POST", path_prefix="/order-ahead/v0/create", mode="timeout_after_commit", delay_seconds=1.5)
+    _confirm(hub, again["id"])
+    again_pos = _pushed(hub, again["id"])["pos_order_id"]
+    assert again_pos != first_pos
+    assert sorted(o["orderId"] for o in flowhub.orders()) == sorted([first_pos, again_pos])
 
 
 def test_two_stores_on_one_alleaves_location_never_take_each_others_orders(hub: Hub, alleaves: AlleavesSandbox):

@@ -200,17 +200,20 @@ class CustomerDirectory(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class PlacedOrder:
-    """An order the POS holds under one of our references, as far as its lookup tells (None: it does not say).
+    """An order the POS holds that may be the one we sent, as far as its lookup tells (None: it does not say).
 
-    The push compares it with ours before taking it for ours: a reference alone is not proof.
+    The push compares it with ours before taking it for ours: a reference alone is not proof. ``reference`` is
+    None where the POS keeps no reference of ours (Flowhub): the candidate was found by content alone, so its
+    lines, customer and creation time are all that make it ours.
     """
 
     pos_order_id: str
-    reference: str
+    reference: str | None
     created_at: datetime | None = None
     quantities: dict[str, int] | None = None  # POS item id -> quantity, lines of one item added up
     goods_cents: int | None = None  # its lines less discounts, before fees; None when the POS re-prices
     customer_pos_id: str | None = None
+    customer_name: str | None = None  # as the POS shows it ("first last")
 
 
 class CancelRefused(Exception):
@@ -220,7 +223,8 @@ class CancelRefused(Exception):
 @runtime_checkable
 class OrderSink(Protocol):
     def find_orders(self, reference: str, placed_at: datetime) -> list[PlacedOrder]:
-        """Orders the POS holds under our reference (we may have created one before a timeout)."""
+        """Orders the POS holds that may be ours (we may have created one before a timeout): those under our
+        reference, or, where the POS keeps none, those created since the order was placed."""
         ...
 
     def create_order(self, order: PosOrder) -> str:

@@ -1,12 +1,16 @@
 """Order push: each confirmed order into the POS exactly once, through the outbox.
 
 Exactly once, even when a call times out after the POS created the order: a message whose last attempt had an
-unknown outcome first looks the order up by our reference, and only creates it when the POS has none.
+unknown outcome first looks the order up (by our reference, or by content where the POS keeps none), and only
+creates it when the POS has none that is ours.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import structlog
 
@@ -221,34 +225,65 @@ def _find_ours(
             key = pos_ids.get(line.product_id, f"(unbound product {line.product_id})")
             quantities[key] = quantities.get(key, 0) + line.quantity
         goods = sum(line.quantity * line.unit_price_cents - line.discount_cents for line in order.lines)
-        customer = uow.bindings.external(integration.id, customers.CUSTOMER, order.customer_id)
+        ours = _Ours(
+            quantities=quantities,
+            goods_cents=goods,
+            customer_pos_id=uow.bindings.external(integration.id, customers.CUSTOMER, order.customer_id),
+            customer_name=_name_key(order.contact),
+            queued_at=queued_at,
+        )
         refused = []
         for placed in found:
-            problem = _not_ours(placed, quantities, goods, customer, queued_at)
+            problem = _not_ours(placed, ours)
             if problem is None:
-                return placed.pos_order_id
-            refused.append(f"{placed.pos_order_id} ({problem})")
-        uow.orders.record(
-            order_id,
-            "push",
-            "hub",
-            f"POS order {', '.join(refused)} carries our reference {reference} but is not ours: not taken",
-        )
+                taken_by = uow.orders.by_pos_order_id(integration.id, placed.pos_order_id)
+                if taken_by is None or taken_by == order_id:
+                    return placed.pos_order_id
+                problem = f"order {taken_by}'s"
+            if placed.reference is not None:  # a candidate found by content alone is only a candidate: no note
+                refused.append(f"{placed.pos_order_id} ({problem})")
+        if refused:
+            uow.orders.record(
+                order_id,
+                "push",
+                "hub",
+                f"POS order {', '.join(refused)} carries our reference {reference} but is not ours: not taken",
+            )
     return None
 
 
-def _not_ours(
-    placed: PlacedOrder, quantities: dict[str, int], goods: int, customer: str | None, queued_at: datetime
-) -> str | None:
+@dataclass(frozen=True)
+class _Ours:
+    """What the order we pushed is, in the terms a POS lookup can tell."""
+
+    quantities: dict[str, int]
+    goods_cents: int
+    customer_pos_id: str | None
+    customer_name: str | None
+    queued_at: datetime
+
+
+def _name_key(contact: Mapping[str, Any] | None) -> str | None:
+    """A person's name as compared with a POS's: its words, case-folded (``"Ben  ORTIZ"`` is ``"ben ortiz"``)."""
+    if not contact:
+        return None
+    words = " ".join(str(contact.get(part) or "") for part in ("first_name", "last_name")).split()
+    return " ".join(words).casefold() or None
+
+
+def _not_ours(placed: PlacedOrder, ours: _Ours) -> str | None:
     """Why the POS order is not the one we sent, or None when everything the POS tells agrees with ours."""
-    if placed.created_at is not None and placed.created_at < queued_at - _CLOCK_SKEW:
+    if placed.created_at is not None and placed.created_at < ours.queued_at - _CLOCK_SKEW:
         return "created before this order was queued"
-    if placed.quantities is not None and placed.quantities != quantities:
+    if placed.quantities is not None and placed.quantities != ours.quantities:
         return "other lines"
-    if placed.goods_cents is not None and placed.goods_cents != goods:
+    if placed.goods_cents is not None and placed.goods_cents != ours.goods_cents:
         return "another total"
-    if placed.customer_pos_id is not None and customer is not None and placed.customer_pos_id != customer:
-        return "another customer"
+    # The POS's customer id is proof when both sides know one; else the name the POS shows (Flowhub's sales).
+    if placed.customer_pos_id is not None and ours.customer_pos_id is not None:
+        return "another customer" if placed.customer_pos_id != ours.customer_pos_id else None
+    if placed.customer_name is not None and ours.customer_name is not None:
+        return "another customer" if _name_key({"first_name": placed.customer_name}) != ours.customer_name else None
     return None
 
 

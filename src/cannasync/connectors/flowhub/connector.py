@@ -179,10 +179,13 @@ class FlowhubConnector:
 
     # OrderSink
     def find_orders(self, reference: str, placed_at: datetime) -> list[PlacedOrder]:
-        # Flowhub has no lookup by our reference. Its documented sales list of the location is read from the day
-        # before the order was placed (store-local, as the list's date filter is) and filtered here by the
-        # ``externalId`` our create sent; its lines let the push check the content is ours too (Flowhub re-prices
-        # from its own menu, so there is no total to compare).
+        # Flowhub keeps no reference of ours: the documented create body has none at the order's level (only the
+        # customer's ``externalId``), and the documented Sale has no field that would carry one
+        # (vendor-apis.md §2 "Order Ahead" and "Sales"; yerba-buena/flowhub-client-ts src/types/orders.ts
+        # ``CreateOrderParams`` and src/types/orders-api.ts ``Sale``, derived from Flowhub's orders-api.yaml).
+        # So every Order Ahead sale of the location since the store-local day before the order was placed is a
+        # candidate, with what the documented Sale tells of it (lines, customer, creation time); the push takes
+        # one for ours only when all of that is ours (flows.order_push._not_ours).
         place = self._place()
         zone = _zone(place.get("timeZone"))
         first_day = placed_at.astimezone(zone).date() - timedelta(days=1)
@@ -190,12 +193,14 @@ class FlowhubConnector:
         return [
             PlacedOrder(
                 pos_order_id=str(sale["orderId"]),
-                reference=reference,
+                reference=None,
                 created_at=values.moment(sale.get("createdAt"), "createdAt"),
                 quantities=_quantities(sale.get("itemsInCart")),
+                customer_pos_id=values.text(sale.get("customerId")),
+                customer_name=values.text(sale.get("fullName") or sale.get("name")),
             )
             for sale in self._client.sales_since(import_id, first_day)
-            if str(sale.get("externalId")) == reference and sale.get("orderId")
+            if sale.get("orderId")
         ]
 
     def _place(self) -> Mapping[str, Any]:

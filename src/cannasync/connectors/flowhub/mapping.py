@@ -144,7 +144,9 @@ def order_body(order: PosOrder) -> dict[str, Any]:
     """An Order Ahead order. Flowhub prices it from its own menu; offers travel as discount notes.
 
     The documented body has no ``locationId`` (vendor-apis.md §2; flowhub-client-ts src/types/orders.ts): the
-    location comes with the Order Ahead credential. ``externalId`` is ours, and is how we find the order again.
+    location comes with the Order Ahead credential. Nor has it an order-level ``externalId``: only the customer
+    carries one, so ours is not sent (an API that validates its bodies may refuse a field it does not document),
+    and a lost create is found again by content (``FlowhubConnector.find_orders``).
     """
     customer = order.customer
     if not (customer.medical_id or customer.phone):
@@ -167,7 +169,6 @@ def order_body(order: PosOrder) -> dict[str, Any]:
         person["medId"] = customer.medical_id
         person["medExp"] = customer.medical_id_expiration.isoformat()
     body: dict[str, Any] = {
-        "externalId": order.reference,
         "externalCreatedAt": _timestamp(order.placed_at),
         "customer": {key: value for key, value in person.items() if value is not None},
         "orderItems": [

@@ -68,7 +68,9 @@ class Vendor:
     create_path: str  # write faults go here
     connect: Callable[[httpx2.Client, int, str], None]
     shopper: dict[str, Any]
-    orders: Callable[[Any], list[tuple[str, str, int | None]]]  # (POS id, our reference, total in cents or None)
+    # (POS id, our reference, total in cents or None); the reference is None where the vendor keeps none of ours
+    # (Flowhub's Order Ahead): its orders are then counted by the POS id our orders hold.
+    orders: Callable[[Any], list[tuple[str, str | None, int | None]]]
 
 
 def _cents(value: Any) -> int:
@@ -140,7 +142,7 @@ VENDORS = {
                 "date_of_birth": "1990-03-03",
             }
         },
-        lambda state: [(o["orderId"], o["externalId"], None) for o in state.orders()],  # Flowhub prices it
+        lambda state: [(o["orderId"], None, None) for o in state.orders()],  # Flowhub prices it, keeps no reference
     ),
     "alleaves": Vendor(
         "alleaves",
@@ -447,8 +449,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         per_vendor = {}
         for vendor in chosen:
             store, integration = stores[vendor.name]
-            mine = {o.push_reference or o.number: o for o in ours if o.store_id == store}  # as sent to the POS
-            theirs = vendor.orders(sandboxes[vendor.name][1])
+            held = vendor.orders(sandboxes[vendor.name][1])
+            if all(reference is None for _pos_id, reference, _total in held):  # counted by the POS id we hold
+                mine = {o.pos_order_id or f"(none: {o.number})": o for o in ours if o.store_id == store}
+                theirs = [(pos_id, pos_id, total) for pos_id, _reference, total in held]
+            else:
+                mine = {o.push_reference or o.number: o for o in ours if o.store_id == store}  # as sent to the POS
+                theirs = [(pos_id, reference or "", total) for pos_id, reference, total in held]
             seen = Counter(reference for _pos_id, reference, _total in theirs)
             after = sync(api, integration, args.timeout)
             quarantined = api.get(f"/api/v1/integrations/{integration}/quarantine").json()

@@ -28,10 +28,11 @@ from tests.flows.test_menu_sync import listed
 
 @dataclass(frozen=True)
 class VendorOrder:
-    """One order as the vendor holds it: its id, our reference, and its total in cents (None: the vendor prices it)."""
+    """One order as the vendor holds it: its id, our reference (None: the vendor keeps none, as Flowhub), and its
+    total in cents (None: the vendor prices it)."""
 
     pos_id: str
-    reference: str
+    reference: str | None
     total_cents: int | None
     lines: tuple[tuple[str, int], ...]
 
@@ -91,7 +92,7 @@ def _flowhub_orders(sandbox: Sandbox) -> list[VendorOrder]:
     return [
         VendorOrder(
             o["orderId"],
-            o["externalId"],
+            None,  # Order Ahead keeps no order reference of ours (connectors/flowhub find_orders)
             None,  # Flowhub's order-ahead takes no prices: it prices the cart itself
             tuple((str(item["productId"]), int(item["quantityPurchased"])) for item in o["orderItems"]),
         )
@@ -144,6 +145,7 @@ POS = {
 
 
 def steady_faults(sandbox: Sandbox, pos: Pos, *, seed: int, slow: float = 1.0) -> None:
-    """Every listed fault kind at a steady, seeded rate on the vendor's reads and its order create (sandboxes/_kit/faults.py)."""
+    """Every listed fault kind at a steady, seeded rate on the vendor's reads and its order create
+    (sandboxes/_kit/faults.py)."""
     for fault in steady_mix(pos.create_path, pos.api_root, seed=seed, slow=slow):
         sandbox.fault(**fault)

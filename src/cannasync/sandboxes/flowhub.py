@@ -185,31 +185,32 @@ from __future__ import annotations
 
 import json
 import re
-import struct
 import threading
-import time
 import zlib
-from collections import Counter, deque
-from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
-from dataclasses import asdict, dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx2
-import uvicorn
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import BaseRoute, Match, Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.routing import BaseRoute, Route
+from starlette.types import Scope
 
 from cannasync.sandboxes import flowhub_sales
+from cannasync.sandboxes._kit import app as _app
 from cannasync.sandboxes._kit import faults as _faults
+from cannasync.sandboxes._kit.control import control_routes
 from cannasync.sandboxes._kit.faults import Fault
+from cannasync.sandboxes._kit.gateway import CONTROL, RequestCounts, VendorError, VendorRoute
+from cannasync.sandboxes._kit.limits import RollingWindow
+from cannasync.sandboxes._kit.values import digits, integer, iso_ms, later_than, now, number, png
 from cannasync.sandboxes.flowhub_catalog import (
     ROOMS,
     customer_record,
@@ -218,13 +219,11 @@ from cannasync.sandboxes.flowhub_catalog import (
     fleet_rooms,
     generate_catalogue,
     generate_customers,
-    iso_ms,
 )
 from cannasync.sandboxes.flowhub_oauth import DEFAULT_TTL, GrantError, Tenant
 
 JSON = dict[str, Any]
 
-CONTROL = "/_sandbox"
 POSTBACK_TIMEOUT = 5.0
 
 DEFAULT_CLIENT_ID = "3f7c1a52-0d7e-4b8a-9a51-6f2d1c0e9b11"
@@ -311,7 +310,7 @@ FOR_SALE_ROOMS = frozenset({"Sales Floor"})
 _LICENCE_PREFIX = "PR-"
 
 
-class ApiError(Exception):
+class ApiError(VendorError):
     """An error answered as ``{"errors": [message]}`` with ``status``."""
 
     def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None) -> None:
@@ -328,10 +327,6 @@ class ApiError(Exception):
 # Small pure helpers
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _parse_iso(value: object, name: str, status: int = 422) -> datetime:
     """Parse an ISO 8601 date or datetime; a naive one is taken as UTC."""
     if not isinstance(value, str):
@@ -344,18 +339,8 @@ def _parse_iso(value: object, name: str, status: int = 422) -> datetime:
 
 
 def _later_than(previous: str) -> str:
-    """Now, or 1 ms after ``previous`` if the clock has not moved past it (timestamps only go up)."""
-    moment = _now()
-    before = _parse_iso(previous, "timestamp")
-    if moment <= before:
-        moment = before + timedelta(milliseconds=1)
-    return iso_ms(moment)
-
-
-def _digits(phone: str) -> str:
-    """A phone number's digits, without a leading US country code."""
-    digits = re.sub(r"\D", "", phone)
-    return digits[1:] if len(digits) == 11 and digits.startswith("1") else digits
+    """Now, or 1 ms after the stored timestamp ``previous`` if the clock has not moved past it."""
+    return later_than(_parse_iso(previous, "timestamp"))
 
 
 def _is_date(value: object) -> bool:
@@ -366,26 +351,6 @@ def _is_date(value: object) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _number(value: object) -> int | float | None:
-    """``value`` if it is a JSON number (booleans are not), else None."""
-    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-def _integer(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _png(rgb: tuple[int, int, int]) -> bytes:
-    """A valid 1x1 RGB PNG of one colour."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    pixels = zlib.compress(bytes((0, *rgb)))
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
 
 
 def _dumps(value: object) -> bytes:
@@ -454,10 +419,10 @@ def _parse_order_items(raw: object) -> tuple[int, ...]:
         where = f"orderItems[{index}]"
         if not isinstance(line, dict):
             raise ApiError(422, f"{where} must be an object")
-        product_id = _integer(line.get("productId"))
+        product_id = integer(line.get("productId"))
         if product_id is None:
             raise ApiError(422, f"{where}.productId must be a number")
-        quantity = _number(line.get("quantityPurchased"))
+        quantity = number(line.get("quantityPurchased"))
         if quantity is None or quantity <= 0:
             raise ApiError(422, f"{where}.quantityPurchased for product {product_id} must be greater than 0")
         _optional_str(line, "discountNote", f"{where}.")
@@ -502,7 +467,7 @@ def _parse_fees(raw: object) -> None:
         if not isinstance(fee, dict):
             raise ApiError(422, f"fees[{index}] must be an object")
         _required_str(fee, "name", f"fees[{index}].")
-        amount = _integer(fee.get("amount"))
+        amount = integer(fee.get("amount"))
         if amount is None or amount < 0:
             raise ApiError(422, f"fees[{index}].amount must be an integer number of pennies >= 0")
 
@@ -543,7 +508,7 @@ def parse_order_request(body: JSON) -> OrderRequest:
     for name in ("customerId", "cartDiscountNote", "customerNote"):
         _optional_str(body, name)
     points = body.get("loyaltyPointsInPennies")
-    if points is not None and (_integer(points) is None or points < 0):
+    if points is not None and (integer(points) is None or points < 0):
         raise ApiError(422, "loyaltyPointsInPennies must be an integer >= 0")
     return OrderRequest(order_type, product_ids, external_id, customer_external_id)
 
@@ -591,7 +556,7 @@ def parse_customer_body(body: JSON) -> JSON:
             fields[name] = value
     points = body.get("loyaltyPoints")
     if points is not None:
-        if _number(points) is None or points < 0:
+        if number(points) is None or points < 0:
             raise ApiError(422, "loyaltyPoints must be a number >= 0")
         fields["loyaltyPoints"] = points
     groups = body.get("groups")
@@ -614,10 +579,15 @@ def parse_fault(body: JSON) -> Fault:
 def _parse_rps(value: object) -> float | None:
     if value is None:
         return None
-    rps = _number(value)
+    rps = number(value)
     if rps is None or rps <= 0:
         raise ApiError(422, "rps must be a number > 0, or null to disable the limit")
     return float(rps)
+
+
+def _allowance(rps: float | None) -> int | None:
+    """Requests let through in any one-second window: ``floor(rps)``, at least 1 (choice 3)."""
+    return None if rps is None else max(1, int(rps))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -625,7 +595,7 @@ def _parse_rps(value: object) -> float | None:
 
 
 def _deliver(url: str, body: JSON) -> JSON:
-    entry: JSON = {"url": url, "body": body, "status_code": None, "error": None, "sentAt": iso_ms(_now())}
+    entry: JSON = {"url": url, "body": body, "status_code": None, "error": None, "sentAt": iso_ms(now())}
     try:
         with httpx2.Client(timeout=POSTBACK_TIMEOUT, trust_env=False) as client:
             response = client.post(url, json=body, headers={"User-Agent": "flowhub-sandbox"})
@@ -751,10 +721,10 @@ class FlowhubSandbox:
         self._order_owner: dict[str, str] = {}
         self._previous_status: dict[str, str | None] = {}
         self._next_order = 1
-        self._faults = _faults.Faults()
-        self._requests: Counter[str] = Counter()
+        self.faults = _faults.Faults()
+        self.requests = RequestCounts()
         self.rate_limit_rps = _parse_rps(rate_limit_rps)
-        self._windows: dict[str, deque[float]] = {}
+        self.rate_window = RollingWindow(_allowance(self.rate_limit_rps), 1.0)
         self._cache: dict[tuple[str, str, str, bool], bytes] = {}
         self._version = 0
         self._postbacks: list[JSON] = []
@@ -795,22 +765,13 @@ class FlowhubSandbox:
 
     def admit(self, client_id: str, now: float | None = None) -> bool:
         """Whether one more request from ``client_id`` fits in the rolling one-second window."""
-        moment = time.monotonic() if now is None else now
-        with self.lock:
-            if self.rate_limit_rps is None:
-                return True
-            allowance = max(1, int(self.rate_limit_rps))
-            window = self._windows.setdefault(client_id, deque())
-            while window and moment - window[0] >= 1.0:
-                window.popleft()
-            if len(window) >= allowance:
-                return False
-            window.append(moment)
-            return True
+        return self.rate_window.admit(client_id, now) is None
 
     def set_rate_limit(self, rps: float | None) -> None:
+        parsed = _parse_rps(rps)
         with self.lock:
-            self.rate_limit_rps = _parse_rps(rps)
+            self.rate_limit_rps = parsed
+            self.rate_window.set(_allowance(parsed))
 
     def _location(self, account: Account, location_id: str, unknown_status: int = 404) -> JSON:
         location = self.locations.get(location_id)
@@ -1017,11 +978,11 @@ class FlowhubSandbox:
             return list(self._customers.values())
 
     def find_customers_by_phone(self, phone: str) -> list[JSON]:
-        digits = _digits(phone)
-        if not digits:
+        wanted = digits(phone)
+        if not wanted:
             raise ApiError(400, "phone_number must contain digits")
         with self.lock:
-            return [c for c in self._customers.values() if c.get("phone") and _digits(c["phone"]) == digits]
+            return [c for c in self._customers.values() if c.get("phone") and digits(c["phone"]) == wanted]
 
     def get_customer(self, customer_id: str) -> JSON:
         with self.lock:
@@ -1073,7 +1034,7 @@ class FlowhubSandbox:
         with self.lock:
             customer_id = f"cus-{self._next_customer:06d}"
             self._next_customer += 1
-            customer = customer_record(customer_id, fields, iso_ms(_now()))
+            customer = customer_record(customer_id, fields, iso_ms(now()))
             self._customers[customer_id] = customer
             return customer
 
@@ -1090,7 +1051,7 @@ class FlowhubSandbox:
             self._check_products(location_id, request)
             order_id = f"OA-{self._next_order:06d}"
             self._next_order += 1
-            stamp = iso_ms(_now())
+            stamp = iso_ms(now())
             self._orders[order_id] = {
                 **body,
                 "locationId": location_id,
@@ -1207,46 +1168,13 @@ class FlowhubSandbox:
         """Wait until every postback queued so far has been attempted; False on timeout."""
         return self._sender.wait_idle(timeout)
 
-    # -- faults and request counts -----------------------------------------------------------------
-
-    def add_fault(self, fault: Fault) -> None:
-        self._faults.add(fault)
-
-    def faults(self) -> list[JSON]:
-        return self._faults.describe()
-
-    def clear_faults(self) -> None:
-        self._faults.clear()
-
-    def take_fault(self, method: str, path: str) -> Fault | None:
-        """Consume one firing of the first matching fault that fires on this request, if any."""
-        return self._faults.take(method, path)
-
-    def count_request(self, key: str) -> None:
-        with self.lock:
-            self._requests[key] += 1
-
-    def request_counts(self) -> dict[str, int]:
-        with self.lock:
-            return dict(self._requests)
-
-    def reset_request_counts(self) -> None:
-        with self.lock:
-            self._requests.clear()
-
 
 # --------------------------------------------------------------------------------------------------
 # Endpoints
 
 
 async def _json_object(request: Request) -> JSON:
-    try:
-        body = await request.json()
-    except ValueError:
-        raise ApiError(400, "Request body must be valid JSON") from None
-    if not isinstance(body, dict):
-        raise ApiError(400, "Request body must be a JSON object")
-    return body
+    return await _app.json_object(request, lambda message: ApiError(400, message))
 
 
 def _account(request: Request) -> Account:
@@ -1420,14 +1348,14 @@ class _Api:
             raise ApiError(404, "Not found")
         shade = zlib.crc32(f"flowhub/{stem}".encode())
         rgb = (shade & 0xFF, (shade >> 8) & 0xFF, (shade >> 16) & 0xFF)
-        return Response(_png(rgb), media_type="image/png", headers={"Cache-Control": "public, max-age=300"})
+        return Response(png(rgb), media_type="image/png", headers={"Cache-Control": "public, max-age=300"})
 
     async def set_quantity(self, request: Request) -> Response:
         body = await _json_object(request)
         location_id = body.get("locationId")
         if not isinstance(location_id, str) or not location_id:
             raise ApiError(422, "locationId is required")
-        quantity = _integer(body.get("quantity"))
+        quantity = integer(body.get("quantity"))
         if quantity is None or quantity < 0:
             raise ApiError(422, "quantity must be an integer >= 0")
         room_id = body.get("roomId")
@@ -1460,25 +1388,6 @@ class _Api:
     async def postbacks(self, request: Request) -> Response:
         return _data(self.sandbox.postback_log)
 
-    async def list_faults(self, request: Request) -> Response:
-        return _data(self.sandbox.faults())
-
-    async def add_fault(self, request: Request) -> Response:
-        fault = parse_fault(await _json_object(request))
-        self.sandbox.add_fault(fault)
-        return _data(asdict(fault), status_code=201)
-
-    async def clear_faults(self, request: Request) -> Response:
-        self.sandbox.clear_faults()
-        return Response(status_code=204)
-
-    async def request_counts(self, request: Request) -> Response:
-        return JSONResponse(self.sandbox.request_counts())
-
-    async def reset_request_counts(self, request: Request) -> Response:
-        self.sandbox.reset_request_counts()
-        return Response(status_code=204)
-
     async def get_rate_limit(self, request: Request) -> Response:
         return JSONResponse({"rps": self.sandbox.rate_limit_rps})
 
@@ -1490,17 +1399,8 @@ class _Api:
         return JSONResponse({"rps": self.sandbox.rate_limit_rps})
 
 
-@dataclass(frozen=True)
-class _VendorRoute:
-    """A counted route, its request-count key and the authentication it needs (none, api, order_ahead)."""
-
-    route: BaseRoute
-    key: str
-    auth: str
-
-
-def _routes(api: _Api) -> tuple[list[BaseRoute], list[_VendorRoute]]:
-    """All routes, and the counted ones with their keys and authentication."""
+def _routes(api: _Api) -> tuple[list[BaseRoute], list[VendorRoute]]:
+    """All routes, and the counted ones with their keys and authentication (none, either, api, order_ahead)."""
     location = "/v0/locations/{locationId}"
     kinds = (*INVENTORY_KINDS, *ANALYTICS_KINDS)
     # The global analytics paths start with a small i, the per-location ones with a capital I (vendor-apis.md §2).
@@ -1526,7 +1426,7 @@ def _routes(api: _Api) -> tuple[list[BaseRoute], list[_VendorRoute]]:
         ("GET", f"{CONTROL}/images/{{filename}}", api.image, "none"),
     ]
     counted = [
-        _VendorRoute(Route(path, endpoint, methods=[method]), f"{method} {path}", auth)
+        VendorRoute(Route(path, endpoint, methods=[method]), f"{method} {path}", auth)
         for method, path, endpoint, auth in vendor
     ]
     control = [
@@ -1539,78 +1439,39 @@ def _routes(api: _Api) -> tuple[list[BaseRoute], list[_VendorRoute]]:
         Route(f"{CONTROL}/orders", api.all_orders, methods=["GET"]),
         Route(f"{CONTROL}/customers", api.all_customers, methods=["GET"]),
         Route(f"{CONTROL}/postbacks", api.postbacks, methods=["GET"]),
-        Route(f"{CONTROL}/faults", api.list_faults, methods=["GET"]),
-        Route(f"{CONTROL}/faults", api.add_fault, methods=["POST"]),
-        Route(f"{CONTROL}/faults", api.clear_faults, methods=["DELETE"]),
-        Route(f"{CONTROL}/requests", api.request_counts, methods=["GET"]),
-        Route(f"{CONTROL}/requests", api.reset_request_counts, methods=["DELETE"]),
+        *control_routes(
+            faults=api.sandbox.faults, counts=api.sandbox.requests, parse_fault=parse_fault, read_json=_json_object
+        ),
         Route(f"{CONTROL}/rate-limit", api.get_rate_limit, methods=["GET"]),
         Route(f"{CONTROL}/rate-limit", api.set_rate_limit, methods=["POST"]),
     ]
     return [*(entry.route for entry in counted), *control], counted
 
 
-def _is_control(path: str) -> bool:
-    return path == CONTROL or path.startswith(CONTROL + "/")
+def _guard(sandbox: FlowhubSandbox) -> Callable[[Scope, VendorRoute | None], Scope]:
+    """Flowhub's side of the kit's gateway: the rate limit, then the route's authentication (choices 2, 3)."""
 
-
-class _Gateway:
-    """What sits in front of the endpoints: request counting, faults, the rate limit and authentication."""
-
-    def __init__(self, app: ASGIApp, sandbox: FlowhubSandbox, counted: Sequence[_VendorRoute]) -> None:
-        self.app = app
-        self.sandbox = sandbox
-        self.counted = counted
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        path: str = scope["path"]
-        method: str = scope["method"]
-        matched = next((entry for entry in self.counted if entry.route.matches(scope)[0] is Match.FULL), None)
-        if matched is not None:
-            self.sandbox.count_request(matched.key)
-        if _is_control(path):
-            await self.app(scope, receive, send)
-            return
-
-        fault = self.sandbox.take_fault(method, path)
-        if fault is not None and await _faults.before(
-            fault, scope, receive, send, lambda status, headers: ApiError(status, "Injected fault", headers).response()
-        ):
-            return
-
-        request_headers = Headers(scope=scope)
+    def guard(scope: Scope, route: VendorRoute | None) -> Scope:
+        headers = Headers(scope=scope)
         # One window per clientId header, or per bearer token on Order Ahead calls, which carry no clientId.
-        bucket = request_headers.get("clientId") or request_headers.get("authorization") or ""
-        if not self.sandbox.admit(bucket):
-            await ApiError(429, "Too Many Requests").response()(scope, receive, send)
-            return
-        if matched is not None and matched.auth != "none":
-            try:
-                account = self._authenticate(matched.auth, request_headers)
-            except ApiError as error:
-                await error.response()(scope, receive, send)
-                return
-            scope = {**scope, "sandbox.account": account}
+        bucket = headers.get("clientId") or headers.get("authorization") or ""
+        if not sandbox.admit(bucket):
+            raise ApiError(429, "Too Many Requests")
+        if route is None or route.auth == "none":
+            return scope
+        return {**scope, "sandbox.account": _authenticate(sandbox, route.auth, headers)}
 
-        await _faults.deliver(fault, self.app, scope, receive, send)
-
-    def _authenticate(self, auth: str, headers: Headers) -> Account:
-        api_headers = headers.get("clientId") is not None or headers.get("key") is not None
-        if auth == "order_ahead" or (auth == "either" and not api_headers and headers.get("authorization")):
-            return self.sandbox.authenticate_bearer(headers.get("authorization"), api_headers=api_headers)
-        return self.sandbox.authenticate(headers.get("clientId"), headers.get("key"))
+    return guard
 
 
-async def _api_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, ApiError)
-    return exc.response()
+def _authenticate(sandbox: FlowhubSandbox, auth: str, headers: Headers) -> Account:
+    api_headers = headers.get("clientId") is not None or headers.get("key") is not None
+    if auth == "order_ahead" or (auth == "either" and not api_headers and headers.get("authorization")):
+        return sandbox.authenticate_bearer(headers.get("authorization"), api_headers=api_headers)
+    return sandbox.authenticate(headers.get("clientId"), headers.get("key"))
 
 
-async def _http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
+def _http_error(request: Request, exc: HTTPException) -> Response:
     message = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, str(exc.detail))
     return JSONResponse({"errors": [message]}, status_code=exc.status_code, headers=exc.headers)
 
@@ -1641,16 +1502,19 @@ def create_app(
         locations=locations,
         token_ttl=token_ttl,
     )
-    api = _Api(state)
-    routes, counted = _routes(api)
-    app = Starlette(
-        routes=routes,
-        middleware=[Middleware(_Gateway, sandbox=state, counted=counted)],
-        exception_handlers={ApiError: _api_error, HTTPException: _http_error},
+    routes, counted = _routes(_Api(state))
+    return _app.build_app(
+        state,
+        routes,
+        gateway={
+            "routes": counted,
+            "counts": state.requests,
+            "faults": state.faults,
+            "refuse": lambda status, headers: ApiError(status, "Injected fault", headers).response(),
+            "guard": _guard(state),
+        },
+        http_error=_http_error,
     )
-    app.router.redirect_slashes = False
-    app.state.sandbox = state
-    return app
 
 
 def run(
@@ -1665,4 +1529,4 @@ def run(
 ) -> None:
     """Serve the sandbox with uvicorn until interrupted (used by ``cannasync sandbox flowhub``)."""
     app = create_app(items=items, seed=seed, locations=locations, rate_limit_rps=rate_limit_rps)
-    uvicorn.run(app, host=host, port=port, log_level=log_level)
+    _app.serve(app, host, port, log_level)

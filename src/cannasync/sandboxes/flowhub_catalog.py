@@ -28,6 +28,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from cannasync.sandboxes._kit.shelf import DerivedShelf
+from cannasync.sandboxes._kit.values import iso_ms
 
 JSON = dict[str, Any]
 
@@ -284,12 +285,6 @@ _FLAVORS: tuple[str, ...] = (
 )
 _EFFECTS: tuple[str, ...] = ("Relaxed", "Happy", "Uplifted", "Euphoric", "Sleepy", "Creative", "Focused", "Hungry")
 _TAGS: tuple[str, ...] = ("Staff Pick", "New Arrival", "Local", "Limited Drop", "Value")
-
-
-def iso_ms(moment: datetime) -> str:
-    """ISO 8601 in UTC with milliseconds and a ``Z`` (``2025-06-01T12:00:00.000Z``)."""
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 @dataclass

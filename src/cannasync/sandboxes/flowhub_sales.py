@@ -44,7 +44,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from cannasync.sandboxes.flowhub_catalog import CANNABIS_TAX_RATE, CATALOGUE_AS_OF, iso_ms
+from cannasync.sandboxes._kit.values import iso_ms
+from cannasync.sandboxes.flowhub_catalog import CANNABIS_TAX_RATE, CATALOGUE_AS_OF
 
 JSON = dict[str, Any]
 

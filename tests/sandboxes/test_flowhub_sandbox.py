@@ -35,7 +35,7 @@ from cannasync.sandboxes.flowhub import (
     FlowhubSandbox,
     create_app,
 )
-from cannasync.sandboxes.flowhub_catalog import MALFORMED_KINDS, SPECIES_NAMES, TERPENES
+from cannasync.sandboxes.flowhub.catalog import MALFORMED_KINDS, SPECIES_NAMES, TERPENES
 
 API = {"clientId": DEFAULT_CLIENT_ID, "key": DEFAULT_API_KEY}
 #: The Order Ahead grant of the well-known client, as Flowhub's public client sends it to the Auth0 tenant.

@@ -57,7 +57,7 @@ DEFAULT_ACCOUNT = Account(
 DEFAULT_CREDENTIALS: tuple[Account, ...] = (DEFAULT_ACCOUNT,)
 
 
-def account(request: Request) -> Account:
+def caller(request: Request) -> Account:
     """The account the guard authenticated for this request."""
     found = request.scope.get(SCOPE_KEY)
     assert isinstance(found, Account), "route is missing authentication"

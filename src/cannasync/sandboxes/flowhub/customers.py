@@ -34,7 +34,7 @@ from starlette.responses import JSONResponse, Response
 
 from cannasync.sandboxes._kit.gateway import VendorRoute
 from cannasync.sandboxes._kit.values import digits, iso_ms, now, number
-from cannasync.sandboxes.flowhub.accounts import account
+from cannasync.sandboxes.flowhub.accounts import caller
 from cannasync.sandboxes.flowhub.common import (
     JSON,
     ApiError,
@@ -197,14 +197,14 @@ def routes(sandbox: Customers) -> list[VendorRoute]:
     async def get_customer(request: Request) -> Response:
         store_id = request.query_params.get("store_id")
         if store_id:
-            sandbox.location(account(request), store_id)
+            sandbox.location(caller(request), store_id)
         return JSONResponse(sandbox.get_customer(request.path_params["customerId"]))
 
     def store(request: Request) -> None:
         store_id = request.query_params.get("store_id")
         if not store_id:
             raise ApiError(400, "store_id is required")
-        sandbox.location(account(request), store_id)
+        sandbox.location(caller(request), store_id)
 
     async def create_customer(request: Request) -> Response:
         store(request)

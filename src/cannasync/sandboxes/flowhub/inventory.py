@@ -41,7 +41,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from cannasync.sandboxes._kit.gateway import VendorRoute
-from cannasync.sandboxes.flowhub.accounts import Account, account
+from cannasync.sandboxes.flowhub.accounts import Account, caller
 from cannasync.sandboxes.flowhub.catalog import Catalogue
 from cannasync.sandboxes.flowhub.common import (
     JSON,
@@ -276,7 +276,7 @@ def routes(sandbox: Inventory) -> list[VendorRoute]:
     def per_location(kind: str) -> Endpoint:
         async def endpoint(request: Request) -> Response:
             location_id = request.path_params["locationId"]
-            sandbox.location(account(request), location_id)
+            sandbox.location(caller(request), location_id)
             base_url = str(request.base_url).rstrip("/")
             not_for_sale = _not_for_sale(request, kind)
             # Serialising a big location takes a while the first time: keep it off the event loop.
@@ -291,7 +291,7 @@ def routes(sandbox: Inventory) -> list[VendorRoute]:
             base_url = str(request.base_url).rstrip("/")
             payload = await run_in_threadpool(
                 sandbox.all_inventory_payload,
-                account(request),
+                caller(request),
                 kind,
                 base_url,
                 request.query_params.get("locationId"),

@@ -30,8 +30,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from cannasync.sandboxes._kit.gateway import VendorRoute
-from cannasync.sandboxes.flowhub import accounts
-from cannasync.sandboxes.flowhub.accounts import Account
+from cannasync.sandboxes.flowhub.accounts import Account, caller
 from cannasync.sandboxes.flowhub.common import JSON, ApiError, route
 
 #: The rooms of every location, in this order; room ids are derived from location id and room name.
@@ -177,6 +176,6 @@ class Locations:
 
 def routes(sandbox: Locations) -> list[VendorRoute]:
     async def client_locations(request: Request) -> Response:
-        return JSONResponse({"status": 200, "data": sandbox.client_locations(accounts.account(request))})
+        return JSONResponse({"status": 200, "data": sandbox.client_locations(caller(request))})
 
     return [route("GET", "/v0/clientsLocations", client_locations, "api")]

@@ -37,7 +37,7 @@ from starlette.responses import JSONResponse, Response
 
 from cannasync.sandboxes._kit.gateway import VendorRoute
 from cannasync.sandboxes._kit.values import iso_ms, now
-from cannasync.sandboxes.flowhub.accounts import Account, account
+from cannasync.sandboxes.flowhub.accounts import Account, caller
 from cannasync.sandboxes.flowhub.common import JSON, ApiError, json_object, later_than_stored, route
 from cannasync.sandboxes.flowhub.inventory import Inventory
 from cannasync.sandboxes.flowhub.order_body import OrderRequest, parse_order_request
@@ -177,19 +177,19 @@ class Orders(Inventory, Postbacks):
 
 def routes(sandbox: Orders) -> list[VendorRoute]:
     async def create_order(request: Request) -> Response:
-        caller = account(request)
+        account = caller(request)
         body = await json_object(request)
         parsed = parse_order_request(body)
-        return JSONResponse(sandbox.create_order(caller, body, parsed), status_code=201)
+        return JSONResponse(sandbox.create_order(account, body, parsed), status_code=201)
 
     async def update_order(request: Request) -> Response:
         body = await json_object(request)
         parsed = parse_order_request(body)
-        answer = sandbox.update_order(account(request), request.path_params["orderId"], body, parsed)
+        answer = sandbox.update_order(caller(request), request.path_params["orderId"], body, parsed)
         return JSONResponse(answer)
 
     async def order_status(request: Request) -> Response:
-        order = sandbox.get_order(request.path_params["orderId"], account(request))
+        order = sandbox.get_order(request.path_params["orderId"], caller(request))
         customer = order.get("customer")
         return JSONResponse(
             {
@@ -203,7 +203,7 @@ def routes(sandbox: Orders) -> list[VendorRoute]:
         )
 
     async def order_postback(request: Request) -> Response:
-        sandbox.resend_postback(account(request), request.path_params["orderId"])
+        sandbox.resend_postback(caller(request), request.path_params["orderId"])
         return Response(status_code=204)
 
     return [

@@ -49,7 +49,7 @@ from starlette.responses import JSONResponse, Response
 
 from cannasync.sandboxes._kit.gateway import VendorRoute
 from cannasync.sandboxes._kit.values import iso_ms
-from cannasync.sandboxes.flowhub.accounts import Account, account
+from cannasync.sandboxes.flowhub.accounts import Account, caller
 from cannasync.sandboxes.flowhub.catalog import CANNABIS_TAX_RATE, CATALOGUE_AS_OF
 from cannasync.sandboxes.flowhub.common import JSON, ApiError, route
 from cannasync.sandboxes.flowhub.orders import Orders
@@ -344,11 +344,11 @@ class Sales(Orders):
 
 def routes(sandbox: Sales) -> list[VendorRoute]:
     async def sales_by_location(request: Request) -> Response:
-        found = sandbox.sales(account(request), request.query_params, location_id=request.path_params["importId"])
+        found = sandbox.sales(caller(request), request.query_params, location_id=request.path_params["importId"])
         return JSONResponse(found)
 
     async def sales_by_customer(request: Request) -> Response:
-        found = sandbox.sales(account(request), request.query_params, customer_id=request.path_params["customerId"])
+        found = sandbox.sales(caller(request), request.query_params, customer_id=request.path_params["customerId"])
         return JSONResponse(found)
 
     return [

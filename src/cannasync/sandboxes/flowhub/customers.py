@@ -1,6 +1,6 @@
 """Flowhub's v1 customers: list, find by phone, get, create and update.
 
-What it reproduces (vendor-apis.md §2; yerba-buena/flowhub-client-ts src/resources/customers.ts): v1 customers
+What it reproduces (vendor-apis.md §2 "Customers (v1, Swagger ``orders-api.yaml``)"): v1 customers
 (``GET /v1/customers/``, ``findByPhoneNumber``, get, create, ``PUT /v1/customer/{id}?store_id=``). The list is
 served with the trailing slash the public client sends, ``GET /v1/customers/`` (src/resources/orders.ts); the
 form without it is a 404 (``app.py``).

@@ -16,7 +16,7 @@ Choices where Flowhub's public notes are silent
 1. Locations: ids are short readable strings; ``GET /v0/clientsLocations`` lists the caller's locations with
    the fields of src/types/locations.ts (``location_record``). A location id nobody has is a
    404 ``Location <id> not found``; one that exists but that the client does not own is the 403
-   (``{"errors": ["Not authorized for location <id>"]}``, vendor-apis.md §2).
+   (``{"errors": ["Not authorized for location <id>"]}``, as ``auth.py`` lists it).
 """
 
 from __future__ import annotations

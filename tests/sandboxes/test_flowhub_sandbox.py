@@ -1,29 +1,26 @@
 """The Flowhub sandbox, exercised as a client would: over real HTTP against uvicorn on loopback.
 
-Each test asserts something a client of Flowhub's API would notice. The small server fixture is a copy of
-the Flourish sandbox tests' one (it will move to a shared conftest); postbacks go to a second tiny app on
-another port that records what it receives.
+Each test asserts something a client of Flowhub's API would notice. The sandbox is served by the shared slot
+server (tests/sandboxes/conftest.py); postbacks go to a second tiny app on another of its servers that records
+what it receives.
 """
 
 from __future__ import annotations
 
 import re
-import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx2
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from tests.sandboxes.conftest import SlotServer
 
 from cannasync.sandboxes.flowhub import (
     DEFAULT_ACCOUNT,
@@ -35,7 +32,7 @@ from cannasync.sandboxes.flowhub import (
     FlowhubSandbox,
     create_app,
 )
-from cannasync.sandboxes.flowhub_catalog import MALFORMED_KINDS, SPECIES_NAMES, TERPENES
+from cannasync.sandboxes.flowhub.catalog import MALFORMED_KINDS, SPECIES_NAMES, TERPENES
 
 API = {"clientId": DEFAULT_CLIENT_ID, "key": DEFAULT_API_KEY}
 #: The Order Ahead grant of the well-known client, as Flowhub's public client sends it to the Auth0 tenant.
@@ -104,46 +101,6 @@ ROOM_NAMES = {"Sales Floor", "Vault", "Back Stock", "Quarantine"}
 # Server fixtures
 
 
-@contextmanager
-def serve(app: ASGIApp) -> Iterator[str]:
-    """Run ``app`` under uvicorn in a background thread on a free loopback port; yield its base URL."""
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_level="warning", lifespan="off", timeout_graceful_shutdown=3
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="sandbox-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the server did not start")
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
-class AppSlot:
-    """An ASGI app forwarding to whichever app the current test plugged in (one server per module)."""
-
-    def __init__(self) -> None:
-        self.app: ASGIApp | None = None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        assert self.app is not None, "no sandbox app plugged in"
-        await self.app(scope, receive, send)
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[tuple[str, AppSlot]]:
-    slot = AppSlot()
-    with serve(slot) as url:
-        yield url, slot
-
-
 @dataclass
 class Receiver:
     """The hub's side of postbacks: records every POST to ``/hooks/{name}`` and answers ``status``."""
@@ -161,11 +118,12 @@ class Receiver:
 
 
 @pytest.fixture(scope="module")
-def receiver_server() -> Iterator[Receiver]:
+def receiver_server(slot_servers: Callable[[], SlotServer]) -> Receiver:
     receiver = Receiver()
-    with serve(receiver.app()) as url:
-        receiver.url = url
-        yield receiver
+    server = slot_servers()
+    server.plug(receiver.app())
+    receiver.url = server.url
+    return receiver
 
 
 @pytest.fixture
@@ -201,14 +159,14 @@ class Running:
 
 
 @pytest.fixture
-def start(server: tuple[str, AppSlot]) -> Iterator[Callable[..., Running]]:
+def start(slot_server: SlotServer) -> Iterator[Callable[..., Running]]:
     """A factory: ``start(items=..., seed=...)`` serves a fresh sandbox (replacing any earlier one)."""
-    url, slot = server
+    url = slot_server.url
     clients: list[httpx2.Client] = []
 
     def _start(**options: Any) -> Running:
         app = create_app(**options)
-        slot.app = app
+        slot_server.plug(app)
         client = httpx2.Client(base_url=url, headers=API, timeout=5)
         order_ahead = httpx2.Client(base_url=url, headers=bearer(url), timeout=5)
         clients.extend((client, order_ahead))
@@ -217,7 +175,7 @@ def start(server: tuple[str, AppSlot]) -> Iterator[Callable[..., Running]]:
     yield _start
     for client in clients:
         client.close()
-    slot.app = None
+    slot_server.plug(None)
 
 
 @pytest.fixture

@@ -18,10 +18,13 @@ Facts, and where they come from:
   contract test). The other error answers follow Auth0's documented token-endpoint errors
   (``invalid_request``, ``unsupported_grant_type``, ``access_denied`` "Service not found" for an unknown
   audience); they are the sandbox's reading of Auth0, not something a Flowhub source shows.
+* Auth0 takes the grant as JSON or as a form; Flowhub's clients send JSON. A JSON body that does not parse is
+  ``400 invalid_request`` "The body must be JSON" (the sandbox's wording).
 
 Tokens are opaque random strings here (Auth0 issues JWTs; nothing in Flowhub's clients reads inside them).
 They expire after ``ttl`` seconds; the control route ``POST /_sandbox/oauth/expire`` ends every token at once,
-so that a test can watch a client fetch a new one after a 401.
+so that a test can watch a client fetch a new one after a 401 (``control.py``). How the API takes a token:
+``auth.py``.
 """
 
 from __future__ import annotations
@@ -33,7 +36,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.responses import JSONResponse
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from cannasync.sandboxes._kit.gateway import VendorError, VendorRoute
+from cannasync.sandboxes.flowhub.common import route
 
 #: The audience Flowhub's API is registered under at the tenant (flowhub-client-ts, auth-token.test.ts).
 AUDIENCE = "https://api.flowhub.co"
@@ -42,7 +49,7 @@ DEFAULT_TTL = 86400.0
 SCOPE = "create:orders read:orders"
 
 
-class GrantError(Exception):
+class GrantError(VendorError):
     """A refused grant, answered as Auth0 answers: ``{"error", "error_description"}``."""
 
     def __init__(self, status: int, error: str, description: str) -> None:
@@ -118,3 +125,23 @@ class Tenant:
         with self._lock:
             now = self.clock()
             return [token for token, issued in self._tokens.items() if issued.expires_at > now]
+
+
+def routes(tenant: Tenant) -> list[VendorRoute]:
+    """``POST /oauth/token``, on the sandbox's own root (standing for the tenant's host), without auth."""
+
+    async def oauth_token(request: Request) -> Response:
+        # Auth0 takes the grant as JSON or as a form; Flowhub's clients send JSON.
+        if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+            body: Mapping[str, Any] = dict(await request.form())
+        else:
+            try:
+                raw = await request.json()
+            except ValueError:
+                raise GrantError(400, "invalid_request", "The body must be JSON") from None
+            if not isinstance(raw, dict):
+                raise GrantError(400, "invalid_request", "The body must be a JSON object")
+            body = raw
+        return JSONResponse(tenant.grant(body))
+
+    return [route("POST", "/oauth/token", oauth_token, "none")]

@@ -1,8 +1,9 @@
-"""Deterministic test data for the Flowhub sandbox: locations, rooms, products, stock by room and customers.
+"""Deterministic test data for the Flowhub sandbox: products and their stock by room at the well-known locations.
 
 Everything comes from ``random.Random`` instances seeded from the caller's ``seed``, and every timestamp is
 derived from a fixed epoch rather than the wall clock, so the same ``(items, seed)`` always yields the same
-catalogue, byte for byte. Locations and their room ids are the same for every seed.
+catalogue, byte for byte. Locations and their room ids are the same for every seed (``locations.py``; the
+generated ones: ``fleet.py``; customers: ``customer_data.py``).
 
 Products are plain JSON-ready dicts using Flowhub's v0 ``InventoryItem`` field names, in the order served;
 what depends on the location (``quantity``, ``locationId``, ``locationName``) holds a placeholder the
@@ -14,20 +15,44 @@ because only the by-room inventory carries it.
 The generator plants a few malformed records a careful connector has to quarantine, and makes sure every
 strain-type spelling and every terpene name of Flowhub's integration article (seed 001) occurs once the
 catalogue has at least 50 products.
+
+Well-known records
+------------------
+* Products have ids ``30001`` upwards; the malformed ones are listed in ``FlowhubSandbox.malformed``
+  (product id → kind of damage) and ``FlowhubSandbox.malformed_ids``.
+
+Choices where Flowhub's public notes are silent
+-----------------------------------------------
+Each is a guess kept easy to change; none is confirmed by Flowhub. (How items are served, choice 4:
+``inventory.py``.)
+
+5. Item values: ``unitOfMeasureToGramsMultiplier`` is 0.01 for ``%`` and 0.001 for ``mg``;
+   ``lowerRange`` equals ``upperRange`` on about half the lab values. ``weightTierInformation`` is
+   ``[{"name": "1/8 oz", "gramAmount": 3.5, "pricePerUnitInMinorUnits": 4700}, ...]`` (1g, 1/8, 1/4, 1/2
+   and 1 oz) on flower sold by weight, where ``pricePerUnitInMinorUnits`` is the price of the whole tier,
+   and ``[]`` otherwise; such flower has ``priceInMinorUnits`` per gram. ``postTaxPriceInPennies`` is the
+   pre-tax price plus 16% (Michigan sales tax and excise) on cannabis, 6% on accessories.
+   ``priceProfileName`` is "Adult-Use", "Medical" or "Standard" by ``purchaseCategory``. ``tags`` and
+   ``effects`` are lists of strings, mostly empty. ``productPictureURL`` (null on about 20%) is
+   ``<base URL of the request>/_sandbox/images/<productId>.png``, a 1x1 PNG served without auth
+   (``control.py``).
+6. Malformed records (about 1 in 100, at least 4 once there are 50 products, stocked at both locations):
+   ``productName`` missing from the record, ``priceInMinorUnits`` negative (-2500) or a string
+   (``"24.99"``), or a THC ``lowerRange`` of ``"n/a"``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import random
 import uuid
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cannasync.sandboxes._kit.shelf import DerivedShelf
+from cannasync.sandboxes._kit.values import iso_ms
+from cannasync.sandboxes.flowhub.locations import LOCATIONS, ROOMS
 
 JSON = dict[str, Any]
 
@@ -116,86 +141,12 @@ MALFORMED_KINDS: tuple[str, ...] = (
     "cannabinoid_not_numeric",
 )
 
-#: The rooms of every location, in this order; room ids are derived from location id and room name.
-ROOM_NAMES: tuple[str, ...] = ("Sales Floor", "Vault", "Back Stock", "Quarantine")
-
-#: The name of the one client (company) that owns the well-known and generated locations.
-CLIENT_NAME = "Sunset Cannabis Co."
-
-
-def location_record(
-    location_id: str, name: str, street: str, city: str, zip_code: str, county: str, phone: str
-) -> JSON:
-    """A location as ``GET /v0/clientsLocations`` serves it, less ``clientId`` (the caller's, added when served).
-
-    The fields and their spelling follow yerba-buena/flowhub-client-ts ``src/types/locations.ts`` and its
-    fixture ``tests/fixtures/locations.fixtures.ts``: ``timeZone`` with a capital Z, ``address`` with
-    ``streetAddress1``/``streetAddress2``/``county``, the state spelled out, ``importId`` equal to
-    ``locationId`` (as in that fixture; ``importId`` is what ``/v1/orders/findByLocationId/{importId}`` takes).
-    """
-    slug = location_id.removeprefix("loc-")
-    return {
-        "locationId": location_id,
-        "locationName": name,
-        "clientName": CLIENT_NAME,
-        "importId": location_id,
-        "timeZone": "America/Detroit",
-        "address": {
-            "streetAddress1": street,
-            "streetAddress2": None,
-            "city": city,
-            "state": "Michigan",
-            "zip": zip_code,
-            "country": "US",
-            "county": county,
-        },
-        "email": f"{slug}@sunsetcannabis.example",
-        "phoneNumber": phone,
-        "website": "https://sunsetcannabis.example",
-        "licenseType": ["rec", "med"],
-        "hoursOfOperation": None,
-        "locationLogoURL": None,
-    }
-
-
-LOCATIONS: tuple[JSON, ...] = (
-    location_record(
-        "loc-eastside",
-        "Sunset Cannabis Co. - Eastside",
-        "14230 E Jefferson Ave",
-        "Detroit",
-        "48215",
-        "Wayne",
-        "(313) 555-0190",
-    ),
-    location_record(
-        "loc-ferndale",
-        "Sunset Cannabis Co. - Ferndale",
-        "22930 Woodward Ave",
-        "Ferndale",
-        "48220",
-        "Oakland",
-        "(248) 555-0120",
-    ),
-)
 # Probability that a product is carried at each location (in location order).
 _CARRY_PROBABILITY: tuple[float, ...] = (0.95, 0.75)
 
 #: Michigan: 6% sales tax plus the 10% adult-use excise on cannabis; accessories carry sales tax only.
 CANNABIS_TAX_RATE = 0.16
 ACCESSORY_TAX_RATE = 0.06
-
-
-def room_id(location_id: str, room_name: str) -> str:
-    """A room's id: 32 lowercase hexadecimal characters (alphanumeric, no dashes), stable for every seed."""
-    return hashlib.md5(f"flowhub-room:{location_id}:{room_name}".encode()).hexdigest()
-
-
-#: Location id → ((roomId, roomName), ...) in ``ROOM_NAMES`` order.
-ROOMS: dict[str, tuple[tuple[str, str], ...]] = {
-    location["locationId"]: tuple((room_id(location["locationId"], name), name) for name in ROOM_NAMES)
-    for location in LOCATIONS
-}
 
 
 @dataclass(frozen=True)
@@ -284,12 +235,6 @@ _FLAVORS: tuple[str, ...] = (
 )
 _EFFECTS: tuple[str, ...] = ("Relaxed", "Happy", "Uplifted", "Euphoric", "Sleepy", "Creative", "Focused", "Hungry")
 _TAGS: tuple[str, ...] = ("Staff Pick", "New Arrival", "Local", "Limited Drop", "Value")
-
-
-def iso_ms(moment: datetime) -> str:
-    """ISO 8601 in UTC with milliseconds and a ``Z`` (``2025-06-01T12:00:00.000Z``)."""
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 @dataclass
@@ -792,7 +737,7 @@ def _cover_spellings_and_terpenes(rng: random.Random, products: list[JSON], malf
             donor["terpenes"] = [*donor["terpenes"], _potency(rng, name, 0.05, 0.3)]
 
 
-def _rooms(rng: random.Random, rooms: tuple[tuple[str, str], ...], total: int) -> dict[str, int]:
+def spread_over_rooms(rng: random.Random, rooms: tuple[tuple[str, str], ...], total: int) -> dict[str, int]:
     """Spread ``total`` over the rooms: mostly the sales floor, some in the vault or back stock."""
     if total == 0:
         return {}
@@ -842,7 +787,7 @@ def generate_catalogue(items: int, seed: int) -> Catalogue:
                 total = rng.randint(1, 1500) if by_weight else rng.randint(1, 120)
                 if rng.random() < 0.07:
                     total = 0
-                stock[location_id][product_id] = _rooms(rng, ROOMS[location_id], total)
+                stock[location_id][product_id] = spread_over_rooms(rng, ROOMS[location_id], total)
 
     return Catalogue(
         locations=[dict(location) for location in LOCATIONS],
@@ -851,214 +796,3 @@ def generate_catalogue(items: int, seed: int) -> Catalogue:
         stock=stock,
         malformed=malformed,
     )
-
-
-# --------------------------------------------------------------------------------------------------
-# Generated locations (a scale test's fleet)
-
-#: Probability that a generated location carries a well-formed product (malformed ones are always carried).
-FLEET_CARRY_PROBABILITY = 0.9
-
-
-def fleet_location(index: int) -> JSON:
-    """The ``index``-th generated location (0-based): ``loc-00001`` upwards, shaped like the well-known ones."""
-    number = index + 1
-    return location_record(
-        f"loc-{number:05d}",
-        f"Sunset Cannabis Co. - Store {number}",
-        f"{100 + index % 9000} Woodward Ave",
-        "Detroit",
-        "48201",
-        "Wayne",
-        f"(313) 555-{number % 10000:04d}",
-    )
-
-
-def fleet_rooms(location_id: str) -> tuple[tuple[str, str], ...]:
-    """A generated location's rooms: the same four names, ids derived like the well-known ones."""
-    return tuple((room_id(location_id, name), name) for name in ROOM_NAMES)
-
-
-class FleetShelf(DerivedShelf[int, dict[str, int]]):
-    """What one generated location carries: product id → room id → quantity (``sandboxes/_kit/shelf.py``)."""
-
-    def __init__(self, seed: int, location_id: str, products: Mapping[int, JSON], malformed: Mapping[int, str]) -> None:
-        self._seed = seed
-        self._location_id = location_id
-        self._rooms = fleet_rooms(location_id)
-        super().__init__(products)
-        self._products = products
-        self._malformed = malformed
-
-    def _derive(self, product_id: int) -> dict[str, int] | None:
-        product = self._products[product_id]  # the shelf asks only for generated products (sandboxes/_kit/shelf.py)
-        rng = random.Random(f"flowhub-fleet:{self._seed}:{self._location_id}:{product_id}")
-        if product_id in self._malformed:
-            return {self._rooms[0][0]: rng.randint(5, 40)}
-        if rng.random() >= FLEET_CARRY_PROBABILITY:
-            return None
-        total = rng.randint(1, 1500) if product["isSoldByWeight"] else rng.randint(1, 120)
-        return _rooms(rng, self._rooms, 0 if rng.random() < 0.07 else total)
-
-
-def fleet(seed: int, count: int, products: Sequence[JSON], malformed: Mapping[int, str]) -> dict[str, FleetShelf]:
-    """``count`` generated locations' shelves, by location id, over the generated ``products``."""
-    by_id = {product["productId"]: product for product in products}
-    frozen = dict(malformed)
-    return {
-        location["locationId"]: FleetShelf(seed, location["locationId"], by_id, frozen)
-        for location in (fleet_location(index) for index in range(count))
-    }
-
-
-# --------------------------------------------------------------------------------------------------
-# Customers
-
-#: Two customers present for every seed, for tests and the demo (see the sandbox's module docstring).
-WELL_KNOWN_CUSTOMERS: tuple[JSON, ...] = (
-    {
-        "id": "cus-000001",
-        "type": "medCustomer",
-        "name": "Morgan Ellis",
-        "state": "MI",
-        "birthDate": "1981-07-19",
-        "phone": "3135550142",
-        "email": "morgan.ellis@example.com",
-        "medId": "MMJ-4471-2208",
-        "medIdExpiration": "2027-03-31",
-        "isLoyal": True,
-        "loyaltyPoints": 420,
-        "city": "Detroit",
-        "zip": "48215",
-    },
-    {
-        "id": "cus-000002",
-        "type": "recCustomer",
-        "name": "Sam Okafor",
-        "state": "MI",
-        "birthDate": "1994-02-11",
-        "phone": "2485550199",
-        "email": "sam.okafor@example.com",
-        "medId": None,
-        "medIdExpiration": None,
-        "isLoyal": False,
-        "loyaltyPoints": 0,
-        "city": "Ferndale",
-        "zip": "48220",
-    },
-)
-
-_FIRST_NAMES: tuple[str, ...] = (
-    "Alex",
-    "Jordan",
-    "Taylor",
-    "Casey",
-    "Riley",
-    "Avery",
-    "Quinn",
-    "Jamie",
-    "Drew",
-    "Robin",
-    "Parker",
-    "Reese",
-    "Emerson",
-    "Hayden",
-    "Rowan",
-    "Dakota",
-)
-_LAST_NAMES: tuple[str, ...] = (
-    "Nguyen",
-    "Patel",
-    "Kowalski",
-    "Johnson",
-    "Haddad",
-    "Schultz",
-    "Garcia",
-    "Bennett",
-    "Lindqvist",
-    "Brooks",
-    "Murphy",
-    "Tanaka",
-    "Alvarez",
-    "Novak",
-    "Fischer",
-    "Washington",
-)
-_PHONE_FORMATS: tuple[Callable[[str], str], ...] = (
-    lambda d: d,
-    lambda d: f"({d[:3]}) {d[3:6]}-{d[6:]}",
-    lambda d: f"{d[:3]}-{d[3:6]}-{d[6:]}",
-    lambda d: f"+1{d}",
-)
-_CUSTOMER_FIELDS: JSON = {
-    "streetAddress1": None,
-    "streetAddress2": None,
-    "city": None,
-    "zip": None,
-    "country": "US",
-    "consentsToPromotionalEmail": False,
-    "consentsToPromotionalSMS": False,
-    "groups": [],
-}
-
-
-def customer_record(customer_id: str, fields: JSON, created_at: str) -> JSON:
-    """A customer as Flowhub's v1 API returns it, with every field present (absent ones null)."""
-    record: JSON = {
-        "id": customer_id,
-        "createdAt": created_at,
-        "updatedAt": created_at,
-        "type": fields["type"],
-        "name": fields["name"],
-        "state": fields["state"],
-        "birthDate": fields["birthDate"],
-        "phone": fields.get("phone"),
-        "email": fields.get("email"),
-        "medId": fields.get("medId"),
-        "medIdExpiration": fields.get("medIdExpiration"),
-        "isLoyal": fields.get("isLoyal", False),
-        "loyaltyPoints": fields.get("loyaltyPoints", 0),
-    }
-    for name, default in _CUSTOMER_FIELDS.items():
-        record[name] = fields.get(name, default)
-    return record
-
-
-def generate_customers(seed: int, count: int = 20) -> list[JSON]:
-    """The two well-known customers plus ``count - 2`` seeded ones (ids ``cus-000001`` upwards).
-
-    Seeded phones are stored in assorted formats on purpose, because real POS data is entered by hand;
-    their digits never collide with the well-known customers'.
-    """
-    rng = random.Random(f"flowhub-customers:{seed}")
-    epoch = CATALOGUE_AS_OF - timedelta(days=720)
-    customers: list[JSON] = []
-    for index in range(count):
-        created = iso_ms(epoch + timedelta(seconds=rng.randint(0, 700 * 86400)))
-        customer_id = f"cus-{index + 1:06d}"
-        if index < len(WELL_KNOWN_CUSTOMERS):
-            customers.append(customer_record(customer_id, WELL_KNOWN_CUSTOMERS[index], created))
-            continue
-        first, last = rng.choice(_FIRST_NAMES), rng.choice(_LAST_NAMES)
-        digits = f"{rng.choice(('313', '248', '734', '586'))}555{rng.randint(1000, 9999)}"
-        birth = date(1950, 1, 1) + timedelta(days=rng.randint(0, 53 * 365))
-        medical = rng.random() < 0.35
-        loyal = rng.random() < 0.5
-        fields: JSON = {
-            "type": "medCustomer" if medical else "recCustomer",
-            "name": f"{first} {last}",
-            "state": "MI",
-            "birthDate": birth.isoformat(),
-            "phone": rng.choice(_PHONE_FORMATS)(digits) if rng.random() < 0.9 else None,
-            "email": f"{first.lower()}.{last.lower()}{index}@example.com" if rng.random() < 0.8 else None,
-            "medId": f"MMJ-{rng.randint(1000, 9999)}-{rng.randint(1000, 9999)}" if medical else None,
-            "medIdExpiration": (
-                (CATALOGUE_AS_OF.date() + timedelta(days=rng.randint(30, 700))).isoformat() if medical else None
-            ),
-            "isLoyal": loyal,
-            "loyaltyPoints": rng.randint(0, 900) if loyal else 0,
-            "consentsToPromotionalEmail": rng.random() < 0.5,
-            "consentsToPromotionalSMS": rng.random() < 0.3,
-        }
-        customers.append(customer_record(customer_id, fields, created))
-    return customers

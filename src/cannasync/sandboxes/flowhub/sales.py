@@ -1,5 +1,5 @@
 """The Flowhub sandbox's v1 sales ("orders") lists: ``/v1/orders/findByLocationId/{importId}`` and
-``/v1/orders/findByCustomerId/{customerId}``.
+``/v1/orders/findByCustomerId/{customerId}``, both on the API key (``auth.py``).
 
 Facts, and where they come from (vendor-apis.md §2 "Orders / sales (v1)"; yerba-buena/flowhub-client-ts
 ``src/resources/orders.ts``, ``src/types/orders-api.ts`` derived from Flowhub's Swagger ``orders-api.yaml``,
@@ -44,9 +44,15 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from cannasync.sandboxes.flowhub_catalog import CANNABIS_TAX_RATE, CATALOGUE_AS_OF, iso_ms
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 
-JSON = dict[str, Any]
+from cannasync.sandboxes._kit.gateway import VendorRoute
+from cannasync.sandboxes._kit.values import iso_ms
+from cannasync.sandboxes.flowhub.accounts import Account, caller
+from cannasync.sandboxes.flowhub.catalog import CANNABIS_TAX_RATE, CATALOGUE_AS_OF
+from cannasync.sandboxes.flowhub.common import JSON, ApiError, route
+from cannasync.sandboxes.flowhub.orders import Orders
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 10000
@@ -289,3 +295,63 @@ def query(sales: Iterable[JSON], params: Mapping[str, str], time_zones: Mapping[
     found.sort(key=lambda sale: (str(sale["createdAt"]), str(sale["id"])), reverse=order_by == "desc")
     start = (page - 1) * size
     return {"total": len(found), "orders": found[start : start + size]}
+
+
+class Sales(Orders):
+    """The sandbox's part that lists sales: the seeded walk-in ones and those made from Order Ahead orders."""
+
+    _sales: list[JSON]
+
+    def _init_sales(self, seed: int, stock: Mapping[str, Mapping[int, Any]], customers: Sequence[JSON]) -> None:
+        """Walk-in sales of the well-known locations (``stock``); Order Ahead orders are added as they come."""
+        self._sales = seeded_sales(
+            seed,
+            self.accounts[0].client_id if self.accounts else "",
+            stock,
+            self._products,
+            customers,
+            self.malformed,
+        )
+
+    def sales(
+        self,
+        account: Account,
+        params: Mapping[str, str],
+        *,
+        location_id: str | None = None,
+        customer_id: str | None = None,
+    ) -> JSON:
+        """A v1 sales list: one location's, or one customer's at the caller's locations."""
+        with self.lock:
+            if location_id is not None:
+                self._location(account, location_id)
+            made = [
+                sale_from_order(order, self._products, self._owner.get(order["locationId"], ""))
+                for order in self._orders.values()
+            ]
+            candidates = [
+                sale
+                for sale in [*self._sales, *made]
+                if (location_id is None or sale["locationId"] == location_id)
+                and sale["locationId"] in account.location_ids
+                and (customer_id is None or sale["customerId"] == customer_id)
+            ]
+        try:
+            return query(candidates, params, self.time_zones())
+        except QueryError as error:
+            raise ApiError(error.status, error.message) from None
+
+
+def routes(sandbox: Sales) -> list[VendorRoute]:
+    async def sales_by_location(request: Request) -> Response:
+        found = sandbox.sales(caller(request), request.query_params, location_id=request.path_params["importId"])
+        return JSONResponse(found)
+
+    async def sales_by_customer(request: Request) -> Response:
+        found = sandbox.sales(caller(request), request.query_params, customer_id=request.path_params["customerId"])
+        return JSONResponse(found)
+
+    return [
+        route("GET", "/v1/orders/findByLocationId/{importId}", sales_by_location, "api"),
+        route("GET", "/v1/orders/findByCustomerId/{customerId}", sales_by_customer, "api"),
+    ]

@@ -201,8 +201,8 @@ def test_pushed_orders_release_their_hold_unless_the_store_keeps_it(hub: Hub, fl
         wait_for(lambda o=order: hub.order(o["id"])["pos_order_id"], "the push")
     # The delivery's hold ended at the push ("fulfilled"); the kept order still holds its unit.
     assert hub.api.get(f"/api/v1/products/{product['id']}").json()["available_quantity"] == start - 1
-    sent = {o["externalId"]: o for o in flowhub.orders()}
-    body = sent[hub.order(delivery["id"])["push_reference"]]
+    sent = {o["orderId"]: o for o in flowhub.orders()}
+    body = sent[hub.order(delivery["id"])["pos_order_id"]]
     assert body["orderType"] == "delivery" and body["customerNote"] == "Leave with the concierge"
     assert body["fees"] == [{"name": "Delivery", "amount": 499}]
     assert body["requestedFulfillmentTimeStart"].startswith("2026-12-02T17:00:00")

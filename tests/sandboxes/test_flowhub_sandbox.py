@@ -204,7 +204,6 @@ def orderable(running: Running, location: str = EAST, skip: int = 0) -> int:
 def order_body(running: Running, **overrides: Any) -> dict[str, Any]:
     """A valid pickup order at Eastside, for the well-known recreational customer."""
     body: dict[str, Any] = {
-        "externalId": "WEB-2001",
         "externalCreatedAt": "2025-06-01T12:00:00Z",
         "customer": {
             "firstName": "Sam",
@@ -654,25 +653,30 @@ def test_create_customer_validates_the_required_fields(flowhub: Running) -> None
 # Order ahead
 
 
-def test_create_order_then_read_its_status_and_find_it_by_external_id(flowhub: Running) -> None:
+def test_create_order_then_read_its_status_and_find_it_in_the_sales_list(flowhub: Running) -> None:
     stock_before = flowhub.inventory(EAST)
     created = flowhub.create_order()
     assert created == {"customerExternalId": "shop-cust-7", "orderId": "OA-000001", "status": "new"}
 
     status = flowhub.order_ahead.get("/order-ahead/v0/orderStatus/OA-000001").json()
-    assert (status["orderId"], status["status"], status["externalId"]) == ("OA-000001", "new", "WEB-2001")
+    assert status.keys() == {"customerExternalId", "orderId", "status", "updatedAt"}  # OrderResponse, + updatedAt
+    assert (status["orderId"], status["status"]) == ("OA-000001", "new")
     assert status["updatedAt"].endswith("Z")
     unknown = flowhub.order_ahead.get("/order-ahead/v0/orderStatus/OA-999999")
     assert (unknown.status_code, unknown.json()) == (404, {"errors": ["Order OA-999999 not found"]})
 
     assert status["customerExternalId"] == "shop-cust-7"  # as the create answer has it
 
-    # The location's documented sales list has it, with our externalId (the lookup a client does after a timeout).
+    # The location's documented sales list has it, with what a client matches on after a timeout: its lines,
+    # customer and creation time (no order reference of ours: the documented Sale has none).
     sales = flowhub.client.get(f"/v1/orders/findByLocationId/{EAST}").json()["orders"]
-    (sale,) = [sale for sale in sales if sale["externalId"] == "WEB-2001"]
-    assert (sale["orderId"], sale["orderStatus"]) == ("OA-000001", "pending")
+    (sale,) = [sale for sale in sales if sale["orderId"] == "OA-000001"]
+    assert (sale["orderStatus"], sale["fullName"]) == ("pending", "Sam Okafor") and "externalId" not in sale
+    assert [(line["productId"], line["quantity"]) for line in sale["itemsInCart"]] == [
+        (item["productId"], item["quantityPurchased"]) for item in order_body(flowhub)["orderItems"]
+    ]
     elsewhere = flowhub.client.get(f"/v1/orders/findByLocationId/{FERNDALE}").json()["orders"]
-    assert not [sale for sale in elsewhere if sale["externalId"] == "WEB-2001"]
+    assert not [sale for sale in elsewhere if sale["orderId"] == "OA-000001"]
 
     (stored,) = flowhub.client.get("/_sandbox/orders").json()["data"]
     assert stored["customerNote"] == "Curbside please" and stored["customer"]["externalId"] == "shop-cust-7"
@@ -683,11 +687,11 @@ def test_create_order_then_read_its_status_and_find_it_by_external_id(flowhub: R
     assert no_customer_ref["customerExternalId"] is None
 
 
-def test_a_second_create_with_the_same_external_id_is_a_second_order(flowhub: Running) -> None:
+def test_a_second_create_of_the_same_body_is_a_second_order(flowhub: Running) -> None:
     first, second = flowhub.create_order(), flowhub.create_order()
     assert first["orderId"] != second["orderId"]
     sales = flowhub.client.get(f"/v1/orders/findByLocationId/{EAST}").json()["orders"]
-    assert [s["orderId"] for s in sales if s["externalId"] == "WEB-2001"] == [first["orderId"], second["orderId"]]
+    assert {first["orderId"], second["orderId"]} <= {s["orderId"] for s in sales}
 
 
 def test_order_ahead_validation_names_the_problem(flowhub: Running) -> None:
@@ -779,8 +783,8 @@ def test_every_status_change_is_posted_back_with_the_previous_status(flowhub: Ru
         ("a", "sold", "ready"),
     ]
     last = receiver.posts[-1][1]
-    assert set(last) == {"orderId", "externalId", "status", "previousStatus", "updatedAt"}
-    assert (last["orderId"], last["externalId"]) == (order, "WEB-2001")
+    assert set(last) == {"orderId", "status", "previousStatus", "updatedAt"}
+    assert last["orderId"] == order
     log = flowhub.client.get("/_sandbox/postbacks").json()["data"]
     assert [(entry["status_code"], entry["error"]) for entry in log] == [(200, None)] * 3
 
@@ -838,9 +842,9 @@ def test_timeout_after_commit_creates_the_order_although_the_client_times_out(fl
     flowhub.client.post("/_sandbox/faults", json=fault)
     with pytest.raises(httpx2.TimeoutException):
         flowhub.order_ahead.post(CREATE, json=order_body(flowhub), timeout=0.3)
-    # Flowhub committed: the sales list read by externalId (what the hub must do before retrying) finds it.
+    # Flowhub committed: the sales list (what the hub reads before retrying) holds it.
     sales = flowhub.client.get(f"/v1/orders/findByLocationId/{EAST}").json()["orders"]
-    assert [sale["orderId"] for sale in sales if sale["externalId"] == "WEB-2001"] == ["OA-000001"]
+    assert [sale["orderId"] for sale in sales if sale["orderId"].startswith("OA-")] == ["OA-000001"]
 
 
 def test_delay_fault_slows_the_request_before_processing(flowhub: Running) -> None:
@@ -888,6 +892,9 @@ def test_same_seed_same_catalogue_different_seed_different(start: Callable[..., 
 def test_a_large_catalogue_is_built_and_served(start: Callable[..., Running]) -> None:
     running = start(items=10_000, seed=3, rate_limit_rps=None)
     assert len(running.sandbox.malformed_ids) == 100
+    # Serialising 10,000 rows takes 4-6 s on a loaded 2-core machine: past the client's usual 5 s, which is not
+    # what this test is about, so its reads wait longer.
+    running.client.timeout = httpx2.Timeout(60)
     items = running.inventory(EAST)
     assert len(items) == len(running.sandbox.stock[EAST]) > 9000
     running.client.get(f"/v0/locations/{EAST}/inventory")

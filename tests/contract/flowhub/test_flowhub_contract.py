@@ -170,7 +170,6 @@ def documented_order(flowhub: Flowhub, **changes: Any) -> dict[str, Any]:
         "postbackUrl": "http://127.0.0.1:9/flowhub-status",
         "fees": [{"name": "Delivery", "amount": 500}],
         "loyaltyPointsInPennies": 0,
-        "externalId": "WEB-1",
     }
     body.update(changes)
     return body
@@ -524,10 +523,10 @@ def test_post_order_postback_answers_204_and_posts_the_status(flowhub: Flowhub) 
     assert (attempt["body"]["orderId"], attempt["body"]["status"]) == (order_id, "new")
 
 
-def test_the_order_ahead_order_is_a_sale_of_its_location_carrying_our_external_id(flowhub: Flowhub) -> None:
+def test_the_order_ahead_order_is_a_sale_of_its_location_with_the_documented_fields(flowhub: Flowhub) -> None:
     with flowhub.order_ahead() as order_ahead:
         order_id = order_ahead.post("/order-ahead/v0/create", json=documented_order(flowhub)).json()["orderId"]
     sales = flowhub.listed(f"/v1/orders/findByLocationId/{EAST}", "orders", page_size=1000)["orders"]
     (sale,) = [sale for sale in sales if sale["orderId"] == order_id]
-    assert (sale["externalId"], sale["orderStatus"], sale["orderType"]) == ("WEB-1", "pending", "delivery")
+    assert (sale["orderStatus"], sale["orderType"]) == ("pending", "delivery") and "externalId" not in sale
     assert re.fullmatch(r"sale-OA-\d{6}", sale["id"]) and sale["totals"]["TotalFees"] == 500

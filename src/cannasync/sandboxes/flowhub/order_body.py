@@ -6,9 +6,11 @@ What it reproduces (vendor-apis.md §2; yerba-buena/flowhub-client-ts src/types/
 
 Choices where Flowhub's public notes are silent
 -----------------------------------------------
-8. Order-ahead create: the body of vendor-apis.md §2 plus ``externalId`` (optional string, echoed by
-   ``orderStatus`` and on the order's Sale). The location is the Order Ahead credential's; a ``locationId``
-   sent anyway is ignored. ``orderType`` is required.
+8. Order-ahead create: the body of vendor-apis.md §2. It has no order-level ``externalId`` (flowhub-client-ts
+   src/types/orders.ts ``CreateOrderParams``: only ``customer.externalId``); one sent anyway is kept in the
+   stored body like any unknown field and never echoed (no documented answer, Sale or postback carries one).
+   The location is the Order Ahead credential's; a ``locationId`` sent anyway is ignored. ``orderType`` is
+   required.
    Validation answers 422 with one message naming the field: ``orderItems`` a non-empty list;
    ``productId`` a JSON integer carried at the location (any quantity, "Product <id> is not available at
    location <id>"); ``quantityPurchased`` a number > 0 (fractions allowed, for grams); ``customer`` with
@@ -39,7 +41,6 @@ class OrderRequest:
 
     order_type: str
     product_ids: tuple[int, ...]
-    external_id: str | None
     customer_external_id: str | None
 
 
@@ -110,7 +111,6 @@ def parse_order_request(body: JSON) -> OrderRequest:
     The documented body has no ``locationId`` (vendor-apis.md §2; flowhub-client-ts src/types/orders.ts
     ``CreateOrderParams``): the location is the Order Ahead credential's. One sent anyway is ignored.
     """
-    external_id = optional_str(body, "externalId")
     order_type = body.get("orderType")
     if order_type not in ORDER_TYPES:
         raise ApiError(422, f"orderType must be one of: {', '.join(ORDER_TYPES)}")
@@ -142,4 +142,4 @@ def parse_order_request(body: JSON) -> OrderRequest:
     points = body.get("loyaltyPointsInPennies")
     if points is not None and (integer(points) is None or points < 0):
         raise ApiError(422, "loyaltyPointsInPennies must be an integer >= 0")
-    return OrderRequest(order_type, product_ids, external_id, customer_external_id)
+    return OrderRequest(order_type, product_ids, customer_external_id)

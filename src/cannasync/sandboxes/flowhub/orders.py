@@ -6,7 +6,7 @@ src/types/orders.ts):
 * Order Ahead (create, ``orderStatus``, ``PATCH /orders/{orderId}``, ``/orderPostback/{orderId}``;
   src/resources/order-ahead.ts) with postbacks to ``postbackUrl`` on every status change (``postbacks.py``).
   These routes take the Order Ahead bearer alone (``auth.py``).
-* Order-ahead creation does **not** deduplicate by ``externalId``: a second create is a second order.
+* Order-ahead creation does **not** deduplicate: a second create of the same body is a second order.
 
 What a body must hold: ``order_body.py`` (choice 8); how an order shows in the v1 sales lists: ``sales.py``.
 
@@ -16,10 +16,10 @@ Choices where Flowhub's public notes are silent
    ``OA-000001`` upwards. Creating an order changes no stock (only the quantity control route does). The
    stored order is the body as received plus ``orderId``, ``status``, ``createdAt`` and ``updatedAt``; a
    client sees only the orders created with its own credentials.
-9. ``orderStatus/{orderId}`` answers ``{"customerExternalId", "orderId", "status", "externalId",
-   "updatedAt"}``: the create answer's fields (src/types/orders.ts ``OrderResponse``) and two more. An order
-   created before a lost answer is found in the location's v1 sales list (``sales`` choice 3); the
-   lookup route the sandbox once invented (``GET /order-ahead/v0/orders``) is gone.
+9. ``orderStatus/{orderId}`` answers ``{"customerExternalId", "orderId", "status", "updatedAt"}``: the create
+   answer's fields (src/types/orders.ts ``OrderResponse``) and when it last changed. An order created before a
+   lost answer is found in the location's v1 sales list by what it holds (``sales`` choice 3); the lookup
+   route the sandbox once invented (``GET /order-ahead/v0/orders``) is gone.
 10. Status machine (moves only through the control route, as staff would in the POS):
     pickup and kiosk: new → started → ready → sold; delivery: new → started → inQueue → inTransit →
     delivered → sold, also started → ready → inQueue. From any non-final status: unableToComplete,
@@ -197,7 +197,6 @@ def routes(sandbox: Orders) -> list[VendorRoute]:
                 "customerExternalId": customer.get("externalId") if isinstance(customer, dict) else None,
                 "orderId": order["orderId"],
                 "status": order["status"],
-                "externalId": order.get("externalId"),
                 "updatedAt": order["updatedAt"],
             }
         )

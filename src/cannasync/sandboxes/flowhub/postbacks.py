@@ -6,12 +6,12 @@ on every status change, and ``POST /orderPostback/{orderId}`` asking for the cur
 
 Choices where Flowhub's public notes are silent
 -----------------------------------------------
-11. Postbacks: on every status change, ``{"orderId", "externalId", "status", "previousStatus",
-    "updatedAt"}`` is POSTed as JSON to the order's ``postbackUrl`` by one background worker per sandbox
-    (in order, 5 s timeout, never retried, no signature header: a receiver should confirm through
-    ``orderStatus``). ``POST /orderPostback/{orderId}`` answers 204 and re-sends the current status with
-    the ``previousStatus`` of the last change (null if it never changed); without a ``postbackUrl`` it is
-    still a 204 and sends nothing. Every attempt is logged (``FlowhubSandbox.postback_log`` and
+11. Postbacks: on every status change, ``{"orderId", "status", "previousStatus", "updatedAt"}`` is POSTed as JSON to
+    the order's ``postbackUrl`` by one background worker per sandbox (in order, 5 s timeout, never retried, no
+    signature header: a receiver should confirm through ``orderStatus``). ``POST /orderPostback/{orderId}`` answers
+    204 and re-sends the current status with the ``previousStatus`` of the last change (null if it never changed);
+    without a ``postbackUrl`` it is still a 204 and sends nothing. Every attempt is logged
+    (``FlowhubSandbox.postback_log`` and
     ``GET /_sandbox/postbacks``) as ``{"url", "body", "status_code", "error", "sentAt"}``.
 """
 
@@ -88,7 +88,6 @@ class Postbacks:
             return
         body = {
             "orderId": order["orderId"],
-            "externalId": order.get("externalId"),
             "status": order["status"],
             "previousStatus": previous,
             "updatedAt": order["updatedAt"],

@@ -26,11 +26,11 @@ Choices where the sources are silent (each easy to change, none confirmed by Flo
    catalogue's date; every Order Ahead order is also a Sale of its location from the moment it is created,
    ``pending`` until it is ``sold`` (then ``completedOn`` is set) and ``cancelled`` once deleted or unable to
    complete/verify. Its ``orderId`` is the Order Ahead order id and ``id`` is ``sale-<orderId>``.
-3. **Unverified, and the one field a connector leans on:** a Sale made from an Order Ahead order carries that
-   order's ``externalId``, as the create answer and ``orderStatus`` carry ``customerExternalId``. No public
-   source shows the field on a Sale; it is what lets an integrator find its own order again after a lost
-   answer, by reading this documented list and filtering it client-side. Walk-in sales have ``externalId``
-   null.
+3. A Sale carries only the fields of the documented model (``orders-api.yaml``, as typed in flowhub-client-ts
+   src/types/orders-api.ts ``Sale``): no order-level reference of the integrator's, which the create body has
+   none of either. An integrator finds its own order again after a lost answer by what the Sale holds: its
+   lines (``itemsInCart``), customer (``customerId``, ``fullName``) and ``createdAt``. (An earlier version of
+   this sandbox invented an ``externalId`` here; nothing public shows one.)
 4. ``findByCustomerId`` lists the sales of that customer id at the caller's locations; an id nobody has is
    an empty list, not a 404.
 """
@@ -138,7 +138,6 @@ def _sale(
     fees: int = 0,
     completed_on: str | None = None,
     voided: bool = False,
-    external_id: str | None = None,
     budtender: tuple[str, str] | None = None,
 ) -> JSON:
     staff_id, staff_name = budtender or (None, None)
@@ -172,7 +171,6 @@ def _sale(
         ),
         "totals": totals,
         "voided": voided,
-        "externalId": external_id,
     }
 
 
@@ -250,7 +248,6 @@ def sale_from_order(order: Mapping[str, Any], products: Mapping[int, Mapping[str
         lines=lines,
         fees=sum(fee.get("amount", 0) for fee in order.get("fees") or []),
         completed_on=order["updatedAt"] if status == "sold" else None,
-        external_id=order.get("externalId"),
     )
 
 

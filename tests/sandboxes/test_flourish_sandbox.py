@@ -30,6 +30,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cannasync.sandboxes import flourish as flourish_module
+from cannasync.sandboxes._kit import values as kit_values
 from cannasync.sandboxes.flourish import FlourishSandbox, create_app
 from cannasync.sandboxes.flourish_catalog import MALFORMED_KINDS, TERPENES
 
@@ -794,7 +795,7 @@ def test_customers_can_be_pulled_incrementally_by_last_update(
     # Two staff edits in the same millisecond tie; ties come out by id.
     cursor = max(c["last_updated_timestamp"] for c in everyone)
     same_moment = datetime(2030, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
-    monkeypatch.setattr(flourish_module, "_now", lambda: same_moment)
+    monkeypatch.setattr(kit_values, "now", lambda: same_moment)  # the sandboxes' clock
     for customer_id in ("70009", "70004"):
         edited = flourish.client.patch(f"/_sandbox/customers/{customer_id}", json={"email": f"{customer_id}@x.io"})
         assert edited.status_code == 200

@@ -443,32 +443,32 @@ import hmac
 import json
 import queue
 import re
-import struct
 import threading
 import time
 import urllib.error
 import urllib.request
 import zlib
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Match, Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.routing import Route
+from starlette.types import Scope
 
+from cannasync.sandboxes._kit import app as _app
 from cannasync.sandboxes._kit import faults as _faults
+from cannasync.sandboxes._kit.control import control_routes
 from cannasync.sandboxes._kit.faults import Fault
+from cannasync.sandboxes._kit.gateway import CONTROL, RequestCounts, VendorError, VendorRoute
+from cannasync.sandboxes._kit.values import cents, digits, iso_ms, later_than, now, number, png
 from cannasync.sandboxes.flourish_catalog import (
     ALL_BRANDS,
     FIRST_DESTINATION_ID,
@@ -484,7 +484,6 @@ from cannasync.sandboxes.flourish_catalog import (
     generate_discounts,
     generate_sales,
     generate_sales_reps,
-    iso_ms,
     new_item,
 )
 
@@ -492,7 +491,6 @@ JSON = dict[str, Any]
 
 V1 = "/external/api/v1"
 V2 = "/external/api/v2"
-CONTROL = "/_sandbox"
 PAGE_LIMIT = 50
 MAX_SUMMARY_IDS = 50
 
@@ -565,10 +563,9 @@ UOMS: tuple[tuple[str, str], ...] = (
     ("ml", "Milliliters"),
     ("l", "Liters"),
 )
-_CENT = Decimal("0.01")
 
 
-class ApiError(Exception):
+class ApiError(VendorError):
     """An error answered as ``{"error": message}`` with ``status``."""
 
     def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None) -> None:
@@ -585,10 +582,6 @@ class ApiError(Exception):
 # Small pure helpers
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _parse_iso(value: str, name: str, status: int = 400) -> datetime:
     """Parse an ISO 8601 date or datetime; a date alone is midnight UTC, a naive time is UTC."""
     try:
@@ -599,31 +592,12 @@ def _parse_iso(value: str, name: str, status: int = 400) -> datetime:
 
 
 def _later_than(previous: str) -> str:
-    """Now, or 1 ms after ``previous`` if the clock has not moved past it (timestamps only go up)."""
-    moment = _now()
-    before = _parse_iso(previous, "timestamp")
-    if moment <= before:
-        moment = before + timedelta(milliseconds=1)
-    return iso_ms(moment)
-
-
-def _digits(phone: str) -> str:
-    """A phone number's digits, without a leading US country code."""
-    digits = re.sub(r"\D", "", phone)
-    return digits[1:] if len(digits) == 11 and digits.startswith("1") else digits
-
-
-def _cents(value: Decimal) -> Decimal:
-    return value.quantize(_CENT, rounding=ROUND_HALF_UP)
+    """Now, or 1 ms after the stored timestamp ``previous`` (a record's timestamps only go up)."""
+    return later_than(_parse_iso(previous, "timestamp"))
 
 
 def _money(value: Decimal) -> float:
-    return float(_cents(value))
-
-
-def _number(value: object) -> int | float | None:
-    """``value`` if it is a JSON number (booleans are not), else None."""
-    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+    return float(cents(value))
 
 
 def _spread(amount: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
@@ -634,20 +608,9 @@ def _spread(amount: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
     shares: list[Decimal] = []
     for weight in weights[:-1]:
         share = amount * weight / total if total else amount / len(weights)
-        shares.append(_cents(share))
+        shares.append(cents(share))
     shares.append(amount - sum(shares, Decimal(0)))
     return shares
-
-
-def _png(rgb: tuple[int, int, int]) -> bytes:
-    """A valid 1x1 RGB PNG of one colour."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    pixels = zlib.compress(bytes((0, *rgb)))
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
 
 
 _EXPIRE = re.compile(r"^(\d+)([smhd]?)$")
@@ -713,7 +676,7 @@ def _parse_lines(raw: object) -> list[_Line]:
         where = f"order_lines[{index}]"
         if not isinstance(line, dict):
             raise ApiError(422, f"{where} must be an object")
-        qty, price = _number(line.get("order_qty")), _number(line.get("unit_price"))
+        qty, price = number(line.get("order_qty")), number(line.get("unit_price"))
         if qty is None or qty <= 0:
             raise ApiError(422, f"{where}.order_qty must be a number greater than 0")
         if price is None or price < 0:
@@ -736,7 +699,7 @@ def _parse_discounts(raw: object, lines: Sequence[_Line]) -> list[_Discount]:
         where = f"applied_discounts[{index}]"
         if not isinstance(discount, dict):
             raise ApiError(422, f"{where} must be an object")
-        discount_id, amount = discount.get("discount_id"), _number(discount.get("discount_amount"))
+        discount_id, amount = discount.get("discount_id"), number(discount.get("discount_amount"))
         if not isinstance(discount_id, int) or isinstance(discount_id, bool):
             raise ApiError(422, f"{where}.discount_id must be an integer")
         if amount is None or amount < 0:
@@ -787,7 +750,7 @@ def _parse_order_body(body: JSON, statuses: Sequence[str] = ("Submitted", "Creat
     if fulfillment == "delivery" and not (address and address.get("address_line_1")):
         raise ApiError(422, "delivery_address is required for delivery orders")
     raw_fee = body.get("delivery_fee")
-    fee = 0 if raw_fee is None else _number(raw_fee)
+    fee = 0 if raw_fee is None else number(raw_fee)
     if fee is None or fee < 0:
         raise ApiError(422, "delivery_fee must be a number >= 0")
     lines = _parse_lines(body.get("order_lines"))
@@ -821,21 +784,21 @@ def _compute_totals(
 
     ``double_count=False`` (in-store sales) takes the discounts off once, through the lines only.
     """
-    line_totals = [_cents(Decimal(str(line.order_qty)) * Decimal(str(line.unit_price))) for line in lines]
+    line_totals = [cents(Decimal(str(line.order_qty)) * Decimal(str(line.unit_price))) for line in lines]
     line_discounts = [Decimal(0)] * len(lines)
     for discount in discounts:
-        amount = _cents(Decimal(str(discount.discount_amount)))
+        amount = cents(Decimal(str(discount.discount_amount)))
         targets = [
             index for index, line in enumerate(lines) if discount.item_id is None or line.item_id == discount.item_id
         ]
         for index, share in zip(targets, _spread(amount, [line_totals[i] for i in targets]), strict=True):
             line_discounts[index] += share
     net = [total - discount for total, discount in zip(line_totals, line_discounts, strict=True)]
-    total_discounts = sum((_cents(Decimal(str(d.discount_amount))) for d in discounts), Decimal(0))
+    total_discounts = sum((cents(Decimal(str(d.discount_amount))) for d in discounts), Decimal(0))
     # ``delivery_fee`` is the retail order's only fee field and the body takes it whatever the
     # ``fulfillment_type`` (POST /v1/retail-orders body fields, vendor-apis.md): it is added to every order's
     # total, a pickup's as well as a delivery's.
-    fee = _cents(Decimal(str(delivery_fee)))
+    fee = cents(Decimal(str(delivery_fee)))
     again = total_discounts if double_count else Decimal(0)
     total = max(sum(net, Decimal(0)) - again + fee, Decimal(0))
     rows = [
@@ -866,6 +829,17 @@ def _compute_totals(
 def parse_fault(body: JSON) -> Fault:
     """Validate a ``POST /_sandbox/faults`` body (the kinds and fields: sandboxes/_kit/faults.py)."""
     return _faults.parse_fault(body, default_prefix="/external/", invalid=lambda message: ApiError(422, message))
+
+
+class SlashFaults(_faults.Faults):
+    """The kit's fault list, matched as Flourish's gateway sees a path: with its trailing slash.
+
+    Both forms of a path are served, so a fault on ``/external/api/v1/items/`` must also strike a request for
+    ``/external/api/v1/items``: the path is offered with a trailing slash as well as as sent.
+    """
+
+    def take(self, method: str, *paths: str) -> Fault | None:
+        return super().take(method, *paths, *(path.rstrip("/") + "/" for path in paths))
 
 
 class FlourishSandbox:
@@ -906,7 +880,7 @@ class FlourishSandbox:
         self._webhook_pending = 0
         self._webhook_idle = threading.Condition(self.lock)
         #: The instant the seeded sales history is counted back from (creation time unless given; naive = UTC).
-        moment = as_of or _now()
+        moment = as_of or now()
         self.as_of = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
         self.credentials: dict[str, tuple[str, bool]] = dict(credentials)
         catalogue = generate_catalogue(items, seed, facilities)
@@ -927,8 +901,8 @@ class FlourishSandbox:
         self._next_discount = max((int(d) for d in self._discounts), default=500) + 1
         self._orders: dict[str, JSON] = {}
         self._next_order = 1
-        self._faults = _faults.Faults()
-        self._requests: Counter[str] = Counter()
+        self.faults = SlashFaults()
+        self.requests = RequestCounts()
         history = generate_sales(
             seed,
             sales,
@@ -1153,7 +1127,7 @@ class FlourishSandbox:
             item_id = str(self._next_item)
             self._next_item += 1
             brand = self._brands_by_id[fields["brand_id"]]
-            item = new_item(item_id, brand, fields, iso_ms(_now()))
+            item = new_item(item_id, brand, fields, iso_ms(now()))
             self._items.append(item)
             self._item_keys.append(int(item_id))
             self._items_by_id[item_id] = item
@@ -1204,7 +1178,7 @@ class FlourishSandbox:
                 raise ApiError(404, f"Facility {facility_id} not found")
             customer_id = str(self._next_customer)
             self._next_customer += 1
-            stamp = iso_ms(_now())
+            stamp = iso_ms(now())
             customer = {
                 "id": customer_id,
                 **fields,
@@ -1303,7 +1277,7 @@ class FlourishSandbox:
             order_id = f"RO-{self._next_order:06d}"
             self._next_order += 1
             status = parsed["order_status"] or "Created"
-            stamp = iso_ms(_now())
+            stamp = iso_ms(now())
             order = {
                 "id": order_id,
                 "facility_id": facility_id,
@@ -1339,13 +1313,13 @@ class FlourishSandbox:
             if item is None:
                 raise ApiError(422, f"lines[{index}].item_id {item_id} not found")
             if price is None:
-                price = _number(item.get("retail_price"))
+                price = number(item.get("retail_price"))
                 if price is None or price < 0:
                     raise ApiError(422, f"lines[{index}].unit_price is required: item {item_id} has no usable price")
             lines.append(_Line(item_id, item["sku"], qty, price))
         line_totals = {line.item_id: Decimal(0) for line in lines}
         for line in lines:
-            line_totals[line.item_id] += _cents(Decimal(str(line.order_qty)) * Decimal(str(line.unit_price)))
+            line_totals[line.item_id] += cents(Decimal(str(line.order_qty)) * Decimal(str(line.unit_price)))
         discounts: list[_Discount] = []
         for index, (discount_id, amount, item_id) in enumerate(parsed["applied_discounts"]):
             where = f"applied_discounts[{index}]"
@@ -1360,7 +1334,7 @@ class FlourishSandbox:
                 amount = _money(_discount_amount(discount, line_totals, item_id))
             discounts.append(_Discount(discount_id, discount["discount_name"], amount, item_id))
         rows, totals = _compute_totals(lines, discounts, 0, double_count=False)
-        stamp = iso_ms(parsed["completed_at"] or _now())
+        stamp = iso_ms(parsed["completed_at"] or now())
         order_id = f"RO-{self._next_order:06d}"
         self._next_order += 1
         order = {
@@ -1498,7 +1472,7 @@ class FlourishSandbox:
         with self.lock:
             destination_id = str(self._next_destination)
             self._next_destination += 1
-            stamp = iso_ms(_now())
+            stamp = iso_ms(now())
             destination = {
                 "id": destination_id,
                 **fields,
@@ -1550,7 +1524,7 @@ class FlourishSandbox:
             item = self._items_by_id.get(line.item_id)
             if item is None:
                 raise ApiError(422, f"order_lines[{index}].item_id {line.item_id} not found")
-            line_total = _cents(Decimal(str(line.order_qty)) * Decimal(str(line.unit_price)))
+            line_total = cents(Decimal(str(line.order_qty)) * Decimal(str(line.unit_price)))
             total += line_total
             rows.append(
                 {
@@ -1574,7 +1548,7 @@ class FlourishSandbox:
             lines = self._outbound_lines(parsed["order_lines"])
             order_id = f"OB-{self._next_outbound:06d}"
             self._next_outbound += 1
-            stamp = iso_ms(_now())
+            stamp = iso_ms(now())
             order = {
                 "id": order_id,
                 "facility_id": facility_id,
@@ -1698,7 +1672,7 @@ class FlourishSandbox:
             "url": url,
             "payload": {"resource_type": resource_type, "data": data},
             "signature": signature,
-            "queued_at": iso_ms(_now()),
+            "queued_at": iso_ms(now()),
             "delivered_at": None,
             "status_code": None,
             "error": None,
@@ -1728,39 +1702,12 @@ class FlourishSandbox:
                 if entry is not None:
                     self._webhooks[webhook_id] = {
                         **entry,
-                        "delivered_at": iso_ms(_now()),
+                        "delivered_at": iso_ms(now()),
                         "status_code": status_code,
                         "error": error,
                     }
                 self._webhook_pending -= 1
                 self._webhook_idle.notify_all()
-
-    # -- faults and request counts -----------------------------------------------------------------
-
-    def add_fault(self, fault: Fault) -> None:
-        self._faults.add(fault)
-
-    def faults(self) -> list[JSON]:
-        return self._faults.describe()
-
-    def clear_faults(self) -> None:
-        self._faults.clear()
-
-    def take_fault(self, method: str, raw_path: str, path: str) -> Fault | None:
-        """Consume one firing of the first matching fault that fires on this request, if any."""
-        return self._faults.take(method, raw_path, path + "/")
-
-    def count_request(self, key: str) -> None:
-        with self.lock:
-            self._requests[key] += 1
-
-    def request_counts(self) -> dict[str, int]:
-        with self.lock:
-            return dict(self._requests)
-
-    def reset_request_counts(self) -> None:
-        with self.lock:
-            self._requests.clear()
 
 
 def _discount_amount(discount: JSON, line_totals: Mapping[str, Decimal], item_id: str | None) -> Decimal:
@@ -1768,7 +1715,7 @@ def _discount_amount(discount: JSON, line_totals: Mapping[str, Decimal], item_id
     base = line_totals[item_id] if item_id is not None else sum(line_totals.values(), Decimal(0))
     value = Decimal(str(discount["discount_value"]))
     amount = base * value / 100 if discount["discount_type"] == "Percent" else value
-    return min(_cents(amount), base)
+    return min(cents(amount), base)
 
 
 def _seeded_sale(sale: Sale, discounts: Mapping[str, JSON]) -> JSON:
@@ -1999,8 +1946,8 @@ def _customer_predicate(request: Request) -> Callable[[JSON], bool] | None:
     ]
     phone = params.get("phone_number")
     if phone is not None:
-        digits = _digits(phone)
-        checks.append(lambda customer: bool(digits) and _digits(customer.get("phone") or "") == digits)
+        wanted = digits(phone)
+        checks.append(lambda customer: bool(wanted) and digits(customer.get("phone") or "") == wanted)
     start = _time_param(request, "last_updated_timestamp_start")
     if start:
         checks.append(lambda customer: customer["last_updated_timestamp"] >= start)
@@ -2080,13 +2027,7 @@ def _order_predicate(request: Request) -> Callable[[JSON], bool] | None:
 
 
 async def _json_object(request: Request) -> JSON:
-    try:
-        body = await request.json()
-    except ValueError:
-        raise ApiError(400, "Request body must be valid JSON") from None
-    if not isinstance(body, dict):
-        raise ApiError(400, "Request body must be a JSON object")
-    return body
+    return await _app.json_object(request, lambda message: ApiError(400, message))
 
 
 def _page_response(request: Request, records: list[JSON], more: bool, offset: int, limit: int) -> JSONResponse:
@@ -2178,7 +2119,7 @@ def _parse_customer_changes(body: JSON) -> JSON:
                 raise ApiError(422, f"{name} must be a boolean")
             changes[name] = body[name]
     if "available_credit" in body:
-        credit = _number(body["available_credit"])
+        credit = number(body["available_credit"])
         if credit is None or credit < 0:
             raise ApiError(422, "available_credit must be a number >= 0")
         changes["available_credit"] = credit
@@ -2211,10 +2152,10 @@ def _parse_sale_body(body: JSON) -> JSON:
         where = f"lines[{index}]"
         if not isinstance(line, dict):
             raise ApiError(422, f"{where} must be an object")
-        qty = _number(line.get("order_qty", 1))
+        qty = number(line.get("order_qty", 1))
         if qty is None or qty <= 0:
             raise ApiError(422, f"{where}.order_qty must be a number greater than 0")
-        price = None if line.get("unit_price") is None else _number(line["unit_price"])
+        price = None if line.get("unit_price") is None else number(line["unit_price"])
         if line.get("unit_price") is not None and (price is None or price < 0):
             raise ApiError(422, f"{where}.unit_price must be a number >= 0")
         lines.append((_id_value(line.get("item_id"), f"{where}.item_id"), qty, price))
@@ -2227,7 +2168,7 @@ def _parse_sale_body(body: JSON) -> JSON:
         if not isinstance(discount, dict):
             raise ApiError(422, f"{where} must be an object")
         discount_id = _id_value(discount.get("discount_id"), f"{where}.discount_id")
-        amount = None if discount.get("discount_amount") is None else _number(discount["discount_amount"])
+        amount = None if discount.get("discount_amount") is None else number(discount["discount_amount"])
         if discount.get("discount_amount") is not None and (amount is None or amount < 0):
             raise ApiError(422, f"{where}.discount_amount must be a number >= 0")
         item_id = None if discount.get("item_id") is None else _id_value(discount["item_id"], f"{where}.item_id")
@@ -2252,7 +2193,7 @@ def _parse_discount_body(body: JSON) -> JSON:
     if not isinstance(name, str) or not name.strip():
         raise ApiError(422, "discount_name is required")
     kind = _canonical_status(body.get("discount_type"), DISCOUNT_TYPES, "discount_type")
-    value = _number(body.get("discount_value"))
+    value = number(body.get("discount_value"))
     if value is None or value <= 0 or (kind == "Percent" and value > 100):
         raise ApiError(422, "discount_value must be a number > 0 (at most 100 for Percent)")
     times = {}
@@ -2397,7 +2338,7 @@ def _parse_new_item(body: JSON) -> tuple[JSON, dict[str, int]]:
         raise ApiError(422, "item_name is required")
     if body.get("brand") is None and body.get("brand_id") is None:
         raise ApiError(422, "brand (or brand_id) is required")
-    price = _number(body.get("retail_price"))
+    price = number(body.get("retail_price"))
     if price is None or price < 0:
         raise ApiError(422, "retail_price must be a number >= 0")
     for flag in _ITEM_FLAGS:
@@ -2624,7 +2565,7 @@ class _Api:
             raise ApiError(404, "Not found")
         shade = zlib.crc32(f"{item_id}/{kind}".encode())
         rgb = (shade & 0xFF, (shade >> 8) & 0xFF, (shade >> 16) & 0xFF)
-        return Response(_png(rgb), media_type="image/png", headers={"Cache-Control": "private, max-age=300"})
+        return Response(png(rgb), media_type="image/png", headers={"Cache-Control": "private, max-age=300"})
 
     async def set_quantity(self, request: Request) -> Response:
         body = await _json_object(request)
@@ -2742,28 +2683,10 @@ class _Api:
         self.sandbox.clear_webhook_log()
         return Response(status_code=204)
 
-    async def list_faults(self, request: Request) -> Response:
-        return JSONResponse({"data": self.sandbox.faults()})
 
-    async def add_fault(self, request: Request) -> Response:
-        fault = parse_fault(await _json_object(request))
-        self.sandbox.add_fault(fault)
-        return _one(asdict(fault), status_code=201)
-
-    async def clear_faults(self, request: Request) -> Response:
-        self.sandbox.clear_faults()
-        return Response(status_code=204)
-
-    async def request_counts(self, request: Request) -> Response:
-        return JSONResponse(self.sandbox.request_counts())
-
-    async def reset_request_counts(self, request: Request) -> Response:
-        self.sandbox.reset_request_counts()
-        return Response(status_code=204)
-
-
-def _routes(api: _Api) -> tuple[list[BaseRoute], list[tuple[BaseRoute, str]]]:
-    """All routes (paths without trailing slash) and the request-count key of each counted one."""
+def _vendor_routes(api: _Api) -> list[VendorRoute]:
+    """The routes the gateway counts, keyed ``"<METHOD> <template>"`` with the trailing slash for API routes
+    (choice 12), plus the art image links it hands out."""
     vendor = [
         Route(f"{V1}/facilities", api.facilities, methods=["GET"]),
         Route(f"{V1}/facilities/{{facility_id}}", api.get_facility, methods=["GET"]),
@@ -2797,7 +2720,16 @@ def _routes(api: _Api) -> tuple[list[BaseRoute], list[tuple[BaseRoute, str]]]:
         Route(f"{V1}/outbound-orders/{{order_id}}", api.replace_outbound, methods=["PUT"]),
         Route(f"{V1}/outbound-orders/{{order_id}}/cancel", api.cancel_outbound, methods=["POST"]),
     ]
+    counted: list[VendorRoute] = []
+    for route in vendor:
+        (method,) = (route.methods or {"GET"}) - {"HEAD"}
+        counted.append(VendorRoute(route, f"{method} {route.path}/"))
     art = Route(f"{CONTROL}/art/{{item_id}}/{{filename}}", api.art_image, methods=["GET"])
+    counted.append(VendorRoute(art, f"GET {art.path}"))
+    return counted
+
+
+def _control_routes(api: _Api) -> list[Route]:
     control = [
         Route(f"{CONTROL}/health", api.health, methods=["GET"]),
         Route(f"{CONTROL}/items", api.create_item, methods=["POST"]),
@@ -2821,74 +2753,19 @@ def _routes(api: _Api) -> tuple[list[BaseRoute], list[tuple[BaseRoute, str]]]:
         Route(f"{CONTROL}/webhooks/config", api.set_webhook_config, methods=["POST"]),
         Route(f"{CONTROL}/webhooks", api.webhook_log, methods=["GET"]),
         Route(f"{CONTROL}/webhooks", api.clear_webhook_log, methods=["DELETE"]),
-        Route(f"{CONTROL}/faults", api.list_faults, methods=["GET"]),
-        Route(f"{CONTROL}/faults", api.add_fault, methods=["POST"]),
-        Route(f"{CONTROL}/faults", api.clear_faults, methods=["DELETE"]),
-        Route(f"{CONTROL}/requests", api.request_counts, methods=["GET"]),
-        Route(f"{CONTROL}/requests", api.reset_request_counts, methods=["DELETE"]),
+        *control_routes(
+            faults=api.sandbox.faults, counts=api.sandbox.requests, parse_fault=parse_fault, read_json=_json_object
+        ),
     ]
-    counted: list[tuple[BaseRoute, str]] = []
-    for route in vendor:
-        (method,) = (route.methods or {"GET"}) - {"HEAD"}
-        counted.append((route, f"{method} {route.path}/"))
-    counted.append((art, f"GET {art.path}"))
-    return [*vendor, art, *control], counted
+    return control
 
 
-class _Gateway:
-    """What sits in front of the endpoints: slash normalisation, request counting, faults and auth.
-
-    Paths are normalised by dropping the trailing slash (both forms are served, never redirected); the
-    path as sent is kept in ``scope["sandbox.original_path"]`` for ``meta.next`` links.
-    """
-
-    def __init__(self, app: ASGIApp, sandbox: FlourishSandbox, counted: Sequence[tuple[BaseRoute, str]]) -> None:
-        self.app = app
-        self.sandbox = sandbox
-        self.counted = counted
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        raw_path: str = scope["path"]
-        path = raw_path.rstrip("/") or "/"
-        scope = {**scope, "path": path, "sandbox.original_path": raw_path}
-        method: str = scope["method"]
-
-        for route, key in self.counted:
-            if route.matches(scope)[0] is Match.FULL:
-                self.sandbox.count_request(key)
-                break
-
-        fault = None
-        if path.startswith("/external/"):
-            fault = self.sandbox.take_fault(method, raw_path, path)
-            if fault is not None and await _faults.before(
-                fault,
-                scope,
-                receive,
-                send,
-                lambda status, headers: ApiError(status, "Injected fault", headers).response(),
-            ):
-                return
-            request_headers = Headers(scope=scope)
-            try:
-                self.sandbox.authenticate(request_headers.get("x-api-key"), request_headers.get("authorization"))
-            except ApiError as error:
-                await error.response()(scope, receive, send)
-                return
-
-        await _faults.deliver(fault, self.app, scope, receive, send)
+def _is_api(path: str) -> bool:
+    """Faults and authentication apply under ``/external/`` only (choice 11)."""
+    return path.startswith("/external/")
 
 
-async def _api_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, ApiError)
-    return exc.response()
-
-
-async def _http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
+def _http_error(request: Request, exc: HTTPException) -> Response:
     message = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, str(exc.detail))
     return JSONResponse({"error": message}, status_code=exc.status_code, headers=exc.headers)
 
@@ -2929,15 +2806,29 @@ def create_app(
         locations=locations,
     )
     api = _Api(state)
-    routes, counted = _routes(api)
-    app = Starlette(
-        routes=routes,
-        middleware=[Middleware(_Gateway, sandbox=state, counted=counted)],
-        exception_handlers={ApiError: _api_error, HTTPException: _http_error},
+    counted = _vendor_routes(api)
+
+    def guard(scope: Scope, route: VendorRoute | None) -> Scope:
+        # Every ``/external/`` request, a route or not: an unauthenticated request to an unknown route is a 401.
+        headers = Headers(scope=scope)
+        state.authenticate(headers.get("x-api-key"), headers.get("authorization"))
+        return scope
+
+    return _app.build_app(
+        state,
+        [*(entry.route for entry in counted), *_control_routes(api)],
+        gateway={
+            "routes": counted,
+            "counts": state.requests,
+            "faults": state.faults,
+            "refuse": lambda status, headers: ApiError(status, "Injected fault", headers).response(),
+            "guard": guard,
+            "is_api": _is_api,
+            # Both forms of every path are served, never redirected; ``meta.next`` keeps the form sent.
+            "strip_slash": True,
+        },
+        http_error=_http_error,
     )
-    app.router.redirect_slashes = False
-    app.state.sandbox = state
-    return app
 
 
 def run(
@@ -2963,4 +2854,4 @@ def run(
         webhook_key=webhook_key,
         locations=locations,
     )
-    uvicorn.run(app, host=host, port=port, log_level=log_level)
+    _app.serve(app, host, port, log_level)

@@ -32,7 +32,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from cannasync.sandboxes import flourish as flourish_module
 from cannasync.sandboxes._kit import values as kit_values
 from cannasync.sandboxes.flourish import FlourishSandbox, create_app
-from cannasync.sandboxes.flourish_catalog import MALFORMED_KINDS, TERPENES
+from cannasync.sandboxes.flourish.catalog import MALFORMED_KINDS, TERPENES
 
 V1 = "/external/api/v1"
 V2 = "/external/api/v2"

@@ -1,4 +1,18 @@
-"""The Flourish sandbox as an ASGI app: every route, behind the kit's gateway set as Flourish's works."""
+"""The Flourish sandbox as an ASGI app: every route, behind the kit's gateway set as Flourish's works.
+
+* Routes under ``/external/api/v1/...``; order creation at ``/external/api/v2/retail-orders/`` (and at the v1
+  path, alike: the sandbox has no discount engine to tell them apart). A trailing
+  slash is optional everywhere (both forms are served, never redirected).
+
+Choices where Flourish's public notes are silent
+------------------------------------------------
+Each is a guess kept easy to change; none is confirmed by Flourish.
+
+12. ``/_sandbox/requests`` counts every request that matched a vendor route, as ``"<METHOD> <template>"``
+    with the trailing slash for API routes (``"GET /external/api/v1/items/{item_id}/"``). It includes
+    requests answered 401/403/4xx or with an injected fault, and art image downloads; it excludes the
+    other control routes.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,12 @@
-"""Item art: expiring image links."""
+"""Item art: expiring image links.
+
+Choices where Flourish's public notes are silent
+------------------------------------------------
+Each is a guess kept easy to change; none is confirmed by Flourish.
+
+5. Art: ``expire`` accepts ``<n>[s|m|h|d]`` (default ``1h``; anything else → 400). Links are
+   ``/_sandbox/art/<item id>/<kind>.png?expires=<unix ts>``, answer a 1x1 PNG, and 403 once expired.
+"""
 
 from __future__ import annotations
 

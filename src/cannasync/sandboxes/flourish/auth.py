@@ -1,4 +1,10 @@
-"""Who may call: Flourish's API keys."""
+"""Who may call: Flourish's API keys.
+
+* Auth by ``x-api-key`` or legacy ``Authorization: Basic base64(username:key)``: a missing or unknown
+  key/username answers 401 ``{"error": "Invalid or expired API key"}``; a known but inactive key answers
+  403 ``{"error": "API key is not active"}``. Defaults: username ``demo``, active key ``demo-key``,
+  inactive key ``inactive-key``.
+"""
 
 from __future__ import annotations
 

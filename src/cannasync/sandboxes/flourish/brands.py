@@ -1,4 +1,25 @@
-"""Brands."""
+"""Brands: the company-wide list, and the brand an item names.
+
+Wholesale: brands, sales reps, destinations, outbound orders
+------------------------------------------------------------
+What the LeafLink ↔ Flourish bridge uses (cannasync issue 6, seed 004):
+
+* ``GET /brands/`` (company, paged, id order) → ``{"id", "brand_name"}``; ``GET /brands/{id}/``. Every
+  item's ``brand`` and ``brand_id`` are a pair from this list (choice 20). Items also filter on
+  ``brand_id`` (repeatable), beside ``brand_name``.
+
+Choices where Flourish's public notes are silent
+------------------------------------------------
+Each is a guess kept easy to change; none is confirmed by Flourish.
+
+20. Brands: ids are numeric strings like item ids; the list is company-wide and includes brands with no
+    items. An item's ``brand`` is the ``brand_name`` of its ``brand_id``. A staff edit or creation naming
+    ``brand`` (case-insensitive) or ``brand_id`` sets both (unknown → 422; both given and disagreeing →
+    422). The wholesale items are re-branded after generation (``brand``, ``brand_id``, the SKU's brand
+    code and the brand inside ``retail_display_name``/``ecommerce_item_name``), from a random stream of
+    their own; that is the only change to the generated catalogue, and it is independent of the number of
+    facilities.
+"""
 
 from __future__ import annotations
 

@@ -9,6 +9,10 @@ are offsets before an ``as_of`` instant the caller passes (the sandbox passes it
 told otherwise), so that "the last 60 days" stays the last 60 days; everything else about it is fixed
 by the seed.
 
+This module generates the facilities, items, stock, art and brands; ``seeds.py`` generates the customers,
+retail discounts, sales history, sales reps and destinations by the same rules, and ``fleet.py`` the
+generated facilities' stock.
+
 Data added for the loyalty side draws from random streams of its own (never from the item or customer
 streams), so adding it left every earlier record byte-identical: the optional third facility, the
 customers' home facility and out-of-state customers do not disturb items, stock at 101/102 or art.
@@ -23,6 +27,36 @@ are re-branded to the wholesale brands ("Glacier Lake" and "North Coast") after 
 random stream of their own among well-formed items on sale at facility 101. That is the one change to
 records that existed before: those few items' ``brand``, ``brand_id``, ``sku`` prefix and brand-bearing
 display names; every other item, all stock and all art are byte-identical to what they were.
+
+Well-known records (present for every seed)
+-------------------------------------------
+* Facilities ``"101"`` (Great Lakes Provisions - Ann Arbor) and ``"102"`` (… - Grand Rapids); with
+  ``create_app(..., facilities=3)`` also ``"103"`` (… - Lansing), a facility a merchant may not have
+  mapped, with items stocked there too. The default stays two facilities because the hub's tests and demo
+  expect exactly ``["101", "102"]``.
+* Items have ids ``"10001"`` upwards; the malformed ones are listed in ``FlourishSandbox.malformed``
+  (id → kind of damage) and ``FlourishSandbox.malformed_ids``.
+* Brands ``"301"``-``"315"`` (the generator's) plus the two wholesale brands ``"316"`` **Glacier Lake**
+  and ``"317"`` **North Coast** (not to be confused with ``"315"`` North Coast Labs). For every seed and
+  catalogue size, up to three items per wholesale brand (six in all; fewer only in a catalogue too small
+  to have them) are well-formed, active, ``ecommerce_active``, sellable, priced and in stock at facility
+  101: ``FlourishSandbox.wholesale_items`` (item id → brand name), or ``GET /items/?brand_name=Glacier
+  Lake``. Their SKUs start ``GLK-`` and ``NCO-``. The bridge's tests can route brand → LeafLink account
+  from these two names.
+
+The customers, discounts, sales reps and destinations every seed has: ``seeds.py``.
+
+Choices where Flourish's public notes are silent
+------------------------------------------------
+Each is a guess kept easy to change; none is confirmed by Flourish.
+
+1. Item detail fields: ``med_price`` (number or null; the medical price when it differs), ``price_tiers``
+   (``[{"name": "1/8 oz", "quantity": 3.5, "uom": "g", "price": 35.0}]``; present on bulk flower sold by
+   the gram, ``[]`` otherwise), ``cannabinoids`` (``[{"name", "value", "uom": "%"|"mg"}]``, % for flower,
+   pre-rolls, vapes and concentrates, mg for edibles, tinctures and topicals, ``[]`` for accessories) and
+   ``terpenes`` (``[{"name", "value", "uom": "%"}]``). Items also carry ``inventory_type``,
+   ``uom_description`` and ``weight_uom_description`` (read by the vendor plugin). Item ``uom`` is
+   ``ea`` or ``g`` (bulk flower).
 """
 
 from __future__ import annotations

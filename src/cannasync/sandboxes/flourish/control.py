@@ -1,4 +1,44 @@
-"""The control routes (ours, under ``/_sandbox/``): what staff, the warehouse and the counter do."""
+"""The control routes (ours, under ``/_sandbox/``): what staff, the warehouse and the counter do.
+
+Control routes (no auth, under ``/_sandbox/``; the hub never calls them)
+------------------------------------------------------------------------
+``GET health``; ``POST items/{id}/quantity``; ``PATCH items/{id}``; ``DELETE items/{id}``;
+``POST retail-orders/{id}/status``; ``GET retail-orders``; ``GET customers``; ``GET|POST|DELETE faults``;
+``GET|DELETE requests``; and ``GET art/{item_id}/{kind}.png`` (the image links handed out by the art
+route). For the loyalty side:
+
+* ``POST sales`` ``{"facility_id", "customer_id"?, "lines": [{"item_id", "order_qty"?, "unit_price"?}],
+  "applied_discounts"?: [{"discount_id", "discount_amount"?, "item_id"?}], "completed_at"?: ISO,
+  "is_recreational"?: bool}`` rings up a completed in-store sale → 201 ``{"data": order}``.
+* ``POST customers`` (the fields of ``POST /customers/`` plus ``facility_id``) creates a customer as at
+  the counter → 201; ``PATCH customers/{id}`` edits one as staff would (the fields ``PUT`` takes, plus
+  ``facility_id``), bumping ``last_updated_timestamp`` → 200 ``{"data": customer}``.
+* ``GET retail-discounts`` (every facility's); ``POST retail-discounts`` ``{"facility_id",
+  "discount_name", "discount_type", "discount_value", "start_date"?, "end_date"?, "start_time"?,
+  "end_time"?, "ecommerce_eligible"?}`` → 201 ``{"data": discount}``; ``DELETE retail-discounts/{id}`` →
+  204.
+
+For the wholesale side and webhooks:
+
+* ``POST items`` ``{"item_name", "brand" | "brand_id", "retail_price", "sku"?, "item_category"?, "uom"?,
+  "active"?, "ecommerce_active"?, "sellable"?, "is_medical"?, …, "stock"?: {"<facility id>":
+  sellable_qty}}`` creates an item as staff would (choice 26) → 201 ``{"data": item}``;
+  ``PATCH items/{id}`` keeps ``brand``/``brand_id`` consistent (choice 20). Both fire ``item`` webhooks.
+* ``POST outbound-orders/{id}/status`` ``{"order_status"}`` moves an order (422 for an unknown status,
+  409 for a move the machine does not allow; ``"Canceled"`` is read as Cancelled);
+  ``PATCH outbound-orders/{id}`` edits one as staff would (choice 25); ``GET outbound-orders`` (every
+  facility's); ``GET destinations``.
+* ``GET|POST webhooks/config``; ``GET webhooks`` (the delivery log; ``?wait=<seconds>`` first waits for
+  pending deliveries); ``DELETE webhooks`` clears the log.
+
+Faults: ``{"method", "path_prefix", "status", "count", "retry_after"}`` answers the status with
+``{"error": "Injected fault"}`` (``after`` lets that many matching requests through first, to break a
+read mid-way); ``{"mode": "delay", "delay_seconds"}`` waits before processing;
+``{"mode": "timeout_after_commit", "delay_seconds"}`` processes the request fully, then holds the
+response back, so a client can time out after Flourish really committed.
+Also, shared by the POS sandboxes (``sandboxes/_kit/faults.py``): ``every`` N-th or a seeded ``rate`` of
+matching requests, and the modes ``reset``, ``reset_after_commit`` and ``truncate``.
+"""
 
 from __future__ import annotations
 

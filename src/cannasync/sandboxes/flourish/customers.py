@@ -1,4 +1,47 @@
-"""Retail customers (company-scoped)."""
+"""Retail customers (company-scoped).
+
+* Customers are company-scoped: list (with ``last_updated_timestamp_start``/``_end``), get, create and
+  ``PUT /customers/{id}/``.
+
+Loyalty data: customers, sales history, retail discounts
+--------------------------------------------------------
+What a loyalty platform pulls from Flourish (cannasync issue 5):
+
+* Every customer carries ``facility_id``: the facility where it was created (where the shopper shops).
+  Seeded customers are spread over the facilities, about one in eight with ``null``; about one in eight
+  lives in Ohio (``state`` ``"OH"``, the rest ``"MI"``).
+* ``GET /customers/`` takes ``last_updated_timestamp_start``/``_end`` and ``order_by``; with
+  ``order_by=last_updated_timestamp`` a client can pull incrementally.
+* ``PUT /customers/{id}/`` updates the fields it is given and bumps ``last_updated_timestamp``; it
+  answers ``{"data": customer}``.
+
+Choices where Flourish's public notes are silent
+------------------------------------------------
+Each is a guess kept easy to change; none is confirmed by Flourish.
+
+6. Customers: ``first_name`` and ``last_name`` are required on create as well as ``dob`` (422 naming the
+   field); ``medical_card_expiration`` must be YYYY-MM-DD when given. Filters ``first_name``,
+   ``last_name``, ``email``, ``patient_id`` and ``state`` compare case-insensitively and exactly;
+   ``phone_number`` compares digits only, ignoring a leading US country code ``1``. Creating a customer
+   never checks for duplicates.
+13. Customers' ``facility_id`` is our name for "where the customer was created / shops" (Flourish's
+    field, if any, is not public). ``POST /customers/`` is company-scoped and stores ``facility_id``
+    null, or the facility of a ``FacilityID`` header if one is sent (unknown → 404). Through the API
+    ``facility_id`` is read-only; only the staff-edit control route changes it.
+14. ``GET /customers/``: ``last_updated_timestamp_start``/``_end`` are inclusive, parsed like the item
+    filters (a date alone is midnight UTC, a bad value a 400). ``order_by`` is ``id`` (the default:
+    ascending numeric id) or ``last_updated_timestamp`` (ascending, ties by id); anything else is a 400.
+    Paging (``offset``/``limit``/``meta.next``) applies after ordering; ``meta.next`` keeps ``order_by``.
+15. ``PUT /customers/{id}/`` is a partial update: fields absent from the body are kept. It takes
+    ``first_name``, ``last_name`` (non-empty strings), ``dob`` (YYYY-MM-DD; null or malformed → 422
+    ``dob must be YYYY-MM-DD``), ``email``, ``phone``, ``patient_id``, ``state``, ``medical_card_state``
+    (strings or null), ``medical_card_expiration`` (YYYY-MM-DD or null), ``is_verified``, ``is_active``
+    (booleans), ``available_credit`` (number >= 0) and ``address`` (a list of objects); other keys are
+    ignored. ``state`` is stored as sent (not checked to be two letters, like create). Every successful
+    PUT bumps ``last_updated_timestamp`` (by at least 1 ms), even one that changes nothing, as a save in
+    the POS would; so a client that writes a customer sees its own write come back in an incremental
+    pull and must recognise it. An unknown id is a 404 before the body is looked at.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,30 @@
-"""Retail discounts (facility-scoped)."""
+"""Retail discounts (facility-scoped).
+
+* ``GET /retail-discounts/`` and ``GET /retail-discounts/{id}/`` list a facility's discounts.
+
+Loyalty data: customers, sales history, retail discounts
+--------------------------------------------------------
+What a loyalty platform pulls from Flourish (cannasync issue 5):
+
+* Retail discounts: ``{"id", "discount_name", "discount_type": "Percent"|"Dollar", "discount_value",
+  "start_date", "end_date", "start_date_time", "end_date_time", "start_time", "end_time",
+  "ecommerce_eligible", "facility_id"}``.
+
+Choices where Flourish's public notes are silent
+------------------------------------------------
+Each is a guess kept easy to change; none is confirmed by Flourish.
+
+17. Retail discounts: ids are numeric strings, ``"501"`` upwards, never reused. The vendor notes say the
+    list returns the facility's e-commerce-eligible discounts; the sandbox lists **all** of the
+    facility's discounts (a loyalty reward is usually an in-store discount) and takes an optional
+    ``ecommerce_eligible=true|false`` filter. A discount of another facility is a 404 on
+    ``GET /retail-discounts/{id}/``. ``start_date_time``/``end_date_time`` are derived from the dates
+    (midnight UTC and 23:59:59.999 UTC) or null; ``start_time``/``end_time`` are daily ``HH:MM`` or null.
+    The seeded discounts are seed-independent. Creating one validates ``discount_type`` (Percent or
+    Dollar, any case), ``discount_value`` (> 0, at most 100 for Percent), the dates and times;
+    ``ecommerce_eligible`` defaults to false; an unknown facility is a 404. Deleting a discount leaves
+    past sales that used it unchanged.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,21 @@
-"""Facilities and units of measure."""
+"""Facilities and units of measure.
+
+* ``FacilityID`` header on facility-scoped routes (inventory summary, order create/update, retail
+  discounts list/get, sales reps, outbound orders create/list/get/update): missing → 400, unknown → 404.
+  ``GET /retail-orders/{id}/`` takes it optionally (choice 30).
+* ``GET /facilities/`` and ``GET /facilities/{id}/`` (no ``FacilityID``), ``GET /uoms/`` (paged, choice 31).
+
+Choices where Flourish's public notes are silent
+------------------------------------------------
+Each is a guess kept easy to change; none is confirmed by Flourish.
+
+31. ``GET /uoms/`` lists ``{"uom", "description"}`` (the fields the B2B plugin reads to build its unit
+    drop-down, flourish-woocommerce-b2b ``display_uom_dropdown``) for the units the vendor notes list for
+    the item ``uom`` filter: ea, g, kg, mg, oz, lb, ml, l; described as the items' ``uom_description``
+    are. Paged like every list. ``GET /facilities/{id}/`` answers the facility as the list does, plus
+    ``sales_rep_required_for_outbound`` (false: the B2B plugin reads it before an outbound order); an
+    unknown id is a 404.
+"""
 
 from __future__ import annotations
 

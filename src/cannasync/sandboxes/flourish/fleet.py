@@ -1,4 +1,17 @@
-"""Generated facilities: one process standing for a chain of a thousand stores."""
+"""Generated facilities: one process standing for a chain of a thousand stores.
+
+Many facilities (a scale test)
+------------------------------
+``create_app(..., locations=N)`` (``cannasync sandbox flourish --locations N``) serves N generated
+facilities besides the well-known ones, ids ``"1001"`` upwards, named "Great Lakes Provisions - Store
+<id>", so that one process stands for a chain of a thousand stores. Items stay company-wide, as in
+Flourish: every facility sees the same ``--items`` items; what differs is each facility's stock. A generated
+facility stocks about 90% of the well-formed items (every malformed one, so each store has records to
+quarantine) with quantities of its own, each row derived from ``(seed, facility id, item id)`` when it is
+read and never stored (``FleetShelf`` below), so a thousand facilities cost no start-up time and
+no memory until asked. Writes through the control routes are kept on top. Generated facilities have no
+retail discounts, sales reps, seeded customers or sales: everything seeded stays as it is without them.
+"""
 
 from __future__ import annotations
 

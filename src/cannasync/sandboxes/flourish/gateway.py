@@ -1,4 +1,22 @@
-"""What Flourish's gateway does before a route runs: faults, authentication, its 404s."""
+"""What Flourish's gateway does before a route runs: faults, authentication, its 404s.
+
+The kit's ``Gateway`` (``sandboxes/_kit/gateway.py``) does the work; this module gives it Flourish's
+settings: which paths are the API, the guard (``auth.py``), and the wording of its errors.
+
+Choices where Flourish's public notes are silent
+------------------------------------------------
+Each is a guess kept easy to change; none is confirmed by Flourish.
+
+10. Errors: unknown route → 404 ``{"error": "Not found"}`` (under ``/external/`` authentication comes
+    first, so an unauthenticated request to an unknown route is a 401); wrong method → 405; body that
+    is not JSON → 400 ``{"error": "Request body must be valid JSON"}``; validation errors → 422 with a
+    message that names the field.
+11. Injected faults fire before authentication (they stand for the gateway in front of Flourish) and on
+    ``/external/...`` paths only. ``mode`` defaults to ``status``, ``count`` to 1, ``path_prefix`` to
+    ``/external/`` and ``method`` to any; the first matching fault that fires takes the request. ``Retry-After`` is sent
+    whenever the fault has ``retry_after``, whatever the status. The status control route answers 422
+    for an unknown status name and 409 for a move the machine does not allow.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,14 @@
-"""Stock: the inventory summary per facility."""
+"""Stock: the inventory summary per facility.
+
+Choices where Flourish's public notes are silent
+------------------------------------------------
+Each is a guess kept easy to change; none is confirmed by Flourish.
+
+4. Inventory summary: the 50-id cap counts ``item_id`` parameters as sent (repeats included); rows
+   are ordered by item id, repeated ids collapse, unknown ids are skipped silently; without ``item_id``
+   it lists every item stocked at the facility (zero rows included).
+   ``available_qty`` equals ``sellable_qty``; orders never change stock (only the control route does).
+"""
 
 from __future__ import annotations
 

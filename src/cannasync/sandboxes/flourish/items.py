@@ -1,4 +1,28 @@
-"""Items: the catalogue as the API lists it, and staff's edits."""
+"""Items: the catalogue as the API lists it, and staff's edits.
+
+* ``GET /items/`` filters on ``item_id`` and ``sku`` (both repeatable) besides the flags, names and times of
+  choice 2.
+
+Choices where Flourish's public notes are silent
+------------------------------------------------
+Each is a guess kept easy to change; none is confirmed by Flourish.
+
+2. Item filters: ``active``, ``ecommerce_active``, ``sellable``, ``is_medical`` take ``true``/``false``
+   (anything else → 400); ``item_id`` (repeatable) compares exactly; ``sku``, ``item_category``,
+   ``item_name``, ``retail_display_name``, ``inventory_type``, ``uom``, ``strain_name``,
+   ``strain_type_name`` (and its documented twin ``item_strain_type_name``), ``ecommerce_item_name``,
+   ``ecommerce_category_name``, ``ecommerce_sub_category_name`` and ``brand_name`` (all repeatable) compare
+   case-insensitively and exactly; the documented ``item_class``, ``strain_required`` and ``is_external``
+   name fields the sandbox's items do not carry, so they are ignored like unknown parameters;
+   ``last_updated_timestamp_start``/``_end`` are inclusive; a date alone means midnight UTC. Unknown
+   query parameters are ignored, on every route.
+26. ``POST /_sandbox/items``: ``item_name``, a brand and ``retail_price`` (number >= 0) are required;
+    the flags must be booleans; other item fields may be given and are stored as sent; defaults are
+    active, ``ecommerce_active``, sellable, not medical, ``uom`` ``ea``, no lab data, ``price`` =
+    ``retail_price``, SKU ``<brand code>-<category code>-<id>`` (a SKU already in use → 422). Ids continue
+    after the highest item id ever generated or created, never reused. ``stock`` quantities must be
+    integers >= 0 at known facilities (404 otherwise).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,35 @@
-"""Retail order bodies: what a create or replace says, and what the order comes to."""
+"""Retail order bodies: what a create or replace says, and what the order comes to.
+
+The discount double counting
+----------------------------
+Flourish's own WooCommerce plugin warns that ``applied_discounts`` are counted twice, so it sends
+post-discount unit prices instead. The sandbox reproduces that on purpose, in ``Decimal`` rounded to cents
+(ROUND_HALF_UP):
+
+* ``line_total = order_qty * unit_price`` for each line; ``subtotal`` is their sum;
+* every applied discount is taken off the line whose ``item_id`` it names, or spread over all lines in
+  proportion to their totals when it names none (``line_discount``, leaving ``net_line_total``);
+* then the sum of **all** discounts (``total_discounts``) is subtracted **again** from the order total:
+  ``total = Σ net_line_total − total_discounts + delivery_fee`` (never below 0).
+
+So an order encoded naively (list prices plus ``applied_discounts``) comes out short by the discount
+amount; an order with post-discount unit prices and no ``applied_discounts`` totals correctly.
+
+In-store sales take their discounts off once (``compute_totals(..., double_count=False)``; see
+``sales.py``).
+
+Choices where Flourish's public notes are silent
+------------------------------------------------
+Each is a guess kept easy to change; none is confirmed by Flourish.
+
+7. Order create defaults: ``order_status`` absent → ``Created``; ``fulfillment_type`` absent →
+   ``pickup``; ``is_recreational`` absent → true; ``delivery_fee`` absent → 0. ``fulfillment_type`` is
+   stored and echoed in lower case as sent (``pickup``, ``delivery``, ``in-store``). Numbers in bodies
+   must be JSON numbers (numeric strings and booleans are 422s); ids (``customer_id``, ``item_id``) may
+   be strings or integers and are compared as strings. A delivery needs a ``delivery_address`` object
+   with ``address_line_1``. Lines for inactive or unsellable items are accepted. A discount naming an
+   ``item_id`` that is not on the order is a 422.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,72 @@
-"""Retail orders: create, list, read, replace, cancel, and the status machine."""
+"""Retail orders: create, list, read, replace, cancel, and the status machine.
+
+* ``GET /retail-orders/`` is "scoped to a single facility with the FacilityID header, or the company as a
+  whole": without the header it lists every facility's orders; with it, that facility's (an unknown
+  facility is still a 404).
+* The retail-order status machine, and PUT only while Created or Submitted, never changing the status,
+  except a PUT setting ``order_status`` ``Cancelled`` on a Created order (choice 29).
+* Flourish does **not** deduplicate orders by ``original_order_id``; a second POST is a second order
+  (retail or outbound).
+
+Loyalty data: customers, sales history, retail discounts
+--------------------------------------------------------
+What a loyalty platform pulls from Flourish (cannasync issue 5):
+
+* Retail orders double as sales history: a completed in-store sale is an order with ``order_status``
+  ``Completed``, ``order_origin`` ``"Flourish"``, ``fulfillment_type`` ``"in-store"``,
+  ``order_payment_status`` ``"Paid"``, ``original_order_id`` null, and its ``completed_timestamp``.
+  Every order (sale or API-created) carries ``facility_id``, ``customer_id``, ``order_lines`` (``item_id``,
+  ``sku``, ``order_qty``, ``unit_price``, ``line_total``, ``line_discount``, ``net_line_total``),
+  ``applied_discounts``, ``subtotal``, ``total_discounts``, ``total``, ``completed_timestamp`` and
+  ``order_origin``. ``GET /retail-orders/`` filters on ``completed_timestamp_start``/``_end``,
+  ``order_status`` and ``order_origin``.
+
+Choices where Flourish's public notes are silent
+------------------------------------------------
+Each is a guess kept easy to change; none is confirmed by Flourish.
+
+8. Order fields beyond the contract: each line carries ``line_total`` (qty × price), ``line_discount``
+   and ``net_line_total``; per-status timestamps ``submitted_timestamp``, ``packed_timestamp``,
+   ``out_for_delivery_timestamp``, ``completed_timestamp``, ``cancelled_timestamp``,
+   ``undeliverable_timestamp`` (null until reached); ``order_payment_status`` is always
+   ``Awaiting Payment`` on API-created orders (``Paid`` on in-store sales); ``delivery_contact_no`` and
+   ``delivery_email`` are echoed. Ids are ``RO-000001`` upwards, shared across facilities and by
+   API-created orders and in-store sales. On API-created orders ``applied_discounts[].discount_id`` is
+   the integer sent; on sales it is the retail discount's id, a string (choice 17): compare as strings.
+9. ``GET /retail-orders/`` also filters on ``original_order_id`` (exact); ``created_timestamp_start`` and
+   ``_end`` are inclusive, like ``submitted_``, ``packed_`` and ``completed_timestamp_start``/``_end`` (an order
+   that never reached the stage is left out). ``patient_id`` matches the customer's, ``order_fulfillment_type``
+   and ``order_payment_status`` case-insensitively. ``is_backorder``, ``is_preorder`` and ``needs_review``
+   are documented but the sandbox keeps no such flags on orders: they are ignored. PUT validates the body
+   like POST; a missing ``order_status`` keeps the status.
+16. ``GET /retail-orders/`` without ``FacilityID`` lists the whole company in id order. ``order_origin``
+    compares case-insensitively; ``completed_timestamp_start``/``_end`` are inclusive and leave out
+    orders that never completed. A sale's ``created_timestamp``, ``order_timestamp``,
+    ``submitted_timestamp``, ``completed_timestamp`` and ``last_updated_timestamp`` are all the moment of
+    the sale (``completed_at``, default now): a back-dated sale recorded later is **not** seen by a
+    client that only asks for sales completed since its last pull (a late-arriving sale, as when a
+    store's terminal syncs late). ``is_recreational`` defaults to true; seeded medical sales (about 80%
+    of a patient's) are false and priced at ``med_price`` where the item has one.
+29. Cancelling a retail order through the API: Flourish's own WooCommerce plugin
+    (``flourishsoftware/flourish-woocommerce-b2c``, ``src/Handlers/HandlerOrdersCancel.php``) reads the order
+    and, only when its ``order_status`` is ``Created``, sends ``PUT /v1/retail-orders/{id}`` with just
+    ``{"original_order_id", "order_timestamp", "order_status": "Cancelled"}``; otherwise it notes "Cannot
+    cancel in Flourish". The sandbox does the same: a PUT whose ``order_status`` is Cancelled is a cancel
+    (the rest of the body is ignored): a Created order becomes Cancelled (a ``retail_order`` webhook fires),
+    an order already Cancelled is answered as it is, any other status is a 409. Whether Flourish would
+    cancel a Submitted order this way is not public; the sandbox refuses, as the plugin never tries.
+    **A conflict between the vendor's sources**, kept on purpose: the public notes (Postman collection
+    "Flourish External API - Docs", ``PUT /v1/retail-orders/{id}``) say the PUT is a full replace that
+    "cannot change the status", while the vendor's own plugin changes the status with it, in a *partial*
+    body. The sandbox follows the plugin for exactly that case (``order_status`` Cancelled, on a Created
+    order) and the notes for every other PUT (full replace; another ``order_status`` is a 422). The plugin
+    also lets a store choose whether orders are created ``submitted`` ("Ready to Pack", its default) or
+    ``created`` ("Draft") (src/Admin/SettingsPage.php, ``order_status``; HandlerOrdersRetail.php sends it):
+    only the second kind can later be cancelled through the API.
+30. ``GET /retail-orders/{id}/`` without ``FacilityID`` finds the order in any facility, as the vendor's plugin
+    reads it (src/API/FlourishAPI.php ``get_order_by_id`` sends only ``x-api-key``); with the header, an
+    order of another facility is a 404 and an unknown facility a 404. The writes (``PUT``) still need it.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,63 @@
-"""Outbound (wholesale) orders."""
+"""Outbound (wholesale) orders.
+
+Wholesale: brands, sales reps, destinations, outbound orders
+------------------------------------------------------------
+What the LeafLink ↔ Flourish bridge uses (cannasync issue 6, seed 004):
+
+* Outbound (wholesale) orders, ``FacilityID`` required on every route:
+  ``POST /outbound-orders/`` ``{"original_order_id", "destination_id", "sales_rep_id"?, "order_lines":
+  [{"item_id", "order_qty", "unit_price", "sku"?}], "payment_term"?, "notes"?,
+  "external_order_number"?}`` → 201 ``{"data": order}``; ``GET /outbound-orders/`` (filters
+  ``order_status``, ``original_order_id``, ``destination_id``, ``external_order_number``,
+  ``updated_timestamp_start``/``_end``); ``GET /outbound-orders/{id}/``; ``PUT /outbound-orders/{id}/``
+  (lines, payment term, notes while Created or Partially Allocated; 409 otherwise; never the status);
+  ``POST /outbound-orders/{id}/cancel/`` → 200 ``{"data": order}`` in Cancelled (choice 28).
+  An order is ``{"id": "OB-000001", "facility_id", "original_order_id", "external_order_number",
+  "destination_id", "destination_name", "destination_license_number", "sales_rep_id", "order_status",
+  "payment_term", "notes", "order_lines": [{"item_id", "sku", "item_name", "order_qty", "unit_price",
+  "line_total"}], "total", "created_timestamp", "last_updated_timestamp",
+  "partially_allocated_timestamp", "allocated_timestamp", "shipped_timestamp", "cancelled_timestamp"}``.
+* Statuses ``Created``, ``Partially Allocated``, ``Allocated``, ``Shipped``, ``Cancelled`` (choice 23).
+  Orders are created ``Created``; the warehouse moves them (control route): Created → Partially
+  Allocated or Allocated; Partially Allocated → Allocated; Allocated → Shipped; Cancelled from any
+  status but Shipped and Cancelled (which are final). Anything else is a 409.
+* Payment terms: ``payment_term`` is a free string on the order (choice 24), stored and echoed exactly
+  as sent, null when absent. The terms the bridge maps to LeafLink are ``LEAFLINK_PAYMENT_TERMS``: Cash
+  on Delivery, Consignment, Net 3, Net 7, Net 10, Net 14, Net 15, Net 20, Net 30, Net 60, Net 90,
+  Pre-Payment; anything else (``"Net 45"``, ``"COD"``) is stored just the same.
+
+Choices where Flourish's public notes are silent
+------------------------------------------------
+Each is a guess kept easy to change; none is confirmed by Flourish.
+
+23. The fifth outbound status is ``Cancelled`` (the vendor notes only say it begins with C; "Canceled" in
+    the help pages' tables is taken as the same status). The ``order_status`` filter compares
+    case-insensitively and answers 400 for a value that is not one of the five (so a misspelling is
+    loud, not an empty list). Moves may skip Partially Allocated (Created → Allocated), never Allocated
+    (no Created → Shipped); the status changes only through the control route. A move stamps
+    ``<status>_timestamp`` and bumps ``last_updated_timestamp``. Outbound orders never change stock.
+24. Outbound create: ``order_status`` may be absent or ``Created`` (anything else → 422); lines are
+    validated like retail lines (numbers must be JSON numbers; ``sku`` defaults to the item's);
+    ``destination_id`` and every ``item_id`` must exist (422); ``line_total`` = qty × price in cents,
+    ``total`` = their sum (no discounts, taxes or fees). ``payment_term``, ``notes`` and
+    ``external_order_number`` are strings or null. ``original_order_id`` is not deduplicated.
+25. ``PUT /outbound-orders/{id}/`` is a **partial** update, unlike the retail PUT: ``order_lines`` (if
+    present, replacing every line), ``payment_term``, ``notes``, ``external_order_number`` and
+    ``sales_rep_id`` are changed when present and kept when absent (send ``"payment_term": null`` to
+    clear it); ``original_order_id``, ``destination_id`` and the rest are ignored. An unknown id is a
+    404, then a non-editable order a 409, both before the body is looked at; an ``order_status`` other
+    than the current one is a 422. Every successful PUT bumps ``last_updated_timestamp`` and fires an
+    ``order`` webhook, even one that changes nothing. The staff edit (``PATCH
+    /_sandbox/outbound-orders/{id}``) takes the same fields, ignores ``order_status``, and may change the
+    payment term, notes, external order number and sales rep in **any** status (as back-office staff
+    can), the lines only while Created or Partially Allocated (409 otherwise).
+28. Cancelling through the API: the vendor notes are silent, yet LeafLink's Rejected, Canceled and
+    Combined orders must cancel the Flourish order, so the sandbox serves ``POST
+    /outbound-orders/{id}/cancel/`` (``FacilityID`` required; another facility's order is a 404; a body
+    is optional and ignored, but must be JSON if sent). It is the same move as the control route's
+    Cancelled: allowed from Created, Partially Allocated and Allocated; a Shipped or already Cancelled
+    order is a 409 (not idempotent: read the order first when retrying). It fires an ``order`` webhook.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,34 @@
-"""In-store sales: the completed orders rung up at Flourish's own counter."""
+"""In-store sales: the completed orders rung up at Flourish's own counter.
+
+In-store sales are not double counted: ``POST /_sandbox/sales`` (and the seeded sales history) stands for
+a sale rung up at Flourish's own counter, whose discounts are taken off once, through the lines
+(``total = Σ net_line_total``). The quirk belongs to how API-created orders encode ``applied_discounts``.
+
+Loyalty data: customers, sales history, retail discounts
+--------------------------------------------------------
+What a loyalty platform pulls from Flourish (cannasync issue 5):
+
+* A sale's ``applied_discounts`` are ``{"discount_id", "discount_name", "discount_amount", "item_id"}``
+  where ``discount_id`` is the retail discount's id (a string such as ``"501"``), so a loyalty platform
+  can match a redemption to the POS discount it triggered.
+
+The shape of a sale as an order, and the ``GET /retail-orders/`` filters a loyalty platform pulls sales
+with, are in ``orders.py`` (choice 16).
+
+Choices where Flourish's public notes are silent
+------------------------------------------------
+Each is a guess kept easy to change; none is confirmed by Flourish.
+
+18. ``POST /_sandbox/sales``: ``facility_id`` is required (unknown → 404); ``customer_id`` may be null
+    or absent for an anonymous walk-in (an unknown one is a 422); ``order_qty`` defaults to 1 and
+    ``unit_price`` to the item's ``retail_price`` (422 if the item has no usable price); unknown items
+    are 422s; stock is not changed. Each applied discount must name a discount **of that facility**
+    (422 otherwise, even if deleted since); without ``discount_amount`` the amount is worked out from
+    the discount: a Dollar discount's value, a Percent discount's share of the sale (or of the named
+    item's lines), in cents, never more than what it applies to. The discount is then taken off once
+    (see "In-store sales are not double counted" above). Discount time windows and dates are not
+    enforced on a control sale; the seeded history only uses all-day discounts valid on the sale's day.
+"""
 
 from __future__ import annotations
 

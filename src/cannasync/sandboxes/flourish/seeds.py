@@ -1,4 +1,46 @@
-"""Seeded records beside the catalogue: customers, retail discounts, the sales history, sales reps and destinations."""
+"""Seeded records beside the catalogue: customers, retail discounts, the sales history, sales reps and destinations.
+
+They follow the rules of ``catalog.py``'s docstring: deterministic for a seed, each from a random stream of
+its own, the sales history's timestamps counted back from ``as_of``.
+
+Well-known records (present for every seed)
+-------------------------------------------
+* Customer ``"70001"`` Jordan Rivera, a medical patient: ``patient_id`` ``MED-100200``, phone
+  ``5550001111``, email ``jordan.rivera@example.com``, dob ``1985-04-12``, ``facility_id`` ``"101"``.
+* Customer ``"70002"`` Casey Morgan, recreational: email ``casey@example.com``, phone ``5550002222``,
+  dob ``1992-09-30``, no patient id, ``facility_id`` ``"102"``.
+* Six retail discounts per facility, the same at each, ids ``"501"`` upwards in facility order (101:
+  501-506, 102: 507-512, 103: 513-518): "Loyalty $5 Off" (Dollar 5), "Loyalty 10% Off" (Percent 10),
+  "Loyalty $20 Off" (Dollar 20), "Veterans 10% Off" (Percent 10), "Happy Hour 15% Off" (Percent 15,
+  16:00-18:00) and "Spring Sale $10 Off" (Dollar 10, 2025-03-01 to 2025-04-30, expired). The loyalty ones
+  ``ecommerce_eligible`` are Loyalty $5 Off, Loyalty 10% Off and Spring Sale; see choice 17.
+* With ``create_app(..., sales=N)`` (default 0), up to N completed in-store sales are seeded over the 60
+  days before ``as_of`` (default: the sandbox's creation time), at every facility, for seeded customers,
+  about a third with one of the facility's all-day discounts. The first two are for Casey Morgan (70002)
+  at 102 and Jordan Rivera (70001) at 101. They take order ids ``RO-000001`` upwards in time order, so
+  orders created later continue the sequence. Default 0 because the hub's tests and demo count
+  Flourish's orders from an empty book.
+* Sales reps (seed-independent; email ``first.last@greatlakesprovisions.example``): at 101 ``"801"`` Dana
+  Whitfield, ``"802"`` Marcus Bell, ``"803"`` Priya Raman; at 102 ``"804"`` Tomasz Kowalczyk, ``"805"``
+  Alicia Moreno; at 103 (``facilities=3`` only) ``"806"`` Grace Liu, ``"807"`` Owen Brandt.
+* Destinations (seed-independent, Michigan, no ``external_id``): ``"4001"`` Mitten Cannabis Co. - Detroit
+  (``AU-R-001204``), ``"4002"`` Harbor Light Dispensary (``AU-R-000932``), ``"4003"`` Upper Peninsula
+  Wellness (``AU-R-001577``), ``"4004"`` Kalamazoo Green Market (``AU-R-000645``). Created ones continue
+  from ``"4005"``. No outbound orders are seeded; they take ids ``OB-000001`` upwards.
+
+The customers' home facility and state: ``customers.py``. Seeded sales: ``sales.py``.
+
+Choices where Flourish's public notes are silent
+------------------------------------------------
+Each is a guess kept easy to change; none is confirmed by Flourish.
+
+19. The seeded sales history is deterministic for a given ``(items, seed, customers, facilities,
+    sales)``, except that its timestamps are offsets (1 hour to 60 days) before ``as_of``; pass a fixed
+    ``as_of`` to ``create_app`` for byte-identical sales. Facility 103's stock, the customers'
+    ``facility_id`` and ``state``, the discounts and the sales draw from random streams of their own, so
+    items, stock at 101/102 and art are the same as before these were added, and the same with two or
+    three facilities.
+"""
 
 from __future__ import annotations
 
@@ -53,7 +95,7 @@ _LAST_NAMES: tuple[str, ...] = (
     "Fischer",
 )
 
-#: Two customers present for every seed, for tests and the demo (see the sandbox's module docstring).
+#: Two customers present for every seed, for tests and the demo (listed in this module's docstring).
 WELL_KNOWN_CUSTOMERS: tuple[JSON, ...] = (
     {
         "id": "70001",

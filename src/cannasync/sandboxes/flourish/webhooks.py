@@ -1,4 +1,42 @@
-"""Outgoing webhooks."""
+"""Outgoing webhooks.
+
+Webhooks (Flourish → subscriber)
+--------------------------------
+``create_app(..., webhook_url=None, webhook_key="flourish-demo-webhook-key")``, or
+``POST /_sandbox/webhooks/config`` ``{"url", "key"?}`` (``url`` null switches them off; ``key`` absent
+keeps the current one). Each event is POSTed as ``{"resource_type": "...", "data": {...}}`` (compact
+JSON) with ``Content-Type: application/json`` and ``auth-signature: <hex HMAC-SHA256(key, raw body)>``:
+
+* ``item``: the whole item, after a staff edit (``PATCH /_sandbox/items/{id}``) or creation
+  (``POST /_sandbox/items``);
+* ``inventory_summary``: ``{"item_id", "sku", "brand", "item_name", "facility_id", "sellable_qty",
+  "available_qty", "non_available_qty"}``, when the control quantity route changes ``sellable_qty`` (or
+  stocks an item at a facility for the first time), and for each facility a created item is stocked at;
+* ``retail_order``: the whole retail order, after an API create or PUT, a control status move or a
+  control sale;
+* ``order``: the whole outbound order (``id``, ``original_order_id``, ``order_status``, ``payment_term``,
+  …), after an API create, PUT or cancel, a control status move or a staff edit.
+
+Writes made through the API fire too, so a subscriber that writes to Flourish receives its own echoes
+and must recognise them. Delivery is from one background thread per sandbox, in the order the writes
+happened, one attempt each (never retried; a failure or non-2xx answer is only logged), with a 5 s
+timeout; a webhook may arrive before the API response that caused it. ``FlourishSandbox.webhook_log``
+(and ``GET /_sandbox/webhooks``) lists ``{"id", "resource_type", "url", "payload", "signature",
+"queued_at", "delivered_at", "status_code", "error"}`` per event; ``status_code`` is null until the
+attempt is over (and stays null, with ``error``, when the subscriber could not be reached).
+``FlourishSandbox.wait_for_webhooks(timeout)`` (or ``GET /_sandbox/webhooks?wait=<seconds>``) waits for
+the queue to drain. Seeding never fires webhooks; neither do deletes, destinations nor reads.
+
+Choices where Flourish's public notes are silent
+------------------------------------------------
+Each is a guess kept easy to change; none is confirmed by Flourish.
+
+27. Webhooks: the ``inventory_summary`` event fires only when ``sellable_qty`` actually changes (setting
+    the same quantity again is silent); ``item``, ``order`` and ``retail_order`` events fire on every
+    successful write, changed or not. No webhook carries an event id or timestamp beyond the record's own
+    ``last_updated_timestamp``; a subscriber deduplicates on the record (id and ``last_updated_timestamp``
+    or the fields it cares about).
+"""
 
 from __future__ import annotations
 

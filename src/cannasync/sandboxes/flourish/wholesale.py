@@ -1,4 +1,34 @@
-"""Wholesale parties: sales reps and destinations."""
+"""Wholesale parties: sales reps and destinations.
+
+Wholesale: brands, sales reps, destinations, outbound orders
+------------------------------------------------------------
+What the LeafLink ↔ Flourish bridge uses (cannasync issue 6, seed 004):
+
+* ``GET /sales-reps/`` (``FacilityID`` required, paged) → ``{"id", "first_name", "last_name", "email",
+  "facility_id"}``: the facility's reps.
+* Destinations (wholesale customers; a LeafLink customer is a Flourish destination) are company-scoped:
+  ``GET /destinations/`` (paged, id order; filters ``license_number``, case-insensitive, and
+  ``external_id``, exact), ``GET /destinations/{id}/``, ``POST /destinations/`` ``{"name",
+  "license_number", "address"?: {"address_line_1", "address_line_2", "city", "state", "postcode",
+  "country"}, "email"?, "phone"?, "external_id"?}`` → 201 ``{"data": destination}``. A destination is
+  ``{"id", "name", "license_number", "address" (all six keys, null when not sent), "email", "phone",
+  "external_id", "created_timestamp", "last_updated_timestamp"}``; see choice 22.
+
+Choices where Flourish's public notes are silent
+------------------------------------------------
+Each is a guess kept easy to change; none is confirmed by Flourish.
+
+21. Sales reps are facility-scoped: ``GET /sales-reps/`` lists the ``FacilityID``'s reps only. An
+    outbound order's ``sales_rep_id`` must name a rep **of that facility** (unknown → 422, another
+    facility's → 422 naming it): orders reach the right facility by sales rep, so a mismatch is a routing
+    bug worth hearing about. ``sales_rep_id`` may be null or absent.
+22. Destinations: ``name`` and ``license_number`` are required non-empty strings (422 naming the field);
+    ``external_id`` may be a string or integer (stored as a string) or null; ``address`` is an object
+    whose six known keys are kept (strings or null; other keys dropped). Creating a destination never
+    checks for duplicates (same license number or ``external_id`` → a second destination), like
+    customers: a client that must create a destination once looks it up first. Destinations cannot be
+    edited through the API.
+"""
 
 from __future__ import annotations
 

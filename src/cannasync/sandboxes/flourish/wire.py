@@ -1,4 +1,15 @@
-"""How Flourish's External API speaks: errors, bodies, paging and query parameters."""
+"""How Flourish's External API speaks: errors, bodies, paging and query parameters.
+
+* ``offset``/``limit`` paging, ``limit`` silently capped at 50, envelope
+  ``{"data": [...], "meta": {"offset", "limit", "next"}}`` where ``next`` is the path and query of the
+  next page, or null on the last one.
+
+Choices where Flourish's public notes are silent
+------------------------------------------------
+Each is a guess kept easy to change; none is confirmed by Flourish.
+
+3. ``limit`` of 0 or below, or a negative ``offset``, is a 400 like a non-integer one.
+"""
 
 from __future__ import annotations
 

@@ -66,12 +66,12 @@ def test_a_resumed_menu_sync_reads_only_the_rest_and_hides_nothing(hub: Hub, flo
         config = uow.accounts.config(uow.accounts.integration(connected.integration_id))  # type: ignore[arg-type]
     connector = build_connector(config.vendor, config.credentials, config.settings)
     assert isinstance(connector, menu_sync.ResumableInventory), "Flourish pages by offset: it can resume"
-    flourish.state.reset_request_counts()
+    flourish.state.requests.clear()
     counts = menu_sync.run(hub.db, connector, config, run_id)  # type: ignore[arg-type]
     connector.close()
     listed = sum(1 for i in flourish.state.items() if i["active"] and i["ecommerce_active"] and i["sellable"])
     pages_in_all = -(-listed // PAGE_SIZE)
-    read = flourish.state.request_counts()["GET /external/api/v1/items/"]
+    read = flourish.state.requests.snapshot()["GET /external/api/v1/items/"]
     assert pages_in_all >= 2 and read == pages_in_all - 1, "the read started after the lost run's page, not at the top"
     assert counts.hidden == 0
     with hub.db.uow() as uow:

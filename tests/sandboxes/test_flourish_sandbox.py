@@ -1,7 +1,7 @@
 """The Flourish sandbox, exercised as a client would: over real HTTP against uvicorn on loopback.
 
-Each test asserts something a client of Flourish's External API would notice. The small server fixture
-lives here for now (it will move to a shared conftest).
+Each test asserts something a client of Flourish's External API would notice. The server is the one every
+sandbox's tests share (``tests/sandboxes/conftest.py``), with a fresh sandbox plugged in per test.
 """
 
 from __future__ import annotations
@@ -11,81 +11,32 @@ import hashlib
 import hmac
 import json
 import re
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx2
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from tests.sandboxes.conftest import SlotServer
 
+from cannasync.cli.servers import BackgroundServer
 from cannasync.sandboxes import flourish as flourish_module
+from cannasync.sandboxes._kit import values as kit_values
 from cannasync.sandboxes.flourish import FlourishSandbox, create_app
-from cannasync.sandboxes.flourish_catalog import MALFORMED_KINDS, TERPENES
+from cannasync.sandboxes.flourish.catalog import MALFORMED_KINDS, TERPENES
 
 V1 = "/external/api/v1"
 V2 = "/external/api/v2"
 KEY = {"x-api-key": "demo-key"}
 ANN_ARBOR = {"FacilityID": "101"}
 GRAND_RAPIDS = {"FacilityID": "102"}
-
-
-# --------------------------------------------------------------------------------------------------
-# Server fixture
-
-
-@contextmanager
-def serve(app: ASGIApp) -> Iterator[str]:
-    """Run ``app`` under uvicorn in a background thread on a free loopback port; yield its base URL."""
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_level="warning", lifespan="off", timeout_graceful_shutdown=3
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="sandbox-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the sandbox server did not start")
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
-class AppSlot:
-    """An ASGI app forwarding to whichever app the current test plugged in.
-
-    One server per module is enough: uvicorn's graceful shutdown alone takes about 0.2 s, which would
-    dominate the run if every test started its own server. Each test still gets a fresh sandbox.
-    """
-
-    def __init__(self) -> None:
-        self.app: ASGIApp | None = None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        assert self.app is not None, "no sandbox app plugged in"
-        await self.app(scope, receive, send)
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[tuple[str, AppSlot]]:
-    slot = AppSlot()
-    with serve(slot) as url:
-        yield url, slot
 
 
 @dataclass
@@ -110,22 +61,21 @@ class Running:
 
 
 @pytest.fixture
-def start(server: tuple[str, AppSlot]) -> Iterator[Callable[..., Running]]:
+def start(slot_server: SlotServer) -> Iterator[Callable[..., Running]]:
     """A factory: ``start(items=..., seed=...)`` serves a fresh sandbox (replacing any earlier one)."""
-    url, slot = server
     clients: list[httpx2.Client] = []
 
     def _start(**options: Any) -> Running:
         app = create_app(**options)
-        slot.app = app
-        client = httpx2.Client(base_url=url, headers=KEY, timeout=5)
+        slot_server.plug(app)
+        client = httpx2.Client(base_url=slot_server.url, headers=KEY, timeout=5)
         clients.append(client)
-        return Running(url, app.state.sandbox, client)
+        return Running(slot_server.url, app.state.sandbox, client)
 
     yield _start
     for client in clients:
         client.close()
-    slot.app = None
+    slot_server.plug(None)
 
 
 @pytest.fixture
@@ -794,7 +744,7 @@ def test_customers_can_be_pulled_incrementally_by_last_update(
     # Two staff edits in the same millisecond tie; ties come out by id.
     cursor = max(c["last_updated_timestamp"] for c in everyone)
     same_moment = datetime(2030, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
-    monkeypatch.setattr(flourish_module, "_now", lambda: same_moment)
+    monkeypatch.setattr(kit_values, "now", lambda: same_moment)  # the sandboxes' clock
     for customer_id in ("70009", "70004"):
         edited = flourish.client.patch(f"/_sandbox/customers/{customer_id}", json={"email": f"{customer_id}@x.io"})
         assert edited.status_code == 200
@@ -1702,7 +1652,7 @@ class Receiver:
 
 
 @pytest.fixture(scope="module")
-def receiver_server() -> Iterator[Receiver]:
+def receiver_server(slot_servers: Callable[[], SlotServer]) -> Receiver:
     receiver = Receiver(url="")
 
     async def hook(request: Request) -> Response:
@@ -1724,10 +1674,10 @@ def receiver_server() -> Iterator[Receiver]:
             return JSONResponse({"error": "bad signature"}, status_code=403)
         return JSONResponse({"ok": True}, status_code=receiver.status)
 
-    app = Starlette(routes=[Route("/hooks/flourish", hook, methods=["POST"])])
-    with serve(app) as url:
-        receiver.url = f"{url}/hooks/flourish"
-        yield receiver
+    server = slot_servers()
+    server.plug(Starlette(routes=[Route("/hooks/flourish", hook, methods=["POST"])]))
+    receiver.url = f"{server.url}/hooks/flourish"
+    return receiver
 
 
 @pytest.fixture
@@ -1833,8 +1783,8 @@ def test_webhook_config_failures_are_logged_and_never_retried(flourish: Running,
     assert len(receiver.received) == 1 and sandbox.webhook_log[-1]["status_code"] == 500
 
     # Nobody listening: the attempt fails fast and is logged with the reason.
-    with serve(Starlette()) as gone:
-        dead = f"{gone}/hooks"
+    with BackgroundServer(Starlette()) as gone:
+        dead = f"{gone.url}/hooks"
     client.post("/_sandbox/webhooks/config", json={"url": dead})
     assert client.get("/_sandbox/webhooks/config").json()["data"] == {"url": dead, "key": "rotated-key"}
     client.post(f"/_sandbox/items/{item['id']}/quantity", json={"facility_id": "101", "sellable_qty": 999})

@@ -9,6 +9,10 @@ are offsets before an ``as_of`` instant the caller passes (the sandbox passes it
 told otherwise), so that "the last 60 days" stays the last 60 days; everything else about it is fixed
 by the seed.
 
+This module generates the facilities, items, stock, art and brands; ``seeds.py`` generates the customers,
+retail discounts, sales history, sales reps and destinations by the same rules, and ``fleet.py`` the
+generated facilities' stock.
+
 Data added for the loyalty side draws from random streams of its own (never from the item or customer
 streams), so adding it left every earlier record byte-identical: the optional third facility, the
 customers' home facility and out-of-state customers do not disturb items, stock at 101/102 or art.
@@ -23,6 +27,36 @@ are re-branded to the wholesale brands ("Glacier Lake" and "North Coast") after 
 random stream of their own among well-formed items on sale at facility 101. That is the one change to
 records that existed before: those few items' ``brand``, ``brand_id``, ``sku`` prefix and brand-bearing
 display names; every other item, all stock and all art are byte-identical to what they were.
+
+Well-known records (present for every seed)
+-------------------------------------------
+* Facilities ``"101"`` (Great Lakes Provisions - Ann Arbor) and ``"102"`` (… - Grand Rapids); with
+  ``create_app(..., facilities=3)`` also ``"103"`` (… - Lansing), a facility a merchant may not have
+  mapped, with items stocked there too. The default stays two facilities because the hub's tests and demo
+  expect exactly ``["101", "102"]``.
+* Items have ids ``"10001"`` upwards; the malformed ones are listed in ``FlourishSandbox.malformed``
+  (id → kind of damage) and ``FlourishSandbox.malformed_ids``.
+* Brands ``"301"``-``"315"`` (the generator's) plus the two wholesale brands ``"316"`` **Glacier Lake**
+  and ``"317"`` **North Coast** (not to be confused with ``"315"`` North Coast Labs). For every seed and
+  catalogue size, up to three items per wholesale brand (six in all; fewer only in a catalogue too small
+  to have them) are well-formed, active, ``ecommerce_active``, sellable, priced and in stock at facility
+  101: ``FlourishSandbox.wholesale_items`` (item id → brand name), or ``GET /items/?brand_name=Glacier
+  Lake``. Their SKUs start ``GLK-`` and ``NCO-``. The bridge's tests can route brand → LeafLink account
+  from these two names.
+
+The customers, discounts, sales reps and destinations every seed has: ``seeds.py``.
+
+Choices where Flourish's public notes are silent
+------------------------------------------------
+Each is a guess kept easy to change; none is confirmed by Flourish.
+
+1. Item detail fields: ``med_price`` (number or null; the medical price when it differs), ``price_tiers``
+   (``[{"name": "1/8 oz", "quantity": 3.5, "uom": "g", "price": 35.0}]``; present on bulk flower sold by
+   the gram, ``[]`` otherwise), ``cannabinoids`` (``[{"name", "value", "uom": "%"|"mg"}]``, % for flower,
+   pre-rolls, vapes and concentrates, mg for edibles, tinctures and topicals, ``[]`` for accessories) and
+   ``terpenes`` (``[{"name", "value", "uom": "%"}]``). Items also carry ``inventory_type``,
+   ``uom_description`` and ``weight_uom_description`` (read by the vendor plugin). Item ``uom`` is
+   ``ea`` or ``g`` (bulk flower).
 """
 
 from __future__ import annotations
@@ -30,10 +64,10 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cannasync.sandboxes._kit.shelf import DerivedShelf
+from cannasync.sandboxes._kit.values import iso_ms
 
 JSON = dict[str, Any]
 
@@ -239,83 +273,6 @@ _FLAVORS: tuple[str, ...] = (
     "Strawberry Lemonade",
     "Huckleberry",
 )
-
-_FIRST_NAMES: tuple[str, ...] = (
-    "Alex",
-    "Sam",
-    "Taylor",
-    "Morgan",
-    "Riley",
-    "Avery",
-    "Quinn",
-    "Jamie",
-    "Drew",
-    "Robin",
-    "Parker",
-    "Reese",
-    "Emerson",
-    "Hayden",
-    "Rowan",
-    "Dakota",
-    "Skyler",
-    "Logan",
-)
-_LAST_NAMES: tuple[str, ...] = (
-    "Nguyen",
-    "Patel",
-    "Kowalski",
-    "Johnson",
-    "Okafor",
-    "Schultz",
-    "Garcia",
-    "Bennett",
-    "Lindqvist",
-    "Haddad",
-    "Brooks",
-    "Murphy",
-    "Tanaka",
-    "Alvarez",
-    "Novak",
-    "Fischer",
-)
-
-#: Two customers present for every seed, for tests and the demo (see the sandbox's module docstring).
-WELL_KNOWN_CUSTOMERS: tuple[JSON, ...] = (
-    {
-        "id": "70001",
-        "first_name": "Jordan",
-        "last_name": "Rivera",
-        "dob": "1985-04-12",
-        "email": "jordan.rivera@example.com",
-        "phone": "5550001111",
-        "patient_id": "MED-100200",
-        "medical_card_state": "MI",
-        "medical_card_expiration": "2026-12-31",
-        "is_verified": True,
-        "state": "MI",
-        "facility_id": "101",
-    },
-    {
-        "id": "70002",
-        "first_name": "Casey",
-        "last_name": "Morgan",
-        "dob": "1992-09-30",
-        "email": "casey@example.com",
-        "phone": "5550002222",
-        "patient_id": None,
-        "medical_card_state": None,
-        "medical_card_expiration": None,
-        "is_verified": True,
-        "state": "MI",
-        "facility_id": "102",
-    },
-)
-
-
-def iso_ms(moment: datetime) -> str:
-    """Format as Flourish does: ISO 8601 in UTC with milliseconds and a ``Z`` (``2020-01-03T15:04:05.000Z``)."""
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 @dataclass
@@ -761,7 +718,8 @@ def _corrupt(item: JSON, kind: str) -> None:
         raise ValueError(kind)
 
 
-def _quantities(rng: random.Random, uom: str) -> dict[str, int]:
+def stock_row(rng: random.Random, uom: str) -> dict[str, int]:
+    """One item's quantities at one facility, drawn from ``rng`` (bulk flower by the gram, the rest each)."""
     sellable = rng.randint(0, 2000) if uom == "g" else rng.randint(0, 120)
     if rng.random() < 0.05:
         sellable = 0
@@ -793,7 +751,7 @@ def generate_catalogue(items: int, seed: int, facilities: int = 2) -> Catalogue:
         empty_everywhere = rng.random() < 0.08 and item["id"] not in malformed
         for facility, probability in zip(FACILITIES, _STOCK_PROBABILITY, strict=True):
             if rng.random() < probability or item["id"] in malformed:
-                quantities = _quantities(rng, item["uom"])
+                quantities = stock_row(rng, item["uom"])
                 if empty_everywhere:
                     quantities.update(sellable_qty=0, available_qty=0)
                 stock[facility["id"]][item["id"]] = quantities
@@ -810,7 +768,7 @@ def generate_catalogue(items: int, seed: int, facilities: int = 2) -> Catalogue:
         lansing: dict[str, dict[str, int]] = {}
         for item in records:
             if lansing_rng.random() < _LANSING_STOCK_PROBABILITY or item["id"] in malformed:
-                lansing[item["id"]] = _quantities(lansing_rng, item["uom"])
+                lansing[item["id"]] = stock_row(lansing_rng, item["uom"])
         stock[LANSING["id"]] = lansing
 
     wholesale = _rebrand_for_wholesale(seed, records, malformed, stock[WHOLESALE_FACILITY])
@@ -920,404 +878,3 @@ def new_item(item_id: str, brand: Brand, fields: Mapping[str, Any], stamp: str) 
     if "price" not in fields:
         item["price"] = item["retail_price"]
     return item
-
-
-# --------------------------------------------------------------------------------------------------
-# Generated facilities (a scale test's fleet)
-
-#: Generated facilities take ids from here up (``"1001"``, ``"1002"``, ...), clear of the well-known ones.
-FLEET_FIRST_ID = 1001
-#: Probability that a generated facility stocks a well-formed item (malformed ones are always stocked).
-FLEET_STOCK_PROBABILITY = 0.9
-
-
-def fleet_facility(index: int) -> JSON:
-    """The ``index``-th generated facility (0-based): a record shaped like the well-known ones."""
-    number = FLEET_FIRST_ID + index
-    return {
-        "id": str(number),
-        "facility_name": f"Great Lakes Provisions - Store {number}",
-        "facility_type": "Retail",
-        "license_number": f"AU-R-{number:06d}",
-        "address": {
-            "address_line_1": f"{100 + index % 9000} Main St",
-            "city": "Detroit",
-            "state": "MI",
-            "postcode": f"{48201 + index % 90}",
-        },
-    }
-
-
-class FleetShelf(DerivedShelf[str, dict[str, int]]):
-    """What one generated facility stocks: item id → quantities, derived when read (``sandboxes/_kit/shelf.py``)."""
-
-    def __init__(self, seed: int, facility_id: str, items: Mapping[str, JSON], malformed: Mapping[str, str]) -> None:
-        self._seed = seed
-        self._facility_id = facility_id
-        super().__init__(items)
-        self._malformed = malformed
-
-    def _derive(self, item_id: str) -> dict[str, int] | None:
-        item = self._items[item_id]  # the shelf asks only for generated items (sandboxes/_kit/shelf.py)
-        rng = random.Random(f"flourish-fleet:{self._seed}:{self._facility_id}:{item_id}")
-        if rng.random() >= FLEET_STOCK_PROBABILITY and item_id not in self._malformed:
-            return None
-        return _quantities(rng, item["uom"])
-
-
-def fleet(seed: int, count: int, items: Sequence[JSON], malformed: Mapping[str, str]) -> dict[str, FleetShelf]:
-    """``count`` generated facilities' shelves, by facility id, over the generated ``items``."""
-    by_id = {item["id"]: item for item in items}
-    frozen = dict(malformed)
-    return {
-        facility["id"]: FleetShelf(seed, facility["id"], by_id, frozen)
-        for facility in (fleet_facility(index) for index in range(count))
-    }
-
-
-# --------------------------------------------------------------------------------------------------
-# Customers
-
-_PHONE_FORMATS: tuple[Callable[[str], str], ...] = (
-    lambda d: d,
-    lambda d: f"({d[:3]}) {d[3:6]}-{d[6:]}",
-    lambda d: f"{d[:3]}-{d[3:6]}-{d[6:]}",
-    lambda d: f"+1{d}",
-)
-
-
-def generate_customers(seed: int, count: int = 20, facility_ids: Sequence[str] = ("101", "102")) -> list[JSON]:
-    """The two well-known customers plus ``count - 2`` seeded ones (ids ``"70001"`` upwards).
-
-    Seeded phones are stored in assorted formats on purpose, because real POS data is entered by hand;
-    their digits never collide with the well-known customers'.
-
-    Every customer carries ``facility_id``, the facility where the customer was created (where they
-    shop): 70001 at 101, 70002 at 102, the seeded ones spread over ``facility_ids`` with about one in
-    eight ``null`` (created before facilities were tracked). About one in eight seeded customers lives in
-    Ohio (``state`` "OH", shopping across the border); the rest are in Michigan. Both draw from a random
-    stream of their own, so the other fields are what they were before these were added.
-    """
-    rng = random.Random(f"flourish-customers:{seed}")
-    homes = random.Random(f"flourish-customer-homes:{seed}")
-    seeded = list(range(len(WELL_KNOWN_CUSTOMERS), count))
-    few = max(1, len(seeded) // 8) if seeded else 0
-    no_facility = set(homes.sample(seeded, few))
-    out_of_state = set(homes.sample(seeded, few))
-    epoch = CATALOGUE_AS_OF - timedelta(days=720)
-    customers: list[JSON] = []
-    for index in range(count):
-        created = epoch + timedelta(seconds=rng.randint(0, 700 * 86400))
-        stamps = {"created_timestamp": iso_ms(created), "last_updated_timestamp": iso_ms(created)}
-        if index < len(WELL_KNOWN_CUSTOMERS):
-            customers.append({**WELL_KNOWN_CUSTOMERS[index], "address": [], **stamps})
-            continue
-        first, last = rng.choice(_FIRST_NAMES), rng.choice(_LAST_NAMES)
-        digits = f"55501{rng.randint(0, 99999):05d}"
-        dob = date(1950, 1, 1) + timedelta(days=rng.randint(0, 53 * 365))
-        email = f"{first}.{last}{index}@example.com"
-        medical = rng.random() < 0.4
-        state = "OH" if index in out_of_state else "MI"
-        facility_id = homes.choice(tuple(facility_ids))
-        customers.append(
-            {
-                "id": str(70001 + index),
-                "first_name": first,
-                "last_name": last,
-                "dob": dob.isoformat(),
-                # Some emails are stored with capitals; Flourish compares them case-insensitively.
-                "email": email if rng.random() < 0.3 else email.lower(),
-                "phone": rng.choice(_PHONE_FORMATS)(digits),
-                "patient_id": f"MED-{rng.randint(300000, 399999)}" if medical else None,
-                "medical_card_state": state if medical else None,
-                "medical_card_expiration": (
-                    (CATALOGUE_AS_OF.date() + timedelta(days=rng.randint(30, 700))).isoformat() if medical else None
-                ),
-                "is_verified": rng.random() < 0.7,
-                "state": state,
-                "facility_id": None if index in no_facility else facility_id,
-                "address": [],
-                **stamps,
-            }
-        )
-    return customers
-
-
-# --------------------------------------------------------------------------------------------------
-# Retail discounts
-
-#: (discount_name, discount_type, discount_value, start_date, end_date, start_time, end_time, ecommerce_eligible)
-_DISCOUNT_TEMPLATES: tuple[tuple[str, str, float, str, str | None, str | None, str | None, bool], ...] = (
-    ("Loyalty $5 Off", "Dollar", 5.0, "2025-01-01", None, None, None, True),
-    ("Loyalty 10% Off", "Percent", 10.0, "2025-01-01", None, None, None, True),
-    ("Loyalty $20 Off", "Dollar", 20.0, "2025-01-01", None, None, None, False),
-    ("Veterans 10% Off", "Percent", 10.0, "2025-01-01", None, None, None, False),
-    ("Happy Hour 15% Off", "Percent", 15.0, "2025-01-01", None, "16:00", "18:00", False),
-    ("Spring Sale $10 Off", "Dollar", 10.0, "2025-03-01", "2025-04-30", None, None, True),
-)
-#: Ids of seeded discounts start here and run on across facilities (six per facility, facility order).
-FIRST_DISCOUNT_ID = 501
-
-
-def discount_record(
-    discount_id: str,
-    facility_id: str,
-    *,
-    discount_name: str,
-    discount_type: str,
-    discount_value: float,
-    start_date: str | None,
-    end_date: str | None,
-    start_time: str | None,
-    end_time: str | None,
-    ecommerce_eligible: bool,
-) -> JSON:
-    """A retail discount as the sandbox serves it (``start_date_time``/``end_date_time`` derived, UTC)."""
-    return {
-        "id": discount_id,
-        "discount_name": discount_name,
-        "discount_type": discount_type,
-        "discount_value": discount_value,
-        "start_date": start_date,
-        "end_date": end_date,
-        "start_date_time": f"{start_date}T00:00:00.000Z" if start_date else None,
-        "end_date_time": f"{end_date}T23:59:59.999Z" if end_date else None,
-        "start_time": start_time,
-        "end_time": end_time,
-        "ecommerce_eligible": ecommerce_eligible,
-        "facility_id": facility_id,
-    }
-
-
-def generate_discounts(facility_ids: Sequence[str]) -> list[JSON]:
-    """Six retail discounts per facility (the same names at each, ids ``"501"`` upwards); seed-independent."""
-    discounts: list[JSON] = []
-    for facility_id in facility_ids:
-        for name, kind, value, start, end, start_time, end_time, online in _DISCOUNT_TEMPLATES:
-            discounts.append(
-                discount_record(
-                    str(FIRST_DISCOUNT_ID + len(discounts)),
-                    facility_id,
-                    discount_name=name,
-                    discount_type=kind,
-                    discount_value=value,
-                    start_date=start,
-                    end_date=end,
-                    start_time=start_time,
-                    end_time=end_time,
-                    ecommerce_eligible=online,
-                )
-            )
-    return discounts
-
-
-# --------------------------------------------------------------------------------------------------
-# Sales history
-
-#: How far back the seeded sales history reaches, in days before ``as_of``.
-SALES_HISTORY_DAYS = 60
-
-
-@dataclass(frozen=True)
-class SaleLine:
-    item_id: str
-    order_qty: float
-    unit_price: float
-
-
-@dataclass(frozen=True)
-class Sale:
-    """One completed in-store sale of the seeded history, before totals are worked out."""
-
-    facility_id: str
-    customer_id: str | None
-    is_recreational: bool
-    lines: tuple[SaleLine, ...]
-    discount_ids: tuple[str, ...]
-    completed_at: datetime
-
-
-def _discount_usable(discount: JSON, day: date) -> bool:
-    """Usable all day on ``day`` (happy-hour style discounts with daily times are left out of the history)."""
-    if discount["start_time"] or discount["end_time"]:
-        return False
-    if discount["start_date"] and day < date.fromisoformat(discount["start_date"]):
-        return False
-    return not (discount["end_date"] and day > date.fromisoformat(discount["end_date"]))
-
-
-def generate_sales(
-    seed: int,
-    count: int,
-    *,
-    as_of: datetime,
-    items: Sequence[JSON],
-    stock: Mapping[str, Mapping[str, object]],
-    malformed: Mapping[str, str],
-    customers: Sequence[JSON],
-    discounts: Sequence[JSON],
-) -> list[Sale]:
-    """Up to ``count`` completed in-store sales over the ``SALES_HISTORY_DAYS`` days before ``as_of``.
-
-    Sales go to every facility in ``stock`` (the first few one per facility, so each has some), mostly to
-    customers who shop there; the first two are for the well-known customers (70002 at 102, 70001 at 101)
-    when they exist. Lines are 1-3 well-formed, active, sellable items stocked at the facility, at their
-    retail price (the medical price for a patient's medical sale). About a third carry one of the
-    facility's all-day retail discounts. A facility with nothing to sell gets no sale, so fewer than
-    ``count`` may come back. Sorted by ``completed_at``; only the timestamps depend on ``as_of``.
-    """
-    if count <= 0:
-        return []
-    rng = random.Random(f"flourish-sales:{seed}")
-    facility_ids = list(stock)
-    sellable: dict[str, list[JSON]] = {
-        facility_id: [
-            item
-            for item in items
-            if item["id"] in stock[facility_id]
-            and item["id"] not in malformed
-            and item["active"]
-            and item["sellable"]
-            and isinstance(item["retail_price"], int | float)
-            and item["retail_price"] > 0
-        ]
-        for facility_id in facility_ids
-    }
-    by_id = {customer["id"]: customer for customer in customers}
-    regulars = {
-        facility_id: [c for c in customers if c.get("facility_id") == facility_id] for facility_id in facility_ids
-    }
-    forced: list[tuple[str, str | None]] = [
-        (facility_id, customer_id)
-        for facility_id, customer_id in (("102", "70002"), ("101", "70001"))
-        if facility_id in stock and customer_id in by_id
-    ]
-    forced += [(facility_id, None) for facility_id in facility_ids]
-    sales: list[Sale] = []
-    for index in range(count):
-        if index < len(forced):
-            facility_id, customer_id = forced[index]
-        else:
-            facility_id, customer_id = rng.choice(facility_ids), None
-        if customer_id is None and customers:
-            pool = regulars[facility_id] if regulars[facility_id] and rng.random() < 0.75 else list(customers)
-            customer_id = rng.choice(pool)["id"]
-        completed_at = as_of - timedelta(seconds=rng.randint(3600, SALES_HISTORY_DAYS * 86400 - 1))
-        completed_at = completed_at.replace(microsecond=rng.randint(0, 999) * 1000)
-        customer = by_id.get(customer_id) if customer_id else None
-        medical = bool(customer and customer.get("patient_id")) and rng.random() < 0.8
-        pool_items = sellable[facility_id]
-        if not pool_items:
-            continue
-        lines = []
-        for item in rng.sample(pool_items, min(len(pool_items), rng.choice((1, 1, 2, 2, 3)))):
-            qty = rng.choice((1, 3.5, 7)) if item["uom"] == "g" else rng.choice((1, 1, 1, 2, 3))
-            price = item["med_price"] if medical and isinstance(item.get("med_price"), int | float) else None
-            lines.append(SaleLine(item["id"], qty, price if price is not None else item["retail_price"]))
-        usable = [d for d in discounts if d["facility_id"] == facility_id and _discount_usable(d, completed_at.date())]
-        chosen = (rng.choice(usable)["id"],) if usable and rng.random() < 0.35 else ()
-        sales.append(Sale(facility_id, customer_id, not medical, tuple(lines), chosen, completed_at))
-    sales.sort(key=lambda sale: sale.completed_at)
-    return sales
-
-
-# --------------------------------------------------------------------------------------------------
-# Wholesale: sales reps and destinations (seed-independent)
-
-#: (id, first_name, last_name, facility_id); emails are ``first.last@greatlakesprovisions.example``.
-_SALES_REPS: tuple[tuple[str, str, str, str], ...] = (
-    ("801", "Dana", "Whitfield", "101"),
-    ("802", "Marcus", "Bell", "101"),
-    ("803", "Priya", "Raman", "101"),
-    ("804", "Tomasz", "Kowalczyk", "102"),
-    ("805", "Alicia", "Moreno", "102"),
-    ("806", "Grace", "Liu", "103"),
-    ("807", "Owen", "Brandt", "103"),
-)
-
-
-def generate_sales_reps(facility_ids: Sequence[str]) -> list[JSON]:
-    """The sales reps of the given facilities (three at 101, two at 102 and at 103), in id order."""
-    return [
-        {
-            "id": rep_id,
-            "first_name": first,
-            "last_name": last,
-            "email": f"{first.lower()}.{last.lower()}@greatlakesprovisions.example",
-            "facility_id": facility_id,
-        }
-        for rep_id, first, last, facility_id in _SALES_REPS
-        if facility_id in facility_ids
-    ]
-
-
-#: Ids of seeded destinations start here; created ones continue the sequence.
-FIRST_DESTINATION_ID = 4001
-
-#: (name, license_number, address_line_1, city, postcode, email, phone)
-_DESTINATIONS: tuple[tuple[str, str, str, str, str, str, str], ...] = (
-    (
-        "Mitten Cannabis Co. - Detroit",
-        "AU-R-001204",
-        "4410 Woodward Ave",
-        "Detroit",
-        "48201",
-        "buyer@mittencannabis.example",
-        "3135550144",
-    ),
-    (
-        "Harbor Light Dispensary",
-        "AU-R-000932",
-        "118 E Front St",
-        "Traverse City",
-        "49684",
-        "orders@harborlight.example",
-        "2315550187",
-    ),
-    (
-        "Upper Peninsula Wellness",
-        "AU-R-001577",
-        "301 W Washington St",
-        "Marquette",
-        "49855",
-        "purchasing@upwellness.example",
-        "9065550121",
-    ),
-    (
-        "Kalamazoo Green Market",
-        "AU-R-000645",
-        "520 S Burdick St",
-        "Kalamazoo",
-        "49007",
-        "wholesale@kzoogreen.example",
-        "2695550163",
-    ),
-)
-
-
-def generate_destinations() -> list[JSON]:
-    """Four Michigan retailers the facilities already sell to (ids ``"4001"`` upwards, no ``external_id``)."""
-    destinations: list[JSON] = []
-    for index, (name, license_number, line_1, city, postcode, email, phone) in enumerate(_DESTINATIONS):
-        stamp = iso_ms(CATALOGUE_AS_OF - timedelta(days=200 - 30 * index))
-        destinations.append(
-            {
-                "id": str(FIRST_DESTINATION_ID + index),
-                "name": name,
-                "license_number": license_number,
-                "address": {
-                    "address_line_1": line_1,
-                    "address_line_2": None,
-                    "city": city,
-                    "state": "MI",
-                    "postcode": postcode,
-                    "country": "US",
-                },
-                "email": email,
-                "phone": phone,
-                "external_id": None,
-                "created_timestamp": stamp,
-                "last_updated_timestamp": stamp,
-            }
-        )
-    return destinations

@@ -208,7 +208,7 @@ def test_pushed_orders_release_their_hold_unless_the_store_keeps_it(hub: Hub, fl
     assert body["requestedFulfillmentTimeStart"].startswith("2026-12-02T17:00:00")
     assert body["customer"]["phone"] == "+15553004000"
     assert body["postbackUrl"].startswith(hub.server.url + "/hooks/flowhub/")
-    med = sent[hub.order(held["id"])["push_reference"]]
+    med = sent[hub.order(held["id"])["pos_order_id"]]
     assert (med["customer"]["medId"], med["customer"]["medExp"]) == ("MI-55-1234", "2030-01-31")
 
 

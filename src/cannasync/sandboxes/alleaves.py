@@ -238,29 +238,30 @@ import json
 import math
 import re
 import secrets
-import struct
 import threading
 import time
 import zlib
-from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
-from dataclasses import asdict, dataclass, replace
-from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Match, Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.routing import Route
+from starlette.types import Scope
 
+from cannasync.sandboxes._kit import app as _app
 from cannasync.sandboxes._kit import faults as _faults
+from cannasync.sandboxes._kit.control import control_routes
 from cannasync.sandboxes._kit.faults import Fault
+from cannasync.sandboxes._kit.gateway import CONTROL, RequestCounts, VendorError, VendorRoute
+from cannasync.sandboxes._kit.limits import RollingWindow
+from cannasync.sandboxes._kit.values import cents, digits, integer, iso_ms, later_than, now, number, png
 from cannasync.sandboxes.alleaves_catalog import (
     MAIN,
     fleet,
@@ -268,14 +269,12 @@ from cannasync.sandboxes.alleaves_catalog import (
     fleet_location,
     generate_catalogue,
     generate_patients,
-    iso_ms,
     patient_record,
 )
 
 JSON = dict[str, Any]
 
 API = "/api/v1"
-CONTROL = "/_sandbox"
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 100
 RATE_WINDOW_SECONDS = 60.0
@@ -325,10 +324,9 @@ FORWARD_MOVES: dict[str, dict[str, frozenset[str]]] = {
 }
 ORDER_TYPES: tuple[str, ...] = ("pickup", "delivery")
 MENU_TYPES: tuple[str, ...] = ("recreational", "medical")
-_CENT = Decimal("0.01")
 
 
-class ApiError(Exception):
+class ApiError(VendorError):
     """An error answered as ``{"error": {"code", "message"}}`` with ``status``."""
 
     def __init__(self, status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> None:
@@ -351,10 +349,6 @@ def _invalid(message: str) -> ApiError:
 # Small pure helpers
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _parse_iso(value: object) -> datetime | None:
     """An ISO 8601 date-time (naive means UTC), or None if ``value`` is not one."""
     if not isinstance(value, str) or not value.strip():
@@ -367,18 +361,8 @@ def _parse_iso(value: object) -> datetime | None:
 
 
 def _later_than(previous: object) -> str:
-    """Now, or 1 ms after ``previous`` if the clock has not moved past it (timestamps only go up)."""
-    moment = _now()
-    before = _parse_iso(previous)
-    if before is not None and moment <= before:
-        moment = before + timedelta(milliseconds=1)
-    return iso_ms(moment)
-
-
-def _digits(phone: str) -> str:
-    """A phone number's digits, without a leading US country code."""
-    digits = re.sub(r"\D", "", phone)
-    return digits[1:] if len(digits) == 11 and digits.startswith("1") else digits
+    """Now, or 1 ms after the stored timestamp ``previous`` (a record's timestamps only go up)."""
+    return later_than(_parse_iso(previous))
 
 
 def _is_date(value: object) -> bool:
@@ -391,32 +375,8 @@ def _is_date(value: object) -> bool:
     return True
 
 
-def _number(value: object) -> int | float | None:
-    """``value`` if it is a JSON number (booleans are not), else None."""
-    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-def _integer(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _cents(value: Decimal) -> Decimal:
-    return value.quantize(_CENT, rounding=ROUND_HALF_UP)
-
-
 def _decimal(value: int | float) -> Decimal:
     return Decimal(str(value))
-
-
-def _png(rgb: tuple[int, int, int]) -> bytes:
-    """A valid 1x1 RGB PNG of one colour."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    pixels = zlib.compress(bytes((0, *rgb)))
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
 
 
 def _dumps(value: object) -> str:
@@ -509,10 +469,10 @@ def _parse_lines(raw: object) -> list[JSON]:
         if not isinstance(line, dict):
             raise _invalid(f"{where} must be an object")
         item_id = _required_str(line, "item_id", f"{where}.")
-        quantity = _number(line.get("quantity"))
+        quantity = number(line.get("quantity"))
         if quantity is None or quantity <= 0:
             raise _invalid(f"{where}.quantity must be a number greater than 0")
-        price = _number(line.get("unit_price"))
+        price = number(line.get("unit_price"))
         if price is None or price < 0:
             raise _invalid(f"{where}.unit_price must be a number >= 0 (dollars)")
         lines.append({"item_id": item_id, "quantity": quantity, "unit_price": price})
@@ -569,11 +529,11 @@ def parse_order_body(body: JSON) -> JSON:
         raise _invalid("patient_id is required for medical orders")
     lines = _parse_lines(body.get("lines"))
     raw_discount = body.get("discount_total")
-    discount = 0 if raw_discount is None else _number(raw_discount)
+    discount = 0 if raw_discount is None else number(raw_discount)
     if discount is None or discount < 0:
         raise _invalid("discount_total must be a number >= 0 (dollars)")
-    subtotal = _cents(sum((_decimal(line["quantity"]) * _decimal(line["unit_price"]) for line in lines), Decimal(0)))
-    discount_total = _cents(_decimal(discount))
+    subtotal = cents(sum((_decimal(line["quantity"]) * _decimal(line["unit_price"]) for line in lines), Decimal(0)))
+    discount_total = cents(_decimal(discount))
     if discount_total > subtotal:
         raise _invalid(f"discount_total ({discount_total}) must not exceed the subtotal ({subtotal})")
     notes = _optional_str(body, "notes")
@@ -615,10 +575,19 @@ def parse_fault(body: JSON) -> Fault:
 def _parse_per_minute(value: object) -> int | None:
     if value is None:
         return None
-    per_minute = _integer(value)
+    per_minute = integer(value)
     if per_minute is None or per_minute < 1:
         raise _invalid("per_minute must be an integer >= 1, or null to disable the limit")
     return per_minute
+
+
+class _TokenWindow(RollingWindow):
+    """The kit's rolling window, whose limit the control route changes without forgetting the requests already in
+    each token's window: lowering the limit takes effect at once, as it always has in this sandbox."""
+
+    def change(self, allowance: int | None) -> None:
+        with self._lock:
+            self.allowance = allowance
 
 
 # --------------------------------------------------------------------------------------------------
@@ -700,10 +669,10 @@ class AlleavesSandbox:
         self.token_ttl_seconds = float(token_ttl_seconds)
         self._sessions: dict[str, Session] = {}
         self._refresh_tokens: dict[str, tuple[str, str]] = {}
-        self.rate_limit_per_minute = _parse_per_minute(rate_limit_per_minute)
-        self._windows: dict[str, deque[float]] = {}
-        self._faults = _faults.Faults()
-        self._requests: Counter[str] = Counter()
+        #: Requests per access token in the rolling minute (``rate_limit_per_minute``).
+        self.rate = _TokenWindow(_parse_per_minute(rate_limit_per_minute), RATE_WINDOW_SECONDS)
+        self.faults = _faults.Faults()
+        self.requests = RequestCounts()
 
     # -- auth and rate limit ---------------------------------------------------------------------
 
@@ -776,25 +745,12 @@ class AlleavesSandbox:
                 session.expires_at = -math.inf
             return len(self._sessions)
 
-    def admit(self, access_token: str, now: float | None = None) -> int | None:
-        """None if one more request fits the token's rolling minute (and count it), else the Retry-After."""
-        moment = time.monotonic() if now is None else now
-        with self.lock:
-            if self.rate_limit_per_minute is None:
-                return None
-            window = self._windows.setdefault(access_token, deque())
-            while window and moment - window[0] >= RATE_WINDOW_SECONDS:
-                window.popleft()
-            if len(window) >= self.rate_limit_per_minute:
-                # One more fits once enough of the oldest requests have left the window.
-                frees_at = window[len(window) - self.rate_limit_per_minute] + RATE_WINDOW_SECONDS
-                return max(1, math.ceil(frees_at - moment))
-            window.append(moment)
-            return None
+    @property
+    def rate_limit_per_minute(self) -> int | None:
+        return self.rate.allowance
 
     def set_rate_limit(self, per_minute: int | None) -> None:
-        with self.lock:
-            self.rate_limit_per_minute = _parse_per_minute(per_minute)
+        self.rate.change(_parse_per_minute(per_minute))
 
     # -- location and areas ----------------------------------------------------------------------
 
@@ -993,7 +949,7 @@ class AlleavesSandbox:
     ) -> list[JSON]:
         """Patients matching every criterion given; ``name_and_birth`` is (first name, last name, YYYY-MM-DD)."""
         wanted_id = medical_id.strip().lower() if medical_id is not None else None
-        digits = _digits(phone) if phone is not None else None
+        wanted_digits = digits(phone) if phone is not None else None
         wanted_name = (
             (name_and_birth[0].strip().lower(), name_and_birth[1].strip().lower(), name_and_birth[2])
             if name_and_birth is not None
@@ -1004,7 +960,7 @@ class AlleavesSandbox:
                 patient
                 for patient in self._patients.values()
                 if (wanted_id is None or (patient["medical_id"] or "").strip().lower() == wanted_id)
-                and (digits is None or _digits(patient["phone"] or "") == digits)
+                and (wanted_digits is None or digits(patient["phone"] or "") == wanted_digits)
                 and (wanted_name is None or _name_and_birth(patient) == wanted_name)
             ]
 
@@ -1022,7 +978,7 @@ class AlleavesSandbox:
                         )
             patient_id = f"PAT-{self._next_patient:05d}"
             self._next_patient += 1
-            patient = patient_record(patient_id, fields, iso_ms(_now()))
+            patient = patient_record(patient_id, fields, iso_ms(now()))
             self._patients[patient_id] = patient
             return patient
 
@@ -1051,7 +1007,7 @@ class AlleavesSandbox:
                     raise ApiError(422, "inactive_item", f"lines[{index}].item_id {line['item_id']} is not active")
             order_id = f"ORD-{self._next_order:06d}"
             self._next_order += 1
-            stamp = iso_ms(_now())
+            stamp = iso_ms(now())
             order = {
                 "order_id": order_id,
                 "location_id": location_id,
@@ -1110,33 +1066,6 @@ class AlleavesSandbox:
             new = {**old, "status": status, "updated_at": _later_than(old["updated_at"])}
             self._orders[order_id] = new
             return new
-
-    # -- faults and request counts -----------------------------------------------------------------
-
-    def add_fault(self, fault: Fault) -> None:
-        self._faults.add(fault)
-
-    def faults(self) -> list[JSON]:
-        return self._faults.describe()
-
-    def clear_faults(self) -> None:
-        self._faults.clear()
-
-    def take_fault(self, method: str, path: str) -> Fault | None:
-        """Consume one firing of the first matching fault that fires on this request, if any."""
-        return self._faults.take(method, path)
-
-    def count_request(self, key: str) -> None:
-        with self.lock:
-            self._requests[key] += 1
-
-    def request_counts(self) -> dict[str, int]:
-        with self.lock:
-            return dict(self._requests)
-
-    def reset_request_counts(self) -> None:
-        with self.lock:
-            self._requests.clear()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1260,7 +1189,7 @@ class _Api:
                 "missing_parameter",
                 "Give medical_id, phone, or first_name with last_name and date_of_birth to look patients up",
             )
-        if phone is not None and not _digits(phone):
+        if phone is not None and not digits(phone):
             raise ApiError(400, "invalid_query", f"phone must contain digits (got {phone!r})")
         page, per_page = _paging(request)
         return _page_response(self.sandbox.find_patients(medical_id, phone, name_and_birth), page, per_page)
@@ -1293,7 +1222,7 @@ class _Api:
             raise ApiError(404, "not_found", f"Image {item_id}/{filename} not found")
         shade = zlib.crc32(f"alleaves/{item_id}/{filename}".encode())
         rgb = (shade & 0xFF, (shade >> 8) & 0xFF, (shade >> 16) & 0xFF)
-        return Response(_png(rgb), media_type="image/png", headers={"Cache-Control": "public, max-age=300"})
+        return Response(png(rgb), media_type="image/png", headers={"Cache-Control": "public, max-age=300"})
 
     async def set_quantity(self, request: Request) -> Response:
         body = await _json_object(request)
@@ -1301,7 +1230,7 @@ class _Api:
         if not isinstance(location_id, str) or not location_id:
             raise _invalid("location_id must be a location id (default ALV-1001)")
         area_id = _required_str(body, "area_id")
-        quantity = _number(body.get("quantity"))
+        quantity = number(body.get("quantity"))
         if quantity is None or quantity < 0:
             raise _invalid("quantity must be a number >= 0")
         item_id = request.path_params["item_id"]
@@ -1317,7 +1246,7 @@ class _Api:
 
     async def set_threshold(self, request: Request) -> Response:
         body = await _json_object(request)
-        threshold = _integer(body.get("low_quantity_threshold"))
+        threshold = integer(body.get("low_quantity_threshold"))
         if threshold is None or threshold < 0:
             raise _invalid("low_quantity_threshold must be an integer >= 0")
         return _data(self.sandbox.set_threshold(request.path_params["location_id"], threshold))
@@ -1338,25 +1267,6 @@ class _Api:
     async def expire_tokens(self, request: Request) -> Response:
         return _data({"expired": self.sandbox.expire_tokens()})
 
-    async def list_faults(self, request: Request) -> Response:
-        return _data(self.sandbox.faults())
-
-    async def add_fault(self, request: Request) -> Response:
-        fault = parse_fault(await _json_object(request))
-        self.sandbox.add_fault(fault)
-        return _data(asdict(fault), status_code=201)
-
-    async def clear_faults(self, request: Request) -> Response:
-        self.sandbox.clear_faults()
-        return Response(status_code=204)
-
-    async def request_counts(self, request: Request) -> Response:
-        return JSONResponse(self.sandbox.request_counts())
-
-    async def reset_request_counts(self, request: Request) -> Response:
-        self.sandbox.reset_request_counts()
-        return Response(status_code=204)
-
     async def get_rate_limit(self, request: Request) -> Response:
         return JSONResponse({"per_minute": self.sandbox.rate_limit_per_minute})
 
@@ -1368,17 +1278,12 @@ class _Api:
         return JSONResponse({"per_minute": self.sandbox.rate_limit_per_minute})
 
 
-@dataclass(frozen=True)
-class _VendorRoute:
-    """A counted route, its request-count key and whether it needs a bearer token."""
-
-    route: BaseRoute
-    key: str
-    needs_token: bool
+#: The guard's tag for the routes anyone may call (the auth routes and image downloads).
+PUBLIC = "public"
 
 
-def _routes(api: _Api) -> tuple[list[BaseRoute], list[_VendorRoute]]:
-    """All routes, and the counted ones with their keys and authentication."""
+def _vendor_routes(api: _Api) -> list[VendorRoute]:
+    """The counted routes with their request-count keys, and which of them need a bearer token."""
     vendor: list[tuple[str, str, Callable[[Request], Any], bool]] = [
         ("POST", f"{API}/auth/token", api.token, False),
         ("POST", f"{API}/auth/refresh", api.refresh, False),
@@ -1393,11 +1298,14 @@ def _routes(api: _Api) -> tuple[list[BaseRoute], list[_VendorRoute]]:
         ("GET", f"{API}/orders/{{order_id}}", api.get_order, True),
         ("GET", f"{CONTROL}/images/{{item_id}}/{{filename}}", api.image, False),
     ]
-    counted = [
-        _VendorRoute(Route(path, endpoint, methods=[method]), f"{method} {path}", needs_token)
-        for method, path, endpoint, needs_token in vendor
+    return [
+        VendorRoute(Route(path, endpoint, methods=[method]), f"{method} {path}", "required" if token else PUBLIC)
+        for method, path, endpoint, token in vendor
     ]
-    control = [
+
+
+def _control_routes(api: _Api) -> list[Route]:
+    return [
         Route(f"{CONTROL}/health", api.health, methods=["GET"]),
         Route(f"{CONTROL}/items/{{item_id}}/quantity", api.set_quantity, methods=["POST"]),
         Route(f"{CONTROL}/items/{{item_id}}", api.patch_item, methods=["PATCH"]),
@@ -1407,80 +1315,43 @@ def _routes(api: _Api) -> tuple[list[BaseRoute], list[_VendorRoute]]:
         Route(f"{CONTROL}/orders", api.all_orders, methods=["GET"]),
         Route(f"{CONTROL}/patients", api.all_patients, methods=["GET"]),
         Route(f"{CONTROL}/tokens/expire", api.expire_tokens, methods=["POST"]),
-        Route(f"{CONTROL}/faults", api.list_faults, methods=["GET"]),
-        Route(f"{CONTROL}/faults", api.add_fault, methods=["POST"]),
-        Route(f"{CONTROL}/faults", api.clear_faults, methods=["DELETE"]),
-        Route(f"{CONTROL}/requests", api.request_counts, methods=["GET"]),
-        Route(f"{CONTROL}/requests", api.reset_request_counts, methods=["DELETE"]),
+        *control_routes(
+            faults=api.sandbox.faults, counts=api.sandbox.requests, parse_fault=parse_fault, read_json=_json_object
+        ),
         Route(f"{CONTROL}/rate-limit", api.get_rate_limit, methods=["GET"]),
         Route(f"{CONTROL}/rate-limit", api.set_rate_limit, methods=["POST"]),
     ]
-    return [*(entry.route for entry in counted), *control], counted
 
 
-def _is_control(path: str) -> bool:
-    return path == CONTROL or path.startswith(CONTROL + "/")
+def _guard(sandbox: AlleavesSandbox) -> Callable[[Scope, VendorRoute | None], Scope]:
+    """Alleaves' guard: the bearer token's session, then that token's rolling minute (a 429 with Retry-After).
+
+    Unknown routes and public ones pass untouched (the router answers an unknown one, choice 7).
+    """
+
+    def guard(scope: Scope, route: VendorRoute | None) -> Scope:
+        if route is None or route.auth == PUBLIC:
+            return scope
+        session = sandbox.authenticate(Headers(scope=scope).get("authorization"))
+        retry_after = sandbox.rate.admit(session.access_token)
+        if retry_after is not None:
+            raise ApiError(
+                429,
+                "rate_limited",
+                f"More than {sandbox.rate_limit_per_minute} requests in a minute; retry after {retry_after} seconds",
+                {"Retry-After": str(retry_after)},
+            )
+        return {**scope, "sandbox.session": session}
+
+    return guard
 
 
-class _Gateway:
-    """What sits in front of the endpoints: request counting, faults, authentication and the rate limit."""
-
-    def __init__(self, app: ASGIApp, sandbox: AlleavesSandbox, counted: Sequence[_VendorRoute]) -> None:
-        self.app = app
-        self.sandbox = sandbox
-        self.counted = counted
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        path: str = scope["path"]
-        matched = next((entry for entry in self.counted if entry.route.matches(scope)[0] is Match.FULL), None)
-        if matched is not None:
-            self.sandbox.count_request(matched.key)
-        if _is_control(path):
-            await self.app(scope, receive, send)
-            return
-
-        fault = self.sandbox.take_fault(scope["method"], path)
-        if fault is not None and await _faults.before(
-            fault,
-            scope,
-            receive,
-            send,
-            lambda status, headers: ApiError(status, "injected_fault", "Injected fault", headers).response(),
-        ):
-            return
-
-        if matched is not None and matched.needs_token:
-            try:
-                session = self.sandbox.authenticate(Headers(scope=scope).get("authorization"))
-            except ApiError as error:
-                await error.response()(scope, receive, send)
-                return
-            retry_after = self.sandbox.admit(session.access_token)
-            if retry_after is not None:
-                refusal = ApiError(
-                    429,
-                    "rate_limited",
-                    f"More than {self.sandbox.rate_limit_per_minute} requests in a minute; "
-                    f"retry after {retry_after} seconds",
-                    {"Retry-After": str(retry_after)},
-                )
-                await refusal.response()(scope, receive, send)
-                return
-            scope = {**scope, "sandbox.session": session}
-
-        await _faults.deliver(fault, self.app, scope, receive, send)
+def _refuse(status: int, headers: dict[str, str]) -> Response:
+    """The answer to an injected ``status`` fault."""
+    return ApiError(status, "injected_fault", "Injected fault", headers).response()
 
 
-async def _api_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, ApiError)
-    return exc.response()
-
-
-async def _http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
+def _http_error(request: Request, exc: HTTPException) -> Response:
     if exc.status_code == 404:
         error = ApiError(404, "not_found", f"No route {request.method} {request.url.path}")
     elif exc.status_code == 405:
@@ -1518,15 +1389,19 @@ def create_app(
         locations=locations,
     )
     api = _Api(state)
-    routes, counted = _routes(api)
-    app = Starlette(
-        routes=routes,
-        middleware=[Middleware(_Gateway, sandbox=state, counted=counted)],
-        exception_handlers={ApiError: _api_error, HTTPException: _http_error},
+    vendor = _vendor_routes(api)
+    return _app.build_app(
+        state,
+        [*(entry.route for entry in vendor), *_control_routes(api)],
+        gateway={
+            "routes": vendor,
+            "counts": state.requests,
+            "faults": state.faults,
+            "refuse": _refuse,
+            "guard": _guard(state),
+        },
+        http_error=_http_error,
     )
-    app.router.redirect_slashes = False
-    app.state.sandbox = state
-    return app
 
 
 def run(
@@ -1541,4 +1416,4 @@ def run(
 ) -> None:
     """Serve the sandbox with uvicorn until interrupted (used by ``cannasync sandbox alleaves``)."""
     app = create_app(items=items, seed=seed, locations=locations, rate_limit_per_minute=rate_limit_per_minute)
-    uvicorn.run(app, host=host, port=port, log_level=log_level)
+    _app.serve(app, host, port, log_level)

@@ -22,10 +22,11 @@ import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from cannasync.sandboxes._kit.shelf import DerivedShelf
+from cannasync.sandboxes._kit.values import cents, iso_ms
 
 JSON = dict[str, Any]
 
@@ -224,15 +225,9 @@ _FLAVORS: tuple[str, ...] = (
 )
 
 
-def iso_ms(moment: datetime) -> str:
-    """ISO 8601 in UTC with milliseconds and a ``Z`` (``2025-06-01T12:00:00.000Z``)."""
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
 def dollars(value: Decimal) -> float:
     """A Decimal amount as a JSON number of dollars, rounded to cents (ROUND_HALF_UP)."""
-    return float(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    return float(cents(value))
 
 
 def otd_price(shelf: float, category: str) -> float:

@@ -22,17 +22,8 @@ import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cannasync.sandboxes.alleaves import Account, AlleavesSandbox, create_app
-from cannasync.sandboxes.alleaves_catalog import (
-    BACK_ROOM,
-    CATEGORIES,
-    DISPLAY,
-    MALFORMED_KINDS,
-    MISTYPED_TERPENES,
-    QUARANTINE,
-    RETAIL,
-    TERPENES,
-    VAULT,
-)
+from cannasync.sandboxes.alleaves.catalog import CATEGORIES, MALFORMED_KINDS, MISTYPED_TERPENES, TERPENES
+from cannasync.sandboxes.alleaves.places import BACK_ROOM, DISPLAY, QUARANTINE, RETAIL, VAULT
 
 API = "/api/v1"
 MAIN, RIVERSIDE = "ALV-1001", "ALV-1002"

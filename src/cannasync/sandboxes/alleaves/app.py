@@ -1,4 +1,10 @@
-"""The Alleaves sandbox as an ASGI app: every resource's routes behind the kit's gateway with Alleaves' guard."""
+"""The Alleaves sandbox as an ASGI app: every resource's routes behind the kit's gateway with Alleaves' guard.
+
+Choice 8 (beyond the facts; easy to change; not confirmed by Alleaves): ``/_sandbox/requests`` counts every
+request that matched a vendor route, as ``"<METHOD> <template>"`` (``"GET /api/v1/items/{item_id}"``),
+including those answered 401/403/429/4xx or with an injected fault, and image downloads; it excludes the
+other control routes.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,31 @@
-"""Alleaves authentication: the password grant, refresh-token rotation and the bearer access tokens."""
+"""Alleaves authentication (an OAuth-like password grant, one token per location).
+
+* ``POST /api/v1/auth/token`` ``{"location_id", "username", "password"}`` → 200 ``{"access_token",
+  "token_type": "Bearer", "expires_in": <seconds>, "refresh_token", "location_id"}``. Tokens are opaque
+  strings. A wrong username, a wrong password and a location the user cannot access (or that does not
+  exist) all answer the same 401 ``invalid_credentials`` (no enumeration). A missing or non-string field is
+  a 422 naming it. A disabled user with the right password is a 403 ``account_disabled``.
+* ``POST /api/v1/auth/refresh`` ``{"refresh_token"}`` → 200, a new pair in the same shape, for the same
+  user and location. The refresh token used stops working (rotation); an unknown or used one is a 401
+  ``invalid_refresh_token``. Refresh tokens do not expire. The old access token keeps working until its own
+  expiry.
+* Every other ``/api/v1`` route needs ``Authorization: Bearer <access_token>``: missing, malformed or unknown
+  → 401 ``invalid_token``; past ``expires_in`` → 401 ``token_expired`` (refresh, or ask for a new token).
+  A token sees only its own location's data: its location, areas, stock and orders. (Items themselves are
+  one catalogue for the organisation, and patients are shared by its locations; see choices 1 and 2, in
+  ``items.py``, ``patients.py`` and ``orders.py``.) The check itself runs in the guard (``guard.py``),
+  which also applies the rate limit.
+
+Well-known users (the same for every seed): ``"demo"`` / ``"demo-pass"`` (both locations);
+``"riverside"`` / ``"riverside-pass"`` (ALV-1002 only); ``"suspended"`` / ``"suspended-pass"`` (ALV-1001,
+disabled: 403). Every user may also open the generated locations (``fleet.py``).
+
+Control route (no auth; the hub never calls it): ``POST /_sandbox/tokens/expire`` (every access token issued
+so far now answers ``token_expired``).
+
+Choice 5 (beyond the facts; easy to change; not confirmed by Alleaves): access tokens are 43-character
+URL-safe strings; ``expires_in`` is ``token_ttl_seconds`` (rounded up).
+"""
 
 from __future__ import annotations
 

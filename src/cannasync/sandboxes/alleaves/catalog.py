@@ -14,6 +14,16 @@ The catalogue is organisation-wide: both locations sell from the same item list,
 The generator plants a few malformed records a careful connector has to quarantine, and, once there are 50
 items, makes sure that every terpene name of the Alleaves article (seed 003), every store-typed name that
 must not match it and every way of typing a terpene value occur on items a location really lists.
+
+Items have ids ``ITM-000001`` upwards. The malformed ones (about 1 in 100, at least 4 once there are 50
+items, active and stocked in Retail at both locations) are in ``AlleavesSandbox.malformed`` (item id →
+kind) and ``malformed_ids``: ``name`` missing, ``pricing.recreational`` the string ``"call"``, a negative
+``otd_price`` (-12.5), or an ``images`` entry without ``url``.
+
+Choice 4 (beyond the facts; easy to change; not confirmed by Alleaves): prices: ``medical`` is the
+recreational price or 10% less, or null (not on the medical menu); about 3% of cannabis items are
+medical-only (``recreational`` null, so no ``otd_price``); ``otd_price`` is the recreational price plus 20%
+(cannabis) or 8.9% (accessories), null on about 4%.
 """
 
 from __future__ import annotations

@@ -1,4 +1,24 @@
-"""How the Alleaves sandbox words its errors: ``{"error": {"code", "message"}}`` with the status."""
+"""How the Alleaves sandbox words its errors.
+
+Every error is ``{"error": {"code": "<snake_case>", "message": "<a sentence naming what to fix>"}}``:
+
+===  ======================================================================================================
+400  ``invalid_json`` (body is not JSON), ``invalid_body`` (not a JSON object), ``invalid_paging``,
+     ``invalid_query`` (a malformed query parameter), ``area_required``, ``missing_parameter``
+401  ``invalid_credentials``, ``invalid_refresh_token``, ``invalid_token``, ``token_expired``
+403  ``account_disabled`` (right password, but the user is disabled)
+404  ``not_found`` (unknown route, or a record this location cannot see)
+405  ``method_not_allowed``
+409  ``duplicate_medical_id``; ``invalid_transition`` (control route only)
+422  ``validation_error`` (a field is missing or wrong; the message names it), ``unknown_area``,
+     ``unknown_patient``, ``unknown_item``, ``inactive_item``; ``unknown_status`` (control route only)
+429  ``rate_limited``, always with ``Retry-After`` (integer seconds)
+===  ======================================================================================================
+
+Choice 7 (beyond the facts; easy to change; not confirmed by Alleaves): an unknown route is a 404
+``not_found`` and a known path with the wrong method a 405 ``method_not_allowed``, whatever the token
+(authentication is not checked first).
+"""
 
 from __future__ import annotations
 

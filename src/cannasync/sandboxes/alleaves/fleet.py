@@ -1,4 +1,15 @@
-"""Generated locations for a scale test: one process and one set of credentials standing for a chain of stores."""
+"""Many locations (a scale test): one process and one set of credentials standing for a chain of stores.
+
+``create_app(..., locations=N)`` (``cannasync sandbox alleaves --locations N``) serves N generated
+locations besides the well-known ones, ``ALV-2001`` upwards ("Evergreen Dispensary — Store <n>", Main St's
+five areas and threshold), which every user may open, so that one process and one set of credentials stand
+for a chain of a thousand stores. Items are shared, as at the well-known locations; what differs is what
+each location carries and how many. A generated location carries about 90% of the well-formed items (every
+malformed one, so each store has records to quarantine) with stock by area of its own, each row derived
+from ``(seed, location id, item id)`` when it is read and never stored (``FleetShelf`` below), so a
+thousand locations cost no start-up time and no memory until asked; writes through the control routes are
+kept on top. The rate limit is per access token, hence per location already.
+"""
 
 from __future__ import annotations
 

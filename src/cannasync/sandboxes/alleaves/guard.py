@@ -1,4 +1,18 @@
-"""What stands between a client and the Alleaves endpoints: the bearer token's session, then its rate limit."""
+"""What stands between a client and the Alleaves endpoints: the bearer token's session, then its rate limit.
+
+The kit's gateway (``sandboxes/_kit/gateway.py``) works through a request in this order: it counts it
+(``app.py``, choice 8); an injected fault may answer it (``control.py``, choice 6); then this guard checks
+the bearer token (``auth.py``) and then the token's rolling minute. Unknown routes and wrong methods pass
+the guard and are answered by the router, whatever the token (``errors.py``, choice 7).
+
+* Rate limit: at most ``per_minute`` requests (600 by default) per access token in any rolling 60 seconds;
+  past it, 429 ``rate_limited`` with ``Retry-After`` = whole seconds until one more request fits the window
+  (at least 1). A refused request does not count, nor does one answered 401. The auth routes and
+  image downloads are not rate-limited.
+
+Control route (no auth, never rate-limited; the hub never calls it): ``GET|POST /_sandbox/rate-limit``
+``{"per_minute": n}`` (null disables). A change keeps the requests already in each token's window.
+"""
 
 from __future__ import annotations
 

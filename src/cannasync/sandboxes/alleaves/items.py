@@ -1,4 +1,53 @@
-"""The organisation's items, and each location's stock of them by inventory area."""
+"""The organisation's items, and each location's stock of them by inventory area (route 3 of the wire format).
+
+3. ``GET /api/v1/items?area_id=<id>&area_id=<id>&updated_since=<ISO>&page=&per_page=`` lists, in ``item_id``
+   order, every **active** item with quantity > 0 in at least one of the areas given. ``area_id`` is
+   repeatable and required (none → 400 ``area_required``; an area the location does not have → 422
+   ``unknown_area`` naming it; repeats collapse). ``updated_since`` (optional) keeps items whose
+   ``updated_at`` is at or after it (400 ``invalid_query`` if it is not ISO 8601). An item record:
+
+   * ``item_id`` (``"ITM-000123"``), ``sku``, ``name``, ``brand``, ``category`` (Flower, Pre-Roll, Vaporizer,
+     Edible, Concentrate, Tincture, Topical, Accessory), ``subcategory`` (string or null), ``strain_type``
+     (``"Indica"``, ``"Sativa"``, ``"Hybrid"``, ``"CBD"`` or null), ``description`` (may be ``""``),
+     ``active``, ``updated_at``.
+   * ``images``: ``[{"url", "position"}]``, 0 to 4 of them, positions 1..n. The list is **not** always in
+     position order: sort by ``position``. Each URL is absolute, on the host the request came in on
+     (``http://<host>/_sandbox/images/<item_id>/<n>.png``), and answers a PNG without authentication.
+   * ``pricing``: ``{"recreational": <dollars>|null, "medical": <dollars>|null, "otd_price": <dollars>|null,
+     "is_tiered": bool, "tiers": [...]}``. ``recreational``/``medical`` are the menu-type prices (null: not
+     sold on that menu). ``otd_price`` is the out-the-door price, taxes included, always above
+     ``recreational`` (null when the store has not set one). ``tiers`` is present only when ``is_tiered``
+     (bulk "deli style" flower): ``[{"label": "1g", "quantity": 1, "unit": "g", "price": 12.0},
+     {"label": "3.5g", ...}, {"label": "7g", ...}, {"label": "14g", ...}, {"label": "28g", ...}]``, each
+     ``price`` being the price of the whole tier, on the recreational menu; such items have
+     ``recreational`` equal to the 1 g price.
+   * ``chemical_profile``: ``[{"compound", "kind": "cannabinoid"|"terpene", "value"}]`` as typed by the
+     store. ``compound`` is free text: mostly THC, THCA, CBD, CBDA, CBG, CBN and the 16 terpene names of the
+     article, but stores also type names that do not match those (``Lemonene``, ``beta myrcene``,
+     ``B-Caryophyllene``, ``Myrcene``, ``Valencene``). ``value`` is free text: cannabinoids ``"21.4%"`` or
+     ``"10 mg"``; terpenes ``"1.2%"``, ``"1.2 %"``, ``"3 mg"``, ``"3mg"`` or a bare ``"0.8"``.
+   * ``quantities``: ``[{"area_id", "quantity"}]``, one per area asked for (0 included), in the location's
+     area order; ``quantity_available``: their sum. Quantities are numbers: whole units, or grams (in
+     halves) for bulk flower.
+
+   ``GET /api/v1/items/{item_id}`` → ``{"data": item}`` with ``quantities`` for every area of the location
+   (or only those given as ``area_id``), ``quantity_available`` being their sum. It also answers inactive
+   items (``"active": false``) and items with no stock at the location; an unknown item is a 404.
+
+The generated items, their prices and the malformed ones: ``catalog.py``.
+
+Control routes (no auth; the hub never calls them): ``POST /_sandbox/items/{item_id}/quantity``
+``{"area_id", "quantity", "location_id"?}`` (location defaults to ALV-1001; sets one area's quantity, bumps
+``updated_at``); ``PATCH /_sandbox/items/{item_id}`` (top-level fields merged, so ``pricing``,
+``chemical_profile`` and ``images`` are replaced wholesale; bumps ``updated_at`` unless given);
+``DELETE /_sandbox/items/{item_id}``; and ``GET /_sandbox/images/{item_id}/{n}.png`` (the images above,
+counted like a vendor route, choice 8 in ``app.py``).
+
+Choice 1 (beyond the facts; easy to change; not confirmed by Alleaves): items are one organisation-wide
+catalogue; stock is per location and per area. ``updated_at`` moves on any change to an item, its stock
+included (not on a threshold change). An item that leaves a listing (sold out, deactivated, deleted) does
+not show up under ``updated_since``: only a full listing shows removals.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,23 @@
-"""The location a token opens, and its inventory areas."""
+"""The location a token opens, and its inventory areas (routes 1 and 2 of the wire format).
+
+1. ``GET /api/v1/location`` → ``{"data": {"location_id", "name", "timezone", "address": {"line1", "city",
+   "state", "postcode"}, "low_quantity_threshold": <int>, "menu_types": ["recreational", "medical"]}}``.
+   ``low_quantity_threshold`` is the article's "Per Location Low Quantity Threshold": a client shows an
+   item whose available quantity is at or below it as quantity 0.
+2. ``GET /api/v1/inventory-areas`` → ``{"data": [{"area_id", "name", "sellable"}]}`` (not paged), in the
+   location's order. Names are Retail, Vault, Quarantine, Back Room, Display; only Quarantine is not
+   sellable. (No public Alleaves documentation exists, vendor-apis.md section 3; seed 003 has the store pick
+   the areas to sell from, "e.g. Retail". Quarantined stock is by definition held back from sale, so it is
+   the area marked ``"sellable": false``; a client must not offer it as a place to sell from.)
+
+The well-known locations and their areas: ``places.py``; generated ones: ``fleet.py``.
+
+Control route (no auth; the hub never calls it): ``POST /_sandbox/locations/{location_id}/threshold``
+``{"low_quantity_threshold": n}``.
+
+Choice 3 (beyond the facts; easy to change; not confirmed by Alleaves): areas have the same ids at every
+location that has them.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,43 @@
-"""Orders: created by a client at its token's location, moved along their statuses by staff."""
+"""Orders (route 5 of the wire format): created by a client at its token's location, moved along by staff.
+
+5. Orders.
+
+   * ``POST /api/v1/orders`` ``{"external_id", "patient_id", "order_type": "pickup"|"delivery",
+     "menu_type": "recreational"|"medical", "lines": [{"item_id", "quantity", "unit_price"}],
+     "discount_total", "notes", "delivery": {"address": {"line1", "line2", "city", "state", "postcode"},
+     "window_start", "window_end"}}`` → 201 ``{"data": order}``. Rules (422 naming the field unless said
+     otherwise): ``external_id`` a non-empty string (our reference); ``patient_id`` required on medical
+     orders, optional (absent or null) on recreational ones, and when given an existing patient (422
+     ``unknown_patient``); ``lines`` non-empty, each ``item_id`` an existing (422 ``unknown_item``) and
+     active (422 ``inactive_item``) item, ``quantity`` a number > 0 (fractions allowed, for grams),
+     ``unit_price`` a number >= 0 in dollars; ``discount_total`` a number >= 0 in dollars, default 0, not
+     above the subtotal; ``notes`` a string or null. ``delivery`` is required on delivery orders, with
+     ``address.line1``, ``address.city``, ``address.state``, ``address.postcode`` (``line2`` optional) and
+     ``window_start``/``window_end`` (ISO 8601, end strictly after start); on a pickup order it may be
+     absent or null (when given, it is validated the same way and stored).
+   * The order: ``order_id`` (``"ORD-000001"``), ``location_id``, ``external_id``, ``patient_id``,
+     ``order_type``, ``menu_type``, ``status``, ``lines`` (``[{"item_id", "quantity", "unit_price"}]``),
+     ``subtotal`` (Σ quantity × unit_price), ``discount_total``, ``total`` (subtotal − discount_total),
+     ``notes``, ``delivery`` (null when not given), ``created_at``, ``updated_at``. Money is computed in
+     Decimal and rounded to cents (ROUND_HALF_UP). A new order is ``received``. Orders are **not**
+     deduplicated by ``external_id`` (a second POST is a second order) and do not change stock.
+   * ``GET /api/v1/orders/{order_id}`` → ``{"data": order}``; 404 ``not_found`` if unknown or another
+     location's. ``GET /api/v1/orders?external_id=<ref>`` → the location's orders with that external id
+     (exact), paged, in creation order; without ``external_id``, all of the location's orders.
+   * Statuses: ``received``, ``accepted``, ``in_progress``, ``ready``, ``out_for_delivery``, ``completed``,
+     ``cancelled``, ``rejected``. Staff move orders (here: the control route): pickup received → accepted →
+     in_progress → ready → completed; delivery received → accepted → in_progress → ready →
+     out_for_delivery → completed; ``cancelled`` from any non-final status; ``rejected`` only from
+     ``received``. ``completed``, ``cancelled`` and ``rejected`` are final. Each move sets ``updated_at``.
+
+Control routes (no auth; the hub never calls them): ``POST /_sandbox/orders/{order_id}/status``
+``{"status"}`` (409 ``invalid_transition``, 422 ``unknown_status``); ``GET /_sandbox/orders`` (all, full
+records).
+
+Choice 2 (beyond the facts; easy to change; not confirmed by Alleaves): patients belong to the organisation
+and are visible from both locations (``patients.py``); orders belong to the location of the token that
+created them.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,33 @@
-"""Patients: looked up by medical id, phone, or name and date of birth; created by the front desk or a client."""
+"""Patients (route 4 of the wire format): looked up by medical id, phone, or name and date of birth; created.
+
+4. Patients (``patient_id`` ``"PAT-00001"``, ``first_name``, ``last_name``, ``date_of_birth``, ``phone``,
+   ``email``, ``medical_id``, ``medical_id_expiration``, ``is_medical``, ``created_at``; every field present,
+   null when unknown; ``phone`` as typed at the front desk).
+
+   * ``GET /api/v1/patients?medical_id=<id>`` matches the medical id exactly, ignoring case and surrounding
+     spaces; ``?phone=<any format>`` compares digits only, ignoring a leading US country code ``1``. One of
+     them is required (400 ``missing_parameter``; a phone without digits is a 400 ``invalid_query``); both
+     together must both match. Paged, in ``patient_id`` order.
+     ``?first_name=&last_name=&date_of_birth=YYYY-MM-DD`` (all three, or a 400 ``missing_parameter``; a bad
+     date is a 400 ``invalid_query``) matches names exactly ignoring case and surrounding spaces, and the date
+     exactly: how the front desk finds a patient who has no card and no phone on file. No public Alleaves
+     spec exists (see the reference notes, "Alleaves: nothing found"); this search is our design, the one a
+     client needs to find a patient it may have created before a timeout. Any of these may be combined.
+   * ``POST /api/v1/patients`` ``{"first_name", "last_name", "date_of_birth", "phone", "email",
+     "medical_id", "medical_id_expiration", "is_medical"}`` → 201 ``{"data": patient}``. ``first_name``,
+     ``last_name`` (non-empty strings) and ``date_of_birth`` (``YYYY-MM-DD``) are required; the others are
+     optional (strings, ``medical_id_expiration`` ``YYYY-MM-DD``, ``is_medical`` a boolean defaulting to
+     whether a ``medical_id`` is given): 422 ``validation_error`` naming the field. A ``medical_id`` another
+     patient has (ignoring case) is a 409 ``duplicate_medical_id``. Nothing else is deduplicated.
+
+The well-known and the seeded patients: ``people.py``.
+
+Control route (no auth; the hub never calls it): ``GET /_sandbox/patients`` (all, full records).
+
+Choice 2 (beyond the facts; easy to change; not confirmed by Alleaves): patients belong to the organisation
+and are visible from both locations; orders belong to the location of the token that created them
+(``orders.py``).
+"""
 
 from __future__ import annotations
 

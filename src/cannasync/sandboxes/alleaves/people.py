@@ -1,4 +1,12 @@
-"""The Alleaves sandbox's patients: two well-known ones for every seed, and seeded ones after them."""
+"""The Alleaves sandbox's patients: two well-known ones for every seed, and seeded ones after them.
+
+Well-known patients (the same for every seed):
+
+* Patient ``"PAT-00001"`` Dana Whitaker, medical: medical id ``WA-MMJ-0042-7781`` (expires 2027-01-31),
+  phone ``(360) 555-0143``, email ``dana.whitaker@example.com``, born 1979-05-14.
+* Patient ``"PAT-00002"`` Jesse Navarro, recreational: phone ``3605550178`` only (no email, no medical id),
+  born 1990-11-02.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +18,7 @@ from cannasync.sandboxes._kit.values import iso_ms
 from cannasync.sandboxes.alleaves.catalog import CATALOGUE_AS_OF
 from cannasync.sandboxes.alleaves.places import JSON
 
-#: Two patients present for every seed, for tests and the demo (see the sandbox's module docstring).
+#: Two patients present for every seed, for tests and the demo (see this module's docstring).
 WELL_KNOWN_PATIENTS: tuple[JSON, ...] = (
     {
         "first_name": "Dana",

@@ -1,4 +1,10 @@
-"""The Alleaves sandbox's well-known locations and their inventory areas: the same for every seed."""
+"""The Alleaves sandbox's well-known locations and their inventory areas (the same for every seed).
+
+Locations ``"ALV-1001"`` "Evergreen Dispensary — Main St" (412 Main St, Vancouver, WA 98660,
+low-quantity threshold 3, areas AREA-RET Retail, AREA-VLT Vault, AREA-QTN Quarantine, AREA-BCK Back Room,
+AREA-DSP Display) and ``"ALV-1002"`` "Evergreen Dispensary — Riverside" (1801 E Riverside Ave, Spokane,
+WA 99202, threshold 5, the same areas but no Display). Both ``America/Los_Angeles``.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,23 @@
-"""The Alleaves wire conventions every resource shares: request bodies, timestamps, dates, paging and answers."""
+"""The Alleaves wire conventions every resource shares: transport, request bodies, timestamps, paging, answers.
+
+Transport
+---------
+* Base path ``/api/v1`` (the server root stands for the Alleaves host). JSON request and response bodies
+  (UTF-8). Paths are served exactly as written: a trailing-slash variant is a 404, never a redirect.
+* Timestamps are ISO 8601; the API writes UTC with milliseconds and ``Z`` (``2025-06-01T12:00:00.000Z``)
+  and reads any ISO 8601 date-time (one without an offset is taken as UTC). Dates are ``YYYY-MM-DD``.
+  Money is a JSON number of dollars (at most two decimals). Ids are strings.
+* Errors: ``errors.py`` (a body that is not JSON, or not an object, is a 400 there).
+
+Paging
+------
+List routes (items, patients, orders) take ``page`` (1-based, default 1) and ``per_page`` (default 50, at
+most 100). A value that is not a plain integer, is below 1, or a ``per_page`` above 100 is a 400
+``invalid_paging``. The envelope is ``{"data": [...], "pagination": {"page", "per_page", "total",
+"total_pages"}}`` where ``total`` counts every match and ``total_pages`` is ``ceil(total / per_page)``
+(0 when nothing matches); a page past the last is an empty ``data`` with the same ``pagination``. A single
+record is ``{"data": {...}}``.
+"""
 
 from __future__ import annotations
 

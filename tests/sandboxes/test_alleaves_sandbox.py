@@ -1,38 +1,26 @@
 """The Alleaves sandbox, exercised as a client would: over real HTTP against uvicorn on loopback.
 
-Each test asserts something a client of the Alleaves wire format (documented at the top of
-``cannasync.sandboxes.alleaves``) would notice. The small server fixture is a copy of the other sandbox
-tests' one (it will move to a shared conftest).
+Each test asserts something a client of the Alleaves wire format (documented in the modules of
+``cannasync.sandboxes.alleaves``) would notice. The server is the sandbox tests' shared one
+(``tests/sandboxes/conftest.py``).
 """
 
 from __future__ import annotations
 
 import re
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx2
 import pytest
-import uvicorn
-from starlette.types import ASGIApp, Receive, Scope, Send
+from tests.sandboxes.conftest import SlotServer
 
 from cannasync.sandboxes.alleaves import Account, AlleavesSandbox, create_app
-from cannasync.sandboxes.alleaves_catalog import (
-    BACK_ROOM,
-    CATEGORIES,
-    DISPLAY,
-    MALFORMED_KINDS,
-    MISTYPED_TERPENES,
-    QUARANTINE,
-    RETAIL,
-    TERPENES,
-    VAULT,
-)
+from cannasync.sandboxes.alleaves.catalog import CATEGORIES, MALFORMED_KINDS, MISTYPED_TERPENES, TERPENES
+from cannasync.sandboxes.alleaves.places import BACK_ROOM, DISPLAY, QUARANTINE, RETAIL, VAULT
 
 API = "/api/v1"
 MAIN, RIVERSIDE = "ALV-1001", "ALV-1002"
@@ -66,50 +54,6 @@ VALUE_VARIANTS = {
     "bare": re.compile(r"^\d+(\.\d+)?$"),
 }
 ISO_MS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
-
-
-# --------------------------------------------------------------------------------------------------
-# Server fixture
-
-
-@contextmanager
-def serve(app: ASGIApp) -> Iterator[str]:
-    """Run ``app`` under uvicorn in a background thread on a free loopback port; yield its base URL."""
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_level="warning", lifespan="off", timeout_graceful_shutdown=3
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="sandbox-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the server did not start")
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
-class AppSlot:
-    """An ASGI app forwarding to whichever app the current test plugged in (one server per module)."""
-
-    def __init__(self) -> None:
-        self.app: ASGIApp | None = None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        assert self.app is not None, "no sandbox app plugged in"
-        await self.app(scope, receive, send)
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[tuple[str, AppSlot]]:
-    slot = AppSlot()
-    with serve(slot) as url:
-        yield url, slot
 
 
 @dataclass
@@ -155,10 +99,10 @@ class Running:
 
 
 @pytest.fixture
-def start(server: tuple[str, AppSlot]) -> Iterator[Callable[..., Running]]:
+def start(slot_server: SlotServer) -> Iterator[Callable[..., Running]]:
     """A factory: ``start(items=..., seed=...)`` serves a fresh sandbox (replacing any earlier one), with
     ``client`` logged in as the demo user at Main St unless ``login=False``."""
-    url, slot = server
+    url = slot_server.url
     clients: list[httpx2.Client] = []
 
     def client_for(token: str) -> httpx2.Client:
@@ -168,7 +112,7 @@ def start(server: tuple[str, AppSlot]) -> Iterator[Callable[..., Running]]:
 
     def _start(*, login: bool = True, **options: Any) -> Running:
         app = create_app(**options)
-        slot.app = app
+        slot_server.plug(app)
         anonymous = httpx2.Client(base_url=url, timeout=5)
         clients.append(anonymous)
         running = Running(url, app.state.sandbox, anonymous, anonymous, client_for)
@@ -179,7 +123,7 @@ def start(server: tuple[str, AppSlot]) -> Iterator[Callable[..., Running]]:
     yield _start
     for client in clients:
         client.close()
-    slot.app = None
+    slot_server.plug(None)
 
 
 @pytest.fixture
@@ -746,6 +690,17 @@ def test_rate_limit_answers_429_with_retry_after_per_token(alleaves: Running) ->
     alleaves.anonymous.post("/_sandbox/rate-limit", json={"per_minute": None})
     assert alleaves.client.get(f"{API}/location").status_code == 200
     assert alleaves.anonymous.post("/_sandbox/rate-limit", json={"per_minute": 0}).status_code == 422
+
+
+def test_lowering_the_rate_limit_counts_the_requests_already_made(alleaves: Running) -> None:
+    # The token's past minute is kept when the limit changes: a lower limit applies to the very next request.
+    assert [alleaves.client.get(f"{API}/location").status_code for _ in range(3)] == [200, 200, 200]
+    assert alleaves.anonymous.post("/_sandbox/rate-limit", json={"per_minute": 2}).status_code == 200
+    refused = alleaves.client.get(f"{API}/location")
+    assert error_of(refused)[:2] == (429, "rate_limited") and 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert "More than 2 requests in a minute" in error_of(refused)[2]
+    assert alleaves.anonymous.post("/_sandbox/rate-limit", json={"per_minute": 4}).status_code == 200
+    assert alleaves.client.get(f"{API}/location").status_code == 200  # the refused request did not count
 
 
 def test_injected_status_faults_fire_after_and_count_times(alleaves: Running) -> None:

@@ -16,7 +16,7 @@ import pytest
 
 from cannasync.cli.servers import BackgroundServer
 from cannasync.sandboxes import alleaves, flourish, flowhub
-from cannasync.sandboxes.alleaves_catalog import FleetShelf as AlleavesShelf
+from cannasync.sandboxes.alleaves.fleet import FleetShelf as AlleavesShelf
 from cannasync.sandboxes.flourish.fleet import FleetShelf as FlourishShelf
 from cannasync.sandboxes.flowhub.fleet import FleetShelf as FlowhubShelf
 

@@ -69,7 +69,7 @@ class AlleavesConnector:
     # ConnectionCheck: the places a store chooses from are the location's inventory areas.
     def locations(self) -> list[Location]:
         # The areas all belong to the credential's one location (``GET /api/v1/location``: its ``timezone`` and
-        # ``address.state``, sandboxes/alleaves.py), which a new store takes as its defaults.
+        # ``address.state``, sandboxes/alleaves/places.py), which a new store takes as its defaults.
         place = self._client.location()
         address = place.get("address")
         state = str(address.get("state") or "") if isinstance(address, dict) else ""

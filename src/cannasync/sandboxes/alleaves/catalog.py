@@ -1,33 +1,52 @@
-"""Deterministic test data for the Alleaves sandbox: locations, inventory areas, items, stock by area and patients.
+"""Deterministic test data for the Alleaves sandbox: items and their stock by area at the well-known locations.
 
 Everything comes from ``random.Random`` instances seeded from the caller's ``seed``, and every timestamp is
 derived from a fixed epoch rather than the wall clock, so the same ``(items, seed)`` always yields the same
-catalogue, byte for byte. Locations, their areas and the well-known patients are the same for every seed.
+catalogue, byte for byte. Locations and their areas (``places.py``) and the well-known patients
+(``people.py``) are the same for every seed.
 
-Items are plain JSON-ready dicts with the field names of the wire format documented in
-``cannasync.sandboxes.alleaves``, in the order served, **without** ``quantities`` and ``quantity_available``
-(those depend on the location and the areas asked for; the sandbox appends them). Image URLs are stored as
-paths (``/_sandbox/images/<item_id>/<n>.png``); the sandbox prefixes them with the base URL a request came
-in on.
+Items are plain JSON-ready dicts with the field names of the wire format (``items.py``), in the order served,
+**without** ``quantities`` and ``quantity_available`` (those depend on the location and the areas asked for;
+the sandbox appends them). Image URLs are stored as paths (``/_sandbox/images/<item_id>/<n>.png``); the
+sandbox prefixes them with the base URL a request came in on.
 
 The catalogue is organisation-wide: both locations sell from the same item list, each with its own stock.
 The generator plants a few malformed records a careful connector has to quarantine, and, once there are 50
 items, makes sure that every terpene name of the Alleaves article (seed 003), every store-typed name that
 must not match it and every way of typing a terpene value occur on items a location really lists.
+
+Items have ids ``ITM-000001`` upwards. The malformed ones (about 1 in 100, at least 4 once there are 50
+items, active and stocked in Retail at both locations) are in ``AlleavesSandbox.malformed`` (item id →
+kind) and ``malformed_ids``: ``name`` missing, ``pricing.recreational`` the string ``"call"``, a negative
+``otd_price`` (-12.5), or an ``images`` entry without ``url``.
+
+Choice 4 (beyond the facts; easy to change; not confirmed by Alleaves): prices: ``medical`` is the
+recreational price or 10% less, or null (not on the medical menu); about 3% of cannabis items are
+medical-only (``recreational`` null, so no ``otd_price``); ``otd_price`` is the recreational price plus 20%
+(cannabis) or 8.9% (accessories), null on about 4%.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
-from cannasync.sandboxes._kit.shelf import DerivedShelf
-
-JSON = dict[str, Any]
+from cannasync.sandboxes._kit.values import cents, iso_ms
+from cannasync.sandboxes.alleaves.places import (
+    AREAS,
+    BACK_ROOM,
+    DISPLAY,
+    JSON,
+    LOCATIONS,
+    MAIN,
+    QUARANTINE,
+    RETAIL,
+    THRESHOLDS,
+    VAULT,
+)
 
 #: Catalogue timestamps are spread over the year before this instant (never the wall clock).
 CATALOGUE_AS_OF = datetime(2025, 6, 1, 12, 0, 0, tzinfo=UTC)
@@ -104,47 +123,6 @@ TIERS: tuple[tuple[str, float, float], ...] = (
     ("28g", 28, 0.72),
 )
 
-LOCATIONS: tuple[JSON, ...] = (
-    {
-        "location_id": "ALV-1001",
-        "name": "Evergreen Dispensary \u2014 Main St",
-        "timezone": "America/Los_Angeles",
-        "address": {"line1": "412 Main St", "city": "Vancouver", "state": "WA", "postcode": "98660"},
-        "low_quantity_threshold": 3,
-        "menu_types": ["recreational", "medical"],
-    },
-    {
-        "location_id": "ALV-1002",
-        "name": "Evergreen Dispensary \u2014 Riverside",
-        "timezone": "America/Los_Angeles",
-        "address": {"line1": "1801 E Riverside Ave", "city": "Spokane", "state": "WA", "postcode": "99202"},
-        "low_quantity_threshold": 5,
-        "menu_types": ["recreational", "medical"],
-    },
-)
-MAIN, RIVERSIDE = "ALV-1001", "ALV-1002"
-
-RETAIL, VAULT, QUARANTINE, BACK_ROOM, DISPLAY = "AREA-RET", "AREA-VLT", "AREA-QTN", "AREA-BCK", "AREA-DSP"
-_AREA_NAMES: dict[str, tuple[str, bool]] = {
-    RETAIL: ("Retail", True),
-    VAULT: ("Vault", True),
-    QUARANTINE: ("Quarantine", False),
-    BACK_ROOM: ("Back Room", True),
-    DISPLAY: ("Display", True),
-}
-#: Location id → its inventory areas (``{"area_id", "name", "sellable"}``), in the order served. Area ids are
-#: shared by the locations; Riverside has no Display area.
-AREAS: dict[str, tuple[JSON, ...]] = {
-    location_id: tuple(
-        {"area_id": area_id, "name": _AREA_NAMES[area_id][0], "sellable": _AREA_NAMES[area_id][1]}
-        for area_id in area_ids
-    )
-    for location_id, area_ids in (
-        (MAIN, (RETAIL, VAULT, QUARANTINE, BACK_ROOM, DISPLAY)),
-        (RIVERSIDE, (RETAIL, VAULT, QUARANTINE, BACK_ROOM)),
-    )
-}
-_THRESHOLDS: dict[str, int] = {location["location_id"]: location["low_quantity_threshold"] for location in LOCATIONS}
 # Probability that an item is carried at each location (in location order).
 _CARRY_PROBABILITY: tuple[float, ...] = (0.95, 0.7)
 
@@ -224,15 +202,9 @@ _FLAVORS: tuple[str, ...] = (
 )
 
 
-def iso_ms(moment: datetime) -> str:
-    """ISO 8601 in UTC with milliseconds and a ``Z`` (``2025-06-01T12:00:00.000Z``)."""
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
 def dollars(value: Decimal) -> float:
     """A Decimal amount as a JSON number of dollars, rounded to cents (ROUND_HALF_UP)."""
-    return float(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    return float(cents(value))
 
 
 def otd_price(shelf: float, category: str) -> float:
@@ -671,9 +643,9 @@ def _amount(rng: random.Random, bulk: bool, low: int, high: int) -> int | float:
     return rng.randint(low * 2, high * 2) / 2 if bulk else rng.randint(low, high)
 
 
-def _stock_split(rng: random.Random, location_id: str, bulk: bool) -> dict[str, int | float]:
+def stock_split(rng: random.Random, location_id: str, bulk: bool) -> dict[str, int | float]:
     """How an item's stock at a location is spread over its areas (empty when it has none)."""
-    threshold = _THRESHOLDS[location_id]
+    threshold = THRESHOLDS[location_id]
     has_display = any(area["area_id"] == DISPLAY for area in AREAS[location_id])
     high = 900 if bulk else 120
     roll = rng.random()
@@ -697,7 +669,7 @@ def _stock_split(rng: random.Random, location_id: str, bulk: bool) -> dict[str, 
     return split
 
 
-def _is_bulk(item: JSON) -> bool:
+def is_bulk(item: JSON) -> bool:
     return bool(item["pricing"].get("is_tiered"))
 
 
@@ -753,11 +725,11 @@ def _guarantee(
             lambda item, areas: set(areas) == {RETAIL} and areas[RETAIL] <= threshold,
             lambda item: {RETAIL: rng.randint(1, threshold)},
         ),
-        (1, lambda item, areas: set(areas) == {VAULT}, lambda item: {VAULT: _amount(rng, _is_bulk(item), 5, 60)}),
+        (1, lambda item, areas: set(areas) == {VAULT}, lambda item: {VAULT: _amount(rng, is_bulk(item), 5, 60)}),
         (
             1,
             lambda item, areas: set(areas) == {QUARANTINE},
-            lambda item: {QUARANTINE: _amount(rng, _is_bulk(item), 1, 20)},
+            lambda item: {QUARANTINE: _amount(rng, is_bulk(item), 1, 20)},
         ),
     ]
 
@@ -783,8 +755,8 @@ def _guarantee(
         if candidates:
             chosen = candidates[0]
             chosen["active"] = False
-            main[chosen["item_id"]] = {RETAIL: _amount(rng, _is_bulk(chosen), 10, 60)}
-    if not any(_is_bulk(item) and showcase(item) for item in items):
+            main[chosen["item_id"]] = {RETAIL: _amount(rng, is_bulk(chosen), 10, 60)}
+    if not any(is_bulk(item) and showcase(item) for item in items):
         flowers = [item for item in items if showcase(item) and item["category"] == "Flower"]
         if flowers:
             _make_bulk(rng, rng.choice(flowers))
@@ -814,7 +786,7 @@ def generate_catalogue(items: int, seed: int) -> Catalogue:
             if item_id in malformed:
                 stock[location_id][item_id] = {RETAIL: rng.randint(10, 40)}
             elif rng.random() < probability:
-                split = _stock_split(rng, location_id, _is_bulk(item))
+                split = stock_split(rng, location_id, is_bulk(item))
                 if split:
                     stock[location_id][item_id] = split
     if items >= 50:
@@ -827,191 +799,3 @@ def generate_catalogue(items: int, seed: int) -> Catalogue:
         stock=stock,
         malformed=malformed,
     )
-
-
-# --------------------------------------------------------------------------------------------------
-# Generated locations (a scale test's fleet)
-
-#: Generated locations take ids from here up (``ALV-2001``, ``ALV-2002``, ...), clear of the well-known ones.
-FLEET_FIRST_NUMBER = 2001
-#: Probability that a generated location carries a well-formed item (malformed ones are always carried).
-FLEET_CARRY_PROBABILITY = 0.9
-
-
-def fleet_location(index: int) -> JSON:
-    """The ``index``-th generated location (0-based), shaped like Main St (same areas and threshold)."""
-    number = FLEET_FIRST_NUMBER + index
-    main = LOCATIONS[0]
-    return {
-        **main,
-        "location_id": f"ALV-{number}",
-        "name": f"Evergreen Dispensary \u2014 Store {number}",
-        "address": {"line1": f"{100 + index % 9000} Main St", "city": "Vancouver", "state": "WA", "postcode": "98660"},
-        "menu_types": list(main["menu_types"]),
-    }
-
-
-def fleet_areas() -> list[JSON]:
-    """A generated location's areas: Main St's five."""
-    return [dict(area) for area in AREAS[MAIN]]
-
-
-class FleetShelf(DerivedShelf[str, dict[str, int | float]]):
-    """What one generated location carries: item id → area id → quantity (``sandboxes/_kit/shelf.py``)."""
-
-    def __init__(self, seed: int, location_id: str, items: Mapping[str, JSON], malformed: Mapping[str, str]) -> None:
-        self._seed = seed
-        self._location_id = location_id
-        super().__init__(items)
-        self._malformed = malformed
-
-    def _derive(self, item_id: str) -> dict[str, int | float] | None:
-        item = self._items[item_id]  # the shelf asks only for generated items (sandboxes/_kit/shelf.py)
-        rng = random.Random(f"alleaves-fleet:{self._seed}:{self._location_id}:{item_id}")
-        if item_id in self._malformed:
-            return {RETAIL: rng.randint(10, 40)}
-        if rng.random() >= FLEET_CARRY_PROBABILITY:
-            return None
-        # Main St's profile (areas and threshold); an empty split means no stock, i.e. not listed.
-        return _stock_split(rng, MAIN, _is_bulk(item)) or None
-
-
-def fleet(seed: int, count: int, items: Sequence[JSON], malformed: Mapping[str, str]) -> dict[str, FleetShelf]:
-    """``count`` generated locations' shelves, by location id, over the generated ``items``."""
-    by_id = {item["item_id"]: item for item in items}
-    frozen = dict(malformed)
-    return {
-        location["location_id"]: FleetShelf(seed, location["location_id"], by_id, frozen)
-        for location in (fleet_location(index) for index in range(count))
-    }
-
-
-# --------------------------------------------------------------------------------------------------
-# Patients
-
-#: Two patients present for every seed, for tests and the demo (see the sandbox's module docstring).
-WELL_KNOWN_PATIENTS: tuple[JSON, ...] = (
-    {
-        "first_name": "Dana",
-        "last_name": "Whitaker",
-        "date_of_birth": "1979-05-14",
-        "phone": "(360) 555-0143",
-        "email": "dana.whitaker@example.com",
-        "medical_id": "WA-MMJ-0042-7781",
-        "medical_id_expiration": "2027-01-31",
-        "is_medical": True,
-    },
-    {
-        "first_name": "Jesse",
-        "last_name": "Navarro",
-        "date_of_birth": "1990-11-02",
-        "phone": "3605550178",
-        "email": None,
-        "medical_id": None,
-        "medical_id_expiration": None,
-        "is_medical": False,
-    },
-)
-PATIENT_FIELDS: tuple[str, ...] = (
-    "first_name",
-    "last_name",
-    "date_of_birth",
-    "phone",
-    "email",
-    "medical_id",
-    "medical_id_expiration",
-    "is_medical",
-)
-
-_FIRST_NAMES: tuple[str, ...] = (
-    "Alex",
-    "Jordan",
-    "Taylor",
-    "Casey",
-    "Riley",
-    "Avery",
-    "Quinn",
-    "Jamie",
-    "Drew",
-    "Robin",
-    "Parker",
-    "Reese",
-    "Emerson",
-    "Hayden",
-    "Rowan",
-    "Dakota",
-)
-_LAST_NAMES: tuple[str, ...] = (
-    "Nguyen",
-    "Patel",
-    "Kowalski",
-    "Johnson",
-    "Haddad",
-    "Schultz",
-    "Garcia",
-    "Bennett",
-    "Lindqvist",
-    "Brooks",
-    "Murphy",
-    "Tanaka",
-    "Alvarez",
-    "Novak",
-    "Fischer",
-    "Okonkwo",
-)
-#: Phones are stored as the front desk typed them.
-_PHONE_FORMATS: tuple[Callable[[str], str], ...] = (
-    lambda d: d,
-    lambda d: f"({d[:3]}) {d[3:6]}-{d[6:]}",
-    lambda d: f"{d[:3]}-{d[3:6]}-{d[6:]}",
-    lambda d: f"{d[:3]}.{d[3:6]}.{d[6:]}",
-    lambda d: f"+1 {d[:3]} {d[3:6]} {d[6:]}",
-)
-
-
-def patient_record(patient_id: str, fields: JSON, created_at: str) -> JSON:
-    """A patient as the API returns it: every field present (absent ones null)."""
-    return {
-        "patient_id": patient_id,
-        **{name: fields.get(name) for name in PATIENT_FIELDS},
-        "created_at": created_at,
-    }
-
-
-def generate_patients(seed: int, count: int = 20) -> list[JSON]:
-    """The two well-known patients plus ``count - 2`` seeded ones (ids ``PAT-00001`` upwards).
-
-    Seeded phones never share digits with the well-known patients' (their numbers are 555-0200 and up), and
-    medical ids are unique.
-    """
-    rng = random.Random(f"alleaves-patients:{seed}")
-    epoch = CATALOGUE_AS_OF - timedelta(days=720)
-    patients: list[JSON] = []
-    medical_ids = {patient["medical_id"] for patient in WELL_KNOWN_PATIENTS}
-    for index in range(count):
-        created = iso_ms(epoch + timedelta(seconds=rng.randint(0, 700 * 86400)))
-        patient_id = f"PAT-{index + 1:05d}"
-        if index < len(WELL_KNOWN_PATIENTS):
-            patients.append(patient_record(patient_id, WELL_KNOWN_PATIENTS[index], created))
-            continue
-        first, last = rng.choice(_FIRST_NAMES), rng.choice(_LAST_NAMES)
-        digits = f"{rng.choice(('360', '509', '206', '253'))}555{rng.randint(200, 9999):04d}"
-        medical = rng.random() < 0.4
-        medical_id = None
-        while medical and medical_id in medical_ids:
-            medical_id = f"WA-MMJ-{rng.randint(1000, 9999)}-{rng.randint(1000, 9999)}"
-        medical_ids.add(medical_id)
-        fields: JSON = {
-            "first_name": first,
-            "last_name": last,
-            "date_of_birth": (date(1950, 1, 1) + timedelta(days=rng.randint(0, 53 * 365))).isoformat(),
-            "phone": rng.choice(_PHONE_FORMATS)(digits) if rng.random() < 0.9 else None,
-            "email": f"{first.lower()}.{last.lower()}{index}@example.com" if rng.random() < 0.7 else None,
-            "medical_id": medical_id,
-            "medical_id_expiration": (
-                (CATALOGUE_AS_OF.date() + timedelta(days=rng.randint(30, 700))).isoformat() if medical else None
-            ),
-            "is_medical": medical,
-        }
-        patients.append(patient_record(patient_id, fields, created))
-    return patients

@@ -215,7 +215,9 @@ machine does not allow) or 422 (a bad body).
 Faults: ``{"method", "path_prefix", "status", "count", "retry_after", "after"}`` answers the status with
 ``{"detail": "Injected fault"}`` (``after`` lets that many matching requests through first);
 ``{"mode": "delay", "delay_seconds"}`` waits before processing; ``{"mode": "timeout_after_commit",
-"delay_seconds"}`` processes the request fully, then holds the response back.
+"delay_seconds"}`` processes the request fully, then holds the response back. The other kinds (a reset before
+or after the work, an answer cut off mid-body, a steady rate) are those of every sandbox
+(``sandboxes/_kit/faults.py``).
 
 Choices where LeafLink's public material is silent
 --------------------------------------------------
@@ -256,17 +258,14 @@ Each is a guess kept easy to change.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
 import json
-import math
 import random
 import re
 import threading
-import time
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -275,17 +274,22 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import httpx2
-import uvicorn
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Match, Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.routing import BaseRoute, Route
+from starlette.types import Scope
 
 from cannasync.sandboxes import leaflink_lookups
+from cannasync.sandboxes._kit import app as _app
+from cannasync.sandboxes._kit import faults as _faults
+from cannasync.sandboxes._kit.control import control_routes
+from cannasync.sandboxes._kit.faults import Fault
+from cannasync.sandboxes._kit.gateway import CONTROL, RequestCounts, VendorError, VendorRoute
+from cannasync.sandboxes._kit.limits import RollingWindow
+from cannasync.sandboxes._kit.values import now
 from cannasync.sandboxes.leaflink_catalog import (
     BRANDS,
     BUYERS,
@@ -308,7 +312,6 @@ from cannasync.sandboxes.leaflink_catalog import (
 JSON = dict[str, Any]
 
 API = "/api/v2"
-CONTROL = "/_sandbox"
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
 RATE_WINDOW_SECONDS = 60.0
@@ -384,7 +387,7 @@ _ZERO = Decimal(0)
 _CENT = Decimal("0.01")
 
 
-class ApiError(Exception):
+class ApiError(VendorError):
     """An error answered with ``body`` (DRF style) and ``status``."""
 
     def __init__(self, status: int, body: JSON, headers: Mapping[str, str] | None = None) -> None:
@@ -411,10 +414,6 @@ def _not_found() -> ApiError:
 
 # --------------------------------------------------------------------------------------------------
 # Small pure helpers
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def stamp(moment: datetime) -> str:
@@ -536,58 +535,9 @@ def _per_minute(value: object) -> int | None:
 # Faults
 
 
-@dataclass
-class Fault:
-    """One injected fault; ``remaining`` counts down as matching requests consume it."""
-
-    mode: str
-    method: str | None
-    path_prefix: str
-    status: int | None
-    retry_after: str | None
-    delay_seconds: float
-    remaining: int
-    #: Matching requests to let through before the fault starts firing (to break a sequence mid-way).
-    after: int = 0
-
-    def matches(self, method: str, path: str) -> bool:
-        return (self.method is None or self.method == method) and path.startswith(self.path_prefix)
-
-
 def parse_fault(body: JSON) -> Fault:
-    """Validate a ``POST /_sandbox/faults`` body."""
-    mode = body.get("mode", "status")
-    if mode not in ("status", "delay", "timeout_after_commit"):
-        raise _detail(422, "mode must be one of: status, delay, timeout_after_commit")
-    method = body.get("method")
-    if method is not None and not isinstance(method, str):
-        raise _detail(422, "method must be a string")
-    prefix = body.get("path_prefix", f"{API}/")
-    if not isinstance(prefix, str) or not prefix.startswith("/"):
-        raise _detail(422, "path_prefix must be a path starting with /")
-    count = body.get("count", 1)
-    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
-        raise _detail(422, "count must be an integer >= 1")
-    status = body.get("status")
-    if mode == "status" and (not isinstance(status, int) or isinstance(status, bool) or not 400 <= status <= 599):
-        raise _detail(422, "status must be an HTTP error status (400-599)")
-    delay = body.get("delay_seconds", 0)
-    if not isinstance(delay, int | float) or isinstance(delay, bool) or delay < 0 or (mode != "status" and delay == 0):
-        raise _detail(422, "delay_seconds must be a number > 0")
-    after = body.get("after", 0)
-    if not isinstance(after, int) or isinstance(after, bool) or after < 0:
-        raise _detail(422, "after must be an integer >= 0")
-    retry_after = body.get("retry_after")
-    return Fault(
-        mode=mode,
-        method=method.upper() if method else None,
-        path_prefix=prefix,
-        status=status if mode == "status" else None,
-        retry_after=None if retry_after is None else str(retry_after),
-        delay_seconds=float(delay),
-        remaining=count,
-        after=after,
-    )
+    """Validate a ``POST /_sandbox/faults`` body (the kinds and fields: sandboxes/_kit/faults.py)."""
+    return _faults.parse_fault(body, default_prefix=f"{API}/", invalid=lambda message: _detail(422, message))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -704,7 +654,7 @@ class LeafLinkSandbox:
     ) -> None:
         self.lock = threading.Lock()
         self.seed = seed
-        moment = as_of or _now()
+        moment = as_of or now()
         self.as_of = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
         self._clock = self.as_of
         self._rng = random.Random(f"leaflink-runtime-{seed}")
@@ -732,8 +682,7 @@ class LeafLinkSandbox:
         if unknown:
             raise ValueError(f"api_keys name unknown companies: {sorted(unknown)}")
         self.api_keys: dict[str, int] = dict(api_keys)
-        self.rate_limit_per_minute = _per_minute(rate_limit_per_minute)
-        self._windows: dict[str, deque[float]] = {}
+        self.rate = RollingWindow(_per_minute(rate_limit_per_minute), RATE_WINDOW_SECONDS)
         self.brands: dict[int, JSON] = {
             bid: {
                 "id": bid,
@@ -781,8 +730,8 @@ class LeafLinkSandbox:
         for seeded in catalogue.orders:
             self._seed_order(seeded)
         self._reindex()
-        self._faults: list[Fault] = []
-        self._requests: Counter[str] = Counter()
+        self.faults = _faults.Faults()
+        self.requests = RequestCounts()
         self._webhooks: list[JSON] = []
         self._next_event = 1
         self._sender = _WebhookSender(self._record_webhook)
@@ -815,7 +764,7 @@ class LeafLinkSandbox:
 
     def _tick(self) -> datetime:
         """Now, but strictly after every timestamp handed out so far."""
-        moment = max(_now(), self._clock + timedelta(microseconds=1))
+        moment = max(now(), self._clock + timedelta(microseconds=1))
         self._clock = moment
         return moment
 
@@ -1222,25 +1171,16 @@ class LeafLinkSandbox:
             raise _detail(401, "Invalid token.", challenge)
         return key, company_id
 
+    @property
+    def rate_limit_per_minute(self) -> int | None:
+        return self.rate.allowance
+
     def admit(self, key: str, now: float | None = None) -> int | None:
         """None if one more request fits the key's rolling minute (and count it), else the Retry-After."""
-        moment = time.monotonic() if now is None else now
-        with self.lock:
-            if self.rate_limit_per_minute is None:
-                return None
-            window = self._windows.setdefault(key, deque())
-            while window and moment - window[0] >= RATE_WINDOW_SECONDS:
-                window.popleft()
-            if len(window) >= self.rate_limit_per_minute:
-                frees_at = window[len(window) - self.rate_limit_per_minute] + RATE_WINDOW_SECONDS
-                return max(1, math.ceil(frees_at - moment))
-            window.append(moment)
-            return None
+        return self.rate.admit(key, now)
 
     def set_rate_limit(self, per_minute: int | None) -> None:
-        with self.lock:
-            self.rate_limit_per_minute = _per_minute(per_minute)
-            self._windows.clear()
+        self.rate.set(_per_minute(per_minute))
 
     # -- webhooks ------------------------------------------------------------------------------------
 
@@ -2033,46 +1973,6 @@ class LeafLinkSandbox:
             self._customers[customer_id] = customer
             return self._customer_json(customer)
 
-    # -- faults and request counts -----------------------------------------------------------------
-
-    def add_fault(self, fault: Fault) -> None:
-        with self.lock:
-            self._faults.append(fault)
-
-    def faults(self) -> list[JSON]:
-        with self.lock:
-            return [asdict(fault) for fault in self._faults]
-
-    def clear_faults(self) -> None:
-        with self.lock:
-            self._faults.clear()
-
-    def take_fault(self, method: str, path: str) -> Fault | None:
-        """Consume one use of the first fault matching the request, if any."""
-        with self.lock:
-            for fault in self._faults:
-                if fault.matches(method, path):
-                    if fault.after > 0:
-                        fault.after -= 1
-                        return None
-                    fault.remaining -= 1
-                    if fault.remaining <= 0:
-                        self._faults.remove(fault)
-                    return fault
-            return None
-
-    def count_request(self, key: str) -> None:
-        with self.lock:
-            self._requests[key] += 1
-
-    def request_counts(self) -> dict[str, int]:
-        with self.lock:
-            return dict(self._requests)
-
-    def reset_request_counts(self) -> None:
-        with self.lock:
-            self._requests.clear()
-
 
 # --------------------------------------------------------------------------------------------------
 # Query parsing
@@ -2597,25 +2497,6 @@ class _Api:
     async def set_config(self, request: Request) -> Response:
         return JSONResponse(self.sandbox.configure(await _control_body(request)))
 
-    async def list_faults(self, request: Request) -> Response:
-        return JSONResponse(self.sandbox.faults())
-
-    async def add_fault(self, request: Request) -> Response:
-        fault = parse_fault(await _control_body(request))
-        self.sandbox.add_fault(fault)
-        return JSONResponse(asdict(fault), status_code=201)
-
-    async def clear_faults(self, request: Request) -> Response:
-        self.sandbox.clear_faults()
-        return Response(status_code=204)
-
-    async def request_counts(self, request: Request) -> Response:
-        return JSONResponse(self.sandbox.request_counts())
-
-    async def reset_request_counts(self, request: Request) -> Response:
-        self.sandbox.reset_request_counts()
-        return Response(status_code=204)
-
     async def get_rate_limit(self, request: Request) -> Response:
         return JSONResponse({"per_minute": self.sandbox.rate_limit_per_minute})
 
@@ -2633,8 +2514,8 @@ def _other_lists(sandbox: LeafLinkSandbox) -> list[Route]:
     return leaflink_lists.routes(API, sandbox)
 
 
-def _routes(api: _Api) -> tuple[list[BaseRoute], list[Route]]:
-    """(every route, the vendor routes)."""
+def _routes(api: _Api) -> tuple[list[Route], list[BaseRoute]]:
+    """(the vendor routes, the control routes)."""
     vendor: list[Route] = [
         Route(f"{API}/products/", api.list_products, methods=["GET"]),
         Route(f"{API}/products/", api.create_product, methods=["POST"]),
@@ -2679,116 +2560,69 @@ def _routes(api: _Api) -> tuple[list[BaseRoute], list[Route]]:
         Route(f"{CONTROL}/webhooks", api.clear_webhooks, methods=["DELETE"]),
         Route(f"{CONTROL}/config", api.get_config, methods=["GET"]),
         Route(f"{CONTROL}/config", api.set_config, methods=["POST"]),
-        Route(f"{CONTROL}/faults", api.list_faults, methods=["GET"]),
-        Route(f"{CONTROL}/faults", api.add_fault, methods=["POST"]),
-        Route(f"{CONTROL}/faults", api.clear_faults, methods=["DELETE"]),
-        Route(f"{CONTROL}/requests", api.request_counts, methods=["GET"]),
-        Route(f"{CONTROL}/requests", api.reset_request_counts, methods=["DELETE"]),
         Route(f"{CONTROL}/rate-limit", api.get_rate_limit, methods=["GET"]),
         Route(f"{CONTROL}/rate-limit", api.set_rate_limit, methods=["POST"]),
+        # Faults (the kinds are every sandbox's: sandboxes/_kit/faults.py) and request counts, answered as
+        # plain JSON like every control route here.
+        *control_routes(
+            faults=api.sandbox.faults,
+            counts=api.sandbox.requests,
+            parse_fault=parse_fault,
+            read_json=_control_body,
+            envelope=False,
+        ),
     ]
-    return [*vendor, *control], vendor
+    return vendor, control
+
+
+def _vendor_routes(routes: Iterable[Route]) -> list[VendorRoute]:
+    """Each vendor route (one method each) with its request-count key, ``"<METHOD> <template>"``
+    (``"GET /api/v2/products/{id}/"``)."""
+    return [
+        VendorRoute(route, f"{min((route.methods or set()) - {'HEAD'})} {_CONVERTER.sub('}', route.path)}")
+        for route in routes
+    ]
 
 
 _CONVERTER = re.compile(r":\w+}")
 
 
-def _is_control(path: str) -> bool:
-    return path == CONTROL or path.startswith(CONTROL + "/")
+def _count_as(scope: Scope, route: VendorRoute) -> str:
+    """The request's own method with the route's template: a 405 (a path served for other methods) and a HEAD
+    are counted under the method they came with (choice 10)."""
+    return f"{scope['method']} {route.key.partition(' ')[2]}"
 
 
-class _Gateway:
-    """What sits in front of the endpoints: request counting, faults, the trailing slash, routing,
-    authentication and the rate limit."""
+def _guard(sandbox: LeafLinkSandbox) -> Callable[[Scope, VendorRoute | None], Scope]:
+    """What LeafLink's edge does after the injected faults, in its order: the trailing slash, routing (404 before
+    authentication, as Django resolves URLs first), authentication, the key's rate limit, the retailer-key
+    permission. The endpoints read the key's company from ``scope["sandbox.company"]``."""
 
-    def __init__(self, app: ASGIApp, sandbox: LeafLinkSandbox, vendor: Sequence[Route]) -> None:
-        self.app = app
-        self.sandbox = sandbox
-        self.vendor = vendor
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    def guard(scope: Scope, route: VendorRoute | None) -> Scope:
         path: str = scope["path"]
-        method: str = scope["method"]
-        if _is_control(path):
-            await self.app(scope, receive, send)
-            return
-
-        full: Route | None = None
-        partial: Route | None = None
-        for route in self.vendor:
-            match = route.matches(scope)[0]
-            if match is Match.FULL:
-                full = route
-                break
-            if match is Match.PARTIAL and partial is None:
-                partial = route
-        matched = full or partial
-        if matched is not None:
-            self.sandbox.count_request(f"{method} {_CONVERTER.sub('}', matched.path)}")
-
-        fault = self.sandbox.take_fault(method, path)
-        if fault is not None and fault.mode == "status":
-            assert fault.status is not None
-            headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
-            await _detail(fault.status, "Injected fault", headers).response()(scope, receive, send)
-            return
-        if fault is not None and fault.mode == "delay":
-            await asyncio.sleep(fault.delay_seconds)
-
         if (path == API or path.startswith(API + "/")) and not path.endswith("/"):
             query = scope.get("query_string", b"").decode()
             wanted = path + "/" + (f"?{query}" if query else "")
-            text = f"Paths must end with a slash: {method} {path} is not served; use {wanted}"
-            await _detail(400, text).response()(scope, receive, send)
-            return
-        if matched is None:
-            await _not_found().response()(scope, receive, send)
-            return
-
-        try:
-            key, company_id = self.sandbox.authenticate(Headers(scope=scope).get("authorization"))
-        except ApiError as error:
-            await error.response()(scope, receive, send)
-            return
-        retry_after = self.sandbox.admit(key)
+            raise _detail(400, f"Paths must end with a slash: {scope['method']} {path} is not served; use {wanted}")
+        if route is None:
+            raise _not_found()
+        key, company_id = sandbox.authenticate(Headers(scope=scope).get("authorization"))
+        retry_after = sandbox.admit(key)
         if retry_after is not None:
-            refusal = _detail(
+            raise _detail(
                 429,
                 f"Request was throttled. Expected available in {retry_after} seconds.",
                 {"Retry-After": str(retry_after)},
             )
-            await refusal.response()(scope, receive, send)
-            return
-        if company_id not in self.sandbox.companies and matched.path not in RETAILER_ROUTES:
+        if company_id not in sandbox.companies and route.key.partition(" ")[2] not in RETAILER_ROUTES:
             # A retailer's key on a brand-side route: DRF's permission refusal.
-            await _detail(403, "You do not have permission to perform this action.").response()(scope, receive, send)
-            return
-        scope = {**scope, "sandbox.company": company_id, "sandbox.key": key}
+            raise _detail(403, "You do not have permission to perform this action.")
+        return {**scope, "sandbox.company": company_id, "sandbox.key": key}
 
-        if fault is not None and fault.mode == "timeout_after_commit":
-            held: list[Message] = []
-
-            async def hold(message: Message) -> None:
-                held.append(message)
-
-            await self.app(scope, receive, hold)
-            await asyncio.sleep(fault.delay_seconds)
-            for message in held:
-                await send(message)
-            return
-        await self.app(scope, receive, send)
+    return guard
 
 
-async def _api_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, ApiError)
-    return exc.response()
-
-
-async def _http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
+def _http_error(request: Request, exc: HTTPException) -> Response:
     if exc.status_code == 404:
         return _not_found().response()
     if exc.status_code == 405:
@@ -2824,20 +2658,23 @@ def create_app(
         rate_limit_per_minute=rate_limit_per_minute,
         as_of=as_of,
     )
-    api = _Api(state)
-    routes, vendor = _routes(api)
-    app = Starlette(
-        routes=routes,
-        middleware=[Middleware(_Gateway, sandbox=state, vendor=vendor)],
-        exception_handlers={ApiError: _api_error, HTTPException: _http_error},
+    vendor, control = _routes(_Api(state))
+    return _app.build_app(
+        state,
+        [*vendor, *control],
+        gateway={
+            "routes": _vendor_routes(vendor),
+            "counts": state.requests,
+            "faults": state.faults,
+            "refuse": lambda status, headers: _detail(status, "Injected fault", headers).response(),
+            "guard": _guard(state),
+            "partial_match": True,
+            "count_as": _count_as,
+        },
+        http_error=_http_error,
     )
-    app.router.redirect_slashes = False
-    app.state.sandbox = state
-    return app
 
 
 def run(host: str, port: int, seed: int, *, products: int = 40, webhook_url: str | None = None) -> None:
     """Serve the sandbox with uvicorn until interrupted (used by ``cannasync sandbox leaflink``)."""
-    uvicorn.run(
-        create_app(seed=seed, products=products, webhook_url=webhook_url), host=host, port=port, log_level="info"
-    )
+    _app.serve(create_app(seed=seed, products=products, webhook_url=webhook_url), host, port)

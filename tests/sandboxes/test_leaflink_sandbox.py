@@ -795,7 +795,7 @@ def test_every_route_answers_as_the_openapi_file_says(leaflink: Running, validat
     assert routes == served | OTHER_LISTS | {("GET", "/api/v2/listing-states/")}
 
 
-#: The read-only lists (sandboxes/leaflink_lists.py) and their single records.
+#: The read-only lists (sandboxes/leaflink: directory, order_lists, inventory, buyer_orders) and their records.
 OTHER_LISTS = {
     ("GET", f"{API}{path}")
     for path in (

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -31,6 +31,18 @@ JSON = dict[str, Any]
 
 #: The six listing states, in the order ``GET /listing-states/`` serves them (ids 1..6).
 LISTING_STATES: tuple[str, ...] = ("Available", "Backorder", "Internal", "Unavailable", "Sample", "Archived")
+
+UNITS_OF_MEASURE = ("Milligram", "Gram", "Kilogram", "Ounce", "Pound", "Unit", "Liter", "Milliliter")
+STRAIN_CLASSIFICATIONS: Mapping[str, str] = {
+    "sativa": "Sativa",
+    "indica": "Indica",
+    "hybrid": "Hybrid",
+    "na": "N/A",
+    "11-cbd": "1:1 CBD",
+    "high-cbd": "High CBD",
+    "sativa-hybrid": "Sativa Hybrid",
+    "indica-hybrid": "Indica Hybrid",
+}
 
 #: Seller companies: (id, name, slug, LeafLink facility id).
 COMPANIES: tuple[tuple[int, str, str, int], ...] = (

@@ -1,4 +1,23 @@
-"""The LeafLink sandbox as an ASGI app: every resource's routes behind the kit's gateway with LeafLink's guard."""
+"""The LeafLink sandbox as an ASGI app: every resource's routes behind the kit's gateway with LeafLink's guard.
+
+* Every other GET route of the OpenAPI file (``/companies/``, ``/order-event-logs/``, ``/order-payments/``,
+  ``/order-sales-reps/``, ``/batches/``, ``/contacts/``, ``/licenses/``, ``/license-types/``,
+  ``/product-categories/``, ``/inventory/items/``, ``/inventory/facilities/``, their ``{id}`` records,
+  ``/orders-received/{number}/payments/`` and ``/buyer/orders/``): read-only, built from the records above;
+  see ``directory.py``, ``order_lists.py``, ``inventory.py`` and ``buyer_orders.py``. A retailer's key
+  (``ll-key-retailer-5005``) gets only ``/buyer/orders/`` (403 elsewhere).
+
+The LeafLink sandbox's read-only lists: every other GET route of LeafLink's OpenAPI file
+(``leaflink-marketplace-v2.openapi.yml``), served from the records the sandbox already holds.
+
+Each list is a DRF page (``{"count", "next", "previous", "results"}``, ``limit``/``offset`` as everywhere in the
+sandbox) and each record its schema in the file; ``tests/sandboxes/test_leaflink_sandbox.py`` validates every
+answer against it. What each record is made of, since LeafLink publishes the shapes but not the data, is in
+each list's module.
+
+Ids are stable across reads: derived from the record they come from (the order number's last hex digits, a
+product or customer id), never from a position in a list.
+"""
 
 from __future__ import annotations
 

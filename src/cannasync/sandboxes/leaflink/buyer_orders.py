@@ -1,4 +1,14 @@
-"""The retailer's side: ``/buyer/orders/``."""
+"""The retailer's side: ``/buyer/orders/`` (the lists in general: ``app.py``).
+
+* ``/buyer/orders/`` (the filters of ``/orders-received/``, read on the same stored orders, plus ``seller``,
+  ``seller__slug__iexact``/``company_slug`` (the seller's slug), ``classification``, ``user`` (containment),
+  ``manual``; ``include_children=line_items``, ``fields_include``/``fields_exclude``): "retailers only get ``GET
+  /buyer/orders/``" (vendor-apis.md §4, from /legacy/v2/retailers/api/). A retailer's key (default
+  ``ll-key-retailer-5005``, Good Vibrations Dispensary, buyer 5005) sees the orders it placed with every
+  seller, as ``BuyerOrderResponse``; a brand's key sees the orders its company placed as a buyer (none in
+  the sandbox: an empty page). A retailer's key on any brand-side route is a 403 (DRF's "You do not have
+  permission to perform this action.").
+"""
 
 from __future__ import annotations
 

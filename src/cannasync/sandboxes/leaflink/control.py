@@ -1,5 +1,27 @@
-"""The sandbox's control routes (ours, not LeafLink's): under ``/_sandbox/``, never authenticated, never
-faulted or rate-limited; tests, the demo and the benches drive the sandbox through them."""
+"""The sandbox's control routes (ours, not LeafLink's): tests, the demo and the benches drive the sandbox
+through them.
+
+Control routes (no auth, under ``/_sandbox/``, never rate-limited; the hub never calls them)
+-------------------------------------------------------------------------------------------
+Answers are plain JSON (orders always with ``line_items``); errors ``{"detail"}`` with 404, 409 (a move the
+machine does not allow) or 422 (a bad body).
+
+* ``GET health``; ``GET orders`` / ``GET products`` / ``GET customers`` (every company, as served).
+* ``POST orders``, ``PATCH orders/{number}``, ``POST orders/combine``, ``POST orders/{number}/cancel``,
+  ``POST orders/{number}/status``: the buyer's and the seller's actions (``marketplace.py``).
+* ``PATCH products/{id}``: the seller edits a product (``products.py``); ``POST customers``: a new
+  dispensary (``customers.py``).
+* ``GET|POST config`` ``{"webhook_url", "company_id"?, "webhook_key"?}`` (no ``company_id``: every company;
+  a null URL stops webhooks); ``GET|DELETE webhooks`` (the log); ``GET|POST|DELETE faults``; ``GET|DELETE
+  requests``; ``GET|POST rate-limit`` ``{"per_minute": n}`` (null disables).
+
+Faults: ``{"method", "path_prefix", "status", "count", "retry_after", "after"}`` answers the status with
+``{"detail": "Injected fault"}`` (``after`` lets that many matching requests through first);
+``{"mode": "delay", "delay_seconds"}`` waits before processing; ``{"mode": "timeout_after_commit",
+"delay_seconds"}`` processes the request fully, then holds the response back. The other kinds (a reset before
+or after the work, an answer cut off mid-body, a steady rate) are those of every sandbox
+(``sandboxes/_kit/faults.py``).
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,13 @@
 """Customers (the dispensaries a seller sells to), brands and company staff: ``/customers/``, ``/brands/``,
-``/company-staff/``."""
+``/company-staff/`` (under ``/api/v2``); a new dispensary starting to buy (a control route).
+
+* ``GET /customers/`` (filters ``id``, ``name``, ``nickname``, ``external_id``, ``archived``,
+  ``delinquent``, ``external_id_key`` + ``external_id_values``, ``modified__*``, ``created_on__*``) and
+  ``GET /customers/{id}/``: CustomerResponse. ``GET /brands/``, ``/brands/{id}/``; ``GET
+  /company-staff/``, ``/company-staff/{id}/`` (the sales reps).
+* ``POST customers`` ``{"company_id", "name", "nickname"?, "license_number"?, "email"?, "phone"?,
+  "address"?, "city"?, "zipcode"?, "state"?}``: a new dispensary starts buying → 201 the customer.
+"""
 
 from __future__ import annotations
 

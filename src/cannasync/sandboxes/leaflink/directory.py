@@ -1,5 +1,21 @@
 """The company's directory, read-only: ``/companies/``, ``/contacts/``, ``/licenses/``, ``/license-types/`` and
-``/product-categories/`` (each with its ``{id}`` record)."""
+``/product-categories/`` (each with its ``{id}`` record; the lists in general: ``app.py``).
+
+What each record is made of, since LeafLink publishes the shapes but not the data:
+
+* ``/companies/`` (+ ``{id}``): the key's own company ("List companies the requesting user is a staff member
+  of"; a key is scoped to one company), ``CompanyResponse``; address from ``COMPANY_ADDRESSES``.
+* ``/contacts/`` (+ ``{id}``; filters ``id``, ``first_name``/``last_name`` (+ ``__in``, ``__startswith``),
+  ``owner``, ``company_slug``, ``delete``, ``modified__*``, ``created_on__*``): the purchasing contact of each
+  of the company's customers (id ``customer id + 30000``): first name from the customer's e-mail
+  (``orders@…`` → "Orders"), last name empty (the sandbox knows no names at dispensaries), role
+  "Purchasing, <customer name>".
+* ``/licenses/`` (+ ``{id}``; filters ``id``, ``number``, ``number__in``, ``company_slug``): the company's
+  licence, the one its products carry.
+* ``/license-types/`` (+ ``{id}``): the three Michigan types the sandbox's licences use (``LICENSE_TYPES``;
+  customers' ``license_type`` 2 is the retailer one).
+* ``/product-categories/`` (+ ``{id}``): the catalogue's categories (ids 1-6, the products' ``category``).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,10 @@
-"""LeafLink's errors (Django REST Framework's shapes) and reading request bodies."""
+"""LeafLink's errors (Django REST Framework's shapes) and reading request bodies.
+
+* Validation errors are 400 with DRF's shape ``{"<field>": ["<message>"]}``; a body that is not JSON is
+  400 ``{"detail": "JSON parse error - ..."}``; unknown and read-only fields in a body are ignored.
+* Error bodies are DRF's (choice 2, ``orders.py``); the control routes answer ``{"detail"}`` with 404,
+  409 or 422 (``control.py``).
+"""
 
 from __future__ import annotations
 

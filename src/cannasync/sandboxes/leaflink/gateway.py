@@ -1,5 +1,38 @@
 """LeafLink's edge, after the kit's request counts and injected faults (``sandboxes/_kit/gateway.py``): the
-trailing slash, routing, authentication, the per-key rate limit and the retailer-key permission."""
+trailing slash, routing, authentication, the per-key rate limit and the retailer-key permission.
+
+* Base ``/api/v2/`` (the server root stands for ``https://app.leaflink.com``). **Every path ends with
+  ``/``**: an ``/api/v2`` path without it answers 400 ``{"detail": "... must end with a slash ..."}``
+  naming the path with the slash, whatever the route or method. An unknown route is 404
+  ``{"detail": "Not found."}`` (before authentication, as Django resolves URLs first); a known route with
+  the wrong method is 405 ``{"detail": "Method \\"X\\" not allowed."}`` (after authentication).
+* ``Authorization: App <key>`` or ``Token <key>`` (keyword case-insensitive, exactly one space). No
+  header or another keyword → 401 ``{"detail": "Authentication credentials were not provided."}``; a
+  keyword without a key → 401 ``"Invalid token header. No credentials provided."``; more than one space
+  or a key with spaces → 401 ``"Invalid token header. Token string should not contain spaces."``; an
+  unknown key → 401 ``{"detail": "Invalid token."}``. 401s carry ``WWW-Authenticate: App``.
+* **One company per key.** Default keys: ``ll-key-company-1`` → company 1 "Great Lakes Growers" (brands
+  11 "Glacier Lake" and 12 "North Coast"); ``ll-key-company-2`` → company 2 "Lakeshore Botanicals" (brand
+  21 "Lakeshore Botanicals"). A ``Token`` key is scoped to one company too (LeafLink's legacy user tokens
+  cover every company of the user; not imitated). Everything a key sees is its company's: another
+  company's product, order, line item, customer, brand or staff member is a 404.
+* Rate limit: ``rate_limit_per_minute`` (300) requests per key in any rolling 60 seconds; past it 429
+  ``{"detail": "Request was throttled. Expected available in N seconds."}`` with ``Retry-After: N``
+  (DRF's throttle answer; the v2 docs do not say, the new API sends ``Retry-After``). Requests answered
+  401 are not counted; refused ones are not counted either.
+* A retailer's key (``ll-key-retailer-5005``) gets only ``/buyer/orders/`` (403 elsewhere): a retailer's key
+  on any brand-side route is a 403 (DRF's "You do not have permission to perform this action."; see
+  ``buyer_orders.py``).
+
+Choices where LeafLink's public material is silent
+--------------------------------------------------
+Each is a guess kept easy to change (numbered across the sandbox; the others are beside the code they govern).
+
+10. ``/_sandbox/requests`` counts every request that matched a vendor route, as ``"<METHOD> <template>"``
+    (``"GET /api/v2/products/{id}/"``), including those answered 401, 405, 429 or with an injected fault;
+    not 400s for a missing slash nor 404s for unknown routes. Injected faults fire first (they stand for
+    the gateway), only on paths outside ``/_sandbox/``; ``path_prefix`` defaults to ``/api/v2/``.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,15 @@
 """Inventory, read-only: ``/batches/``, ``/inventory/items/`` and ``/inventory/facilities/`` (each with its
-``{id}`` record)."""
+``{id}`` record; the lists in general: ``app.py``).
+
+What each record is made of, since LeafLink publishes the shapes but not the data:
+
+* ``/batches/`` (+ ``{id}``; filters ``id``, ``owner``, ``company_slug``, ``production_batch_number``,
+  ``products``, ``batch_date__*``): one batch per product (id ``800000 + product id``), its THC from the
+  product's ``product_data_items``; ``/inventory/items/`` names the same batch.
+* ``/inventory/items/`` (+ ``{id}``; filters ``product``, ``include_archived``): one item per product (same
+  id) at the company's LeafLink facility, its ``quantity`` and ``reserved_qty``; Archived products only with
+  ``include_archived=true``. ``/inventory/facilities/`` (+ ``{id}``) lists that facility.
+"""
 
 from __future__ import annotations
 

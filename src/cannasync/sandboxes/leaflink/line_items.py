@@ -1,4 +1,18 @@
-"""Line items: ``/line-items/`` and an order's ``/orders-received/{number}/line-items/``."""
+"""Line items: ``/line-items/`` and an order's ``/orders-received/{number}/line-items/`` (under ``/api/v2``).
+
+* ``GET /orders-received/{number}/line-items/`` → a bare array of LineItemResponse (as the file says);
+  ``GET /line-items/`` (paged; ``order`` = number, ``product_id``, ``id``); ``POST /line-items/``
+  (LineItemCreate with ``order``) → 201; ``GET|PATCH|DELETE /line-items/{id}/`` (LineItemUpdate; DELETE
+  → 204). Lines can be added, changed or removed while the order is Draft, Submitted, Backorder or
+  Accepted (else 400).
+
+Choices where LeafLink's public material is silent
+--------------------------------------------------
+Each is a guess kept easy to change (numbered across the sandbox; the others are beside the code they govern).
+
+5. Line items carry ``product`` as a string (``"10001"``) and ``quantity`` as a decimal string because
+   the schema types them so; requests may send either. ``expand=product`` is ignored.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,23 @@
 """What buyers and sellers do in LeafLink's UI, which the sandbox's control routes stand for: a buyer places,
-edits or cancels an order, the seller moves one, LeafLink combines orders."""
+edits or cancels an order, the seller moves one, LeafLink combines orders. Each fires its webhooks like an API
+write; errors are ``{"detail"}`` with 409 (a move the machine does not allow) or 422 (a bad body).
+
+* ``POST orders`` ``{"company_id", "customer_id", "lines": [{"product_id", "quantity", "unit_price"?}],
+  "status"?: "Submitted"|"Draft", "sales_rep_id"?, "payment_term_code"?, "notes"?}``: a buyer places an
+  order (products must be the company's and Available or Backorder; ``unit_price`` defaults to the
+  wholesale price; default status Submitted, payment term the customer's default) → 201.
+* ``PATCH orders/{number}`` ``{"lines"?, "payment_term_code"?, "sales_rep_id"?, "notes"?}``: buyer or seller
+  edits in LeafLink's UI. ``lines`` replaces the lines (a line for a product already on the order keeps
+  its id), only while Draft, Submitted, Backorder or Accepted (409). ``sales_rep_id`` null removes the rep;
+  ``payment_term_code`` null clears the payment option.
+* ``POST orders/combine`` ``{"numbers": [...]}`` (two or more orders of one company and one customer, each
+  Submitted, Backorder or Accepted, else 409) → the originals become Combined and a new Submitted order
+  with all their lines (new line ids), ``is_combination`` true, the first order's reps and payment option
+  → 201, the new order.
+* ``POST orders/{number}/cancel``: the buyer cancels (Draft, Submitted, Backorder, Accepted; else 409).
+* ``POST orders/{number}/status`` ``{"status"}``: the seller moves the order in the UI, e.g. to Backorder;
+  only to a state in ``available_transitions`` (409; an unknown status 422).
+"""
 
 from __future__ import annotations
 

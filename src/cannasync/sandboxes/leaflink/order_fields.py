@@ -1,5 +1,10 @@
 """The writable fields of an order (OrderCreate / OrderUpdate): discounts, taxes, shipping, payment terms,
-sales reps, dates, notes and external ids."""
+sales reps, dates, notes and external ids (which fields each route takes: ``orders.py``; the payment-term
+table and the options an order offers: ``records.py``).
+
+* Set a payment term with ``selected_payment_option`` ``{"payment_method_id", "payment_term_id"}`` (must be an
+  offered pair, else 400) or the deprecated ``payment_term`` (a term or code, case-insensitive; null clears).
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,23 @@
 """What the brand-side "Orders read" permission set adds, read-only: ``/order-event-logs/``,
-``/order-payments/`` (and an order's ``/orders-received/{number}/payments/``) and ``/order-sales-reps/``."""
+``/order-payments/`` (and an order's ``/orders-received/{number}/payments/``) and ``/order-sales-reps/``
+(the lists in general: ``app.py``).
+
+What each record is made of, since LeafLink publishes the shapes but not the data:
+
+* ``/order-event-logs/`` (+ ``{id}``; filters ``id``, ``by``, ``order``), in the brand-side "Orders read"
+  permission set: per order a ``created`` event at ``created_on`` by the buyer, and, once the order has left
+  Draft, an event for its current status at ``modified`` by the order's last editor (``user``). It is the
+  order's history as far as the sandbox keeps one (the sandbox stores no per-step log; choice L1).
+* ``/order-payments/`` (+ ``{id}``, and ``/orders-received/{number}/payments/`` as a bare array, as the file
+  has it), "Orders read": one payment of the whole total per paid order, dated ``paid_date``, its
+  ``payment_type`` from the order's payment method (Cash → cash, Check → check, Wire Transfer → wire, ACH →
+  ach), recorded by the company's first staff member.
+* ``/order-sales-reps/`` (+ ``{id}``), "Orders read": one ``{id, order, rep, created_on}`` per sales rep on
+  an order.
+
+Ids are stable across reads: derived from the record they come from (the order number's last hex digits, a
+product or customer id), never from a position in a list.
+"""
 
 from __future__ import annotations
 

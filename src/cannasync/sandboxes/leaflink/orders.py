@@ -1,4 +1,37 @@
-"""Orders received: ``/orders-received/`` and its transitions."""
+"""Orders received: ``/orders-received/`` and its transitions (all under ``/api/v2``).
+
+* ``GET /orders-received/`` filters: ``status`` and ``status__not`` (comma lists, case-insensitive, the
+  ten lower-case values; another value is a 400), ``number``, ``order_id`` (number or
+  ``external_id_seller``), ``external_id_seller``, ``external_id_seller__icontains``, ``brand``,
+  ``sales_rep`` (company-staff id), ``customer`` (name or nickname, case-insensitive containment),
+  ``buyer`` (buyer company id), ``paid``, ``external_id_key`` + ``external_id_values``, ``modified__*``,
+  ``created_on__*``. ``include_children=line_items`` adds ``line_items`` (LineItemResponse objects);
+  without it orders carry no lines (``customer`` and ``sales_reps`` are always expanded, as in the
+  example).
+* ``POST /orders-received/`` (OrderCreate, beta) → 201 with ``line_items``. ``seller`` must be the key's
+  company, ``customer.id`` one of its customers, ``status`` Draft or Submitted, ``line_items`` non-empty
+  with ``product`` (the company's product id, integer or string), ``quantity`` (> 0),
+  ``ordered_unit_price`` and ``sale_price``. Also ``sales_reps`` ``[{"id"}]``, ``payment_term`` (term or
+  code), ``selected_payment_option`` ``{"payment_method_id", "payment_term_id"}``, ``external_id_seller``,
+  ``external_ids``, ``discount``/``discount_type``, ``tax_amount``/``tax_type``, ``shipping_charge``,
+  ``notes``, ``internal_notes``, ``delivery_preferences``. ``manual`` is true on these orders.
+* ``GET /orders-received/{number}/`` (``include_children`` as above); ``PATCH`` (OrderUpdate fields, plus
+  ``external_id_seller``) → 200 with ``line_items``; ``DELETE`` a Draft → 204 (else 400).
+* ``POST /orders-received/{number}/transition/{action}/`` (no body) with ``submit``, ``accept``,
+  ``fulfill``, ``cancel``, ``reject``, ``ship``, ``complete`` → 200, the order with ``line_items``. The
+  action's target state must be in ``available_transitions``, else 400 ``{"detail": "..."}`` naming the
+  status and what is available; an unknown action is a 400 too.
+
+Choices where LeafLink's public material is silent
+--------------------------------------------------
+Each is a guess kept easy to change (numbered across the sandbox; the others are beside the code they govern).
+
+2. A failed transition is a 400 (DRF's validation error), not a 409; the OpenAPI file documents no error
+   answers at all. Error bodies are DRF's.
+9. Order PATCH is allowed in every status; line edits only while Draft, Submitted, Backorder or Accepted.
+   Every successful write bumps ``modified`` (strictly increasing across the sandbox, so ``modified__gt``
+   polling never misses a write) and fires a webhook, even when nothing changed.
+"""
 
 from __future__ import annotations
 

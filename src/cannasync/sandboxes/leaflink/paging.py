@@ -1,4 +1,19 @@
-"""LeafLink's lists: DRF's LimitOffsetPagination, and the one way every list route answers."""
+"""LeafLink's lists: DRF's LimitOffsetPagination, and the one way every list route answers (``page``).
+
+``limit`` (default 50, silently capped at 100) and ``offset`` (default 0). As DRF's LimitOffsetPagination:
+an invalid, zero or negative ``limit`` means the default, an invalid or negative ``offset`` means 0. The
+envelope is ``{"count", "next", "previous", "results"}``; ``next``/``previous`` are absolute URLs on the
+host the request came in on, carrying the same query (sorted, as DRF writes it) with ``limit`` and the
+new ``offset`` (``previous`` drops ``offset`` when it would be 0), or null. Orders are listed newest first
+(``created_on`` descending, as in LeafLink's example); everything else in id order.
+
+Choices where LeafLink's public material is silent
+--------------------------------------------------
+Each is a guess kept easy to change (numbered across the sandbox; the others are beside the code they govern).
+
+1. Default page size 50, cap 100 (tap-leaflink pages by 100; the vendor notes' ``next`` example steps by
+   50). Invalid paging values fall back as DRF does rather than erroring.
+"""
 
 from __future__ import annotations
 

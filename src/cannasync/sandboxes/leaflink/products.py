@@ -1,4 +1,41 @@
-"""Products: ``/products/`` and ``/listing-states/``."""
+"""Products: ``/products/`` and ``/listing-states/`` (all under ``/api/v2``), and the seller's edits in
+LeafLink's UI (a control route).
+
+* ``GET /products/`` filters: ``id``, ``sku`` (comma list, case-insensitive exact), ``name``
+  (case-insensitive exact), ``brand`` (id), ``listing_state`` (comma list of names, case-insensitive,
+  or ids from ``/listing-states/``), ``archived`` (true: only Archived; false: all but Archived),
+  ``external_id_key`` + ``external_id_values`` (comma list), ``modified__gt/gte/lt/lte``,
+  ``created_on__*``, ``last_edit__*``. ``fields_include``/``fields_exclude`` (comma lists of top-level
+  fields) work on products, orders and customers. The documented filters that name a field of the record
+  (``display_name``, ``category``, ``parent__isnull``, …) are DRF lookups on the served record
+  (``lookups.py``, on every list); the few documented filters that name no field of the sandbox's
+  records are accepted and ignored (``tests/contract/leaflink`` lists them with the reason).
+* ``POST /products/`` (ProductCreate) → 201 ProductResponse; ``GET /products/{id}/``; ``PATCH
+  /products/{id}/`` (ProductUpdate) → 200 ProductUpdateResponse (the product without
+  ``product_data_items``, as that schema has it). A PATCH changes only what it sends: ``listing_state`` is
+  never touched unless sent. ``available_inventory`` is writable (ProductUpdate lists it): it sets
+  ``quantity = available_inventory + reserved_qty``; sending it with ``quantity`` is a 400.
+* Products: every ProductResponse field. ``reserved_qty`` is the sum of the product's line quantities in
+  orders that are Submitted or Accepted; ``available_inventory = quantity - reserved_qty`` (may go
+  negative when the seller sets a quantity below what is reserved). Orders never change ``quantity``.
+  ``listing_state`` is one of Available, Backorder, Internal, Unavailable, Sample, Archived (the schema's
+  enum), ``display_listing_state`` the same. ``external_ids`` is an object (keys at most 36 characters);
+  a PATCH replaces it wholesale (merge yourself).
+* ``GET /listing-states/`` → the paged envelope of ``{"id", "name"}``: 1 Available, 2 Backorder,
+  3 Internal, 4 Unavailable, 5 Sample, 6 Archived. **Not in the OpenAPI file** (the vendor notes name the
+  route and say the product filter takes its ids); shape and ids are ours.
+* ``PATCH products/{id}`` (``listing_state``, ``quantity``, ``description``, ``name``, ``wholesale_price``
+  …, as the API's PATCH): the seller edits in LeafLink's UI → fires ``product.updated``.
+
+Choices where LeafLink's public material is silent
+--------------------------------------------------
+Each is a guess kept easy to change (numbered across the sandbox; the others are beside the code they govern).
+
+8. Product SKUs need not be unique; creating a product never deduplicates. ``POST /products/`` requires
+   ``name``, ``sku`` and ``brand`` (one of the company's) and fills the schema's other required fields
+   with defaults (listing state Available, unit of measure Unit, prices 0.00, category and sub-category
+   of Flower, the company as seller and manufacturer, its licence, strain classification ``na``).
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,47 @@
 """The wire form of the stored records: products, line items, orders (with totals and payment options) and
-customers, as LeafLink's response schemas have them."""
+customers, as LeafLink's response schemas have them.
+
+Orders
+------
+* Fields: every OrderResponse field, plus ``available_payment_options`` (in LeafLink's example, not in
+  the schema). ``number`` is a UUID, ``short_id`` its last 8 hex digits; ``order_number``,
+  ``order_short_number``, ``order_seller_number`` (``external_id_seller`` or ``short_id``) and
+  ``order_buyer_number`` follow. ``status`` is capitalised (``"Accepted"``); ``available_transitions``
+  lists lower-case target states (``["fulfilled", "rejected"]``). ``customer`` is ``{"id",
+  "display_name" (nickname, else name), "ext_acct_id", "delinquent"}``; ``sales_reps`` ``[{"id"
+  (company-staff id), "user" (display name)}]``; ``brand`` the brand of every line when they share one,
+  else null; ``facility_id`` the seller's LeafLink facility (7001, 7002); ``user`` the username of the last
+  editor: ``<company slug>.api`` for writes through the API (so a client can recognise its own writes), the
+  buyer's e-mail for buyer actions, a staff username for seller actions in the UI.
+* Totals: a line's price is its ``sale_price`` when above 0, else ``ordered_unit_price``; subtotal = Σ
+  quantity × price; ``discount`` is a percentage of the subtotal (``discount_type`` ``%``) or dollars
+  (``$``); ``tax_amount`` likewise on what remains; ``total`` = subtotal - discount + tax +
+  ``shipping_charge``; ``final_tax`` the tax; ``payment_balance`` the total, or ``"0.00"`` once ``paid``.
+* Payment terms (``payment_term {id, term, days, code}``; ids and codes from the legacy table in the
+  OpenAPI file): 20 COD (cod), 12 Consignment (consign), 8 Net 3, 2 Net 7, 5 Net 10, 9 Net 14, 3 Net 15,
+  6 Net 20, 4 Net 30, 7 Net 60, 14 Net 90 (net3 … net90), 10 Pre-Payment (prepay), and 21 "LeafLink
+  Financial" (llf), a LeafLink-internal term the Flourish integration does not support. Every order offers
+  all thirteen as ``available_payment_options`` (one method each: COD → Cash, Consignment → Check,
+  Pre-Payment → Wire Transfer, the rest ACH; option id = company × 1000 + term id; ``is_default`` on the
+  customer's default term). ``selected_payment_option`` is one of them or null; ``payment_term`` is its
+  term (``"Net 15"``) or null; ``payment_methods`` its method name in a list. Set it with
+  ``selected_payment_option`` ``{"payment_method_id", "payment_term_id"}`` (must be an offered pair,
+  else 400) or the deprecated ``payment_term`` (a term or code, case-insensitive; null clears).
+
+Choices where LeafLink's public material is silent
+--------------------------------------------------
+Each is a guess kept easy to change (numbered across the sandbox; the others are beside the code they govern).
+
+6. Customers' and products' fields that the schema neither marks nullable nor shows null in an example
+   always have a value (ids 1 for ``tier``, ``price_schedule``, ``service_zone``, ``status``; 2 for
+   ``license_type``; ``""`` for empty strings); ``sell_in_unit_of_measure`` is ``"Case"`` on every product
+   (the only value the schema allows). Fields LeafLink's examples show as null are null.
+7. Fields the schema types as strings are served as strings even where LeafLink's example shows numbers
+   (money amounts, ``payment_balance``, ``available_inventory``, ``children_count``, ``image_count``,
+   ``inventory_management``, ``price_schedule_price``, ``has_deals_eligible_children``), except
+   ``available_transitions`` (a list) and ``is_combination`` (a boolean), where the example and the docs
+   agree against the schema.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,21 @@
-"""An order's statuses and the moves between them."""
+"""An order's statuses and the moves between them (``orders.py`` moves an order through the API,
+``marketplace.py`` as the buyer or the seller in LeafLink's UI).
+
+* Status machine (``available_transitions`` per status): Draft → submitted, cancelled; Submitted →
+  accepted, backorder, rejected, cancelled; Backorder → accepted, rejected, cancelled; Accepted →
+  fulfilled, rejected (exactly LeafLink's example); Fulfilled → shipped; Shipped → complete; Complete,
+  Rejected, Cancelled and Combined are final. No API action leads to Backorder (the seller sets it in the
+  UI: the control route). The buyer may cancel from Draft, Submitted, Backorder **and Accepted** (control
+  route). Combined is set only by the combine control route.
+
+Choices where LeafLink's public material is silent
+--------------------------------------------------
+Each is a guess kept easy to change (numbered across the sandbox; the others are beside the code they govern).
+
+3. Which transitions each status allows (above): only Accepted's list comes from LeafLink's example. The
+   seller API cannot cancel an Accepted order (the example lists only fulfilled and rejected), the buyer
+   can.
+"""
 
 from __future__ import annotations
 

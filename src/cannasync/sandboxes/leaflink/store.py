@@ -1,5 +1,13 @@
 """The LeafLink sandbox's stored records and what every resource shares: the lock, the clock, the seeded data,
-reserved quantities, the rate window and the webhook outbox."""
+reserved quantities, the rate window and the webhook outbox.
+
+Choices where LeafLink's public material is silent
+--------------------------------------------------
+Each is a guess kept easy to change (numbered across the sandbox; the others are beside the code they govern).
+
+4. ``reserved_qty`` counts Submitted and Accepted only (the schema's description); Backorder and Draft
+   lines reserve nothing; fulfilment does not take stock off ``quantity``.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,15 @@
 """LeafLink's values: timestamps at its fixed UTC-06:00 offset, and the DRF field readers request bodies go
-through (each raises DRF's 400 ``{"<field>": ["<message>"]}``)."""
+through (each raises DRF's 400 ``{"<field>": ["<message>"]}``).
+
+* Timestamps are ISO 8601 with microseconds, written at a fixed UTC-06:00 offset like LeafLink's examples
+  (``2020-06-10T15:15:03.776119-06:00``). Filters read any ISO 8601 date or date-time; a naive one, or a
+  date alone (midnight), is read at that same UTC-06:00 offset; a bad one is 400 ``{"<param>": ["Enter a
+  valid date/time."]}``.
+* Money is ``{"amount": "<decimal string>", "currency": "USD"}`` (amount a string with two places, as the
+  schema types it); quantities are decimal strings with four places (``"800.0000"``), including
+  ``available_inventory``. Request bodies may send amounts and quantities as JSON numbers or decimal
+  strings.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,17 @@
-"""LeafLink's webhooks: signing, and delivery in order from one background thread, each attempt logged."""
+"""LeafLink's webhooks: signing, and delivery in order from one background thread, each attempt logged.
+
+Payload schemas are not published; ours: POST of ``{"event": "order.created" | "order.updated" |
+"product.created" | "product.updated", "event_id": "evt-000001", "company_id": 1, "sent_at": <timestamp>,
+"data": <the order with line_items, or the product>}`` to the company's webhook URL, with
+``Content-Type: application/json`` and ``LL-Signature: base64(HMAC-SHA256(webhook key, raw body))``. Sent
+in order from one background thread, never retried; every attempt is logged (``sandbox.webhook_log``,
+``GET /_sandbox/webhooks``) as ``{"event_id", "event", "company_id", "url", "body", "signature",
+"status_code", "error", "sent_at"}``. Fired by every change, **including writes made through the API**
+(LeafLink does; a client must recognise its own echoes): order created (API, buyer, combine), order
+updated (PATCH, transition, line-item changes, buyer edits, cancel, combine, seller moves), product
+created (API) and updated (PATCH, seller edits). A change of ``reserved_qty`` caused by an order does
+not fire a product webhook nor move the product's ``modified``. Seeded records fire nothing.
+"""
 
 from __future__ import annotations
 

@@ -1416,6 +1416,28 @@ def test_injected_faults(leaflink: Running) -> None:
     assert leaflink.order(number)["status"] == "Accepted"  # LeafLink committed
 
 
+def test_the_kits_other_fault_kinds_break_leaflink_answers_too(leaflink: Running) -> None:
+    """Resets, cut answers and a reset after the commit: the kinds every sandbox shares (sandboxes/_kit)."""
+    leaflink.control("POST", "faults", json={"mode": "reset", "method": "GET", "path_prefix": f"{API}/brands/"})
+    with pytest.raises(httpx2.TransportError):
+        leaflink.one.get(f"{API}/brands/")
+    assert leaflink.one.get(f"{API}/brands/").status_code == 200  # spent after one
+
+    whole = leaflink.one.get(f"{API}/products/")
+    leaflink.control("POST", "faults", json={"mode": "truncate", "method": "GET", "path_prefix": f"{API}/products/"})
+    with pytest.raises(httpx2.RemoteProtocolError, match=r"incomplete|complete message body"):
+        leaflink.one.get(f"{API}/products/")
+    assert leaflink.one.get(f"{API}/products/").content == whole.content
+
+    number = first(leaflink.orders(), "Submitted")["number"]
+    fault = {"mode": "reset_after_commit", "method": "POST", "path_prefix": f"{API}/orders-received/"}
+    leaflink.control("POST", "faults", json=fault)
+    with pytest.raises(httpx2.TransportError):
+        leaflink.transition(number, "accept")
+    assert leaflink.order(number)["status"] == "Accepted"  # LeafLink committed before the connection dropped
+    assert leaflink.control("POST", "faults", json={"mode": "explode"}).status_code == 422
+
+
 def test_request_counts_are_kept_per_route_template(leaflink: Running) -> None:
     leaflink.control("DELETE", "requests")
     leaflink.one.get(f"{API}/products/")
@@ -1430,6 +1452,16 @@ def test_request_counts_are_kept_per_route_template(leaflink: Running) -> None:
         "GET /api/v2/products/{id}/": 2,
         "GET /api/v2/brands/": 1,
         "PUT /api/v2/brands/": 1,
+    }
+
+
+def test_a_head_and_a_wrong_method_count_under_the_method_they_came_with(leaflink: Running) -> None:
+    leaflink.control("DELETE", "requests")
+    assert leaflink.one.head(f"{API}/brands/").status_code == 200
+    assert leaflink.one.delete(f"{API}/products/10001/").status_code == 405
+    assert leaflink.control("GET", "requests").json() == {
+        "HEAD /api/v2/brands/": 1,
+        "DELETE /api/v2/products/{id}/": 1,
     }
 
 

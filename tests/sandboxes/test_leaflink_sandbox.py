@@ -9,7 +9,8 @@ then ``TIGHTENING`` makes the check stricter than the file (closed objects, ever
 field the sandbox forgets or misspells fails too. ``test_the_vendor_file_is_broken_exactly_where_documented``
 pins the list.
 
-The small server fixture is a copy of the other sandbox tests' one (it will move to a shared conftest).
+The sandbox is served by the shared slot server of ``tests/sandboxes/conftest.py``; a second one stands for the
+hub receiving webhooks.
 """
 
 from __future__ import annotations
@@ -20,10 +21,7 @@ import hashlib
 import hmac
 import json
 import re
-import threading
-import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -32,7 +30,6 @@ from typing import Any
 
 import httpx2
 import pytest
-import uvicorn
 import yaml
 from openapi_core import OpenAPI
 from openapi_core.datatypes import RequestParameters
@@ -41,7 +38,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from tests.sandboxes.conftest import SlotServer
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 from cannasync.sandboxes.leaflink import LeafLinkSandbox, create_app, sign
@@ -452,46 +449,6 @@ def validate() -> Validator:
 # Servers
 
 
-@contextmanager
-def serve(app: ASGIApp) -> Iterator[str]:
-    """Run ``app`` under uvicorn in a background thread on a free loopback port; yield its base URL."""
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_level="warning", lifespan="off", timeout_graceful_shutdown=3
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="sandbox-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the server did not start")
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
-class AppSlot:
-    """An ASGI app forwarding to whichever app the current test plugged in (one server per module)."""
-
-    def __init__(self) -> None:
-        self.app: ASGIApp | None = None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        assert self.app is not None, "no sandbox app plugged in"
-        await self.app(scope, receive, send)
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[tuple[str, AppSlot]]:
-    slot = AppSlot()
-    with serve(slot) as url:
-        yield url, slot
-
-
 @dataclass
 class Receiver:
     """The hub's side of webhooks: records every POST to ``/hooks/{name}`` with its raw body and headers."""
@@ -509,11 +466,11 @@ class Receiver:
 
 
 @pytest.fixture(scope="module")
-def receiver_server() -> Iterator[Receiver]:
-    receiver = Receiver()
-    with serve(receiver.app()) as url:
-        receiver.url = url
-        yield receiver
+def receiver_server(slot_servers: Callable[[], SlotServer]) -> Receiver:
+    server = slot_servers()
+    receiver = Receiver(url=server.url)
+    server.plug(receiver.app())
+    return receiver
 
 
 @pytest.fixture
@@ -564,8 +521,8 @@ class Running:
 
 
 @pytest.fixture
-def start(server: tuple[str, AppSlot]) -> Iterator[Callable[..., Running]]:
-    url, slot = server
+def start(slot_server: SlotServer) -> Iterator[Callable[..., Running]]:
+    url = slot_server.url
     clients: list[httpx2.Client] = []
 
     def client(authorization: str | None) -> httpx2.Client:
@@ -576,13 +533,13 @@ def start(server: tuple[str, AppSlot]) -> Iterator[Callable[..., Running]]:
 
     def _start(**options: Any) -> Running:
         app = create_app(**options)
-        slot.app = app
+        slot_server.plug(app)
         return Running(url, app.state.sandbox, client(f"App {KEY_1}"), client(f"Token {KEY_2}"), client(None))
 
     yield _start
     for made in clients:
         made.close()
-    slot.app = None
+    slot_server.plug(None)
 
 
 @pytest.fixture
@@ -795,7 +752,7 @@ def test_every_route_answers_as_the_openapi_file_says(leaflink: Running, validat
     assert routes == served | OTHER_LISTS | {("GET", "/api/v2/listing-states/")}
 
 
-#: The read-only lists (sandboxes/leaflink_lists.py) and their single records.
+#: The read-only lists (sandboxes/leaflink: directory, order_lists, inventory, buyer_orders) and their records.
 OTHER_LISTS = {
     ("GET", f"{API}{path}")
     for path in (
@@ -1459,6 +1416,28 @@ def test_injected_faults(leaflink: Running) -> None:
     assert leaflink.order(number)["status"] == "Accepted"  # LeafLink committed
 
 
+def test_the_kits_other_fault_kinds_break_leaflink_answers_too(leaflink: Running) -> None:
+    """Resets, cut answers and a reset after the commit: the kinds every sandbox shares (sandboxes/_kit)."""
+    leaflink.control("POST", "faults", json={"mode": "reset", "method": "GET", "path_prefix": f"{API}/brands/"})
+    with pytest.raises(httpx2.TransportError):
+        leaflink.one.get(f"{API}/brands/")
+    assert leaflink.one.get(f"{API}/brands/").status_code == 200  # spent after one
+
+    whole = leaflink.one.get(f"{API}/products/")
+    leaflink.control("POST", "faults", json={"mode": "truncate", "method": "GET", "path_prefix": f"{API}/products/"})
+    with pytest.raises(httpx2.RemoteProtocolError, match=r"incomplete|complete message body"):
+        leaflink.one.get(f"{API}/products/")
+    assert leaflink.one.get(f"{API}/products/").content == whole.content
+
+    number = first(leaflink.orders(), "Submitted")["number"]
+    fault = {"mode": "reset_after_commit", "method": "POST", "path_prefix": f"{API}/orders-received/"}
+    leaflink.control("POST", "faults", json=fault)
+    with pytest.raises(httpx2.TransportError):
+        leaflink.transition(number, "accept")
+    assert leaflink.order(number)["status"] == "Accepted"  # LeafLink committed before the connection dropped
+    assert leaflink.control("POST", "faults", json={"mode": "explode"}).status_code == 422
+
+
 def test_request_counts_are_kept_per_route_template(leaflink: Running) -> None:
     leaflink.control("DELETE", "requests")
     leaflink.one.get(f"{API}/products/")
@@ -1473,6 +1452,16 @@ def test_request_counts_are_kept_per_route_template(leaflink: Running) -> None:
         "GET /api/v2/products/{id}/": 2,
         "GET /api/v2/brands/": 1,
         "PUT /api/v2/brands/": 1,
+    }
+
+
+def test_a_head_and_a_wrong_method_count_under_the_method_they_came_with(leaflink: Running) -> None:
+    leaflink.control("DELETE", "requests")
+    assert leaflink.one.head(f"{API}/brands/").status_code == 200
+    assert leaflink.one.delete(f"{API}/products/10001/").status_code == 405
+    assert leaflink.control("GET", "requests").json() == {
+        "HEAD /api/v2/brands/": 1,
+        "DELETE /api/v2/products/{id}/": 1,
     }
 
 

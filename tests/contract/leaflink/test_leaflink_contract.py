@@ -23,7 +23,7 @@ import pytest
 from starlette.routing import Route
 
 from cannasync.sandboxes.leaflink import SLUG_FILTERS, LeafLinkSandbox, create_app
-from cannasync.sandboxes.leaflink_lookups import LOOKUPS, RANGES
+from cannasync.sandboxes.leaflink.lookups import LOOKUPS, RANGES
 from tests.contract.conftest import AppSlot
 from tests.sandboxes.test_leaflink_sandbox import PRODUCT_CREATE, Validator, raw_spec, template
 

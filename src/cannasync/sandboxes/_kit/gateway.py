@@ -94,11 +94,14 @@ class Gateway:
         is_api: Callable[[str], bool] = lambda path: not is_control(path),
         strip_slash: bool = False,
         partial_match: bool = False,
+        count_as: Callable[[Scope, VendorRoute], str] | None = None,
     ) -> None:
         """``is_api(path)``: the paths faults and the guard apply to (others go straight through).
         ``strip_slash``: serve ``/x`` and ``/x/`` alike (the path as sent stays in ``sandbox.original_path``).
         ``partial_match``: count a request whose path matches a route but whose method does not (it still reaches
-        the router, which answers 405)."""
+        the router, which answers 405).
+        ``count_as(scope, route)``: the key a request is counted under, when it is not the route's own ``key``
+        (LeafLink's log names the method the request came with, also on a 405 and on a HEAD)."""
         self.app = app
         self.routes = routes
         self.counts = counts
@@ -108,6 +111,7 @@ class Gateway:
         self.is_api = is_api
         self.strip_slash = strip_slash
         self.partial_match = partial_match
+        self.count_as = count_as
 
     def match(self, scope: Scope) -> VendorRoute | None:
         partial: VendorRoute | None = None
@@ -129,7 +133,7 @@ class Gateway:
         path: str = scope["path"]
         route = self.match(scope)
         if route is not None:
-            self.counts.add(route.key)
+            self.counts.add(route.key if self.count_as is None else self.count_as(scope, route))
         if not self.is_api(path):
             await self.app(scope, receive, send)
             return

@@ -6,7 +6,7 @@ alone documents about ninety). The sandbox has hand-written filters where the se
 ``customer`` is a name search, ``status`` a comma list); every other documented filter that names a top-level
 field of the served record goes through here, on the record as it is served, so the filter means what the
 record shows. Which parameters each list takes this way is the ``LOOKUPS`` table (the file's parameters, minus
-the hand-written ones, minus those naming no field of the record, which ``leaflink.py``'s notes list).
+the hand-written ones, minus those naming no field of the record, which ``products.py``'s notes list).
 
 Lookups (choice L2): none (exact), ``__in`` (comma list), ``__startswith``, ``__icontains``, ``__iexact``,
 ``__isnull``, ``__lt``/``__lte``/``__gt``/``__gte``. Strings compare case-insensitively (the docs say so of
@@ -69,7 +69,7 @@ LOOKUPS: Mapping[str, Mapping[str, str]] = {
                 "website",
             )
             for suffix in ("", "__in", "__startswith")
-            # ``name``, ``nickname`` and ``external_id`` alone have hand-written filters (leaflink.py).
+            # ``name``, ``nickname`` and ``external_id`` alone have hand-written filters (customers.py).
             if suffix or field not in ("name", "nickname", "external_id")
         },
         "ext_acct_id__isnull": "ext_acct_id",

@@ -15,13 +15,34 @@ Some people and retailers match the Flourish sandbox's wholesale tables on purpo
 the staff of company 1 and 2 are Flourish sales reps (same names and e-mail addresses), and four customers
 are the Flourish destinations (same names and licence numbers), so a bridge can link them; the others are
 new to Flourish.
+
+Well-known records (the same for every seed)
+--------------------------------------------
+* Companies 1 "Great Lakes Growers" (facility 7001) and 2 "Lakeshore Botanicals" (facility 7002); keys
+  in ``gateway.py``; webhook key ``ll-demo-webhook-key`` for both unless configured.
+* Staff 101 Dana Whitfield, 102 Marcus Bell, 103 Tomasz Kowalczyk (company 1); 201 Alicia Moreno, 202
+  Priya Raman, 203 Noah Fischer (company 2). All but Noah Fischer have the e-mail of a Flourish sandbox
+  sales rep.
+* Customers 1001-1009 (company 1) and 2001-2005 (company 2); 1001-1004 and 2001-2002 are the Flourish
+  destinations (same names and licence numbers), the others are new to Flourish; 1006's display name is
+  its nickname "Motor City Remedies - Midtown". 1008, 1009, 2004 and 2005 have no orders yet.
+* Products ``10001`` (Glacier Lake Blue Dream 3.5g, ``GLK-FLW-W001``, quantity 480) and ``10002``
+  (North Coast Sour Diesel 1g Cartridge, ``NCO-VAP-W002``, ``external_ids`` ``{"erp": "NC-4471"}``) of
+  company 1, ``20001`` and ``20002`` of company 2; then seeded products ``<company>0003`` upwards
+  (``products`` per company), the first five of them in the five other listing states. Products created
+  through the API get ids from 90001.
+* Seeded orders: nine for company 1 (Complete, Shipped, Fulfilled, Cancelled, Accepted, Backorder,
+  Accepted, Submitted, Submitted, oldest first) and five for company 2 (Complete, Rejected, Accepted,
+  Draft, Submitted), with 1-4 lines each (see ``SEED_STATUSES``). Of company 1's, the 2nd (Shipped) has
+  ``external_id_seller`` ``INV-1092``, the 5th (Accepted) no payment option, the 7th (Accepted) the unsupported
+  "LeafLink Financial" term; the 3rd order of each company has no sales rep.
 """
 
 from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -31,6 +52,18 @@ JSON = dict[str, Any]
 
 #: The six listing states, in the order ``GET /listing-states/`` serves them (ids 1..6).
 LISTING_STATES: tuple[str, ...] = ("Available", "Backorder", "Internal", "Unavailable", "Sample", "Archived")
+
+UNITS_OF_MEASURE = ("Milligram", "Gram", "Kilogram", "Ounce", "Pound", "Unit", "Liter", "Milliliter")
+STRAIN_CLASSIFICATIONS: Mapping[str, str] = {
+    "sativa": "Sativa",
+    "indica": "Indica",
+    "hybrid": "Hybrid",
+    "na": "N/A",
+    "11-cbd": "1:1 CBD",
+    "high-cbd": "High CBD",
+    "sativa-hybrid": "Sativa Hybrid",
+    "indica-hybrid": "Indica Hybrid",
+}
 
 #: Seller companies: (id, name, slug, LeafLink facility id).
 COMPANIES: tuple[tuple[int, str, str, int], ...] = (

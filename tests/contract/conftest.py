@@ -8,23 +8,11 @@ uvicorn for every test would dominate the run; the slot lets each test plug in a
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
-from starlette.types import Receive, Scope, Send
 
 from cannasync.cli.servers import BackgroundServer
-
-
-class AppSlot:
-    """An ASGI app forwarding to whichever sandbox app the current test plugged in."""
-
-    def __init__(self) -> None:
-        self.app: Any = None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        assert self.app is not None, "no sandbox app plugged in"
-        await self.app(scope, receive, send)
+from tests.sandboxes.conftest import AppSlot  # the one slot every sandbox test server serves
 
 
 @pytest.fixture(scope="module")

@@ -161,6 +161,12 @@ class StoreIn(Strict):
     delivery_fee_cents: Cents = 0
     delivery_minimum_cents: Cents = 0
     limit_overrides: LimitOverrides | None = None
+    order_sms_enabled: StrictBool = Field(
+        False, description="Text shoppers about their orders through the organization's SMS gateway"
+    )
+    order_email_enabled: StrictBool = Field(
+        False, description="E-mail shoppers about their orders through the SMTP server of the notification settings"
+    )
 
 
 class StorePatch(Strict):
@@ -177,6 +183,8 @@ class StorePatch(Strict):
     delivery_fee_cents: Cents | None = None
     delivery_minimum_cents: Cents | None = None
     limit_overrides: LimitOverrides | None = None
+    order_sms_enabled: StrictBool | None = None
+    order_email_enabled: StrictBool | None = None
 
     #: Fields a client may clear with null; the others must have a value when sent.
     NULLABLE: ClassVar[frozenset[str]] = frozenset({"address", "phone", "hours", "limit_overrides"})

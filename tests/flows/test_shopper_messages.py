@@ -20,7 +20,7 @@ from starlette.routing import Route
 from cannasync.cli.servers import BackgroundServer
 from cannasync.store.outbox import Backoff
 from cannasync.web.shop import gate
-from tests.conftest import Connected, Hub, Sandbox, connect_sms, wait_for
+from tests.conftest import Connected, Console, Hub, Sandbox, connect_sms, wait_for
 from tests.flows.support import confirm_and_wait_for_push, place, stocked
 from tests.mailbox import body_of, free_port, link_in, mail_settings, smtp_server
 
@@ -142,7 +142,7 @@ def test_the_shopper_hears_of_each_state_once_by_text_and_email_with_the_link_in
 
 
 def test_no_phone_no_text_no_email_no_email_and_a_channel_the_store_left_off_sends_nothing(
-    hub: Hub, connected: Connected, sms: Sandbox
+    hub: Hub, connected: Connected, sms: Sandbox, merchant: Console
 ):
     connect_sms(hub, sms)
     with smtp_server() as (port, mailbox):
@@ -157,6 +157,10 @@ def test_no_phone_no_text_no_email_no_email_and_a_channel_the_store_left_off_sen
         wait_for(lambda: texts(sms, "+13135550177"), "the text to the shopper without an e-mail")
         assert [m["channel"] for m in hub.order(first["id"])["messages"]] == ["email"]
         assert [m["channel"] for m in hub.order(second["id"])["messages"]] == ["sms"]
+        # The store sees them on the order too.
+        wait_for(lambda: hub.order(second["id"])["messages"][0]["state"] == "sent", "the text marked sent")
+        slide_out = merchant.get(f"/console/orders/{second['id']}").text
+        assert "Messages to the shopper" in slide_out and "Placed · Text to (313) 555-0177" in slide_out
 
         tell_shoppers(hub, connected.store_id, sms=False, email=False)
         third = place(hub, connected, order_body(product))

@@ -383,7 +383,8 @@ def _web_url_or_empty(value: str) -> str:
 
 class NotificationSettingsIn(Strict):
     """Where operators are told of incidents. Leave ``smtp_host`` or ``email_to`` empty for no e-mail, and
-    ``webhook_url`` empty for no webhook. Secrets are write-only: omit one to keep it, send "" to erase it."""
+    ``webhook_url`` empty for no webhook. The SMTP server (with ``email_from``) also sends shoppers their order
+    e-mails, for stores that turn them on. Secrets are write-only: omit one to keep it, send "" to erase it."""
 
     email_to: Annotated[str, Field(max_length=1000), AfterValidator(_addresses)] = Field(
         "", description="Comma-separated addresses that receive incident e-mails"

@@ -197,15 +197,19 @@ def late_answers(sandbox: Sandbox, late: int) -> Iterator[str]:
         proxy.stop()
 
 
-def test_an_outage_delays_a_message_and_a_lost_answer_never_texts_twice(hub: Hub, connected: Connected, sms: Sandbox):
+def test_an_outage_delays_a_message_and_a_lost_answer_never_texts_twice(
+    hub: Hub, connected: Connected, sms: Sandbox, merchant: Console
+):
     # The gateway sends the first text but answers later than this connection waits: its outcome is unknown. The
     # retry (3 s on) first asks the gateway for a text with our reference, finds it, and sends nothing.
     hub.db.backoff = Backoff(first=timedelta(seconds=3), cap=timedelta(seconds=3))
     with late_answers(sms, late=1) as gateway_url:
-        _lost_answer_and_mail_outage(hub, connected, sms, gateway_url)
+        _lost_answer_and_mail_outage(hub, connected, sms, merchant, gateway_url)
 
 
-def _lost_answer_and_mail_outage(hub: Hub, connected: Connected, sms: Sandbox, gateway_url: str) -> None:
+def _lost_answer_and_mail_outage(
+    hub: Hub, connected: Connected, sms: Sandbox, merchant: Console, gateway_url: str
+) -> None:
     answer = hub.api.post(
         "/api/v1/integrations",
         json={
@@ -234,6 +238,8 @@ def _lost_answer_and_mail_outage(hub: Hub, connected: Connected, sms: Sandbox, g
         assert sent.result == {"sent": texts(sms)[0]["id"], "how": "found after an unknown outcome"}
     assert messages["sms"]["to"] == "7345550142"
     assert messages["email"]["state"] == "queued"  # the mail server is still down: delayed, not dropped
+    health = merchant.get("/console/health").text
+    assert f"E-mail to the shopper of order #{order['number']}" in health and "ConnectionRefusedError" in health
     with smtp_server(port) as (_, mailbox):
         wait_for(lambda: mailbox.to("sam@example.com"), "the e-mail once the mail server is up", timeout=30)
         wait_for(lambda: hub.order(order["id"])["messages"][1]["state"] == "sent", "the e-mail marked sent")

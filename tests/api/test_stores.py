@@ -125,7 +125,8 @@ def test_order_messages_are_off_until_the_store_turns_each_channel_on_and_it_say
     turned = hub.api.patch(url, json={"order_sms_enabled": True})
     assert turned.status_code == 200 and turned.json()["order_sms_enabled"] is True
     assert turned.json()["order_email_enabled"] is False
-    for wrong in ({"order_email_enabled": "yes"}, {"order_sms_enabled": 1}, {"order_sms_enabled": None}):
+    wrongs = ({"order_email_enabled": "yes"}, {"order_sms_enabled": 1}, {"order_sms_enabled": None})
+    for wrong in (*wrongs, {"delivery_fee_cents": True}):  # true is no number of cents (found by the fuzzer)
         refused = hub.api.patch(url, json=wrong)
         assert refused.status_code == 422 and next(iter(wrong)) in refused.text, refused.text
     # Texts need the organization's SMS gateway; e-mails the SMTP server of the notification settings.

@@ -26,8 +26,17 @@ from cannasync.domain import limits, stores
 # Bounds for every number a client sends. Without them a 20-byte "1e1000000" costs seconds of CPU to turn into
 # cents, and an integer past 2**63 reaches PostgreSQL as an error: each is refused here with a 422 naming the field.
 MAX_CENTS = 100_000_000  # $1,000,000: no order, fee or price of a dispensary comes near it
-RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID)]
-Cents = Annotated[int, Field(ge=0, le=MAX_CENTS)]
+
+
+def _whole_number(value: Any) -> Any:
+    """JSON's true and false are not numbers (pydantic's lax int would read them as 1 and 0)."""
+    if isinstance(value, bool):
+        raise ValueError("a whole number is needed, not true or false")
+    return value
+
+
+RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID), BeforeValidator(_whole_number)]
+Cents = Annotated[int, Field(ge=0, le=MAX_CENTS), BeforeValidator(_whole_number)]
 
 
 def _text_only(value: Any, where: str) -> None:

@@ -100,3 +100,65 @@ def test_0014_gives_existing_connections_a_daily_reconciliation(backend: str, tm
             with admin.begin() as connection:
                 connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
             admin.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_0016_keeps_every_shop_orders_link_and_gives_every_other_order_one(backend: str, tmp_path: Path):
+    """A shop order's page was at its checkout key (its Idempotency-Key, prefixed): the link keeps working. An order
+    placed over the API gets a random key of its own, so its messages can link to a page too."""
+    schema = f"cs_mig16_{os.getpid()}"
+    if backend == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path}/old.db")
+    else:
+        admin = make_engine(POSTGRES_URL)
+        try:
+            with admin.begin() as connection:
+                connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                connection.execute(text(f"CREATE SCHEMA {schema}"))
+        except Exception as error:  # pragma: no cover - depends on the machine
+            pytest.skip(f"PostgreSQL is not reachable: {error}")
+        engine = make_engine(POSTGRES_URL, search_path=schema)
+    shop_key = "Zq3xY7-abcdefghijklmnopqrstuv"
+    try:
+        upgrade(engine, "0015")
+        now = datetime.now(UTC)
+        with engine.begin() as connection:
+            connection.execute(
+                text("INSERT INTO organizations (id, name, created_at) VALUES (1, 'Org', :now)"), {"now": now}
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO stores (id, organization_id, name, timezone, randomized_order_numbers, "
+                    "last_order_sequence, created_at) VALUES (1, 1, 'Downtown', 'America/Detroit', false, 1003, :now)"
+                ),
+                {"now": now},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO customers (id, store_id, first_name, last_name, needs_id_verification, created_at) "
+                    "VALUES (1, 1, 'Sam', 'Okafor', false, :now)"
+                ),
+                {"now": now},
+            )
+            for order_id, key in ((1, f"shop-{shop_key}"), (2, "api-retry-7"), (3, None)):
+                connection.execute(
+                    text(
+                        "INSERT INTO orders (id, store_id, number, idempotency_key, status, fulfillment, is_medical, "
+                        "customer_id, subtotal_cents, discount_cents, fees_cents, total_cents, fees, notes, "
+                        "keep_holding, placed_at, updated_at) VALUES (:id, 1, :number, :key, 'pending', 'pickup', "
+                        "false, 1, 100, 0, 0, 100, '[]', '', false, :now, :now)"
+                    ),
+                    {"id": order_id, "number": str(1000 + order_id), "key": key, "now": now},
+                )
+        upgrade(engine)
+        with engine.connect() as connection:
+            keys = dict(connection.execute(text("SELECT id, page_key FROM orders")).all())
+        assert keys[1] == shop_key
+        assert all(len(keys[i]) >= 22 and keys[i] not in ("api-retry-7", shop_key) for i in (2, 3))
+        assert keys[2] != keys[3]
+    finally:
+        engine.dispose()
+        if backend == "postgres":
+            with admin.begin() as connection:
+                connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            admin.dispose()

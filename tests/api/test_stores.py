@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conftest import Connected, FlowhubSandbox, Hub, connect_flowhub
+from tests.conftest import Connected, FlowhubSandbox, Hub, Sandbox, connect_flowhub, connect_sms
 from tests.flows.support import MEDICAL_PATIENT, stocked
 
 HOURS = {"mon": {"open": "09:00", "close": "21:00"}, "sat": {"open": "10:00", "close": "02:00"}}
@@ -113,3 +113,28 @@ def test_a_store_takes_its_flowhub_locations_time_zone_until_a_person_chooses_on
     )
     assert again.status_code == 200, again.text
     assert hub.api.get(f"/api/v1/stores/{link.store_id}").json()["timezone"] == "America/Chicago"
+
+
+def test_order_messages_are_off_until_the_store_turns_each_channel_on_and_it_says_what_they_need(
+    hub: Hub, sms: Sandbox
+) -> None:
+    store = hub.api.post("/api/v1/stores", json={"name": "Downtown"}).json()
+    assert (store["order_sms_enabled"], store["order_email_enabled"]) == (False, False)
+    assert store["order_channels_ready"] == {"sms": False, "email": False}
+    url = f"/api/v1/stores/{store['id']}"
+    turned = hub.api.patch(url, json={"order_sms_enabled": True})
+    assert turned.status_code == 200 and turned.json()["order_sms_enabled"] is True
+    assert turned.json()["order_email_enabled"] is False
+    wrongs = ({"order_email_enabled": "yes"}, {"order_sms_enabled": 1}, {"order_sms_enabled": None})
+    for wrong in (*wrongs, {"delivery_fee_cents": True}):  # true is no number of cents (found by the fuzzer)
+        refused = hub.api.patch(url, json=wrong)
+        assert refused.status_code == 422 and next(iter(wrong)) in refused.text, refused.text
+    # Texts need the organization's SMS gateway; e-mails the SMTP server of the notification settings.
+    connect_sms(hub, sms)
+    assert hub.api.get(url).json()["order_channels_ready"] == {"sms": True, "email": False}
+    settings = {"smtp_host": "127.0.0.1", "smtp_port": 2525, "smtp_security": "none", "email_from": "a@b.example"}
+    assert hub.api.put("/api/v1/notification-settings", json=settings).status_code == 200
+    kept = hub.api.get(url).json()
+    assert kept["order_channels_ready"] == {"sms": True, "email": True} and kept["order_sms_enabled"] is True
+    created = hub.api.post("/api/v1/stores", json={"name": "Uptown", "order_email_enabled": True}).json()
+    assert created["order_email_enabled"] is True and created["order_sms_enabled"] is False

@@ -1,5 +1,5 @@
 """Inbound calls from vendors: order status postbacks (Flowhub), SMS replies (the SMS gateway), and signed
-webhooks for the wholesale bridge (Flourish, LeafLink).
+webhooks: order statuses (Flourish retail orders) and the wholesale bridge's news (Flourish, LeafLink).
 
 Each goes to ``/hooks/<vendor>/<integration>/<token>``: the URL's last part is an unguessable per-integration
 token, compared in constant time (Flowhub signs nothing); the SMS gateway also signs its body, checked by its
@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
-from cannasync.connectors.base import SignedWebhooks, SmsGateway, StatusPostbacks, WholesaleMarket
+from cannasync.connectors.base import SignedWebhooks, SmsGateway, StatusPostbacks, StatusWebhooks, WholesaleMarket
 from cannasync.connectors.registry import build_connector
 from cannasync.connectors.values import json_document
 from cannasync.domain.sync import MappingError
@@ -63,6 +63,13 @@ def _handle(
             with db.uow() as uow:
                 if not uow.wholesale.first_receipt(integration_id, hashlib.sha256(raw).hexdigest()):
                     return {"outcome": "duplicate"}
+            if isinstance(connector, StatusWebhooks):
+                try:
+                    change = connector.status_from_webhook(payload)
+                except MappingError as error:
+                    raise HTTPException(422, str(error)) from None
+                if change is not None:  # a retail order moved: its shopper sees it now, not at the next poll
+                    return {"outcome": order_status.apply_postback(db, connector, integration_id, change)}
             return {"outcome": _bridge_event(db, jobs, config, payload)}
         raise HTTPException(404, "not found")
     except HTTPException as refused:

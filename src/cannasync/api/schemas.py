@@ -26,8 +26,17 @@ from cannasync.domain import limits, stores
 # Bounds for every number a client sends. Without them a 20-byte "1e1000000" costs seconds of CPU to turn into
 # cents, and an integer past 2**63 reaches PostgreSQL as an error: each is refused here with a 422 naming the field.
 MAX_CENTS = 100_000_000  # $1,000,000: no order, fee or price of a dispensary comes near it
-RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID)]
-Cents = Annotated[int, Field(ge=0, le=MAX_CENTS)]
+
+
+def _whole_number(value: Any) -> Any:
+    """JSON's true and false are not numbers (pydantic's lax int would read them as 1 and 0)."""
+    if isinstance(value, bool):
+        raise ValueError("a whole number is needed, not true or false")
+    return value
+
+
+RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID), BeforeValidator(_whole_number)]
+Cents = Annotated[int, Field(ge=0, le=MAX_CENTS), BeforeValidator(_whole_number)]
 
 
 def _text_only(value: Any, where: str) -> None:
@@ -161,6 +170,12 @@ class StoreIn(Strict):
     delivery_fee_cents: Cents = 0
     delivery_minimum_cents: Cents = 0
     limit_overrides: LimitOverrides | None = None
+    order_sms_enabled: StrictBool = Field(
+        False, description="Text shoppers about their orders through the organization's SMS gateway"
+    )
+    order_email_enabled: StrictBool = Field(
+        False, description="E-mail shoppers about their orders through the SMTP server of the notification settings"
+    )
 
 
 class StorePatch(Strict):
@@ -177,6 +192,8 @@ class StorePatch(Strict):
     delivery_fee_cents: Cents | None = None
     delivery_minimum_cents: Cents | None = None
     limit_overrides: LimitOverrides | None = None
+    order_sms_enabled: StrictBool | None = None
+    order_email_enabled: StrictBool | None = None
 
     #: Fields a client may clear with null; the others must have a value when sent.
     NULLABLE: ClassVar[frozenset[str]] = frozenset({"address", "phone", "hours", "limit_overrides"})
@@ -375,7 +392,8 @@ def _web_url_or_empty(value: str) -> str:
 
 class NotificationSettingsIn(Strict):
     """Where operators are told of incidents. Leave ``smtp_host`` or ``email_to`` empty for no e-mail, and
-    ``webhook_url`` empty for no webhook. Secrets are write-only: omit one to keep it, send "" to erase it."""
+    ``webhook_url`` empty for no webhook. The SMTP server (with ``email_from``) also sends shoppers their order
+    e-mails, for stores that turn them on. Secrets are write-only: omit one to keep it, send "" to erase it."""
 
     email_to: Annotated[str, Field(max_length=1000), AfterValidator(_addresses)] = Field(
         "", description="Comma-separated addresses that receive incident e-mails"

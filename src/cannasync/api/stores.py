@@ -10,11 +10,23 @@ from cannasync.api import views
 from cannasync.api.deps import Db, Org, not_found
 from cannasync.api.edge import MAX_OFFSET
 from cannasync.api.schemas import CategoryMappingIn, ProductPatch, StoreIn, StorePatch
-from cannasync.flows import stores
+from cannasync.flows import shopper_messages, stores
 from cannasync.store import history
 from cannasync.store.catalog import EDITED_BY_STORE
+from cannasync.store.tables import Store
+from cannasync.store.uow import UnitOfWork
 
 router = APIRouter(tags=["stores"])
+
+
+def _view(uow: UnitOfWork, store: Store) -> dict[str, Any]:
+    """The store, with whether its order messages could go out now: texts need the organization's SMS gateway,
+    e-mails the SMTP server of its notification settings."""
+    ready = {
+        "sms": shopper_messages.sms_gateway(uow, store.organization_id) is not None,
+        "email": shopper_messages.mail_server_set(uow, store.organization_id),
+    }
+    return views.store(store, ready)
 
 
 @router.post("/stores", status_code=201)
@@ -24,13 +36,14 @@ def create_store(body: StoreIn, db: Db, org: Org) -> dict[str, Any]:
         store = uow.accounts.add_store(org, body.name)
         changes = body.model_dump(exclude={"name"}, exclude_none=True, mode="json")
         stores.apply(store, changes)
-        return views.store(store)
+        uow.session.flush()
+        return _view(uow, store)
 
 
 @router.get("/stores")
 def list_stores(db: Db, org: Org) -> list[dict[str, Any]]:
     with db.uow() as uow:
-        return [views.store(store) for store in uow.accounts.stores(org)]
+        return [_view(uow, store) for store in uow.accounts.stores(org)]
 
 
 @router.get("/stores/{store_id}")
@@ -40,7 +53,7 @@ def get_store(store_id: int, db: Db, org: Org) -> dict[str, Any]:
         store = uow.accounts.store(store_id, org)
         if store is None:
             raise not_found("store")
-        return views.store(store)
+        return _view(uow, store)
 
 
 @router.patch("/stores/{store_id}")
@@ -55,7 +68,7 @@ def update_store(store_id: int, body: StorePatch, db: Db, org: Org) -> dict[str,
         if store is None:
             raise not_found("store")
         stores.apply(store, changes)
-        return views.store(store)
+        return _view(uow, store)
 
 
 @router.get("/stores/{store_id}/category-mappings")

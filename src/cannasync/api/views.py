@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 from cannasync.connectors.registry import vendor
 from cannasync.domain import limits
 from cannasync.domain.catalog import available_quantity
+from cannasync.flows.shopper_messages import order_page_path
 from cannasync.store.orders import CONTACT_FIELDS
 from cannasync.store.tables import (
     Drift,
@@ -15,6 +17,7 @@ from cannasync.store.tables import (
     Integration,
     Order,
     OrderEvent,
+    OrderMessage,
     OutboxMessage,
     Product,
     QuarantinedRecord,
@@ -59,7 +62,8 @@ def purchase_limits(row: Store) -> dict[str, Any]:
     return result
 
 
-def store(row: Store) -> dict[str, Any]:
+def store(row: Store, channels_ready: Mapping[str, bool] | None = None) -> dict[str, Any]:
+    """A store's settings; ``channels_ready`` says whether its order messages could go out now, by channel."""
     return {
         "id": row.id,
         "name": row.name,
@@ -73,6 +77,9 @@ def store(row: Store) -> dict[str, Any]:
         "delivery_enabled": row.delivery_enabled,
         "delivery_fee_cents": row.delivery_fee_cents,
         "delivery_minimum_cents": row.delivery_minimum_cents,
+        "order_sms_enabled": row.order_sms_enabled,
+        "order_email_enabled": row.order_email_enabled,
+        **({"order_channels_ready": dict(channels_ready)} if channels_ready is not None else {}),
         "purchase_limits": purchase_limits(row),
     }
 
@@ -177,9 +184,17 @@ def contact(row: Order) -> dict[str, Any]:
     return {field: stored.get(field) for field in CONTACT_FIELDS}
 
 
-def order(row: Order, events: list[OrderEvent], holds: list[Hold], pushes: list[OutboxMessage]) -> dict[str, Any]:
+def order(
+    row: Order,
+    events: list[OrderEvent],
+    holds: list[Hold],
+    pushes: list[OutboxMessage],
+    messages: Sequence[OrderMessage] = (),
+) -> dict[str, Any]:
     return {
         **order_summary(row),
+        # Where the shopper follows the order (the link its messages carry), under the hub's public address.
+        "shopper_page": order_page_path(row.store_id, row.page_key) if row.page_key else None,
         "customer": {
             "id": row.customer_id,
             **contact(row),
@@ -248,6 +263,18 @@ def order(row: Order, events: list[OrderEvent], holds: list[Hold], pushes: list[
                 "next_attempt_at": _at(m.next_attempt_at),
             }
             for m in pushes
+        ],
+        "messages": [
+            {
+                "event": m.event,
+                "channel": m.channel,
+                "to": m.recipient,
+                "state": m.state,
+                "detail": m.detail,
+                "queued_at": _at(m.created_at),
+                "sent_at": _at(m.sent_at),
+            }
+            for m in messages
         ],
     }
 

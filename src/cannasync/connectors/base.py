@@ -255,15 +255,29 @@ class Postback:
     raw_status: str
 
 
+class StatusMeanings(Protocol):
+    def status_meaning(self, raw_status: str, fulfillment: Fulfillment) -> OrderStatus | None:
+        """What a raw POS status means for an order of this fulfilment (None: nothing to change)."""
+        ...
+
+
 @runtime_checkable
-class StatusPostbacks(Protocol):
+class StatusPostbacks(StatusMeanings, Protocol):
     """For POSes that push status changes to a URL we give them (Flowhub's postbackUrl)."""
 
     def parse_postback(self, body: Any) -> Postback:
         """Read a postback body; raises MappingError when it is not one."""
         ...
 
-    def status_meaning(self, raw_status: str, fulfillment: Fulfillment) -> OrderStatus | None: ...
+
+@runtime_checkable
+class StatusWebhooks(StatusMeanings, Protocol):
+    """For POSes whose signed webhooks (``SignedWebhooks``) carry order status changes among other news."""
+
+    def status_from_webhook(self, payload: Mapping[str, Any]) -> Postback | None:
+        """The status change a verified webhook carries; None when it is about something else. Raises
+        MappingError when it is an order's webhook without its id or status."""
+        ...
 
 
 class Connector(Protocol):
@@ -331,6 +345,11 @@ class InboundMessage:
 class SmsGateway(Protocol):
     def send_sms(self, to: str, body: str, reference: str) -> str:
         """Send a text (``to`` in E.164); returns the gateway's message id."""
+        ...
+
+    def sent_with_reference(self, reference: str) -> str | None:
+        """The id of a text already sent with our ``reference``, if any: asked before sending again after an
+        unknown outcome, so a retry never texts twice."""
         ...
 
     def parse_inbound(self, raw_body: bytes, headers: Mapping[str, str]) -> InboundMessage:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
@@ -34,6 +35,7 @@ from cannasync.domain.orders import (
     sequential_order_number,
     transition_problem,
 )
+from cannasync.flows import shopper_messages
 from cannasync.store.catalog import OutOfStock
 from cannasync.store.orders import contact_record
 from cannasync.store.tables import Order, OrderLine, OrderOffer, Product, Store
@@ -178,8 +180,14 @@ def _number(uow: UnitOfWork, store_id: int, randomized: bool) -> str:
     raise RuntimeError("could not find a free random order number")  # pragma: no cover - 32^8 space
 
 
-def place_order(db: Database, store_id: int, request: CheckoutRequest, idempotency_key: str | None) -> tuple[int, bool]:
-    """Place an order; returns (order id, created). With a known key, returns the earlier order, created False."""
+def place_order(
+    db: Database, store_id: int, request: CheckoutRequest, idempotency_key: str | None, page_key: str | None = None
+) -> tuple[int, bool]:
+    """Place an order; returns (order id, created). With a known key, returns the earlier order, created False.
+
+    ``page_key`` is the last part of the shopper's order page address (the shop's checkout form key); without one
+    the order gets a random key of its own, so every order has a page its messages can link to.
+    """
     digest = request.digest()
     try:
         with db.uow() as uow:
@@ -189,7 +197,7 @@ def place_order(db: Database, store_id: int, request: CheckoutRequest, idempoten
                     if earlier.request_digest != digest:
                         raise IdempotencyConflict("this Idempotency-Key was already used for a different order")
                     return earlier.id, False
-            return _place(uow, store_id, request, idempotency_key, digest), True
+            return _place(uow, store_id, request, idempotency_key, digest, page_key or new_page_key()), True
     except IntegrityError:
         if not idempotency_key:
             raise
@@ -203,7 +211,14 @@ def place_order(db: Database, store_id: int, request: CheckoutRequest, idempoten
             return earlier.id, False
 
 
-def _place(uow: UnitOfWork, store_id: int, request: CheckoutRequest, key: str | None, digest: str) -> int:
+def new_page_key() -> str:
+    """An order page's address part: 24 random bytes, so a page cannot be found by guessing or counting."""
+    return secrets.token_urlsafe(24)
+
+
+def _place(
+    uow: UnitOfWork, store_id: int, request: CheckoutRequest, key: str | None, digest: str, page_key: str
+) -> int:
     store = uow.accounts.store(store_id)
     if store is None:
         raise InvalidOrder(f"store {store_id} does not exist")
@@ -270,6 +285,7 @@ def _place(uow: UnitOfWork, store_id: int, request: CheckoutRequest, key: str | 
         delivery_address=request.delivery_address,
         window_start=request.window_start,
         window_end=request.window_end,
+        page_key=page_key,
     )
     order.lines = [
         OrderLine(
@@ -297,6 +313,7 @@ def _place(uow: UnitOfWork, store_id: int, request: CheckoutRequest, key: str | 
     for product_id, quantity in wanted.items():
         uow.catalog.record_hold(order.id, product_id, quantity)
     uow.orders.record(order.id, "status", "shopper", "order placed", to_status=OrderStatus.PENDING.value)
+    shopper_messages.queue(uow, order, OrderStatus.PENDING, "shopper", "order placed")
     return order.id
 
 
@@ -346,9 +363,11 @@ def _move(uow: UnitOfWork, order: Order, target: OrderStatus, source: str, detai
 
 
 def apply_status(uow: UnitOfWork, order: Order, target: OrderStatus, source: str, detail: str) -> None:
-    """Move an order (already checked) and give back its stock when it ends."""
+    """Move an order (already checked), tell its shopper when the move is worth a message, and give back its stock
+    when it ends."""
     previous = order.status
     order.status = target.value
     uow.orders.record(order.id, "status", source, detail, from_status=previous, to_status=target.value)
+    shopper_messages.queue(uow, order, target, source, detail)
     if not target.is_open:
         uow.catalog.release_holds(order.id, f"order {target.value}")

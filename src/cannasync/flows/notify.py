@@ -13,8 +13,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import smtplib
-import ssl
 import time
 from email.message import EmailMessage
 from typing import Any
@@ -24,6 +22,7 @@ import structlog
 
 from cannasync.connectors.registry import VENDORS
 from cannasync.flows.checkout import PUSH_ORDER
+from cannasync.flows.mail import SEND_TIMEOUT, NotSent, send_mail
 from cannasync.store.incidents import NOTIFY, Channels
 from cannasync.store.tables import Incident, Integration
 from cannasync.store.types import utcnow
@@ -35,8 +34,6 @@ log = structlog.get_logger(__name__)
 #: and is told again ("still failing") once at ``PUSH_REPEATED`` (with the default backoff, about half an hour on).
 PUSH_FAILING = 3
 PUSH_REPEATED = 10
-#: How long one delivery may take before it counts as failed and is retried.
-SEND_TIMEOUT = 15.0
 SIGNATURE_HEADER = "X-Cannasync-Signature"
 EVENT_WORDS = {"opened": "Failing", "repeated": "Still failing", "resolved": "Resolved"}
 
@@ -130,10 +127,6 @@ def after_push(db: Database, message_id: int, public_url: str | None = None) -> 
 # --- sending -----------------------------------------------------------------------------------------------------
 
 
-class NotSent(Exception):
-    """The channel refused or could not be reached; the outbox tries again later."""
-
-
 def send(db: Database, message_id: int) -> None:
     """Deliver one claimed notification, recording the outcome on its outbox message."""
     with db.uow() as uow:
@@ -203,22 +196,7 @@ def _email(channels: Channels, body: dict[str, Any]) -> None:
     if incident["link"]:
         lines += ["", f"Health: {incident['link']}"]
     mail.set_content("\n".join(lines) + "\n")
-    try:
-        if channels.smtp_security == "tls":
-            client: smtplib.SMTP = smtplib.SMTP_SSL(
-                channels.smtp_host, channels.smtp_port, timeout=SEND_TIMEOUT, context=ssl.create_default_context()
-            )
-        else:
-            client = smtplib.SMTP(channels.smtp_host, channels.smtp_port, timeout=SEND_TIMEOUT)
-        with client:
-            if channels.smtp_security == "starttls":
-                client.starttls(context=ssl.create_default_context())
-            if channels.smtp_username:
-                client.login(channels.smtp_username, channels.smtp_password)
-            client.send_message(mail)
-    except (OSError, smtplib.SMTPException) as error:
-        # The server's words, never the password (smtplib does not put it in its errors).
-        raise NotSent(f"e-mail not sent: {error.__class__.__name__}: {str(error)[:200]}") from None
+    send_mail(channels, mail)
 
 
 def sign(secret: str, timestamp: str, raw: bytes) -> str:

@@ -30,7 +30,7 @@ from cannasync.connectors.base import (
 from cannasync.connectors.http import AuthenticationFailed, OutcomeUnknown, Rejected, Unavailable, VendorError
 from cannasync.domain.orders import Fee, Fulfillment, OrderStatus
 from cannasync.domain.sync import MappingError
-from cannasync.flows import customers
+from cannasync.flows import customers, order_status
 from cannasync.flows.checkout import PUSH_ORDER, apply_status, queue_pos_cancel
 from cannasync.store.accounts import IntegrationConfig
 from cannasync.store.catalog import PRODUCT
@@ -183,6 +183,7 @@ def push(
         uow.orders.record(order.id, "push", "hub", f"POS order {pos_id} {how}")
         if order.status == OrderStatus.CONFIRMED.value:
             apply_status(uow, order, OrderStatus.SUBMITTED, "hub", f"in the POS as {pos_id}")
+            order_status.poll_soon(uow, integration.id)  # its shopper now waits on the POS
             if connector.traits.hold_release == HoldRelease.ON_PUSH and not order.keep_holding:
                 uow.catalog.release_holds(order.id, "the POS counts it now")
         elif order.status == OrderStatus.CANCELLED.value:

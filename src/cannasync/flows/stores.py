@@ -1,4 +1,5 @@
-"""A store's own settings: where it is, when it is open, what it offers, and its purchase limits.
+"""A store's own settings: where it is, when it is open, what it offers, its purchase limits, and how it tells
+shoppers about their orders (texts, e-mails).
 
 The API and the console both change a store through :func:`apply`, so a rule (a phone of ten digits, override
 keys the store's state has) is checked once, with a message naming the field.
@@ -27,6 +28,8 @@ FIELDS: tuple[str, ...] = (
     "delivery_fee_cents",
     "delivery_minimum_cents",
     "limit_overrides",
+    "order_sms_enabled",
+    "order_email_enabled",
 )
 
 

@@ -17,7 +17,7 @@ from cannasync.connectors import limits
 from cannasync.connectors.base import StatusPostbacks
 from cannasync.connectors.http import CallLog, VendorError, recording
 from cannasync.connectors.registry import build_connector
-from cannasync.flows import loyalty, menu_sync, notify, order_push, order_status, reconcile, wholesale
+from cannasync.flows import loyalty, menu_sync, notify, order_push, order_status, reconcile, shopper_messages, wholesale
 from cannasync.flows.checkout import PUSH_ORDER
 from cannasync.jobs.leases import PUSH_LEASE, RUN_LEASE, Heartbeat
 from cannasync.store.accounts import IntegrationConfig
@@ -201,16 +201,20 @@ def push_message(db: Database, message_id: int, public_url: str | None = None, l
             return
         message = uow.outbox.get(message_id)
         assert message is not None
-        if message.kind == NOTIFY:  # the hub's own message to its operators: no vendor, no connector
-            integration = None
-        else:
-            assert message.integration_id is not None
+        # The hub's own messages (to operators; e-mails to shoppers) go through the organization's mail server or
+        # webhook: no vendor, no connector. A text to a shopper goes through the SMS gateway's connection.
+        integration = None
+        if message.integration_id is not None:
             integration = uow.accounts.integration(message.integration_id)
             assert integration is not None
         config = uow.accounts.config(integration) if integration is not None else None
         kind = message.kind
     if config is None:
-        notify.send(db, message_id)
+        if kind == shopper_messages.ORDER_MESSAGE:
+            shopper_messages.send_email(db, message_id, public_url)
+        else:
+            assert kind == NOTIFY
+            notify.send(db, message_id)
         return
     connector = build_connector(config.vendor, config.credentials, config.settings)
     callback = postback_url(public_url, config) if isinstance(connector, StatusPostbacks) else None
@@ -222,7 +226,10 @@ def push_message(db: Database, message_id: int, public_url: str | None = None, l
     try:
         # An order push may use the share of the credential's budget that catalogue pulls leave to it.
         with Heartbeat(renew, lease, f"outbox message {message_id}"), limits.priority("push"), recording() as calls:
-            SENDERS[kind](db, connector, config, message_id, callback)
+            if kind == shopper_messages.ORDER_MESSAGE:  # its text carries the order page's link, on our address
+                shopper_messages.send_sms(db, connector, message_id, public_url)
+            else:
+                SENDERS[kind](db, connector, config, message_id, callback)
     except Exception:
         log.exception("push_crashed", message_id=message_id)
         raise

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -15,6 +15,8 @@ from cannasync.store.once import get_or_create
 from cannasync.store.secrets import SecretBox
 from cannasync.store.tables import ApiToken, Integration, Organization, Store
 from cannasync.store.types import utcnow
+
+_PUSH_NOTED_EVERY = timedelta(minutes=1)
 
 
 def token_digest(token: str) -> str:
@@ -93,6 +95,22 @@ class Accounts:
         row.credential_note = None if note is None else note[:500]
         row.credential_until = until
         row.credential_noted_at = utcnow() if problem else None
+
+    def note_status_push(self, integration_id: int, now: datetime | None = None) -> None:
+        """The vendor pushed us an order status (a verified webhook or postback): it is set up to.
+
+        Written at most once a minute (a busy store's webhooks would otherwise write the row each time), and
+        leaving ``updated_at`` alone: a push is not a change of the connection.
+        """
+        now = now or utcnow()
+        self.session.execute(
+            update(Integration)
+            .where(
+                Integration.id == integration_id,
+                Integration.status_pushed_at.is_(None) | (Integration.status_pushed_at < now - _PUSH_NOTED_EVERY),
+            )
+            .values(status_pushed_at=now, updated_at=Integration.updated_at)
+        )
 
     def integration_for(self, store_id: int, vendor: str) -> Integration | None:
         return self.session.scalar(

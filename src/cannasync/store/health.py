@@ -19,9 +19,11 @@ from cannasync.store.tables import (
     Integration,
     Notification,
     Order,
+    OrderMessage,
     OutboxMessage,
     QuarantinedRecord,
     Schedule,
+    Store,
     StoreMapping,
     SyncRun,
     WholesaleOrder,
@@ -222,6 +224,25 @@ class Health:
             .limit(limit)
         )
         return [(message, notification, incident) for message, notification, incident in rows]
+
+    def undelivered_order_emails(self, organization_id: int, limit: int = 20) -> list[tuple[OutboxMessage, Order]]:
+        """E-mails to shoppers about their orders that the mail server has not taken so far (still being retried)."""
+        rows = self.session.execute(
+            select(OutboxMessage, Order)
+            .join(OrderMessage, OrderMessage.id == OutboxMessage.subject_id)
+            .join(Order, Order.id == OrderMessage.order_id)
+            .join(Store, Store.id == Order.store_id)
+            .where(
+                OutboxMessage.kind == "order_message",
+                OutboxMessage.integration_id.is_(None),
+                OutboxMessage.state.in_(UNSENT),
+                OutboxMessage.attempts > 0,
+                Store.organization_id == organization_id,
+            )
+            .order_by(OutboxMessage.id.desc())
+            .limit(limit)
+        )
+        return [(message, order) for message, order in rows]
 
     def record_intake_error(self, integration_id: int, status: int, reason: str, keep: timedelta) -> None:
         """Note a refused inbound call for Health, forgetting this integration's notes older than ``keep``."""

@@ -39,6 +39,13 @@ class Orders:
     def by_idempotency_key(self, store_id: int, key: str) -> Order | None:
         return self.session.scalar(select(Order).where(Order.store_id == store_id, Order.idempotency_key == key))
 
+    def by_page_key(self, store_id: int, page_key: str) -> Order | None:
+        """The order whose shopper page is ``/shop/<store_id>/orders/<page_key>``."""
+        return self.session.scalar(select(Order).where(Order.page_key == page_key, Order.store_id == store_id))
+
+    def by_number(self, store_id: int, number: str) -> Order | None:
+        return self.session.scalar(select(Order).where(Order.store_id == store_id, Order.number == number))
+
     def get(self, order_id: int, *, lock: bool = False) -> Order | None:
         if lock:
             return self.session.scalar(select(Order).where(Order.id == order_id).with_for_update(of=Order))

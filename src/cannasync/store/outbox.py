@@ -117,6 +117,9 @@ class Outbox:
     def get(self, message_id: int) -> OutboxMessage | None:
         return self.session.get(OutboxMessage, message_id)
 
+    def by_key(self, idempotency_key: str) -> OutboxMessage | None:
+        return self.session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == idempotency_key))
+
     def for_subject(self, kind: str, subject_id: int) -> list[OutboxMessage]:
         return list(
             self.session.scalars(

@@ -137,6 +137,20 @@ class Runs:
         self.session.flush()
         return schedule
 
+    def due_by(self, integration_id: int, flow: str, at: datetime) -> None:
+        """Bring a flow's next run forward to ``at`` at the latest (never later than it was; a schedule with no
+        next run, disconnected, stays so)."""
+        self.session.execute(
+            update(Schedule)
+            .where(
+                Schedule.integration_id == integration_id,
+                Schedule.flow == flow,
+                Schedule.next_run_at.is_not(None),
+                Schedule.next_run_at > at,
+            )
+            .values(next_run_at=at)
+        )
+
     def set_paused(self, integration_id: int, flow: str, paused: bool) -> Schedule | None:
         """An operator's Pause / Resume of one flow; a resumed flow is due at once if its slot passed meanwhile."""
         schedule = self.schedule(integration_id, flow)

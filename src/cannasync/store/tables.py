@@ -86,6 +86,10 @@ class Store(Base):
     delivery_minimum_cents: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     #: {"adult_use": {limit key: amount}, "medical": {...}}: the store's own limits instead of the state's.
     limit_overrides: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    #: Whether shoppers are told of their orders by text (the organization's SMS gateway) and by e-mail (its SMTP
+    #: server): off until the store turns them on, since each text costs it money.
+    order_sms_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    order_email_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -131,6 +135,9 @@ class Integration(Base):
     credential_note: Mapped[str | None] = mapped_column(Text, default=None)
     credential_until: Mapped[datetime | None] = mapped_column(default=None)
     credential_noted_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: When the vendor last pushed us an order status (a webhook or a postback): while it does, its open orders
+    #: are polled at the usual pace only, as a safety net (``flows.order_status``).
+    status_pushed_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     store: Mapped[Store | None] = relationship(lazy="joined")
@@ -273,6 +280,7 @@ class Order(Base):
         UniqueConstraint("store_id", "number", name="uq_orders_store_number"),
         UniqueConstraint("store_id", "idempotency_key", name="uq_orders_store_idempotency_key"),
         Index("ix_orders_store_status", "store_id", "status"),
+        Index("ix_orders_page_key", "page_key", unique=True),
     )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
@@ -307,6 +315,9 @@ class Order(Base):
     # A task for staff the hub cannot do itself (e.g. cancel a live POS order the API cannot cancel); None = none.
     attention: Mapped[str | None] = mapped_column(Text)
     keep_holding: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The random last part of the shopper's order page address (``/shop/<store>/orders/<page_key>``): the link in
+    #: the order's messages, and what the order lookup leads to. None only for a row written before 0016.
+    page_key: Mapped[str | None] = mapped_column(String(64), default=None)
     placed_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     customer: Mapped[Customer] = relationship(lazy="joined")
@@ -349,6 +360,29 @@ class OrderEvent(Base):
     from_status: Mapped[str | None] = mapped_column(String(40))
     to_status: Mapped[str | None] = mapped_column(String(40))
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class OrderMessage(Base):
+    """A message to the shopper about their order: one per order, event and channel, sent through the outbox.
+
+    ``state`` is ``queued`` until the gateway or mail server took it (``sent``), or ``failed`` when it refused it
+    for good; ``detail`` carries the cancellation reason for a ``cancelled`` message, else the last error.
+    """
+
+    __tablename__ = "order_messages"
+    __table_args__ = (UniqueConstraint("order_id", "event", "channel"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    event: Mapped[str] = mapped_column(String(30))  # placed, confirmed, ready_for_pickup, out_for_delivery, cancelled
+    channel: Mapped[str] = mapped_column(String(10))  # sms | email
+    #: The phone (ten digits) or e-mail address it goes to: the order's own contact when it was queued.
+    recipient: Mapped[str] = mapped_column(String(254))
+    state: Mapped[str] = mapped_column(String(20), default="queued")
+    detail: Mapped[str] = mapped_column(Text, default="")
+    #: The SMS gateway's id for the text, or the e-mail's Message-ID.
+    gateway_id: Mapped[str | None] = mapped_column(String(200), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Hold(Base):

@@ -17,6 +17,8 @@ from cannasync.store.orders import Orders
 from cannasync.store.outbox import Backoff, Outbox
 from cannasync.store.runs import Runs
 from cannasync.store.secrets import SecretBox
+from cannasync.store.shopper_messages import ShopperMessages
+from cannasync.store.throttle import Throttle
 from cannasync.store.users import Users
 from cannasync.store.wholesale import Wholesale
 
@@ -41,6 +43,8 @@ class UnitOfWork:
         self.incidents = Incidents(self.session, self._box)
         self.users = Users(self.session)
         self.drift = DriftStore(self.session)
+        self.messages = ShopperMessages(self.session)
+        self.throttle = Throttle(self.session)
         return self
 
     def __exit__(

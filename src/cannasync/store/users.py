@@ -12,18 +12,19 @@ import hmac
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from cannasync.store.accounts import token_digest
 from cannasync.store.once import get_or_create
-from cannasync.store.tables import SignInFailure, User, WebSession
+from cannasync.store.tables import User, WebSession
+from cannasync.store.throttle import Throttle
 from cannasync.store.types import utcnow
 
 SESSION_LIFETIME = timedelta(days=7)
-# Failed sign-ins allowed in a window before that account, or that address, must wait for the window to pass.
-# Five per account stops guessing one password; twenty per address lets an office share a login page.
-THROTTLE_WINDOW = timedelta(minutes=15)
+# Failed sign-ins allowed in the throttle's window (store/throttle.py, 15 minutes) before that account, or that
+# address, must wait for it to pass. Five per account stops guessing one password; twenty per address lets an
+# office share a login page.
 THROTTLE_LIMITS = {"account": 5, "address": 20}
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
@@ -95,31 +96,12 @@ class Users:
     # --- the sign-in throttle ---
     def throttled_until(self, email: str, address: str, now: datetime | None = None) -> datetime | None:
         """When the account or the address may try again, if either has used up its failures in the window."""
-        now = now or utcnow()
-        since = now - THROTTLE_WINDOW
-        until: datetime | None = None
-        for scope, key in (("account", email.strip().lower()), ("address", address)):
-            recent = self.session.execute(
-                select(func.count(), func.min(SignInFailure.at)).where(
-                    SignInFailure.scope == scope, SignInFailure.key == key, SignInFailure.at > since
-                )
-            ).one()
-            count, oldest = int(recent[0]), recent[1]
-            if count >= THROTTLE_LIMITS[scope] and oldest is not None:
-                free_at = oldest + THROTTLE_WINDOW
-                until = free_at if until is None else max(until, free_at)
-        return until
+        keys = [("account", email.strip().lower()), ("address", address)]
+        return Throttle(self.session).until(keys, THROTTLE_LIMITS, now)
 
     def record_failure(self, email: str, address: str, now: datetime | None = None) -> None:
-        now = now or utcnow()
-        self.session.add(SignInFailure(scope="account", key=email.strip().lower()[:320], at=now))
-        self.session.add(SignInFailure(scope="address", key=address[:320], at=now))
-        # Old rows are no use to the throttle: each failure clears what has left the window, so the table stays small.
-        self.session.execute(delete(SignInFailure).where(SignInFailure.at <= now - THROTTLE_WINDOW))
-        self.session.flush()
+        Throttle(self.session).record([("account", email.strip().lower()), ("address", address)], now)
 
     def clear_failures(self, email: str) -> None:
         """A right password forgives the account's earlier mistakes (not the address's)."""
-        self.session.execute(
-            delete(SignInFailure).where(SignInFailure.scope == "account", SignInFailure.key == email.strip().lower())
-        )
+        Throttle(self.session).forgive("account", email.strip().lower())

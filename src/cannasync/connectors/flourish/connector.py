@@ -18,6 +18,7 @@ from cannasync.connectors.base import (
     Options,
     PlacedOrder,
     PosOrder,
+    Postback,
     StatusReport,
     Traits,
 )
@@ -27,7 +28,7 @@ from cannasync.connectors.flourish.customers import FlourishCustomers
 from cannasync.connectors.flourish.settings import FlourishCredentials, FlourishSettings
 from cannasync.connectors.http import ReadLimits, Rejected, VendorHttp, credential_key
 from cannasync.domain.catalog import Product
-from cannasync.domain.orders import Fulfillment
+from cannasync.domain.orders import Fulfillment, OrderStatus
 from cannasync.domain.sync import MappingError, Quarantined
 
 # A pushed order could have reached Flourish this long before we look for it again.
@@ -170,6 +171,25 @@ class FlourishConnector(FlourishCustomers):  # CustomerDirectory from the mixin
             return StatusReport(raw="(not found)", status=None)
         raw = str(order.get("order_status") or "")
         return StatusReport(raw=raw, status=mapping.canonical_status(raw, fulfillment))
+
+    # StatusWebhooks: a ``retail_order`` webhook is the whole order after each change (vendor-apis.md §1
+    # "Webhooks"); Flourish's own plugin reads ``order_status`` from it (flourish-woocommerce-b2c,
+    # src/API/FlourishWebhook.php, handle_retail_order). We know the order by Flourish's ``id`` (our
+    # ``pos_order_id``); the plugin goes by ``original_order_id``, its own reference, which we keep too.
+    def status_from_webhook(self, payload: Mapping[str, Any]) -> Postback | None:
+        if payload.get("resource_type") != "retail_order":
+            return None
+        data = payload.get("data")
+        if not isinstance(data, Mapping):
+            raise MappingError("a retail_order webhook without its order in data")
+        order_id = values.identifier(data.get("id"), "id")
+        status = data.get("order_status")
+        if not isinstance(status, str) or not status.strip():
+            raise MappingError("a retail_order webhook without its order_status")
+        return Postback(pos_order_id=order_id, raw_status=status.strip())
+
+    def status_meaning(self, raw_status: str, fulfillment: Fulfillment) -> OrderStatus | None:
+        return mapping.canonical_status(raw_status, fulfillment)
 
     # SignedWebhooks: {"resource_type", "data"} with a hex HMAC-SHA256 in ``auth-signature``
     def verify_webhook(self, raw_body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:

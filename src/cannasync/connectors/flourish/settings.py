@@ -19,7 +19,11 @@ class FlourishCredentials(BaseModel):
 
     username: str = Field(min_length=1, description="Flourish username")
     api_key: SecretStr = Field(min_length=1, description="Flourish external API key (the 'password')")
-    webhook_key: SecretStr | None = Field(None, description="The key Flourish signs its webhooks with (optional)")
+    webhook_key: SecretStr | None = Field(
+        None,
+        description="The key Flourish signs its webhooks with (optional). With it, and this connection's inbound "
+        "address set as Flourish's webhook URL, order statuses reach shoppers within seconds",
+    )
 
 
 class FlourishSettings(BaseModel):

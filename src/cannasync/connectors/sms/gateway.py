@@ -6,11 +6,12 @@ import contextlib
 import hashlib
 import hmac
 from collections.abc import Mapping
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from cannasync.connectors.base import InboundMessage, Location, Options, Traits
-from cannasync.connectors.http import NotFound, VendorHttp, credential_key
+from cannasync.connectors.http import MalformedAnswer, NotFound, VendorHttp, credential_key
 from cannasync.connectors.values import ApiRoot, json_document
 from cannasync.domain.sync import MappingError
 from cannasync.domain.tokens import same_secret
@@ -66,6 +67,19 @@ class SmsGatewayConnector:
         if self.settings.sender:
             message["from"] = self.settings.sender
         return str(self._http.write_json("POST", "v1/messages", message)["id"])
+
+    def sent_with_reference(self, reference: str) -> str | None:
+        """``GET /v1/messages?reference=`` lists the texts sent with our reference (the gateway's documented way
+        for a client that lost an answer to learn whether its text went: sandboxes/sms.py, "Wire format")."""
+
+        def listed(answer: Any) -> list[Any]:
+            if not isinstance(answer, dict) or not isinstance(answer.get("data"), list):
+                raise MalformedAnswer(self._http.vendor, 'the message list is not {"data": [...]}')
+            return list(answer["data"])
+
+        found = self._http.get_json("v1/messages", params={"reference": reference}, expect=listed)
+        ids = [str(message["id"]) for message in found if isinstance(message, dict) and message.get("id")]
+        return ids[0] if ids else None
 
     def parse_inbound(self, raw_body: bytes, headers: Mapping[str, str]) -> InboundMessage:
         signature = {name.lower(): value for name, value in headers.items()}.get(SIGNATURE_HEADER, "")

@@ -175,6 +175,17 @@ def notifications(uow: UnitOfWork, organization_id: int, now: datetime) -> Secti
         )
         for message, notification, incident in uow.health.undelivered_notifications(organization_id)
     ]
+    # Shoppers' order e-mails go through the same mail server, and wait on it alike.
+    items += [
+        Item(
+            f"E-mail to the shopper of order #{order.number}",
+            f"/console/stores/{order.store_id}/orders?order={order.id}",
+            f"{message.attempts} failed attempt(s), next {_in((message.next_attempt_at - now).total_seconds())}; "
+            f"{message.last_error or ''}",
+            message.updated_at,
+        )
+        for message, order in uow.health.undelivered_order_emails(organization_id)
+    ]
     return Section("notify", "Notifications not delivered yet", "Notices undelivered", len(items), items, "warn")
 
 

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse
 from cannasync.api import views
 from cannasync.api.deps import Db
 from cannasync.domain.orders import Fulfillment, InvalidOrder, OrderStatus, transition_problem
-from cannasync.flows import checkout, holds
+from cannasync.flows import checkout, holds, order_status
 from cannasync.store.tables import Order
 from cannasync.store.uow import Database, UnitOfWork
 from cannasync.web.console.frame import frame
@@ -132,14 +132,21 @@ def _detail(uow: UnitOfWork, order: Order) -> dict[str, Any]:
         uow.orders.events(order.id),
         uow.catalog.holds(order.id),
         uow.outbox.for_subject(checkout.PUSH_ORDER, order.id),
+        uow.messages.for_order(order.id),
     )
     names = {line["product_id"]: line["name"] for line in detail["lines"]}
     for hold in detail["holds"]:
         hold["name"] = names.get(hold["product_id"], f"product {hold['product_id']}")
     integration = uow.accounts.integration(order.integration_id) if order.integration_id else None
     detail["pos"] = vendor_title(integration) if integration else None
-    polled = uow.runs.schedule(integration.id, "order_status") if integration else None
-    detail["status_every"] = duration(polled.interval_seconds) if polled else None
+    polled = uow.runs.schedule(integration.id, order_status.FLOW) if integration else None
+    detail["status_every"] = None
+    if integration is not None and polled is not None:
+        # A POS that pushes statuses is asked at the schedule's pace (a safety net); one that does not is asked
+        # every 15 s while it has open orders (flows/order_status.py).
+        pushes = order_status.pushes_statuses(integration)
+        every = polled.interval_seconds if pushes else order_status.OPEN_ORDERS_INTERVAL.total_seconds()
+        detail["status_every"] = ("pushed by the POS, and asked every " if pushes else "asked every ") + duration(every)
     detail["sync_orders"] = bool(integration and integration.enabled and integration.settings.get("sync_orders"))
     detail["can_confirm"] = _allowed(detail, OrderStatus.CONFIRMED)
     detail["can_cancel"] = _allowed(detail, OrderStatus.CANCELLED)

@@ -1,5 +1,6 @@
 """Store > Settings, and Add store: the store's name, address, phone, hours, time zone, what it offers (pickup,
-delivery, the delivery fee and minimum), its order numbers, and its purchase limits.
+delivery, the delivery fee and minimum), its order numbers, its purchase limits, and the messages its shoppers get
+about their orders (by text, by e-mail).
 
 The form is read into the same changes the API takes (``flows.stores.apply``), so both refuse alike; a refused
 form comes back with everything typed and the message by its field.
@@ -20,6 +21,7 @@ from cannasync.api import views
 from cannasync.api.deps import Db
 from cannasync.domain import limits
 from cannasync.domain.stores import DAY_NAMES, DAYS, open_state
+from cannasync.flows import shopper_messages
 from cannasync.flows.stores import InvalidStore, apply
 from cannasync.store.tables import Store
 from cannasync.store.uow import Database
@@ -85,6 +87,8 @@ def _values(store: Store | None) -> dict[str, Any]:
             "delivery_minimum": "",
             "randomized_order_numbers": False,
             "overrides": {},
+            "order_sms_enabled": False,
+            "order_email_enabled": False,
         }
     return {
         "name": store.name,
@@ -99,6 +103,8 @@ def _values(store: Store | None) -> dict[str, Any]:
         "delivery_fee": _money(store.delivery_fee_cents),
         "delivery_minimum": _money(store.delivery_minimum_cents),
         "randomized_order_numbers": store.randomized_order_numbers,
+        "order_sms_enabled": store.order_sms_enabled,
+        "order_email_enabled": store.order_email_enabled,
         "overrides": {
             customer: {key: str(amount) for key, amount in amounts.items()}
             for customer, amounts in (store.limit_overrides or {}).items()
@@ -144,6 +150,8 @@ def _typed(form: FormData) -> dict[str, Any]:
         "delivery_fee": text("delivery_fee"),
         "delivery_minimum": text("delivery_minimum"),
         "randomized_order_numbers": bool(form.get("randomized_order_numbers")),
+        "order_sms_enabled": bool(form.get("order_sms_enabled")),
+        "order_email_enabled": bool(form.get("order_email_enabled")),
         "overrides": overrides,
     }
 
@@ -173,6 +181,8 @@ def _changes(typed: dict[str, Any]) -> dict[str, Any]:
         "delivery_minimum_cents": _cents(typed["delivery_minimum"], "delivery_minimum_cents"),
         "randomized_order_numbers": typed["randomized_order_numbers"],
         "limit_overrides": overrides,
+        "order_sms_enabled": typed["order_sms_enabled"],
+        "order_email_enabled": typed["order_email_enabled"],
     }
 
 
@@ -193,6 +203,11 @@ def _page(
         zones.append((form.values["timezone"], form.values["timezone"]))
     purchase = None
     opening = None
+    with db.uow() as uow:  # whether the store's order messages could go out, to say so beside their switches
+        channels = {
+            "sms": shopper_messages.sms_gateway(uow, viewer.organization_id) is not None,
+            "email": shopper_messages.mail_server_set(uow, viewer.organization_id),
+        }
     if store_id is not None:
         with db.uow() as uow:
             store = uow.accounts.store(store_id, viewer.organization_id)
@@ -212,6 +227,7 @@ def _page(
         state_known=state.upper() in limits.states(),
         states=limits.states(),
         opening=opening,
+        channels=channels,
         notice=notice,
         notice_kind="error" if form.errors else "ok",
         labels=LABELS,

@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from cannasync.web.shop import cart, checkout, gate, menu, orders
+from cannasync.web.shop import cart, checkout, gate, lookup, menu, orders
 
-routers: list[APIRouter] = [gate.router, menu.router, cart.router, checkout.router, orders.router]
+routers: list[APIRouter] = [gate.router, menu.router, cart.router, checkout.router, orders.router, lookup.router]

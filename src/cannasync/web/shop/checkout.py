@@ -118,7 +118,8 @@ async def place(request: Request, store_id: int, db: Db) -> Response:
     if not cart:
         return RedirectResponse(f"/shop/{store_id}/cart", status_code=303)
     try:
-        place_order(db, store_id, _order_request(parsed, cart), KEY_PREFIX + key)
+        # The form's key is the order page's address too: the redirect below, and every message's link.
+        place_order(db, store_id, _order_request(parsed, cart), KEY_PREFIX + key, page_key=key)
     except OutOfStock as error:
         return _form_page(request, db, store_id, form, key, status_code=409, problem=_out_of_stock(error))
     except (InvalidOrder, InvalidCustomer) as error:

@@ -1,6 +1,8 @@
-"""The shopper's order page: where the order is now, in words, and how it got there; it refreshes itself.
+"""The shopper's order page: where the order is now, in words, how it got there, and the messages the shopper was
+sent about it; it refreshes itself.
 
-Its address is the checkout's random key (see checkout.py), so an order page cannot be found by counting.
+Its address is the order's random ``page_key`` (the checkout form's key for a shop order), so an order page cannot
+be found by counting; a shopper who lost the link finds it again with the order lookup (lookup.py).
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from fastapi.responses import HTMLResponse
 from cannasync.api import views
 from cannasync.api.deps import Db
 from cannasync.domain.orders import Fulfillment, OrderStatus
-from cannasync.store.tables import Order, OrderEvent
+from cannasync.flows import shopper_messages
+from cannasync.store.tables import Order, OrderEvent, OrderMessage
 from cannasync.web.shop import frame
-from cannasync.web.shop.checkout_form import KEY_PREFIX, valid_key
+from cannasync.web.shop.checkout_form import valid_key
 
 router = APIRouter(route_class=frame.ShopRoute, include_in_schema=False)
 
@@ -85,26 +88,47 @@ def timeline(events: list[OrderEvent], zone: ZoneInfo) -> list[Moment]:
     return moments[::-1]
 
 
-def _find(db: Db, store_id: int, reference: str) -> tuple[frame.StoreInfo, Order, list[OrderEvent]]:
+def cancel_reason(events: list[OrderEvent]) -> str:
+    """Why the order was cancelled, as the shopper's message said it (the POS's own word means nothing to them)."""
+    for event in reversed(events):
+        if event.kind == "status" and event.to_status == OrderStatus.CANCELLED.value:
+            return shopper_messages.POS_CANCELLED if event.source == "pos" else event.detail
+    return ""
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    store: frame.StoreInfo
+    order: Order
+    events: list[OrderEvent]
+    messages: list[OrderMessage]
+
+
+def _find(db: Db, store_id: int, reference: str) -> Found:
     with db.uow() as uow:
         store = frame.storefront(uow, store_id)
-        order = uow.orders.by_idempotency_key(store_id, KEY_PREFIX + reference) if valid_key(reference) else None
+        order = uow.orders.by_page_key(store_id, reference) if valid_key(reference) else None
         if order is None:
             raise frame.PageNotFound("order", store)
         _ = order.lines  # loaded while the session is open: the template reads them after it closes
-        return store, order, uow.orders.events(order.id)
+        return Found(store, order, uow.orders.events(order.id), uow.messages.for_order(order.id))
 
 
-def _context(store: frame.StoreInfo, order: Order, events: list[OrderEvent], reference: str) -> dict[str, Any]:
+def _context(found: Found, reference: str) -> dict[str, Any]:
+    store, order, events = found.store, found.order, found.events
     status = OrderStatus(order.status)
     zone = _zone(store)
     title, detail = HEADLINES[status]
+    reason = cancel_reason(events) if status == OrderStatus.CANCELLED else ""
     return {
         "order": order,
         "contact": views.contact(order),  # this order's own contact, never a later shopper's
         "status": status,
         "title": title,
         "detail": detail,
+        "reason": reason[:1].upper() + reason[1:],
+        # What the shopper was told, and where (masked): "Text to (•••) •••-0142 · Order received · sent 3:05 PM".
+        "sent_messages": [shopper_messages.shown(row, store.timezone) for row in found.messages],
         "steps": steps(status, Fulfillment(order.fulfillment)),
         "moments": timeline(events, zone),
         "placed": local_time(order.placed_at, zone),
@@ -120,8 +144,8 @@ def _context(store: frame.StoreInfo, order: Order, events: list[OrderEvent], ref
 
 @router.get("/shop/{store_id}/orders/{reference}", response_class=HTMLResponse)
 def order_page(request: Request, store_id: int, reference: str, db: Db) -> HTMLResponse:
-    store, order, events = _find(db, store_id, reference)
-    response = frame.page(request, "shop/order.html", store, **_context(store, order, events, reference))
+    found = _find(db, store_id, reference)
+    response = frame.page(request, "shop/order.html", found.store, **_context(found, reference))
     response.headers["Cache-Control"] = "no-store"  # the page holds the shopper's details
     return response
 
@@ -129,7 +153,7 @@ def order_page(request: Request, store_id: int, reference: str, db: Db) -> HTMLR
 @router.get("/shop/{store_id}/orders/{reference}/status", response_class=HTMLResponse)
 def order_status(request: Request, store_id: int, reference: str, db: Db) -> HTMLResponse:
     """The part of the order page that changes, for its poll; it stops polling once the order has ended."""
-    store, order, events = _find(db, store_id, reference)
-    response = frame.page(request, "shop/order_status.html", store, **_context(store, order, events, reference))
+    found = _find(db, store_id, reference)
+    response = frame.page(request, "shop/order_status.html", found.store, **_context(found, reference))
     response.headers["Cache-Control"] = "no-store"
     return response

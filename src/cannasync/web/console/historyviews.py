@@ -32,6 +32,7 @@ LABELS = {
     "favorite_store_id": "Favorite store",
     "enrolled_via": "Enrolled",
     "date_of_birth": "Born",
+    "email": "E-mail",
     "sms_consent": "SMS consent",
     "email_consent": "E-mail consent",
 }

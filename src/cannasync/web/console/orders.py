@@ -209,7 +209,8 @@ def cancel(
 @router.post("/orders/{order_id}/attention/done", response_class=HTMLResponse)
 def attention_done(request: Request, order_id: int, db: Db, viewer: MerchantForm) -> HTMLResponse:
     """Staff did the task the hub could not (e.g. cancelled the order in the POS by hand): clear it."""
-    with db.uow() as uow, history.acting(actor=viewer.email):
+    # acting outermost: the unit of work commits (and flushes the change) as it closes, inside it
+    with history.acting(actor=viewer.email), db.uow() as uow:
         _owned(uow, viewer, order_id)
         order = uow.orders.get(order_id, lock=True)
         assert order is not None

@@ -394,3 +394,19 @@ def flourish_cancels(w: Wholesale) -> int:
 
 def outbound_status(w: Wholesale, pos_id: str) -> str:
     return str(next(o["order_status"] for o in outbound(w) if str(o["id"]) == str(pos_id)))
+
+
+def test_loyalty_a_profile_the_pos_changed_dates_from_the_personas_history(hub: Hub, loyalty_flourish: Sandbox):
+    source = connect_loyalty(hub, loyalty_flourish)  # Sync Personas off: the persona keeps its own contact
+    hub.first_sync(source, "loyalty_pull")
+    loyalty_flourish.control.patch("/_sandbox/customers/70002", json={"email": "casey.elsewhere@example.com"})
+
+    report = reconcile(hub, source)
+
+    [changed] = [d for d in report["differences"] if d["kind"] == "profile"]
+    assert changed["external_id"] == "70002" and (changed["cause"], changed["repair"]) == ("personas_off", "none")
+    persona_id = changed["subject_id"]
+    # Since when ours has been so: the persona's last change, from its history (the pull that made it).
+    last = hub.api.get(f"/api/v1/loyalty/personas/{persona_id}/history").json()[0]
+    assert last["flow"] == "loyalty_pull" and changed["since"] == last["at"]
+    assert [d["kind"] for d in reconcile(hub, source)["differences"]] == ["profile"]  # by design, until switched on

@@ -22,9 +22,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, insert, inspect, select
+from sqlalchemy import event, func, insert, inspect, select
 from sqlalchemy.orm import Session, UOWTransaction, sessionmaker
 
 from cannasync.store.tables import Consent, Order, Persona, Product, RecordChange, SyncRun
@@ -228,6 +229,18 @@ def watch(sessions: sessionmaker[Session]) -> None:
 
 
 # --- reading ---------------------------------------------------------------------------------------------------
+
+
+def last_changed(session: Session, subject: str, subject_ids: Sequence[int]) -> dict[int, datetime]:
+    """When each of these records last changed, by its history (one query; a record never changed is absent)."""
+    if not subject_ids:
+        return {}
+    rows = session.execute(
+        select(RecordChange.subject_id, func.max(RecordChange.at))
+        .where(RecordChange.subject == subject, RecordChange.subject_id.in_(list(subject_ids)))
+        .group_by(RecordChange.subject_id)
+    )
+    return {subject_id: at for subject_id, at in rows}
 
 
 def of(session: Session, subject: str, subject_id: int, limit: int = 200) -> list[tuple[RecordChange, SyncRun | None]]:

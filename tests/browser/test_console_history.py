@@ -33,7 +33,8 @@ def test_a_products_slide_out_explains_its_count_and_who_changed_it(
     sign_in(page, hub)
     page.goto(f"/console/stores/{connected.store_id}/products")
     page.get_by_test_id("search").fill(product["name"])
-    expect(page).to_have_url(re.compile(r"[?&]q="))  # the filtered table is in (its address pushed) before a click
+    expect(page).to_have_url(re.compile(r"[?&]q="))  # the filtered table is in (its address pushed) before a click,
+    page.wait_for_load_state("networkidle")  # and no later keystroke's filter is still on its way to push another
     row = page.locator(f'[data-testid=product-row][data-product-id="{product["id"]}"]')
     row.click()
 
@@ -46,7 +47,7 @@ def test_a_products_slide_out_explains_its_count_and_who_changed_it(
     by = f"Menu sync run {synced['run_id']} ({synced['trigger']})"
     expect(change.get_by_test_id("changed-by")).to_have_text(by)
     expect(change.get_by_role("link")).to_have_attribute("href", f"/console/runs/{synced['run_id']}")
-    assert f"product={product['id']}" in page.url  # the slide-out has an address of its own
+    expect(page).to_have_url(re.compile(rf"[?&]product={product['id']}\b"))  # the slide-out's own address
     screenshot(page, "product-detail")
 
     page.reload()
@@ -77,6 +78,7 @@ def test_a_personas_slide_out_lists_its_changes_and_the_pull_that_made_them(
     page.goto("/console/loyalty")
     page.get_by_label("Search personas").fill(casey["last_name"])
     expect(page).to_have_url(re.compile(r"[?&]q="))
+    page.wait_for_load_state("networkidle")
     page.locator(f'tr[data-persona="{casey["id"]}"]').click()
 
     detail = page.get_by_test_id("persona-detail")
@@ -87,7 +89,7 @@ def test_a_personas_slide_out_lists_its_changes_and_the_pull_that_made_them(
     )
     first = detail.get_by_test_id("record-change").last  # where it came from: the first pull
     expect(first).to_contain_text("Sourced from — → Flourish")
-    assert f"persona={casey['id']}" in page.url
+    expect(page).to_have_url(re.compile(rf"[?&]persona={casey['id']}\b"))
     screenshot(page, "loyalty-persona-history")
 
     page.reload()

@@ -110,6 +110,22 @@ def reconcile_found_each_difference_then_nothing(result: Result) -> None:
     assert result["peak_python_heap_mb_during_reconcile"] > 0
 
 
+def reconcile_ran_every_store_on_real_workers(result: Result) -> None:
+    assert (result["mode"], result["broker"], result["stores"], result["workers"]) == ("distributed", "redis", 3, 1)
+    assert result["sync_cycle_runs"] == {"succeeded": 3}, result
+    clean, drifted, after = result["clean"], result["drifted"], result["after"]
+    for cycle in (clean, drifted, after):
+        assert cycle["store_reconciles"] == 3 and cycle["runs"] == {"succeeded": 3}, cycle
+        assert 0 < cycle["dispatched_within_seconds"] <= cycle["seconds"], cycle
+        assert cycle["cpu_seconds_per_store_reconcile"] > 0  # read from the real worker process's /proc entry
+    assert clean["counts"]["products"] > 0 and clean["counts"]["differences"] == 0, clean
+    # One product per store recounted behind the hub's back: each found and repaired, then not found again.
+    assert result["drift_injected"] == 3
+    assert drifted["counts"]["drift_quantity"] == drifted["counts"]["repaired"] == 3, drifted
+    assert after["counts"]["differences"] == 0, after
+    assert result["floor"]["requests"] == 3 and result["floor"]["megabytes"] > 0
+
+
 MENU_SYNC_KEYS = (
     "vendor",
     "items_in_catalogue",
@@ -183,7 +199,26 @@ TINY: dict[str, list[Tiny]] = {
                 "peak_python_heap_mb_during_reconcile",
             ),
             check=reconcile_found_each_difference_then_nothing,
-        )
+        ),
+        Tiny(
+            # Three stores on one real worker of two threads and a real scheduler with a short tick: the same
+            # cycles as the full run (1,000 stores), over seconds.
+            args=("--stores", "3", "--items", "60", "--workers", "1", "--threads", "2", "--tick", "0.3"),
+            keys=(
+                "floor.seconds",
+                "clean.seconds",
+                "drifted.seconds",
+                "clean.store_reconciles_per_second",
+                "drifted.counts.differences",
+                "ratio_clean_to_floor",
+                "ratio_drifted_to_floor",
+            ),
+            check=reconcile_ran_every_store_on_real_workers,
+            needs=("postgres", "redis"),
+            starts_workers=True,
+            label="distributed",
+            timeout=150.0,  # seconds on a quiet machine; the bound is for a shared one, as scale's
+        ),
     ],
     "faults": [
         Tiny(

@@ -25,7 +25,7 @@ def test_the_demo_tells_the_whole_story(tmp_path: Path):
     assert done.returncode == 0, done.stderr[-3000:]
     summary = json.loads(done.stdout)
     assert summary["ok"] is True, summary.get("error")
-    assert len(summary["steps"]) == 27
+    assert len(summary["steps"]) == 28
     flourish = summary["flourish"]
     assert flourish["facilities"] == ["101", "102"]
     assert flourish["menu_sync"]["first"]["created"] > 50
@@ -39,6 +39,8 @@ def test_the_demo_tells_the_whole_story(tmp_path: Path):
     reconcile = summary["reconcile"]  # drift injected in Flourish, found, repaired; then nothing left
     assert reconcile["found"] == ["gone_from_pos", "quantity"] and reconcile["repaired"] == 2
     assert reconcile["after"] == 0
+    assert reconcile["history_by"] == "reconcile"  # the product's history names the run that changed its count
+    assert reconcile["account_check"] == {"usable": True, "writes": 0}  # the account checked over the API, reads only
     flowhub = summary["flowhub"]
     assert flowhub["menu_sync"]["created"] > 50 and flowhub["menu_sync"]["quarantined"] >= 1
     assert flowhub["order"]["flowhub_order_id"] and len(flowhub["order"]["number"]) == 8

@@ -30,7 +30,16 @@ from tests.conftest import (
 )
 from tests.flows.support import MEDICAL_PATIENT, confirm_and_wait_for_push, place, stocked
 from tests.flows.test_alleaves import areas, items_in, menu
-from tests.flows.test_wholesale import bridged, ll_products
+from tests.flows.test_wholesale import (
+    bridged,
+    bridged_order,
+    ll_order,
+    ll_products,
+    move_pos,
+    outbound,
+    pair_of,
+    transitions_sent,
+)
 
 FLOURISH_ORDERS = "/external/api/v1/retail-orders"
 
@@ -324,3 +333,80 @@ def test_wholesale_a_stock_change_whose_webhook_was_lost(hub: Hub, wholesale: Wh
     wait_for(settled, "the bridge to be idle")
     after = reconcile(hub, wholesale.link_id)["differences"]
     assert {d["kind"] for d in after} <= {"wholesale_conflict"}
+
+
+def test_wholesale_order_statuses_that_drifted_apart_are_carried_across_once(hub: Hub, wholesale: Wholesale):
+    # Both vendors' webhooks are lost from here on: only the Sync button and the reconciliation's repair run the
+    # bridge, so each difference is there to be found, and each repair can be counted.
+    wholesale.leaflink.control.post("/_sandbox/config", json={"webhook_url": None, "company_id": 1}).raise_for_status()
+    wholesale.flourish.control.post("/_sandbox/webhooks/config", json={"url": None}).raise_for_status()
+    allocated, allocated_pos = bridged_order(hub, wholesale, 1001)
+    withdrawn, withdrawn_pos = bridged_order(hub, wholesale, 1002)
+    wait_for(lambda: bridge_idle(hub, wholesale), "the bridge to be idle")
+    before = pair_of(hub, wholesale, allocated)
+    assert (before["leaflink_status"], ll_order(wholesale, allocated)["status"]) == ("submitted", "Submitted")
+    transitions, cancels = transitions_sent(wholesale), flourish_cancels(wholesale)
+    # Staff allocate one order in Flourish; the buyer withdraws the other in LeafLink. Neither side hears of it.
+    move_pos(wholesale, allocated_pos, "Partially Allocated")
+    wholesale.leaflink.control.post(f"/_sandbox/orders/{withdrawn}/cancel").raise_for_status()
+
+    report = reconcile(hub, wholesale.link_id)
+
+    found = {d["label"]: d for d in report["differences"] if d["kind"] == "wholesale_status"}
+    assert set(found) == {f"order {allocated}", f"order {withdrawn}"}, report["differences"]
+    pos_moved = found[f"order {allocated}"]
+    assert pos_moved["ours"] == {"leaflink": "submitted", "flourish": before["flourish_status"]}
+    assert pos_moved["theirs"] == {"leaflink": "submitted", "flourish": "Partially Allocated"}
+    assert (pos_moved["cause"], pos_moved["repair"]) == ("missed_webhook", "repaired")
+    assert (
+        f"the POS moved its outbound order from {before['flourish_status']} to Partially Allocated"
+        in (pos_moved["explanation"])
+    )
+    assert pos_moved["since"]
+    market_moved = found[f"order {withdrawn}"]
+    assert (market_moved["ours"]["leaflink"], market_moved["theirs"]["leaflink"]) == ("submitted", "cancelled")
+    assert "the marketplace moved it from submitted to cancelled" in market_moved["explanation"]
+    # Found by reading only: nothing was sent to either vendor by the reconciliation itself.
+    assert transitions_sent(wholesale) == transitions and flourish_cancels(wholesale) == cancels
+
+    # The repair is the bridge's own run: LeafLink accepts the allocated order, Flourish cancels the withdrawn one.
+    wait_for(lambda: ll_order(wholesale, allocated)["status"] == "Accepted", "the bridge to accept in LeafLink")
+    wait_for(lambda: outbound_status(wholesale, withdrawn_pos) == "Cancelled", "the bridge to cancel in Flourish")
+    wait_for(lambda: bridge_idle(hub, wholesale), "the bridge to be idle")
+    assert transitions_sent(wholesale) == transitions + 1  # one accept, exactly once
+    assert flourish_cancels(wholesale) == cancels + 1
+    assert pair_of(hub, wholesale, allocated)["leaflink_status"] == "accepted"
+    after = reconcile(hub, wholesale.link_id)["differences"]
+    assert [d for d in after if d["kind"] != "wholesale_conflict"] == []  # (the seeded orders' conflicts stay)
+    assert transitions_sent(wholesale) == transitions + 1 and flourish_cancels(wholesale) == cancels + 1
+
+
+def bridge_idle(hub: Hub, w: Wholesale) -> bool:
+    """No bridge run under way or queued to follow, so none can carry a change by chance."""
+    with hub.db.uow() as uow:
+        schedule = uow.runs.schedule(w.link_id, "wholesale_sync")
+        return bool(schedule and not schedule.follow_up and uow.runs.active(w.link_id, "wholesale_sync") is None)
+
+
+def flourish_cancels(w: Wholesale) -> int:
+    return w.flourish.requests().get("POST /external/api/v1/outbound-orders/{order_id}/cancel/", 0)
+
+
+def outbound_status(w: Wholesale, pos_id: str) -> str:
+    return str(next(o["order_status"] for o in outbound(w) if str(o["id"]) == str(pos_id)))
+
+
+def test_loyalty_a_profile_the_pos_changed_dates_from_the_personas_history(hub: Hub, loyalty_flourish: Sandbox):
+    source = connect_loyalty(hub, loyalty_flourish)  # Sync Personas off: the persona keeps its own contact
+    hub.first_sync(source, "loyalty_pull")
+    loyalty_flourish.control.patch("/_sandbox/customers/70002", json={"email": "casey.elsewhere@example.com"})
+
+    report = reconcile(hub, source)
+
+    [changed] = [d for d in report["differences"] if d["kind"] == "profile"]
+    assert changed["external_id"] == "70002" and (changed["cause"], changed["repair"]) == ("personas_off", "none")
+    persona_id = changed["subject_id"]
+    # Since when ours has been so: the persona's last change, from its history (the pull that made it).
+    last = hub.api.get(f"/api/v1/loyalty/personas/{persona_id}/history").json()[0]
+    assert last["flow"] == "loyalty_pull" and changed["since"] == last["at"]
+    assert [d["kind"] for d in reconcile(hub, source)["differences"]] == ["profile"]  # by design, until switched on

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tests.conftest import Connected, Console, Hub, Sandbox, wait_for
+from tests.conftest import MERCHANT_EMAIL, Connected, Console, Hub, Sandbox, wait_for
 from tests.flows.support import MEDICAL_PATIENT, place, stocked
 
 
@@ -117,6 +117,15 @@ def test_cancel_with_a_reason_and_the_keep_holding_switch(hub: Hub, merchant: Co
     assert detail["status"] == "cancelled" and all(h["released_at"] for h in detail["holds"])
     again = merchant.post(f"/console/orders/{order['id']}/confirm")
     assert "Not confirmed" in again.text  # a cancelled order can no longer change
+    # Each change is in the order's history with who made it: the person signed in to the console.
+    changes = hub.api.get(f"/api/v1/orders/{order['id']}/history").json()
+    assert [(c["changes"], c["by"]) for c in changes] == [
+        ({"status": {"from": "pending", "to": "cancelled"}}, MERCHANT_EMAIL),
+        ({"keep_holding": {"from": True, "to": False}}, MERCHANT_EMAIL),
+        ({"keep_holding": {"from": False, "to": True}}, MERCHANT_EMAIL),
+    ]
+    shown = re.findall(r'data-testid="changed-by">([^<]*)<', again.text)
+    assert shown == [MERCHANT_EMAIL] * 3  # and in its slide-out
 
 
 def test_changes_need_the_csrf_token(hub: Hub, merchant: Console, connected: Connected):

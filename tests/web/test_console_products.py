@@ -10,6 +10,7 @@ from cannasync.domain.catalog import SHOPPER_CATEGORIES
 from cannasync.store.tables import Product
 from cannasync.web.shop import gate
 from tests.conftest import Connected, Console, FlowhubSandbox, Hub, Sandbox, connect_flowhub, wait_for
+from tests.flows.support import MEDICAL_PATIENT, place, stocked
 
 
 def rows(html: str) -> list[str]:
@@ -252,3 +253,39 @@ def test_another_organizations_store_and_integration_are_not_found(hub: Hub, mer
     assert merchant.get(f"{base}/quarantine").status_code == 404
     assert merchant.post(f"{base}/quarantine/{record_id}/replay").status_code == 404
     assert merchant.post(f"{products_url(connected)}/sync", sync).status_code == 404
+
+
+def test_a_products_slide_out_shows_its_holds_and_changes_and_is_only_its_stores(
+    hub: Hub, merchant: Console, connected: Connected
+):
+    product = stocked(hub, connected)[0]
+    edited = hub.api.patch(f"/api/v1/products/{product['id']}", json={"rec_price_cents": 1234})
+    assert edited.status_code == 200, edited.text
+    order = place(hub, connected, {"customer": MEDICAL_PATIENT, "is_medical": True, "lines": [
+        {"product_id": product["id"], "quantity": 2}]})  # fmt: skip
+    # A row opens the slide-out, and its address reopens it (the page with ?product=).
+    page = merchant.get(f"/console/stores/{connected.store_id}/products").text
+    assert f'hx-get="/console/products/{product["id"]}"' in page
+    reopened = merchant.get(f"/console/stores/{connected.store_id}/products", params={"product": product["id"]}).text
+    assert f'hx-get="/console/products/{product["id"]}" hx-trigger="load"' in reopened
+
+    html = merchant.get(f"/console/products/{product['id']}", headers={"HX-Request": "true"}).text
+
+    # What the store shows is the POS's count less what open orders hold (a sync may have moved the count since).
+    available = re.search(r'data-testid="detail-available">(\d+)<', html)
+    counted = re.search(r'data-testid="detail-pos-quantity">(\d+) ', html)
+    assert available and counted and int(available.group(1)) == int(counted.group(1)) - 2, html
+    holds = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html.split('data-testid="product-holds"')[1].split("</ul>")[0]))
+    assert f"2 for order #{order['number']}" in holds
+    assert f"/console/stores/{connected.store_id}/orders?order={order['id']}" in html
+    changes = [
+        re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", entry.split("</li>")[0]))
+        for entry in html.split('data-testid="record-change"')[1:]
+    ]
+    # (a menu sync since may have put the POS's price back: the store's edit is still listed, under it)
+    assert any("Price" in c and "→ $12.34" in c and "the store (API)" in c for c in changes), changes
+    with hub.db.uow() as uow:  # the store (and its products) now belong to another organization
+        store = uow.accounts.store(connected.store_id)
+        assert store is not None
+        store.organization_id = uow.accounts.organization_named("Rival Co.").id
+    assert merchant.get(f"/console/products/{product['id']}").status_code == 404

@@ -7,7 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from cannasync.api import hooks, integrations, loyalty, notifications, ops, orders, pos, stores, wholesale
+from cannasync.api import checks, hooks, integrations, loyalty, notifications, ops, orders, pos, stores, wholesale
 from cannasync.api.contract import documented
 from cannasync.api.correlation import CorrelationMiddleware
 from cannasync.api.edge import DEFAULT_MAX_BODY_BYTES, BodyLimit, method_not_allowed, path_ids_in_range
@@ -78,6 +78,7 @@ def create_app(
     for router in (
         stores.router,
         integrations.router,
+        checks.router,
         orders.router,
         loyalty.router,
         wholesale.router,

@@ -40,6 +40,9 @@ def organization(
     return organization_id
 
 
+#: Who a change made through the API is recorded as, in a record's history (``store/history.py``).
+BY_API = "the store (API)"
+
 Db = Annotated[Database, Depends(database)]
 Org = Annotated[int, Depends(organization)]
 Jobs = Annotated[Dispatcher, Depends(dispatcher)]

@@ -16,13 +16,14 @@ from fastapi import APIRouter, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
 from cannasync.connectors.base import SignedWebhooks, SmsGateway, StatusPostbacks, StatusWebhooks, WholesaleMarket
-from cannasync.connectors.registry import build_connector
+from cannasync.connectors.registry import VENDORS, build_connector
 from cannasync.connectors.values import json_document
 from cannasync.domain.sync import MappingError
 from cannasync.domain.tokens import same_secret
 from cannasync.flows import loyalty, order_status, wholesale
 from cannasync.jobs.scheduler import Dispatcher
 from cannasync.jobs.tasks import POSTBACK_PATH
+from cannasync.store import history
 from cannasync.store.accounts import IntegrationConfig
 from cannasync.store.uow import Database
 
@@ -48,13 +49,15 @@ def _handle(
                 parsed = connector.parse_postback(json_document(raw, "the postback"))
             except MappingError as error:
                 raise HTTPException(422, str(error)) from None
-            return {"outcome": order_status.apply_postback(db, connector, integration_id, parsed)}
+            with history.acting(actor=f"{VENDORS[vendor].title} status postback (webhook)"):
+                return {"outcome": order_status.apply_postback(db, connector, integration_id, parsed)}
         if isinstance(connector, SmsGateway):
             try:
                 message = connector.parse_inbound(raw, headers)
             except MappingError as error:
                 raise HTTPException(401, str(error)) from None
-            return {"outcome": loyalty.record_reply(db, config.organization_id, message.sender, message.body)}
+            with history.acting(actor=f"a reply through the {VENDORS[vendor].title} (webhook)"):
+                return {"outcome": loyalty.record_reply(db, config.organization_id, message.sender, message.body)}
         if isinstance(connector, SignedWebhooks):
             try:
                 payload = connector.verify_webhook(raw, headers)
@@ -69,7 +72,8 @@ def _handle(
                 except MappingError as error:
                     raise HTTPException(422, str(error)) from None
                 if change is not None:  # a retail order moved: its shopper sees it now, not at the next poll
-                    return {"outcome": order_status.apply_postback(db, connector, integration_id, change)}
+                    with history.acting(actor=f"{VENDORS[vendor].title} order webhook"):
+                        return {"outcome": order_status.apply_postback(db, connector, integration_id, change)}
             return {"outcome": _bridge_event(db, jobs, config, payload)}
         raise HTTPException(404, "not found")
     except HTTPException as refused:

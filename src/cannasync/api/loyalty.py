@@ -6,12 +6,14 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query
 
-from cannasync.api.deps import Db, Jobs, Org, not_found
+from cannasync.api import views
+from cannasync.api.deps import BY_API, Db, Jobs, Org, not_found
 from cannasync.api.edge import MAX_OFFSET
 from cannasync.api.schemas import PersonaPatch, ProgramDatesIn, ProgramIn, RewardIn, SignupIn, StoreMappingIn
 from cannasync.domain.customers import CustomerDetails, normalise_email, normalise_phone
 from cannasync.domain.loyalty import RewardKind
 from cannasync.flows import loyalty
+from cannasync.store import history
 from cannasync.store.tables import Persona
 from cannasync.store.uow import UnitOfWork
 
@@ -98,7 +100,8 @@ def preview_dates(body: ProgramDatesIn, db: Db, org: Org) -> dict[str, Any]:
 @router.put("/program/dates")
 def set_dates(body: ProgramDatesIn, db: Db, org: Org) -> dict[str, Any]:
     """Save the SMS double opt-in and enrolment dates and apply them to the sales already seen."""
-    preview = loyalty.set_dates(db, org, body.sms_opt_in_after, body.enroll_after)
+    with history.acting(actor=f"{BY_API}, saving the program's dates"):  # the enrolments they make
+        preview = loyalty.set_dates(db, org, body.sms_opt_in_after, body.enroll_after)
     with db.uow() as uow:
         return {
             **_program(uow, org),
@@ -181,10 +184,26 @@ def edit_persona(persona_id: int, body: PersonaPatch, db: Db, org: Org) -> dict[
     if "email" in changes:
         changes["email"] = normalise_email(changes["email"])
     try:
-        loyalty.edit_contact(db, persona_id, org, changes)
+        with history.acting(actor=BY_API):
+            loyalty.edit_contact(db, persona_id, org, changes)
     except LookupError:
         raise not_found("persona") from None
     return get_persona(persona_id, db, org)
+
+
+@router.get("/personas/{persona_id}/history")
+def persona_history(persona_id: int, db: Db, org: Org, limit: int = Query(200, ge=1, le=1000)) -> list[dict[str, Any]]:
+    """Every change to the persona's contact, favourite store, membership and consents, newest first, and why: the
+    loyalty pull run that copied it from the POS, the signup, the SMS reply (webhook), or who edited it. Points
+    have their own ledger, each entry with its reason (``GET /personas/{id}``)."""
+    with db.uow() as uow:
+        persona = uow.loyalty.persona(persona_id)
+        if persona is None or persona.program_id != uow.loyalty.program(org).id:
+            raise not_found("persona")
+        return [
+            views.record_change(change, run)
+            for change, run in history.of(uow.session, history.PERSONA, persona_id, limit)
+        ]
 
 
 @router.post("/signup", status_code=201)
@@ -197,9 +216,10 @@ def signup(body: SignupIn, db: Db, org: Org, jobs: Jobs) -> dict[str, Any]:
         phone=normalise_phone(body.phone),
         email=normalise_email(body.email),
     )
-    persona_id, created = loyalty.signup(
-        db, org, loyalty.Signup(details, body.state.upper() if body.state else None, body.sms_opt_in)
-    )
+    with history.acting(actor="the signup form (API)"):
+        persona_id, created = loyalty.signup(
+            db, org, loyalty.Signup(details, body.state.upper() if body.state else None, body.sms_opt_in)
+        )
     jobs.nudge()
     if body.sms_opt_in:  # ask now rather than at the next daily run: the shopper is holding their phone
         with db.uow() as uow:

@@ -8,12 +8,13 @@ from fastapi import APIRouter, Header, HTTPException, Query
 from fastapi.responses import JSONResponse
 
 from cannasync.api import views
-from cannasync.api.deps import Db, Jobs, Org, not_found
+from cannasync.api.deps import BY_API, Db, Jobs, Org, not_found
 from cannasync.api.edge import MAX_OFFSET
 from cannasync.api.schemas import CancelIn, OrderIn, OrderPatch
 from cannasync.domain.customers import CustomerDetails, normalise_email, normalise_phone
 from cannasync.domain.orders import Fee, Fulfillment, OfferKind
 from cannasync.flows import checkout, holds
+from cannasync.store import history
 from cannasync.store.uow import Database
 
 router = APIRouter(tags=["orders"])
@@ -107,7 +108,8 @@ def get_order(order_id: int, db: Db, org: Org) -> dict[str, Any]:
 def confirm_order(order_id: int, db: Db, org: Org, jobs: Jobs) -> dict[str, Any]:
     """Confirm the order; with Sync Orders on it is pushed to the POS within seconds."""
     _owned(db, order_id, org)
-    checkout.confirm_order(db, order_id)
+    with history.acting(actor=BY_API):
+        checkout.confirm_order(db, order_id)
     jobs.nudge()
     return _detail(db, order_id)
 
@@ -115,7 +117,8 @@ def confirm_order(order_id: int, db: Db, org: Org, jobs: Jobs) -> dict[str, Any]
 @router.post("/orders/{order_id}/cancel")
 def cancel_order(order_id: int, db: Db, org: Org, body: CancelIn | None = None) -> dict[str, Any]:
     _owned(db, order_id, org)
-    checkout.cancel_order(db, order_id, source="merchant", reason=(body or CancelIn()).reason)
+    with history.acting(actor=BY_API):
+        checkout.cancel_order(db, order_id, source="merchant", reason=(body or CancelIn()).reason)
     return _detail(db, order_id)
 
 
@@ -126,7 +129,20 @@ def update_order(order_id: int, body: OrderPatch, db: Db, org: Org) -> dict[str,
     _owned(db, order_id, org)
     if body.keep_holding is not None:
         try:
-            holds.set_keep_holding(db, order_id, body.keep_holding)
+            with history.acting(actor=BY_API):
+                holds.set_keep_holding(db, order_id, body.keep_holding)
         except holds.CannotHoldAgain as error:
             raise HTTPException(409, str(error)) from error
     return _detail(db, order_id)
+
+
+@router.get("/orders/{order_id}/history")
+def order_history(order_id: int, db: Db, org: Org, limit: int = Query(200, ge=1, le=1000)) -> list[dict[str, Any]]:
+    """Every change to the order's status, its place in the POS (order id, POS status, push error), its staff task
+    and its "keep holding" switch, newest first, and why: the run that made it (a status poll, a reconciliation),
+    the postback (webhook) or outbox push that brought it, or who did it (a console e-mail, the API)."""
+    _owned(db, order_id, org)
+    with db.uow() as uow:
+        return [
+            views.record_change(change, run) for change, run in history.of(uow.session, history.ORDER, order_id, limit)
+        ]

@@ -410,3 +410,39 @@ class NotificationSettingsIn(Strict):
     webhook_secret: Annotated[str, Field(max_length=500)] | None = Field(
         None, description="Write-only; signs each webhook body (X-Cannasync-Signature)"
     )
+
+
+# --- answers documented by a model of their own ----------------------------------------------------------------
+
+
+class CheckFindingOut(BaseModel):
+    """One thing the account check found, as ``cannasync doctor --json`` prints it."""
+
+    check: str = Field(description='What was checked: "Credentials", "Locations", "Menu", a vendor\'s own probe')
+    status: Literal["ok", "warning", "failed", "skipped", "info"]
+    summary: str
+    details: list[str] = Field(description="Each location seen, each record a sync would quarantine and why, …")
+
+
+class CheckCallOut(BaseModel):
+    """One call the check made to the vendor: never a host, query, header or body."""
+
+    method: str
+    path: str = Field(description="Under the vendor's API root, with any credential value cut out")
+    status: int | None = Field(description="The HTTP status; null when no answer came (see error)")
+    rate_limit: dict[str, str] = Field(description="The rate-limit headers the answer carried")
+    error: str | None
+
+
+class AccountCheckOut(BaseModel):
+    """A read-only account check (``cannasync doctor``): nothing was created at the vendor, and no credential
+    value is in it, so it may be sent to support as it is."""
+
+    vendor: str
+    title: str
+    address: str | None = Field(description="The vendor API the check asked (the connection's base_url)")
+    checked_at: str
+    usable: bool = Field(description="False when any finding failed: the report says which, and why")
+    findings: list[CheckFindingOut]
+    calls: list[CheckCallOut]
+    text: str = Field(description="The same report as a person reads it (what `cannasync doctor` prints)")

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from cannasync.api import views
-from cannasync.api.deps import Db, Org, not_found
+from cannasync.api.deps import BY_API, Db, Org, not_found
 from cannasync.api.edge import MAX_OFFSET
 from cannasync.api.schemas import CategoryMappingIn, ProductPatch, StoreIn, StorePatch
 from cannasync.flows import shopper_messages, stores
@@ -144,7 +144,7 @@ def edit_product(product_id: int, body: ProductPatch, db: Db, org: Org) -> dict[
         for field, value in body.model_dump(exclude_none=True).items():
             setattr(product, field, value)
         changes: list[dict[str, Any]] = []
-        history.note(changes, product, before, actor="the store (API)")
+        history.note(changes, product, before, actor=BY_API)
         history.record(uow.session, changes)
         product.fingerprint = EDITED_BY_STORE  # the next sync rewrites whatever the POS owns
         return views.product(product)

@@ -309,6 +309,7 @@ def record_change(row: RecordChange, run_row: SyncRun | None) -> dict[str, Any]:
         "run_id": row.run_id,
         "flow": run_row.flow if run_row else None,
         "trigger": run_row.trigger if run_row else None,
+        # A change with neither (a run since deleted, or a path that names nobody) was still the hub's own.
         "by": row.actor
-        or (f"{run_row.flow.replace('_', ' ')} run {run_row.id} ({run_row.trigger})" if run_row else "?"),
+        or (f"{run_row.flow.replace('_', ' ')} run {run_row.id} ({run_row.trigger})" if run_row else "the hub"),
     }

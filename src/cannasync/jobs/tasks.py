@@ -20,6 +20,7 @@ from cannasync.connectors.registry import build_connector
 from cannasync.flows import loyalty, menu_sync, notify, order_push, order_status, reconcile, shopper_messages, wholesale
 from cannasync.flows.checkout import PUSH_ORDER
 from cannasync.jobs.leases import PUSH_LEASE, RUN_LEASE, Heartbeat
+from cannasync.store import history
 from cannasync.store.accounts import IntegrationConfig
 from cannasync.store.incidents import NOTIFY
 from cannasync.store.runs import RunSuperseded
@@ -95,7 +96,8 @@ def run_flow(
                     flow = run.flow
                 structlog.contextvars.bind_contextvars(integration_id=config.id, flow=flow)
                 connector = build_connector(config.vendor, config.credentials, config.settings)
-                with _run_heartbeat(db, run_id, schedule_id, lease):
+                # Every record the flow changes is kept in its history as this run's doing.
+                with _run_heartbeat(db, run_id, schedule_id, lease), history.acting(run_id=run_id):
                     counts = FLOWS[flow](db, connector, config, run_id)
                 with db.uow() as uow:
                     ended = uow.runs.finish(
@@ -225,7 +227,12 @@ def push_message(db: Database, message_id: int, public_url: str | None = None, l
 
     try:
         # An order push may use the share of the credential's budget that catalogue pulls leave to it.
-        with Heartbeat(renew, lease, f"outbox message {message_id}"), limits.priority("push"), recording() as calls:
+        with (
+            Heartbeat(renew, lease, f"outbox message {message_id}"),
+            limits.priority("push"),
+            recording() as calls,
+            history.acting(actor=f"{kind.replace('_', ' ')} (outbox message {message_id})"),
+        ):
             if kind == shopper_messages.ORDER_MESSAGE:  # its text carries the order page's link, on our address
                 shopper_messages.send_sms(db, connector, message_id, public_url)
             else:

@@ -15,7 +15,7 @@ from cannasync.domain import catalog as model
 from cannasync.store import history
 from cannasync.store.bindings import Bindings
 from cannasync.store.db import is_postgres
-from cannasync.store.tables import Binding, CategoryMapping, Hold, Product
+from cannasync.store.tables import Binding, CategoryMapping, Hold, Order, Product
 from cannasync.store.types import utcnow
 from cannasync.vocab import singular_forms
 
@@ -376,6 +376,17 @@ class Catalog:
 
     def holds(self, order_id: int) -> list[Hold]:
         return list(self.session.scalars(select(Hold).where(Hold.order_id == order_id).order_by(Hold.id)))
+
+    def open_holds_of(self, product_id: int, limit: int = 50) -> list[tuple[Hold, int, str]]:
+        """What a product's held count is made of: each open hold with its order's id and number, oldest first."""
+        rows = self.session.execute(
+            select(Hold, Order.id, Order.number)
+            .join(Order, Order.id == Hold.order_id)
+            .where(Hold.product_id == product_id, Hold.released_at.is_(None))
+            .order_by(Hold.id)
+            .limit(limit)
+        )
+        return [(hold, order_id, number) for hold, order_id, number in rows]
 
 
 def _stock_condition(stock: StockLevel, low_stock: int) -> ColumnElement[bool]:

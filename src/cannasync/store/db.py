@@ -16,6 +16,8 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from cannasync.store import history
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
@@ -52,7 +54,9 @@ def make_engine(url: str, *, search_path: str | None = None, **kwargs: Any) -> E
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    history.watch(sessions)  # every change to an order or a persona is kept with who made it
+    return sessions
 
 
 def is_postgres(bind: Engine | Connection) -> bool:

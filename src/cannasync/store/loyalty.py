@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from cannasync.store import history
 from cannasync.store.once import get_or_create, insert_once
 from cannasync.store.tables import (
     Consent,
@@ -151,9 +152,14 @@ class Loyalty:
         return self.session.scalar(select(Consent).where(Consent.persona_id == persona_id, Consent.channel == channel))
 
     def set_consent(self, persona_id: int, channel: str, state: str, via: str, **fields: Any) -> Consent:
-        consent, _ = get_or_create(
+        consent, created = get_or_create(
             self.session, Consent, {"persona_id": persona_id, "channel": channel}, {"state": state, "via": via}
         )
+        if created:  # made by an INSERT of its own, which the session's history watch does not see
+            history.record(
+                self.session,
+                [history.entry(history.PERSONA, persona_id, {history.consent_field(channel): [None, state]})],
+            )
         consent.state = state
         consent.via = via
         consent.updated_at = utcnow()

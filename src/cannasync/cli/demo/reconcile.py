@@ -58,6 +58,28 @@ def tell_reconcile(story: Story, hub: httpx2.Client, sandbox: httpx2.Client) -> 
         )
     s["found"] = sorted(d["kind"] for d in report["differences"])
     s["repaired"] = sum(1 for d in report["differences"] if d["repair"] == "repaired")
+    # "Why does the store show this count?": the product's history names the run that changed it.
+    product_id = shown[recounted["sku"]]["id"]
+    latest = ok(hub.get(f"/api/v1/products/{product_id}/history"))[0]
+    moved = latest["changes"]["pos_quantity"]
+    story.say(
+        f"Its history: count {moved['from']} → {moved['to']}, by {latest['by']} "
+        f"(GET /api/v1/products/{product_id}/history; the console's product slide-out shows the same)."
+    )
+    s["history_by"] = latest["flow"]
     again = _reconcile(hub, integration_id)
     s["after"] = len(again["differences"])
     story.say(f"A second reconciliation right after finds {s['after']} differences: the store agrees with Flourish.")
+    tell_account_check(story, hub, integration_id)
+
+
+def tell_account_check(story: Story, hub: httpx2.Client, integration_id: int) -> None:
+    """The read-only account check over the API, on the saved connection (what `cannasync doctor` does)."""
+    story.step("8c. Before trusting an account with orders: check it with reads only (POST …/check)")
+    report = ok(hub.post(f"/api/v1/integrations/{integration_id}/check"))
+    for finding in report["findings"]:
+        story.say(f"  • [{finding['status']}] {finding['check']}: {finding['summary']}")
+    writes = [call for call in report["calls"] if call["method"] != "GET"]
+    verdict = "usable" if report["usable"] else "NOT usable"
+    story.say(f"Verdict: {verdict}; {len(report['calls'])} calls, {len(writes)} of them writes; no secret in it.")
+    story.summary["reconcile"]["account_check"] = {"usable": report["usable"], "writes": len(writes)}

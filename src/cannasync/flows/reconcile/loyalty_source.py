@@ -13,8 +13,9 @@ from cannasync.connectors.base import Sale, Shopper, ShopperSource
 from cannasync.domain.drift import Cause, Difference, Kind, Repair
 from cannasync.flows import loyalty
 from cannasync.flows.reconcile.counts import ReconcileCounts
+from cannasync.store import history
 from cannasync.store.accounts import IntegrationConfig
-from cannasync.store.uow import Database
+from cannasync.store.uow import Database, UnitOfWork
 
 log = structlog.get_logger(__name__)
 
@@ -181,11 +182,21 @@ def _shoppers(
                     external_id=shopper.external_id,
                 )
             )
+        _since_last_change(uow, differences)
         uow.drift.record(run_id, integration.id, differences)
         counts.add(differences)
         counts.products += len(batch)  # records compared (customers here)
         uow.runs.progress(run_id, pages=0, seen=counts.products + counts.orders, counts=counts.as_dict())
     batch.clear()
+
+
+def _since_last_change(uow: UnitOfWork, differences: list[Difference]) -> None:
+    """A persona's difference dates from the persona's last change (its history): since then, ours has been so."""
+    ids = [d.subject_id for d in differences if d.subject == "persona" and d.subject_id is not None]
+    changed = history.last_changed(uow.session, history.PERSONA, ids)
+    for difference in differences:
+        if difference.subject_id in changed:
+            difference.since = changed[difference.subject_id]
 
 
 def _sales(

@@ -71,10 +71,11 @@ def reconcile(
                     p.leaflink_status,
                     p.flourish_status,
                     p.conflict,
+                    p.updated_at,
                 )
                 for p in uow.wholesale.orders(integration.id)
             ]
-        for number, pos_id, facility, ours_market, ours_pos, conflict in pairs:
+        for number, pos_id, facility, ours_market, ours_pos, conflict, since in pairs:
             if conflict:
                 differences.append(
                     Difference(
@@ -97,10 +98,9 @@ def reconcile(
             theirs_pos = pos_order.status if pos_order else None
             found = market.order(number)
             theirs_market = found.status if found else None
-            moved = (pos_id is not None and theirs_pos not in (None, ours_pos)) or (
-                theirs_market is not None and theirs_market != ours_market
-            )
-            if moved:
+            pos_moved = pos_id is not None and theirs_pos not in (None, ours_pos)
+            market_moved = theirs_market is not None and theirs_market != ours_market
+            if pos_moved or market_moved:
                 differences.append(
                     Difference(
                         Kind.WHOLESALE_STATUS,
@@ -109,9 +109,13 @@ def reconcile(
                         {"leaflink": ours_market, "flourish": ours_pos},
                         {"leaflink": theirs_market, "flourish": theirs_pos},
                         Cause.MISSED_WEBHOOK,
-                        "the order moved on one side and the bridge has not carried it to the other yet",
+                        _status_moved(ours_market, theirs_market, ours_pos, theirs_pos, pos_moved, market_moved),
                         Repair.REPAIRED,
-                        "the bridge runs now and carries the status",
+                        "the bridge runs now and carries the status across, with the transitions the marketplace "
+                        "offers (each sent once: it reads the order before each step)"
+                        if pos_moved
+                        else "the bridge runs now and carries the marketplace's order to the POS",
+                        since=since,
                     )
                 )
     finally:
@@ -126,3 +130,18 @@ def reconcile(
         uow.drift.record(run_id, integration.id, differences)
         counts.add(differences)
         uow.runs.progress(run_id, pages=0, seen=counts.products + counts.orders, counts=counts.as_dict())
+
+
+def _status_moved(
+    ours_market: str, theirs_market: str | None, ours_pos: str | None, theirs_pos: str | None, pos: bool, market: bool
+) -> str:
+    """Which side moved the order, from what to what, and why the other side was not told."""
+    moves = []
+    if pos:
+        moves.append(f"the POS moved its outbound order from {ours_pos} to {theirs_pos}")
+    if market:
+        moves.append(f"the marketplace moved it from {ours_market} to {theirs_market}")
+    return (
+        "; ".join(moves) + ": the webhook that announces it never reached the hub, and the bridge has not run "
+        "since, so the other side still shows the old status"
+    )

@@ -21,6 +21,7 @@ from cannasync.api.schemas import RewardIn
 from cannasync.connectors.http import VendorError
 from cannasync.domain.loyalty import LoyaltyRefused, RewardKind
 from cannasync.flows import loyalty
+from cannasync.store import history
 from cannasync.store.uow import Database
 from cannasync.web.console import loyalty_views as views
 from cannasync.web.console.frame import frame
@@ -58,13 +59,24 @@ def _page(db: Database, viewer: Viewer, tab: str, **extra: Any) -> dict[str, Any
 
 @router.get("", response_class=HTMLResponse)
 def personas_page(
-    request: Request, db: Db, viewer: Merchant, q: str = "", page: int = Query(1, ge=1, le=100_000)
+    request: Request,
+    db: Db,
+    viewer: Merchant,
+    q: str = "",
+    page: int = Query(1, ge=1, le=100_000),
+    persona: int | None = None,
 ) -> HTMLResponse:
+    """The personas; ``?persona=<id>`` opens one's slide-out on load (what a row's click puts in the address)."""
     with db.uow() as uow:
         listing = views.personas(uow, viewer.organization_id, q, page=page, size=PAGE_SIZE)
         sources = views.sources(uow, viewer.organization_id)
     return render(
-        request, "console/loyalty_personas.html", **_page(db, viewer, "personas"), listing=listing, sources=sources
+        request,
+        "console/loyalty_personas.html",
+        **_page(db, viewer, "personas"),
+        listing=listing,
+        sources=sources,
+        open_persona=persona,
     )
 
 
@@ -237,7 +249,8 @@ async def preview_dates(request: Request, db: Db, viewer: MerchantForm) -> HTMLR
 @router.post("/program/dates", response_class=HTMLResponse)
 async def save_dates(request: Request, db: Db, viewer: MerchantForm) -> HTMLResponse:
     sms_opt_in_after, enroll_after = await _dates(request)
-    done = loyalty.set_dates(db, viewer.organization_id, sms_opt_in_after, enroll_after)
+    with history.acting(actor=viewer.email):  # the enrolments the new dates make
+        done = loyalty.set_dates(db, viewer.organization_id, sms_opt_in_after, enroll_after)
     notice = (
         f"Saved. {views.plural(done.newly_requested, 'shopper')} will be sent an SMS opt-in request with the next "
         f"daily run; {views.plural(done.newly_enrolled, 'persona')} enrolled now."

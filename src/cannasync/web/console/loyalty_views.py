@@ -14,8 +14,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from cannasync.flows import loyalty
+from cannasync.store import history
 from cannasync.store.tables import Persona
 from cannasync.store.uow import UnitOfWork
+from cannasync.web.console.historyviews import changes
 
 #: Consent state → (what a merchant reads, badge class). "pending" is ours: eligible, asked by the next daily run.
 CONSENT_STATES: dict[str, tuple[str, str]] = {
@@ -179,6 +181,7 @@ def persona_detail(uow: UnitOfWork, organization_id: int, persona_id: int) -> di
             for c in uow.loyalty.consents(row.id)
         ],
         "ledger": list(reversed(uow.loyalty.ledger(row.id))),  # newest first, as a statement reads
+        "changes": changes(uow, history.PERSONA, row.id, stores),
         "links": [
             {"source": sources.get(link.integration_id, "a removed source"), "customer_id": link.external_id}
             for link in uow.loyalty.links_of(row.id)

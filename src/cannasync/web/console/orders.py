@@ -18,9 +18,11 @@ from cannasync.api import views
 from cannasync.api.deps import Db
 from cannasync.domain.orders import Fulfillment, InvalidOrder, OrderStatus, transition_problem
 from cannasync.flows import checkout, holds, order_status
+from cannasync.store import history
 from cannasync.store.tables import Order
 from cannasync.store.uow import Database, UnitOfWork
 from cannasync.web.console.frame import frame
+from cannasync.web.console.historyviews import changes
 from cannasync.web.console.orderviews import order_counts
 from cannasync.web.console.runviews import duration, vendor_title
 from cannasync.web.pages import render
@@ -153,6 +155,7 @@ def _detail(uow: UnitOfWork, order: Order) -> dict[str, Any]:
     detail["waiting"] = _waiting_for_pos(detail)
     detail["open"] = OrderStatus(detail["status"]).is_open
     detail["row"] = _row(order)
+    detail["changes"] = changes(uow, history.ORDER, order.id)
     counts = order_counts(uow, order.store_id)
     detail["tab_counts"] = {"all": sum(counts.values()), **{tab: counts.get(tab, 0) for tab in TABS}}
     return detail
@@ -188,7 +191,8 @@ def confirm(request: Request, order_id: int, db: Db, viewer: MerchantForm) -> HT
     with db.uow() as uow:
         _owned(uow, viewer, order_id)
     try:
-        checkout.confirm_order(db, order_id)
+        with history.acting(actor=viewer.email):
+            checkout.confirm_order(db, order_id)
     except (checkout.StatusConflict, InvalidOrder) as error:
         return _slideout(request, db, viewer, order_id, notice=f"Not confirmed: {error}.", kind="error")
     request.app.state.dispatcher.nudge()  # push it within seconds rather than at the next tick
@@ -202,7 +206,8 @@ def cancel(
     with db.uow() as uow:
         _owned(uow, viewer, order_id)
     try:
-        checkout.cancel_order(db, order_id, source="merchant", reason=reason.strip() or "cancelled by the store")
+        with history.acting(actor=viewer.email):
+            checkout.cancel_order(db, order_id, source="merchant", reason=reason.strip() or "cancelled by the store")
     except (checkout.StatusConflict, InvalidOrder) as error:
         return _slideout(request, db, viewer, order_id, notice=f"Not cancelled: {error}.", kind="error")
     return _slideout(request, db, viewer, order_id, notice="Cancelled. Its held stock is back on the menu.")
@@ -211,7 +216,8 @@ def cancel(
 @router.post("/orders/{order_id}/attention/done", response_class=HTMLResponse)
 def attention_done(request: Request, order_id: int, db: Db, viewer: MerchantForm) -> HTMLResponse:
     """Staff did the task the hub could not (e.g. cancelled the order in the POS by hand): clear it."""
-    with db.uow() as uow:
+    # acting outermost: the unit of work commits (and flushes the change) as it closes, inside it
+    with history.acting(actor=viewer.email), db.uow() as uow:
         _owned(uow, viewer, order_id)
         order = uow.orders.get(order_id, lock=True)
         assert order is not None
@@ -229,7 +235,8 @@ def keep_holding(
     with db.uow() as uow:
         _owned(uow, viewer, order_id)
     try:
-        switched = holds.set_keep_holding(db, order_id, keep_holding == "on")
+        with history.acting(actor=viewer.email):
+            switched = holds.set_keep_holding(db, order_id, keep_holding == "on")
     except holds.CannotHoldAgain as error:
         return _slideout(request, db, viewer, order_id, notice=str(error), kind="error")
     return _slideout(request, db, viewer, order_id, notice=switched.notice)

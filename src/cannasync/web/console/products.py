@@ -231,6 +231,7 @@ def products_page(
     stock: Annotated[StockLevel | Literal[""], Query()] = "",
     hidden: Annotated[Visibility, Query()] = "",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    product: int | None = None,
 ) -> HTMLResponse:
     context = frame(db, viewer, store_id, section="products")
     filters = Filters(q, category, brand, strain_type, stock, hidden, page)
@@ -254,6 +255,7 @@ def products_page(
         category_rows=categories,
         category_choices=_category_choices(categories),
         low_stock=LOW_STOCK,
+        open_product=product,
     )
 
 

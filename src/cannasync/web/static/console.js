@@ -14,8 +14,17 @@
     )).filter((el) => el.offsetParent !== null || el === document.activeElement);
   }
 
+  // The address names the open slide-out (?product=, ?persona=) so that a reload opens it again; once it is
+  // closed, the address stops naming it, or a reload would open it again.
+  const OPENS = ["product", "persona"];
+
   window.closeSlideout = function () {
     document.getElementById("slideout").replaceChildren();
+    const url = new URL(window.location.href);
+    if (OPENS.some((name) => url.searchParams.has(name))) {
+      OPENS.forEach((name) => url.searchParams.delete(name));
+      window.history.replaceState(window.history.state, "", url);
+    }
     // The row may have been swapped (a Confirm re-renders it): find its successor by id.
     const back = opener && opener.isConnected ? opener : (openerId && document.getElementById(openerId));
     if (back) back.focus();

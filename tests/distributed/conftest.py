@@ -234,7 +234,7 @@ def linked(cluster: Cluster) -> Cluster:
         ),
         "the first menu sync",
         cluster,
-        timeout=90,
+        timeout=180,  # four processes starting on a busy machine (test_cluster.py's marks)
     )
     return cluster
 

@@ -19,7 +19,10 @@ from tests.flows.support import MEDICAL_PATIENT
 CREATE = "POST /external/api/v2/retail-orders/"
 
 # Each test starts four processes: keep them on one pytest worker, so two clusters never share the cores at once.
-pytestmark = pytest.mark.xdist_group("processes")
+# A cluster's setup (a schema migrated, four processes importing the hub, a first menu sync through the broker)
+# took over the suite's 120 s bound on a 2-core machine running two suites and four more jobs (load 18): the
+# bound counts setup too, and a timeout firing while pytest reports the setup's failure kills the xdist worker.
+pytestmark = [pytest.mark.xdist_group("processes"), pytest.mark.timeout(360)]
 
 
 def _menu_runs(cluster: Cluster, since_id: int = 0) -> list[dict[str, object]]:

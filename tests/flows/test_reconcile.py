@@ -389,7 +389,12 @@ def bridge_idle(hub: Hub, w: Wholesale) -> bool:
 
 
 def flourish_cancels(w: Wholesale) -> int:
-    return w.flourish.requests().get("POST /external/api/v1/outbound-orders/{order_id}/cancel/", 0)
+    """Writes to Flourish's outbound orders: the bridge cancels with a PUT (as Flourish's plugins do), or the
+    cancel route once an order is allocated; this scenario writes nothing else to them."""
+    calls = w.flourish.requests()
+    return calls.get("PUT /external/api/v1/outbound-orders/{order_id}/", 0) + calls.get(
+        "POST /external/api/v1/outbound-orders/{order_id}/cancel/", 0
+    )
 
 
 def outbound_status(w: Wholesale, pos_id: str) -> str:

@@ -109,6 +109,11 @@ def test_orders_come_in_with_their_buyer_once_and_go_out_as_transitions(hub: Hub
         if d.get("external_id") == "leaflink:1008"
     ]
     assert len(destinations) == 1  # a new LeafLink customer becomes a Flourish destination, once
+    # ... made as Flourish's own B2B plugin makes one: described in the order, never by POST /destinations.
+    assert not [
+        route for route in wholesale.flourish.requests() if route.startswith("POST") and "destinations" in route
+    ]
+    assert destinations[0]["name"] and destinations[0]["license_number"]
     lines = made[first["number"]]["order_lines"]
     assert {line["item_id"] for line in lines} == {
         next(k for k, v in bridged(wholesale).items() if v["id"] == p) for p in products

@@ -1327,6 +1327,7 @@ def test_outbound_order_is_created_read_and_listed(flourish: Running) -> None:
         "item_name": glacier["item_name"],
         "order_qty": 10,
         "unit_price": 12.5,
+        "discount_price": 0,
         "line_total": 125.0,
     }
     assert order["total"] == 245.0 and order["notes"] == "Deliver to back dock"
@@ -1393,7 +1394,14 @@ def test_outbound_order_validation_names_the_problem(flourish: Running) -> None:
     item = _wholesale_item(flourish)
     cases = [
         ({"original_order_id": None}, 422, "original_order_id"),
-        ({"destination_id": None}, 422, "destination_id"),
+        ({"destination_id": None}, 422, "destination (the buyer's details) is required"),
+        ({"destination_id": None, "destination": {"license_number": "X"}}, 422, "destination.name"),
+        ({"destination_id": None, "destination": "4001"}, 422, "destination must be an object"),
+        ({"order_lines": [{"sku": "NO-SUCH-SKU", "order_qty": 1}]}, 422, "sku NO-SUCH-SKU not found"),
+        ({"order_lines": [{"order_qty": 1, "unit_price": 1.0}]}, 422, "by sku"),
+        ({"order_lines": [{"item_id": item["id"], "order_qty": 1, "discount_price": -2}]}, 422, "discount_price"),
+        ({"notes": [{"subject": "x"}]}, 422, "notes[0].note"),
+        ({"sales_rep": {"id": "804"}}, 422, "belongs to facility 102"),
         ({"destination_id": "4999"}, 422, "Destination 4999"),
         ({"sales_rep_id": "899"}, 422, "Sales rep 899"),
         ({"sales_rep_id": "804"}, 422, "belongs to facility 102"),
@@ -1412,6 +1420,105 @@ def test_outbound_order_validation_names_the_problem(flourish: Running) -> None:
         assert fragment in response.json()["error"], (override, response.json())
     assert flourish.sandbox.outbound_orders() == []
     assert _create_outbound(flourish, order_status="created")["order_status"] == "Created"
+
+
+def _plugin_outbound_body(running: Running, license_number: str) -> dict[str, Any]:
+    """An outbound order exactly as Flourish's B2B plugin builds it (flourish-woocommerce-b2b,
+    HandlerOrdersSyncNow.php handle_order_outbound; HandlerOrdersOutbound.php create_destination_object)."""
+    glacier, north = _wholesale_item(running), _wholesale_item(running, "North Coast")
+    address = {
+        "address_line_1": "12 Main St",
+        "address_line_2": "",
+        "city": "Lansing",
+        "state": "MI",
+        "zip_code": "48933",
+        "country": "United States",
+    }
+    return {
+        "original_order_id": "1042",
+        "order_lines": [
+            {"sku": glacier["sku"], "order_qty": 10, "unit_price": 12.5, "discount_price": 5.0},
+            {"sku": north["sku"], "order_qty": 2.0, "unit_price": 30, "discount_price": 0.0},
+        ],
+        "destination": {
+            "type": "Dispensary",
+            "name": "Lansing Leaf",
+            "company_email": "buyer@lansingleaf.example",
+            "company_phone_number": "5175550100",
+            **address,
+            "license_number": license_number,
+            "billing": address,
+            "external_id": 7,
+        },
+        "order_timestamp": "2026-12-04T15:04:05.000Z",
+        "notes": [{"subject": "Customer Note from WooCommerce", "note": "Dock B", "internal_only": False}],
+        "sales_rep": {"id": "801"},
+    }
+
+
+def test_outbound_order_as_flourishs_b2b_plugin_sends_it(flourish: Running) -> None:
+    before = len(flourish.sandbox.destinations())
+    created = flourish.client.post(
+        f"{V1}/outbound-orders", json=_plugin_outbound_body(flourish, "AU-R-777001"), headers=ANN_ARBOR
+    )
+    assert created.status_code == 201, created.text
+    order = created.json()["data"]
+    # Lines named by SKU alone; the discount is the line's whole discount.
+    assert [(line["sku"], line["line_total"]) for line in order["order_lines"]] == [
+        (_wholesale_item(flourish)["sku"], 120.0),
+        (_wholesale_item(flourish, "North Coast")["sku"], 60.0),
+    ]
+    assert order["order_lines"][0]["item_id"] == _wholesale_item(flourish)["id"]
+    assert (order["total"], order["sales_rep_id"], order["order_timestamp"]) == (
+        180.0,
+        "801",
+        "2026-12-04T15:04:05.000Z",
+    )
+    assert order["notes"] == [{"subject": "Customer Note from WooCommerce", "note": "Dock B", "internal_only": False}]
+    # A destination the plugin describes is made once, then found again by its license number.
+    made = flourish.client.get(f"{V1}/destinations/{order['destination_id']}", headers=ANN_ARBOR).json()["data"]
+    assert (made["name"], made["license_number"], made["email"], made["external_id"]) == (
+        "Lansing Leaf",
+        "AU-R-777001",
+        "buyer@lansingleaf.example",
+        "7",
+    )
+    assert made["address"]["postcode"] == "48933"
+    again = flourish.client.post(
+        f"{V1}/outbound-orders", json=_plugin_outbound_body(flourish, "au-r-777001"), headers=ANN_ARBOR
+    ).json()["data"]
+    assert again["destination_id"] == order["destination_id"]
+    known = flourish.client.post(
+        f"{V1}/outbound-orders", json=_plugin_outbound_body(flourish, "AU-R-000932"), headers=ANN_ARBOR
+    ).json()["data"]
+    assert known["destination_name"] == flourish.get_all(f"{V1}/destinations", license_number="AU-R-000932")[0]["name"]
+    assert len(flourish.sandbox.destinations()) == before + 1
+
+    # The plugin's PUT sends the whole body again, and ships a still-Created order with order_status "Shipped".
+    path = f"{V1}/outbound-orders/{order['id']}"
+    body = _plugin_outbound_body(flourish, "AU-R-777001")
+    body["order_lines"] = body["order_lines"][:1]
+    updated = flourish.client.put(path, json=body, headers=ANN_ARBOR)
+    assert updated.status_code == 200, updated.text
+    assert (updated.json()["data"]["total"], updated.json()["data"]["order_status"]) == (120.0, "Created")
+    shipped = flourish.client.put(path, json={**body, "order_status": "Shipped"}, headers=ANN_ARBOR)
+    assert shipped.status_code == 200, shipped.text
+    data = shipped.json()["data"]
+    assert data["order_status"] == "Shipped" and data["shipped_timestamp"] == data["last_updated_timestamp"]
+    assert flourish.client.put(path, json=body, headers=ANN_ARBOR).status_code == 409  # shipped is final
+
+    # The first plugin named a destination it had found by license with its id; its cancel is a PUT too.
+    by_id = _plugin_outbound_body(flourish, "ignored")
+    by_id["destination"] = {**by_id["destination"], "id": "4002"}
+    named = flourish.client.post(f"{V1}/outbound-orders", json=by_id, headers=ANN_ARBOR).json()["data"]
+    assert named["destination_id"] == "4002"
+    by_id["destination"]["id"] = "4999"
+    unknown = flourish.client.post(f"{V1}/outbound-orders", json=by_id, headers=ANN_ARBOR)
+    assert (unknown.status_code, unknown.json()) == (422, {"error": "Destination 4999 not found"})
+    cancel = {"original_order_id": "1042", "destination": body["destination"], "order_status": "Cancelled"}
+    cancelled = flourish.client.put(f"{V1}/outbound-orders/{named['id']}", json=cancel, headers=ANN_ARBOR)
+    assert cancelled.status_code == 200 and cancelled.json()["data"]["order_status"] == "Cancelled"
+    assert len(flourish.sandbox.destinations()) == before + 1
 
 
 def test_put_outbound_updates_lines_terms_and_notes_only_while_editable(flourish: Running) -> None:
@@ -1435,7 +1542,8 @@ def test_put_outbound_updates_lines_terms_and_notes_only_while_editable(flourish
     same_status = flourish.client.put(path, json={"order_status": "created", "notes": "ok"}, headers=ANN_ARBOR)
     assert same_status.status_code == 200
     changed = flourish.client.put(path, json={"order_status": "Allocated"}, headers=ANN_ARBOR)
-    assert (changed.status_code, changed.json()) == (422, {"error": "order_status cannot be changed through the API"})
+    refused = {"error": "order_status cannot be changed through the API (except to Shipped or Cancelled)"}
+    assert (changed.status_code, changed.json()) == (422, refused)
     for bad, fragment in (({"order_lines": []}, "order_lines"), ({"sales_rep_id": "805"}, "facility 102")):
         response = flourish.client.put(path, json=bad, headers=ANN_ARBOR)
         assert response.status_code == 422 and fragment in response.json()["error"]

@@ -387,6 +387,8 @@ class SupplierOrder:
     status: str
     payment_term: str | None
     facility_id: str
+    #: The POS's customer the order went to (the marketplace buyer, found by license or made by the create).
+    destination_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -436,14 +438,10 @@ class WholesaleSupplier(Protocol):
         """One item's sellable quantity now (after a stock webhook)."""
         ...
 
-    def destination_for(self, buyer: Buyer) -> str:
-        """The POS's customer (destination) for a marketplace buyer: found by its license, or created."""
-        ...
-
     def create_order(
         self,
         reference: str,
-        destination_id: str,
+        buyer: Buyer,
         facility_id: str,
         lines: Sequence[WholesaleLine],
         payment_term: str | None,

@@ -262,16 +262,15 @@ def order_in(
         if order.status not in creates and not replaces:
             return "unchanged"
         facility = _facility(integration, supplier, order)
-        with db.uow() as uow:
-            destination = uow.wholesale.destination_for(integration.id, order.buyer.id)
-        if destination is None:
-            # A new buyer becomes a Flourish destination, once.
-            destination = supplier.destination_for(market.buyer(order.buyer.id) or order.buyer)
-            with db.uow() as uow:
-                destination = uow.wholesale.pair_customer(integration.id, order.buyer.id, destination)
-        created = supplier.find_order(order.number, facility) or supplier.create_order(
-            order.number, destination, facility, lines, term, order.short_id
-        )
+        created = supplier.find_order(order.number, facility)
+        if created is None:
+            # The buyer goes with the order, with the details the marketplace has (license, e-mail, phone):
+            # the POS finds its customer by license, or makes it, once.
+            buyer = market.buyer(order.buyer.id) or order.buyer
+            created = supplier.create_order(order.number, buyer, facility, lines, term, order.short_id)
+        if created.destination_id:
+            with db.uow() as uow:  # which POS customer each buyer became, for the people who look
+                uow.wholesale.pair_customer(integration.id, order.buyer.id, created.destination_id)
         _record(
             db,
             integration.id,

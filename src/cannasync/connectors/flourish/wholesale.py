@@ -7,6 +7,7 @@ share one limiter for the credential.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -15,7 +16,7 @@ from cannasync.connectors.base import Buyer, SupplierItem, SupplierOrder, Wholes
 from cannasync.connectors.flourish import mapping
 from cannasync.connectors.flourish.client import FlourishClient
 from cannasync.connectors.flourish.settings import FlourishCredentials, FlourishSettings
-from cannasync.connectors.http import ReadLimits, VendorHttp, credential_key
+from cannasync.connectors.http import ReadLimits, Rejected, VendorHttp, credential_key
 from cannasync.domain.sync import MappingError
 
 
@@ -26,7 +27,24 @@ def _order(record: Mapping[str, Any], facility_id: str) -> SupplierOrder:
         status=str(record.get("order_status") or ""),
         payment_term=values.text(record.get("payment_term")),
         facility_id=str(record.get("facility_id") or facility_id),
+        destination_id=values.text(record.get("destination_id")),
     )
+
+
+def _destination(buyer: Buyer) -> dict[str, Any]:
+    """The buyer as the plugin's ``destination`` object (HandlerOrdersOutbound.php create_destination_object).
+
+    Flourish knows a destination by its license number, so a buyer without one gets a stable stand-in
+    (``LEAFLINK-<buyer id>``): the next order of that buyer finds the same destination instead of a new one.
+    """
+    return {
+        "type": "Dispensary",
+        "name": buyer.name,
+        "license_number": buyer.license_number or f"LEAFLINK-{buyer.id}",
+        "company_email": buyer.email,
+        "company_phone_number": buyer.phone,
+        "external_id": f"leaflink:{buyer.id}",
+    }
 
 
 def _lines(lines: Sequence[WholesaleLine]) -> list[dict[str, Any]]:
@@ -90,41 +108,30 @@ class FlourishSupplier:
     def sellable(self, item_id: str) -> int:
         return values.quantity(self._client.sellable_quantities([item_id]).get(item_id), "sellable_qty")
 
-    def destination_for(self, buyer: Buyer) -> str:
-        if buyer.license_number:
-            found = self._client.destinations(license_number=buyer.license_number)
-            if found:
-                return str(found[0]["id"])
-        found = self._client.destinations(external_id=f"leaflink:{buyer.id}")
-        if found:
-            return str(found[0]["id"])
-        created = self._client.create_destination(
-            {
-                "name": buyer.name,
-                "license_number": buyer.license_number or f"LEAFLINK-{buyer.id}",
-                "email": buyer.email,
-                "phone": buyer.phone,
-                "external_id": f"leaflink:{buyer.id}",
-            }
-        )
-        return str(created["id"])
-
     def create_order(
         self,
         reference: str,
-        destination_id: str,
+        buyer: Buyer,
         facility_id: str,
         lines: Sequence[WholesaleLine],
         payment_term: str | None,
         short_id: str | None,
     ) -> SupplierOrder:
+        # The body Flourish's own B2B plugin sends (flourish-woocommerce-b2b, HandlerOrdersSyncNow.php
+        # handle_order_outbound): the buyer as a ``destination`` object, which Flourish matches to its
+        # destination by license number or makes (no client is seen to POST /destinations), notes as a list of
+        # {subject, note, internal_only} and the order's time. ``payment_term`` and ``external_order_number``
+        # are this bridge's additions (seed 004): the plugin has no payment terms or LeafLink numbers.
         body: dict[str, Any] = {
             "original_order_id": reference,
-            "destination_id": destination_id,
+            "destination": _destination(buyer),
             "order_lines": _lines(lines),
+            "order_timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
             "payment_term": payment_term,
             "external_order_number": short_id,
-            "notes": "From LeafLink",
+            "notes": [
+                {"subject": "From LeafLink", "note": f"LeafLink order {short_id or reference}", "internal_only": True}
+            ],
         }
         return _order(self._client.create_outbound(facility_id, body), facility_id)
 
@@ -146,4 +153,14 @@ class FlourishSupplier:
         return _order(self._client.update_outbound(facility_id, order_id, body), facility_id)
 
     def cancel_order(self, order_id: str, facility_id: str) -> SupplierOrder:
-        return _order(self._client.cancel_outbound(facility_id, order_id), facility_id)
+        # As Flourish's own plugins cancel (HandlerOrdersCancel.php, HandlerOrdersSyncNow.php): a PUT setting
+        # ``order_status: "Cancelled"``, which they send only while the order is still Created. Flourish refuses
+        # a PUT once the warehouse has allocated the order (409); only then the cancel route, which the vendor
+        # notes do not mention (the sandbox's choice 28), is tried.
+        try:
+            record = self._client.update_outbound(facility_id, order_id, {"order_status": "Cancelled"})
+        except Rejected as refused:
+            if refused.status != 409:
+                raise
+            record = self._client.cancel_outbound(facility_id, order_id)
+        return _order(record, facility_id)

@@ -57,3 +57,8 @@ class StateBase:
     def _emit(self, resource_type: str, data: JSON) -> None:
         """Queue a webhook (``webhooks.WebhooksMixin``). Call with ``lock`` held."""
         raise NotImplementedError
+
+    def destination_for_order(self, details: JSON) -> JSON:
+        """The destination an outbound order's ``destination`` object names (``wholesale.WholesaleMixin``).
+        Call with ``lock`` held."""
+        raise NotImplementedError

@@ -5,17 +5,18 @@ Wholesale: brands, sales reps, destinations, outbound orders
 What the LeafLink ↔ Flourish bridge uses (cannasync issue 6, seed 004):
 
 * Outbound (wholesale) orders, ``FacilityID`` required on every route:
-  ``POST /outbound-orders/`` ``{"original_order_id", "destination_id", "sales_rep_id"?, "order_lines":
-  [{"item_id", "order_qty", "unit_price", "sku"?}], "payment_term"?, "notes"?,
-  "external_order_number"?}`` → 201 ``{"data": order}``; ``GET /outbound-orders/`` (filters
-  ``order_status``, ``original_order_id``, ``destination_id``, ``external_order_number``,
-  ``updated_timestamp_start``/``_end``); ``GET /outbound-orders/{id}/``; ``PUT /outbound-orders/{id}/``
-  (lines, payment term, notes while Created or Partially Allocated; 409 otherwise; never the status);
+  ``POST /outbound-orders/`` with the body Flourish's B2B plugin sends (``outbound_bodies.py``:
+  ``original_order_id``, ``destination`` details, ``order_lines`` by ``sku``, ``notes``, ``sales_rep``,
+  ``order_timestamp``) plus ``payment_term``? and ``external_order_number``? → 201 ``{"data": order}``;
+  ``GET /outbound-orders/`` (filters ``order_status``, ``original_order_id``, ``destination_id``,
+  ``external_order_number``, ``updated_timestamp_start``/``_end``); ``GET /outbound-orders/{id}/``;
+  ``PUT /outbound-orders/{id}/`` (lines, payment term, notes, sales rep while Created or Partially
+  Allocated; 409 otherwise; the status only to Shipped or Cancelled, choice 34 in ``outbound_bodies.py``);
   ``POST /outbound-orders/{id}/cancel/`` → 200 ``{"data": order}`` in Cancelled (choice 28).
   An order is ``{"id": "OB-000001", "facility_id", "original_order_id", "external_order_number",
   "destination_id", "destination_name", "destination_license_number", "sales_rep_id", "order_status",
-  "payment_term", "notes", "order_lines": [{"item_id", "sku", "item_name", "order_qty", "unit_price",
-  "line_total"}], "total", "created_timestamp", "last_updated_timestamp",
+  "payment_term", "notes", "order_timestamp", "order_lines": [{"item_id", "sku", "item_name", "order_qty",
+  "unit_price", "discount_price", "line_total"}], "total", "created_timestamp", "last_updated_timestamp",
   "partially_allocated_timestamp", "allocated_timestamp", "shipped_timestamp", "cancelled_timestamp"}``.
 * Statuses ``Created``, ``Partially Allocated``, ``Allocated``, ``Shipped``, ``Cancelled`` (choice 23).
   Orders are created ``Created``; the warehouse moves them (control route): Created → Partially
@@ -37,17 +38,18 @@ Each is a guess kept easy to change; none is confirmed by Flourish.
     (no Created → Shipped); the status changes only through the control route. A move stamps
     ``<status>_timestamp`` and bumps ``last_updated_timestamp``. Outbound orders never change stock.
 24. Outbound create: ``order_status`` may be absent or ``Created`` (anything else → 422); lines are
-    validated like retail lines (numbers must be JSON numbers; ``sku`` defaults to the item's);
-    ``destination_id`` and every ``item_id`` must exist (422); ``line_total`` = qty × price in cents,
-    ``total`` = their sum (no discounts, taxes or fees). ``payment_term``, ``notes`` and
+    validated like retail lines (numbers must be JSON numbers; see choice 33 for ``sku`` and prices);
+    the destination and every item must exist (422; choice 32 for a ``destination`` object); ``total``
+    = the sum of ``line_total`` in cents (no taxes or fees). ``payment_term``, ``notes`` and
     ``external_order_number`` are strings or null. ``original_order_id`` is not deduplicated.
 25. ``PUT /outbound-orders/{id}/`` is a **partial** update, unlike the retail PUT: ``order_lines`` (if
     present, replacing every line), ``payment_term``, ``notes``, ``external_order_number`` and
-    ``sales_rep_id`` are changed when present and kept when absent (send ``"payment_term": null`` to
-    clear it); ``original_order_id``, ``destination_id`` and the rest are ignored. An unknown id is a
+    the sales rep (``sales_rep`` or ``sales_rep_id``) are changed when present and kept when absent (send
+    ``"payment_term": null`` to clear it); ``original_order_id``, ``destination``, ``destination_id``,
+    ``order_timestamp`` and the rest are ignored (the plugin sends them all again on every PUT). An unknown id is a
     404, then a non-editable order a 409, both before the body is looked at; an ``order_status`` other
-    than the current one is a 422. Every successful PUT bumps ``last_updated_timestamp`` and fires an
-    ``order`` webhook, even one that changes nothing. The staff edit (``PATCH
+    than the current one, Shipped or Cancelled (choice 34) is a 422. Every successful PUT bumps
+    ``last_updated_timestamp`` and fires an ``order`` webhook, even one that changes nothing. The staff edit (``PATCH
     /_sandbox/outbound-orders/{id}``) takes the same fields, ignores ``order_status``, and may change the
     payment term, notes, external order number and sales rep in **any** status (as back-office staff
     can), the lines only while Created or Partially Allocated (409 otherwise).
@@ -70,7 +72,14 @@ from starlette.routing import Route
 
 from cannasync.sandboxes._kit.values import cents, iso_ms, now
 from cannasync.sandboxes.flourish.base import StateBase
-from cannasync.sandboxes.flourish.order_bodies import Line, parse_lines
+from cannasync.sandboxes.flourish.outbound_bodies import (
+    PUT_MOVES,
+    OutboundLine,
+    parse_destination_details,
+    parse_notes,
+    parse_outbound_lines,
+    parse_sales_rep,
+)
 from cannasync.sandboxes.flourish.wire import (
     JSON,
     V1,
@@ -83,10 +92,10 @@ from cannasync.sandboxes.flourish.wire import (
     json_object,
     money,
     one,
-    optional_id,
     optional_str,
     page_response,
     paging,
+    parse_iso,
     sandbox_of,
     stamp_after,
     status_stamp_key,
@@ -157,23 +166,41 @@ class OutboundMixin(StateBase):
         if rep["facility_id"] != facility_id:
             raise ApiError(422, f"Sales rep {sales_rep_id} belongs to facility {rep['facility_id']}")
 
-    def _outbound_lines(self, lines: Sequence[Line]) -> JSON:
-        """Line rows (``sku`` and ``item_name`` filled from the item) and the order total."""
+    def _line_item(self, index: int, line: OutboundLine) -> JSON:
+        """The item a line names: by ``item_id``, else by ``sku`` (the plugin's way; choice 33)."""
+        where = f"order_lines[{index}]"
+        if line.item_id is not None:
+            item = self._items_by_id.get(line.item_id)
+            if item is None:
+                raise ApiError(422, f"{where}.item_id {line.item_id} not found")
+            if line.sku is not None and line.sku != item["sku"]:
+                raise ApiError(422, f"{where}.sku {line.sku} is not the sku of item {line.item_id}")
+            return item
+        found = next((item for item in self._items_by_id.values() if item["sku"] == line.sku), None)
+        if found is None:
+            raise ApiError(422, f"{where}.sku {line.sku} not found")
+        return found
+
+    def _outbound_lines(self, lines: Sequence[OutboundLine]) -> JSON:
+        """Line rows (``sku``, ``item_name`` and a missing price filled from the item) and the order total."""
         rows = []
         total = Decimal(0)
         for index, line in enumerate(lines):
-            item = self._items_by_id.get(line.item_id)
-            if item is None:
-                raise ApiError(422, f"order_lines[{index}].item_id {line.item_id} not found")
-            line_total = cents(Decimal(str(line.order_qty)) * Decimal(str(line.unit_price)))
+            item = self._line_item(index, line)
+            price = line.unit_price
+            if price is None:
+                price = item.get("wholesale_price") or item.get("retail_price") or item.get("price") or 0
+            gross = Decimal(str(line.order_qty)) * Decimal(str(price))
+            line_total = cents(max(Decimal(0), gross - Decimal(str(line.discount_price))))
             total += line_total
             rows.append(
                 {
-                    "item_id": line.item_id,
-                    "sku": line.sku if line.sku is not None else item["sku"],
+                    "item_id": item["id"],
+                    "sku": item["sku"],
                     "item_name": item["item_name"],
                     "order_qty": line.order_qty,
-                    "unit_price": line.unit_price,
+                    "unit_price": price,
+                    "discount_price": line.discount_price,
                     "line_total": money(line_total),
                 }
             )
@@ -182,9 +209,13 @@ class OutboundMixin(StateBase):
     def create_outbound(self, facility_id: str, parsed: JSON) -> JSON:
         """``POST /outbound-orders/``: a new order in Created; fires an ``order`` webhook."""
         with self.lock:
-            destination = self._destinations.get(parsed["destination_id"])
-            if destination is None:
-                raise ApiError(422, f"Destination {parsed['destination_id']} not found")
+            if parsed["destination"] is not None:
+                destination = self.destination_for_order(parsed["destination"])
+            else:
+                known = self._destinations.get(parsed["destination_id"])
+                if known is None:
+                    raise ApiError(422, f"Destination {parsed['destination_id']} not found")
+                destination = known
             self._check_sales_rep(parsed["sales_rep_id"], facility_id)
             lines = self._outbound_lines(parsed["order_lines"])
             order_id = f"OB-{self._next_outbound:06d}"
@@ -202,6 +233,7 @@ class OutboundMixin(StateBase):
                 "order_status": "Created",
                 "payment_term": parsed["payment_term"],
                 "notes": parsed["notes"],
+                "order_timestamp": parsed["order_timestamp"],
                 **lines,
                 "created_timestamp": stamp,
                 "last_updated_timestamp": stamp,
@@ -222,11 +254,16 @@ class OutboundMixin(StateBase):
         with self.lock:
             old = self._outbound_order(order_id, facility_id)
             editable = old["order_status"] in OUTBOUND_EDITABLE
+            moves_to: str | None = None
             if not staff:
                 _check_outbound_editable(old)
                 wanted = changes.get("order_status")
-                if wanted is not None and wanted != old["order_status"]:
-                    raise ApiError(422, "order_status cannot be changed through the API")
+                if wanted in PUT_MOVES:
+                    moves_to = wanted  # the B2B plugin's way to ship or cancel (choice 34)
+                elif wanted is not None and wanted != old["order_status"]:
+                    raise ApiError(
+                        422, "order_status cannot be changed through the API (except to Shipped or Cancelled)"
+                    )
             elif "order_lines" in changes and not editable:
                 _check_outbound_editable(old)
             new = dict(old)
@@ -239,6 +276,9 @@ class OutboundMixin(StateBase):
                 if key in changes:
                     new[key] = changes[key]
             new["last_updated_timestamp"] = stamp_after(old["last_updated_timestamp"])
+            if moves_to is not None:
+                new["order_status"] = moves_to
+                new[status_stamp_key(moves_to)] = new["last_updated_timestamp"]
             self._outbound[order_id] = new
             self._emit("order", new)
             return new
@@ -302,13 +342,21 @@ def _parse_outbound_body(body: JSON) -> JSON:
     status = body.get("order_status")
     if status is not None and canonical(status, OUTBOUND_STATUSES) != "Created":
         raise ApiError(422, "order_status must be Created (or absent) on a new outbound order")
+    destination = body.get("destination")
+    if destination is None and body.get("destination_id") is None:
+        raise ApiError(422, "destination (the buyer's details) is required")
+    order_timestamp = optional_str(body, "order_timestamp")
+    if order_timestamp:
+        parse_iso(order_timestamp, "order_timestamp", status=422)
     return {
         "original_order_id": original_order_id,
-        "destination_id": id_value(body.get("destination_id"), "destination_id"),
-        "sales_rep_id": optional_id(body, "sales_rep_id"),
-        "order_lines": parse_lines(body.get("order_lines")),
+        "destination": None if destination is None else parse_destination_details(destination),
+        "destination_id": None if destination is not None else id_value(body.get("destination_id"), "destination_id"),
+        "sales_rep_id": parse_sales_rep(body)[1],
+        "order_lines": parse_outbound_lines(body.get("order_lines")),
         "payment_term": optional_str(body, "payment_term"),
-        "notes": optional_str(body, "notes"),
+        "notes": parse_notes(body),
+        "order_timestamp": order_timestamp,
         "external_order_number": optional_str(body, "external_order_number"),
     }
 
@@ -321,12 +369,15 @@ def parse_outbound_changes(body: JSON, *, staff: bool = False) -> JSON:
     """
     changes: JSON = {}
     if "order_lines" in body:
-        changes["order_lines"] = parse_lines(body["order_lines"])
-    for name in ("payment_term", "notes", "external_order_number"):
+        changes["order_lines"] = parse_outbound_lines(body["order_lines"])
+    for name in ("payment_term", "external_order_number"):
         if name in body:
             changes[name] = optional_str(body, name)
-    if "sales_rep_id" in body:
-        changes["sales_rep_id"] = optional_id(body, "sales_rep_id")
+    if "notes" in body:
+        changes["notes"] = parse_notes(body)
+    names_rep, rep = parse_sales_rep(body)
+    if names_rep:
+        changes["sales_rep_id"] = rep
     if not staff and body.get("order_status") is not None:
         changes["order_status"] = canonical(body["order_status"], OUTBOUND_STATUSES)
     return changes

@@ -6,7 +6,10 @@ What the LeafLink ↔ Flourish bridge uses (cannasync issue 6, seed 004):
 
 * ``GET /sales-reps/`` (``FacilityID`` required, paged) → ``{"id", "first_name", "last_name", "email",
   "facility_id"}``: the facility's reps.
-* Destinations (wholesale customers; a LeafLink customer is a Flourish destination) are company-scoped:
+* Destinations (wholesale customers; a LeafLink customer is a Flourish destination) are company-scoped
+  (Flourish's B2B plugin reads them with ``GET /destinations?license_number=``, ``GET /destinations/{id}``
+  and the paged list, and makes them only through an outbound order's ``destination`` object: see
+  ``outbound_bodies.py``; ``POST /destinations/`` is served but no client of Flourish's is seen to call it):
   ``GET /destinations/`` (paged, id order; filters ``license_number``, case-insensitive, and
   ``external_id``, exact), ``GET /destinations/{id}/``, ``POST /destinations/`` ``{"name",
   "license_number", "address"?: {"address_line_1", "address_line_2", "city", "state", "postcode",
@@ -85,20 +88,34 @@ class WholesaleMixin(StateBase):
                 raise ApiError(404, f"Destination {destination_id} not found")
             return destination
 
+    def destination_for_order(self, details: JSON) -> JSON:
+        """The destination an outbound order's ``destination`` object names: the one with its license
+        number, else a new one made from it (choice 32 in ``outbound_bodies.py``). Call with the lock held."""
+        if "id" in details:
+            named = self._destinations.get(details["id"])
+            if named is None:
+                raise ApiError(422, f"Destination {details['id']} not found")
+            return named
+        license_number = details["license_number"]
+        if license_number:
+            wanted = license_number.lower()
+            for destination in self._destinations.values():
+                if str(destination.get("license_number") or "").lower() == wanted:
+                    return destination
+        return self._new_destination(details)
+
     def create_destination(self, fields: JSON) -> JSON:
         """A new destination (wholesale customer); never checked for duplicates (choice 22)."""
         with self.lock:
-            destination_id = str(self._next_destination)
-            self._next_destination += 1
-            stamp = iso_ms(now())
-            destination = {
-                "id": destination_id,
-                **fields,
-                "created_timestamp": stamp,
-                "last_updated_timestamp": stamp,
-            }
-            self._destinations[destination_id] = destination
-            return destination
+            return self._new_destination(fields)
+
+    def _new_destination(self, fields: JSON) -> JSON:
+        destination_id = str(self._next_destination)
+        self._next_destination += 1
+        stamp = iso_ms(now())
+        destination = {"id": destination_id, **fields, "created_timestamp": stamp, "last_updated_timestamp": stamp}
+        self._destinations[destination_id] = destination
+        return destination
 
 
 def _destination_predicate(request: Request) -> Callable[[JSON], bool] | None:

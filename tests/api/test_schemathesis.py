@@ -27,7 +27,9 @@ SEED = os.environ.get("CANNASYNC_FUZZ_SEED", "20261203")
 SKIPPED_CHECKS = "positive_data_acceptance"
 
 
-@pytest.mark.timeout(600)  # about 30 s per backend on a quiet machine; minutes on a shared one
+# About 30 s per backend on a quiet machine; 560 s was not enough for one run of the suite on 2 cores at load 15-20
+# (two suites and four other jobs): the bound only catches a hang, it is not a measure of speed.
+@pytest.mark.timeout(1560)
 def test_the_api_keeps_its_documented_contract_under_fuzzing(hub: Hub, tmp_path: Path) -> None:
     # Something for the generated ids to find: a store, so that store routes reach their handlers.
     assert hub.api.post("/api/v1/stores", json={"name": "Fuzzed"}).status_code == 201
@@ -53,7 +55,7 @@ def test_the_api_keeps_its_documented_contract_under_fuzzing(hub: Hub, tmp_path:
         str(tmp_path),
     ]
     done = subprocess.run(
-        command, capture_output=True, text=True, timeout=560, check=False, env={**os.environ, "NO_COLOR": "1"}
+        command, capture_output=True, text=True, timeout=1500, check=False, env={**os.environ, "NO_COLOR": "1"}
     )
     summary = done.stdout[-6000:] + done.stderr[-2000:]
     assert done.returncode == 0, summary

@@ -33,6 +33,6 @@ def test_vendor_spellings_of_a_term(spelling: str, term: str) -> None:
     assert payment_term(spelling) == term
 
 
-@pytest.mark.parametrize("spelling", ["Net 45", "Net 0", "LeafLink Financial", "Due on receipt", "", None])
+@pytest.mark.parametrize("spelling", ["Net 45", "Net 0", "Marketplace Financing", "Due on receipt", "", None])
 def test_a_term_the_bridge_does_not_support_means_none(spelling: str | None) -> None:
     assert payment_term(spelling) is None

@@ -7,7 +7,7 @@ import hashlib
 import hmac
 from collections import Counter
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from itertools import islice
 from typing import Any
@@ -42,11 +42,13 @@ def _cents(money: Any) -> int:
 
 
 def _moment(text: Any) -> datetime | None:
-    raw = values.text(text)
-    if raw is None:
-        return None
-    moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return values.moment(values.text(text), "modified")  # a garbled time is a MappingError naming it
+
+
+def _quantity(value: Any) -> str:
+    """A line's ``quantity`` as sent, a decimal string (LineItemResponse, OpenAPI file); refused when it is none."""
+    values.decimal(value, "line item quantity")
+    return str(value).strip()
 
 
 def _line_price(line: Mapping[str, Any]) -> int:
@@ -73,17 +75,17 @@ def market_order(order: Mapping[str, Any], lines: list[Mapping[str, Any]]) -> Ma
     if isinstance(transitions, str):
         transitions = [t.strip() for t in transitions.split(",") if t.strip()]
     return MarketOrder(
-        number=str(order["number"]),
+        number=values.identifier(order.get("number"), "order number"),
         status=str(order.get("status") or "").lower(),
         buyer=Buyer(
-            id=str(customer.get("id")),
+            id=values.identifier(customer.get("id"), "order customer id"),
             name=str(customer.get("display_name") or customer.get("name") or ""),
             license_number=values.text(customer.get("license_number")),
         ),
         lines=[
             WholesaleLine(
-                item_id=str(line.get("product")),
-                quantity=str(line.get("quantity")),
+                item_id=values.identifier(line.get("product"), "line item product"),
+                quantity=_quantity(line.get("quantity")),
                 unit_price_cents=_line_price(line),
             )
             for line in lines

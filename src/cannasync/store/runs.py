@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from cannasync.domain.text import clean, json_safe
-from cannasync.store.db import is_postgres
+from cannasync.store.db import is_postgres, rowcount
 from cannasync.store.once import get_or_create
 from cannasync.store.tables import Integration, QuarantinedRecord, Schedule, SyncRun
 from cannasync.store.types import utcnow
@@ -59,7 +59,7 @@ class Runs:
             .where(SyncRun.id == run_id, SyncRun.status == "queued")
             .values(status="running", started_at=utcnow())
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(rowcount(result))
 
     def progress(
         self,
@@ -77,7 +77,7 @@ class Runs:
         result = self.session.execute(
             update(SyncRun).where(SyncRun.id == run_id, SyncRun.status == "running").values(**values)
         )
-        if not result.rowcount:  # type: ignore[attr-defined]
+        if not rowcount(result):
             raise RunSuperseded(run_id)
 
     def finish(
@@ -102,7 +102,7 @@ class Runs:
                 calls=None if calls is None else json_safe(dict(calls)),
             )
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(rowcount(result))
 
     def recent(self, integration_id: int, flow: str | None = None, limit: int = 20) -> list[SyncRun]:
         query = select(SyncRun).where(SyncRun.integration_id == integration_id)
@@ -258,7 +258,7 @@ class Runs:
             .where(Schedule.id == schedule_id, Schedule.lease_run_id == run_id)
             .values(leased_until=now + lease, lease_owner=owner)
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(rowcount(result))
 
     def release(self, schedule_id: int, run_id: int | None) -> None:
         """Let go of the lease this run holds; a run that was taken over holds nothing and changes nothing.
@@ -397,7 +397,7 @@ class Runs:
             )
             .values(resolved_at=utcnow())
         )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return rowcount(result)
 
     def quarantined(self, integration_id: int, *, include_resolved: bool = False) -> list[QuarantinedRecord]:
         query = select(QuarantinedRecord).where(QuarantinedRecord.integration_id == integration_id)

@@ -26,7 +26,6 @@ from sqlalchemy.orm import Session
 
 from cannasync.domain import catalog as model
 from cannasync.store import history
-from cannasync.store.bindings import Bindings
 from cannasync.store.db import is_postgres, rowcount
 from cannasync.store.tables import Binding, CategoryMapping, Hold, Order, Product
 from cannasync.store.types import utcnow
@@ -67,9 +66,8 @@ def _tiers(values: Sequence[model.PriceTier]) -> list[dict[str, Any]]:
 
 
 class Catalog:
-    def __init__(self, session: Session, bindings: Bindings) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
-        self.bindings = bindings
 
     # --- the store's category table ---
     def category_map(self, store_id: int) -> dict[str, str]:

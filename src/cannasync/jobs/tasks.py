@@ -149,8 +149,7 @@ def _read_complete(flow: str, uow: UnitOfWork, run_id: int) -> bool:
     """A menu sync read everything, unless it resumed (then it read only the rest, and hid nothing)."""
     if flow != menu_sync.FLOW:
         return False
-    run = uow.runs.get(run_id)
-    return not (run and run.checkpoint and run.checkpoint.get("resumed_from"))
+    return not uow.runs.checkpoint(run_id).resuming
 
 
 def internal_error(error: Exception) -> str:

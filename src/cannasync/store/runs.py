@@ -20,6 +20,7 @@ from sqlalchemy import case, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from cannasync.domain.sync import Checkpoint
 from cannasync.domain.text import clean, json_safe
 from cannasync.store.db import is_postgres, rowcount
 from cannasync.store.once import get_or_create
@@ -52,6 +53,11 @@ class Runs:
     def get(self, run_id: int) -> SyncRun | None:
         return self.session.get(SyncRun, run_id)
 
+    def checkpoint(self, run_id: int) -> Checkpoint:
+        """Where the run's read got to (an empty checkpoint for a run that recorded none, or no such run)."""
+        run = self.session.get(SyncRun, run_id)
+        return Checkpoint.from_json(run.checkpoint if run else None)
+
     def start(self, run_id: int) -> bool:
         """Mark a queued run running; False when it is not queued (a second delivery, or it was taken over)."""
         result = self.session.execute(
@@ -68,12 +74,12 @@ class Runs:
         pages: int,
         seen: int,
         counts: Mapping[str, int],
-        checkpoint: Mapping[str, Any] | None = None,
+        checkpoint: Checkpoint | None = None,
     ) -> None:
         """Record how far a run got; raises RunSuperseded (rolling back the caller's page) if it was taken over."""
         values: dict[str, Any] = {"pages": pages, "seen": seen, "counts": dict(counts)}
         if checkpoint is not None:
-            values["checkpoint"] = dict(checkpoint)
+            values["checkpoint"] = checkpoint.as_json()
         result = self.session.execute(
             update(SyncRun).where(SyncRun.id == run_id, SyncRun.status == "running").values(**values)
         )
@@ -285,7 +291,7 @@ class Runs:
         run = self.queue(schedule.integration_id, schedule.flow, trigger)
         if lost is not None and lost.checkpoint:
             # The new run starts where the lost one's last written page left off, if its flow can resume.
-            run.checkpoint = {**lost.checkpoint, "resumed_from": lost.id}
+            run.checkpoint = Checkpoint.from_json(lost.checkpoint).taken_over_from(lost.id).as_json()
         schedule.leased_until = now + lease
         schedule.lease_owner = owner
         schedule.lease_run_id = run.id

@@ -20,6 +20,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
     false,
@@ -43,6 +44,8 @@ Id = BigInteger().with_variant(Integer(), "sqlite")  # SQLite only autoincrement
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[Any]: JSON()}
+    # Every mapped class here is one table (no inheritance or mapping to a select): Core statements take it as such.
+    __table__: ClassVar[Table]
 
 
 class Organization(Base):

@@ -19,10 +19,10 @@ def order_pairs(integration_id: int, db: Db, org: Org) -> list[dict[str, Any]]:
             raise not_found("LeafLink link")
         return [
             {
-                "leaflink_number": pair.leaflink_number,
-                "leaflink_status": pair.leaflink_status,
-                "flourish_order_id": pair.flourish_order_id,
-                "flourish_status": pair.flourish_status,
+                "leaflink_number": pair.market_number,
+                "leaflink_status": pair.market_status,
+                "flourish_order_id": pair.pos_order_id,
+                "flourish_status": pair.pos_status,
                 "facility_id": pair.facility_id,
                 "payment_term": pair.payment_term,
                 "conflict": pair.conflict,

@@ -264,12 +264,12 @@ async def save_reps(request: Request, link_id: int, db: Db, viewer: MerchantForm
 def _pair_view(pair: Any, names: dict[int, str]) -> dict[str, Any]:
     return {
         "link": names.get(pair.integration_id, "LeafLink"),
-        "number": pair.leaflink_number,
-        "leaflink_status": pair.leaflink_status,
-        "leaflink_kind": STATUS_KINDS.get(pair.leaflink_status.lower(), ""),
-        "flourish_order_id": pair.flourish_order_id,
-        "flourish_status": pair.flourish_status,
-        "flourish_kind": STATUS_KINDS.get((pair.flourish_status or "").lower(), ""),
+        "number": pair.market_number,
+        "leaflink_status": pair.market_status,
+        "leaflink_kind": STATUS_KINDS.get(pair.market_status.lower(), ""),
+        "flourish_order_id": pair.pos_order_id,
+        "flourish_status": pair.pos_status,
+        "flourish_kind": STATUS_KINDS.get((pair.pos_status or "").lower(), ""),
         "facility_id": pair.facility_id,
         "payment_term": pair.payment_term,
         "conflict": pair.conflict,

@@ -433,8 +433,9 @@ class WholesaleOptions:
 
     #: The store's POS connection whose facility this link sells from.
     supplier_integration_id: int | None
-    #: The POS brand names this link sells (an item's brand picks the link); compared case-insensitively.
-    brands: frozenset[str]
+    #: The POS brand names this link sells, as the merchant wrote them (an item's brand picks the link, compared
+    #: case-insensitively: ``sells``).
+    brands: tuple[str, ...]
     #: The POS is the source of truth for stock levels / descriptions.
     stock_from_supplier: bool
     descriptions_from_supplier: bool
@@ -442,6 +443,10 @@ class WholesaleOptions:
     create_on: frozenset[WholesaleStatus]
     #: A marketplace sales rep → the POS facility its orders go to.
     sales_rep_facilities: Mapping[str, str]
+
+    def sells(self, brand: str | None) -> bool:
+        """Whether an item of this brand is this link's to list."""
+        return (brand or "").lower() in {name.lower() for name in self.brands}
 
 
 @dataclass(frozen=True, slots=True)

@@ -91,8 +91,8 @@ TARGET_ACTIONS: dict[WholesaleStatus, str] = {
     WholesaleStatus.CANCELLED: "cancel",
 }
 
-#: A POS order's status → the marketplace status it asks for (seed 004's "Flourish updates LeafLink" table, in the
-#: bridge's words): a POS order cancelled is one the seller rejects on the marketplace.
+#: A POS order's status → the marketplace status it asks for (seed 004's table of how the POS updates the
+#: marketplace, in the bridge's words): a POS order cancelled is one the seller rejects on the marketplace.
 POS_TARGETS: dict[WholesaleStatus, WholesaleStatus] = {
     WholesaleStatus.CANCELLED: WholesaleStatus.REJECTED,
     WholesaleStatus.ACCEPTED: WholesaleStatus.ACCEPTED,

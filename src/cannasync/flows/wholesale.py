@@ -136,9 +136,9 @@ def sync_products(
     counts: RunCounts,
 ) -> None:
     link = market.wholesale_options
-    brands, stock, descriptions = link.brands, link.stock_from_supplier, link.descriptions_from_supplier
+    stock, descriptions = link.stock_from_supplier, link.descriptions_from_supplier
     for item in supplier.offered_items():
-        if (item.brand or "").lower() not in brands:
+        if not link.sells(item.brand):
             continue  # another account's brand
         with db.uow() as uow:
             pair = uow.wholesale.product_for_item(integration.id, item.id)

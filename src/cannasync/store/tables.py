@@ -569,11 +569,11 @@ class StoreMapping(Base):
     mapped_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
-# --- wholesale (Flourish ↔ LeafLink) ---------------------------------------------------------------------------
+# --- wholesale (a POS ↔ a marketplace) --------------------------------------------------------------------------
 
 
 class WholesaleProduct(Base):
-    """A Flourish item ↔ the LeafLink product the bridge made for it, with what was last sent (no echoes)."""
+    """A POS item ↔ the marketplace product the bridge made for it, with what was last sent (no echoes)."""
 
     __tablename__ = "wholesale_products"
     __table_args__ = (
@@ -590,7 +590,7 @@ class WholesaleProduct(Base):
 
 
 class WholesaleCustomer(Base):
-    """A LeafLink buyer ↔ the Flourish destination made for it, once."""
+    """A marketplace buyer ↔ the POS destination (customer) made for it, once."""
 
     __tablename__ = "wholesale_customers"
     __table_args__ = (UniqueConstraint("integration_id", "market_customer_id"),)
@@ -602,8 +602,9 @@ class WholesaleCustomer(Base):
 
 
 class WholesaleOrder(Base):
-    """A LeafLink order ↔ its Flourish outbound order, both statuses, what was last exchanged, and any conflict
-    left for a person (a transition LeafLink would not take, an unsupported payment term)."""
+    """A marketplace order ↔ its POS outbound order, both statuses (as each side names them), what was last
+    exchanged, and any conflict left for a person (a transition the marketplace would not take, an unsupported
+    payment term)."""
 
     __tablename__ = "wholesale_orders"
     __table_args__ = (UniqueConstraint("integration_id", "market_number"),)

@@ -52,9 +52,10 @@ class LeafLinkSettings(BaseModel):
         """The link's settings in the bridge's words (the flow reads these, never the raw settings)."""
         return WholesaleOptions(
             supplier_integration_id=self.flourish_integration_id,
-            brands=frozenset(brand.lower() for brand in self.brands),
+            brands=tuple(self.brands),
             stock_from_supplier=self.inventory_from_flourish,
             descriptions_from_supplier=self.descriptions_from_flourish,
-            create_on=frozenset(WholesaleStatus(status) for status in self.create_on),
+            # An empty list (the API takes one) creates at Accepted, as the field's default does.
+            create_on=frozenset(WholesaleStatus(status) for status in self.create_on or ["accepted"]),
             sales_rep_facilities=dict(self.sales_rep_facilities),
         )

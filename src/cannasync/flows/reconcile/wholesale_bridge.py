@@ -21,11 +21,11 @@ def reconcile(
     side = wholesale.sides(db, integration)
     supplier = wholesale.supplier_for(db, integration)
     link = market.wholesale_options
-    brands, stock = link.brands, link.stock_from_supplier
+    stock = link.stock_from_supplier
     differences: list[Difference] = []
     try:
         for item in supplier.offered_items():
-            if (item.brand or "").lower() not in brands:
+            if not link.sells(item.brand):
                 continue
             counts.products += 1
             with db.uow() as uow:

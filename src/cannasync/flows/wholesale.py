@@ -100,10 +100,13 @@ def supplier_for(db: Database, integration: IntegrationConfig) -> WholesaleSuppl
     supplier_id = options(integration).supplier_integration_id
     with db.uow() as uow:
         row = uow.accounts.integration(supplier_id, integration.organization_id) if supplier_id else None
+        market = vendor(integration.vendor).title
         if row is None or row.vendor not in SUPPLIERS:
-            raise BridgeMisconfigured("the wholesale link names no POS connection of this organization")
+            pos = " or ".join(vendor(name).title for name in SUPPLIERS)
+            raise BridgeMisconfigured(f"the {market} link names no {pos} connection of this organization")
         if not row.credentials:
-            raise BridgeMisconfigured("the POS connection this wholesale link sells from is disconnected")
+            pos = vendor(row.vendor).title
+            raise BridgeMisconfigured(f"the {pos} connection this {market} link sells from is disconnected")
         config = uow.accounts.config(row)
     return SUPPLIERS[config.vendor](config.credentials, config.settings)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -89,8 +90,8 @@ def test_an_order_received_becomes_a_market_order() -> None:
         None,
     )
     assert [(line.item_id, line.quantity, line.unit_price_cents) for line in mapped.lines] == [
-        ("2093", "10.0000", 9900),  # the sale price the buyer pays, not the $108 list price
-        ("2094", "2.5000", 4550),  # no sale price (0.00): the ordered unit price
+        ("2093", Decimal("10.0000"), 9900),  # the sale price the buyer pays, not the $108 list price
+        ("2094", Decimal("2.5000"), 4550),  # no sale price (0.00): the ordered unit price
     ]
     assert mapped.payment_term == "Net 15"
     assert mapped.sales_rep_ids == ("13",)

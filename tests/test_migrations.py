@@ -10,6 +10,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import event, text
+from sqlalchemy.exc import IntegrityError
 
 from cannasync.jobs.runtime import Runtime
 from cannasync.store.db import make_engine, upgrade
@@ -156,6 +157,98 @@ def test_0016_keeps_every_shop_orders_link_and_gives_every_other_order_one(backe
         assert keys[1] == shop_key
         assert all(len(keys[i]) >= 22 and keys[i] not in ("api-retry-7", shop_key) for i in (2, 3))
         assert keys[2] != keys[3]
+    finally:
+        engine.dispose()
+        if backend == "postgres":
+            with admin.begin() as connection:
+                connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            admin.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_0018_renames_the_wholesale_pairs_columns_in_place_keeping_every_pair(backend: str, tmp_path: Path):
+    """The pairs' vendor-named columns become pos_*/market_* without copying a row: the pairs the bridge knew are
+    still found by their new names, their unique constraints still hold, and no table is rebuilt."""
+    schema = f"cs_mig18_{os.getpid()}"
+    if backend == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path}/old.db")
+    else:
+        admin = make_engine(POSTGRES_URL)
+        try:
+            with admin.begin() as connection:
+                connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                connection.execute(text(f"CREATE SCHEMA {schema}"))
+        except Exception as error:  # pragma: no cover - depends on the machine
+            pytest.skip(f"PostgreSQL is not reachable: {error}")
+        engine = make_engine(POSTGRES_URL, search_path=schema)
+    try:
+        upgrade(engine, "0016")
+        now = datetime.now(UTC)
+        with engine.begin() as connection:
+            connection.execute(
+                text("INSERT INTO organizations (id, name, created_at) VALUES (1, 'Org', :now)"), {"now": now}
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO integrations (id, organization_id, vendor, enabled, credentials, settings, "
+                    "sync_state, name, created_at, updated_at) VALUES (1, 1, 'leaflink', true, :blob, '{}', '{}', "
+                    "'', :now, :now)"
+                ),
+                {"blob": b"x", "now": now},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO wholesale_products (id, integration_id, flourish_item_id, leaflink_product_id, "
+                    "quantity_sent, updated_at) VALUES (1, 1, 'item-7', '2093', 12, :now)"
+                ),
+                {"now": now},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO wholesale_customers (id, integration_id, leaflink_customer_id, "
+                    "flourish_destination_id, created_at) VALUES (1, 1, '148515', 'dest-3', :now)"
+                ),
+                {"now": now},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO wholesale_orders (id, integration_id, leaflink_number, flourish_order_id, "
+                    "facility_id, leaflink_status, flourish_status, created_at, updated_at) VALUES "
+                    "(1, 1, 'aec108ac', 'OB-1', 'fac-1', 'accepted', 'Allocated', :now, :now)"
+                ),
+                {"now": now},
+            )
+        statements: list[str] = []
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def spy(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+            statements.append(" ".join(statement.split()).upper())
+
+        upgrade(engine)
+        event.remove(engine, "before_cursor_execute", spy)
+        assert any("RENAME COLUMN" in s for s in statements), "the spy saw the renames (so this test can fail)"
+        assert [s for s in statements if s.startswith(("DROP TABLE", "CREATE TABLE", "INSERT INTO WHOLESALE"))] == []
+        with engine.connect() as connection:
+            product = connection.execute(
+                text("SELECT pos_item_id, market_product_id, quantity_sent FROM wholesale_products")
+            ).one()
+            buyer = connection.execute(
+                text("SELECT market_customer_id, pos_destination_id FROM wholesale_customers")
+            ).one()
+            order = connection.execute(
+                text("SELECT market_number, pos_order_id, market_status, pos_status FROM wholesale_orders")
+            ).one()
+        assert tuple(product) == ("item-7", "2093", 12)
+        assert tuple(buyer) == ("148515", "dest-3")
+        assert tuple(order) == ("aec108ac", "OB-1", "accepted", "Allocated")
+        with pytest.raises(IntegrityError), engine.begin() as connection:  # one pair per marketplace order still
+            connection.execute(
+                text(
+                    "INSERT INTO wholesale_orders (id, integration_id, market_number, market_status, created_at, "
+                    "updated_at) VALUES (2, 1, 'aec108ac', 'submitted', :now, :now)"
+                ),
+                {"now": now},
+            )
     finally:
         engine.dispose()
         if backend == "postgres":

@@ -46,7 +46,6 @@ class Settings(BaseSettings):
     retry_max_seconds: float = Field(
         900.0, gt=0, le=86400, description="The longest wait between tries of a vendor write (it is never dropped)"
     )
-    http_timeout: float = Field(15.0, gt=0, description="Seconds to wait for a vendor's answer")
     log_level: str = "INFO"
     log_json: bool = False
 

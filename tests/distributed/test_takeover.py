@@ -11,6 +11,7 @@ from datetime import timedelta
 from cannasync.connectors.base import MenuPage
 from cannasync.connectors.flourish.client import PAGE_SIZE
 from cannasync.connectors.registry import build_connector
+from cannasync.domain.sync import Checkpoint
 from cannasync.flows import menu_sync
 from cannasync.store.types import utcnow
 from tests.conftest import AlleavesSandbox, Connected, Hub, Sandbox, connect_alleaves, connect_flourish
@@ -26,7 +27,7 @@ def _expire_menu_lease(hub: Hub, link: Connected, pages: int) -> int:
         schedule, run = held
         uow.runs.start(run.id)
         uow.runs.progress(
-            run.id, pages=pages, seen=50, counts={}, checkpoint={"pages": pages, "cursor": str(pages * PAGE_SIZE)}
+            run.id, pages=pages, seen=50, counts={}, checkpoint=Checkpoint(pages=pages, cursor=str(pages * PAGE_SIZE))
         )
         schedule.leased_until = now - timedelta(seconds=1)
         return run.id

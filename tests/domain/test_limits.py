@@ -75,3 +75,46 @@ def test_open_now_is_read_in_the_stores_own_time_zone() -> None:
     assert open_state(hours, early, "America/Detroit").text == "Closed · opens 9 AM"
     assert open_state(hours, early, "Asia/Tokyo").text == "Closed · opens Tue 9 AM"  # 22:00 Monday in Tokyo
     assert week(hours)[2] == ("Wednesday", "Closed")
+
+
+def test_a_products_kind_is_its_stores_category_first_then_the_pos_category() -> None:
+    assert limits.kind_of(("Top Shelf", "Flower")) is Kind.FLOWER  # a custom name, told apart by the POS's
+    assert limits.kind_of(("Gummies",)) is Kind.EDIBLE
+    assert limits.kind_of((None, "Shatter")) is Kind.CONCENTRATE
+    assert limits.kind_of(("Edibles", "Flower")) is Kind.EDIBLE  # the store's category wins
+    assert limits.kind_of(("Topicals",)) is None and limits.kind_of(()) is None
+
+
+@pytest.mark.parametrize(
+    ("overrides", "problem"),
+    [
+        ({"adult_use": {"concentrate": "3"}, "medical": {"cannabis": None}}, None),
+        ({"kids": {}}, "'kids' is not a customer type (adult_use or medical)"),
+        ({"adult_use": 5}, "adult_use must map limit keys to amounts"),
+        ({"adult_use": {"concentrate": "three"}}, "adult_use.concentrate must be a number"),
+        ({"medical": {"cannabis": "-1"}}, "medical.cannabis must be a number from 0 to 100000"),
+        ({"medical": {"cannabis": "1e9"}}, "medical.cannabis must be a number from 0 to 100000"),
+        ({"medical": {"cannabis": "NaN"}}, "medical.cannabis must be a number from 0 to 100000"),
+    ],
+)
+def test_a_stores_own_limits_are_refused_saying_what_is_wrong(overrides: dict, problem: str | None) -> None:  # type: ignore[type-arg]
+    assert limits.override_problem(overrides) == problem
+
+
+@pytest.mark.parametrize(
+    ("value", "measure", "shown"),
+    [
+        (Decimal("2.50"), Measure.GRAMS, "2.5 g"),
+        (Decimal("28.349523125"), Measure.GRAMS, "28.35 g"),
+        (Decimal(120), Measure.THC_MG, "120 mg"),
+        (Decimal("30.0"), Measure.ML, "30 ml"),
+    ],
+)
+def test_amounts_read_as_a_shopper_reads_them(value: Decimal, measure: Measure, shown: str) -> None:
+    assert limits.show(value, measure) == shown
+
+
+def test_thc_per_unit_from_milligrams_per_gram() -> None:
+    concentrate = line("Concentrates", 1, "0.5", lab=[{"name": "THC", "value": "800", "unit": "mg/g"}])
+    assert concentrate.thc_mg == Decimal("400.0")
+    assert line("Flower", 1, None, lab=[{"name": "THC", "value": "20", "unit": "%"}]).thc_mg is None  # no weight

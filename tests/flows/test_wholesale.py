@@ -462,3 +462,24 @@ def test_combining_orders_flourish_never_had_waits_for_the_links_statuses(hub: H
     assert accepted.status_code == 200, accepted.text
     hub.sync(wholesale.link_id, FLOW)
     assert combined.json()["number"] in {o["original_order_id"] for o in outbound(wholesale)}
+
+
+def test_a_link_without_its_pos_connection_says_which_one_it_lacks(hub: Hub):
+    """The flow names no vendor, yet the run's error still reads in the merchant's words (the registry's titles)."""
+    import pytest
+
+    from cannasync.flows import wholesale
+    from cannasync.store.accounts import IntegrationConfig
+
+    link = IntegrationConfig(
+        id=0,
+        organization_id=hub.organization_id,
+        store_id=None,
+        vendor="leaflink",
+        enabled=True,
+        credentials={},
+        settings={"flourish_integration_id": 987654},  # no such connection in this organization
+    )
+    with pytest.raises(wholesale.BridgeMisconfigured) as refused:
+        wholesale.supplier_for(hub.db, link)
+    assert str(refused.value) == "the LeafLink link names no Flourish connection of this organization"

@@ -240,13 +240,13 @@ ROWS: dict[str, tuple[Case, Any, Callable[[World, int], Any]]] = {
     "organization": (organization, t.Organization, lambda w, n: t.Organization.name == f"Race Org {n}"),
     "user": (user, t.User, lambda w, n: t.User.email == f"race{n}@example.com"),
     "binding": (binding, t.Binding, lambda w, n: t.Binding.external_id == f"pos-{n}"),
-    "product_pair": (product_pair, t.WholesaleProduct, lambda w, n: t.WholesaleProduct.flourish_item_id == f"item-{n}"),
+    "product_pair": (product_pair, t.WholesaleProduct, lambda w, n: t.WholesaleProduct.pos_item_id == f"item-{n}"),
     "buyer_pair": (
         buyer_pair,
         t.WholesaleCustomer,
-        lambda w, n: t.WholesaleCustomer.leaflink_customer_id == f"buyer-{n}",
+        lambda w, n: t.WholesaleCustomer.market_customer_id == f"buyer-{n}",
     ),
-    "order_pair": (order_pair, t.WholesaleOrder, lambda w, n: t.WholesaleOrder.leaflink_number == f"LL-{n}"),
+    "order_pair": (order_pair, t.WholesaleOrder, lambda w, n: t.WholesaleOrder.market_number == f"LL-{n}"),
     "webhook_receipt": (webhook_receipt, t.WebhookReceipt, lambda w, n: t.WebhookReceipt.digest == f"{n:064x}"),
     "outbox_message": (
         outbox_message,

@@ -143,8 +143,8 @@ def test_order_pairs_show_both_sides_statuses(hub: Hub, merchant: Console, whole
     hub.sync(wholesale.link_id, FLOW)
     with hub.db.uow() as uow:
         pair = uow.wholesale.order(wholesale.link_id, number)
-        assert pair is not None and pair.flourish_order_id
-        flourish_id, flourish_status, ll_status = pair.flourish_order_id, pair.flourish_status, pair.leaflink_status
+        assert pair is not None and pair.pos_order_id
+        flourish_id, flourish_status, ll_status = pair.pos_order_id, pair.pos_status, pair.market_status
         everyone = uow.wholesale.orders(wholesale.link_id)  # the sandbox's own seeded orders come in too
         total, conflicts = len(everyone), sum(1 for p in everyone if p.conflict)
 

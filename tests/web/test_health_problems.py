@@ -160,8 +160,8 @@ def test_wholesale_conflicts_and_unmapped_loyalty_locations_are_listed_with_thei
         uow.session.add(
             WholesaleOrder(
                 integration_id=connected.integration_id,
-                leaflink_number="LL-4471",
-                leaflink_status="Accepted",
+                market_number="LL-4471",
+                market_status="Accepted",
                 conflict="LeafLink would not take Fulfilled after Accepted",
             )
         )

@@ -1,9 +1,9 @@
-"""Inbound calls from vendors: order status postbacks (Flowhub), SMS replies (the SMS gateway), and signed
-webhooks: order statuses (Flourish retail orders) and the wholesale bridge's news (Flourish, LeafLink).
+"""Inbound calls from vendors: order status postbacks, SMS replies (the SMS gateway), and signed webhooks: order
+statuses (a POS's retail orders) and the wholesale bridge's news (either side's), handed to the wholesale flow.
 
 Each goes to ``/hooks/<vendor>/<integration>/<token>``: the URL's last part is an unguessable per-integration
-token, compared in constant time (Flowhub signs nothing); the SMS gateway also signs its body, checked by its
-connector. A wrong URL and an unknown integration answer the same 404.
+token, compared in constant time (a POS that pushes postbacks may sign nothing); the SMS gateway also signs its
+body, checked by its connector. A wrong URL and an unknown integration answer the same 404.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
-from cannasync.connectors.base import SignedWebhooks, SmsGateway, StatusPostbacks, StatusWebhooks, WholesaleMarket
+from cannasync.connectors.base import SignedWebhooks, SmsGateway, StatusPostbacks, StatusWebhooks
 from cannasync.connectors.registry import VENDORS, build_connector
 from cannasync.connectors.values import json_document
 from cannasync.domain.sync import MappingError
@@ -24,7 +24,6 @@ from cannasync.flows import loyalty, order_status, wholesale
 from cannasync.jobs.scheduler import Dispatcher
 from cannasync.jobs.tasks import POSTBACK_PATH
 from cannasync.store import history
-from cannasync.store.accounts import IntegrationConfig
 from cannasync.store.uow import Database
 
 router = APIRouter(tags=["postbacks"])
@@ -74,7 +73,11 @@ def _handle(
                 if change is not None:  # a retail order moved: its shopper sees it now, not at the next poll
                     with history.acting(actor=f"{VENDORS[vendor].title} order webhook"):
                         return {"outcome": order_status.apply_postback(db, connector, integration_id, change)}
-            return {"outcome": _bridge_event(db, jobs, config, payload)}
+            # The wholesale bridge's news: the flow reads it (through the connector) and says which runs to start.
+            outcome = wholesale.on_webhook(
+                db, connector, config, payload, lambda link_id: jobs.run_now_or_skip(link_id, wholesale.FLOW, "webhook")
+            )
+            return {"outcome": outcome}
         raise HTTPException(404, "not found")
     except HTTPException as refused:
         if refused.status_code in (400, 401, 422):
@@ -85,35 +88,6 @@ def _handle(
         raise
     finally:
         connector.close()
-
-
-def _bridge_event(db: Database, jobs: Dispatcher, config: IntegrationConfig, payload: dict[str, Any]) -> str:
-    """A signed webhook for the wholesale bridge. Stock moves at once; everything else runs the bridge now (the run
-    is the one place that acts, so an echo of the bridge's own write changes nothing)."""
-    if config.vendor == "leaflink":
-        jobs.run_now_or_skip(config.id, wholesale.FLOW, "webhook")
-        return "bridge run"
-    with db.uow() as uow:
-        links = [
-            uow.accounts.config(row)
-            for row in uow.accounts.organization_integrations(config.organization_id, "leaflink")
-            if row.enabled and row.settings.get("flourish_integration_id") == config.id
-        ]
-    data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
-    moved = 0
-    for link in links:
-        if payload.get("resource_type") == "inventory_summary" and data.get("item_id") is not None:
-            market = build_connector(link.vendor, link.credentials, link.settings)
-            supplier = wholesale.supplier_for(db, link)
-            try:
-                assert isinstance(market, WholesaleMarket)
-                moved += wholesale.push_stock(db, supplier, market, link, str(data["item_id"]))
-            finally:
-                supplier.close()
-                market.close()
-        else:
-            jobs.run_now_or_skip(link.id, wholesale.FLOW, "webhook")
-    return f"stock pushed to {moved} listing(s)" if moved else "bridge run"
 
 
 @router.post(POSTBACK_PATH, include_in_schema=False)

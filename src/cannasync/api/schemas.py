@@ -303,7 +303,7 @@ class OrgIntegrationIn(Strict):
     vendor: str = Field(
         max_length=50,
         description=f"An organization-wide vendor: {', '.join(ORGANIZATION_VENDORS)}",
-        json_schema_extra={"enum": ORGANIZATION_VENDORS},
+        json_schema_extra={"enum": [*ORGANIZATION_VENDORS]},
     )
     name: str = Field("", max_length=200)
     credentials: dict[str, Any]

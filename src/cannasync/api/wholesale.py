@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from cannasync.api.deps import Db, Org, not_found
+from cannasync.connectors.registry import MARKETS
 
 router = APIRouter(tags=["wholesale"])
 
@@ -15,14 +16,14 @@ router = APIRouter(tags=["wholesale"])
 def order_pairs(integration_id: int, db: Db, org: Org) -> list[dict[str, Any]]:
     with db.uow() as uow:
         row = uow.accounts.integration(integration_id, org)
-        if row is None or row.vendor != "leaflink":
-            raise not_found("LeafLink link")
+        if row is None or row.vendor not in MARKETS:
+            raise not_found("LeafLink link")  # issue 17: still to move (with the field names below)
         return [
             {
-                "leaflink_number": pair.leaflink_number,
-                "leaflink_status": pair.leaflink_status,
-                "flourish_order_id": pair.flourish_order_id,
-                "flourish_status": pair.flourish_status,
+                "leaflink_number": pair.market_number,
+                "leaflink_status": pair.market_status,
+                "flourish_order_id": pair.pos_order_id,
+                "flourish_status": pair.pos_status,
                 "facility_id": pair.facility_id,
                 "payment_term": pair.payment_term,
                 "conflict": pair.conflict,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
@@ -17,6 +18,7 @@ from cannasync.domain.catalog import FieldGroup, Product
 from cannasync.domain.customers import CustomerDetails
 from cannasync.domain.orders import Fee, Fulfillment, OrderStatus
 from cannasync.domain.sync import Quarantined
+from cannasync.domain.wholesale import WholesaleStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,7 +378,7 @@ class SupplierItem:
 @dataclass(frozen=True, slots=True)
 class WholesaleLine:
     item_id: str  # the POS item (supplier side) or the marketplace product (market side)
-    quantity: str  # a decimal string, as LeafLink sends quantities
+    quantity: Decimal
     unit_price_cents: int
 
 
@@ -384,9 +386,11 @@ class WholesaleLine:
 class SupplierOrder:
     id: str
     reference: str | None  # our marketplace order number
+    #: The POS's own name for the status, as a pair records and shows it; ``meaning`` says what it means.
     status: str
     payment_term: str | None
     facility_id: str
+    meaning: WholesaleStatus | None = None
     #: The POS's customer the order went to (the marketplace buyer, found by license or made by the create).
     destination_id: str | None = None
 
@@ -403,21 +407,60 @@ class Buyer:
 @dataclass(frozen=True, slots=True)
 class MarketOrder:
     number: str
-    status: str  # lower case: draft, submitted, accepted, …
+    #: What the marketplace's status means (None: one the bridge has no word for; ``status_name`` still says it).
+    status: WholesaleStatus | None
     buyer: Buyer
     lines: Sequence[WholesaleLine]
     payment_term: str | None
     sales_rep_ids: tuple[str, ...]
-    available_transitions: tuple[str, ...]
+    #: The statuses the marketplace lets the seller move the order to now.
+    available_transitions: tuple[WholesaleStatus, ...]
     short_id: str | None = None
     modified: datetime | None = None
     #: The marketplace made this order by combining others of the same buyer (they turn "combined").
     combination: bool = False
+    #: The status as a pair records and shows it: the canonical value, or the marketplace's own name for a status
+    #: the bridge has no word for.
+    status_name: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.status_name:
+            object.__setattr__(self, "status_name", self.status.value if self.status else "")
+
+
+@dataclass(frozen=True, slots=True)
+class WholesaleOptions:
+    """How a marketplace link meets its POS, read from the link's settings by its connector (typed, with the
+    vendor's defaults in one place)."""
+
+    #: The store's POS connection whose facility this link sells from.
+    supplier_integration_id: int | None
+    #: The POS brand names this link sells, as the merchant wrote them (an item's brand picks the link, compared
+    #: case-insensitively: ``sells``).
+    brands: tuple[str, ...]
+    #: The POS is the source of truth for stock levels / descriptions.
+    stock_from_supplier: bool
+    descriptions_from_supplier: bool
+    #: Marketplace statuses at which the POS order is created.
+    create_on: frozenset[WholesaleStatus]
+    #: A marketplace sales rep → the POS facility its orders go to.
+    sales_rep_facilities: Mapping[str, str]
+
+    def sells(self, brand: str | None) -> bool:
+        """Whether an item of this brand is this link's to list."""
+        return (brand or "").lower() in {name.lower() for name in self.brands}
+
+
+@dataclass(frozen=True, slots=True)
+class StockMoved:
+    """A POS's webhook news that one item's stock changed."""
+
+    item_id: str
 
 
 @runtime_checkable
 class SignedWebhooks(Protocol):
-    """For vendors that sign what they post to us (Flourish ``auth-signature``, LeafLink ``LL-Signature``)."""
+    """For vendors that sign what they post to us (their connectors check the signature)."""
 
     def verify_webhook(self, raw_body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
         """The payload, once its signature checks out; raises MappingError when it does not."""
@@ -425,10 +468,23 @@ class SignedWebhooks(Protocol):
 
 
 @runtime_checkable
+class SupplierWebhooks(Protocol):
+    """For POSes whose verified webhooks carry the wholesale bridge's news (besides ``StatusWebhooks``)."""
+
+    def stock_moved(self, payload: Mapping[str, Any]) -> StockMoved | None:
+        """The item whose stock a verified webhook reports changed; None for any other news (the bridge runs)."""
+        ...
+
+
+@runtime_checkable
 class WholesaleSupplier(Protocol):
-    """The POS side of a wholesale bridge (Flourish)."""
+    """The POS side of a wholesale bridge."""
 
     facility_id: str
+
+    def status_meaning(self, raw_status: str) -> WholesaleStatus | None:
+        """What a POS outbound order status (as a pair records it) means; None when it asks nothing."""
+        ...
 
     def close(self) -> None: ...
 
@@ -461,7 +517,9 @@ class WholesaleSupplier(Protocol):
 
 @runtime_checkable
 class WholesaleMarket(Protocol):
-    """The marketplace side of a wholesale bridge (LeafLink)."""
+    """The marketplace side of a wholesale bridge."""
+
+    wholesale_options: WholesaleOptions
 
     def find_product(self, sku: str | None) -> str | None: ...
 
@@ -481,6 +539,8 @@ class WholesaleMarket(Protocol):
 
     def order(self, number: str) -> MarketOrder | None: ...
 
-    def transition(self, number: str, action: str) -> MarketOrder: ...
+    def transition(self, number: str, to: WholesaleStatus) -> MarketOrder:
+        """Ask the marketplace to move the order to ``to`` (one of its ``available_transitions``)."""
+        ...
 
     def set_payment_term(self, number: str, term: str) -> None: ...

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from cannasync.connectors.alleaves.connector import AlleavesConnector
 from cannasync.connectors.alleaves.settings import AlleavesCredentials, AlleavesSettings
-from cannasync.connectors.base import Connector, Traits, WholesaleSupplier
+from cannasync.connectors.base import Connector, Traits, WholesaleOptions, WholesaleSupplier
 from cannasync.connectors.flourish.connector import FlourishConnector
 from cannasync.connectors.flourish.loyalty import FlourishLoyaltyConnector, FlourishLoyaltySettings
 from cannasync.connectors.flourish.settings import FlourishCredentials, FlourishSettings
@@ -50,6 +50,8 @@ class VendorSpec:
     warnings: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     #: A warning for the connection as a whole, shown before any of its settings.
     caution: str | None = None
+    #: For a wholesale marketplace: its settings (validated) in the bridge's words.
+    wholesale_options: Callable[[Any], WholesaleOptions] | None = None
 
     def warning(self, model: type[BaseModel], name: str) -> str | None:
         """The warning a field of ``model`` (this vendor's credentials or settings) carries, if any."""
@@ -142,8 +144,12 @@ VENDORS: Mapping[str, VendorSpec] = {
         choice=None,
         scheduled_flows=("wholesale_sync", "reconcile"),
         receives_calls=True,
+        wholesale_options=lambda settings: settings.wholesale_options(),
     ),
 }
+
+#: Vendors that are the marketplace side of a wholesale bridge (organization-wide links).
+MARKETS: tuple[str, ...] = tuple(name for name, spec in VENDORS.items() if spec.wholesale_options is not None)
 
 #: POS vendors that can supply a wholesale bridge, and how to build that side from a store's connection.
 SUPPLIERS: Mapping[str, Callable[[Mapping[str, Any], Mapping[str, Any]], WholesaleSupplier]] = {
@@ -155,6 +161,14 @@ SUPPLIERS: Mapping[str, Callable[[Mapping[str, Any], Mapping[str, Any]], Wholesa
 
 class UnknownVendor(KeyError):
     pass
+
+
+def wholesale_options(name: str, settings: Mapping[str, Any]) -> WholesaleOptions:
+    """A wholesale marketplace link's stored settings, typed by its vendor's model (defaults included)."""
+    spec = vendor(name)
+    if spec.wholesale_options is None:
+        raise UnknownVendor(f"{name!r} is not a wholesale marketplace")
+    return spec.wholesale_options(spec.settings.model_validate(settings))
 
 
 def vendor(name: str) -> VendorSpec:

@@ -53,10 +53,6 @@ class CustomerDetails:
     medical_id: str | None = None
     medical_id_expiration: date | None = None
 
-    @property
-    def full_name(self) -> str:
-        return f"{self.first_name} {self.last_name}".strip()
-
 
 def age_on(born: date, day: date) -> int:
     """Whole years of age on ``day`` (a birthday counts from the day itself)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 
@@ -18,6 +18,44 @@ class Quarantined:
     external_id: str | None
     payload: Mapping[str, Any]
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """Where a run's read got to, recorded with each written page (``sync_runs.checkpoint``, a JSON object).
+
+    ``pages`` written so far; ``cursor`` resumes the read after the last of them (None: from the start, or nothing
+    is left); ``resumed_from`` is the lost run this one took over (None: the run started afresh).
+    """
+
+    pages: int = 0
+    cursor: str | None = None
+    resumed_from: int | None = None
+
+    @classmethod
+    def from_json(cls, stored: Mapping[str, Any] | None) -> Checkpoint:
+        """The checkpoint a run stored (None or empty for a run that stored none: it resumes nothing)."""
+        stored = stored or {}
+        cursor, lost = stored.get("cursor"), stored.get("resumed_from")
+        return cls(
+            pages=int(stored.get("pages", 0)),
+            cursor=None if cursor is None else str(cursor),
+            resumed_from=None if lost is None else int(lost),
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        """The stored form, as runs have always stored it: ``resumed_from`` only in a run that resumed one."""
+        stored: dict[str, Any] = {"pages": self.pages, "cursor": self.cursor}
+        return stored if self.resumed_from is None else {"resumed_from": self.resumed_from, **stored}
+
+    @property
+    def resuming(self) -> bool:
+        """Whether this run took over a lost one's read (and so reads only the rest of it)."""
+        return self.resumed_from is not None
+
+    def taken_over_from(self, lost_run_id: int) -> Checkpoint:
+        """The checkpoint of the run that takes over ``lost_run_id``, whose checkpoint this is."""
+        return replace(self, resumed_from=lost_run_id)
 
 
 @dataclass(slots=True)

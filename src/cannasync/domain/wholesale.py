@@ -1,12 +1,16 @@
-"""The wholesale bridge's rules (seed 004): payment terms and how each side's statuses move the other. Pure data.
+"""The wholesale bridge's rules (seed 004): payment terms, the bridge's own order statuses and how each side's
+statuses move the other. Pure data.
 
-Flourish is the POS (its outbound orders), LeafLink the marketplace (orders received from buyers). A bridge
+A POS (its outbound orders) supplies a marketplace (orders received from buyers); each side's connector maps its
+vendor's statuses onto :class:`WholesaleStatus`. A bridge
 never forces a transition: a move the other side does not allow now is recorded for a person.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from enum import StrEnum
 
 #: The payment terms both sides understand, as the bridge names them (seed 004).
 PAYMENT_TERMS: tuple[str, ...] = (
@@ -51,52 +55,80 @@ def payment_term(text: str | None) -> str | None:
     return None
 
 
-#: LeafLink statuses that cancel the Flourish order: rejected and cancelled ones, and the originals of a combined
-#: order (the combined order arrives as a new order). The statuses that create the Flourish order (Submitted,
+class WholesaleStatus(StrEnum):
+    """A wholesale order's status in the bridge's own words, for both sides (each connector maps its vendor's
+    names onto these with a status table). The values are the marketplace road's names, as recorded on a pair."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    BACKORDER = "backorder"
+    ACCEPTED = "accepted"
+    FULFILLED = "fulfilled"
+    SHIPPED = "shipped"
+    COMPLETE = "complete"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    COMBINED = "combined"
+
+
+#: Marketplace statuses that cancel the POS order: rejected and cancelled ones, and the originals of a combined
+#: order (the combined order arrives as a new order). The statuses that create the POS order (Submitted,
 #: Accepted, Backorder) are the link's choice, not a constant.
-CANCELLING_STATUSES = frozenset({"rejected", "cancelled", "combined"})
+CANCELLING_STATUSES = frozenset({WholesaleStatus.REJECTED, WholesaleStatus.CANCELLED, WholesaleStatus.COMBINED})
 
-#: A marketplace transition action → the status it leads to (``available_transitions`` lists target statuses).
-ACTION_TARGETS: dict[str, str] = {
-    "submit": "submitted",
-    "accept": "accepted",
-    "fulfill": "fulfilled",
-    "ship": "shipped",
-    "complete": "complete",
-    "reject": "rejected",
-    "cancel": "cancelled",
+#: POS order statuses after which the bridge no longer changes the POS order (no cancelling, no new lines).
+FINAL_POS = frozenset({WholesaleStatus.CANCELLED, WholesaleStatus.SHIPPED})
+
+#: The bridge's name for the request that moves a marketplace order to each status (a connector sends it in its
+#: vendor's words). Also what a pair records as the transition last sent.
+TARGET_ACTIONS: dict[WholesaleStatus, str] = {
+    WholesaleStatus.SUBMITTED: "submit",
+    WholesaleStatus.ACCEPTED: "accept",
+    WholesaleStatus.FULFILLED: "fulfill",
+    WholesaleStatus.SHIPPED: "ship",
+    WholesaleStatus.COMPLETE: "complete",
+    WholesaleStatus.REJECTED: "reject",
+    WholesaleStatus.CANCELLED: "cancel",
 }
-#: The status a transition leads to → the action that asks for it.
-TARGET_ACTIONS: dict[str, str] = {target: action for action, target in ACTION_TARGETS.items()}
 
-#: POS outbound status → the marketplace status it asks for (seed 004's "Flourish updates LeafLink" table).
-POS_TARGETS: dict[str, str] = {
-    "Cancelled": "rejected",
-    "Partially Allocated": "accepted",
-    "Allocated": "fulfilled",
-    "Shipped": "shipped",
+#: A POS order's status → the marketplace status it asks for (seed 004's table of how the POS updates the
+#: marketplace, in the bridge's words): a POS order cancelled is one the seller rejects on the marketplace.
+POS_TARGETS: dict[WholesaleStatus, WholesaleStatus] = {
+    WholesaleStatus.CANCELLED: WholesaleStatus.REJECTED,
+    WholesaleStatus.ACCEPTED: WholesaleStatus.ACCEPTED,
+    WholesaleStatus.FULFILLED: WholesaleStatus.FULFILLED,
+    WholesaleStatus.SHIPPED: WholesaleStatus.SHIPPED,
 }
 
 #: The marketplace's forward road, in order. A POS status may skip steps (Created → Allocated without
 #: Partially Allocated), so the bridge walks the road one offered step at a time rather than jumping.
 #: Backorder stands beside Submitted: it too leads to Accepted, and neither is ever a step the bridge asks for.
-_ROAD: dict[str, int] = {"submitted": 0, "backorder": 0, "accepted": 1, "fulfilled": 2, "shipped": 3, "complete": 4}
-_STEPS = frozenset({"accepted", "fulfilled", "shipped"})
+_ROAD: dict[WholesaleStatus, int] = {
+    WholesaleStatus.SUBMITTED: 0,
+    WholesaleStatus.BACKORDER: 0,
+    WholesaleStatus.ACCEPTED: 1,
+    WholesaleStatus.FULFILLED: 2,
+    WholesaleStatus.SHIPPED: 3,
+    WholesaleStatus.COMPLETE: 4,
+}
+_STEPS = frozenset({WholesaleStatus.ACCEPTED, WholesaleStatus.FULFILLED, WholesaleStatus.SHIPPED})
 #: Statuses that already mean "the order will not be filled": nothing is left to do for a rejection.
-_ENDED = frozenset({"rejected", "cancelled"})
+ENDED = frozenset({WholesaleStatus.REJECTED, WholesaleStatus.CANCELLED})
 
 
-def reached(current: str, target: str) -> bool:
+def reached(current: WholesaleStatus | None, target: WholesaleStatus) -> bool:
     """Whether the marketplace order is at the status the POS asks for, or past it (it never goes back)."""
-    if target in _ENDED:
-        return current in _ENDED
+    if target in ENDED:
+        return current in ENDED
     return current == target or (current in _ROAD and target in _ROAD and _ROAD[current] >= _ROAD[target])
 
 
-def next_step(current: str, target: str, offered: tuple[str, ...] | list[str]) -> str | None:
+def next_step(
+    current: WholesaleStatus | None, target: WholesaleStatus, offered: Sequence[WholesaleStatus]
+) -> WholesaleStatus | None:
     """The status to move to next on the way from ``current`` to ``target``, using only what is ``offered``
     now; None when no offered move gets closer (no path: a person decides)."""
-    if target in _ENDED:
+    if target in ENDED:
         return target if target in offered else None
     if current not in _ROAD or target not in _ROAD:
         return None

@@ -11,21 +11,9 @@ from cannasync.connectors.base import ConnectionCheck, Location
 from cannasync.connectors.registry import VendorSpec, build_connector, vendor
 from cannasync.domain.limits import state_code
 from cannasync.domain.stores import known_zone
-from cannasync.flows import loyalty, menu_sync, order_status, reconcile, wholesale
+from cannasync.flows import loyalty, registry
 from cannasync.store.types import utcnow
 from cannasync.store.uow import Database, UnitOfWork
-
-INTERVALS = {
-    menu_sync.FLOW: menu_sync.INTERVAL,
-    order_status.FLOW: order_status.INTERVAL,
-    loyalty.PULL: loyalty.PULL_INTERVAL,
-    loyalty.OPT_IN: loyalty.OPT_IN_INTERVAL,
-    wholesale.FLOW: wholesale.INTERVAL,
-    reconcile.FLOW: reconcile.INTERVAL,
-}
-#: Flows whose first run waits one interval: right after connecting there is nothing to compare yet.
-DEFERRED = frozenset({reconcile.FLOW})
-
 
 # Settings that say where credentials are sent: changing one needs the credentials again.
 ADDRESS_SETTINGS = ("base_url", "token_url")
@@ -209,9 +197,9 @@ def save(
         if store_id is not None and chosen:
             _store_defaults(uow, store_id, chosen if isinstance(chosen, list) else [chosen], locations)
         if enabled and ready:
-            for flow in spec.scheduled_flows:
-                first = utcnow() + INTERVALS[flow] if flow in DEFERRED else utcnow()
-                uow.runs.ensure_schedule(integration.id, flow, int(INTERVALS[flow].total_seconds()), first)
+            for flow in map(registry.flow, spec.scheduled_flows):
+                first = utcnow() + flow.interval if flow.deferred else utcnow()
+                uow.runs.ensure_schedule(integration.id, flow.name, int(flow.interval.total_seconds()), first)
         else:
             uow.runs.pause_schedules(integration.id)
         return integration.id, locations

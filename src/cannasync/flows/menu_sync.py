@@ -24,7 +24,7 @@ from sqlalchemy.exc import DataError, DBAPIError, StatementError
 
 from cannasync.connectors.base import ImageSource, InventorySource, MenuPage
 from cannasync.domain.catalog import Product, map_category
-from cannasync.domain.sync import Quarantined, RunCounts
+from cannasync.domain.sync import Checkpoint, Quarantined, RunCounts
 from cannasync.domain.text import json_safe
 from cannasync.store.accounts import IntegrationConfig
 from cannasync.store.catalog import PRODUCT
@@ -47,12 +47,10 @@ class ResumableInventory(Protocol):
         ...
 
 
-def _pages(
-    connector: InventorySource, checkpoint: Mapping[str, Any]
-) -> tuple[Iterator[tuple[MenuPage, str | None]], bool]:
+def _pages(connector: InventorySource, checkpoint: Checkpoint) -> tuple[Iterator[tuple[MenuPage, str | None]], bool]:
     """The pages to read and whether they resume a lost run's read (not the whole catalogue, then)."""
     if isinstance(connector, ResumableInventory):
-        cursor = checkpoint.get("cursor") if checkpoint.get("resumed_from") else None
+        cursor = checkpoint.cursor if checkpoint.resuming else None
         return connector.menu_pages_from(cursor), cursor is not None
     return ((page, None) for page in connector.menu_pages()), False
 
@@ -68,13 +66,12 @@ def run(db: Database, connector: InventorySource, integration: IntegrationConfig
         categories = uow.catalog.category_map(store_id)
         # Usually empty; checked in memory so that a clean page costs no write to the quarantine.
         quarantined = {record.external_id for record in uow.runs.quarantined(integration.id)}
-        recorded = uow.runs.get(run_id)
-        checkpoint: dict[str, Any] = dict(recorded.checkpoint or {}) if recorded else {}
+        checkpoint = uow.runs.checkpoint(run_id)
     page_iter, resumed = _pages(connector, checkpoint)
-    pages = int(checkpoint.get("pages", 0)) if resumed else 0
-    kept = {"resumed_from": checkpoint["resumed_from"]} if resumed else {}
+    pages = checkpoint.pages if resumed else 0
+    lost_run = checkpoint.resumed_from if resumed else None
     if resumed:
-        log.info("menu_sync_resumed", run_id=run_id, after_pages=pages, lost_run=checkpoint["resumed_from"])
+        log.info("menu_sync_resumed", run_id=run_id, after_pages=pages, lost_run=lost_run)
     for page, cursor in page_iter:
         pages += 1
         # A POS that lists an item twice in one read (two rows, two rooms) gets its first listing used.
@@ -83,7 +80,7 @@ def run(db: Database, connector: InventorySource, integration: IntegrationConfig
         counts.skipped += len(page.products) - len(fresh) + page.skipped
         for kind, count in page.left_out.items():
             counts.left_out[kind] = counts.left_out.get(kind, 0) + count
-        progress = {**kept, "pages": pages, "cursor": cursor}
+        progress = Checkpoint(pages=pages, cursor=cursor, resumed_from=lost_run)
         try:
             with db.uow() as uow:
                 outcomes = _write(uow, connector, integration, run_id, categories, quarantined, fresh, page.quarantined)
@@ -118,7 +115,7 @@ def run(db: Database, connector: InventorySource, integration: IntegrationConfig
             counts.hidden = uow.catalog.hide_missing(integration.id, seen, run_id)
             # What this complete read did not quarantine again is fixed or gone (records with no id included).
             uow.runs.resolve_unseen(integration.id, PRODUCT, run_id)
-        done = {**kept, "pages": pages, "cursor": None}
+        done = Checkpoint(pages=pages, resumed_from=lost_run)
         uow.runs.progress(run_id, pages=pages, seen=len(seen), counts=counts.as_dict(), checkpoint=done)
     if isinstance(connector, ImageSource):
         refresh_images(db, connector, integration)
@@ -165,7 +162,7 @@ def _record(
     products: list[Product],
     outcomes: list[str],
     bad: Sequence[Quarantined],
-    checkpoint: Mapping[str, Any],
+    checkpoint: Checkpoint,
 ) -> None:
     """Count a written page and record the run's progress with it, so the checkpoint never points past what is
     stored; raises RunSuperseded (rolling the page back) if the run was taken over."""
@@ -176,9 +173,7 @@ def _record(
         # A record we cannot read now keeps its last good version on the menu: it is seen, not gone.
         seen.add(_quarantine_id(record))
         counts.quarantined += 1
-    uow.runs.progress(
-        run_id, pages=int(checkpoint["pages"]), seen=len(seen), counts=counts.as_dict(), checkpoint=checkpoint
-    )
+    uow.runs.progress(run_id, pages=checkpoint.pages, seen=len(seen), counts=counts.as_dict(), checkpoint=checkpoint)
 
 
 def _quarantine_id(record: Quarantined) -> str:

@@ -26,7 +26,8 @@ def make_broker(url: str, namespace: str) -> Broker:
     """A RedisBroker for ``redis://``/``rediss://``, a RabbitmqBroker for ``amqp://``/``amqps://``."""
     scheme = url.split(":", 1)[0].lower()
     if scheme in ("redis", "rediss"):
-        return RedisBroker(url=url, namespace=namespace)
+        # dramatiq ships py.typed but leaves RedisBroker.__init__ unannotated.
+        return RedisBroker(url=url, namespace=namespace)  # type: ignore[no-untyped-call]
     if scheme in ("amqp", "amqps"):
         return RabbitmqBroker(url=url)
     raise ValueError(f"CANNASYNC_BROKER_URL must start with redis://, rediss://, amqp:// or amqps://, not {scheme}://")

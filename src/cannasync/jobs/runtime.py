@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import structlog
+from structlog.typing import EventDict, WrappedLogger
 
 from cannasync.connectors.limits import configure_shared_limits
 from cannasync.settings import Settings
@@ -20,7 +21,7 @@ from cannasync.store.uow import Database
 _SECRET_NAMES = ("password", "api_key", "key", "token", "secret", "authorization", "credentials")
 
 
-def _redact(_logger: object, _method: str, event: dict[str, object]) -> dict[str, object]:
+def _redact(_logger: WrappedLogger, _method: str, event: EventDict) -> EventDict:
     """Last line of defence: a field whose name says secret is never written to a log."""
     for name in list(event):
         if any(word in name.lower() for word in _SECRET_NAMES) and name != "event":

@@ -5,10 +5,9 @@ from __future__ import annotations
 import os
 import socket
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any
 
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
@@ -17,8 +16,7 @@ from cannasync.connectors import limits
 from cannasync.connectors.base import StatusPostbacks
 from cannasync.connectors.http import CallLog, VendorError, recording
 from cannasync.connectors.registry import build_connector
-from cannasync.flows import loyalty, menu_sync, notify, order_push, order_status, reconcile, shopper_messages, wholesale
-from cannasync.flows.checkout import PUSH_ORDER
+from cannasync.flows import notify, registry, shopper_messages
 from cannasync.jobs.leases import PUSH_LEASE, RUN_LEASE, Heartbeat
 from cannasync.store import history
 from cannasync.store.accounts import IntegrationConfig
@@ -32,18 +30,6 @@ log = structlog.get_logger(__name__)
 
 #: Where a vendor posts status changes; the token is the integration's ``webhook_token`` (api/hooks.py).
 POSTBACK_PATH = "/hooks/{vendor}/{integration_id}/{token}"
-
-FLOWS: dict[str, Callable[..., Any]] = {
-    menu_sync.FLOW: menu_sync.run,
-    order_status.FLOW: order_status.run,
-    loyalty.PULL: loyalty.pull,
-    loyalty.OPT_IN: loyalty.send_opt_in_requests,
-    wholesale.FLOW: wholesale.run,
-    reconcile.FLOW: reconcile.run,
-}
-
-#: Outbox message kinds and the flow that sends each.
-SENDERS: dict[str, Callable[..., Any]] = {PUSH_ORDER: order_push.push, loyalty.CREATE_SHOPPER: loyalty.push_signup}
 
 
 def owner_name() -> str:
@@ -84,6 +70,8 @@ def run_flow(
     connector = None
     ended = False
     structlog.contextvars.bind_contextvars(run_id=run_id)
+    # Errors that fail the run with their own message: a vendor's, unreadable secrets, and its flow's own.
+    refusals: tuple[type[Exception], ...] = (VendorError, SecretsUnreadable)
     try:
         with recording() as calls:
             try:
@@ -93,12 +81,15 @@ def run_flow(
                     integration = uow.accounts.integration(run.integration_id)
                     assert integration is not None
                     config = uow.accounts.config(integration)
-                    flow = run.flow
-                structlog.contextvars.bind_contextvars(integration_id=config.id, flow=flow)
+                    flow = registry.flow(run.flow)
+                    refusals += flow.refusals
+                structlog.contextvars.bind_contextvars(integration_id=config.id, flow=flow.name)
                 connector = build_connector(config.vendor, config.credentials, config.settings)
+                if flow.needs is not None and not isinstance(connector, flow.needs):
+                    raise TypeError(f"{flow.name} needs a {flow.needs.__name__}; {config.vendor} is not one")
                 # Every record the flow changes is kept in its history as this run's doing.
                 with _run_heartbeat(db, run_id, schedule_id, lease), history.acting(run_id=run_id):
-                    counts = FLOWS[flow](db, connector, config, run_id)
+                    counts = flow.run(db, connector, config, run_id)
                 with db.uow() as uow:
                     ended = uow.runs.finish(
                         run_id,
@@ -111,7 +102,7 @@ def run_flow(
             except RunSuperseded:
                 # Declared lost and replaced (it missed its heartbeats): the new run owns the work; write nothing.
                 log.warning("run_superseded")
-            except (VendorError, SecretsUnreadable, wholesale.BridgeMisconfigured) as error:
+            except refusals as error:
                 log.warning("run_failed", error=str(error))
                 ended = _fail(db, run_id, str(error), calls)
             except Exception as error:
@@ -145,12 +136,12 @@ def _run_heartbeat(db: Database, run_id: int, schedule_id: int | None, lease: ti
         yield
 
 
-def _read_complete(flow: str, uow: UnitOfWork, run_id: int) -> bool:
-    """A menu sync read everything, unless it resumed (then it read only the rest, and hid nothing)."""
-    if flow != menu_sync.FLOW:
+def _read_complete(flow: registry.Flow, uow: UnitOfWork, run_id: int) -> bool:
+    """A resumable flow (a menu sync) read everything, unless it resumed (then it read only the rest, and hid
+    nothing)."""
+    if not flow.resumable:
         return False
-    run = uow.runs.get(run_id)
-    return not (run and run.checkpoint and run.checkpoint.get("resumed_from"))
+    return not uow.runs.checkpoint(run_id).resuming
 
 
 def internal_error(error: Exception) -> str:
@@ -236,7 +227,7 @@ def push_message(db: Database, message_id: int, public_url: str | None = None, l
             if kind == shopper_messages.ORDER_MESSAGE:  # its text carries the order page's link, on our address
                 shopper_messages.send_sms(db, connector, message_id, public_url)
             else:
-                SENDERS[kind](db, connector, config, message_id, callback)
+                registry.SENDERS[kind](db, connector, config, message_id, callback)
     except Exception:
         log.exception("push_crashed", message_id=message_id)
         raise

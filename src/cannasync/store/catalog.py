@@ -8,13 +8,25 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Float, and_, bindparam, func, insert, literal_column, or_, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    TextClause,
+    and_,
+    bindparam,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from cannasync.domain import catalog as model
 from cannasync.store import history
-from cannasync.store.bindings import Bindings
-from cannasync.store.db import is_postgres
+from cannasync.store.db import is_postgres, rowcount
 from cannasync.store.tables import Binding, CategoryMapping, Hold, Order, Product
 from cannasync.store.types import utcnow
 from cannasync.vocab import singular_forms
@@ -54,9 +66,8 @@ def _tiers(values: Sequence[model.PriceTier]) -> list[dict[str, Any]]:
 
 
 class Catalog:
-    def __init__(self, session: Session, bindings: Bindings) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
-        self.bindings = bindings
 
     # --- the store's category table ---
     def category_map(self, store_id: int) -> dict[str, str]:
@@ -88,7 +99,7 @@ class Catalog:
                 .where(Product.store_id == store_id, Product.pos_category == pos, Product.category == old)
                 .values(category=new, updated_at=utcnow())
             )
-            moved += changed.rowcount  # type: ignore[attr-defined]
+            moved += rowcount(changed)
         return moved
 
     def category_bases(self, store_id: int) -> dict[str, list[str]]:
@@ -101,7 +112,8 @@ class Catalog:
         )
         bases: dict[str, list[str]] = {}
         for pos, base, _ in rows:
-            bases.setdefault(pos, []).append(base)
+            if base is not None:  # the query leaves no NULL out, but the column may hold one
+                bases.setdefault(pos, []).append(base)
         return bases
 
     # --- sync writes ---
@@ -327,7 +339,7 @@ class Catalog:
             )
             .values(held_quantity=Product.held_quantity + quantity)
         )
-        if taken.rowcount != 1:  # type: ignore[attr-defined]
+        if rowcount(taken) != 1:
             product = self.session.get(Product, product_id)
             if product is not None:
                 self.session.refresh(product)
@@ -348,7 +360,7 @@ class Catalog:
                 .where(Hold.id == hold.id, Hold.released_at.is_(None))
                 .values(released_at=utcnow(), release_reason=reason)
             )
-            if claimed.rowcount == 1:  # type: ignore[attr-defined]
+            if rowcount(claimed) == 1:
                 self.session.execute(
                     update(Product)
                     .where(Product.id == hold.product_id)
@@ -491,9 +503,9 @@ class MenuFacets:
     brands: list[str] = field(default_factory=list)
 
 
-def _lab_percent(dialect: str, column: str, name: str, unit: str = "%") -> str:
+def _lab_percent(postgres: bool, column: str, name: str, unit: str = "%") -> str:
     """SQL for one named lab value in ``unit`` from a products JSON list, or NULL (names and units are ours)."""
-    if dialect == "postgresql":
+    if postgres:
         return (
             f"(SELECT CAST(e->>'value' AS DOUBLE PRECISION) FROM json_array_elements(products.{column}) AS e "
             f"WHERE e->>'name' = '{name}' AND e->>'unit' = '{unit}' LIMIT 1)"
@@ -504,9 +516,9 @@ def _lab_percent(dialect: str, column: str, name: str, unit: str = "%") -> str:
     )
 
 
-def thc_mg_sql(dialect: str) -> ColumnElement[float]:
+def thc_mg_sql(postgres: bool) -> ColumnElement[float]:
     """A unit's THC in mg as its label prints it (edibles, tinctures), NULL for products measured in percent."""
-    return literal_column(_lab_percent(dialect, "cannabinoids", "THC", "mg"), type_=Float())
+    return literal_column(_lab_percent(postgres, "cannabinoids", "THC", "mg"), type_=Float())
 
 
 def _search_terms(search: str) -> list[str]:
@@ -518,9 +530,9 @@ def _search_terms(search: str) -> list[str]:
     return [f"%{form}%" for form in dict.fromkeys(escaped)]
 
 
-def total_thc_sql(dialect: str) -> ColumnElement[float]:
+def total_thc_sql(postgres: bool) -> ColumnElement[float]:
     """Total THC in percent (THC + 0.877 x THCa), NULL when the product has no percent THC values (edibles)."""
-    thc, thca = _lab_percent(dialect, "cannabinoids", "THC"), _lab_percent(dialect, "cannabinoids", "THCa")
+    thc, thca = _lab_percent(postgres, "cannabinoids", "THC"), _lab_percent(postgres, "cannabinoids", "THCa")
     return literal_column(
         f"(CASE WHEN {thc} IS NULL AND {thca} IS NULL THEN NULL "
         f"ELSE COALESCE({thc}, 0) + {THCA_TO_THC} * COALESCE({thca}, 0) END)",
@@ -528,8 +540,8 @@ def total_thc_sql(dialect: str) -> ColumnElement[float]:
     )
 
 
-def _has_terpene(dialect: str, name: str) -> ColumnElement[bool]:
-    if dialect == "postgresql":
+def _has_terpene(postgres: bool, name: str) -> TextClause:
+    if postgres:
         sql = (
             "EXISTS (SELECT 1 FROM json_array_elements(products.terpenes) AS e "
             "WHERE lower(e->>'name') = lower(:menu_terpene))"
@@ -539,7 +551,7 @@ def _has_terpene(dialect: str, name: str) -> ColumnElement[bool]:
             "EXISTS (SELECT 1 FROM json_each(products.terpenes) AS e "
             "WHERE lower(json_extract(e.value, '$.name')) = lower(:menu_terpene))"
         )
-    return text(sql).bindparams(menu_terpene=name)  # type: ignore[return-value]
+    return text(sql).bindparams(menu_terpene=name)
 
 
 def _in_stock(store_id: int) -> ColumnElement[bool]:
@@ -555,8 +567,8 @@ def menu(catalog: Catalog, store_id: int, wanted: MenuFilter, *, limit: int, off
 
     Everything is filtered and sorted in the database, so a page costs the same with ten products or ten thousand.
     """
-    dialect = catalog.session.get_bind().dialect.name
-    thc = total_thc_sql(dialect)
+    postgres = is_postgres(catalog.session.get_bind())
+    thc = total_thc_sql(postgres)
     query = select(Product).where(_in_stock(store_id))
     if wanted.category:
         query = query.where(func.lower(Product.category) == wanted.category.lower())
@@ -567,13 +579,13 @@ def menu(catalog: Catalog, store_id: int, wanted: MenuFilter, *, limit: int, off
     if wanted.thc_max is not None:
         query = query.where(thc < wanted.thc_max)
     if wanted.thc_mg_min is not None or wanted.thc_mg_max is not None:
-        mg = thc_mg_sql(dialect)
+        mg = thc_mg_sql(postgres)
         if wanted.thc_mg_min is not None:
             query = query.where(mg > wanted.thc_mg_min)
         if wanted.thc_mg_max is not None:
             query = query.where(mg <= wanted.thc_mg_max)
     if wanted.terpene:
-        query = query.where(_has_terpene(dialect, wanted.terpene))
+        query = query.where(_has_terpene(postgres, wanted.terpene))
     if wanted.brand:
         query = query.where(func.lower(Product.brand) == wanted.brand.lower())
     if wanted.price_min_cents is not None:

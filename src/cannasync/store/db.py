@@ -12,7 +12,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, CursorResult, Engine, Result, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -62,6 +62,16 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 def is_postgres(bind: Engine | Connection) -> bool:
     """Where the SQL differs by database (``ON CONFLICT``, JSON paths), this is the one question asked."""
     return bind.dialect.name == "postgresql"
+
+
+def rowcount(result: Result[*tuple[Any, ...]]) -> int:
+    """How many rows an UPDATE or DELETE matched.
+
+    ``Session.execute`` is typed to return a ``Result``; for a DML statement it is a ``CursorResult``, the one that
+    carries the count.
+    """
+    assert isinstance(result, CursorResult)
+    return result.rowcount
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

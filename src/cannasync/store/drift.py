@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from cannasync.domain.drift import Difference
 from cannasync.store import history
 from cannasync.store.catalog import PRODUCT
+from cannasync.store.db import rowcount
 from cannasync.store.tables import (
     Binding,
     Drift,
@@ -57,6 +58,8 @@ class StaleHold:
     since: datetime
 
 
+# Ten columns, OurProduct's fields in order. SQLAlchemy types a row of at most nine columns exactly and leaves the
+# rest open, so a row is sliced to these ten to be typed as OurProduct's arguments.
 _COLUMNS = (
     Product.id,
     Binding.external_id,
@@ -89,7 +92,7 @@ class DriftStore:
                 Binding.external_id.in_(list(external_ids)),
             )
         )
-        return {row[1]: OurProduct(*row) for row in rows}
+        return {row[1]: OurProduct(*row[:10]) for row in rows}
 
     def visible_products(self, integration_id: int, after_id: int, limit: int) -> list[OurProduct]:
         """The next batch of products the store shows (keyset on the id, so batches cost the same all the way)."""
@@ -105,7 +108,7 @@ class DriftStore:
             .order_by(Product.id)
             .limit(limit)
         )
-        return [OurProduct(*row) for row in rows]
+        return [OurProduct(*row[:10]) for row in rows]
 
     def hide(self, product_ids: Sequence[int], run_id: int | None = None) -> int:
         """Hide products the POS no longer sells, as a complete menu sync would (``Catalog.hide_missing``)."""
@@ -116,7 +119,7 @@ class DriftStore:
                 .where(Product.id.in_(product_ids[start : start + 500]), Product.visible.is_(True))
                 .values(visible=False, fingerprint="hidden", updated_at=utcnow())
             )
-            hidden += int(result.rowcount)  # type: ignore[attr-defined]
+            hidden += rowcount(result)
         history.record(self.session, history.hidden(product_ids, run_id))
         return hidden
 

@@ -41,14 +41,13 @@ class Loyalty:
         query = select(LoyaltyProgram).where(LoyaltyProgram.organization_id == organization_id)
         program = self.session.scalar(query.with_for_update() if lock else query)
         if program is None:
-            program, _ = get_or_create(
+            created, _ = get_or_create(
                 self.session,
                 LoyaltyProgram,
                 {"organization_id": organization_id},
                 {"name": "Loyalty", "points_per_dollar": "1"},
             )
-            if lock:
-                program = self.session.scalars(query.with_for_update()).one()
+            program = self.session.scalars(query.with_for_update()).one() if lock else created
         return program
 
     # --- personas ---

@@ -17,7 +17,7 @@ class Orders:
 
     def next_sequence(self, store_id: int) -> int:
         """The store's next sequential order number, taken atomically (the row update serialises callers)."""
-        value = self.session.scalar(
+        value: int | None = self.session.scalar(
             update(Store)
             .where(Store.id == store_id)
             .values(last_order_sequence=Store.last_order_sequence + 1)

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from cannasync.store.db import rowcount
 from cannasync.store.once import insert_once
 from cannasync.store.tables import Integration, OutboxMessage
 from cannasync.store.types import utcnow
@@ -34,7 +35,7 @@ class Backoff:
 
     def after(self, attempts: int) -> timedelta:
         """The wait after the ``attempts``-th failed try (1 for the first)."""
-        return min(self.cap, self.first * 2 ** min(max(attempts - 1, 0), 32))
+        return min(self.cap, self.first * (1 << min(max(attempts - 1, 0), 32)))
 
 
 class Outbox:
@@ -99,7 +100,7 @@ class Outbox:
             )
             .values(lease_owner=owner, leased_until=now + lease)
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(rowcount(result))
 
     def renew(self, message_id: int, owner: str, now: datetime, lease: timedelta) -> bool:
         """Extend the lease while its sender works (the heartbeat); False once the send has ended or was lost."""
@@ -112,7 +113,7 @@ class Outbox:
             )
             .values(leased_until=now + lease)
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(rowcount(result))
 
     def get(self, message_id: int) -> OutboxMessage | None:
         return self.session.get(OutboxMessage, message_id)
@@ -180,4 +181,4 @@ class Outbox:
             )
             .values(state="cancelled", leased_until=None)
         )
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        return rowcount(result)

@@ -20,8 +20,9 @@ from sqlalchemy import case, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from cannasync.domain.sync import Checkpoint
 from cannasync.domain.text import clean, json_safe
-from cannasync.store.db import is_postgres
+from cannasync.store.db import is_postgres, rowcount
 from cannasync.store.once import get_or_create
 from cannasync.store.tables import Integration, QuarantinedRecord, Schedule, SyncRun
 from cannasync.store.types import utcnow
@@ -52,6 +53,11 @@ class Runs:
     def get(self, run_id: int) -> SyncRun | None:
         return self.session.get(SyncRun, run_id)
 
+    def checkpoint(self, run_id: int) -> Checkpoint:
+        """Where the run's read got to (an empty checkpoint for a run that recorded none, or no such run)."""
+        run = self.session.get(SyncRun, run_id)
+        return Checkpoint.from_json(run.checkpoint if run else None)
+
     def start(self, run_id: int) -> bool:
         """Mark a queued run running; False when it is not queued (a second delivery, or it was taken over)."""
         result = self.session.execute(
@@ -59,7 +65,7 @@ class Runs:
             .where(SyncRun.id == run_id, SyncRun.status == "queued")
             .values(status="running", started_at=utcnow())
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(rowcount(result))
 
     def progress(
         self,
@@ -68,16 +74,16 @@ class Runs:
         pages: int,
         seen: int,
         counts: Mapping[str, int],
-        checkpoint: Mapping[str, Any] | None = None,
+        checkpoint: Checkpoint | None = None,
     ) -> None:
         """Record how far a run got; raises RunSuperseded (rolling back the caller's page) if it was taken over."""
         values: dict[str, Any] = {"pages": pages, "seen": seen, "counts": dict(counts)}
         if checkpoint is not None:
-            values["checkpoint"] = dict(checkpoint)
+            values["checkpoint"] = checkpoint.as_json()
         result = self.session.execute(
             update(SyncRun).where(SyncRun.id == run_id, SyncRun.status == "running").values(**values)
         )
-        if not result.rowcount:  # type: ignore[attr-defined]
+        if not rowcount(result):
             raise RunSuperseded(run_id)
 
     def finish(
@@ -102,7 +108,7 @@ class Runs:
                 calls=None if calls is None else json_safe(dict(calls)),
             )
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(rowcount(result))
 
     def recent(self, integration_id: int, flow: str | None = None, limit: int = 20) -> list[SyncRun]:
         query = select(SyncRun).where(SyncRun.integration_id == integration_id)
@@ -258,7 +264,7 @@ class Runs:
             .where(Schedule.id == schedule_id, Schedule.lease_run_id == run_id)
             .values(leased_until=now + lease, lease_owner=owner)
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(rowcount(result))
 
     def release(self, schedule_id: int, run_id: int | None) -> None:
         """Let go of the lease this run holds; a run that was taken over holds nothing and changes nothing.
@@ -285,7 +291,7 @@ class Runs:
         run = self.queue(schedule.integration_id, schedule.flow, trigger)
         if lost is not None and lost.checkpoint:
             # The new run starts where the lost one's last written page left off, if its flow can resume.
-            run.checkpoint = {**lost.checkpoint, "resumed_from": lost.id}
+            run.checkpoint = Checkpoint.from_json(lost.checkpoint).taken_over_from(lost.id).as_json()
         schedule.leased_until = now + lease
         schedule.lease_owner = owner
         schedule.lease_run_id = run.id
@@ -397,7 +403,7 @@ class Runs:
             )
             .values(resolved_at=utcnow())
         )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return rowcount(result)
 
     def quarantined(self, integration_id: int, *, include_resolved: bool = False) -> list[QuarantinedRecord]:
         query = select(QuarantinedRecord).where(QuarantinedRecord.integration_id == integration_id)

@@ -20,6 +20,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
     false,
@@ -43,6 +44,8 @@ Id = BigInteger().with_variant(Integer(), "sqlite")  # SQLite only autoincrement
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[Any]: JSON()}
+    # Every mapped class here is one table (no inheritance or mapping to a select): Core statements take it as such.
+    __table__: ClassVar[Table]
 
 
 class Organization(Base):
@@ -569,51 +572,52 @@ class StoreMapping(Base):
     mapped_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
-# --- wholesale (Flourish ↔ LeafLink) ---------------------------------------------------------------------------
+# --- wholesale (a POS ↔ a marketplace) --------------------------------------------------------------------------
 
 
 class WholesaleProduct(Base):
-    """A Flourish item ↔ the LeafLink product the bridge made for it, with what was last sent (no echoes)."""
+    """A POS item ↔ the marketplace product the bridge made for it, with what was last sent (no echoes)."""
 
     __tablename__ = "wholesale_products"
     __table_args__ = (
-        UniqueConstraint("integration_id", "flourish_item_id", name="uq_wholesale_products_item"),
-        UniqueConstraint("integration_id", "leaflink_product_id", name="uq_wholesale_products_product"),
+        UniqueConstraint("integration_id", "pos_item_id", name="uq_wholesale_products_item"),
+        UniqueConstraint("integration_id", "market_product_id", name="uq_wholesale_products_product"),
     )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id", ondelete="CASCADE"))
-    flourish_item_id: Mapped[str] = mapped_column(String(100))
-    leaflink_product_id: Mapped[str] = mapped_column(String(100))
+    pos_item_id: Mapped[str] = mapped_column(String(100))
+    market_product_id: Mapped[str] = mapped_column(String(100))
     quantity_sent: Mapped[int | None] = mapped_column(Integer, default=None)
     description_sent: Mapped[str | None] = mapped_column(String(64), default=None)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class WholesaleCustomer(Base):
-    """A LeafLink buyer ↔ the Flourish destination made for it, once."""
+    """A marketplace buyer ↔ the POS destination (customer) made for it, once."""
 
     __tablename__ = "wholesale_customers"
-    __table_args__ = (UniqueConstraint("integration_id", "leaflink_customer_id"),)
+    __table_args__ = (UniqueConstraint("integration_id", "market_customer_id"),)
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id", ondelete="CASCADE"))
-    leaflink_customer_id: Mapped[str] = mapped_column(String(100))
-    flourish_destination_id: Mapped[str] = mapped_column(String(100))
+    market_customer_id: Mapped[str] = mapped_column(String(100))
+    pos_destination_id: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class WholesaleOrder(Base):
-    """A LeafLink order ↔ its Flourish outbound order, both statuses, what was last exchanged, and any conflict
-    left for a person (a transition LeafLink would not take, an unsupported payment term)."""
+    """A marketplace order ↔ its POS outbound order, both statuses (as each side names them), what was last
+    exchanged, and any conflict left for a person (a transition the marketplace would not take, an unsupported
+    payment term)."""
 
     __tablename__ = "wholesale_orders"
-    __table_args__ = (UniqueConstraint("integration_id", "leaflink_number"),)
+    __table_args__ = (UniqueConstraint("integration_id", "market_number"),)
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id", ondelete="CASCADE"))
-    leaflink_number: Mapped[str] = mapped_column(String(100))
-    flourish_order_id: Mapped[str | None] = mapped_column(String(100), default=None)
+    market_number: Mapped[str] = mapped_column(String(100))
+    pos_order_id: Mapped[str | None] = mapped_column(String(100), default=None)
     facility_id: Mapped[str | None] = mapped_column(String(100), default=None)
-    leaflink_status: Mapped[str] = mapped_column(String(40))
-    flourish_status: Mapped[str | None] = mapped_column(String(40), default=None)
+    market_status: Mapped[str] = mapped_column(String(40))
+    pos_status: Mapped[str | None] = mapped_column(String(40), default=None)
     payment_term: Mapped[str | None] = mapped_column(String(60), default=None)
     lines_sent: Mapped[str | None] = mapped_column(String(64), default=None)
     transition_sent: Mapped[str | None] = mapped_column(String(40), default=None)

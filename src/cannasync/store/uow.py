@@ -33,7 +33,7 @@ class UnitOfWork:
         self.session = self._sessions()
         self.bindings = Bindings(self.session)
         self.accounts = Accounts(self.session, self._box)
-        self.catalog = Catalog(self.session, self.bindings)
+        self.catalog = Catalog(self.session)
         self.orders = Orders(self.session)
         self.outbox = Outbox(self.session, self._backoff)
         self.runs = Runs(self.session)

@@ -18,14 +18,14 @@ class Wholesale:
     def product_for_item(self, integration_id: int, item_id: str) -> WholesaleProduct | None:
         return self.session.scalar(
             select(WholesaleProduct).where(
-                WholesaleProduct.integration_id == integration_id, WholesaleProduct.flourish_item_id == item_id
+                WholesaleProduct.integration_id == integration_id, WholesaleProduct.pos_item_id == item_id
             )
         )
 
     def item_for_product(self, integration_id: int, product_id: str) -> str | None:
         return self.session.scalar(
-            select(WholesaleProduct.flourish_item_id).where(
-                WholesaleProduct.integration_id == integration_id, WholesaleProduct.leaflink_product_id == product_id
+            select(WholesaleProduct.pos_item_id).where(
+                WholesaleProduct.integration_id == integration_id, WholesaleProduct.market_product_id == product_id
             )
         )
 
@@ -34,16 +34,16 @@ class Wholesale:
         pair, _ = get_or_create(
             self.session,
             WholesaleProduct,
-            {"integration_id": integration_id, "flourish_item_id": item_id},
-            {"leaflink_product_id": product_id},
+            {"integration_id": integration_id, "pos_item_id": item_id},
+            {"market_product_id": product_id},
         )
         return pair
 
     def destination_for(self, integration_id: int, customer_id: str) -> str | None:
         return self.session.scalar(
-            select(WholesaleCustomer.flourish_destination_id).where(
+            select(WholesaleCustomer.pos_destination_id).where(
                 WholesaleCustomer.integration_id == integration_id,
-                WholesaleCustomer.leaflink_customer_id == customer_id,
+                WholesaleCustomer.market_customer_id == customer_id,
             )
         )
 
@@ -52,15 +52,15 @@ class Wholesale:
         pair, _ = get_or_create(
             self.session,
             WholesaleCustomer,
-            {"integration_id": integration_id, "leaflink_customer_id": customer_id},
-            {"flourish_destination_id": destination_id},
+            {"integration_id": integration_id, "market_customer_id": customer_id},
+            {"pos_destination_id": destination_id},
         )
-        return pair.flourish_destination_id
+        return pair.pos_destination_id
 
     def order(self, integration_id: int, number: str) -> WholesaleOrder | None:
         return self.session.scalar(
             select(WholesaleOrder).where(
-                WholesaleOrder.integration_id == integration_id, WholesaleOrder.leaflink_number == number
+                WholesaleOrder.integration_id == integration_id, WholesaleOrder.market_number == number
             )
         )
 
@@ -78,8 +78,8 @@ class Wholesale:
         pair, _ = get_or_create(
             self.session,
             WholesaleOrder,
-            {"integration_id": integration_id, "leaflink_number": number},
-            {"leaflink_status": status},
+            {"integration_id": integration_id, "market_number": number},
+            {"market_status": status},
         )
         return pair
 

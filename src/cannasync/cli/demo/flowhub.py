@@ -125,11 +125,12 @@ def tell_flowhub(story: Story, hub: httpx2.Client, sandbox: httpx2.Client, sandb
         ("delivered", "closed"),
     ):
         ok(sandbox.post(f"/_sandbox/orders/{pos_id}/status", json={"status": status}))
-        moved = wait_for(
-            lambda ours=ours: (d := ok(hub.get(f"/api/v1/orders/{order['id']}")))["status"] == ours and d,
-            f"the {status} postback",
-            10,
-        )
+
+        def reached(ours: str = ours) -> dict[str, Any] | None:
+            current = ok(hub.get(f"/api/v1/orders/{order['id']}"))
+            return current if current["status"] == ours else None
+
+        moved = wait_for(reached, f"the {status} postback", 10)
         story.say(f"Flowhub {status!r} → [bold]{moved['status'].replace('_', ' ')}[/]")
     s["status"] = moved["status"]
     if moved["status"] != "closed":

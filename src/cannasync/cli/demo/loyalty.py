@@ -17,7 +17,7 @@ def tell_loyalty(
 ) -> None:
     s: dict[str, Any] = story.summary.setdefault("loyalty", {})
     story.step("18. The group's loyalty program connects to Flourish: Username, Key, Regions, then Connect")
-    source_body = {
+    source_body: dict[str, Any] = {
         "vendor": "flourish_loyalty",
         "name": "Flourish (Michigan)",
         "credentials": {"username": "demo", "api_key": "demo-key"},

@@ -20,6 +20,7 @@ from cannasync.connectors.base import (
     PosOrder,
     Postback,
     StatusReport,
+    StockMoved,
     Traits,
 )
 from cannasync.connectors.flourish import mapping
@@ -190,6 +191,15 @@ class FlourishConnector(FlourishCustomers):  # CustomerDirectory from the mixin
 
     def status_meaning(self, raw_status: str, fulfillment: Fulfillment) -> OrderStatus | None:
         return mapping.canonical_status(raw_status, fulfillment)
+
+    # SupplierWebhooks: an ``inventory_summary`` webhook says an item's stock changed (vendor-apis.md §1 "Webhooks":
+    # ``{resource_type, data}``); any other news of the wholesale bridge makes it run.
+    def stock_moved(self, payload: Mapping[str, Any]) -> StockMoved | None:
+        data = payload.get("data")
+        if payload.get("resource_type") != "inventory_summary" or not isinstance(data, Mapping):
+            return None
+        item_id = data.get("item_id")
+        return StockMoved(str(item_id)) if item_id is not None else None
 
     # SignedWebhooks: {"resource_type", "data"} with a hex HMAC-SHA256 in ``auth-signature``
     def verify_webhook(self, raw_body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:

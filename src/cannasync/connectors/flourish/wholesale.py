@@ -18,15 +18,28 @@ from cannasync.connectors.flourish.client import FlourishClient
 from cannasync.connectors.flourish.settings import FlourishCredentials, FlourishSettings
 from cannasync.connectors.http import ReadLimits, Rejected, VendorHttp, credential_key
 from cannasync.domain.sync import MappingError
+from cannasync.domain.wholesale import WholesaleStatus
+
+#: Flourish outbound order statuses (vendor-apis.md §1, outbound orders: Created, Partially Allocated, Allocated,
+#: Shipped, Cancelled; the ``order`` webhook also names Completed) → the bridge's, as seed 004's "Flourish updates
+#: LeafLink" table reads them. The rest ask nothing of the marketplace.
+STATUSES: dict[str, WholesaleStatus] = {
+    "Cancelled": WholesaleStatus.CANCELLED,
+    "Partially Allocated": WholesaleStatus.ACCEPTED,
+    "Allocated": WholesaleStatus.FULFILLED,
+    "Shipped": WholesaleStatus.SHIPPED,
+}
 
 
 def _order(record: Mapping[str, Any], facility_id: str) -> SupplierOrder:
+    status = str(record.get("order_status") or "")
     return SupplierOrder(
         id=str(record["id"]),
         reference=values.text(record.get("original_order_id")),
-        status=str(record.get("order_status") or ""),
+        status=status,
         payment_term=values.text(record.get("payment_term")),
         facility_id=str(record.get("facility_id") or facility_id),
+        meaning=STATUSES.get(status),
         destination_id=values.text(record.get("destination_id")),
     )
 
@@ -77,6 +90,9 @@ class FlourishSupplier:
 
     def close(self) -> None:
         self._http.close()
+
+    def status_meaning(self, raw_status: str) -> WholesaleStatus | None:
+        return STATUSES.get(raw_status)
 
     def offered_items(self) -> Iterator[SupplierItem]:
         """Items enabled for e-commerce (and sellable), with their sellable quantity at the facility."""

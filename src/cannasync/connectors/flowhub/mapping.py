@@ -140,6 +140,14 @@ def _discount_notes(order: PosOrder) -> tuple[dict[str, str], str]:
     return per_item, "; ".join(whole_order)
 
 
+def _product_id(pos_item_id: str) -> int:
+    """Order Ahead's ``orderItems.productId`` is numeric (vendor-apis.md §2 "Order Ahead"): a line bound to any
+    other id cannot be sent, and says so (a bare ValueError would escape the push's refusal handling)."""
+    if not (pos_item_id.isascii() and pos_item_id.isdigit()):
+        raise MappingError(f"Flowhub productId {pos_item_id!r} of a line is not a number")
+    return int(pos_item_id)
+
+
 def order_body(order: PosOrder) -> dict[str, Any]:
     """An Order Ahead order. Flowhub prices it from its own menu; offers travel as discount notes.
 
@@ -173,7 +181,7 @@ def order_body(order: PosOrder) -> dict[str, Any]:
         "customer": {key: value for key, value in person.items() if value is not None},
         "orderItems": [
             {
-                "productId": int(line.pos_item_id),
+                "productId": _product_id(line.pos_item_id),
                 "quantityPurchased": line.quantity,
                 **({"discountNote": item_notes[line.pos_item_id]} if line.pos_item_id in item_notes else {}),
             }

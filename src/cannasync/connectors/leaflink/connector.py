@@ -7,7 +7,7 @@ import hashlib
 import hmac
 from collections import Counter
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from itertools import islice
 from typing import Any
@@ -27,9 +27,37 @@ from cannasync.connectors.http import ReadLimits, VendorHttp, credential_key
 from cannasync.connectors.leaflink.client import PAGE, LeafLinkClient
 from cannasync.connectors.leaflink.settings import LeafLinkCredentials, LeafLinkSettings
 from cannasync.domain.sync import MappingError, Quarantined
+from cannasync.domain.wholesale import WholesaleStatus
 
 #: The bridge's payment-term names where LeafLink spells them differently (its legacy term table).
 _LEAFLINK_TERMS = {"Cash on Delivery": "COD"}
+
+#: LeafLink's order statuses (the ``status`` filter's values, vendor-apis.md "Orders received"; an order answers them
+#: capitalised, "Accepted") → the bridge's. ``available_transitions`` names target statuses the same way.
+STATUSES: dict[str, WholesaleStatus] = {
+    "draft": WholesaleStatus.DRAFT,
+    "submitted": WholesaleStatus.SUBMITTED,
+    "backorder": WholesaleStatus.BACKORDER,
+    "accepted": WholesaleStatus.ACCEPTED,
+    "fulfilled": WholesaleStatus.FULFILLED,
+    "shipped": WholesaleStatus.SHIPPED,
+    "complete": WholesaleStatus.COMPLETE,
+    "rejected": WholesaleStatus.REJECTED,
+    "cancelled": WholesaleStatus.CANCELLED,
+    "combined": WholesaleStatus.COMBINED,
+}
+
+#: The status a seller asks for → LeafLink's transition action (``POST /orders-received/{number}/transition/{action}/``,
+#: actions submit, accept, fulfill, cancel, reject, ship, complete: vendor-apis.md "Orders received").
+ACTIONS: dict[WholesaleStatus, str] = {
+    WholesaleStatus.SUBMITTED: "submit",
+    WholesaleStatus.ACCEPTED: "accept",
+    WholesaleStatus.FULFILLED: "fulfill",
+    WholesaleStatus.SHIPPED: "ship",
+    WholesaleStatus.COMPLETE: "complete",
+    WholesaleStatus.REJECTED: "reject",
+    WholesaleStatus.CANCELLED: "cancel",
+}
 
 
 def _money(cents: int | None) -> dict[str, Any]:
@@ -42,11 +70,7 @@ def _cents(money: Any) -> int:
 
 
 def _moment(text: Any) -> datetime | None:
-    raw = values.text(text)
-    if raw is None:
-        return None
-    moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return values.moment(values.text(text), "modified")  # a garbled time is a MappingError naming it
 
 
 def _line_price(line: Mapping[str, Any]) -> int:
@@ -72,25 +96,27 @@ def market_order(order: Mapping[str, Any], lines: list[Mapping[str, Any]]) -> Ma
     transitions = order.get("available_transitions") or []
     if isinstance(transitions, str):
         transitions = [t.strip() for t in transitions.split(",") if t.strip()]
+    status = str(order.get("status") or "").lower()
     return MarketOrder(
-        number=str(order["number"]),
-        status=str(order.get("status") or "").lower(),
+        number=values.identifier(order.get("number"), "order number"),
+        status=STATUSES.get(status),
+        status_name=status,
         buyer=Buyer(
-            id=str(customer.get("id")),
+            id=values.identifier(customer.get("id"), "order customer id"),
             name=str(customer.get("display_name") or customer.get("name") or ""),
             license_number=values.text(customer.get("license_number")),
         ),
         lines=[
             WholesaleLine(
-                item_id=str(line.get("product")),
-                quantity=str(line.get("quantity")),
+                item_id=values.identifier(line.get("product"), "line item product"),
+                quantity=values.decimal(line.get("quantity"), "line item quantity"),  # a decimal string
                 unit_price_cents=_line_price(line),
             )
             for line in lines
         ],
         payment_term=payment_term_of(order),
         sales_rep_ids=tuple(str(rep.get("id")) for rep in order.get("sales_reps") or [] if isinstance(rep, Mapping)),
-        available_transitions=tuple(str(t).lower() for t in transitions),
+        available_transitions=tuple(STATUSES[t] for t in (str(t).lower() for t in transitions) if t in STATUSES),
         short_id=values.text(order.get("short_id")),
         modified=_moment(order.get("modified")),
         # OrderResponse.is_combination (OpenAPI file): a boolean in LeafLink's examples, though typed a string.
@@ -105,6 +131,7 @@ class LeafLinkConnector:
     def __init__(self, credentials: LeafLinkCredentials, settings: LeafLinkSettings) -> None:
         self.settings = settings
         self.options = Options()
+        self.wholesale_options = settings.wholesale_options()
         key = credentials.api_key.get_secret_value()
         self.webhook_key = credentials.webhook_key.get_secret_value() if credentials.webhook_key else None
         self._http = VendorHttp(
@@ -204,7 +231,10 @@ class LeafLinkConnector:
         found = self._client.order(number)
         return self._with_lines(found) if found else None
 
-    def transition(self, number: str, action: str) -> MarketOrder:
+    def transition(self, number: str, to: WholesaleStatus) -> MarketOrder:
+        action = ACTIONS.get(to)
+        if action is None:
+            raise MappingError(f"LeafLink has no transition to {to.value}")
         return self._with_lines(self._client.transition(number, action))
 
     def set_payment_term(self, number: str, term: str) -> None:

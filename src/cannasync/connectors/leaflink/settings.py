@@ -7,7 +7,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from cannasync.connectors import values
+from cannasync.connectors.base import WholesaleOptions
 from cannasync.connectors.values import ApiRoot
+from cannasync.domain.wholesale import WholesaleStatus
 
 DEFAULT_BASE_URL = "https://app.leaflink.com/api/v2"
 CreateOn = Literal["submitted", "accepted", "backorder"]
@@ -45,3 +47,15 @@ class LeafLinkSettings(BaseModel):
     read_deadline_seconds: float = values.read_deadline(60)
     max_pages: int = values.page_cap(2000)
     max_response_mb: float = values.body_cap(20)
+
+    def wholesale_options(self) -> WholesaleOptions:
+        """The link's settings in the bridge's words (the flow reads these, never the raw settings)."""
+        return WholesaleOptions(
+            supplier_integration_id=self.flourish_integration_id,
+            brands=tuple(self.brands),
+            stock_from_supplier=self.inventory_from_flourish,
+            descriptions_from_supplier=self.descriptions_from_flourish,
+            # An empty list (the API takes one) creates at Accepted, as the field's default does.
+            create_on=frozenset(WholesaleStatus(status) for status in self.create_on or ["accepted"]),
+            sales_rep_facilities=dict(self.sales_rep_facilities),
+        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from cannasync.connectors.base import WholesaleMarket
 from cannasync.domain.drift import Cause, Difference, Kind, Repair
+from cannasync.domain.wholesale import FINAL_POS
 from cannasync.flows import wholesale
 from cannasync.flows.reconcile.counts import ReconcileCounts
 from cannasync.store.accounts import IntegrationConfig
@@ -16,20 +17,20 @@ def reconcile(
 ) -> None:
     """The POS's wholesale items against the marketplace products the bridge made, and each order pair's two
     statuses against both vendors. Every repair is the bridge's own run, made due now: it alone writes to either
-    vendor, with its rules (who owns stock and descriptions, which transitions LeafLink offers)."""
+    vendor, with its rules (who owns stock and descriptions, which transitions the marketplace offers)."""
+    side = wholesale.sides(db, integration)
     supplier = wholesale.supplier_for(db, integration)
-    settings = integration.settings
-    brands = {brand.lower() for brand in settings.get("brands") or []}
-    stock = bool(settings.get("inventory_from_flourish", True))
+    link = market.wholesale_options
+    stock = link.stock_from_supplier
     differences: list[Difference] = []
     try:
         for item in supplier.offered_items():
-            if (item.brand or "").lower() not in brands:
+            if not link.sells(item.brand):
                 continue
             counts.products += 1
             with db.uow() as uow:
                 pair = uow.wholesale.product_for_item(integration.id, item.id)
-                known = (pair.leaflink_product_id, pair.quantity_sent, pair.updated_at) if pair else None
+                known = (pair.market_product_id, pair.quantity_sent, pair.updated_at) if pair else None
             label = item.name
             if known is None:
                 differences.append(
@@ -65,11 +66,11 @@ def reconcile(
         with db.uow() as uow:
             pairs = [
                 (
-                    p.leaflink_number,
-                    p.flourish_order_id,
+                    p.market_number,
+                    p.pos_order_id,
                     p.facility_id,
-                    p.leaflink_status,
-                    p.flourish_status,
+                    p.market_status,
+                    p.pos_status,
                     p.conflict,
                     p.updated_at,
                 )
@@ -82,22 +83,22 @@ def reconcile(
                         Kind.WHOLESALE_CONFLICT,
                         "order",
                         f"order {number}",
-                        {"leaflink": ours_market, "flourish": ours_pos},
+                        {side.market: ours_market, side.pos: ours_pos},
                         {},
                         Cause.FAILED_PUSH,
                         conflict,
                         Repair.NEEDS_PERSON,
-                        "settle it in LeafLink or Flourish as the note says",
+                        f"settle it in {side.market_title} or {side.pos_title} as the note says",
                     )
                 )
                 continue
-            if ours_pos in wholesale.FINAL_POS:
+            if ours_pos is not None and supplier.status_meaning(ours_pos) in FINAL_POS:
                 continue
             counts.orders += 1
             pos_order = supplier.order(pos_id, facility) if pos_id and facility else None
             theirs_pos = pos_order.status if pos_order else None
             found = market.order(number)
-            theirs_market = found.status if found else None
+            theirs_market = found.status_name if found else None
             pos_moved = pos_id is not None and theirs_pos not in (None, ours_pos)
             market_moved = theirs_market is not None and theirs_market != ours_market
             if pos_moved or market_moved:
@@ -106,8 +107,8 @@ def reconcile(
                         Kind.WHOLESALE_STATUS,
                         "order",
                         f"order {number}",
-                        {"leaflink": ours_market, "flourish": ours_pos},
-                        {"leaflink": theirs_market, "flourish": theirs_pos},
+                        {side.market: ours_market, side.pos: ours_pos},
+                        {side.market: theirs_market, side.pos: theirs_pos},
                         Cause.MISSED_WEBHOOK,
                         _status_moved(ours_market, theirs_market, ours_pos, theirs_pos, pos_moved, market_moved),
                         Repair.REPAIRED,
@@ -126,7 +127,7 @@ def reconcile(
             if repairable and not uow.drift.sync_soon(integration.id, wholesale.FLOW):
                 for difference in repairable:
                     difference.repair = Repair.NEEDS_PERSON
-                    difference.repair_detail = "the bridge is paused: enable the LeafLink link"
+                    difference.repair_detail = f"the bridge is paused: enable the {side.market_title} link"
         uow.drift.record(run_id, integration.id, differences)
         counts.add(differences)
         uow.runs.progress(run_id, pages=0, seen=counts.products + counts.orders, counts=counts.as_dict())

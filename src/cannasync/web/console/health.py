@@ -347,7 +347,6 @@ def run_detail(request: Request, run_id: int, db: Db, viewer: Merchant) -> HTMLR
         calls = dict(row.calls or {})
         title = vendor_title(integration)
         place = integration.store.name if integration.store else "Organization"
-        checkpoint = dict(row.checkpoint or {})
         complete = row.complete_read
     return render(
         request,
@@ -357,6 +356,5 @@ def run_detail(request: Request, run_id: int, db: Db, viewer: Merchant) -> HTMLR
         calls=calls,
         title=title,
         place=place,
-        checkpoint=checkpoint,
         complete_read=complete,
     )

@@ -116,7 +116,7 @@ def staff_orders(uow: UnitOfWork, organization_id: int, now: datetime) -> Sectio
 def wholesale(uow: UnitOfWork, organization_id: int, now: datetime) -> Section:
     count, rows = uow.health.wholesale_conflicts(organization_id)
     items = [
-        Item(f"LeafLink order {o.leaflink_number} ({vendor_title(i)})", None, o.conflict, o.updated_at) for o, i in rows
+        Item(f"LeafLink order {o.market_number} ({vendor_title(i)})", None, o.conflict, o.updated_at) for o, i in rows
     ]
     return Section(
         "wholesale",

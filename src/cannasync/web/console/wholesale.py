@@ -17,7 +17,7 @@ from starlette.datastructures import FormData
 
 from cannasync.api.deps import Db
 from cannasync.connectors.http import AuthenticationFailed, Unavailable, VendorError
-from cannasync.connectors.registry import SUPPLIERS
+from cannasync.connectors.registry import SUPPLIERS, wholesale_options
 from cannasync.flows import integrations
 from cannasync.store.tables import Integration
 from cannasync.store.uow import Database, UnitOfWork
@@ -81,8 +81,8 @@ def _suppliers(uow: UnitOfWork, organization_id: int) -> list[dict[str, Any]]:
 
 
 def _link_view(row: Integration, suppliers: list[dict[str, Any]], counts: tuple[int, int, int]) -> dict[str, Any]:
-    settings = row.settings
-    linked = next((s for s in suppliers if s["id"] == settings.get("flourish_integration_id")), None)
+    options = wholesale_options(row.vendor, row.settings)  # the connector's typed reading, defaults included
+    linked = next((s for s in suppliers if s["id"] == options.supplier_integration_id), None)
     if not row.enabled:
         state = ("Paused", "warn")
     elif linked is None:
@@ -94,12 +94,12 @@ def _link_view(row: Integration, suppliers: list[dict[str, Any]], counts: tuple[
         "name": row.name or "LeafLink",
         "state": state,
         "linked": linked,
-        "flourish_integration_id": settings.get("flourish_integration_id"),
-        "inventory_from_flourish": settings.get("inventory_from_flourish", True),
-        "descriptions_from_flourish": settings.get("descriptions_from_flourish", True),
-        "create_on": settings.get("create_on") or ["accepted"],
-        "brands": settings.get("brands") or [],
-        "reps": sorted((settings.get("sales_rep_facilities") or {}).items()),
+        "flourish_integration_id": options.supplier_integration_id,
+        "inventory_from_flourish": options.stock_from_supplier,
+        "descriptions_from_flourish": options.descriptions_from_supplier,
+        "create_on": sorted(status.value for status in options.create_on),
+        "brands": list(options.brands),
+        "reps": sorted(options.sales_rep_facilities.items()),
         "products": counts[0],
         "orders": counts[1],
         "conflicts": counts[2],
@@ -264,12 +264,12 @@ async def save_reps(request: Request, link_id: int, db: Db, viewer: MerchantForm
 def _pair_view(pair: Any, names: dict[int, str]) -> dict[str, Any]:
     return {
         "link": names.get(pair.integration_id, "LeafLink"),
-        "number": pair.leaflink_number,
-        "leaflink_status": pair.leaflink_status,
-        "leaflink_kind": STATUS_KINDS.get(pair.leaflink_status.lower(), ""),
-        "flourish_order_id": pair.flourish_order_id,
-        "flourish_status": pair.flourish_status,
-        "flourish_kind": STATUS_KINDS.get((pair.flourish_status or "").lower(), ""),
+        "number": pair.market_number,
+        "leaflink_status": pair.market_status,
+        "leaflink_kind": STATUS_KINDS.get(pair.market_status.lower(), ""),
+        "flourish_order_id": pair.pos_order_id,
+        "flourish_status": pair.pos_status,
+        "flourish_kind": STATUS_KINDS.get((pair.pos_status or "").lower(), ""),
         "facility_id": pair.facility_id,
         "payment_term": pair.payment_term,
         "conflict": pair.conflict,

@@ -11,8 +11,10 @@ from cannasync.domain.variants import (
     UnknownTier,
     choose_tier,
     group,
+    held_units,
     size_order,
     split_size,
+    stock_units,
     tier_hold,
     tier_weight,
     tiers_of,
@@ -83,14 +85,16 @@ def test_a_tier_is_chosen_by_its_label_and_priced_weighed_and_held_by_it() -> No
     assert tier_weight(tier, 2) == Decimal(7)
     assert tier_hold(tier, 1) == 4  # 3.5 g holds 4 whole grams: never promise a half gram the store may not have
     assert tier_hold(tier, 2) == 7
+    # Lines of one product add up before rounding: two lines of 3.5 g hold 7 g, not 8.
+    assert held_units(stock_units(1, tier.quantity) + stock_units(1, tier.quantity)) == 7
+    assert held_units(stock_units(3, None)) == 3
 
 
 def test_a_bad_tier_choice_names_the_fix() -> None:
-    with pytest.raises(UnknownTier, match=r"choose a tier \('1g', '1/8 oz', '1/4 oz'\)"):
-        choose_tier("OG (Bulk)", TIERS, None)
-    with pytest.raises(UnknownTier, match=r"has no tier '2g': choose one of '1g', '1/8 oz', '1/4 oz'"):
+    assert choose_tier("OG (Bulk)", TIERS, None) is None  # no tier: sold by its own unit (a gram)
+    with pytest.raises(UnknownTier, match=r"^OG \(Bulk\) has no tier '2g': choose one of 1g, 1/8 oz, 1/4 oz$"):
         choose_tier("OG (Bulk)", TIERS, "2g")
-    with pytest.raises(UnknownTier, match="sold by the unit, not by weight: leave out its tier"):
+    with pytest.raises(UnknownTier, match="^Gummies 10pk is sold by the unit, not by weight: leave out its tier$"):
         choose_tier("Gummies 10pk", (), "1g")
     assert choose_tier("Gummies 10pk", (), None) is None
 

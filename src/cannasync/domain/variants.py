@@ -140,18 +140,27 @@ def tiers_of(rows: Sequence[Mapping[str, Any]] | None) -> tuple[PriceTier, ...]:
 
 
 def choose_tier(name: str, tiers: Sequence[PriceTier], label: str | None) -> PriceTier | None:
-    """The tier a line names (None for a product sold by the unit); raises UnknownTier naming the choices."""
-    if not tiers:
-        if label:
-            raise UnknownTier(f"{name!r} is sold by the unit, not by weight: leave out its tier")
-        return None
-    choices = ", ".join(repr(tier.label) for tier in tiers)
+    """The tier a line names, or None for a line sold by the product's own unit (no tier named: a bulk product's
+    unit is one gram at its unit price, as the POS prices it); raises UnknownTier naming the choices."""
     if not label:
-        raise UnknownTier(f"{name!r} is sold by weight: choose a tier ({choices})")
+        return None
+    if not tiers:
+        raise UnknownTier(f"{name} is sold by the unit, not by weight: leave out its tier")
     for tier in tiers:
         if tier.label == label:
             return tier
-    raise UnknownTier(f"{name!r} has no tier {label!r}: choose one of {choices}")
+    choices = ", ".join(tier.label for tier in tiers)
+    raise UnknownTier(f"{name} has no tier {label!r}: choose one of {choices}")
+
+
+def stock_units(count: int, tier_quantity: Decimal | None) -> Decimal:
+    """What a line takes from stock before rounding: ``count`` units, or ``count`` tiers of ``tier_quantity``."""
+    return Decimal(count) if tier_quantity is None else tier_quantity * count
+
+
+def held_units(amount: Decimal) -> int:
+    """The whole stock units a product's lines hold: their amount rounded up (3.5 g holds 4)."""
+    return math.ceil(amount)
 
 
 def tier_weight(tier: PriceTier, count: int) -> Decimal:

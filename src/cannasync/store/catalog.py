@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, Float, and_, bindparam, func, insert, lite
 from sqlalchemy.orm import Session
 
 from cannasync.domain import catalog as model
+from cannasync.domain.variants import variant_key
 from cannasync.store import history
 from cannasync.store.bindings import Bindings
 from cannasync.store.db import is_postgres
@@ -408,6 +409,7 @@ def _values(product: model.Product, category: str, owned: frozenset[model.FieldG
         "base_category": product.base_category,
         "net_weight": str(product.net_weight) if product.net_weight is not None else None,
         "net_weight_unit": product.net_weight_unit if product.net_weight is not None else None,
+        "variant_key": variant_key(product.name, product.brand, product.category),
         "pos_quantity": product.pos_quantity,
         "visible": product.listed,
         "updated_at": now,

@@ -8,11 +8,25 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Float, and_, bindparam, func, insert, literal_column, or_, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    String,
+    and_,
+    bindparam,
+    cast,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from cannasync.domain import catalog as model
-from cannasync.domain.variants import variant_key
+from cannasync.domain.variants import size_order, variant_key
 from cannasync.store import history
 from cannasync.store.bindings import Bindings
 from cannasync.store.db import is_postgres
@@ -595,14 +609,40 @@ def menu(catalog: Catalog, store_id: int, wanted: MenuFilter, *, limit: int, off
         query = query.where(
             or_(*(column.ilike(pattern, escape="\\") for pattern in _search_terms(wanted.search) for column in columns))
         )
-    total = catalog.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    # Sizes of one product are one card (domain.variants): of each variant key's products that match, the cheapest
+    # leads (a product with no key leads itself). A window over the matching rows, on the indexed key, so a page
+    # still costs one query however many products and sizes there are.
+    group = func.coalesce(Product.variant_key, cast(Product.id, String))
+    rank = func.row_number().over(partition_by=group, order_by=(Product.rec_price_cents.asc(), Product.id))
+    ranked = query.with_only_columns(Product.id, rank.label("rank")).subquery()
+    leads = select(ranked.c.id).where(ranked.c.rank == 1)
+    total = catalog.session.scalar(select(func.count()).select_from(leads.subquery())) or 0
     order = {
         "price_low": (Product.rec_price_cents.asc(),),
         "price_high": (Product.rec_price_cents.desc(),),
         "potency": (thc.desc(),),
     }.get(wanted.sort, ())
-    rows = catalog.session.scalars(query.order_by(*order, Product.name, Product.id).limit(limit).offset(offset))
+    page = select(Product).where(Product.id.in_(leads))
+    rows = catalog.session.scalars(page.order_by(*order, Product.name, Product.id).limit(limit).offset(offset))
     return list(rows), total
+
+
+def sizes_of(catalog: Catalog, store_id: int, leads: Sequence[Product]) -> dict[int, list[Product]]:
+    """The sizes a shopper can buy now of each product in ``leads`` that has others (lead id → its sizes, the
+    lead included, smallest first): one query for a whole menu page."""
+    keys = {row.variant_key for row in leads if row.variant_key}
+    if not keys:
+        return {}
+    rows = catalog.session.scalars(select(Product).where(_in_stock(store_id), Product.variant_key.in_(list(keys))))
+    by_key: dict[str, list[Product]] = {}
+    for row in rows:
+        by_key.setdefault(row.variant_key or "", []).append(row)
+    found: dict[int, list[Product]] = {}
+    for lead in leads:
+        siblings = by_key.get(lead.variant_key or "", [])
+        if len(siblings) > 1:
+            found[lead.id] = sorted(siblings, key=lambda row: size_order(row.name))
+    return found
 
 
 def sells_medical(catalog: Catalog, store_id: int) -> bool:

@@ -94,7 +94,7 @@ def test_a_bad_tier_choice_names_the_fix() -> None:
     assert choose_tier("OG (Bulk)", TIERS, None) is None  # no tier: sold by its own unit (a gram)
     with pytest.raises(UnknownTier, match=r"^OG \(Bulk\) has no tier '2g': choose one of 1g, 1/8 oz, 1/4 oz$"):
         choose_tier("OG (Bulk)", TIERS, "2g")
-    with pytest.raises(UnknownTier, match="^Gummies 10pk is sold by the unit, not by weight: leave out its tier$"):
+    with pytest.raises(UnknownTier, match=r"^Gummies 10pk is sold by the unit, not by weight: leave out its tier$"):
         choose_tier("Gummies 10pk", (), "1g")
     assert choose_tier("Gummies 10pk", (), None) is None
 

@@ -86,5 +86,5 @@ def test_recent_runs_scroll_inside_their_box_on_a_phone(phone: Page, hub: Hub, c
         "table => { table.scrollLeft = table.scrollWidth; const r = table.querySelector('th:last-child')"
         ".getBoundingClientRect(); return [r.left, r.right] }"
     )
-    assert 0 <= left and right <= screen, f"the last column is at {left}-{right}px on a {screen}px screen"
+    assert left >= 0 and right <= screen, f"the last column is at {left}-{right}px on a {screen}px screen"
     screenshot(phone, "health-recent-runs-phone")

@@ -225,7 +225,7 @@ class Product(Base):
     __tablename__ = "products"
     __table_args__ = (
         Index("ix_products_store_visible", "store_id", "visible"),
-        Index("ix_products_store_variant", "store_id", "variant_key"),
+        Index("ix_products_store_variant", "store_id", "variant_key", "visible"),
     )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))

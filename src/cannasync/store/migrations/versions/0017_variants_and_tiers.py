@@ -49,7 +49,7 @@ def upgrade() -> None:
             products.update().where(products.c.id == sa.bindparam("row_id")).values(variant_key=sa.bindparam("key")),
             keyed,
         )
-    op.create_index("ix_products_store_variant", "products", ["store_id", "variant_key"])
+    op.create_index("ix_products_store_variant", "products", ["store_id", "variant_key", "visible"])
 
 
 def downgrade() -> None:

@@ -3,7 +3,8 @@ card, ``store.catalog.menu``) and its size choices (``sizes_of``), on SQLite or 
 
 A store of ``--products`` visible products (a third of them sizes of another: 2 or 3 sizes share a variant key, as
 "Blue Dream 3.5g" / "Blue Dream 7g") is written straight to the tables, then each menu query is timed ``--runs``
-times: the first page, a deep page, a category, a search and a price sort. Prints JSON.
+times: the first page, a deep page, a category, a search and a price sort; against the baseline of the same first
+page without grouping (every in-stock product its own card, the query before sizes were grouped). Prints JSON.
 
     bench/menu_page.py --products 20000 --database sqlite --json
 """
@@ -19,12 +20,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from cannasync.domain.variants import variant_key
 from cannasync.jobs.runtime import Runtime
 from cannasync.settings import Settings
-from cannasync.store.catalog import MenuFilter, menu, sizes_of
+from cannasync.store.catalog import MenuFilter, _in_stock, menu, sizes_of
 from cannasync.store.db import make_engine
 from cannasync.store.secrets import SecretBox
 from cannasync.store.tables import Product
@@ -115,7 +116,24 @@ def measure(args: argparse.Namespace, directory: Path, schema: str | None) -> di
                     sizes_of(uow.catalog, store_id, rows)
 
             results[name] = timed(args.runs, page)
-        return {"bench": "menu_page", "database": args.database, "products": args.products, "cards": cards, **results}
+
+        def ungrouped() -> None:
+            with runtime.db.uow() as uow:
+                query = select(Product).where(_in_stock(store_id))
+                uow.session.scalar(select(func.count()).select_from(query.subquery()))
+                list(uow.session.scalars(query.order_by(Product.name, Product.id).limit(24)))
+
+        baseline = timed(args.runs, ungrouped)
+        ratio = results["first_page"]["ms_median"] / max(baseline["ms_median"], 0.01)
+        return {
+            "bench": "menu_page",
+            "database": args.database,
+            "products": args.products,
+            "cards": cards,
+            **results,
+            "ungrouped_first_page": baseline,
+            "ratio_first_page_to_ungrouped": round(ratio, 2),
+        }
     finally:
         runtime.close()
 

@@ -158,8 +158,21 @@ CYCLE_KEYS = tuple(
     )
 )
 
+
 #: Every bench in bench/, by file name, and its tiny run(s). A bench added to bench/ must be added here.
+def menu_page_grouped_the_sizes(result: Result) -> None:
+    # A third of the products are sold in 2 or 3 sizes, each product one card: fewer cards than products.
+    assert 0 < result["cards"] < result["products"], result
+
+
 TINY: dict[str, list[Tiny]] = {
+    "menu_page": [
+        Tiny(
+            args=("--products", "300", "--runs", "2"),
+            keys=("cards", "first_page.ms_median", "search.ms_median", "ratio_first_page_to_ungrouped"),
+            check=menu_page_grouped_the_sizes,
+        )
+    ],
     "checkout": [
         Tiny(
             args=("--shoppers", "4", "--orders", "60", "--stock", "5"),

@@ -166,6 +166,62 @@ def test_0016_keeps_every_shop_orders_link_and_gives_every_other_order_one(backe
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_0017_gives_the_products_already_synced_their_size_key(backend: str, tmp_path: Path):
+    """Sizes of one product already on the menu are one card as soon as the hub is upgraded, not as they change."""
+    schema = f"cs_mig17_{os.getpid()}"
+    if backend == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path}/old.db")
+    else:
+        admin = make_engine(POSTGRES_URL)
+        try:
+            with admin.begin() as connection:
+                connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                connection.execute(text(f"CREATE SCHEMA {schema}"))
+        except Exception as error:  # pragma: no cover - depends on the machine
+            pytest.skip(f"PostgreSQL is not reachable: {error}")
+        engine = make_engine(POSTGRES_URL, search_path=schema)
+    try:
+        upgrade(engine, "0016")
+        now = datetime.now(UTC)
+        with engine.begin() as connection:
+            connection.execute(
+                text("INSERT INTO organizations (id, name, created_at) VALUES (1, 'Org', :now)"), {"now": now}
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO stores (id, organization_id, name, timezone, randomized_order_numbers, "
+                    "last_order_sequence, created_at) VALUES (1, 1, 'Downtown', 'America/Detroit', false, 0, :now)"
+                ),
+                {"now": now},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO integrations (id, organization_id, store_id, name, sync_state, vendor, enabled, "
+                    "credentials, settings, created_at, updated_at) "
+                    "VALUES (1, 1, 1, '', '{}', 'alleaves', false, :blob, '{}', :now, :now)"
+                ),
+                {"now": now, "blob": b"x"},
+            )
+            for product_id, name in ((1, "Blue Dream 3.5g"), (2, "Blue Dream 7g"), (3, "Blue Dream")):
+                connection.execute(
+                    text(
+                        "INSERT INTO products (id, store_id, integration_id, name, brand, pos_category, category, "
+                        "description, images, cannabinoids, terpenes, price_tiers, pos_quantity, held_quantity, "
+                        "visible, fingerprint, created_at, updated_at) VALUES (:id, 1, 1, :name, 'Kiva', 'Flower', "
+                        "'Flower', '', '[]', '[]', '[]', '[]', 5, 0, true, 'f', :now, :now)"
+                    ),
+                    {"id": product_id, "name": name, "now": now},
+                )
+        upgrade(engine)
+        with engine.connect() as connection:
+            keys = dict(connection.execute(text("SELECT id, variant_key FROM products")).all())
+        assert keys[1] is not None and keys[1] == keys[2]  # the two sizes share a key
+        assert keys[3] is None  # a name with no size part is never grouped
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_0018_renames_the_wholesale_pairs_columns_in_place_keeping_every_pair(backend: str, tmp_path: Path):
     """The pairs' vendor-named columns become pos_*/market_* without copying a row: the pairs the bridge knew are
     still found by their new names, their unique constraints still hold, and no table is rebuilt."""
@@ -182,7 +238,7 @@ def test_0018_renames_the_wholesale_pairs_columns_in_place_keeping_every_pair(ba
             pytest.skip(f"PostgreSQL is not reachable: {error}")
         engine = make_engine(POSTGRES_URL, search_path=schema)
     try:
-        upgrade(engine, "0016")
+        upgrade(engine, "0017")
         now = datetime.now(UTC)
         with engine.begin() as connection:
             connection.execute(

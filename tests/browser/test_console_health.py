@@ -67,3 +67,24 @@ def test_pause_a_flow_on_a_phone(phone: Page, hub: Hub, connected: Connected):
     expect(row.get_by_test_id("flow-resume")).to_be_visible()
     expect(phone.get_by_test_id("health-tally")).to_be_visible()
     screenshot(phone, "health-phone")
+
+
+def test_recent_runs_scroll_inside_their_box_on_a_phone(phone: Page, hub: Hub, connected: Connected):
+    """The nested "Recent runs" table is wider than a phone: it scrolls in its own box, the page does not."""
+    sign_in(phone, hub)
+    phone.goto("/console/health")
+    row = phone.locator("[data-testid=health-row][data-flow=menu_sync]")
+    row.get_by_text(re.compile(r"Recent runs \(\d+\)")).click()
+    runs = row.locator("table.runs")
+    expect(runs.locator("tbody tr").first).to_be_visible()
+    page_width, screen = phone.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert page_width <= screen, f"the Health page is {page_width}px wide on a {screen}px screen"
+    box = runs.evaluate("table => [table.scrollWidth, table.clientWidth, getComputedStyle(table).overflowX]")
+    assert box[0] > box[1] and box[2] == "auto", f"the runs table does not scroll in its box: {box}"
+    # Scrolled to its end inside its box, the table's last column is on the screen.
+    left, right = runs.evaluate(
+        "table => { table.scrollLeft = table.scrollWidth; const r = table.querySelector('th:last-child')"
+        ".getBoundingClientRect(); return [r.left, r.right] }"
+    )
+    assert left >= 0 and right <= screen, f"the last column is at {left}-{right}px on a {screen}px screen"
+    screenshot(phone, "health-recent-runs-phone")

@@ -32,7 +32,7 @@ def _request(body: OrderIn) -> checkout.CheckoutRequest:
             medical_id=(customer.medical_id or "").strip() or None,
             medical_id_expiration=customer.medical_id_expiration,
         ),
-        lines=[checkout.CheckoutLine(line.product_id, line.quantity) for line in body.lines],
+        lines=[checkout.CheckoutLine(line.product_id, line.quantity, line.tier) for line in body.lines],
         fulfillment=Fulfillment(body.fulfillment),
         is_medical=body.is_medical,
         offers=[checkout.CheckoutOffer(o.label, OfferKind(o.kind), o.value, o.line) for o in body.offers],

@@ -243,6 +243,12 @@ class CustomerIn(Strict):
 class LineIn(Strict):
     product_id: RowId
     quantity: StrictInt = Field(ge=1, le=1000)
+    tier: str | None = Field(
+        None,
+        min_length=1,
+        max_length=100,
+        description="a bulk product's weight tier, by its label (the product's price_tiers): quantity counts tiers",
+    )
 
 
 class OfferIn(Strict):

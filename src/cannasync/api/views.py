@@ -208,6 +208,11 @@ def order(
                 "unit_price_cents": line.unit_price_cents,
                 "discount_cents": line.discount_cents,
                 "total_cents": line.quantity * line.unit_price_cents - line.discount_cents,
+                "tier": (
+                    {"label": line.tier_label, "quantity": line.tier_quantity, "unit": line.tier_unit}
+                    if line.tier_label is not None
+                    else None
+                ),
             }
             for line in row.lines
         ],

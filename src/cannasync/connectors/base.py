@@ -64,6 +64,9 @@ class Traits:
     requires_medical_id_expiration: bool = False
     #: Delivery orders must say when (Alleaves takes the window's start and end).
     requires_delivery_window: bool = False
+    #: The POS takes an order line of a bulk product as its weight (Alleaves: fractional grams), so the store may
+    #: sell by weight tier; elsewhere a tier choice is refused at checkout, before anything is held.
+    sells_weight_tiers: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +87,14 @@ class PosOrderLine:
     quantity: int
     unit_price_cents: int
     discount_cents: int
+    #: A line sold by a weight tier: one tier's weight and its unit ("3.5", "g"). ``quantity`` counts tiers and
+    #: ``unit_price_cents`` is a tier's price; a POS that sells by weight takes ``weight()`` of its unit.
+    tier_quantity: Decimal | None = None
+    tier_unit: str | None = None
+
+    def weight(self) -> Decimal:
+        """What the POS receives as the quantity: the tiers' weight, or the count of a line sold by the unit."""
+        return Decimal(self.quantity) if self.tier_quantity is None else self.tier_quantity * self.quantity
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,7 +223,7 @@ class PlacedOrder:
     pos_order_id: str
     reference: str | None
     created_at: datetime | None = None
-    quantities: dict[str, int] | None = None  # POS item id -> quantity, lines of one item added up
+    quantities: dict[str, Decimal] | None = None  # POS item id -> quantity, lines of one item added up
     goods_cents: int | None = None  # its lines less discounts, before fees; None when the POS re-prices
     customer_pos_id: str | None = None
     customer_name: str | None = None  # as the POS shows it ("first last")

@@ -137,14 +137,17 @@ def moment(value: Any, field: str) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-def tally(lines: Any, item_key: str, quantity_key: str, field: str) -> dict[str, int]:
-    """An order's lines as POS item id -> quantity, lines of one item added up (a line may be sent split)."""
-    counts: dict[str, int] = {}
+def tally(lines: Any, item_key: str, quantity_key: str, field: str) -> dict[str, Decimal]:
+    """An order's lines as POS item id -> quantity, lines of one item added up (a line may be sent split).
+
+    Exact, not rounded down as a stock count is: an order line of bulk flower may be grams in halves (3.5 g)."""
+    counts: dict[str, Decimal] = {}
     for line in objects(lines, field):
         item = text(line.get(item_key))
         if item is None:
             raise MappingError(f"{field} has a line without {item_key}")
-        counts[item] = counts.get(item, 0) + quantity(line.get(quantity_key), f"{field} {quantity_key}")
+        amount = decimal(line.get(quantity_key), f"{field} {quantity_key}")
+        counts[item] = counts.get(item, Decimal(0)) + amount
     return counts
 
 

@@ -20,7 +20,8 @@ from sqlalchemy.exc import IntegrityError
 
 from cannasync.connectors.base import Traits
 from cannasync.connectors.registry import vendor
-from cannasync.domain import limits
+from cannasync.domain import limits, variants
+from cannasync.domain.catalog import PriceTier
 from cannasync.domain.customers import CustomerDetails, age_on
 from cannasync.domain.orders import (
     Fee,
@@ -70,6 +71,8 @@ class StatusConflict(Exception):
 class CheckoutLine:
     product_id: int
     quantity: int
+    #: The weight tier's label, for a bulk product sold by weight ("1/8 oz"): ``quantity`` then counts tiers.
+    tier: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,25 +151,51 @@ def order_limits(store: Store, is_medical: bool) -> list[limits.Limit]:
     return limits.limits_for((store.address or {}).get("state"), customer, store.limit_overrides)
 
 
-def limit_item(product: Product, quantity: int) -> limits.Item:
-    """A product row as the purchase limits count it (its weight and THC from the POS's data)."""
+def limit_item(product: Product, quantity: int, tier: PriceTier | None = None) -> limits.Item:
+    """A product row as the purchase limits count it (its weight and THC from the POS's data; a line sold by a
+    weight tier weighs what the tier does)."""
+    weight, unit = (
+        (str(tier.quantity), tier.unit) if tier is not None else (product.net_weight, product.net_weight_unit)
+    )
     return limits.item(
         product.name,
         quantity,
         (product.base_category, product.category, product.subcategory, product.pos_category),
-        product.net_weight,
-        product.net_weight_unit,
+        weight,
+        unit,
         product.cannabinoids or [],
     )
 
 
-def _store_rules(store: Store, request: CheckoutRequest, products: Sequence[Product]) -> None:
+def line_tier(product: Product, label: str | None) -> PriceTier | None:
+    """The weight tier a line names (None: sold by the unit); InvalidOrder naming the choices for a bad one."""
+    try:
+        return variants.choose_tier(product.name, variants.tiers_of(product.price_tiers), label)
+    except variants.UnknownTier as bad:
+        raise InvalidOrder(str(bad)) from None
+
+
+def stock_wanted(lines: Sequence[tuple[int, int, Decimal | None]]) -> dict[int, int]:
+    """The whole stock units each product's lines hold, from (product id, quantity, tier weight or None): a line's
+    tiers in the product's stock unit (grams), added up per product, then rounded up."""
+    amounts: dict[int, Decimal] = {}
+    for product_id, quantity, tier_quantity in lines:
+        amounts[product_id] = amounts.get(product_id, Decimal(0)) + variants.stock_units(quantity, tier_quantity)
+    return {product_id: variants.held_units(amount) for product_id, amount in amounts.items()}
+
+
+def _store_rules(
+    store: Store, request: CheckoutRequest, products: Sequence[Product], tiers: Sequence[PriceTier | None]
+) -> None:
     """What the store offers (pickup, delivery) and the purchase limits of its state (or its own)."""
     if request.fulfillment == Fulfillment.PICKUP and not store.pickup_enabled:
         raise InvalidOrder("this store does not take pickup orders online; choose delivery")
     if request.fulfillment == Fulfillment.DELIVERY and not store.delivery_enabled:
         raise InvalidOrder("this store does not deliver; choose pickup")
-    items = [limit_item(product, line.quantity) for line, product in zip(request.lines, products, strict=True)]
+    items = [
+        limit_item(product, line.quantity, tier)
+        for line, product, tier in zip(request.lines, products, tiers, strict=True)
+    ]
     limits.check(items, order_limits(store, request.is_medical))
 
 
@@ -235,9 +264,14 @@ def _place(
     integration = uow.accounts.integration(integration_ids.pop()) if integration_ids else None
     traits = vendor(integration.vendor).traits if integration else None
     _validate(request, traits)
-    _store_rules(store, request, products)
+    tiers = [line_tier(product, line.tier) for line, product in zip(request.lines, products, strict=True)]
+    if any(tiers) and not (traits is not None and traits.sells_weight_tiers):
+        raise InvalidOrder("this store's POS takes no orders by weight tier online: leave out the tier")
+    _store_rules(store, request, products, tiers)
 
-    def price(product: Any) -> int:
+    def price(product: Any, tier: PriceTier | None) -> int:
+        if tier is not None:
+            return tier.price_cents
         cents = product.med_price_cents if request.is_medical and product.med_price_cents else product.rec_price_cents
         if cents is None:
             raise InvalidOrder(f"{product.name!r} has no price")
@@ -245,9 +279,12 @@ def _place(
 
     # Stock first, in product-id order (so concurrent checkouts cannot deadlock on PostgreSQL): a checkout refused
     # for stock then never waits on the store row that sequential order numbers lock until commit.
-    wanted: dict[int, int] = {}
-    for line in request.lines:
-        wanted[line.product_id] = wanted.get(line.product_id, 0) + line.quantity
+    wanted = stock_wanted(
+        [
+            (line.product_id, line.quantity, tier.quantity if tier else None)
+            for line, tier in zip(request.lines, tiers, strict=True)
+        ]
+    )
     for product_id in sorted(wanted):
         uow.catalog.take(product_id, wanted[product_id])
 
@@ -255,7 +292,10 @@ def _place(
     if request.fulfillment == Fulfillment.DELIVERY and store.delivery_fee_cents > 0:
         fees.append(Fee(DELIVERY_FEE, store.delivery_fee_cents))
     priced = price_order(
-        [LineDraft(line.quantity, price(product)) for line, product in zip(request.lines, products, strict=True)],
+        [
+            LineDraft(line.quantity, price(product, tier))
+            for line, product, tier in zip(request.lines, products, tiers, strict=True)
+        ],
         [Offer(o.label, o.kind, o.value, o.line) for o in request.offers],
         fees,
     )
@@ -295,8 +335,13 @@ def _place(
             quantity=line.quantity,
             unit_price_cents=priced_line.unit_price_cents,
             discount_cents=priced_line.discount_cents,
+            tier_label=tier.label if tier else None,
+            tier_quantity=str(tier.quantity) if tier else None,
+            tier_unit=tier.unit if tier else None,
         )
-        for i, (line, product, priced_line) in enumerate(zip(request.lines, products, priced.lines, strict=True))
+        for i, (line, product, priced_line, tier) in enumerate(
+            zip(request.lines, products, priced.lines, tiers, strict=True)
+        )
     ]
     order.offers = [
         OrderOffer(
@@ -371,3 +416,8 @@ def apply_status(uow: UnitOfWork, order: Order, target: OrderStatus, source: str
     shopper_messages.queue(uow, order, target, source, detail)
     if not target.is_open:
         uow.catalog.release_holds(order.id, f"order {target.value}")
+
+
+def tier_quantity(line: OrderLine) -> Decimal | None:
+    """The weight of one of a line's tiers (None: the line is sold by the unit)."""
+    return Decimal(line.tier_quantity) if line.tier_quantity is not None else None

@@ -9,7 +9,6 @@ the rest.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 
 import structlog
@@ -17,6 +16,7 @@ import structlog
 from cannasync.connectors.base import HoldRelease
 from cannasync.connectors.registry import UnknownVendor, vendor
 from cannasync.domain.orders import OrderStatus
+from cannasync.flows.checkout import stock_wanted, tier_quantity
 from cannasync.store.catalog import OutOfStock
 from cannasync.store.tables import Order
 from cannasync.store.uow import Database, UnitOfWork
@@ -48,11 +48,9 @@ def _pos_counts_at_push(uow: UnitOfWork, order: Order) -> bool:
         return False
 
 
-def _quantities(order: Order) -> Counter[int]:
-    wanted: Counter[int] = Counter()
-    for line in order.lines:
-        wanted[line.product_id] += line.quantity
-    return wanted
+def _quantities(order: Order) -> dict[int, int]:
+    """What the order's lines hold, in each product's stock units (a weight tier's grams), as checkout held it."""
+    return stock_wanted([(line.product_id, line.quantity, tier_quantity(line)) for line in order.lines])
 
 
 def set_keep_holding(db: Database, order_id: int, wanted: bool) -> SwitchResult:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import structlog
@@ -30,8 +31,9 @@ from cannasync.connectors.base import (
 from cannasync.connectors.http import AuthenticationFailed, OutcomeUnknown, Rejected, Unavailable, VendorError
 from cannasync.domain.orders import Fee, Fulfillment, OrderStatus
 from cannasync.domain.sync import MappingError
+from cannasync.domain.variants import stock_units
 from cannasync.flows import customers, order_status
-from cannasync.flows.checkout import PUSH_ORDER, apply_status, queue_pos_cancel
+from cannasync.flows.checkout import PUSH_ORDER, apply_status, queue_pos_cancel, tier_quantity
 from cannasync.store.accounts import IntegrationConfig
 from cannasync.store.catalog import PRODUCT
 from cannasync.store.tables import Order
@@ -59,6 +61,8 @@ def _pos_order(
                 quantity=line.quantity,
                 unit_price_cents=line.unit_price_cents,
                 discount_cents=line.discount_cents,
+                tier_quantity=tier_quantity(line),
+                tier_unit=line.tier_unit,
             )
         )
     offers = [
@@ -221,10 +225,10 @@ def _find_ours(
         order = uow.orders.get(order_id)
         assert order is not None
         pos_ids = uow.bindings.externals(integration.id, PRODUCT, [line.product_id for line in order.lines])
-        quantities: dict[str, int] = {}
+        quantities: dict[str, Decimal] = {}  # in the POS's units: a weight tier's grams
         for line in order.lines:
             key = pos_ids.get(line.product_id, f"(unbound product {line.product_id})")
-            quantities[key] = quantities.get(key, 0) + line.quantity
+            quantities[key] = quantities.get(key, Decimal(0)) + stock_units(line.quantity, tier_quantity(line))
         goods = sum(line.quantity * line.unit_price_cents - line.discount_cents for line in order.lines)
         ours = _Ours(
             quantities=quantities,
@@ -257,7 +261,7 @@ def _find_ours(
 class _Ours:
     """What the order we pushed is, in the terms a POS lookup can tell."""
 
-    quantities: dict[str, int]
+    quantities: dict[str, Decimal]
     goods_cents: int
     customer_pos_id: str | None
     customer_name: str | None

@@ -22,9 +22,10 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from cannasync.domain import catalog as model
+from cannasync.domain.variants import size_order, variant_key
 from cannasync.store import history
 from cannasync.store.db import is_postgres, rowcount
 from cannasync.store.tables import Binding, CategoryMapping, Hold, Order, Product
@@ -420,6 +421,7 @@ def _values(product: model.Product, category: str, owned: frozenset[model.FieldG
         "base_category": product.base_category,
         "net_weight": str(product.net_weight) if product.net_weight is not None else None,
         "net_weight_unit": product.net_weight_unit if product.net_weight is not None else None,
+        "variant_key": variant_key(product.name, product.brand, product.category),
         "pos_quantity": product.pos_quantity,
         "visible": product.listed,
         "updated_at": now,
@@ -554,57 +556,80 @@ def _has_terpene(postgres: bool, name: str) -> TextClause:
     return text(sql).bindparams(menu_terpene=name)
 
 
-def _in_stock(store_id: int) -> ColumnElement[bool]:
+def _in_stock(store_id: int, entity: Any = Product) -> ColumnElement[bool]:
     return and_(
-        Product.store_id == store_id,
-        Product.visible.is_(True),
-        Product.pos_quantity - Product.held_quantity > 0,
+        entity.store_id == store_id,
+        entity.visible.is_(True),
+        entity.pos_quantity - entity.held_quantity > 0,
     )
+
+
+def _column_filters(entity: Any, wanted: MenuFilter) -> list[ColumnElement[bool]]:
+    """The filters on a product's own columns (not its lab values), for ``entity``: the products table or an alias."""
+    found: list[ColumnElement[bool]] = []
+    if wanted.category:
+        found.append(func.lower(entity.category) == wanted.category.lower())
+    if wanted.strain_type:
+        found.append(func.lower(entity.strain_type) == wanted.strain_type.lower())
+    if wanted.brand:
+        found.append(func.lower(entity.brand) == wanted.brand.lower())
+    if wanted.price_min_cents is not None:
+        found.append(entity.rec_price_cents >= wanted.price_min_cents)
+    if wanted.price_max_cents is not None:
+        found.append(entity.rec_price_cents < wanted.price_max_cents)
+    if wanted.search and wanted.search.strip():
+        # The name, brand, strain type and every category word: "indica", "gummy", "live resin" all find things.
+        columns = (
+            entity.name,
+            entity.brand,
+            entity.strain_type,
+            entity.category,
+            entity.pos_category,
+            entity.subcategory,
+        )
+        found.append(
+            or_(*(column.ilike(pattern, escape="\\") for pattern in _search_terms(wanted.search) for column in columns))
+        )
+    return found
 
 
 def menu(catalog: Catalog, store_id: int, wanted: MenuFilter, *, limit: int, offset: int) -> tuple[list[Product], int]:
     """A page of the products a shopper can buy now (listed, in stock), narrowed by ``wanted``; and the total.
 
     Everything is filtered and sorted in the database, so a page costs the same with ten products or ten thousand.
+    Sizes of one product are one card (``domain.variants``): of the sizes that match, the first synced leads (a
+    product with no size part leads itself). Whether a row leads is one lookup on the (store, variant key) index,
+    with the same column filters, so grouping keeps the page a single query. Lab-value filters (THC, terpene) are
+    not repeated there: sizes of one product share their lab values.
     """
     postgres = is_postgres(catalog.session.get_bind())
     thc = total_thc_sql(postgres)
-    query = select(Product).where(_in_stock(store_id))
-    if wanted.category:
-        query = query.where(func.lower(Product.category) == wanted.category.lower())
-    if wanted.strain_type:
-        query = query.where(func.lower(Product.strain_type) == wanted.strain_type.lower())
+    conditions: list[ColumnElement[bool] | TextClause] = [_in_stock(store_id), *_column_filters(Product, wanted)]
     if wanted.thc_min is not None:
-        query = query.where(thc >= wanted.thc_min)
+        conditions.append(thc >= wanted.thc_min)
     if wanted.thc_max is not None:
-        query = query.where(thc < wanted.thc_max)
+        conditions.append(thc < wanted.thc_max)
     if wanted.thc_mg_min is not None or wanted.thc_mg_max is not None:
         mg = thc_mg_sql(postgres)
         if wanted.thc_mg_min is not None:
-            query = query.where(mg > wanted.thc_mg_min)
+            conditions.append(mg > wanted.thc_mg_min)
         if wanted.thc_mg_max is not None:
-            query = query.where(mg <= wanted.thc_mg_max)
+            conditions.append(mg <= wanted.thc_mg_max)
     if wanted.terpene:
-        query = query.where(_has_terpene(postgres, wanted.terpene))
-    if wanted.brand:
-        query = query.where(func.lower(Product.brand) == wanted.brand.lower())
-    if wanted.price_min_cents is not None:
-        query = query.where(Product.rec_price_cents >= wanted.price_min_cents)
-    if wanted.price_max_cents is not None:
-        query = query.where(Product.rec_price_cents < wanted.price_max_cents)
-    if wanted.search and wanted.search.strip():
-        # The name, brand, strain type and every category word: "indica", "gummy", "live resin" all find things.
-        columns = (
-            Product.name,
-            Product.brand,
-            Product.strain_type,
-            Product.category,
-            Product.pos_category,
-            Product.subcategory,
+        conditions.append(_has_terpene(postgres, wanted.terpene))
+    sibling = aliased(Product)
+    earlier = (
+        select(sibling.id)
+        .where(
+            _in_stock(store_id, sibling),
+            sibling.variant_key == Product.variant_key,
+            sibling.id < Product.id,
+            *_column_filters(sibling, wanted),
         )
-        query = query.where(
-            or_(*(column.ilike(pattern, escape="\\") for pattern in _search_terms(wanted.search) for column in columns))
-        )
+        .limit(1)
+    )
+    conditions.append(or_(Product.variant_key.is_(None), ~earlier.exists()))
+    query = select(Product).where(*conditions)
     total = catalog.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     order = {
         "price_low": (Product.rec_price_cents.asc(),),
@@ -613,6 +638,24 @@ def menu(catalog: Catalog, store_id: int, wanted: MenuFilter, *, limit: int, off
     }.get(wanted.sort, ())
     rows = catalog.session.scalars(query.order_by(*order, Product.name, Product.id).limit(limit).offset(offset))
     return list(rows), total
+
+
+def sizes_of(catalog: Catalog, store_id: int, leads: Sequence[Product]) -> dict[int, list[Product]]:
+    """The sizes a shopper can buy now of each product in ``leads`` that has others (lead id → its sizes, the
+    lead included, smallest first): one query for a whole menu page."""
+    keys = {row.variant_key for row in leads if row.variant_key}
+    if not keys:
+        return {}
+    rows = catalog.session.scalars(select(Product).where(_in_stock(store_id), Product.variant_key.in_(list(keys))))
+    by_key: dict[str, list[Product]] = {}
+    for row in rows:
+        by_key.setdefault(row.variant_key or "", []).append(row)
+    found: dict[int, list[Product]] = {}
+    for lead in leads:
+        siblings = by_key.get(lead.variant_key or "", [])
+        if len(siblings) > 1:
+            found[lead.id] = sorted(siblings, key=lambda row: size_order(row.name))
+    return found
 
 
 def sells_medical(catalog: Catalog, store_id: int) -> bool:

@@ -226,7 +226,10 @@ class Binding(Base):
 
 class Product(Base):
     __tablename__ = "products"
-    __table_args__ = (Index("ix_products_store_visible", "store_id", "visible"),)
+    __table_args__ = (
+        Index("ix_products_store_visible", "store_id", "visible"),
+        Index("ix_products_store_variant", "store_id", "variant_key", "visible"),
+    )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
     integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id", ondelete="CASCADE"))
@@ -250,6 +253,8 @@ class Product(Base):
     #: One unit's net weight (a decimal as text) in ``net_weight_unit`` ("g" or "ml"), as the POS gives it.
     net_weight: Mapped[str | None] = mapped_column(String(40), default=None)
     net_weight_unit: Mapped[str | None] = mapped_column(String(4), default=None)
+    #: What sizes of one product share (domain.variants.variant_key): the menu shows them as one card.
+    variant_key: Mapped[str | None] = mapped_column(String(32), default=None)
     pos_quantity: Mapped[int] = mapped_column(Integer, default=0)
     held_quantity: Mapped[int] = mapped_column(Integer, default=0)
     visible: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -338,6 +343,11 @@ class OrderLine(Base):
     quantity: Mapped[int] = mapped_column(Integer)
     unit_price_cents: Mapped[int] = mapped_column(Integer)
     discount_cents: Mapped[int] = mapped_column(Integer, default=0)
+    #: The weight tier the line was sold by (a bulk product): its label, weight (a decimal as text) and unit.
+    #: ``quantity`` then counts tiers, and the POS receives ``quantity`` x ``tier_quantity`` in ``tier_unit``.
+    tier_label: Mapped[str | None] = mapped_column(String(100), default=None)
+    tier_quantity: Mapped[str | None] = mapped_column(String(40), default=None)
+    tier_unit: Mapped[str | None] = mapped_column(String(8), default=None)
 
 
 class OrderOffer(Base):

@@ -33,7 +33,7 @@ def _id_or_none(value: Any) -> str | None:
 class AlleavesConnector:
     vendor = "alleaves"
     # Holds end when Alleaves completes or cancels the order; patients need a date of birth; deliveries a window.
-    traits = Traits(requires_date_of_birth=True, requires_delivery_window=True)
+    traits = Traits(requires_date_of_birth=True, requires_delivery_window=True, sells_weight_tiers=True)
 
     def __init__(
         self,

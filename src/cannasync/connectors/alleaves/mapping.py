@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from cannasync.connectors import values
-from cannasync.connectors.base import PlacedOrder, PosOrder
+from cannasync.connectors.base import PlacedOrder, PosOrder, PosOrderLine
 from cannasync.connectors.statuses import DELIVERY, NOT_DELIVERY, Row, StatusTable
 from cannasync.domain.catalog import Potency, PriceTier, Product, StrainType, Unit
 from cannasync.domain.customers import CustomerDetails
@@ -180,6 +180,20 @@ def placed_order(order: Mapping[str, Any]) -> PlacedOrder:
     )
 
 
+def _line(line: PosOrderLine) -> dict[str, Any]:
+    """A line as Alleaves takes it: a bulk product's weight tiers as their grams at the price per gram.
+
+    Alleaves quantities are "whole units, or grams (in halves) for bulk flower" and an order line's ``quantity``
+    may be a fraction "for grams" (sandboxes/alleaves/items.py and orders.py, the wire format we designed from
+    seed 003's deli-style tiers: vendor-apis.md section 3 has no public Alleaves documentation). The per-gram price
+    is sent unrounded so quantity x unit_price is the tier's price to the cent.
+    """
+    if line.tier_quantity is None:
+        return {"item_id": line.pos_item_id, "quantity": line.quantity, "unit_price": _dollars(line.unit_price_cents)}
+    per_gram = Decimal(line.unit_price_cents) / 100 / line.tier_quantity
+    return {"item_id": line.pos_item_id, "quantity": float(line.weight()), "unit_price": float(per_gram)}
+
+
 def order_body(order: PosOrder) -> dict[str, Any]:
     """An Alleaves order: list prices, the discounts as one total, and the delivery window when delivering."""
     if order.customer_pos_id is None:
@@ -192,10 +206,7 @@ def order_body(order: PosOrder) -> dict[str, Any]:
         "patient_id": order.customer_pos_id,
         "order_type": "delivery" if order.fulfillment == Fulfillment.DELIVERY else "pickup",
         "menu_type": "medical" if order.is_medical else "recreational",
-        "lines": [
-            {"item_id": line.pos_item_id, "quantity": line.quantity, "unit_price": _dollars(line.unit_price_cents)}
-            for line in order.lines
-        ],
+        "lines": [_line(line) for line in order.lines],
         "discount_total": _dollars(sum(line.discount_cents for line in order.lines)),
         "notes": "\n".join(notes),
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
+from decimal import Decimal
 from itertools import islice
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -241,15 +242,15 @@ def _zone(name: object) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def _quantities(lines: Any) -> dict[str, int] | None:
+def _quantities(lines: Any) -> dict[str, Decimal] | None:
     """Product id → quantity of a sale's ``itemsInCart``; None when it says nothing we can compare."""
     if not isinstance(lines, list) or not lines:
         return None
-    found: dict[str, int] = {}
+    found: dict[str, Decimal] = {}
     for line in lines:
         quantity = line.get("quantity") if isinstance(line, dict) else None
         if not isinstance(quantity, int | float) or isinstance(quantity, bool) or quantity != int(quantity):
             return None
         key = str(line.get("productId"))
-        found[key] = found.get(key, 0) + int(quantity)
+        found[key] = found.get(key, Decimal(0)) + int(quantity)
     return found

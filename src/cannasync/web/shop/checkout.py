@@ -75,10 +75,14 @@ def checkout_summary(request: Request, store_id: int, db: Db, customer_type: str
     return frame.page(request, "shop/checkout_summary.html", store, cart=priced, medical=customer_type == "medical")
 
 
-def _order_request(parsed: Parsed, cart: dict[int, int]) -> CheckoutRequest:
+def _order_request(parsed: Parsed, cart: basket.Cart, tier_labels: dict[basket.Key, str]) -> CheckoutRequest:
+    """The order the cart is: each line by its product and, for a bulk product, its weight tier's label."""
     return CheckoutRequest(
         customer=parsed.customer,
-        lines=[CheckoutLine(product_id, quantity) for product_id, quantity in sorted(cart.items())],
+        lines=[
+            CheckoutLine(product_id, quantity, tier_labels.get((product_id, tier)) if tier is not None else None)
+            for (product_id, tier), quantity in sorted(cart.items(), key=lambda item: (item[0][0], item[0][1] or -1))
+        ],
         fulfillment=parsed.fulfillment,
         is_medical=parsed.is_medical,
         notes=parsed.notes,
@@ -110,7 +114,8 @@ async def place(request: Request, store_id: int, db: Db) -> Response:
     cart = basket.read(request, store_id)
     with db.uow() as uow:
         store: frame.StoreInfo = frame.storefront(uow, store_id)
-        needs: Requirements = for_checkout(uow, store_id, cart)
+        needs: Requirements = for_checkout(uow, store_id, [product_id for product_id, _ in cart])
+        tier_labels = basket.price(uow, store_id, cart).tier_labels
     parsed = form.check(needs, store.timezone, today=store.today)
     if parsed is None or not valid_key(submitted_key):
         problem = None if parsed is None else "This form had expired. Check your details and place the order again."
@@ -119,7 +124,7 @@ async def place(request: Request, store_id: int, db: Db) -> Response:
         return RedirectResponse(f"/shop/{store_id}/cart", status_code=303)
     try:
         # The form's key is the order page's address too: the redirect below, and every message's link.
-        place_order(db, store_id, _order_request(parsed, cart), KEY_PREFIX + key, page_key=key)
+        place_order(db, store_id, _order_request(parsed, cart, tier_labels), KEY_PREFIX + key, page_key=key)
     except OutOfStock as error:
         return _form_page(request, db, store_id, form, key, status_code=409, problem=_out_of_stock(error))
     except (InvalidOrder, InvalidCustomer) as error:

@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from cannasync.domain.catalog import available_quantity
+from cannasync.domain.variants import split_size
 from cannasync.store.catalog import THCA_TO_THC
 from cannasync.store.tables import Product
 
@@ -56,6 +57,9 @@ class ProductView:
     med_price_cents: int | None
     price_tiers: list[dict[str, Any]]
     available: int
+    #: The name without its size part and the size ("Blue Dream", "3.5g"): a card of several sizes shows both.
+    base_name: str = ""
+    size: str | None = None
 
     @property
     def low_stock(self) -> bool:
@@ -135,6 +139,7 @@ def lab_values(values: Sequence[Mapping[str, Any]]) -> list[LabValue]:
 
 def view(row: Product) -> ProductView:
     images = [str(url) for url in row.images or [] if url]
+    base, size = split_size(row.name)
     return ProductView(
         id=row.id,
         name=row.name,
@@ -154,4 +159,6 @@ def view(row: Product) -> ProductView:
         med_price_cents=row.med_price_cents,
         price_tiers=list(row.price_tiers or []),
         available=available_quantity(row.pos_quantity, row.held_quantity),
+        base_name=base,
+        size=size.label if size else None,
     )

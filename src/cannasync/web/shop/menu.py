@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -10,8 +11,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from cannasync.api.deps import Db
+from cannasync.connectors.registry import UnknownVendor, vendor
 from cannasync.domain.limits import Kind, kind_of
-from cannasync.store.catalog import MENU_SORTS, MenuFilter, menu, menu_facets
+from cannasync.domain.variants import tiers_of
+from cannasync.store.catalog import MENU_SORTS, MenuFilter, menu, menu_facets, sizes_of
+from cannasync.store.uow import UnitOfWork
 from cannasync.web.shop import basket, frame
 from cannasync.web.shop.cart import try_add
 from cannasync.web.shop.display import view
@@ -141,6 +145,8 @@ def menu_page(
         rows, total = menu(uow.catalog, store_id, query.to_filter(), limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
         facets = menu_facets(uow.catalog, store_id)
         products = [view(row) for row in rows]
+        sizes = {lead: [view(row) for row in group] for lead, group in sizes_of(uow.catalog, store_id, rows).items()}
+        by_weight = sells_by_weight(uow, store_id)
     more = query.link(page=page + 1) if page * PAGE_SIZE < total else None
     # "Show more" asks for the next page's cards only; they are appended where the button was.
     template = "shop/menu_cards.html" if request.headers.get("hx-request") and page > 1 else "shop/menu.html"
@@ -150,6 +156,8 @@ def menu_page(
         store,
         query=query,
         products=products,
+        sizes=sizes,
+        by_weight=by_weight,
         total=total,
         facets=facets,
         more=more,
@@ -162,7 +170,13 @@ def menu_page(
 
 @router.get("/shop/{store_id}/products/{product_id}", response_class=HTMLResponse)
 def product_page(
-    request: Request, store_id: int, product_id: int, db: Db, added: int = 0, refused: int = 0
+    request: Request,
+    store_id: int,
+    product_id: int,
+    db: Db,
+    added: int = 0,
+    refused: int = 0,
+    tier: Annotated[int, Query(ge=0, le=99)] = 0,
 ) -> HTMLResponse:
     cart = basket.read(request, store_id)
     with db.uow() as uow:
@@ -171,7 +185,39 @@ def product_page(
         if row is None or row.store_id != store_id or not row.visible:
             raise frame.PageNotFound("product", store)
         product = view(row)
+        by_weight = sells_by_weight(uow, store_id) and bool(row.price_tiers)
+        chosen = tier if by_weight and 0 <= tier < len(row.price_tiers) else None
         # After an add that fell short, say why (stock or a purchase limit), worked out from the cart as it is.
-        note = try_add(uow, store_id, cart, row, 1)[1] if refused else None
-    in_cart = cart.get(product_id, 0)
-    return frame.page(request, "shop/product.html", store, product=product, added=added, in_cart=in_cart, note=note)
+        note = try_add(uow, store_id, cart, row, 1, chosen)[1] if refused else None
+        sizes = [view(size) for size in sizes_of(uow.catalog, store_id, [row]).get(row.id, [])]
+        taken = basket.stock_units(cart, product_id, tiers_of(row.price_tiers))
+    in_cart = cart.get((product_id, None), 0)
+    tiers = [
+        {**entry, "index": index, "fits": Decimal(str(entry["quantity"])) <= product.available - taken}
+        for index, entry in enumerate(row.price_tiers or [])
+    ]
+    return frame.page(
+        request,
+        "shop/product.html",
+        store,
+        product=product,
+        added=added,
+        in_cart=in_cart,
+        taken=taken,
+        note=note,
+        sizes=sizes,
+        by_weight=by_weight,
+        tiers=tiers,
+        chosen=chosen if chosen is not None else next((t["index"] for t in tiers if t["fits"]), 0),
+    )
+
+
+def sells_by_weight(uow: UnitOfWork, store_id: int) -> bool:
+    """Whether the store's POS takes orders by weight tier (its traits): only then does the shop offer tiers."""
+    for integration in uow.accounts.integrations(store_id):
+        try:
+            if integration.enabled and vendor(integration.vendor).traits.sells_weight_tiers:
+                return True
+        except UnknownVendor:
+            continue
+    return False

@@ -1,7 +1,7 @@
 """the wholesale bridge's pairs name their sides, not their vendors: pos_* and market_* columns
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 
 Each column is renamed in place (``ALTER TABLE … RENAME COLUMN``, which SQLite has done without rebuilding the table
 since 3.25, and PostgreSQL always has): no row is copied, and the unique constraints, named after the table and
@@ -13,7 +13,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0018"
-down_revision = "0016"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 

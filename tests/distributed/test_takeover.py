@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from cannasync.connectors.base import MenuPage
+from cannasync.connectors.base import MenuPage, ResumableInventory
 from cannasync.connectors.flourish.client import PAGE_SIZE
 from cannasync.connectors.registry import build_connector
 from cannasync.domain.sync import Checkpoint
@@ -66,7 +66,7 @@ def test_a_resumed_menu_sync_reads_only_the_rest_and_hides_nothing(hub: Hub, flo
         uow.runs.start(run_id)
         config = uow.accounts.config(uow.accounts.integration(connected.integration_id))  # type: ignore[arg-type]
     connector = build_connector(config.vendor, config.credentials, config.settings)
-    assert isinstance(connector, menu_sync.ResumableInventory), "Flourish pages by offset: it can resume"
+    assert isinstance(connector, ResumableInventory), "Flourish pages by offset: it can resume"
     flourish.state.requests.clear()
     counts = menu_sync.run(hub.db, connector, config, run_id)  # type: ignore[arg-type]
     connector.close()
@@ -95,7 +95,7 @@ def test_flourish_and_alleaves_resume_a_read_where_its_cursor_says(
         with hub.db.uow() as uow:
             config = uow.accounts.config(uow.accounts.integration(link.integration_id))  # type: ignore[arg-type]
         connector = build_connector(config.vendor, config.credentials, config.settings)
-        assert isinstance(connector, menu_sync.ResumableInventory)
+        assert isinstance(connector, ResumableInventory)
         whole = list(connector.menu_pages_from(None))
         assert len(whole) >= 2 and whole[-1][1] is None, f"{config.vendor}: the last page has no cursor after it"
         rest = list(connector.menu_pages_from(whole[0][1]))

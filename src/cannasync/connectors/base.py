@@ -187,6 +187,15 @@ class InventorySource(Protocol):
 
 
 @runtime_checkable
+class ResumableInventory(Protocol):
+    """A catalogue read that can start part-way: each page comes with the cursor of the read after it."""
+
+    def menu_pages_from(self, cursor: str | None) -> Iterator[tuple[MenuPage, str | None]]:
+        """Pages from ``cursor`` (None: the start), each with the cursor that resumes after it (None: no more)."""
+        ...
+
+
+@runtime_checkable
 class ImageSource(Protocol):
     """For vendors whose image links are fetched per item and expire (Flourish's item art)."""
 

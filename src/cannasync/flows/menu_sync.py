@@ -17,12 +17,12 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict
 from datetime import datetime, timedelta
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import structlog
 from sqlalchemy.exc import DataError, DBAPIError, StatementError
 
-from cannasync.connectors.base import ImageSource, InventorySource, MenuPage
+from cannasync.connectors.base import ImageSource, InventorySource, MenuPage, ResumableInventory
 from cannasync.domain.catalog import Product, map_category
 from cannasync.domain.sync import Checkpoint, Quarantined, RunCounts
 from cannasync.domain.text import json_safe
@@ -36,15 +36,6 @@ INTERVAL = timedelta(minutes=10)
 IMAGE_BATCH = 50
 
 log = structlog.get_logger(__name__)
-
-
-@runtime_checkable
-class ResumableInventory(Protocol):
-    """A catalogue read that can start part-way: each page comes with the cursor of the read after it."""
-
-    def menu_pages_from(self, cursor: str | None) -> Iterator[tuple[MenuPage, str | None]]:
-        """Pages from ``cursor`` (None: the start), each with the cursor that resumes after it (None: no more)."""
-        ...
 
 
 def _pages(connector: InventorySource, checkpoint: Checkpoint) -> tuple[Iterator[tuple[MenuPage, str | None]], bool]:

@@ -336,7 +336,7 @@ class Catalog:
             .where(
                 Product.id == product_id,
                 Product.visible.is_(True),
-                Product.pos_quantity - Product.held_quantity >= quantity,
+                available_sql() >= quantity,
             )
             .values(held_quantity=Product.held_quantity + quantity)
         )
@@ -402,8 +402,15 @@ class Catalog:
         return [(hold, order_id, number) for hold, order_id, number in rows]
 
 
+def available_sql(entity: Any = Product) -> ColumnElement[int]:
+    """``domain.catalog.available_quantity`` in SQL, the one place the store writes it: what the POS can sell less
+    what open orders hold (a row at or below 0 is sold out)."""
+    difference: ColumnElement[int] = entity.pos_quantity - entity.held_quantity
+    return difference
+
+
 def _stock_condition(stock: StockLevel, low_stock: int) -> ColumnElement[bool]:
-    available = Product.pos_quantity - Product.held_quantity
+    available = available_sql()
     if stock == "out":
         return available <= 0
     if stock == "low":
@@ -560,7 +567,7 @@ def _in_stock(store_id: int, entity: Any = Product) -> ColumnElement[bool]:
     return and_(
         entity.store_id == store_id,
         entity.visible.is_(True),
-        entity.pos_quantity - entity.held_quantity > 0,
+        available_sql(entity) > 0,
     )
 
 
@@ -676,12 +683,12 @@ def menu_facets(catalog: Catalog, store_id: int) -> MenuFacets:
     strains = session.scalars(
         select(Product.strain_type).where(_in_stock(store_id), Product.strain_type.is_not(None)).distinct()
     )
-    in_stock = "products.store_id = :store_id AND products.visible AND products.pos_quantity > products.held_quantity"
     if is_postgres(session.get_bind()):
         names = "SELECT DISTINCT e->>'name' FROM products, json_array_elements(products.terpenes) AS e"
     else:
         names = "SELECT DISTINCT json_extract(e.value, '$.name') FROM products, json_each(products.terpenes) AS e"
-    terpenes = session.scalars(text(f"{names} WHERE {in_stock}"), {"store_id": store_id})
+    in_stock = _in_stock(store_id).compile(session.get_bind(), compile_kwargs={"literal_binds": True})
+    terpenes = session.scalars(text(f"{names} WHERE {in_stock}"))
     brands = session.scalars(
         select(Product.brand).where(_in_stock(store_id), Product.brand.is_not(None)).distinct().order_by(Product.brand)
     )

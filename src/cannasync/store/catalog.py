@@ -11,9 +11,11 @@ from typing import Any, Literal
 from sqlalchemy import (
     ColumnElement,
     Float,
+    String,
     TextClause,
     and_,
     bindparam,
+    cast,
     func,
     insert,
     literal_column,
@@ -674,11 +676,13 @@ def sells_medical(catalog: Catalog, store_id: int) -> bool:
 def menu_facets(catalog: Catalog, store_id: int) -> MenuFacets:
     """The menu's filter choices, from what is in stock: grouped in the database, never a catalogue read."""
     session = catalog.session
+    # A chip counts cards, as the menu does: sizes of one product (one variant key) are one card.
+    cards = func.count(func.distinct(func.coalesce(Product.variant_key, "#" + cast(Product.id, String))))
     categories = session.execute(
-        select(Product.category, func.count())
+        select(Product.category, cards)
         .where(_in_stock(store_id))
         .group_by(Product.category)
-        .order_by(func.count().desc(), Product.category)
+        .order_by(cards.desc(), Product.category)
     )
     strains = session.scalars(
         select(Product.strain_type).where(_in_stock(store_id), Product.strain_type.is_not(None)).distinct()

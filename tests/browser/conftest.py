@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
 from cannasync.web.shop import gate
 from tests.conftest import MERCHANT_EMAIL, MERCHANT_PASSWORD, Hub
@@ -25,6 +25,12 @@ HERE = Path(__file__).resolve().parent
 # axe-core, vendored (MPL-2.0; see vendor/README.md): the browser tests run it on every main page they open.
 AXE = HERE / "vendor" / "axe.min.js"
 AXE_REPORTED = ("serious", "critical")
+
+# An assertion waits as long as an action does (15 s; Playwright's own default for expect is 5 s). Two runs of the
+# suite side by side with two more (load 35 on 2 cores) each failed one test on its 5 s: the page that saves the
+# loyalty program's dates, which enrols the personas the dates make eligible, answered later than that. A person
+# waits for the page; the test waits as they do, and a page that never comes still fails.
+expect.set_options(timeout=15_000)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -86,6 +86,11 @@ def _correlated(correlation_id: str | None, call: Callable[..., Any], *args: Any
 
 
 def _log_failure(future: Future[Any]) -> None:
+    if future.cancelled():
+        # Cancelled at shutdown before it began: the run or message is still in the database, queued, and the
+        # next scheduler tick (here after a restart, or another process's) hands it over again.
+        log.info("task_cancelled_at_shutdown")
+        return
     error = future.exception()
     if error is not None:
         log.error("task_failed", error=repr(error))

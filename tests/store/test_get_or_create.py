@@ -187,9 +187,8 @@ def product_pair(runtime: Runtime, w: World, n: int) -> tuple[Callable[[UnitOfWo
 
 
 def buyer_pair(runtime: Runtime, w: World, n: int) -> tuple[Callable[[UnitOfWork], Any], int]:
-    def work(uow: UnitOfWork) -> Any:  # flows.wholesale.order_in
-        if uow.wholesale.destination_for(w.integration_id, f"buyer-{n}") is None:
-            uow.wholesale.pair_customer(w.integration_id, f"buyer-{n}", f"destination-{n}")
+    def work(uow: UnitOfWork) -> Any:  # flows.wholesale.order_in, once the POS has named the destination
+        return uow.wholesale.pair_customer(w.integration_id, f"buyer-{n}", f"destination-{n}")
 
     return work, 1
 

@@ -39,14 +39,6 @@ class Wholesale:
         )
         return pair
 
-    def destination_for(self, integration_id: int, customer_id: str) -> str | None:
-        return self.session.scalar(
-            select(WholesaleCustomer.pos_destination_id).where(
-                WholesaleCustomer.integration_id == integration_id,
-                WholesaleCustomer.market_customer_id == customer_id,
-            )
-        )
-
     def pair_customer(self, integration_id: int, customer_id: str, destination_id: str) -> str:
         """The buyer's destination: this one, or the one a racing run paired first."""
         pair, _ = get_or_create(

@@ -33,7 +33,7 @@ Each is a guess kept easy to change; none is confirmed by Flourish.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -67,17 +67,25 @@ class Discount:
     item_id: str | None
 
 
-def parse_lines(raw: object) -> list[Line]:
+def line_objects(raw: object) -> Iterator[tuple[str, JSON, int | float]]:
+    """Each of ``order_lines`` as ``(where, line, order_qty)``: the checks retail and outbound orders share (a
+    non-empty list of objects, each with a quantity above 0)."""
     if not isinstance(raw, list) or not raw:
         raise ApiError(422, "order_lines must be a non-empty list")
-    lines = []
     for index, line in enumerate(raw):
         where = f"order_lines[{index}]"
         if not isinstance(line, dict):
             raise ApiError(422, f"{where} must be an object")
-        qty, price = number(line.get("order_qty")), number(line.get("unit_price"))
+        qty = number(line.get("order_qty"))
         if qty is None or qty <= 0:
             raise ApiError(422, f"{where}.order_qty must be a number greater than 0")
+        yield where, line, qty
+
+
+def parse_lines(raw: object) -> list[Line]:
+    lines = []
+    for where, line, qty in line_objects(raw):
+        price = number(line.get("unit_price"))
         if price is None or price < 0:
             raise ApiError(422, f"{where}.unit_price must be a number >= 0")
         sku = line.get("sku")

@@ -50,6 +50,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cannasync.sandboxes._kit.values import number
+from cannasync.sandboxes.flourish.order_bodies import line_objects
 from cannasync.sandboxes.flourish.wire import JSON, ApiError, id_value, optional_id, optional_str
 
 #: The statuses a PUT may move a still-editable order to (choice 34).
@@ -69,16 +70,8 @@ class OutboundLine:
 
 
 def parse_outbound_lines(raw: object) -> list[OutboundLine]:
-    if not isinstance(raw, list) or not raw:
-        raise ApiError(422, "order_lines must be a non-empty list")
     lines = []
-    for index, line in enumerate(raw):
-        where = f"order_lines[{index}]"
-        if not isinstance(line, dict):
-            raise ApiError(422, f"{where} must be an object")
-        qty = number(line.get("order_qty"))
-        if qty is None or qty <= 0:
-            raise ApiError(422, f"{where}.order_qty must be a number greater than 0")
+    for where, line, qty in line_objects(raw):
         price = line.get("unit_price")
         if price is not None and (number(price) is None or price < 0):
             raise ApiError(422, f"{where}.unit_price must be a number >= 0")

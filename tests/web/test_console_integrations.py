@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import inspect
 import json
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import httpx2
+from fastapi.routing import APIRoute
 
 from cannasync.cli.servers import BackgroundServer
+from cannasync.jobs.runtime import Runtime
+from cannasync.jobs.scheduler import Dispatcher
 from cannasync.sandboxes import flourish as flourish_sandbox
+from cannasync.web.site import create_site
 from tests.conftest import (
     FACILITY,
     FLOWHUB_CREDENTIALS,
@@ -18,6 +28,7 @@ from tests.conftest import (
     Sandbox,
     connect_flourish,
     post_sign_in,
+    wait_for,
 )
 
 
@@ -38,6 +49,64 @@ def test_a_form_without_the_csrf_token_changes_nothing(hub: Hub, merchant: Conso
     assert answer.status_code == 403
     with hub.db.uow() as uow:
         assert [s.name for s in uow.accounts.stores(hub.organization_id)] == []
+
+
+def test_a_slow_vendor_check_holds_up_nobody_else(hub: Hub, merchant: Console, flourish: Sandbox):
+    """Saving a POS card checks its credentials with the vendor. While a slow vendor keeps that check waiting, the
+    shop's shoppers, the API and the console's other pages go on being answered at once."""
+    page = merchant.post("/console/stores", {"name": "Great Lakes Ann Arbor"})
+    store_id = int(str(page.url).split("/stores/")[1].split("/")[0])
+    flourish.fault(mode="delay", delay_seconds=6, count=20)
+    answers: list[httpx2.Response] = []
+    saving = threading.Thread(
+        target=lambda: answers.append(
+            merchant.post(
+                f"/console/stores/{store_id}/integrations/flourish",
+                {
+                    "enabled": "on",
+                    "credentials.username": "demo",
+                    "credentials.api_key": "demo-key",
+                    "settings.base_url": flourish.api_url,
+                },
+            )
+        )
+    )
+    saving.start()
+    wait_for(lambda: sum(flourish.requests().values()) > 0, "the credential check to reach Flourish")
+    for path, client in (
+        (f"/shop/{store_id}", hub.client(None)),
+        ("/api/v1/stores", hub.api),
+        (f"/console/stores/{store_id}/settings", merchant.client),
+    ):
+        started = time.monotonic()
+        answer = client.get(path)
+        assert answer.status_code == 200, (path, answer.text[:300])
+        assert time.monotonic() - started < 4.5, f"{path} waited for another request's vendor call"
+    assert saving.is_alive(), "the vendor check was still waiting while the others were answered"
+    saving.join(timeout=60)
+    assert answers and answers[0].status_code == 200, answers[0].text if answers else "no answer"
+    assert "Now choose the facility to sync." in answers[0].text
+
+
+def _endpoints(routes: Iterable[Any]) -> Iterator[Callable[..., Any]]:
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route.endpoint
+        included = getattr(route, "original_router", None)  # this FastAPI keeps an included router whole
+        if included is not None:
+            yield from _endpoints(included.routes)
+
+
+def test_every_page_and_api_handler_waits_off_the_event_loop(runtime: Runtime):
+    """The rule behind the test above, for every route: a handler is a plain function (FastAPI runs it in a worker
+    thread) unless it is a coroutine that hands its work to one itself (the webhook intake, which must read the
+    exact bytes first)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        site = create_site(runtime.db, Dispatcher(runtime.db, pool))
+    handlers = list(_endpoints(site.routes))
+    assert len(handlers) > 100
+    coroutines = sorted(f"{h.__module__}.{h.__name__}" for h in handlers if inspect.iscoroutinefunction(h))
+    assert coroutines == ["cannasync.api.hooks.inbound"]
 
 
 def test_connect_flourish_then_choose_a_facility(hub: Hub, merchant: Console, flourish: Sandbox):

@@ -33,7 +33,7 @@ from cannasync.store.uow import UnitOfWork
 from cannasync.web.console import health_sections
 from cannasync.web.console.frame import frame
 from cannasync.web.console.runviews import RunView, duration, run_view, vendor_title
-from cannasync.web.pages import render
+from cannasync.web.pages import PostedForm, render
 from cannasync.web.session import Merchant, MerchantForm
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -264,9 +264,10 @@ def _health(
 
 
 @router.post("/health/notifications", response_model=None)
-async def save_notifications(request: Request, db: Db, viewer: MerchantForm) -> RedirectResponse | HTMLResponse:
+def save_notifications(
+    request: Request, form: PostedForm, db: Db, viewer: MerchantForm
+) -> RedirectResponse | HTMLResponse:
     """The notification settings form; blank secrets keep the stored ones (the API's "" erases one)."""
-    form = await request.form()
     raw: dict[str, Any] = {name: str(form.get(name, "") or "").strip() for name in NOTIFY_LABELS}
     for secret in ("smtp_password", "webhook_secret"):
         raw[secret] = raw[secret] or None

@@ -19,7 +19,7 @@ from cannasync.store.uow import Database
 from cannasync.web.console import integration_cards as cards
 from cannasync.web.console.forms import describe, read_credentials, read_settings
 from cannasync.web.console.frame import frame
-from cannasync.web.pages import render
+from cannasync.web.pages import PostedForm, render
 from cannasync.web.session import Merchant, MerchantForm, Viewer
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -118,10 +118,15 @@ def _reuses_secrets_elsewhere(
     return any(not str(form.get(f"credentials.{name}", "")).strip() for name in secrets)
 
 
-async def _save(
-    request: Request, db: Database, viewer: Viewer, spec: VendorSpec, row: Integration | None, store_id: int | None
+def _save(
+    request: Request,
+    form: FormData,
+    db: Database,
+    viewer: Viewer,
+    spec: VendorSpec,
+    row: Integration | None,
+    store_id: int | None,
 ) -> HTMLResponse:
-    form = await request.form()
     stored = None
     if row is not None:
         with db.uow() as uow:
@@ -173,8 +178,8 @@ async def _save(
 
 
 @router.post("/stores/{store_id}/integrations/{vendor}", response_class=HTMLResponse)
-async def connect_store_vendor(
-    request: Request, store_id: int, vendor: str, db: Db, viewer: MerchantForm
+def connect_store_vendor(
+    request: Request, form: PostedForm, store_id: int, vendor: str, db: Db, viewer: MerchantForm
 ) -> HTMLResponse:
     frame(db, viewer, store_id, section="integrations")  # 404 for another organization's store
     if vendor not in STORE_VENDORS:
@@ -183,14 +188,16 @@ async def connect_store_vendor(
         row = uow.accounts.integration_for(store_id, vendor)
         if row is not None:
             uow.session.expunge(row)
-    return await _save(request, db, viewer, VENDORS[vendor], row, store_id)
+    return _save(request, form, db, viewer, VENDORS[vendor], row, store_id)
 
 
 @router.post("/integrations/new/{vendor}", response_class=HTMLResponse)
-async def connect_organization_vendor(request: Request, vendor: str, db: Db, viewer: MerchantForm) -> HTMLResponse:
+def connect_organization_vendor(
+    request: Request, form: PostedForm, vendor: str, db: Db, viewer: MerchantForm
+) -> HTMLResponse:
     if vendor not in ORGANIZATION_VENDORS:
         raise HTTPException(404, "unknown organization-wide vendor")
-    return await _save(request, db, viewer, VENDORS[vendor], None, None)
+    return _save(request, form, db, viewer, VENDORS[vendor], None, None)
 
 
 def _owned(db: Database, viewer: Viewer, integration_id: int) -> Integration:
@@ -203,9 +210,11 @@ def _owned(db: Database, viewer: Viewer, integration_id: int) -> Integration:
 
 
 @router.post("/integrations/{integration_id}", response_class=HTMLResponse)
-async def update_integration(request: Request, integration_id: int, db: Db, viewer: MerchantForm) -> HTMLResponse:
+def update_integration(
+    request: Request, form: PostedForm, integration_id: int, db: Db, viewer: MerchantForm
+) -> HTMLResponse:
     row = _owned(db, viewer, integration_id)
-    return await _save(request, db, viewer, VENDORS[row.vendor], row, row.store_id)
+    return _save(request, form, db, viewer, VENDORS[row.vendor], row, row.store_id)
 
 
 def _saved_config(db: Database, row: Integration) -> IntegrationConfig:

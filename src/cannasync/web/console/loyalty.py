@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
+from starlette.datastructures import FormData
 
 from cannasync.api.deps import Db
 from cannasync.api.schemas import RewardIn
@@ -25,7 +26,7 @@ from cannasync.store import history
 from cannasync.store.uow import Database
 from cannasync.web.console import loyalty_views as views
 from cannasync.web.console.frame import frame
-from cannasync.web.pages import render
+from cannasync.web.pages import PostedForm, render
 from cannasync.web.session import Merchant, MerchantForm, Viewer
 
 router = APIRouter(prefix="/console/loyalty", include_in_schema=False)
@@ -150,8 +151,8 @@ def _add_reward(db: Database, viewer: Viewer, body: RewardIn) -> None:
 
 
 @router.post("/rewards", response_class=HTMLResponse)
-async def create_reward(request: Request, db: Db, viewer: MerchantForm) -> HTMLResponse:
-    form = {key: str(value) for key, value in (await request.form()).items()}
+def create_reward(request: Request, posted: PostedForm, db: Db, viewer: MerchantForm) -> HTMLResponse:
+    form = {key: str(value) for key, value in posted.items()}
     try:
         body = _reward_in(form)
         _add_reward(db, viewer, body)
@@ -179,9 +180,8 @@ def stores_page(request: Request, db: Db, viewer: Merchant) -> HTMLResponse:
 
 
 @router.post("/stores", response_class=HTMLResponse)
-async def save_mappings(request: Request, db: Db, viewer: MerchantForm) -> HTMLResponse:
+def save_mappings(request: Request, form: PostedForm, db: Db, viewer: MerchantForm) -> HTMLResponse:
     """Every dropdown of the table comes back as ``store.<mapping id>`` = a store id, or "" for not mapped."""
-    form = await request.form()
     chosen: dict[int, int | None] = {}
     for key, value in form.items():
         if key.startswith("store.") and key[6:].isdigit():
@@ -209,8 +209,7 @@ def _day(text: str | None) -> date | None:
     return date.fromisoformat(text) if text else None
 
 
-async def _dates(request: Request) -> tuple[date | None, date | None]:
-    form = await request.form()
+def _dates(form: FormData) -> tuple[date | None, date | None]:
     try:
         return _day(str(form.get("sms_opt_in_after", ""))), _day(str(form.get("enroll_after", "")))
     except ValueError:
@@ -238,17 +237,17 @@ def program_page(request: Request, db: Db, viewer: Merchant) -> HTMLResponse:
 
 
 @router.post("/program/preview", response_class=HTMLResponse)
-async def preview_dates(request: Request, db: Db, viewer: MerchantForm) -> HTMLResponse:
+def preview_dates(request: Request, form: PostedForm, db: Db, viewer: MerchantForm) -> HTMLResponse:
     """What saving these dates would do, counted read-only; shown as the merchant changes a date."""
-    sms_opt_in_after, enroll_after = await _dates(request)
+    sms_opt_in_after, enroll_after = _dates(form)
     with db.uow() as uow:
         preview = views.date_preview(uow, viewer.organization_id, sms_opt_in_after, enroll_after)
     return render(request, "console/loyalty_dates_preview.html", preview=preview)
 
 
 @router.post("/program/dates", response_class=HTMLResponse)
-async def save_dates(request: Request, db: Db, viewer: MerchantForm) -> HTMLResponse:
-    sms_opt_in_after, enroll_after = await _dates(request)
+def save_dates(request: Request, form: PostedForm, db: Db, viewer: MerchantForm) -> HTMLResponse:
+    sms_opt_in_after, enroll_after = _dates(form)
     with history.acting(actor=viewer.email):  # the enrolments the new dates make
         done = loyalty.set_dates(db, viewer.organization_id, sms_opt_in_after, enroll_after)
     notice = (
@@ -259,8 +258,7 @@ async def save_dates(request: Request, db: Db, viewer: MerchantForm) -> HTMLResp
 
 
 @router.post("/program", response_class=HTMLResponse)
-async def save_earning(request: Request, db: Db, viewer: MerchantForm) -> HTMLResponse:
-    form = await request.form()
+def save_earning(request: Request, form: PostedForm, db: Db, viewer: MerchantForm) -> HTMLResponse:
     name = str(form.get("name", "")).strip()
     try:
         rate = Decimal(str(form.get("points_per_dollar", "")).strip())

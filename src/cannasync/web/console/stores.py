@@ -26,8 +26,8 @@ from cannasync.flows.stores import InvalidStore, apply
 from cannasync.store.tables import Store
 from cannasync.store.uow import Database
 from cannasync.web.console.frame import frame
+from cannasync.web.pages import PostedForm, render
 from cannasync.web.pages import phone as shown_phone
-from cannasync.web.pages import render
 from cannasync.web.session import Merchant, MerchantForm, Viewer
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -253,8 +253,8 @@ def settings_page(request: Request, store_id: int, db: Db, viewer: Merchant, sav
     return _page(request, db, viewer, store_id, SettingsForm(values), notice=notice)
 
 
-async def _save(request: Request, db: Database, viewer: Viewer, store_id: int | None) -> Response:
-    typed = _typed(await request.form())
+def _save(request: Request, form: FormData, db: Database, viewer: Viewer, store_id: int | None) -> Response:
+    typed = _typed(form)
     try:
         changes = _changes(typed)
         with db.uow() as uow:
@@ -270,21 +270,21 @@ async def _save(request: Request, db: Database, viewer: Viewer, store_id: int | 
             saved_id = store.id
     except InvalidStore as error:
         refused = _refused(error)
-        form = SettingsForm(typed, refused.errors)
+        shown = SettingsForm(typed, refused.errors)
         message = next(iter(refused.errors.values()))
-        return _page(request, db, viewer, store_id, form, status_code=422, notice=message)
+        return _page(request, db, viewer, store_id, shown, status_code=422, notice=message)
     target = f"/console/stores/{saved_id}/settings?saved=1" if store_id else f"/console/stores/{saved_id}/integrations"
     return RedirectResponse(target, status_code=303)
 
 
 @router.post("/stores/{store_id}/settings", response_model=None)
-async def save_settings(request: Request, store_id: int, db: Db, viewer: MerchantForm) -> Response:
+def save_settings(request: Request, form: PostedForm, store_id: int, db: Db, viewer: MerchantForm) -> Response:
     frame(db, viewer, store_id, section="settings")
-    return await _save(request, db, viewer, store_id)
+    return _save(request, form, db, viewer, store_id)
 
 
 @router.post("/stores/new", response_model=None)
-async def add_store(request: Request, db: Db, viewer: MerchantForm) -> Response:
+def add_store(request: Request, form: PostedForm, db: Db, viewer: MerchantForm) -> Response:
     """Add a store with its settings, then connect its POS (the POS location's time zone fills in until one is
     chosen here)."""
-    return await _save(request, db, viewer, None)
+    return _save(request, form, db, viewer, None)

@@ -22,7 +22,7 @@ from cannasync.flows import integrations
 from cannasync.store.tables import Integration
 from cannasync.store.uow import Database, UnitOfWork
 from cannasync.web.console.frame import frame
-from cannasync.web.pages import render
+from cannasync.web.pages import PostedForm, render
 from cannasync.web.session import Merchant, MerchantForm, Viewer
 
 router = APIRouter(prefix="/console/wholesale", include_in_schema=False)
@@ -171,10 +171,10 @@ def _link_settings(form: FormData) -> dict[str, Any]:
 
 
 @router.post("/links/{link_id}", response_class=HTMLResponse)
-async def save_link(request: Request, link_id: int, db: Db, viewer: MerchantForm) -> HTMLResponse:
+def save_link(request: Request, form: PostedForm, link_id: int, db: Db, viewer: MerchantForm) -> HTMLResponse:
     """The link to Flourish (an empty choice unlinks: the account's sync then waits) and the rules."""
     row = _owned_link(db, viewer, link_id)
-    settings = _link_settings(await request.form())
+    settings = _link_settings(form)
     if settings["flourish_integration_id"] is not None:
         with db.uow() as uow:
             if settings["flourish_integration_id"] not in {s["id"] for s in _suppliers(uow, viewer.organization_id)}:
@@ -224,9 +224,9 @@ def _routing_page(request: Request, db: Database, viewer: Viewer, problem: str |
 
 
 @router.post("/brands", response_class=HTMLResponse)
-async def save_brands(request: Request, db: Db, viewer: MerchantForm) -> HTMLResponse:
+def save_brands(request: Request, form: PostedForm, db: Db, viewer: MerchantForm) -> HTMLResponse:
     """Brand → account: an item's brand picks the LeafLink account that lists it; stored as each link's brands."""
-    rows = _pairs(await request.form(), "brand", "account")
+    rows = _pairs(form, "brand", "account")
     with db.uow() as uow:
         links = _links(uow, viewer.organization_id)
         for link in links:
@@ -246,10 +246,10 @@ async def save_brands(request: Request, db: Db, viewer: MerchantForm) -> HTMLRes
 
 
 @router.post("/links/{link_id}/reps", response_class=HTMLResponse)
-async def save_reps(request: Request, link_id: int, db: Db, viewer: MerchantForm) -> HTMLResponse:
+def save_reps(request: Request, form: PostedForm, link_id: int, db: Db, viewer: MerchantForm) -> HTMLResponse:
     """Sales rep → facility: a LeafLink order carrying one of these reps goes to that Flourish facility."""
     row = _owned_link(db, viewer, link_id)
-    rows = _pairs(await request.form(), "rep", "facility")
+    rows = _pairs(form, "rep", "facility")
     missing = [rep for rep, facility in rows if not facility]
     if missing:
         return _routing_page(request, db, viewer, f"Give sales rep {missing[0]} a Flourish facility.", "")

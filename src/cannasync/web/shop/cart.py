@@ -10,6 +10,7 @@ from cannasync.domain.catalog import available_quantity
 from cannasync.domain.variants import tiers_of
 from cannasync.store.tables import Product
 from cannasync.store.uow import UnitOfWork
+from cannasync.web.pages import PostedForm
 from cannasync.web.shop import basket, frame
 
 router = APIRouter(route_class=frame.ShopRoute, include_in_schema=False)
@@ -84,8 +85,7 @@ def try_add(
 
 
 @router.post("/shop/{store_id}/cart/add")
-async def add_to_cart(request: Request, store_id: int, db: Db) -> Response:
-    form = await request.form()
+def add_to_cart(request: Request, form: PostedForm, store_id: int, db: Db) -> Response:
     try:
         product_id = int(str(form.get("product_id")))
     except ValueError:
@@ -119,10 +119,9 @@ async def add_to_cart(request: Request, store_id: int, db: Db) -> Response:
 
 
 @router.post("/shop/{store_id}/cart/update")
-async def update_cart(request: Request, store_id: int, db: Db) -> Response:
+def update_cart(request: Request, form: PostedForm, store_id: int, db: Db) -> Response:
     """Every line's quantity comes back as ``qty_<line key>`` (``qty_12``, ``qty_12t1`` for a weight tier);
     ``remove`` names a line to take out."""
-    form = await request.form()
     cart = basket.read(request, store_id)
     with db.uow() as uow:
         frame.storefront(uow, store_id)

@@ -20,6 +20,7 @@ from cannasync.flows.checkout import (
     place_order,
 )
 from cannasync.store.uow import Database
+from cannasync.web.pages import PostedForm
 from cannasync.web.shop import basket, frame
 from cannasync.web.shop.checkout_form import KEY_PREFIX, WINDOWS, CheckoutForm, Parsed, new_key, valid_key
 from cannasync.web.shop.requirements import Requirements, for_checkout
@@ -106,8 +107,7 @@ def _sentence(message: str) -> str:
 
 
 @router.post("/shop/{store_id}/checkout")
-async def place(request: Request, store_id: int, db: Db) -> Response:
-    raw = await request.form()
+def place(request: Request, raw: PostedForm, store_id: int, db: Db) -> Response:
     form = CheckoutForm.read(raw)
     submitted_key = str(raw.get("key") or "")
     key = submitted_key if valid_key(submitted_key) else new_key()

@@ -1,6 +1,7 @@
-"""Checkout benchmark: concurrent shoppers against limited stock on PostgreSQL, and the floor under them.
+"""Checkout benchmark: concurrent shoppers against limited stock, and the floor under them.
 
-In one run, in a fresh PostgreSQL schema that is dropped afterwards:
+In one run, in a fresh PostgreSQL schema that is dropped afterwards (or, with ``--database sqlite``, a fresh
+SQLite file in a temporary directory, as the embedded hub keeps it):
 
 - ``checkout``: ``--shoppers`` threads place ``--orders`` orders in all through cannasync's real
   ``flows.checkout.place_order`` (one ``Database.uow()`` each: price, record the order, hold its stock), one or
@@ -15,6 +16,7 @@ Prints JSON with orders per second, attempts, placed, refused, oversells, p50/p9
 the checkout's throughput to the floor's.
 
     python bench/checkout.py --shoppers 8 --orders 2000 --stock 100 --json
+    python bench/checkout.py --database sqlite --shoppers 8 --orders 2000 --stock 100 --json
 """
 
 from __future__ import annotations
@@ -230,9 +232,10 @@ def fresh_schema(url: str) -> tuple[Engine, str]:
     return admin, schema
 
 
-def measure(args: argparse.Namespace, directory: Path, schema: str) -> dict[str, Any]:
-    settings = Settings(data_dir=directory, database_url=args.database_url, secret_keys=SecretBox.new_key())
-    runtime = Runtime(settings, search_path=schema)  # migrates the fresh schema
+def measure(args: argparse.Namespace, directory: Path, schema: str | None) -> dict[str, Any]:
+    url = args.database_url if args.database == "postgres" else None  # None: the data directory's SQLite file
+    settings = Settings(data_dir=directory, database_url=url, secret_keys=SecretBox.new_key())
+    runtime = Runtime(settings, search_path=schema)  # migrates the fresh schema (or file)
     try:
         store_id, products = stocked_store(runtime.db, args.stock)
         work = attempts(args.orders, products, args.seed)
@@ -252,7 +255,7 @@ def measure(args: argparse.Namespace, directory: Path, schema: str) -> dict[str,
     result_floor = summary(floor, floor_seconds)
     return {
         "bench": "checkout",
-        "database": "postgresql",
+        "database": "postgresql" if args.database == "postgres" else "sqlite",
         "shoppers": args.shoppers,
         "products": len(products),
         "stock_per_product": args.stock,
@@ -278,20 +281,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--orders", type=int, default=2000, help="checkout attempts in all")
     parser.add_argument("--stock", type=int, default=100, help=f"units of each of the {PRODUCTS} products")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--database", choices=("postgres", "sqlite"), default="postgres")
     parser.add_argument("--database-url", default=POSTGRES_URL, help="PostgreSQL (a schema of its own is used)")
     parser.add_argument("--json", action="store_true", help="print only the JSON result")
     args = parser.parse_args(argv)
     if args.shoppers < 1 or args.orders < 1 or args.stock < 0:
         parser.error("--shoppers and --orders must be >= 1, --stock >= 0")
     configure_logging("WARNING")
-    admin, schema = fresh_schema(args.database_url)
-    try:
+    if args.database == "sqlite":
         with tempfile.TemporaryDirectory() as directory:
-            result = measure(args, Path(directory), schema)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        admin.dispose()
+            result = measure(args, Path(directory), None)
+    else:
+        admin, schema = fresh_schema(args.database_url)
+        try:
+            with tempfile.TemporaryDirectory() as directory:
+                result = measure(args, Path(directory), schema)
+        finally:
+            with admin.begin() as connection:
+                connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            admin.dispose()
     if not args.json:
         hub, floor = result["checkout"], result["floor"]
         print(

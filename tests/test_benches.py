@@ -126,6 +126,18 @@ def reconcile_ran_every_store_on_real_workers(result: Result) -> None:
     assert result["floor"]["requests"] == 3 and result["floor"]["megabytes"] > 0
 
 
+CHECKOUT_KEYS = (
+    "database",
+    "oversells",
+    "checkout.attempts_per_second",
+    "checkout.latency_ms_p50",
+    "checkout.latency_ms_p95",
+    "floor.attempts_per_second",
+    "floor.oversells",
+    "ratio_floor_to_checkout_throughput",
+    "ratio_checkout_to_floor_latency_p50",
+)
+
 MENU_SYNC_KEYS = (
     "vendor",
     "items_in_catalogue",
@@ -176,19 +188,17 @@ TINY: dict[str, list[Tiny]] = {
     "checkout": [
         Tiny(
             args=("--shoppers", "4", "--orders", "60", "--stock", "5"),
-            keys=(
-                "oversells",
-                "checkout.attempts_per_second",
-                "checkout.latency_ms_p50",
-                "checkout.latency_ms_p95",
-                "floor.attempts_per_second",
-                "floor.oversells",
-                "ratio_floor_to_checkout_throughput",
-                "ratio_checkout_to_floor_latency_p50",
-            ),
+            keys=CHECKOUT_KEYS,
             check=checkout_sold_out_without_overselling,
             needs=("postgres",),
-        )
+            label="postgres",
+        ),
+        Tiny(
+            args=("--database", "sqlite", "--shoppers", "4", "--orders", "60", "--stock", "5"),
+            keys=CHECKOUT_KEYS,
+            check=checkout_sold_out_without_overselling,
+            label="sqlite",
+        ),
     ],
     "menu_sync": [
         Tiny(

@@ -32,6 +32,7 @@ import stamina
 import structlog
 
 from cannasync.connectors import limits
+from cannasync.connectors.alarms import ALARMS, Alarm
 
 log = structlog.get_logger(__name__)
 
@@ -267,8 +268,9 @@ class _Deadline:
 
     Checking the clock between chunks is not enough: a vendor that sends a byte and then stalls holds a read for
     a whole timeout after the deadline. So when the deadline passes with the body still unread, the socket is
-    shut down from a timer thread, which wakes the blocked read (it then sees the connection end). The lock makes
-    sure the timer never shuts down a socket whose answer was read whole and went back to the pool.
+    shut down from the alarm thread (``alarms.py``), which wakes the blocked read (it then sees the connection
+    end). The lock makes sure the alarm never shuts down a socket whose answer was read whole and went back to the
+    pool.
     """
 
     def __init__(self, seconds: float) -> None:
@@ -277,7 +279,7 @@ class _Deadline:
         self.passed = False
         self._lock = threading.Lock()
         self._done = False
-        self._timer: threading.Timer | None = None
+        self._alarm: Alarm | None = None
 
     def start(self) -> None:
         """Begin an attempt: each attempt of a call has the whole deadline."""
@@ -303,9 +305,7 @@ class _Deadline:
                 with contextlib.suppress(OSError):  # closed already: nothing is waiting on it
                     sock.shutdown(socket.SHUT_RDWR)
 
-        self._timer = threading.Timer(max(0.0, self.remaining()), cut)
-        self._timer.daemon = True
-        self._timer.start()
+        self._alarm = ALARMS.after(self.remaining(), cut)
 
     def check(self) -> None:
         if time.monotonic() >= self.ends:
@@ -316,9 +316,9 @@ class _Deadline:
     def finish(self) -> None:
         with self._lock:
             self._done = True
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        if self._alarm is not None:
+            self._alarm.cancel()
+            self._alarm = None
 
 
 class _DeadlinePassed(Exception):
@@ -851,7 +851,7 @@ class PageGuard:
         self._max_pages = max_pages
         self._pages = 0
         self._cursors: set[str] = set()
-        self._last: str | None = None
+        self._last: bytes | None = None
 
     def page(self, records: list[Any]) -> None:
         """Count one page read; raises EndlessRead past the cap or when it repeats the page before it."""
@@ -860,7 +860,7 @@ class PageGuard:
             raise EndlessRead(self._vendor, f"the read went on past {self._max_pages} pages without an end")
         if not records:
             return
-        digest = hashlib.sha256(json.dumps(records, sort_keys=True, default=repr).encode()).hexdigest()
+        digest = _page_digest(records)
         if digest == self._last:
             raise EndlessRead(self._vendor, f"page {self._pages} repeats the page before it: the read is going round")
         self._last = digest
@@ -871,6 +871,19 @@ class PageGuard:
         if key in self._cursors:
             raise EndlessRead(self._vendor, f"the next page named is one already read ({key[:120]})")
         self._cursors.add(key)
+
+
+def _page_digest(records: list[Any]) -> bytes:
+    """What a page says, in a few bytes: two answers with the same records in the same order have the same digest.
+
+    orjson with sorted keys is about ten times quicker than ``json.dumps`` on a page (the stdlib encoder was 8% of an
+    unchanged sync's CPU); what orjson will not write (an integer past 64 bits) falls back to ``json.dumps``.
+    """
+    try:
+        raw = orjson.dumps(records, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=repr)
+    except TypeError:  # orjson.JSONEncodeError
+        raw = json.dumps(records, sort_keys=True, default=repr).encode()
+    return hashlib.blake2b(raw, digest_size=16).digest()
 
 
 def offset_pages_from(

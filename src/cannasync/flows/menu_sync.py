@@ -34,6 +34,8 @@ from cannasync.store.uow import Database, UnitOfWork
 FLOW = "menu_sync"
 INTERVAL = timedelta(minutes=10)
 IMAGE_BATCH = 50
+#: A sync that created this many products has the database's statistics refreshed (a store's first sync, mostly).
+REFRESH_STATISTICS_AFTER = 1000
 
 log = structlog.get_logger(__name__)
 
@@ -108,6 +110,9 @@ def run(db: Database, connector: InventorySource, integration: IntegrationConfig
             uow.runs.resolve_unseen(integration.id, PRODUCT, run_id)
         done = Checkpoint(pages=pages, resumed_from=lost_run)
         uow.runs.progress(run_id, pages=pages, seen=len(seen), counts=counts.as_dict(), checkpoint=done)
+    if counts.created >= REFRESH_STATISTICS_AFTER:
+        with db.uow() as uow:  # a transaction of its own: ANALYZE's lock is held until it commits
+            uow.catalog.refresh_statistics()
     if isinstance(connector, ImageSource):
         refresh_images(db, connector, integration)
     log.info("menu_sync_done", integration_id=integration.id, run_id=run_id, **counts.as_dict())

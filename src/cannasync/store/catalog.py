@@ -215,6 +215,16 @@ class Catalog:
             ],
         )
 
+    def refresh_statistics(self) -> None:
+        """Have PostgreSQL re-read the product and binding tables' statistics now, after a sync created many rows.
+
+        Its plans for the next sync's per-page lookups are made from them: planned against the empty tables a first
+        sync started from, the lookup of a page's bindings took 19 ms instead of 3 (10,000 items, measured), for
+        every page of the sync that followed, until autovacuum got round to the tables. SQLite plans by its indexes.
+        """
+        if is_postgres(self.session.get_bind()):
+            self.session.execute(text("ANALYZE products, bindings"))
+
     def hide_missing(self, integration_id: int, seen_external_ids: Collection[str], run_id: int | None = None) -> int:
         """Hide the products a complete read did not return. Only ever called after a complete read."""
         visible = self.session.execute(

@@ -51,7 +51,6 @@ STILL_TO_MOVE: dict[str, int] = {
     "vocab/__init__.py": 1,
     "web/console/health_sections.py": 1,
     "web/console/integration_cards.py": 1,
-    "web/console/integrations.py": 7,
     "web/console/loyalty.py": 1,
     "web/console/loyalty_views.py": 3,
     "web/console/orders.py": 1,

@@ -9,8 +9,8 @@ from fastapi.responses import JSONResponse
 
 from cannasync.api import views
 from cannasync.api.deps import Db, Jobs, Org, not_found
-from cannasync.api.schemas import ORGANIZATION_VENDORS, IntegrationIn, IntegrationPatch, OrgIntegrationIn, SyncIn
-from cannasync.connectors.registry import VENDORS
+from cannasync.api.schemas import IntegrationIn, IntegrationPatch, OrgIntegrationIn, SyncIn
+from cannasync.connectors.registry import ORGANIZATION_VENDORS, VENDORS
 from cannasync.flows import integrations
 from cannasync.jobs.scheduler import AlreadyRunning
 from cannasync.store.tables import Schedule

@@ -20,7 +20,7 @@ from pydantic import (
 )
 
 from cannasync.api.edge import MAX_ROW_ID
-from cannasync.connectors.registry import VENDORS
+from cannasync.connectors.registry import ORGANIZATION_VENDORS
 from cannasync.domain import limits, stores
 
 # Bounds for every number a client sends. Without them a 20-byte "1e1000000" costs seconds of CPU to turn into
@@ -300,9 +300,6 @@ class OrderPatch(Strict):
 
 class CancelIn(Strict):
     reason: str = Field("cancelled by the store", max_length=500)
-
-
-ORGANIZATION_VENDORS = sorted(name for name, spec in VENDORS.items() if spec.scope == "organization")
 
 
 class OrgIntegrationIn(Strict):

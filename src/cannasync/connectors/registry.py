@@ -36,6 +36,9 @@ class VendorSpec:
     traits: Traits
     #: "store": a store's POS; "organization": one of the organization's (loyalty sources, SMS gateways).
     scope: str = "store"
+    #: An organization connects it once per account it holds (a loyalty program reads several Flourish companies,
+    #: one credential each): the console always offers one more.
+    several: bool = False
     #: The vendor calls us at a URL the merchant gives it (an SMS gateway's replies): the view shows that path.
     receives_calls: bool = False
     #: What the vendor presents when it calls us with these credentials (hashed and stored to recognise it).
@@ -98,6 +101,7 @@ VENDORS: Mapping[str, VendorSpec] = {
         build=lambda credentials, settings: FlourishLoyaltyConnector(credentials, settings),
         traits=FlourishLoyaltyConnector.traits,
         scope="organization",
+        several=True,
         choice=None,
         scheduled_flows=("loyalty_pull", "reconcile"),
         # Flourish's POS asks for rewards with the same username and key (HTTP Basic).
@@ -147,6 +151,10 @@ VENDORS: Mapping[str, VendorSpec] = {
         wholesale_options=lambda settings: settings.wholesale_options(),
     ),
 }
+
+#: A store's POS vendors, and the organization-wide ones (loyalty sources, SMS gateways, marketplaces), by name.
+STORE_VENDORS = tuple(name for name, spec in VENDORS.items() if spec.scope == "store")
+ORGANIZATION_VENDORS = tuple(sorted(name for name, spec in VENDORS.items() if spec.scope == "organization"))
 
 #: Vendors that are the marketplace side of a wholesale bridge (organization-wide links).
 MARKETS: tuple[str, ...] = tuple(name for name, spec in VENDORS.items() if spec.wholesale_options is not None)

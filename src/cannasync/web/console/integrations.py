@@ -11,7 +11,7 @@ from starlette.datastructures import FormData
 
 from cannasync.api.deps import Db
 from cannasync.connectors.http import AuthenticationFailed, Unavailable, VendorError
-from cannasync.connectors.registry import VENDORS, VendorSpec
+from cannasync.connectors.registry import ORGANIZATION_VENDORS, STORE_VENDORS, VENDORS, VendorSpec
 from cannasync.flows import doctor, integrations, loyalty
 from cannasync.store.accounts import IntegrationConfig
 from cannasync.store.tables import Integration
@@ -25,8 +25,6 @@ from cannasync.web.session import Merchant, MerchantForm, Viewer
 router = APIRouter(prefix="/console", include_in_schema=False)
 
 #: The order cards appear in; the seeds walk a merchant through the POS first, then the organization's programs.
-STORE_VENDORS = ("flourish", "flowhub", "alleaves")
-ORGANIZATION_VENDORS = ("flourish_loyalty", "leaflink", "sms")
 
 
 def _public_url(request: Request) -> str:
@@ -74,7 +72,7 @@ def _cards(request: Request, db: Database, viewer: Viewer, store_id: int) -> tup
                 cards.build(uow, VENDORS[name], row, organization_id=org, store_id=None, public_url=public_url)
                 for row in rows
             ]
-            if not rows or name == "flourish_loyalty":  # each Flourish loyalty credential is one more source
+            if not rows or VENDORS[name].several:
                 org_cards.append(
                     cards.build(uow, VENDORS[name], None, organization_id=org, store_id=None, public_url=public_url)
                 )

@@ -30,7 +30,9 @@ typecheck: $(STAMP)
 contracts: $(STAMP)
 	$(BIN)/lint-imports
 
-# Browser tests drive Debian's Chromium through Playwright, in a pytest run of their own (DESIGN.md).
+# Browser tests drive Debian's Chromium through Playwright, in a pytest run of their own (DESIGN.md). Two checkouts'
+# make test on one machine install it one after the other (flock; the second finds it there), and apt waits for the
+# package lock rather than failing when something else (unattended upgrades) is installing at that moment.
 # Tests run in one worker more than there are cores, at most five (each worker has its own PostgreSQL schema, ports
 # and Redis namespace): much of a test is waiting on loopback and on the hub's workers, so a worker per core left
 # the cores idle about a third of the run. The tests that start processes of their own share one worker
@@ -42,8 +44,10 @@ pytest: $(STAMP) chromium
 	$(BIN)/python -m pytest $(PYTEST_WORKERS) --durations=10 -m browser tests/browser
 
 chromium:
-	@test -x /usr/bin/chromium || { echo "installing Debian's chromium for the browser tests"; \
-		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+	@test -x /usr/bin/chromium || flock /tmp/cannasync-chromium.lock sh -c 'test -x /usr/bin/chromium || { \
+		echo "installing Debian'"'"'s chromium for the browser tests"; \
+		$(SUDO) apt-get -o DPkg::Lock::Timeout=600 update -qq && DEBIAN_FRONTEND=noninteractive \
+		$(SUDO) apt-get -o DPkg::Lock::Timeout=600 install -y -qq chromium >/dev/null; }'
 
 test: lint typecheck contracts pytest
 

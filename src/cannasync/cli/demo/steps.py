@@ -69,18 +69,23 @@ def ok(response: httpx2.Response) -> Any:
 
 def sync_with_progress(story: Story, hub: httpx2.Client, integration_id: int, flow: str) -> dict[str, Any]:
     """Run a flow now and watch it to its end: the run that began after this request, so it sees what the story
-    changed just before. A run already under way (a scheduled one) answers first; it is watched to its end and the
-    request made again, as a person clicks Sync again once the bar is done."""
-    for _ in range(5):
-        answer = ok(hub.post(f"/api/v1/integrations/{integration_id}/sync", json={"flow": flow}))
-        run = _watch(story, hub, answer["run_id"], flow)
-        if not answer["already_running"]:
-            break
-    else:
-        raise DemoFailed(f"{flow} was still busy with other runs after five requests")
+    changed just before. When a run is already under way (a scheduled one), the hub answers with it and queues one
+    follow-up behind it: that one is ours, watched once the first has ended."""
+    answer = ok(hub.post(f"/api/v1/integrations/{integration_id}/sync", json={"flow": flow}))
+    run = _watch(story, hub, answer["run_id"], flow)
+    if answer["already_running"]:
+        follow_up = wait_for(lambda: _run_after(hub, integration_id, flow, run["id"]), f"the {flow} run after ours")
+        run = _watch(story, hub, follow_up, flow)
     if run["status"] != "succeeded":
         raise DemoFailed(f"{flow} failed: {run['error']}")
     return run
+
+
+def _run_after(hub: httpx2.Client, integration_id: int, flow: str, run_id: int) -> int | None:
+    """The first run of this flow queued after ``run_id`` (the follow-up it let go to), once there is one."""
+    runs = ok(hub.get(f"/api/v1/integrations/{integration_id}/runs", params={"flow": flow}))
+    later = [row["id"] for row in runs if row["id"] > run_id]
+    return min(later) if later else None
 
 
 def _watch(story: Story, hub: httpx2.Client, run_id: int, flow: str) -> dict[str, Any]:

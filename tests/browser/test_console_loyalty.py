@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.browser.conftest import screenshot, sign_in
 from tests.conftest import Hub, Sandbox, connect_loyalty, connect_sms
@@ -71,3 +73,49 @@ def test_personas_store_mapping_and_program_dates(page: Page, hub: Hub, loyalty_
     screenshot(page, "loyalty-program")
     page.get_by_role("button", name="Save dates").click()
     expect(page.get_by_test_id("dates-saved")).to_contain_text(f"{would_enroll} persona")
+
+
+def test_the_date_preview_shows_the_last_dates_typed_even_when_answers_come_back_out_of_order(
+    page: Page, hub: Hub, loyalty_flourish: Sandbox, sms: Sandbox
+):
+    """Both date fields preview into one panel. The first field's preview is held back (as a slow network or a busy
+    server would), so any second preview sent meanwhile lands first; what the panel shows once every answer is in
+    must count both dates."""
+    source = connect_loyalty(hub, loyalty_flourish)
+    connect_sms(hub, sms)
+    assert hub.sync(source, "loyalty_pull")["status"] == "succeeded"
+    sign_in(page, hub)
+    page.goto("/console/loyalty/program")
+    held: list[Route] = []
+    finished: list[str] = []
+    page.on("requestfinished", lambda request: finished.append(request.url) if "/preview" in request.url else None)
+
+    def hold_the_first(route: Route) -> None:
+        if not held and not finished:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route("**/console/loyalty/program/preview", hold_the_first)
+    preview = page.get_by_test_id("dates-preview")
+    opt_in = (datetime.now(UTC) - timedelta(days=20)).date().isoformat()
+    enrol = (datetime.now(UTC) - timedelta(days=30)).date().isoformat()
+    page.get_by_label("Send SMS double opt-ins to personas who purchased after").fill(opt_in)
+    page.get_by_label("Enroll personas in the loyalty program who purchased after").fill(enrol)
+    panel = page.locator("#dates-preview")
+    _wait(page, lambda: "enrols" in panel.inner_text(), seconds=1.5)  # a second preview, if one went out meanwhile
+    assert len(held) == 1
+    held[0].continue_()
+    _wait(page, lambda: len(finished) >= 2, seconds=15)  # every preview answered
+    expect(preview).to_contain_text("enrols")
+    expect(preview).to_contain_text("sends an opt-in request to")
+
+
+def _wait(page: Page, done: Callable[[], bool], *, seconds: float) -> bool:
+    """Let the page work until ``done`` or ``seconds`` pass; whether it was done."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if done():
+            return True
+        page.wait_for_timeout(50)
+    return done()

@@ -11,6 +11,7 @@ import re
 import shutil
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -312,15 +313,22 @@ class FlowhubSandbox(Sandbox):
         return list(self.control.get("/_sandbox/orders").json()["data"])
 
 
-@pytest.fixture
-def flowhub() -> Iterator[FlowhubSandbox]:
+@contextmanager
+def served_flowhub(items: int = 120) -> Iterator[FlowhubSandbox]:
+    """A Flowhub sandbox of ``items`` products (seed 3, no rate limit) on a real port, stopped afterwards."""
     from cannasync.sandboxes import flowhub as flowhub_sandbox
 
-    app = flowhub_sandbox.create_app(items=120, seed=3, rate_limit_rps=None)
+    app = flowhub_sandbox.create_app(items=items, seed=3, rate_limit_rps=None)
     server = BackgroundServer(app).start()
     with httpx2.Client(base_url=server.url, timeout=10) as control:
         yield FlowhubSandbox(server, app.state.sandbox, control)
     server.stop()
+
+
+@pytest.fixture
+def flowhub() -> Iterator[FlowhubSandbox]:
+    with served_flowhub() as sandbox:
+        yield sandbox
 
 
 def connect_flowhub(hub: Hub, sandbox: FlowhubSandbox, location: str | None = None, **settings: Any) -> Connected:

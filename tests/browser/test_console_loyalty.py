@@ -106,7 +106,7 @@ def test_the_date_preview_shows_the_last_dates_typed_even_when_answers_come_back
     _wait(page, lambda: "enrols" in panel.inner_text(), seconds=1.5)  # a second preview, if one went out meanwhile
     assert len(held) == 1
     held[0].continue_()
-    _wait(page, lambda: len(finished) >= 2, seconds=15)  # every preview answered
+    assert _wait(page, lambda: len(finished) >= 2, seconds=15), "every preview answered"
     expect(preview).to_contain_text("enrols")
     expect(preview).to_contain_text("sends an opt-in request to")
 

@@ -6,22 +6,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import httpx2
 import pytest
 from sqlalchemy import text
 
-from cannasync.cli.servers import BackgroundServer
-from cannasync.sandboxes import flowhub as flowhub_sandbox
-from tests.conftest import FlowhubSandbox, Hub, connect_flowhub, wait_for
+from tests.conftest import FlowhubSandbox, Hub, connect_flowhub, served_flowhub, wait_for
 
 
 @pytest.fixture
 def large_flowhub() -> Iterator[FlowhubSandbox]:
-    app = flowhub_sandbox.create_app(items=1300, seed=3, rate_limit_rps=None)
-    server = BackgroundServer(app).start()
-    with httpx2.Client(base_url=server.url, timeout=10) as control:
-        yield FlowhubSandbox(server, app.state.sandbox, control)
-    server.stop()
+    with served_flowhub(items=1300) as sandbox:
+        yield sandbox
 
 
 def _analyzed(hub: Hub) -> dict[str, object]:

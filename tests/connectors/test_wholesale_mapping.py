@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from cannasync.connectors.base import StockMoved
+from cannasync.connectors.base import StockMoved, WholesaleLine
 from cannasync.connectors.flourish import wholesale as flourish_wholesale
 from cannasync.connectors.flourish.connector import FlourishConnector
 from cannasync.connectors.flourish.settings import FlourishCredentials, FlourishSettings
@@ -120,3 +120,14 @@ def test_a_links_options_keep_leaflinks_defaults_in_one_place() -> None:
     empty = LeafLinkSettings(create_on=[], brands=["Blue Ridge Resin"]).wholesale_options()
     assert empty.create_on == {WholesaleStatus.ACCEPTED}  # as the flow read an empty list before
     assert empty.brands == ("Blue Ridge Resin",) and empty.sells("blue ridge resin") and not empty.sells(None)
+
+
+def test_flourish_outbound_lines_name_items_by_sku_as_the_vendors_plugin_does() -> None:
+    """flourish-woocommerce-b2b (HandlerOrdersOutbound.php get_order_lines) sends ``{sku, order_qty, unit_price,
+    discount_price}``; an item Flourish shows no SKU for falls back to its id."""
+    lines = [WholesaleLine("11", Decimal("2"), 1250), WholesaleLine("12", Decimal("1.5"), 900)]
+    body = flourish_wholesale._lines(lines, {"11": "OG-KUSH-3.5"})
+    assert body == [
+        {"sku": "OG-KUSH-3.5", "order_qty": 2.0, "unit_price": 12.5, "discount_price": 0},
+        {"item_id": "12", "order_qty": 1.5, "unit_price": 9.0, "discount_price": 0},
+    ]

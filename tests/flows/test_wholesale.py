@@ -118,6 +118,10 @@ def test_orders_come_in_with_their_buyer_once_and_go_out_as_transitions(hub: Hub
     assert {line["item_id"] for line in lines} == {
         next(k for k, v in bridged(wholesale).items() if v["id"] == p) for p in products
     }
+    for line in lines:  # sent by SKU, as Flourish's plugin sends them, and read back naming the same item
+        url = f"{wholesale.flourish.api_url}/v1/items/{line['item_id']}/"
+        item = httpx2.get(url, headers={"x-api-key": "demo-key"})
+        assert line["sku"] == item.json()["data"]["sku"]
     ll_lines = {str(line["product"]): line for line in ll_order(wholesale, first["number"])["line_items"]}
     item_of = {str(v["id"]): k for k, v in bridged(wholesale).items()}
     for line in lines:  # the buyer's price in LeafLink is the price of the Flourish line

@@ -83,18 +83,34 @@ class FlourishClient:
             fetch, limit=PAGE_SIZE, start=start, max_pages=self._http.limits.max_pages, vendor=VENDOR
         )
 
-    def sellable_quantities(self, item_ids: Sequence[str]) -> dict[str, Any]:
-        """``sellable_qty`` by item id, for up to 50 items at the chosen facility."""
+    def summaries(self, item_ids: Sequence[str]) -> dict[str, Mapping[str, Any]]:
+        """The facility's ``inventory/summary`` row (``item_id``, ``sku``, ``sellable_qty``) by item id, for up to
+        50 items. A row we cannot read is left out: its item gets no quantity (0 on the menu, never an invented
+        stock) and no SKU."""
         if not item_ids:
             return {}
         params = [("item_id", item_id) for item_id in item_ids]
         rows = self._http.get_json("v1/inventory/summary/", params=params, headers=self._facility(), expect=_data)
-        quantities: dict[str, Any] = {}
-        for row in rows:
-            # A row we cannot read gives its item no quantity: 0 on the menu, never an invented stock.
-            if isinstance(row, Mapping) and isinstance(row.get("item_id"), str | int):
-                quantities[str(row["item_id"])] = row.get("sellable_qty")
-        return quantities
+        return {
+            str(row["item_id"]): row
+            for row in rows
+            if isinstance(row, Mapping) and isinstance(row.get("item_id"), str | int)
+        }
+
+    def sellable_quantities(self, item_ids: Sequence[str]) -> dict[str, Any]:
+        """``sellable_qty`` by item id, for up to 50 items at the chosen facility."""
+        return {item_id: row.get("sellable_qty") for item_id, row in self.summaries(item_ids).items()}
+
+    def skus(self, item_ids: Sequence[str]) -> dict[str, str]:
+        """The SKU of each item that has one, read from the summary 50 items at a time."""
+        unique = list(dict.fromkeys(item_ids))
+        found: dict[str, str] = {}
+        for start in range(0, len(unique), PAGE_SIZE):
+            for item_id, row in self.summaries(unique[start : start + PAGE_SIZE]).items():
+                sku = row.get("sku")
+                if isinstance(sku, str) and sku.strip():
+                    found[item_id] = sku
+        return found
 
     def item_art(self, item_id: str, lifetime: timedelta) -> dict[str, Any] | None:
         hours = max(1, int(lifetime.total_seconds() // 3600))

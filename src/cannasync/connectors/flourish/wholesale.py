@@ -60,15 +60,22 @@ def _destination(buyer: Buyer) -> dict[str, Any]:
     }
 
 
-def _lines(lines: Sequence[WholesaleLine]) -> list[dict[str, Any]]:
-    return [
-        {
-            "item_id": line.item_id,
-            "order_qty": float(Decimal(line.quantity)),
-            "unit_price": float(Decimal(line.unit_price_cents) / 100),
-        }
-        for line in lines
-    ]
+def _lines(lines: Sequence[WholesaleLine], skus: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Lines as the B2B plugin writes them (HandlerOrdersOutbound.php get_order_lines): the item by its SKU,
+    ``order_qty``, ``unit_price`` and the line's whole ``discount_price`` (none: LeafLink's price is the sale
+    price). An item Flourish shows no SKU for is named by ``item_id``, which no vendor client is seen to send."""
+    body = []
+    for line in lines:
+        named = {"sku": skus[line.item_id]} if line.item_id in skus else {"item_id": line.item_id}
+        body.append(
+            {
+                **named,
+                "order_qty": float(Decimal(line.quantity)),
+                "unit_price": float(Decimal(line.unit_price_cents) / 100),
+                "discount_price": 0,
+            }
+        )
+    return body
 
 
 class FlourishSupplier:
@@ -121,6 +128,9 @@ class FlourishSupplier:
                     price_cents=price,
                 )
 
+    def _lines(self, lines: Sequence[WholesaleLine]) -> list[dict[str, Any]]:
+        return _lines(lines, self._client.skus([line.item_id for line in lines]))
+
     def sellable(self, item_id: str) -> int:
         return values.quantity(self._client.sellable_quantities([item_id]).get(item_id), "sellable_qty")
 
@@ -141,7 +151,7 @@ class FlourishSupplier:
         body: dict[str, Any] = {
             "original_order_id": reference,
             "destination": _destination(buyer),
-            "order_lines": _lines(lines),
+            "order_lines": self._lines(lines),
             "order_timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
             "payment_term": payment_term,
             "external_order_number": short_id,
@@ -163,7 +173,7 @@ class FlourishSupplier:
     def replace_lines(
         self, order_id: str, facility_id: str, lines: Sequence[WholesaleLine], payment_term: str | None
     ) -> SupplierOrder:
-        body: dict[str, Any] = {"order_lines": _lines(lines)}
+        body: dict[str, Any] = {"order_lines": self._lines(lines)}
         if payment_term is not None:  # an unsupported term is left as Flourish has it
             body["payment_term"] = payment_term
         return _order(self._client.update_outbound(facility_id, order_id, body), facility_id)

@@ -44,7 +44,7 @@ STILL_TO_MOVE: dict[str, int] = {
     "flows/loyalty/pull.py": 1,
     "flows/loyalty/rewards.py": 2,
     "flows/loyalty/signups.py": 1,
-    "flows/loyalty/source.py": 2,
+    "flows/loyalty/source.py": 1,
     "flows/order_push.py": 1,
     "flows/order_status.py": 6,
     "flows/quarantine.py": 1,

@@ -82,14 +82,14 @@ def test_loyalty_pull_and_sms_opt_in_starting_together_at_connect_both_succeed(
         org, _ = new_organization(runtime, f"Just Connected {n}")
         source, _ = integrations.save(
             runtime.db,
-            loyalty.LOYALTY_VENDOR,
+            "flourish_loyalty",
             organization_id=org,
             credentials={"username": "demo", "api_key": "demo-key"},
             settings={"base_url": shopless_flourish.api_url, "age_gate_attested": True, "requests_per_second": 1000},
         )
         gateway, _ = integrations.save(
             runtime.db,
-            loyalty.SMS_VENDOR,
+            "sms",
             organization_id=org,
             credentials={"api_key": "sms-demo-key", "signing_secret": "sms-demo-secret"},
             settings={"base_url": sms.server.url},

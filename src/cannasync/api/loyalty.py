@@ -10,6 +10,7 @@ from cannasync.api import views
 from cannasync.api.deps import BY_API, Db, Jobs, Org, not_found
 from cannasync.api.edge import MAX_OFFSET
 from cannasync.api.schemas import PersonaPatch, ProgramDatesIn, ProgramIn, RewardIn, SignupIn, StoreMappingIn
+from cannasync.connectors.registry import LOYALTY_SOURCES, SMS_GATEWAYS
 from cannasync.domain.customers import CustomerDetails, normalise_email, normalise_phone
 from cannasync.domain.loyalty import RewardKind
 from cannasync.flows import loyalty
@@ -223,9 +224,7 @@ def signup(body: SignupIn, db: Db, org: Org, jobs: Jobs) -> dict[str, Any]:
     jobs.nudge()
     if body.sms_opt_in:  # ask now rather than at the next daily run: the shopper is holding their phone
         with db.uow() as uow:
-            gateway = next(
-                (g.id for g in uow.accounts.organization_integrations(org, loyalty.SMS_VENDOR) if g.enabled), None
-            )
+            gateway = next((g.id for g in uow.accounts.organization_integrations(org, SMS_GATEWAYS) if g.enabled), None)
         if gateway is not None:
             jobs.run_now_or_skip(gateway, loyalty.OPT_IN)
     with db.uow() as uow:
@@ -275,7 +274,7 @@ def health(db: Db, org: Org) -> dict[str, Any]:
         program = uow.loyalty.program(org)
         by_source = uow.loyalty.personas_by_source(program.id)
         sources = []
-        for row in uow.accounts.organization_integrations(org, loyalty.LOYALTY_VENDOR):
+        for row in uow.accounts.organization_integrations(org, LOYALTY_SOURCES):
             runs = uow.runs.recent(row.id, loyalty.PULL, limit=1)
             mappings = [m for m, i in uow.loyalty.mappings(org) if i.id == row.id]
             sources.append(

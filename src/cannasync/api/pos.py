@@ -13,6 +13,7 @@ from fastapi.security import HTTPBasic, HTTPBasicCredentials
 
 from cannasync.api.deps import Db
 from cannasync.api.schemas import RedemptionIn
+from cannasync.connectors.registry import LOYALTY_SOURCES
 from cannasync.flows import loyalty
 
 router = APIRouter(prefix="/pos/v1/loyalty", tags=["POS"])
@@ -26,9 +27,7 @@ def source(db: Db, credentials: Annotated[HTTPBasicCredentials | None, Depends(_
             401, "authenticate with the Flourish username and key (HTTP Basic)", headers={"WWW-Authenticate": "Basic"}
         )
     with db.uow() as uow:
-        row = uow.accounts.integration_for_caller(
-            loyalty.LOYALTY_VENDOR, f"{credentials.username}:{credentials.password}"
-        )
+        row = uow.accounts.integration_for_caller(LOYALTY_SOURCES, f"{credentials.username}:{credentials.password}")
         if row is None or not row.enabled:
             raise HTTPException(
                 401, "these credentials are not a connected loyalty source", headers={"WWW-Authenticate": "Basic"}

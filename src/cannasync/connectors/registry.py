@@ -8,13 +8,20 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel
 
 from cannasync.connectors.alleaves.connector import AlleavesConnector
 from cannasync.connectors.alleaves.settings import AlleavesCredentials, AlleavesSettings
-from cannasync.connectors.base import Connector, Traits, WholesaleOptions, WholesaleSupplier
+from cannasync.connectors.base import (
+    Connector,
+    ShopperSource,
+    SmsGateway,
+    Traits,
+    WholesaleOptions,
+    WholesaleSupplier,
+)
 from cannasync.connectors.flourish.connector import FlourishConnector
 from cannasync.connectors.flourish.loyalty import FlourishLoyaltyConnector, FlourishLoyaltySettings
 from cannasync.connectors.flourish.settings import FlourishCredentials, FlourishSettings
@@ -32,8 +39,9 @@ class VendorSpec:
     title: str
     credentials: type[BaseModel]
     settings: type[BaseModel]
-    build: Callable[[Any, Any], Connector]
-    traits: Traits
+    #: Built from the validated credentials and settings; its traits and the capability protocols it implements
+    #: (``connectors/base.py``) say what the vendor can do, so callers ask for a capability, never a name.
+    connector: type[Any]
     #: "store": a store's POS; "organization": one of the organization's (loyalty sources, SMS gateways).
     scope: str = "store"
     #: An organization connects it once per account it holds (a loyalty program reads several Flourish companies,
@@ -56,6 +64,17 @@ class VendorSpec:
     #: For a wholesale marketplace: its settings (validated) in the bridge's words.
     wholesale_options: Callable[[Any], WholesaleOptions] | None = None
 
+    @property
+    def traits(self) -> Traits:
+        return cast(Traits, self.connector.traits)
+
+    def build(self, credentials: Any, settings: Any) -> Connector:
+        return cast(Connector, self.connector(credentials, settings))
+
+    def does(self, capability: type) -> bool:
+        """Whether this vendor's connector implements a capability protocol (``connectors/base.py``)."""
+        return issubclass(self.connector, capability)
+
     def warning(self, model: type[BaseModel], name: str) -> str | None:
         """The warning a field of ``model`` (this vendor's credentials or settings) carries, if any."""
         if name in self.warnings:
@@ -71,8 +90,7 @@ VENDORS: Mapping[str, VendorSpec] = {
         title="Flourish",
         credentials=FlourishCredentials,
         settings=FlourishSettings,
-        build=lambda credentials, settings: FlourishConnector(credentials, settings),
-        traits=FlourishConnector.traits,
+        connector=FlourishConnector,
         choice="facility_id",
         receives_calls=True,  # webhooks, for the wholesale bridge
     ),
@@ -81,16 +99,14 @@ VENDORS: Mapping[str, VendorSpec] = {
         title="Flowhub",
         credentials=FlowhubCredentials,
         settings=FlowhubSettings,
-        build=lambda credentials, settings: FlowhubConnector(credentials, settings),
-        traits=FlowhubConnector.traits,
+        connector=FlowhubConnector,
     ),
     "alleaves": VendorSpec(
         name="alleaves",
         title="Alleaves",
         credentials=AlleavesCredentials,
         settings=AlleavesSettings,
-        build=lambda credentials, settings: AlleavesConnector(credentials, settings),
-        traits=AlleavesConnector.traits,
+        connector=AlleavesConnector,
         choice="area_ids",
     ),
     "flourish_loyalty": VendorSpec(
@@ -98,8 +114,7 @@ VENDORS: Mapping[str, VendorSpec] = {
         title="Flourish (loyalty)",
         credentials=FlourishCredentials,
         settings=FlourishLoyaltySettings,
-        build=lambda credentials, settings: FlourishLoyaltyConnector(credentials, settings),
-        traits=FlourishLoyaltyConnector.traits,
+        connector=FlourishLoyaltyConnector,
         scope="organization",
         several=True,
         choice=None,
@@ -130,8 +145,7 @@ VENDORS: Mapping[str, VendorSpec] = {
         title="SMS gateway",
         credentials=SmsCredentials,
         settings=SmsSettings,
-        build=lambda credentials, settings: SmsGatewayConnector(credentials, settings),
-        traits=SmsGatewayConnector.traits,
+        connector=SmsGatewayConnector,
         scope="organization",
         choice=None,
         scheduled_flows=("sms_opt_in",),
@@ -142,8 +156,7 @@ VENDORS: Mapping[str, VendorSpec] = {
         title="LeafLink",
         credentials=LeafLinkCredentials,
         settings=LeafLinkSettings,
-        build=lambda credentials, settings: LeafLinkConnector(credentials, settings),
-        traits=LeafLinkConnector.traits,
+        connector=LeafLinkConnector,
         scope="organization",
         choice=None,
         scheduled_flows=("wholesale_sync", "reconcile"),
@@ -155,6 +168,13 @@ VENDORS: Mapping[str, VendorSpec] = {
 #: A store's POS vendors, and the organization-wide ones (loyalty sources, SMS gateways, marketplaces), by name.
 STORE_VENDORS = tuple(name for name, spec in VENDORS.items() if spec.scope == "store")
 ORGANIZATION_VENDORS = tuple(sorted(name for name, spec in VENDORS.items() if spec.scope == "organization"))
+
+#: The organization's loyalty sources (they read shoppers and sales) and SMS gateways (they send texts), found by
+#: what their connectors do: flows, the API and the console ask for these, never for a vendor's name.
+LOYALTY_SOURCES = tuple(
+    name for name, spec in VENDORS.items() if spec.scope == "organization" and spec.does(ShopperSource)
+)
+SMS_GATEWAYS = tuple(name for name, spec in VENDORS.items() if spec.scope == "organization" and spec.does(SmsGateway))
 
 #: Vendors that are the marketplace side of a wholesale bridge (organization-wide links).
 MARKETS: tuple[str, ...] = tuple(name for name, spec in VENDORS.items() if spec.wholesale_options is not None)

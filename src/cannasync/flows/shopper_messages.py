@@ -29,11 +29,11 @@ import structlog
 
 from cannasync.connectors.base import Connector, SmsGateway
 from cannasync.connectors.http import AuthenticationFailed, OutcomeUnknown, Rejected, Unavailable, VendorError
+from cannasync.connectors.registry import SMS_GATEWAYS
 from cannasync.domain import messages
 from cannasync.domain.messages import Channel, Event
 from cannasync.domain.orders import Fulfillment, OrderStatus
 from cannasync.domain.stores import address_lines
-from cannasync.flows.loyalty.source import SMS_VENDOR
 from cannasync.flows.mail import MailRefused, NotSent, send_mail
 from cannasync.store.tables import Integration, Order, OrderMessage
 from cannasync.store.types import utcnow
@@ -56,7 +56,7 @@ def order_page_path(store_id: int, page_key: str) -> str:
 
 def sms_gateway(uow: UnitOfWork, organization_id: int) -> Integration | None:
     """The organization's SMS gateway that texts go through: its oldest connected, enabled one."""
-    for row in uow.accounts.organization_integrations(organization_id, SMS_VENDOR):
+    for row in uow.accounts.organization_integrations(organization_id, SMS_GATEWAYS):
         if row.enabled and row.credentials:
             return row
     return None

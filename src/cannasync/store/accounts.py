@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -120,21 +121,23 @@ class Accounts:
     def integrations(self, store_id: int) -> list[Integration]:
         return list(self.session.scalars(select(Integration).where(Integration.store_id == store_id)))
 
-    def organization_integrations(self, organization_id: int, vendor: str) -> list[Integration]:
-        """Organization-wide connections of one vendor (loyalty sources, SMS gateways), oldest first."""
+    def organization_integrations(self, organization_id: int, vendors: str | Collection[str]) -> list[Integration]:
+        """Organization-wide connections of a vendor, or of any of several (every loyalty source, every SMS
+        gateway), oldest first."""
+        names = (vendors,) if isinstance(vendors, str) else tuple(vendors)
         return list(
             self.session.scalars(
                 select(Integration)
-                .where(Integration.organization_id == organization_id, Integration.vendor == vendor)
+                .where(Integration.organization_id == organization_id, Integration.vendor.in_(names))
                 .order_by(Integration.id)
             )
         )
 
-    def integration_for_caller(self, vendor: str, identity: str) -> Integration | None:
-        """The integration whose vendor credential a caller presented (a POS asking for rewards)."""
+    def integration_for_caller(self, vendors: Collection[str], identity: str) -> Integration | None:
+        """The integration of one of these vendors whose credential a caller presented (a POS asking for rewards)."""
         return self.session.scalar(
             select(Integration).where(
-                Integration.vendor == vendor, Integration.credential_digest == token_digest(identity)
+                Integration.vendor.in_(tuple(vendors)), Integration.credential_digest == token_digest(identity)
             )
         )
 

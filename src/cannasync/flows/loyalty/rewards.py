@@ -6,9 +6,9 @@ from decimal import Decimal
 from typing import Any
 
 from cannasync.connectors.base import Connector, DiscountCatalog
-from cannasync.connectors.registry import build_connector
+from cannasync.connectors.registry import LOYALTY_SOURCES, build_connector
 from cannasync.domain.loyalty import LoyaltyRefused, NotEnoughPoints, RewardKind
-from cannasync.flows.loyalty.source import LOYALTY_VENDOR, frozen
+from cannasync.flows.loyalty.source import frozen
 from cannasync.store.accounts import IntegrationConfig
 from cannasync.store.tables import Persona, Redemption, Reward
 from cannasync.store.uow import Database, UnitOfWork
@@ -28,7 +28,7 @@ def add_reward(
     """``create_reward`` with the loyalty source named by its id (the API's and the console's way in)."""
     with db.uow() as uow:
         row = uow.accounts.integration(integration_id, organization_id)
-        if row is None or row.vendor != LOYALTY_VENDOR:
+        if row is None or row.vendor not in LOYALTY_SOURCES:
             raise LoyaltyRefused(f"integration_id: {integration_id} is not one of your loyalty sources")
         if not row.credentials:
             raise LoyaltyRefused(f"integration_id: loyalty source {integration_id} is disconnected")

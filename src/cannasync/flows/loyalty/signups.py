@@ -8,9 +8,10 @@ from typing import Any
 
 from cannasync.connectors.base import Connector, CustomerDirectory
 from cannasync.connectors.http import VendorError
+from cannasync.connectors.registry import LOYALTY_SOURCES
 from cannasync.domain.customers import CustomerDetails, InvalidCustomer
 from cannasync.domain.loyalty import Channel, ConsentState, PosOwnsContact
-from cannasync.flows.loyalty.source import CREATE_SHOPPER, LOYALTY_VENDOR, frozen, profile_hash
+from cannasync.flows.loyalty.source import CREATE_SHOPPER, frozen, profile_hash
 from cannasync.store.accounts import IntegrationConfig
 from cannasync.store.tables import Persona
 from cannasync.store.types import utcnow
@@ -56,7 +57,7 @@ def signup(db: Database, organization_id: int, form: Signup) -> tuple[int, bool]
             persona.earns_from = utcnow().date().isoformat()
         if form.sms_opt_in and persona.phone and uow.loyalty.consent(persona.id, Channel.SMS) is None:
             uow.loyalty.set_consent(persona.id, Channel.SMS, ConsentState.PENDING, "signup form")
-        for source in uow.accounts.organization_integrations(organization_id, LOYALTY_VENDOR):
+        for source in uow.accounts.organization_integrations(organization_id, LOYALTY_SOURCES):
             settings = source.settings
             linked = any(link.integration_id == source.id for link in uow.loyalty.links_of(persona.id))
             if source.enabled and settings.get("sync_personas") and not frozen(settings) and not linked:

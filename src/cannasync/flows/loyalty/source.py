@@ -15,8 +15,6 @@ PULL_INTERVAL = timedelta(minutes=15)  # the seed promises 24 h, Flourish usuall
 OPT_IN = "sms_opt_in"
 OPT_IN_INTERVAL = timedelta(hours=24)
 CREATE_SHOPPER = "create_shopper"
-LOYALTY_VENDOR = "flourish_loyalty"
-SMS_VENDOR = "sms"
 BATCH = 50
 
 

@@ -20,6 +20,7 @@ from starlette.datastructures import FormData
 from cannasync.api.deps import Db
 from cannasync.api.schemas import RewardIn
 from cannasync.connectors.http import VendorError
+from cannasync.connectors.registry import LOYALTY_SOURCES
 from cannasync.domain.loyalty import LoyaltyRefused, RewardKind
 from cannasync.flows import loyalty
 from cannasync.store import history
@@ -51,7 +52,7 @@ def _page(db: Database, viewer: Viewer, tab: str, **extra: Any) -> dict[str, Any
     context = frame(db, viewer, section="loyalty")
     with db.uow() as uow:
         unmapped = views.unmapped(uow, viewer.organization_id)
-        has_source = bool(uow.accounts.organization_integrations(viewer.organization_id, loyalty.LOYALTY_VENDOR))
+        has_source = bool(uow.accounts.organization_integrations(viewer.organization_id, LOYALTY_SOURCES))
     return {**context, "tabs": TABS, "tab": tab, "unmapped": unmapped, "has_source": has_source, **extra}
 
 
@@ -101,7 +102,7 @@ def _rewards_page(
         rewards = views.rewards(uow, viewer.organization_id)
         choices = [
             {"id": row.id, "name": row.name or "Flourish", "frozen": bool(row.settings.get("use_last_backup"))}
-            for row in uow.accounts.organization_integrations(viewer.organization_id, loyalty.LOYALTY_VENDOR)
+            for row in uow.accounts.organization_integrations(viewer.organization_id, LOYALTY_SOURCES)
         ]
     context = {"rewards": rewards, "source_choices": choices, "form": {}, **extra}
     return render(

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from cannasync.flows import loyalty
+from cannasync.connectors.registry import LOYALTY_SOURCES, SMS_GATEWAYS
 from cannasync.store import history
 from cannasync.store.tables import Persona
 from cannasync.store.uow import UnitOfWork
@@ -56,7 +56,7 @@ def validation_problems(error: ValidationError) -> str:
 
 
 def _source_names(uow: UnitOfWork, organization_id: int) -> dict[int, str]:
-    rows = uow.accounts.organization_integrations(organization_id, loyalty.LOYALTY_VENDOR)
+    rows = uow.accounts.organization_integrations(organization_id, LOYALTY_SOURCES)
     return {row.id: row.name or "Flourish" for row in rows}
 
 
@@ -192,7 +192,7 @@ def persona_detail(uow: UnitOfWork, organization_id: int, persona_id: int) -> di
 def sources(uow: UnitOfWork, organization_id: int) -> list[dict[str, Any]]:
     """Is it working (seed 002's FAQ): per source, whether data arrives, as the health endpoint reports it."""
     shown = []
-    for row in uow.accounts.organization_integrations(organization_id, loyalty.LOYALTY_VENDOR):
+    for row in uow.accounts.organization_integrations(organization_id, LOYALTY_SOURCES):
         last = row.sync_state.get("last_data_at")
         if row.settings.get("use_last_backup"):
             state = ("Frozen: last backup", "warn")
@@ -290,7 +290,7 @@ def date_preview(
 ) -> DatePreview:
     program = uow.loyalty.program(organization_id)
     requested, enrolled = uow.loyalty.date_change_counts(program.id, _start(sms_opt_in_after), _start(enroll_after))
-    gateway = any(g.enabled for g in uow.accounts.organization_integrations(organization_id, loyalty.SMS_VENDOR))
+    gateway = any(g.enabled for g in uow.accounts.organization_integrations(organization_id, SMS_GATEWAYS))
     return DatePreview(
         sms_opt_in_after,
         enroll_after,

@@ -21,8 +21,8 @@ from cannasync.connectors.values import json_document
 from cannasync.domain.sync import MappingError
 from cannasync.domain.tokens import same_secret
 from cannasync.flows import loyalty, order_status, wholesale
+from cannasync.flows.runner import POSTBACK_PATH
 from cannasync.jobs.scheduler import Dispatcher
-from cannasync.jobs.tasks import POSTBACK_PATH
 from cannasync.store import history
 from cannasync.store.uow import Database
 

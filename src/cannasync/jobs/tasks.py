@@ -13,23 +13,16 @@ import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
 from cannasync.connectors import limits
-from cannasync.connectors.base import StatusPostbacks
 from cannasync.connectors.http import CallLog, VendorError, recording
-from cannasync.connectors.registry import build_connector
-from cannasync.flows import notify, registry, shopper_messages
+from cannasync.flows import notify, registry, runner
 from cannasync.jobs.leases import PUSH_LEASE, RUN_LEASE, Heartbeat
 from cannasync.store import history
-from cannasync.store.accounts import IntegrationConfig
-from cannasync.store.incidents import NOTIFY
 from cannasync.store.runs import RunSuperseded
 from cannasync.store.secrets import SecretsUnreadable
 from cannasync.store.types import utcnow
 from cannasync.store.uow import Database, UnitOfWork
 
 log = structlog.get_logger(__name__)
-
-#: Where a vendor posts status changes; the token is the integration's ``webhook_token`` (api/hooks.py).
-POSTBACK_PATH = "/hooks/{vendor}/{integration_id}/{token}"
 
 
 def owner_name() -> str:
@@ -67,7 +60,6 @@ def run_flow(
     if not started:
         log.info("run_not_started", run_id=run_id, reason="no longer queued (taken over, or delivered twice)")
         return
-    connector = None
     ended = False
     structlog.contextvars.bind_contextvars(run_id=run_id)
     # Errors that fail the run with their own message: a vendor's, unreadable secrets, and its flow's own.
@@ -84,12 +76,9 @@ def run_flow(
                     flow = registry.flow(run.flow)
                     refusals += flow.refusals
                 structlog.contextvars.bind_contextvars(integration_id=config.id, flow=flow.name)
-                connector = build_connector(config.vendor, config.credentials, config.settings)
-                if flow.needs is not None and not isinstance(connector, flow.needs):
-                    raise TypeError(f"{flow.name} needs a {flow.needs.__name__}; {config.vendor} is not one")
                 # Every record the flow changes is kept in its history as this run's doing.
                 with _run_heartbeat(db, run_id, schedule_id, lease), history.acting(run_id=run_id):
-                    counts = flow.run(db, connector, config, run_id)
+                    counts = runner.run(db, flow, config, run_id)
                 with db.uow() as uow:
                     ended = uow.runs.finish(
                         run_id,
@@ -109,8 +98,6 @@ def run_flow(
                 log.exception("run_crashed")
                 ended = _fail(db, run_id, internal_error(error), calls)
     finally:
-        if connector is not None:
-            connector.close()
         if schedule_id is not None:
             with db.uow() as uow:
                 uow.runs.release(schedule_id, run_id)
@@ -174,15 +161,8 @@ def _note_credential(uow: UnitOfWork, integration_id: int, calls: CallLog) -> No
         uow.accounts.note_credential(integration_id, None)
 
 
-def postback_url(public_url: str | None, config: IntegrationConfig) -> str | None:
-    if not public_url or not config.webhook_token:
-        return None
-    path = POSTBACK_PATH.format(vendor=config.vendor, integration_id=config.id, token=config.webhook_token)
-    return public_url.rstrip("/") + path
-
-
 def push_message(db: Database, message_id: int, public_url: str | None = None, lease: timedelta = PUSH_LEASE) -> None:
-    """Send one claimed outbox message with a connector built for its integration.
+    """Send one claimed outbox message (``flows/runner.deliver``), holding its claim while it is sent.
 
     Only one delivery per claim sends (``outbox.take``); a second delivery of the same task, or one that arrives
     after its claim ran out (the sweep has claimed the message again), does nothing.
@@ -194,23 +174,15 @@ def push_message(db: Database, message_id: int, public_url: str | None = None, l
             return
         message = uow.outbox.get(message_id)
         assert message is not None
-        # The hub's own messages (to operators; e-mails to shoppers) go through the organization's mail server or
-        # webhook: no vendor, no connector. A text to a shopper goes through the SMS gateway's connection.
         integration = None
         if message.integration_id is not None:
             integration = uow.accounts.integration(message.integration_id)
             assert integration is not None
         config = uow.accounts.config(integration) if integration is not None else None
         kind = message.kind
-    if config is None:
-        if kind == shopper_messages.ORDER_MESSAGE:
-            shopper_messages.send_email(db, message_id, public_url)
-        else:
-            assert kind == NOTIFY
-            notify.send(db, message_id)
+    if config is None:  # the hub's own message: no vendor, no credential to note
+        runner.deliver(db, None, kind, message_id, public_url)
         return
-    connector = build_connector(config.vendor, config.credentials, config.settings)
-    callback = postback_url(public_url, config) if isinstance(connector, StatusPostbacks) else None
 
     def renew() -> bool:
         with db.uow() as uow:
@@ -224,15 +196,10 @@ def push_message(db: Database, message_id: int, public_url: str | None = None, l
             recording() as calls,
             history.acting(actor=f"{kind.replace('_', ' ')} (outbox message {message_id})"),
         ):
-            if kind == shopper_messages.ORDER_MESSAGE:  # its text carries the order page's link, on our address
-                shopper_messages.send_sms(db, connector, message_id, public_url)
-            else:
-                registry.SENDERS[kind](db, connector, config, message_id, callback)
+            runner.deliver(db, config, kind, message_id, public_url)
     except Exception:
         log.exception("push_crashed", message_id=message_id)
         raise
-    finally:
-        connector.close()
     try:
         with db.uow() as uow:
             _note_credential(uow, config.id, calls)

@@ -11,6 +11,7 @@ import typer
 import uvicorn
 from rich.console import Console
 
+from cannasync.cli.servers import KEEP_ALIVE_SECONDS
 from cannasync.settings import Settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
@@ -63,6 +64,7 @@ def serve(
             log_level=settings.log_level.lower(),
             access_log=False,  # our request log line carries the correlation id and masks secret path parts
             log_config=None,  # uvicorn's lines go through our handler (configure_logging), JSON when asked
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,  # clients close idle connections first (cli/servers.py)
         )
     finally:
         workers.stop()

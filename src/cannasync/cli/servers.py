@@ -9,6 +9,13 @@ from typing import Any
 
 import uvicorn
 
+#: How long the server keeps an idle keep-alive connection open. A client reuses an idle connection until its own
+#: expiry (httpx's default is 5 s, as is uvicorn's timeout), so with equal timeouts a request sent at that instant
+#: meets a connection the server is closing and fails with "Server disconnected without sending a response" (seen
+#: on a loaded machine). Kept longer than any client's expiry, the client always closes first. 75 s is nginx's
+#: default ``keepalive_timeout``.
+KEEP_ALIVE_SECONDS = 75
+
 
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
@@ -21,7 +28,16 @@ class BackgroundServer:
 
     def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int | None = None, log_level: str = "warning"):
         self.host = host
-        self.port = port or free_port(host)
+        # The socket is bound here, before the thread starts: a port picked free and bound later can be taken by
+        # another process in between (several test runs on one machine), and the server would never start.
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            self._socket.bind((host, port or 0))
+        except OSError:
+            self._socket.close()
+            raise
+        self.port = int(self._socket.getsockname()[1])
         config = uvicorn.Config(
             app,
             host=host,
@@ -30,15 +46,24 @@ class BackgroundServer:
             access_log=False,
             lifespan="off",
             timeout_graceful_shutdown=2,
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
         )
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, name=f"uvicorn:{self.port}", daemon=True)
+        self._thread = threading.Thread(target=self._serve, name=f"uvicorn:{self.port}", daemon=True)
+
+    def _serve(self) -> None:
+        try:
+            self._server.run(sockets=[self._socket])
+        finally:
+            self._socket.close()
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def start(self, timeout: float = 10.0) -> BackgroundServer:
+    def start(self, timeout: float = 60.0) -> BackgroundServer:
+        """Serve from a thread; returns once the server answers. A server that fails is reported at once; one that
+        is slow to start (a machine busy with other work) is given a minute."""
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not self._server.started:
@@ -48,6 +73,9 @@ class BackgroundServer:
         return self
 
     def stop(self) -> None:
+        if not self._thread.is_alive():  # never started (or already ended): only the socket to let go of
+            self._socket.close()
+            return
         self._server.should_exit = True
         self._thread.join(timeout=10)
 

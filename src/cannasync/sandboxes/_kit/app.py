@@ -59,4 +59,6 @@ async def json_object(request: Request, invalid: Callable[[str], Exception]) -> 
 
 def serve(app: Starlette, host: str, port: int, log_level: str = "info") -> None:
     """Serve a sandbox with uvicorn until interrupted (the ``cannasync sandbox <vendor>`` commands)."""
-    uvicorn.run(app, host=host, port=port, log_level=log_level)
+    # Idle connections outlive a client's own keep-alive expiry (httpx: 5 s), so a client never reuses one the
+    # sandbox is closing at that instant; as cannasync's own server does (cli/servers.py KEEP_ALIVE_SECONDS).
+    uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_keep_alive=75)

@@ -30,20 +30,10 @@ ALLOWED: dict[str, str] = {
 #: (The wholesale bridge's flow, domain, store, reconciliation and webhook hand-over are clean; the wholesale
 #: console pages and the order-pairs API still name their vendors, the latter in public field names.)
 STILL_TO_MOVE: dict[str, int] = {
-    "api/pos.py": 3,
     "api/wholesale.py": 5,
     "cli/__init__.py": 31,
-    "flows/loyalty/pull.py": 1,
-    "flows/loyalty/rewards.py": 2,
-    "flows/loyalty/signups.py": 1,
-    "web/console/health_sections.py": 1,
     "web/console/loyalty.py": 1,
-    "web/console/loyalty_views.py": 3,
     "web/console/wholesale.py": 45,
-    "web/templates/console/loyalty_base.html": 1,
-    "web/templates/console/loyalty_persona.html": 1,
-    "web/templates/console/loyalty_rewards.html": 3,
-    "web/templates/console/products.html": 3,
     "web/templates/console/wholesale_base.html": 3,
     "web/templates/console/wholesale_links.html": 22,
     "web/templates/console/wholesale_orders.html": 14,

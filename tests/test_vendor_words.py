@@ -30,13 +30,7 @@ ALLOWED: dict[str, str] = {
 #: (The wholesale bridge's flow, domain, store, reconciliation and webhook hand-over are clean; the wholesale
 #: console pages and the order-pairs API still name their vendors, the latter in public field names.)
 STILL_TO_MOVE: dict[str, int] = {
-    "api/wholesale.py": 5,
-    "web/console/loyalty.py": 1,
-    "web/console/wholesale.py": 45,
-    "web/templates/console/wholesale_base.html": 3,
-    "web/templates/console/wholesale_links.html": 22,
-    "web/templates/console/wholesale_orders.html": 14,
-    "web/templates/console/wholesale_routing.html": 10,
+    "api/wholesale.py": 4,
 }
 
 

@@ -29,7 +29,7 @@ from cannasync.connectors.flourish.wholesale import FlourishSupplier
 from cannasync.connectors.flowhub.connector import FlowhubConnector
 from cannasync.connectors.flowhub.settings import FlowhubCredentials, FlowhubSettings
 from cannasync.connectors.leaflink.connector import LeafLinkConnector
-from cannasync.connectors.leaflink.settings import LeafLinkCredentials, LeafLinkSettings
+from cannasync.connectors.leaflink.settings import OPTION_SETTINGS, LeafLinkCredentials, LeafLinkSettings
 from cannasync.connectors.sms.gateway import SmsCredentials, SmsGatewayConnector, SmsSettings
 
 
@@ -63,6 +63,8 @@ class VendorSpec:
     caution: str | None = None
     #: For a wholesale marketplace: its settings (validated) in the bridge's words.
     wholesale_options: Callable[[Any], WholesaleOptions] | None = None
+    #: For a wholesale marketplace: which of its settings holds each of those options (a form's field names).
+    option_settings: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     #: The vendor's own name where ``title`` also says which of its products this is (the loyalty source titled
     #: "Flourish (loyalty)" is the merchant's Flourish): what the console says for "the vendor's system".
     short_title: str | None = None
@@ -171,6 +173,7 @@ VENDORS: Mapping[str, VendorSpec] = {
         scheduled_flows=("wholesale_sync", "reconcile"),
         receives_calls=True,
         wholesale_options=lambda settings: settings.wholesale_options(),
+        option_settings=OPTION_SETTINGS,
     ),
 }
 

@@ -112,7 +112,7 @@ def _rewards_page(
             {"id": row.id, "name": views.source_name(row), "frozen": bool(row.settings.get("use_last_backup"))}
             for row in uow.accounts.organization_integrations(viewer.organization_id, LOYALTY_SOURCES)
         ]
-    # The POS whose discounts rewards trigger, as the merchant names it ("create the discount in Flourish first").
+    # The POS whose discounts rewards trigger, by its vendor's own name ("create the discount in <it> first").
     pos = spoken(LOYALTY_SOURCES, system=True)
     context = {"rewards": rewards, "source_choices": choices, "form": {}, "pos": pos, **extra}
     return render(

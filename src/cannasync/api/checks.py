@@ -27,7 +27,7 @@ def _answer(report: doctor.Report) -> dict[str, Any]:
 def check_account(integration_id: int, db: Db, org: Org) -> dict[str, Any]:
     """Check the connection's vendor account with reads only: credentials accepted, locations (facilities,
     areas) visible, one page of the menu mapped as a sync maps it with every quarantine reason, the vendor's own
-    checks (Flowhub's Order Ahead grant, LeafLink's pages, a loyalty source's customers and sales), the
+    checks (a POS's online-order grant, a marketplace's pages, a loyalty source's customers and sales), the
     rate-limit headers seen, and every call made. A vendor that refuses or cannot be reached is a finding
     (``usable: false``), not an error. 409 when the connection is disconnected or its saved settings no longer
     pass (the detail names what to fix)."""

@@ -66,7 +66,7 @@ def list_vendors(org: Org) -> list[dict[str, Any]]:
 @router.put("/stores/{store_id}/integrations/{vendor}")
 def save_integration(store_id: int, vendor: str, body: IntegrationIn, db: Db, org: Org) -> dict[str, Any]:
     """Connect (or reconfigure) a vendor. The credentials are checked against the vendor before anything is saved;
-    nothing syncs until a location (Flourish: ``facility_id``) is chosen."""
+    nothing syncs until a location (the vendor's ``choice`` setting, e.g. a facility) is chosen."""
     pos = sorted(name for name, spec in VENDORS.items() if spec.scope == "store")
     if vendor not in pos:
         raise HTTPException(404, f"unknown POS vendor {vendor!r}; known: {', '.join(pos)}")

@@ -1,5 +1,5 @@
 """The API a POS calls at checkout (seed 002's "in-checkout redemption"): which rewards a shopper can redeem, and
-reporting a redemption. Authenticated by the loyalty source's own Flourish credential (HTTP Basic username:key),
+reporting a redemption. Authenticated by the loyalty source's own POS credential (HTTP Basic username:key),
 so the POS needs nothing new; a redemption is charged once per POS reference, and refused past the balance.
 """
 
@@ -13,18 +13,20 @@ from fastapi.security import HTTPBasic, HTTPBasicCredentials
 
 from cannasync.api.deps import Db
 from cannasync.api.schemas import RedemptionIn
-from cannasync.connectors.registry import LOYALTY_SOURCES
+from cannasync.connectors.registry import LOYALTY_SOURCES, spoken
 from cannasync.flows import loyalty
 
 router = APIRouter(prefix="/pos/v1/loyalty", tags=["POS"])
-_basic = HTTPBasic(auto_error=False, description="The loyalty source's Flourish username and key")
+#: The POS that calls: the loyalty sources' vendor, whose username and key it presents.
+_POS = spoken(LOYALTY_SOURCES, system=True)
+_basic = HTTPBasic(auto_error=False, description=f"The loyalty source's {_POS} username and key")
 
 
 def source(db: Db, credentials: Annotated[HTTPBasicCredentials | None, Depends(_basic)]) -> tuple[int, int]:
     """(integration id, organization id) of the loyalty source whose credential was presented."""
     if credentials is None:
         raise HTTPException(
-            401, "authenticate with the Flourish username and key (HTTP Basic)", headers={"WWW-Authenticate": "Basic"}
+            401, f"authenticate with the {_POS} username and key (HTTP Basic)", headers={"WWW-Authenticate": "Basic"}
         )
     with db.uow() as uow:
         row = uow.accounts.integration_for_caller(LOYALTY_SOURCES, f"{credentials.username}:{credentials.password}")

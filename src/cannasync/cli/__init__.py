@@ -12,17 +12,17 @@ import uvicorn
 from rich.console import Console
 
 from cannasync.cli.servers import KEEP_ALIVE_SECONDS
+from cannasync.connectors.registry import VENDORS
+from cannasync.sandboxes.catalogue import OPTIONS, SANDBOXES, describe
 from cannasync.settings import Settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 db_app = typer.Typer(no_args_is_help=True, help="Database migrations.")
 token_app = typer.Typer(no_args_is_help=True, help="Organization API tokens.")
 user_app = typer.Typer(no_args_is_help=True, help="People who sign in to the merchant console.")
-sandbox_app = typer.Typer(no_args_is_help=True, help="Local imitations of the vendor APIs (no account needed).")
 app.add_typer(db_app, name="db")
 app.add_typer(token_app, name="token")
 app.add_typer(user_app, name="user")
-app.add_typer(sandbox_app, name="sandbox")
 
 console = Console(stderr=True)
 
@@ -196,7 +196,7 @@ def _brief(values: dict[str, object]) -> str:
 def demo(
     once: Annotated[bool, typer.Option("--once", help="Exit when the story is told")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON summary object at the end")] = False,
-    items: Annotated[int, typer.Option(help="Catalogue size of the Flourish sandbox")] = 250,
+    items: Annotated[int, typer.Option(help="Catalogue size of each POS sandbox the demo serves")] = 250,
     seed: Annotated[int, typer.Option(help="Seed of the sandbox's generated catalogue")] = 7,
 ) -> None:
     """Tell the whole story against local sandboxes: connect, sync, order, push, statuses."""
@@ -208,7 +208,7 @@ def demo(
 
 @app.command()
 def doctor(
-    vendor: Annotated[str, typer.Argument(help="flourish, flourish_loyalty, flowhub, alleaves, leaflink or sms")],
+    vendor: Annotated[str, typer.Argument(help=", ".join(VENDORS))],
     credentials_file: Annotated[
         Path,
         typer.Option(
@@ -306,100 +306,31 @@ def user_create(
     typer.echo(f"{email} can sign in at /console" + ("" if password else f" with password {chosen}"))
 
 
-@sandbox_app.command("flourish")
-def sandbox_flourish(
-    port: Annotated[int, typer.Option(help="Port to listen on")] = 8101,
+@app.command(no_args_is_help=True, help=f"Local imitations of the vendor APIs (no account needed).\n\n{describe()}")
+def sandbox(
+    name: Annotated[str, typer.Argument(metavar="NAME", help=f"Which sandbox: {', '.join(SANDBOXES)}")],
+    port: Annotated[int | None, typer.Option(help="Port to listen on (default: the sandbox's own)")] = None,
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
-    items: Annotated[int, typer.Option(help="How many catalogue items to generate")] = 500,
-    seed: Annotated[int, typer.Option(help="Seed for the generated catalogue")] = 1,
-    locations: Annotated[
-        int, typer.Option(help="Generated facilities to serve besides 101 and 102 (ids 1001 up), for scale tests")
-    ] = 0,
-    quiet: Annotated[bool, typer.Option("--quiet", help="Log warnings only (no line per request)")] = False,
+    items: Annotated[int | None, typer.Option(help=OPTIONS["items"])] = None,
+    seed: Annotated[int | None, typer.Option(help=OPTIONS["seed"])] = None,
+    locations: Annotated[int | None, typer.Option(help=OPTIONS["locations"])] = None,
+    rps: Annotated[float | None, typer.Option(help=OPTIONS["rps"])] = None,
+    per_minute: Annotated[int | None, typer.Option(help=OPTIONS["per_minute"])] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help=OPTIONS["quiet"])] = False,
 ) -> None:
-    """Flourish's External API, locally: x-api-key 'demo-key' (username 'demo')."""
-    from cannasync.sandboxes import flourish
-
-    console.print(f"Flourish sandbox on http://{host}:{port}/external/api (key demo-key)")
-    flourish.run(
-        host=host, port=port, items=items, seed=seed, locations=locations, log_level="warning" if quiet else "info"
-    )
-
-
-@sandbox_app.command("flowhub")
-def sandbox_flowhub(
-    port: Annotated[int, typer.Option(help="Port to listen on")] = 8102,
-    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
-    items: Annotated[int, typer.Option(help="How many catalogue items to generate per location")] = 500,
-    seed: Annotated[int, typer.Option(help="Seed for the generated catalogue")] = 1,
-    locations: Annotated[
-        int, typer.Option(help="Generated locations to serve besides the two seeded ones (loc-00001 up)")
-    ] = 0,
-    rps: Annotated[float, typer.Option(help="Requests per second per clientId; 0 turns the limit off")] = 59.0,
-    quiet: Annotated[bool, typer.Option("--quiet", help="Log warnings only (no line per request)")] = False,
-) -> None:
-    """Flowhub's API, locally (credentials in the module docstring of cannasync.sandboxes.flowhub)."""
-    from cannasync.sandboxes import flowhub
-
-    console.print(f"Flowhub sandbox on http://{host}:{port}")
-    flowhub.run(
-        host=host,
-        port=port,
-        items=items,
-        seed=seed,
-        locations=locations,
-        rate_limit_rps=rps or None,
-        log_level="warning" if quiet else "info",
-    )
-
-
-@sandbox_app.command("alleaves")
-def sandbox_alleaves(
-    port: Annotated[int, typer.Option(help="Port to listen on")] = 8103,
-    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
-    items: Annotated[int, typer.Option(help="How many catalogue items to generate")] = 500,
-    seed: Annotated[int, typer.Option(help="Seed for the generated catalogue")] = 1,
-    locations: Annotated[
-        int, typer.Option(help="Generated locations to serve besides ALV-1001 and ALV-1002 (ALV-2001 up)")
-    ] = 0,
-    per_minute: Annotated[int, typer.Option(help="Requests per minute per access token; 0 turns it off")] = 600,
-    quiet: Annotated[bool, typer.Option("--quiet", help="Log warnings only (no line per request)")] = False,
-) -> None:
-    """An Alleaves API of cannasync's design, locally (location ALV-1001, user demo / demo-pass)."""
-    from cannasync.sandboxes import alleaves
-
-    console.print(f"Alleaves sandbox on http://{host}:{port}/api/v1")
-    alleaves.run(
-        host=host,
-        port=port,
-        items=items,
-        seed=seed,
-        locations=locations,
-        rate_limit_per_minute=per_minute or None,
-        log_level="warning" if quiet else "info",
-    )
-
-
-@sandbox_app.command("sms")
-def sandbox_sms(
-    port: Annotated[int, typer.Option(help="Port to listen on")] = 8104,
-    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
-) -> None:
-    """A local SMS gateway that records texts and simulates replies (API key sms-demo-key)."""
-    from cannasync.sandboxes import sms
-
-    console.print(f"SMS gateway sandbox on http://{host}:{port}/v1")
-    sms.run(host=host, port=port)
-
-
-@sandbox_app.command("leaflink")
-def sandbox_leaflink(
-    port: Annotated[int, typer.Option(help="Port to listen on")] = 8105,
-    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
-    seed: Annotated[int, typer.Option(help="Seed for the generated data")] = 1,
-) -> None:
-    """LeafLink Marketplace v2, seller side, locally (keys ll-key-company-1 and ll-key-company-2)."""
-    from cannasync.sandboxes import leaflink
-
-    console.print(f"LeafLink sandbox on http://{host}:{port}/api/v2/")
-    leaflink.run(host=host, port=port, seed=seed)
+    """Serve one sandbox (sandboxes/catalogue.py) until interrupted."""
+    row = SANDBOXES.get(name)
+    if row is None:
+        typer.echo(f"no sandbox {name!r}; known: {', '.join(SANDBOXES)}", err=True)
+        raise typer.Exit(2)
+    given = {"items": items, "seed": seed, "locations": locations, "rps": rps, "per_minute": per_minute}
+    given["quiet"] = quiet or None
+    refused = [option for option, value in given.items() if value is not None and option not in row.defaults]
+    if refused:
+        flags = ", ".join(f"--{option.replace('_', '-')}" for option in refused)
+        typer.echo(f"the {name} sandbox takes no {flags}", err=True)
+        raise typer.Exit(2)
+    options = {option: default if given[option] is None else given[option] for option, default in row.defaults.items()}
+    chosen = row.port if port is None else port
+    console.print(row.banner.format(host=host, port=chosen))
+    row.run(host, chosen, options)

@@ -5,7 +5,7 @@ Adding a POS means a new ``connectors/<vendor>/`` package and one entry here; fl
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, cast
@@ -29,7 +29,7 @@ from cannasync.connectors.flourish.wholesale import FlourishSupplier
 from cannasync.connectors.flowhub.connector import FlowhubConnector
 from cannasync.connectors.flowhub.settings import FlowhubCredentials, FlowhubSettings
 from cannasync.connectors.leaflink.connector import LeafLinkConnector
-from cannasync.connectors.leaflink.settings import LeafLinkCredentials, LeafLinkSettings
+from cannasync.connectors.leaflink.settings import OPTION_SETTINGS, LeafLinkCredentials, LeafLinkSettings
 from cannasync.connectors.sms.gateway import SmsCredentials, SmsGatewayConnector, SmsSettings
 
 
@@ -63,6 +63,16 @@ class VendorSpec:
     caution: str | None = None
     #: For a wholesale marketplace: its settings (validated) in the bridge's words.
     wholesale_options: Callable[[Any], WholesaleOptions] | None = None
+    #: For a wholesale marketplace: which of its settings holds each of those options (a form's field names).
+    option_settings: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    #: The vendor's own name where ``title`` also says which of its products this is (the loyalty source titled
+    #: "Flourish (loyalty)" is the merchant's Flourish): what the console says for "the vendor's system".
+    short_title: str | None = None
+
+    @property
+    def system(self) -> str:
+        """The vendor's system as a merchant names it ("change them in Flourish")."""
+        return self.short_title or self.title
 
     @property
     def traits(self) -> Traits:
@@ -112,6 +122,7 @@ VENDORS: Mapping[str, VendorSpec] = {
     "flourish_loyalty": VendorSpec(
         name="flourish_loyalty",
         title="Flourish (loyalty)",
+        short_title="Flourish",
         credentials=FlourishCredentials,
         settings=FlourishLoyaltySettings,
         connector=FlourishLoyaltyConnector,
@@ -162,6 +173,7 @@ VENDORS: Mapping[str, VendorSpec] = {
         scheduled_flows=("wholesale_sync", "reconcile"),
         receives_calls=True,
         wholesale_options=lambda settings: settings.wholesale_options(),
+        option_settings=OPTION_SETTINGS,
     ),
 }
 
@@ -204,6 +216,13 @@ def vendor(name: str) -> VendorSpec:
         return VENDORS[name]
     except KeyError:
         raise UnknownVendor(f"unknown vendor {name!r}; known: {', '.join(sorted(VENDORS))}") from None
+
+
+def spoken(names: Iterable[str], *, system: bool = False) -> str:
+    """Vendors' display names as a sentence says them, each once ("Flourish, Flowhub or Alleaves"); with
+    ``system``, the vendors' own names rather than their products' titles."""
+    said = list(dict.fromkeys(vendor(name).system if system else vendor(name).title for name in names))
+    return f"{', '.join(said[:-1])} or {said[-1]}" if len(said) > 1 else "".join(said)
 
 
 def build_connector(name: str, credentials: Mapping[str, Any], settings: Mapping[str, Any]) -> Connector:

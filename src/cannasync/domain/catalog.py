@@ -36,7 +36,7 @@ class StrainType(StrEnum):
 
 
 class FieldGroup(StrEnum):
-    """Parts of a product a store can choose not to sync, keeping its own edits (Flowhub's POS settings)."""
+    """Parts of a product a store can choose not to sync, keeping its own edits (a POS's settings may offer this)."""
 
     DESCRIPTION = "description"
     IMAGES = "images"
@@ -121,7 +121,7 @@ class Product:
     net_weight_unit: str | None = None
     pos_quantity: int = 0
     images: tuple[str, ...] | None = None
-    #: False when the POS says not to show it (Alleaves: at or below the low-quantity threshold).
+    #: False when the POS says not to show it (e.g. at or below a POS's low-quantity threshold).
     listed: bool = True
     extra: Mapping[str, str] = field(default_factory=dict)
 
@@ -188,7 +188,7 @@ SHOPPER_CATEGORIES: tuple[str, ...] = (
 def suggest_category(pos_name: str, base_categories: Sequence[str | None] = ()) -> str | None:
     """The shopper category a POS category most likely is: by its own name (singular or plural, any case, known
     synonyms: "Gummy" and "Gummies" are Edibles), else by the POS's top-level category of its products (a
-    Flowhub custom category such as "Top Shelf" sits under "Flower"); None when nothing says."""
+    POS's custom category such as "Top Shelf" sits under "Flower"); None when nothing says."""
     return shopper_category(pos_name) or next((s for base in base_categories if (s := shopper_category(base))), None)
 
 

@@ -172,7 +172,7 @@ def states() -> dict[str, StateLimits]:
 
 
 def state_code(name: str | None) -> str | None:
-    """A state the table knows, from its code ("MI") or its name ("Michigan", as Flowhub spells it)."""
+    """A state the table knows, from its code ("MI") or its name ("Michigan", as some POSes spell it)."""
     if not name:
         return None
     wanted = fold(name)

@@ -180,7 +180,7 @@ def price_order(lines: Sequence[LineDraft], offers: Sequence[Offer], fees: Seque
     """Apply line offers to their lines, then order offers across all lines in proportion to what is left.
 
     Every discount ends up attached to a line in whole cents, so a POS that wants post-discount unit prices
-    (Flourish) and one that wants order-level discounts can both be told the same total.
+    and one that wants order-level discounts can both be told the same total.
     """
     if not lines:
         raise InvalidOrder("an order needs at least one line")

@@ -68,7 +68,7 @@ class RunCounts:
     skipped: int = 0
     #: Completed sales read for the first time (a loyalty pull).
     sales: int = 0
-    #: Values a vendor sent that the store does not show, by kind (Alleaves terpenes not among the sixteen).
+    #: Values a vendor sent that the store does not show, by kind (a POS's terpenes not among the sixteen).
     left_out: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, int]:

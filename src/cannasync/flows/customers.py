@@ -105,7 +105,7 @@ def resolve(
             found = directory.create_customer(details, needs_id_verification=require_verification), "created"
         except Rejected:
             # Refused because the shopper is there already: another order of theirs, pushed at the same moment,
-            # created them (Alleaves answers 409 duplicate_medical_id). Look again and use that profile.
+            # created them (a POS answers 409 for a duplicate medical id). Look again and use that profile.
             found = _created_meanwhile(directory, details)
             if found is None:
                 raise

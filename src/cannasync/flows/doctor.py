@@ -3,8 +3,8 @@
 ``cannasync doctor <vendor> --credentials-file F`` and the console's "Check this account" both run :func:`check`.
 With the account's own credentials it asks the vendor, in order: are the credentials accepted; which locations
 (facilities, areas) can they see; one page of the menu, read and mapped exactly as a menu sync maps it, with the
-reason of every record a sync would quarantine; the connector's own probes (Flowhub's Order Ahead grant, one page
-of LeafLink's orders, the loyalty source's customers and sales); and which rate-limit headers the answers carried.
+reason of every record a sync would quarantine; the connector's own probes (a POS's grant for online orders, one page
+of a marketplace's orders, the loyalty source's customers and sales); and which rate-limit headers the answers carried.
 
 Nothing is written to the vendor: every call is made inside a read-only ``http.recording``, which refuses a connector's
 POST, PUT or PATCH before it is sent (authentication grants, which make a token and no record, still go out). The
@@ -119,7 +119,7 @@ def _vendor_problem(error: Exception) -> str:
 
 
 def _is_list(spec: VendorSpec) -> bool:
-    """Whether the vendor's location choice is a list (Alleaves' areas) rather than one id."""
+    """Whether the vendor's location choice is a list (a POS's areas) rather than one id."""
     assert spec.choice is not None
     annotation = spec.settings.model_fields[spec.choice].annotation
     return typing.get_origin(annotation) is list
@@ -258,7 +258,7 @@ def _first_page(pages: Iterator[MenuPage]) -> MenuPage | None:
     finally:
         close: Callable[[], None] | None = getattr(pages, "close", None)
         if close is not None:
-            close()  # a streamed answer (Flowhub's inventory) is let go of, not read to its end
+            close()  # a streamed answer (a POS's inventory) is let go of, not read to its end
 
 
 def _reasons(quarantined: Sequence[Quarantined]) -> list[str]:

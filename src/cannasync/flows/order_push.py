@@ -284,7 +284,7 @@ def _not_ours(placed: PlacedOrder, ours: _Ours) -> str | None:
         return "other lines"
     if placed.goods_cents is not None and placed.goods_cents != ours.goods_cents:
         return "another total"
-    # The POS's customer id is proof when both sides know one; else the name the POS shows (Flowhub's sales).
+    # The POS's customer id is proof when both sides know one; else the name the POS shows (when its lookup has no id).
     if placed.customer_pos_id is not None and ours.customer_pos_id is not None:
         return "another customer" if placed.customer_pos_id != ours.customer_pos_id else None
     if placed.customer_name is not None and ours.customer_name is not None:

@@ -1,12 +1,12 @@
 """Order status sync: ask the POS where each open pushed order stands, and move ours forward, never back.
 
-How soon a shopper sees a change depends on whether the POS tells us. A POS that pushes statuses (Flourish's
-signed ``retail_order`` webhooks, Flowhub's postbacks) has them applied the moment they arrive; its open orders are
-still polled every two minutes, a safety net for a webhook that never came. A POS that does not (Alleaves; a
-Flourish whose webhooks are not set up) has its open orders polled every 15 seconds while there are any, and only
+How soon a shopper sees a change depends on whether the POS tells us. A POS that pushes statuses (signed
+webhooks, postbacks to a per-integration URL) has them applied the moment they arrive; its open orders are
+still polled every two minutes, a safety net for a webhook that never came. A POS that does not (one that cannot; one
+whose webhooks are not set up) has its open orders polled every 15 seconds while there are any, and only
 those orders: the schedule stays at two minutes, and each poll (and each push into the POS) that leaves an order
 waiting brings the next one forward. "Pushes" is what the POS did, not what it was given: a verified status push
-in the last day (``integrations.status_pushed_at``), so a webhook key saved without the address set in Flourish
+in the last day (``integrations.status_pushed_at``), so a webhook key saved without the address set in the POS
 still gets the tight poll.
 """
 
@@ -94,7 +94,7 @@ def apply_pos_status(db: Database, order_id: int, raw: str, status: OrderStatus 
 def apply_postback(db: Database, source: StatusMeanings, integration_id: int, postback: Postback) -> str:
     """A status the POS pushed to us (a postback, a webhook): applied at once, with the same rules as a poll.
 
-    Every verified push counts as proof the POS pushes, whether the order is ours or not (Flourish sends every
+    Every verified push counts as proof the POS pushes, whether the order is ours or not (a POS may send every
     retail order of the company, counter sales included)."""
     with db.uow() as uow:
         uow.accounts.note_status_push(integration_id)

@@ -1,7 +1,7 @@
 """Replaying a quarantined record: have it read again, so that a fix (in the POS, or in our mapping) takes effect.
 
-Replay does not map the stored payload by itself. The payload alone is not enough to map a record: Flourish
-sends an item's sellable quantity apart from the item, and what a product becomes also depends on the
+Replay does not map the stored payload by itself. The payload alone is not enough to map a record: a POS
+may send an item's sellable quantity apart from the item, and what a product becomes also depends on the
 integration's settings and the store's category table at the time of the read. Nor does ``connectors.base`` offer
 a capability to map one stored record, and a flow must not reach into a vendor's mapping module. So a replay asks
 for the flow that reads records of that kind (a menu sync for products) to run now: the record is fetched fresh,

@@ -70,7 +70,7 @@ def _lookup(table: str, spelling: str | None) -> str | None:
 def canonical_terpene(spelling: str | None, *, exact: bool = False) -> str | None:
     """The canonical terpene for a vendor's spelling, or None when it is not one of the sixteen.
 
-    ``exact`` accepts only the canonical names as written in seed 000 (Alleaves matches them verbatim).
+    ``exact`` accepts only the canonical names as written in seed 000 (for a POS that matches them verbatim).
     """
     if spelling is None:
         return None

@@ -153,6 +153,8 @@ class AlleavesConnector:
 
     def create_customer(self, details: CustomerDetails, *, needs_id_verification: bool) -> str:
         del needs_id_verification  # Alleaves has no such flag
+        # A patient created meanwhile (another order of theirs pushed at the same moment) is a 409
+        # duplicate_medical_id, a Rejected: flows/customers.py then looks the shopper up again.
         return str(self._client.create_patient(mapping.patient_body(details))["patient_id"])
 
     # OrderSink

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
@@ -13,6 +15,17 @@ from cannasync.domain.wholesale import WholesaleStatus
 
 DEFAULT_BASE_URL = "https://app.leaflink.com/api/v2"
 CreateOn = Literal["submitted", "accepted", "backorder"]
+
+
+#: The bridge's options (``WholesaleOptions``) → the settings that hold them, for a form that edits the settings
+#: field by field in the bridge's words (the console's wholesale page).
+OPTION_SETTINGS: Mapping[str, str] = MappingProxyType(
+    {
+        "supplier_integration_id": "flourish_integration_id",
+        "stock_from_supplier": "inventory_from_flourish",
+        "descriptions_from_supplier": "descriptions_from_flourish",
+    }
+)
 
 
 class LeafLinkCredentials(BaseModel):

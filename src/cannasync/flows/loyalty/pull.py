@@ -16,6 +16,7 @@ from typing import Any
 import structlog
 
 from cannasync.connectors.base import Connector, Sale, Shopper, ShopperSource
+from cannasync.connectors.registry import vendor
 from cannasync.domain.loyalty import Channel, ConsentState, EarningRule, earns, eligible_by_date
 from cannasync.domain.sync import RunCounts
 from cannasync.flows.loyalty.rewards import charge
@@ -122,7 +123,7 @@ def _apply_shopper(
         return "updated"
     matched = uow.loyalty.match(program.id, shopper.phone, shopper.email)
     if matched is None:
-        matched = uow.loyalty.add_persona(program.id, "Flourish")
+        matched = uow.loyalty.add_persona(program.id, vendor(integration.vendor).system)
         _copy_contact(matched, shopper)
     persona = matched
     uow.loyalty.link(integration.id, shopper.external_id, persona.id, incoming)

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from cannasync.connectors.base import Connector, DiscountCatalog
-from cannasync.connectors.registry import LOYALTY_SOURCES, build_connector
+from cannasync.connectors.registry import LOYALTY_SOURCES, build_connector, vendor
 from cannasync.domain.loyalty import LoyaltyRefused, NotEnoughPoints, RewardKind
 from cannasync.flows.loyalty.source import frozen
 from cannasync.store.accounts import IntegrationConfig
@@ -71,8 +71,9 @@ def create_reward(
     if value <= 0 or (kind == RewardKind.PERCENT and value > 100):
         raise LoyaltyRefused("a reward's value must be above 0 (and at most 100 for a percent)")
     if not catalog.discount_exists(pos_discount_id):
+        pos = vendor(integration.vendor).system
         raise LoyaltyRefused(
-            f"Flourish has no discount with id {pos_discount_id!r}: create the discount in Flourish first, "
+            f"{pos} has no discount with id {pos_discount_id!r}: create the discount in {pos} first, "
             "then use its discount id here"
         )
     with db.uow() as uow:

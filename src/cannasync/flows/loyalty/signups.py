@@ -8,7 +8,7 @@ from typing import Any
 
 from cannasync.connectors.base import Connector, CustomerDirectory
 from cannasync.connectors.http import VendorError
-from cannasync.connectors.registry import LOYALTY_SOURCES
+from cannasync.connectors.registry import LOYALTY_SOURCES, spoken
 from cannasync.domain.customers import CustomerDetails, InvalidCustomer
 from cannasync.domain.loyalty import Channel, ConsentState, PosOwnsContact
 from cannasync.flows.loyalty.source import CREATE_SHOPPER, frozen, profile_hash
@@ -124,10 +124,13 @@ def edit_contact(db: Database, persona_id: int, organization_id: int, changes: d
     """Contact edits from cannasync: refused for a shopper a POS knows, since the POS is the source of truth."""
     with db.uow() as uow:
         persona = _persona_of(uow, persona_id, organization_id)
-        if uow.loyalty.links_of(persona.id):
+        links = uow.loyalty.links_of(persona.id)
+        if links:
+            rows = (uow.accounts.integration(link.integration_id, organization_id) for link in links)
+            pos = spoken((row.vendor for row in rows if row is not None), system=True) or "the POS"
             raise PosOwnsContact(
                 "this shopper's contact details come from the POS, which is the source of truth: "
-                "change them in Flourish and they will flow here"
+                f"change them in {pos} and they will flow here"
             )
         for field, value in changes.items():
             setattr(persona, field, value)

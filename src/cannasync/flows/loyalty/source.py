@@ -11,7 +11,7 @@ from typing import Any
 from cannasync.store.types import utcnow
 
 PULL = "loyalty_pull"
-PULL_INTERVAL = timedelta(minutes=15)  # the seed promises 24 h, Flourish usually 4 h: a quarter of an hour
+PULL_INTERVAL = timedelta(minutes=15)  # the seed promises 24 h, the source usually 4 h: a quarter of an hour
 OPT_IN = "sms_opt_in"
 OPT_IN_INTERVAL = timedelta(hours=24)
 CREATE_SHOPPER = "create_shopper"

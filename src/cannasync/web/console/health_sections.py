@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from cannasync.connectors.registry import vendor
 from cannasync.store.uow import UnitOfWork
 from cannasync.web.console.runviews import duration, vendor_title
 
@@ -116,7 +117,8 @@ def staff_orders(uow: UnitOfWork, organization_id: int, now: datetime) -> Sectio
 def wholesale(uow: UnitOfWork, organization_id: int, now: datetime) -> Section:
     count, rows = uow.health.wholesale_conflicts(organization_id)
     items = [
-        Item(f"LeafLink order {o.market_number} ({vendor_title(i)})", None, o.conflict, o.updated_at) for o, i in rows
+        Item(f"{vendor(i.vendor).title} order {o.market_number} ({vendor_title(i)})", None, o.conflict, o.updated_at)
+        for o, i in rows
     ]
     return Section(
         "wholesale",

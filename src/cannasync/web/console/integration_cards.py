@@ -156,7 +156,7 @@ def build(
         inbound_url=inbound_url(spec, row, public_url),
         **extra,
     )
-    for f in card.credentials:  # a credential's description is its label ("Flourish username")
+    for f in card.credentials:  # a credential's description is its label (a POS's "username")
         f.label, f.help = f.help or f.label, ""
     for f in card.settings:
         if f.name.endswith(CONNECTION_SUFFIX) and f.name.removesuffix(CONNECTION_SUFFIX) in VENDORS:

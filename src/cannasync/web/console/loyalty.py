@@ -20,7 +20,7 @@ from starlette.datastructures import FormData
 from cannasync.api.deps import Db
 from cannasync.api.schemas import RewardIn
 from cannasync.connectors.http import VendorError
-from cannasync.connectors.registry import LOYALTY_SOURCES
+from cannasync.connectors.registry import LOYALTY_SOURCES, spoken
 from cannasync.domain.loyalty import LoyaltyRefused, RewardKind
 from cannasync.flows import loyalty
 from cannasync.store import history
@@ -53,7 +53,15 @@ def _page(db: Database, viewer: Viewer, tab: str, **extra: Any) -> dict[str, Any
     with db.uow() as uow:
         unmapped = views.unmapped(uow, viewer.organization_id)
         has_source = bool(uow.accounts.organization_integrations(viewer.organization_id, LOYALTY_SOURCES))
-    return {**context, "tabs": TABS, "tab": tab, "unmapped": unmapped, "has_source": has_source, **extra}
+    return {
+        **context,
+        "tabs": TABS,
+        "tab": tab,
+        "unmapped": unmapped,
+        "has_source": has_source,
+        "loyalty_sources": spoken(LOYALTY_SOURCES),  # what to connect, by its card's title
+        **extra,
+    }
 
 
 # --- Personas --------------------------------------------------------------------------------------------------
@@ -101,10 +109,12 @@ def _rewards_page(
     with db.uow() as uow:
         rewards = views.rewards(uow, viewer.organization_id)
         choices = [
-            {"id": row.id, "name": row.name or "Flourish", "frozen": bool(row.settings.get("use_last_backup"))}
+            {"id": row.id, "name": views.source_name(row), "frozen": bool(row.settings.get("use_last_backup"))}
             for row in uow.accounts.organization_integrations(viewer.organization_id, LOYALTY_SOURCES)
         ]
-    context = {"rewards": rewards, "source_choices": choices, "form": {}, **extra}
+    # The POS whose discounts rewards trigger, by its vendor's own name ("create the discount in <it> first").
+    pos = spoken(LOYALTY_SOURCES, system=True)
+    context = {"rewards": rewards, "source_choices": choices, "form": {}, "pos": pos, **extra}
     return render(
         request,
         "console/loyalty_rewards.html",

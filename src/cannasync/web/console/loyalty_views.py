@@ -13,9 +13,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from cannasync.connectors.registry import LOYALTY_SOURCES, SMS_GATEWAYS
+from cannasync.connectors.registry import LOYALTY_SOURCES, SMS_GATEWAYS, spoken, vendor
 from cannasync.store import history
-from cannasync.store.tables import Persona
+from cannasync.store.tables import Integration, Persona
 from cannasync.store.uow import UnitOfWork
 from cannasync.web.console.historyviews import changes
 
@@ -55,9 +55,17 @@ def validation_problems(error: ValidationError) -> str:
     )
 
 
+def source_name(row: Integration) -> str:
+    """A loyalty source as the merchant knows it: the name given to it, else its vendor's system."""
+    return row.name or vendor(row.vendor).system
+
+
+def _sources(uow: UnitOfWork, organization_id: int) -> dict[int, Integration]:
+    return {row.id: row for row in uow.accounts.organization_integrations(organization_id, LOYALTY_SOURCES)}
+
+
 def _source_names(uow: UnitOfWork, organization_id: int) -> dict[int, str]:
-    rows = uow.accounts.organization_integrations(organization_id, LOYALTY_SOURCES)
-    return {row.id: row.name or "Flourish" for row in rows}
+    return {id_: source_name(row) for id_, row in _sources(uow, organization_id).items()}
 
 
 def _store_names(uow: UnitOfWork, organization_id: int) -> dict[int, str]:
@@ -77,7 +85,7 @@ def mappings(uow: UnitOfWork, organization_id: int) -> list[dict[str, Any]]:
         shown.append(
             {
                 "id": mapping.id,
-                "source": source.name or "Flourish",
+                "source": source_name(source),
                 "location_key": mapping.location_key,
                 "store_id": mapping.store_id,
                 "store": stores.get(mapping.store_id) if mapping.store_id else None,
@@ -154,8 +162,11 @@ def persona_detail(uow: UnitOfWork, organization_id: int, persona_id: int) -> di
     row = uow.loyalty.persona(persona_id)
     if row is None or row.program_id != program.id:
         return None  # another organization's shopper is as absent as a missing one
-    sources = _source_names(uow, organization_id)
+    sources = _sources(uow, organization_id)
+    names = {id_: source_name(source) for id_, source in sources.items()}
     stores = _store_names(uow, organization_id)
+    links = uow.loyalty.links_of(row.id)
+    linked = [link.integration_id for link in links if link.integration_id in sources]
     return {
         "id": row.id,
         "name": _name(row),
@@ -183,9 +194,11 @@ def persona_detail(uow: UnitOfWork, organization_id: int, persona_id: int) -> di
         "ledger": list(reversed(uow.loyalty.ledger(row.id))),  # newest first, as a statement reads
         "changes": changes(uow, history.PERSONA, row.id, stores),
         "links": [
-            {"source": sources.get(link.integration_id, "a removed source"), "customer_id": link.external_id}
-            for link in uow.loyalty.links_of(row.id)
+            {"source": names.get(link.integration_id, "a removed source"), "customer_id": link.external_id}
+            for link in links
         ],
+        # Where contact details are changed: the POS of the sources the shopper is linked through.
+        "pos": spoken((sources[i].vendor for i in linked), system=True) or "the POS",
     }
 
 
@@ -202,7 +215,7 @@ def sources(uow: UnitOfWork, organization_id: int) -> list[dict[str, Any]]:
             state = ("Receiving data", "ok")
         else:
             state = ("Waiting for first data", "info")
-        shown.append({"id": row.id, "name": row.name or "Flourish", "last_data_at": last, "state": state})
+        shown.append({"id": row.id, "name": source_name(row), "last_data_at": last, "state": state})
     return shown
 
 

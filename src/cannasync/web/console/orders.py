@@ -1,6 +1,6 @@
 """Store > Orders: the store's online orders by status, and a slide-out with everything about one order.
 
-Seed 000: "you'll now see the Flourish Order ID directly in the order dashboard. To view this, click into the
+Seed 000: "you'll now see the [POS] Order ID directly in the order dashboard. To view this, click into the
 order to open the slideout details." The slide-out refreshes itself every few seconds while the order waits for
 the POS (a push queued, or an order in the POS not yet closed), so the POS order id and status changes appear
 without a reload.

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
 from cannasync.api.deps import Db
-from cannasync.connectors.registry import VENDORS
+from cannasync.connectors.registry import STORE_VENDORS, VENDORS, spoken
 from cannasync.domain.catalog import SHOPPER_CATEGORIES, available_quantity, suggest_category
 from cannasync.flows import menu_sync, quarantine
 from cannasync.jobs.scheduler import AlreadyRunning, Dispatcher
@@ -250,6 +250,7 @@ def products_page(
         **table,
         store_id=store_id,
         sources=sources,
+        pos_vendors=spoken(STORE_VENDORS),  # what a store without a POS may connect
         quarantined=quarantined,
         facets=facets,
         category_rows=categories,

@@ -18,7 +18,7 @@ from cannasync.store.uow import UnitOfWork
 class Requirements:
     #: The POS cannot create a customer without one.
     date_of_birth: bool = False
-    #: A recreational order needs a phone (a medical one has the card number instead): Flowhub's rule.
+    #: A recreational order needs a phone (a medical one has the card number instead), for a POS that asks.
     phone_unless_medical: bool = False
     #: A medical card number must come with its expiry date.
     medical_id_expiration: bool = False

@@ -97,10 +97,12 @@ _SHOT: set[str] = set()
 
 
 def screenshot(page: Page, name: str, *, accessible: bool = True) -> Path:
-    """Save the page as it stands, on its own screen and on the other size (desktop <-> phone), and check it with axe.
+    """Save the page as it stands, on its own screen and on the other size (desktop <-> phone), and check it on both.
 
     The other size is the same page resized, not a second load, so every main page is seen on both screens for the
-    cost of a resize. ``accessible=False`` only where a page is caught mid-change (axe would read a half state).
+    cost of a resize; the checks (axe, and the text on a gradient hero, which axe cannot measure) run on each size,
+    since the phone's media queries change layout and colours. ``accessible=False`` only where a page is caught
+    mid-change (the checks would read a half state).
     """
     SHOTS.mkdir(parents=True, exist_ok=True)
     path = SHOTS / f"{name}.png"
@@ -108,6 +110,7 @@ def screenshot(page: Page, name: str, *, accessible: bool = True) -> Path:
     _SHOT.add(name)
     if accessible and not again:
         assert_accessible(page, name)
+        assert_hero_contrast(page, name)
     page.screenshot(path=str(path), full_page=True)
     if again:
         return path
@@ -115,7 +118,11 @@ def screenshot(page: Page, name: str, *, accessible: bool = True) -> Path:
     on_phone = size["width"] < 600
     other = {"width": 1280, "height": 860} if on_phone else PHONE
     page.set_viewport_size(other)
+    page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")  # laid out
     other_name = name.removesuffix("-phone") + ("-desktop" if on_phone else "-phone")
+    if accessible:
+        assert_accessible(page, other_name)
+        assert_hero_contrast(page, other_name)
     page.screenshot(path=str(SHOTS / f"{other_name}.png"), full_page=True)
     page.set_viewport_size(size)
     return path
@@ -137,6 +144,68 @@ def assert_accessible(page: Page, where: str = "") -> None:
     )
     bad = [v for v in result if v["impact"] in AXE_REPORTED]
     assert not bad, f"accessibility violations on {where or page.url}:\n" + json.dumps(bad, indent=1)
+
+
+#: The heroes whose background is a gradient: the order page's (green, amber, red) and the menu's.
+HEROES = ".status-hero, .menu-hero"
+#: WCAG AA for text, the bar every hero text is held to (the headings too, though large text needs only 3:1).
+CONTRAST = 4.5
+
+# In the page: every visible text inside a gradient hero, against every colour its gradient passes through (each
+# stop, translucent stops laid over each opaque one, and any translucent box between the hero and the text laid over
+# those), worst case first. Colours are the computed ones, so the phone's media queries count.
+_HERO_CONTRAST = """(selector) => {
+    const parse = (c) => { const m = c.match(/rgba?\\(([^)]*)\\)/); if (!m) return null;
+        const p = m[1].split(/[ ,\\/]+/).filter(Boolean).map(Number);
+        return {r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1}; };
+    const over = (top, under) => ({r: top.r * top.a + under.r * (1 - top.a), g: top.g * top.a + under.g * (1 - top.a),
+        b: top.b * top.a + under.b * (1 - top.a), a: 1});
+    const lum = (c) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+        return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b); };
+    const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+    const hex = (c) => '#' + [c.r, c.g, c.b].map((v) => Math.round(v).toString(16).padStart(2, '0')).join('');
+    const found = [];
+    for (const hero of document.querySelectorAll(selector)) {
+        const style = getComputedStyle(hero);
+        if (!style.backgroundImage.includes('gradient') || !hero.getClientRects().length) continue;
+        const stops = (style.backgroundImage.match(/rgba?\\([^)]*\\)/g) || []).map(parse);
+        const base = parse(style.backgroundColor);
+        const opaque = stops.filter((c) => c.a === 1).concat(base && base.a === 1 ? [base] : []);
+        let backs = opaque.slice();
+        for (const c of stops) if (c.a > 0 && c.a < 1) backs = backs.concat(opaque.map((o) => over(c, o)));
+        const walker = document.createTreeWalker(hero, NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            const el = node.parentElement;
+            if (!node.textContent.trim() || !el.getClientRects().length) continue;
+            const seen = getComputedStyle(el);
+            if (seen.visibility !== 'visible' || seen.display === 'none') continue;
+            let under = backs.slice();
+            const boxes = [];
+            for (let up = el; up && up !== hero; up = up.parentElement) boxes.unshift(up);
+            for (const box of boxes) {
+                const bg = parse(getComputedStyle(box).backgroundColor);
+                if (bg && bg.a === 1) under = [bg];
+                else if (bg && bg.a > 0) under = under.map((u) => over(bg, u));
+            }
+            const text = parse(seen.color);
+            for (const u of under) {
+                const shown = text.a < 1 ? over(text, u) : text;
+                found.push({text: node.textContent.trim().slice(0, 40), color: hex(shown), background: hex(u),
+                    ratio: Math.round(ratio(shown, u) * 100) / 100});
+            }
+        }
+    }
+    return found.sort((a, b) => a.ratio - b.ratio);
+}"""
+
+
+def assert_hero_contrast(page: Page, where: str = "") -> list[dict[str, object]]:
+    """Fail when any text on a gradient hero (axe leaves those "incomplete") is under 4.5:1 against any colour of its
+    gradient, naming the worst ones. Returns what it measured, worst first (empty where the page has no hero)."""
+    measured: list[dict[str, object]] = page.evaluate(_HERO_CONTRAST, HEROES)
+    bad = [m for m in measured if float(str(m["ratio"])) < CONTRAST]
+    assert not bad, f"hero text under {CONTRAST}:1 on {where or page.url}:\n" + json.dumps(bad[:6], indent=1)
+    return measured
 
 
 def sign_in(page: Page, hub: Hub) -> None:

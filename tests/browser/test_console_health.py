@@ -35,6 +35,14 @@ def test_a_failing_push_and_quarantined_records_are_listed_linked_and_a_run_open
     expect(quarantined).to_be_visible()
     screenshot(page, "health-problems")
 
+    # Reconciliation is a section of its own, loaded with the page: the connection is there to reconcile.
+    reconciliation = page.get_by_test_id("reconciliation")
+    expect(reconciliation.get_by_role("heading", name="Reconciliation")).to_be_visible()
+    card = reconciliation.locator(f"[data-testid=reconciliation-card][data-integration='{connected.integration_id}']")
+    expect(card.get_by_test_id("reconcile-button")).to_be_enabled()
+    card.scroll_into_view_if_needed()
+    screenshot(page, "health-reconciliation")
+
     # The tile leads to its list, and the list to the place where it is fixed.
     page.get_by_test_id("health-tile-pushes").click()
     expect(page).to_have_url(re.compile(r"#problem-pushes$"))

@@ -1,4 +1,5 @@
-"""The Loyalty pages in a real browser: a persona's source, the slide-out, mapping a store, the date preview."""
+"""The Loyalty pages in a real browser: a persona's source, the slide-out, mapping a store, the date preview, the
+Rewards tab."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import Page, Route, expect
 
-from tests.browser.conftest import screenshot, sign_in
+from tests.browser.conftest import PHONE, screenshot, sign_in
+from tests.browser.test_shop import fits_the_screen
 from tests.conftest import Hub, Sandbox, connect_loyalty, connect_sms
 
 
@@ -73,6 +75,15 @@ def test_personas_store_mapping_and_program_dates(page: Page, hub: Hub, loyalty_
     screenshot(page, "loyalty-program")
     page.get_by_role("button", name="Save dates").click()
     expect(page.get_by_test_id("dates-saved")).to_contain_text(f"{would_enroll} persona")
+
+    page.get_by_role("link", name="Rewards").click()
+    expect(page).to_have_title("Rewards · Loyalty · cannasync")
+    expect(page.get_by_role("heading", name="Rewards", exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name="Add a reward")).to_be_visible()
+    screenshot(page, "loyalty-rewards")
+    page.set_viewport_size(PHONE)  # the table scrolls in its box; the page is no wider than the phone
+    expect(page.get_by_role("heading", name="Add a reward")).to_be_visible()
+    fits_the_screen(page)
 
 
 def test_the_date_preview_shows_the_last_dates_typed_even_when_answers_come_back_out_of_order(

@@ -1,6 +1,9 @@
-"""Signing in to the console in a real browser, and the first screen a new organization sees."""
+"""Signing in to the console in a real browser, the first screen a new organization sees, "+ Add store" once it has
+a store, and the console's and the shop's pages for a link that leads nowhere."""
 
 from __future__ import annotations
+
+import re
 
 from playwright.sync_api import Page, expect
 
@@ -14,6 +17,7 @@ def test_sign_in_add_a_store_and_connect_flourish(page: Page, hub: Hub, flourish
     screenshot(page, "console-sign-in")
     sign_in(page, hub)
     expect(page.get_by_role("heading", name="Add your first store")).to_be_visible()
+    screenshot(page, "console-first-store")
     page.get_by_label("Store name").fill("Great Lakes Ann Arbor")
     page.get_by_role("button", name="Add store").click()
     expect(page.get_by_role("heading", name="Integrations")).to_be_visible()
@@ -38,3 +42,25 @@ def test_sign_in_add_a_store_and_connect_flourish(page: Page, hub: Hub, flourish
     page.locator("article[data-vendor=flourish]").get_by_role("button", name="Check connection").click()
     expect(page.get_by_test_id("check-result")).to_contain_text("Flourish answered")
     screenshot(page, "console-integrations")
+
+    store_id = int(re.findall(r"/stores/(\d+)/integrations", page.url)[0])
+
+    # "+ Add store" for an organization that has one: the settings form, empty, its button "Add store".
+    page.get_by_role("link", name="+ Add store").click()
+    expect(page).to_have_url(re.compile(r"/console/stores/new$"))
+    expect(page.get_by_role("heading", name="Add a store")).to_be_visible()
+    expect(page.get_by_label("Store name")).to_have_value("")
+    expect(page.get_by_role("button", name="Add store")).to_be_visible()
+    screenshot(page, "console-add-store")
+
+    # A stale link in the console is a page that says so, with a way back; the shop's is the store's own page.
+    answer = page.goto(f"/console/stores/{store_id + 1000}/integrations")
+    assert answer is not None and answer.status == 404
+    expect(page.get_by_role("heading", name="Not found")).to_be_visible()
+    expect(page.get_by_role("link", name="Console home")).to_be_visible()
+    screenshot(page, "console-not-found")
+    answer = page.goto(f"/shop/{store_id}/products/999999")
+    assert answer is not None and answer.status == 404
+    expect(page.get_by_role("heading", name="This product isn't on the menu")).to_be_visible()
+    expect(page.get_by_role("link", name="Browse the menu")).to_have_attribute("href", f"/shop/{store_id}")
+    screenshot(page, "shop-not-found")

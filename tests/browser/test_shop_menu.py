@@ -1,5 +1,6 @@
 """A newcomer on a phone: the age gate (by keyboard, remembered across a reload), then the menu narrowed to
-edibles by THC mg per package and searched in the singular."""
+edibles by THC mg per package and searched in the singular; a medical patient's answer admits to its own store
+only, a 21-and-over answer to every store."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import screenshot
 from tests.browser.test_shop import fits_the_screen
-from tests.conftest import Connected, Hub, Sandbox, connect_flourish
+from tests.conftest import Connected, Hub, Sandbox, connect_flourish, connect_flowhub, served_flowhub
 
 
 @pytest.fixture
@@ -69,3 +70,59 @@ def test_a_newcomer_passes_the_age_gate_by_keyboard_then_finds_edibles_by_mg(new
     assert names and all("gumm" in name.lower() for name in names)
     fits_the_screen(phone)
     screenshot(phone, "shop-edibles-by-mg-phone")
+
+
+@pytest.fixture
+def adult_use(hub: Hub) -> Iterator[Connected]:
+    """A store that sells to adults 21 and over only: Flowhub's menu has no medical prices."""
+    with served_flowhub(items=30) as sandbox:
+        link = connect_flowhub(hub, sandbox)
+        assert hub.first_sync(link.integration_id)["status"] == "succeeded"
+        yield link
+
+
+def test_a_medical_answer_admits_to_its_own_store_only_and_21_to_every_store(
+    newcomer: Page, shop: Connected, adult_use: Connected
+) -> None:
+    phone = newcomer
+    medical_button = phone.get_by_role("button", name="I'm 18 or older with a medical card")
+    gate = phone.get_by_test_id("age-gate")
+
+    # An 18-20-year-old patient answers at the store that sells medical, and shops there.
+    phone.goto(f"/shop/{shop.store_id}")
+    expect(gate.get_by_role("heading", name=re.compile("or 18 or older with a medical card"))).to_be_visible()
+    medical_button.click()
+    expect(phone.locator(".product-card").first).to_be_visible()
+    expect(gate).to_have_count(0)
+
+    # The adult-use-only store asks again, without the medical answer, and shows no menu until answered.
+    phone.goto(f"/shop/{adult_use.store_id}")
+    expect(gate.get_by_role("heading", name="Are you 21 or older?", exact=True)).to_be_visible()
+    expect(medical_button).to_have_count(0)
+    expect(phone.locator(".product-card")).to_have_count(0)
+    phone.reload()
+    expect(gate.get_by_role("heading", name="Are you 21 or older?", exact=True)).to_be_visible()
+    expect(phone.locator(".product-card")).to_have_count(0)
+    phone.get_by_role("button", name="I'm under 21").click()
+    expect(phone.get_by_role("heading", name="Sorry, you can't shop here yet")).to_be_visible()
+    expect(phone.locator(".product-card")).to_have_count(0)
+    phone.goto(f"/shop/{adult_use.store_id}/cart")  # no way round it by another page of the store
+    expect(gate).to_be_visible()
+
+    # Their own store still knows them, after a reload too.
+    phone.goto(f"/shop/{shop.store_id}")
+    phone.reload()
+    expect(phone.locator(".product-card").first).to_be_visible()
+    expect(gate).to_have_count(0)
+
+    # Another shopper on this phone answers 21 or older once: every store lets them in, reloads included.
+    phone.context.clear_cookies()
+    phone.goto(f"/shop/{adult_use.store_id}")
+    expect(gate).to_be_visible()
+    phone.get_by_role("button", name="I'm 21 or older").click()
+    expect(phone.locator(".product-card").first).to_be_visible()
+    for store_id in (adult_use.store_id, shop.store_id):
+        phone.goto(f"/shop/{store_id}")
+        phone.reload()
+        expect(phone.locator(".product-card").first).to_be_visible()
+        expect(gate).to_have_count(0)

@@ -1,10 +1,12 @@
 """Store settings and what they change, in a real browser: an operator edits the store (time zone, address,
-hours) and sees its time zone applied after a reload; a shopper on a phone is told about purchase limits and stock
-instead of a silent no-op."""
+hours) and sees its time zone applied after a reload; the online-order settings (Randomized Order Number, pickup and
+delivery, a delivery minimum) are kept and change what the shop offers; "+ Add store" adds a second store; a shopper
+on a phone is told about purchase limits and stock instead of a silent no-op."""
 
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 from urllib.parse import quote
 
 import pytest
@@ -63,6 +65,81 @@ def test_edit_store_settings_and_see_the_time_zone_applied_after_a_reload(
     expect(info).to_contain_text(re.compile(r"Open now · until (9 PM|6 PM)|Closed · opens"))
     expect(info).to_contain_text("Pacific/Honolulu")
     screenshot(page, "shop-menu-store-info")
+
+
+def test_order_settings_are_kept_and_change_the_shop_and_a_second_store_is_added(
+    page: Page, hub: Hub, connected: Connected
+) -> None:
+    product = stocked(hub, connected, count=1)[0]
+    sign_in(page, hub)
+    page.goto(f"/console/stores/{connected.store_id}/settings")
+    randomized = page.get_by_label("Randomized Order Number")
+    pickup = page.get_by_label("Pickup", exact=True)
+    delivery = page.get_by_label("Delivery", exact=True)
+    minimum = page.get_by_label("Delivery minimum ($)")
+    expect(randomized).not_to_be_checked()
+    expect(pickup).to_be_checked()
+    randomized.check()
+    pickup.uncheck()  # delivery only
+    delivery.check()
+    minimum.fill("500")
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.get_by_role("status")).to_contain_text("Saved")
+    page.reload()
+    expect(randomized).to_be_checked()
+    expect(pickup).not_to_be_checked()
+    expect(delivery).to_be_checked()
+    expect(minimum).to_have_value("500.00")
+    screenshot(page, "console-store-order-settings")
+
+    # The shop offers delivery only, says the minimum, and refuses an order under it with the minimum and the total.
+    shopper = page.context.new_page()
+    shopper.goto(f"/shop/{connected.store_id}/products/{product['id']}")
+    expect(shopper.locator(".shop-name")).to_contain_text("Delivery")
+    expect(shopper.locator(".shop-name")).not_to_contain_text("Pickup")
+    shopper.get_by_role("button", name="Add to cart").click()
+    expect(shopper.get_by_text("Added 1 to your cart")).to_be_visible()
+    shopper.goto(f"/shop/{connected.store_id}/checkout")
+    expect(shopper.locator("input[name=fulfillment][value=pickup]")).to_have_count(0)
+    expect(shopper.locator("input[name=fulfillment][value=delivery]")).to_be_checked()
+    expect(shopper.locator("label", has=shopper.locator("input[value=delivery]"))).to_contain_text("$500.00 minimum")
+    shopper.get_by_label("First name").fill("Ada")
+    shopper.get_by_label("Last name").fill("Stone")
+    shopper.get_by_label("Phone").fill("5550102030")
+    shopper.get_by_label("Date of birth").fill("1990-05-17")
+    shopper.get_by_label("Street address").fill("500 S State St")
+    shopper.get_by_label("City").fill("Ann Arbor")
+    shopper.get_by_label("State").fill("MI")
+    shopper.get_by_label("ZIP").fill("48109")
+    shopper.get_by_label("Day").fill((date.today() + timedelta(days=2)).isoformat())
+    shopper.get_by_label("Time").select_option(index=1)
+    shopper.get_by_role("button", name="Place order").click()
+    refusal = shopper.get_by_role("alert").first
+    expect(refusal).to_contain_text(re.compile(r"delivery orders start at \$500\.00 of products; this one is \$", re.I))
+    screenshot(shopper, "shop-checkout-under-delivery-minimum")
+
+    # The operator drops the minimum; the shopper's same order goes through, numbered at random, not 1001.
+    page.get_by_label("Delivery minimum ($)").fill("")
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.get_by_role("status")).to_contain_text("Saved")
+    shopper.get_by_role("button", name="Place order").click()
+    expect(shopper).to_have_url(re.compile(rf"/shop/{connected.store_id}/orders/"))
+    shopper.reload()
+    number = (shopper.locator(".status-hero .hero-eyebrow").text_content() or "").strip()
+    assert re.fullmatch(r"Order #[A-Z0-9]{8}", number) and not re.fullmatch(r"Order #\d+", number), number
+    shopper.close()
+
+    # "+ Add store": a second store, listed beside the first, after a reload too.
+    page.get_by_role("link", name="+ Add store").click()
+    expect(page.get_by_role("heading", name="Add a store")).to_be_visible()
+    page.get_by_label("Store name").fill("Great Lakes Lansing")
+    page.get_by_role("button", name="Add store").click()
+    expect(page.get_by_role("heading", name="Integrations")).to_be_visible()
+    page.reload()
+    stores = page.locator("#store-switch option")
+    expect(stores).to_have_text(["Great Lakes Ann Arbor", "Great Lakes Lansing"])
+    expect(page.locator("#store-switch")).to_have_value(re.compile(r"\d+"))
+    expect(page.locator("#store-switch option:checked")).to_have_text("Great Lakes Lansing")
 
 
 def test_a_phone_shopper_is_told_about_limits_and_stock(phone: Page, hub: Hub, connected: Connected) -> None:

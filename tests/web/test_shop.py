@@ -141,12 +141,28 @@ def test_the_age_gate_asks_once_then_edibles_filter_by_mg_and_search_finds_plura
         assert gate.COOKIE not in newcomer.cookies  # nothing remembered: the next visit asks again
         elsewhere = newcomer.post(f"/shop/{shop.store_id}/age", data={"age": gate.MEDICAL, "next": "//evil.example"})
         assert elsewhere.status_code == 303 and elsewhere.headers["location"] == f"/shop/{shop.store_id}"
+        cookie = elsewhere.headers["set-cookie"]  # a medical answer is this store's only
+        assert cookie.startswith(f"{gate.medical_cookie(shop.store_id)}=") and f"Path=/shop/{shop.store_id};" in cookie
+        shown = newcomer.get(wanted)
+        assert shown.status_code == 200 and "Add to cart" in shown.text and 'data-testid="age-gate"' not in shown.text
+
+        # An 18-20-year-old patient is not let into a store that sells to adults 21 and over only.
+        adult_use = hub.api.post("/api/v1/stores", json={"name": "Adult-use only"}).json()["id"]
+        asked = newcomer.get(f"/shop/{adult_use}")
+        assert asked.status_code == 200 and 'data-testid="age-gate"' in asked.text
+        assert f'value="{gate.MEDICAL}"' not in asked.text  # no medical answer offered
+        forged = newcomer.post(f"/shop/{adult_use}/age", data={"age": gate.MEDICAL, "next": f"/shop/{adult_use}"})
+        assert forged.status_code == 422 and "21 and over only" in forged.text and "set-cookie" not in forged.headers
+        assert 'data-testid="age-gate"' in newcomer.get(f"/shop/{adult_use}/cart").text
+
         answered = newcomer.post(f"/shop/{shop.store_id}/age", data={"age": gate.ADULT, "next": wanted})
         assert answered.status_code == 303 and answered.headers["location"] == wanted
         cookie = answered.headers["set-cookie"]
-        assert "Path=/shop" in cookie and "Max-Age=2592000" in cookie and "HttpOnly" in cookie
-        shown = newcomer.get(wanted)
-        assert shown.status_code == 200 and "Add to cart" in shown.text and 'data-testid="age-gate"' not in shown.text
+        assert cookie.startswith(f"{gate.COOKIE}=21;") and "Path=/shop;" in cookie
+        assert "Max-Age=2592000" in cookie and "HttpOnly" in cookie
+        for everywhere in (wanted, f"/shop/{adult_use}"):  # 21 and over is remembered for every store
+            shown = newcomer.get(everywhere)
+            assert shown.status_code == 200 and 'data-testid="age-gate"' not in shown.text, everywhere
 
     def menu(**params: str) -> tuple[str, list[Product]]:
         page = shopper.get(f"/shop/{shop.store_id}", params={**params})

@@ -64,7 +64,8 @@ class ShopRoute(APIRoute):
         async def handle(request: Request) -> Response:
             from cannasync.web.shop import gate  # gate renders with this module's page()
 
-            if not gate.passed(request):
+            answer = gate.remembered(request)
+            if answer is None or (answer == gate.MEDICAL and not await run_in_threadpool(gate.admits_medical, request)):
                 try:
                     return await run_in_threadpool(gate.refuse, request)  # it reads the store
                 except PageNotFound as missing:

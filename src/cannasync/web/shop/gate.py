@@ -1,10 +1,16 @@
 """The age gate on entry to the shop: 21 and over, or 18 and over with a medical card where the store sells
-medical; the answer is remembered in a cookie, per browser, for every store on this site.
+medical.
 
-Every shop route (``frame.ShopRoute``) asks :func:`passed` first: a page asked for without the cookie answers
-with the gate itself, at the same address, so the shopper lands where they meant to go once they answer. The
-gate is a plain form (buttons, no script), usable by keyboard and screen reader. The checkout still checks the
-date of birth; the gate only keeps minors off the menu.
+"21 or older" is remembered in a cookie, per browser, for every store on this site. "18 or older with a medical
+card" is an answer about one store: it admits an 18-20-year-old patient only where medical is sold, so it is
+remembered in a cookie of that store's own (named and scoped by the store's id) and, at every page, only while the
+store still sells medical. A patient who opens an adult-use-only store is asked again there, where the medical
+answer is not offered.
+
+Every shop route (``frame.ShopRoute``) asks :func:`remembered` first: a page asked for without an answer that
+admits answers with the gate itself, at the same address, so the shopper lands where they meant to go once they
+answer. The gate is a plain form (buttons, no script), usable by keyboard and screen reader. The checkout still
+checks the date of birth; the gate only keeps minors off the menu.
 """
 
 from __future__ import annotations
@@ -30,8 +36,27 @@ REMEMBER_SECONDS = 30 * 86400
 ADULT_COOKIE = {COOKIE: ADULT}
 
 
-def passed(request: Request) -> bool:
-    return request.cookies.get(COOKIE) in (ADULT, MEDICAL)
+def medical_cookie(store_id: int) -> str:
+    """The cookie that remembers a medical answer at one store (its path is the store's own pages)."""
+    return f"{COOKIE}_{store_id}"
+
+
+def remembered(request: Request) -> str | None:
+    """The answer this browser gave that can admit it to the store asked for: ADULT for every store, MEDICAL only
+    for the store it was given at (whether that store still sells medical is :func:`admits_medical`'s question)."""
+    if request.cookies.get(COOKIE) == ADULT:
+        return ADULT
+    store_id = request.path_params.get("store_id")
+    if store_id is not None and request.cookies.get(medical_cookie(int(store_id))) == MEDICAL:
+        return MEDICAL
+    return None
+
+
+def admits_medical(request: Request) -> bool:
+    """A medical answer admits to a store only while it sells medical (it reads the store's menu)."""
+    store_id = int(request.path_params.get("store_id", 0))
+    with request.app.state.db.uow() as uow:
+        return sells_medical(uow.catalog, store_id)
 
 
 def _safe_next(store_id: int, target: str) -> str:
@@ -108,5 +133,9 @@ def answer(
     except frame.PageNotFound as missing:
         return frame.not_found_page(request, missing)
     response = RedirectResponse(_safe_next(store_id, next), status_code=303)
-    response.set_cookie(COOKIE, age, max_age=REMEMBER_SECONDS, path="/shop", httponly=True, samesite="lax")
+    if age == ADULT:  # every store on this site
+        response.set_cookie(COOKIE, ADULT, max_age=REMEMBER_SECONDS, path="/shop", httponly=True, samesite="lax")
+    else:  # this store only: another store may sell to adults 21 and over only
+        name, path = medical_cookie(store_id), f"/shop/{store_id}"
+        response.set_cookie(name, MEDICAL, max_age=REMEMBER_SECONDS, path=path, httponly=True, samesite="lax")
     return response

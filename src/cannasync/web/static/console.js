@@ -77,3 +77,19 @@ document.addEventListener("click", (event) => {
   const open = toggle.closest(".sidebar").classList.toggle("open");
   toggle.setAttribute("aria-expanded", open ? "true" : "false");
 });
+
+// A table wider than the screen scrolls sideways in its own box (a phone): keyboard users must reach it too, so such
+// a table takes the focus (and the arrow keys scroll it); one that fits takes no tab stop. Checked whenever the page
+// is laid out anew: loaded, resized, or a part of it swapped in.
+(function () {
+  function reachable() {
+    document.querySelectorAll(".content table, .slideout table").forEach((table) => {
+      if (table.scrollWidth > table.clientWidth + 1) table.setAttribute("tabindex", "0");
+      else if (table.getAttribute("tabindex") === "0") table.removeAttribute("tabindex");
+    });
+  }
+  document.addEventListener("DOMContentLoaded", reachable);
+  window.addEventListener("resize", reachable);
+  document.addEventListener("htmx:afterSettle", reachable);
+  document.addEventListener("toggle", reachable, true);  // a <details> opened: its table is laid out now
+})();

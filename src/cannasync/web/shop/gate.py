@@ -46,15 +46,21 @@ def remembered(request: Request) -> str | None:
     for the store it was given at (whether that store still sells medical is :func:`admits_medical`'s question)."""
     if request.cookies.get(COOKIE) == ADULT:
         return ADULT
-    store_id = request.path_params.get("store_id")
-    if store_id is not None and request.cookies.get(medical_cookie(int(store_id))) == MEDICAL:
+    store_id = _store_number(request)
+    if store_id is not None and request.cookies.get(medical_cookie(store_id)) == MEDICAL:
         return MEDICAL
     return None
 
 
+def _store_number(request: Request) -> int | None:
+    """The store the address names, read before the route's own validation: None when it is not a number."""
+    raw = str(request.path_params.get("store_id", ""))
+    return int(raw) if raw.isdigit() else None
+
+
 def admits_medical(request: Request) -> bool:
     """A medical answer admits to a store only while it sells medical (it reads the store's menu)."""
-    store_id = int(request.path_params.get("store_id", 0))
+    store_id = _store_number(request) or 0
     with request.app.state.db.uow() as uow:
         return sells_medical(uow.catalog, store_id)
 
@@ -95,7 +101,9 @@ def gate_page(
 
 def refuse(request: Request) -> Response:
     """What a shop route answers a browser that has not passed the gate: the gate (a page), or back to it."""
-    store_id = int(request.path_params.get("store_id", 0))
+    store_id = _store_number(request)
+    if store_id is None:
+        raise frame.PageNotFound("store")
     if request.method == "GET":
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return gate_page(request, request.app.state.db, store_id, target)

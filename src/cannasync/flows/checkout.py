@@ -414,8 +414,7 @@ def apply_status(uow: UnitOfWork, order: Order, target: OrderStatus, source: str
     order.status = target.value
     uow.orders.record(order.id, "status", source, detail, from_status=previous, to_status=target.value)
     shopper_messages.queue(uow, order, target, source, detail)
-    if not target.is_open:
-        uow.catalog.release_holds(order.id, f"order {target.value}")
+    uow.catalog.release_for_status(order.id, target)
 
 
 def tier_quantity(line: OrderLine) -> Decimal | None:

@@ -15,6 +15,7 @@ import structlog
 
 from cannasync.connectors.base import HoldRelease
 from cannasync.connectors.registry import UnknownVendor, vendor
+from cannasync.domain import holds as hold_rules
 from cannasync.domain.orders import OrderStatus
 from cannasync.flows.checkout import stock_wanted, tier_quantity
 from cannasync.store.catalog import OutOfStock
@@ -74,9 +75,10 @@ def set_keep_holding(db: Database, order_id: int, wanted: bool) -> SwitchResult:
 
 def _apply(uow: UnitOfWork, order: Order, wanted: bool) -> SwitchResult:
     order.keep_holding = wanted
-    acts_now = bool(order.pos_order_id) and OrderStatus(order.status).is_open and _pos_counts_at_push(uow, order)
+    ended = hold_rules.ends_holds(OrderStatus(order.status))
+    acts_now = bool(order.pos_order_id) and not ended and _pos_counts_at_push(uow, order)
     if not acts_now:
-        if not OrderStatus(order.status).is_open:
+        if ended:
             return SwitchResult(wanted, "The order is closed: nothing is held for it.")
         if wanted:
             return SwitchResult(wanted, "Its stock stays held until the order closes.")

@@ -188,8 +188,8 @@ def push(
         if order.status == OrderStatus.CONFIRMED.value:
             apply_status(uow, order, OrderStatus.SUBMITTED, "hub", f"in the POS as {pos_id}")
             order_status.poll_soon(uow, integration.id)  # its shopper now waits on the POS
-            if connector.traits.hold_release == HoldRelease.ON_PUSH and not order.keep_holding:
-                uow.catalog.release_holds(order.id, "the POS counts it now")
+            counted_at_push = connector.traits.hold_release == HoldRelease.ON_PUSH
+            uow.catalog.release_at_push(order.id, counted_at_push=counted_at_push, keep_holding=order.keep_holding)
         elif order.status == OrderStatus.CANCELLED.value:
             # Cancelled while the create was under way: the POS order is live. Cancel it there next.
             queue_pos_cancel(uow, order)

@@ -27,6 +27,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 
 from cannasync.domain import catalog as model
+from cannasync.domain import holds as hold_rules
+from cannasync.domain.orders import OrderStatus
 from cannasync.domain.variants import size_order, variant_key
 from cannasync.store import history
 from cannasync.store.db import is_postgres, rowcount
@@ -382,6 +384,16 @@ class Catalog:
                 released += hold.quantity
         self.session.expire_all()
         return released
+
+    def release_for_status(self, order_id: int, status: OrderStatus) -> int:
+        """Give back what an order holds when ``status`` ends its holds (``domain.holds``); how much was released."""
+        reason = hold_rules.release_on_status(status)
+        return self.release_holds(order_id, reason) if reason else 0
+
+    def release_at_push(self, order_id: int, *, counted_at_push: bool, keep_holding: bool) -> int:
+        """Give back what a just-pushed order holds when its POS counts the stock from now (``domain.holds``)."""
+        reason = hold_rules.release_on_push(counted_at_push=counted_at_push, keep_holding=keep_holding)
+        return self.release_holds(order_id, reason) if reason else 0
 
     def hold_again(self, order_id: int, wanted: Mapping[int, int]) -> None:
         """Hold an order's quantities once more (a store that wants its stock kept after the POS counted it).

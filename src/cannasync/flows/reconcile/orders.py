@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from cannasync.connectors.base import Connector, HoldRelease, OrderSink, StatusPostbacks, StatusSource
+from cannasync.domain import holds as hold_rules
 from cannasync.domain.drift import Cause, Difference, Kind, Repair
 from cannasync.domain.orders import Fulfillment, OrderStatus, transition_problem
 from cannasync.flows import order_status
@@ -188,7 +189,7 @@ def reconcile_holds(
         for hold in stale:
             why = (
                 f"the order is {hold.status}"
-                if hold.status in ("closed", "cancelled")
+                if hold_rules.ends_holds(OrderStatus(hold.status))
                 else f"the POS counts the stock since the order reached it as {hold.pos_order_id}"
             )
             released = uow.catalog.release_holds(hold.order_id, f"reconciliation: {why}")

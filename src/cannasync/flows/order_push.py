@@ -35,7 +35,7 @@ from cannasync.domain.variants import stock_units
 from cannasync.flows import customers, order_status
 from cannasync.flows.checkout import PUSH_ORDER, apply_status, queue_pos_cancel, tier_quantity
 from cannasync.store.accounts import IntegrationConfig
-from cannasync.store.catalog import PRODUCT
+from cannasync.store.catalog.products import PRODUCT
 from cannasync.store.tables import Order
 from cannasync.store.uow import Database, UnitOfWork
 
@@ -189,7 +189,7 @@ def push(
             apply_status(uow, order, OrderStatus.SUBMITTED, "hub", f"in the POS as {pos_id}")
             order_status.poll_soon(uow, integration.id)  # its shopper now waits on the POS
             counted_at_push = connector.traits.hold_release == HoldRelease.ON_PUSH
-            uow.catalog.release_at_push(order.id, counted_at_push=counted_at_push, keep_holding=order.keep_holding)
+            uow.holds.release_at_push(order.id, counted_at_push=counted_at_push, keep_holding=order.keep_holding)
         elif order.status == OrderStatus.CANCELLED.value:
             # Cancelled while the create was under way: the POS order is live. Cancel it there next.
             queue_pos_cancel(uow, order)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from cannasync.domain.drift import Difference
 from cannasync.domain.holds import RELEASING_STATUSES
 from cannasync.store import history
-from cannasync.store.catalog import PRODUCT
+from cannasync.store.catalog.products import PRODUCT
 from cannasync.store.db import rowcount
 from cannasync.store.tables import (
     Binding,
@@ -111,7 +111,7 @@ class DriftStore:
         return [OurProduct(*row[:10]) for row in rows]
 
     def hide(self, product_ids: Sequence[int], run_id: int | None = None) -> int:
-        """Hide products the POS no longer sells, as a complete menu sync would (``Catalog.hide_missing``)."""
+        """Hide products the POS no longer sells, as a complete menu sync would (``CatalogSync.hide_missing``)."""
         hidden = 0
         for start in range(0, len(product_ids), 500):
             result = self.session.execute(

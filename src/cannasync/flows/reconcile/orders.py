@@ -139,7 +139,7 @@ def _status(db: Database, connector: StatusSource, order_id: int) -> Difference 
             return None
         pos_order_id, fulfillment, current = order.pos_order_id, Fulfillment(order.fulfillment), order.status
         number, since = order.number, _last_event(uow, order.id)
-        held = sum(hold.quantity for hold in uow.catalog.holds(order.id) if hold.released_at is None)
+        held = sum(hold.quantity for hold in uow.holds.of_order(order.id) if hold.released_at is None)
     report = connector.order_status(pos_order_id, fulfillment)
     label = f"order {number}"
     ours = {"status": current, "pos_order_id": pos_order_id, "held": held}
@@ -192,7 +192,7 @@ def reconcile_holds(
                 if hold_rules.ends_holds(OrderStatus(hold.status))
                 else f"the POS counts the stock since the order reached it as {hold.pos_order_id}"
             )
-            released = uow.catalog.release_holds(hold.order_id, f"reconciliation: {why}")
+            released = uow.holds.release_holds(hold.order_id, f"reconciliation: {why}")
             uow.orders.record(hold.order_id, "note", "hub", f"reconciliation released {released} held: {why}")
             differences.append(
                 Difference(

@@ -1,5 +1,5 @@
 """The storefront menu's page query at catalogue size: one page of cards (sizes of one product grouped into one
-card, ``store.catalog.menu``) and its size choices (``sizes_of``), on SQLite or PostgreSQL.
+card, ``store.catalog.storefront.menu``) and its size choices (``sizes_of``), on SQLite or PostgreSQL.
 
 A store of ``--products`` visible products (a third of them sizes of another: 2 or 3 sizes share a variant key, as
 "Blue Dream 3.5g" / "Blue Dream 7g") is written straight to the tables, then each menu query is timed ``--runs``
@@ -25,7 +25,7 @@ from sqlalchemy import func, select, text
 from cannasync.domain.variants import variant_key
 from cannasync.jobs.runtime import Runtime
 from cannasync.settings import Settings
-from cannasync.store.catalog import MenuFilter, _in_stock, menu, sizes_of
+from cannasync.store.catalog.storefront import MenuFilter, _in_stock, menu, sizes_of
 from cannasync.store.db import make_engine
 from cannasync.store.secrets import SecretBox
 from cannasync.store.tables import Product

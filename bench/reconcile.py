@@ -60,7 +60,7 @@ from cannasync.flows import reconcile
 from cannasync.jobs.runtime import Runtime, configure_logging
 from cannasync.jobs.scheduler import Dispatcher
 from cannasync.settings import Settings
-from cannasync.store.catalog import PRODUCT
+from cannasync.store.catalog.products import PRODUCT
 from cannasync.store.secrets import SecretBox
 from cannasync.store.tables import Binding, Integration, Product
 from cannasync.store.types import utcnow

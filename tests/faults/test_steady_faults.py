@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from cannasync.store.catalog import PRODUCT
+from cannasync.store.catalog.products import PRODUCT
 from tests.conftest import Connected, Hub, Sandbox, wait_for
 from tests.faults.vendors import POS, Pos, VendorOrder, steady_faults
 from tests.flows.support import place, stocked

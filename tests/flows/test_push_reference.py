@@ -10,7 +10,7 @@ from typing import Any
 import httpx2
 import pytest
 
-from cannasync.store.catalog import PRODUCT
+from cannasync.store.catalog.products import PRODUCT
 from tests.conftest import (
     FACILITY,
     AlleavesSandbox,

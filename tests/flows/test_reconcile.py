@@ -14,7 +14,7 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from cannasync.store.catalog import PRODUCT
+from cannasync.store.catalog.products import PRODUCT
 from tests.conftest import (
     AlleavesSandbox,
     Connected,

@@ -163,7 +163,7 @@ def test_the_category_table_is_saved_and_applies_at_once(hub: Hub, merchant: Con
     assert saved.headers["HX-Trigger"] == "categories-saved"  # the table reloads itself with the new names
     assert 'value="House Favourites"' in saved.text
     with hub.db.uow() as uow:
-        assert uow.catalog.category_map(connected.store_id) == {chosen: "House Favourites"}
+        assert uow.categories.category_map(connected.store_id) == {chosen: "House Favourites"}
     moved = merchant.get(products_url(connected), params={"category": "House Favourites"}).text
     assert shown_total(moved) == in_chosen > 0  # at once, not from the next sync
     assert "House Favourites" in shop_chips(merchant, connected.store_id)

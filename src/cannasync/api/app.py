@@ -20,7 +20,7 @@ from cannasync.flows.checkout import IdempotencyConflict, StatusConflict
 from cannasync.flows.integrations import InvalidSettings
 from cannasync.flows.stores import InvalidStore
 from cannasync.jobs.scheduler import Dispatcher
-from cannasync.store.catalog import OutOfStock
+from cannasync.store.catalog.holds import OutOfStock
 from cannasync.store.uow import Database
 
 _STATUS: list[tuple[type[Exception], int]] = [

@@ -51,7 +51,7 @@ def _detail(db: Database, order_id: int) -> dict[str, Any]:
         return views.order(
             order,
             uow.orders.events(order_id),
-            uow.catalog.holds(order_id),
+            uow.holds.of_order(order_id),
             uow.outbox.for_subject(checkout.PUSH_ORDER, order_id),
             uow.messages.for_order(order_id),
         )

@@ -12,7 +12,7 @@ from cannasync.api.edge import MAX_OFFSET
 from cannasync.api.schemas import CategoryMappingIn, ProductPatch, StoreIn, StorePatch
 from cannasync.flows import shopper_messages, stores
 from cannasync.store import history
-from cannasync.store.catalog import EDITED_BY_STORE
+from cannasync.store.catalog.sync import EDITED_BY_STORE
 from cannasync.store.tables import Store
 from cannasync.store.uow import UnitOfWork
 
@@ -76,7 +76,7 @@ def get_category_mappings(store_id: int, db: Db, org: Org) -> dict[str, Any]:
     with db.uow() as uow:
         if uow.accounts.store(store_id, org) is None:
             raise not_found("store")
-        return {"mapping": uow.catalog.category_map(store_id)}
+        return {"mapping": uow.categories.category_map(store_id)}
 
 
 @router.put("/stores/{store_id}/category-mappings")
@@ -85,8 +85,8 @@ def put_category_mappings(store_id: int, body: CategoryMappingIn, db: Db, org: O
     with db.uow() as uow:
         if uow.accounts.store(store_id, org) is None:
             raise not_found("store")
-        moved = uow.catalog.set_category_map(store_id, body.mapping)  # applies at once, not from the next sync
-        return {"mapping": uow.catalog.category_map(store_id), "recategorised": moved}
+        moved = uow.categories.set_category_map(store_id, body.mapping)  # applies at once, not from the next sync
+        return {"mapping": uow.categories.category_map(store_id), "recategorised": moved}
 
 
 @router.get("/stores/{store_id}/products")

@@ -37,7 +37,7 @@ from cannasync.domain.orders import (
     transition_problem,
 )
 from cannasync.flows import shopper_messages
-from cannasync.store.catalog import OutOfStock
+from cannasync.store.catalog.holds import OutOfStock
 from cannasync.store.orders import contact_record
 from cannasync.store.tables import Order, OrderLine, OrderOffer, Product, Store
 from cannasync.store.uow import Database, UnitOfWork
@@ -286,7 +286,7 @@ def _place(
         ]
     )
     for product_id in sorted(wanted):
-        uow.catalog.take(product_id, wanted[product_id])
+        uow.holds.take(product_id, wanted[product_id])
 
     fees = list(request.fees)
     if request.fulfillment == Fulfillment.DELIVERY and store.delivery_fee_cents > 0:
@@ -356,7 +356,7 @@ def _place(
     uow.session.add(order)
     uow.session.flush()
     for product_id, quantity in wanted.items():
-        uow.catalog.record_hold(order.id, product_id, quantity)
+        uow.holds.record_hold(order.id, product_id, quantity)
     uow.orders.record(order.id, "status", "shopper", "order placed", to_status=OrderStatus.PENDING.value)
     shopper_messages.queue(uow, order, OrderStatus.PENDING, "shopper", "order placed")
     return order.id
@@ -414,8 +414,7 @@ def apply_status(uow: UnitOfWork, order: Order, target: OrderStatus, source: str
     order.status = target.value
     uow.orders.record(order.id, "status", source, detail, from_status=previous, to_status=target.value)
     shopper_messages.queue(uow, order, target, source, detail)
-    if not target.is_open:
-        uow.catalog.release_holds(order.id, f"order {target.value}")
+    uow.holds.release_for_status(order.id, target)
 
 
 def tier_quantity(line: OrderLine) -> Decimal | None:

@@ -15,9 +15,10 @@ import structlog
 
 from cannasync.connectors.base import HoldRelease
 from cannasync.connectors.registry import UnknownVendor, vendor
+from cannasync.domain import holds as hold_rules
 from cannasync.domain.orders import OrderStatus
 from cannasync.flows.checkout import stock_wanted, tier_quantity
-from cannasync.store.catalog import OutOfStock
+from cannasync.store.catalog.holds import OutOfStock
 from cannasync.store.tables import Order
 from cannasync.store.uow import Database, UnitOfWork
 
@@ -74,21 +75,22 @@ def set_keep_holding(db: Database, order_id: int, wanted: bool) -> SwitchResult:
 
 def _apply(uow: UnitOfWork, order: Order, wanted: bool) -> SwitchResult:
     order.keep_holding = wanted
-    acts_now = bool(order.pos_order_id) and OrderStatus(order.status).is_open and _pos_counts_at_push(uow, order)
+    ended = hold_rules.ends_holds(OrderStatus(order.status))
+    acts_now = bool(order.pos_order_id) and not ended and _pos_counts_at_push(uow, order)
     if not acts_now:
-        if not OrderStatus(order.status).is_open:
+        if ended:
             return SwitchResult(wanted, "The order is closed: nothing is held for it.")
         if wanted:
             return SwitchResult(wanted, "Its stock stays held until the order closes.")
         return SwitchResult(wanted, "Its stock is held as the POS rules say.")
-    holding = uow.catalog.is_holding(order.id)
+    holding = uow.holds.is_holding(order.id)
     if wanted and not holding:
-        uow.catalog.hold_again(order.id, _quantities(order))
+        uow.holds.hold_again(order.id, _quantities(order))
         uow.orders.record(order.id, "note", "merchant", "stock held again until the order closes")
         log.info("hold_taken_again", order_id=order.id)
         return SwitchResult(True, "Its stock is held again until the order closes.")
     if not wanted and holding:
-        uow.catalog.release_holds(order.id, RELEASED_BY_SWITCH)
+        uow.holds.release_holds(order.id, RELEASED_BY_SWITCH)
         uow.orders.record(order.id, "note", "merchant", "hold released: the POS counts the stock")
         log.info("hold_released_by_switch", order_id=order.id)
         return SwitchResult(False, "Its stock is released: the POS counts it now.")

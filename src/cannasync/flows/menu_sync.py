@@ -27,7 +27,7 @@ from cannasync.domain.catalog import Product, map_category
 from cannasync.domain.sync import Checkpoint, Quarantined, RunCounts
 from cannasync.domain.text import json_safe
 from cannasync.store.accounts import IntegrationConfig
-from cannasync.store.catalog import PRODUCT
+from cannasync.store.catalog.products import PRODUCT
 from cannasync.store.types import utcnow
 from cannasync.store.uow import Database, UnitOfWork
 
@@ -56,7 +56,7 @@ def run(db: Database, connector: InventorySource, integration: IntegrationConfig
     counts = RunCounts()
     seen: set[str] = set()  # external ids only: bounded by the catalogue's size, never its records
     with db.uow() as uow:
-        categories = uow.catalog.category_map(store_id)
+        categories = uow.categories.category_map(store_id)
         # Usually empty; checked in memory so that a clean page costs no write to the quarantine.
         quarantined = {record.external_id for record in uow.runs.quarantined(integration.id)}
         checkpoint = uow.runs.checkpoint(run_id)
@@ -105,14 +105,14 @@ def run(db: Database, connector: InventorySource, integration: IntegrationConfig
             # What the lost run saw is not known here, so "not listed any more" cannot be told: hide nothing.
             log.info("menu_sync_not_hiding", run_id=run_id, reason="resumed read, not a complete one")
         else:
-            counts.hidden = uow.catalog.hide_missing(integration.id, seen, run_id)
+            counts.hidden = uow.catalog_sync.hide_missing(integration.id, seen, run_id)
             # What this complete read did not quarantine again is fixed or gone (records with no id included).
             uow.runs.resolve_unseen(integration.id, PRODUCT, run_id)
         done = Checkpoint(pages=pages, resumed_from=lost_run)
         uow.runs.progress(run_id, pages=pages, seen=len(seen), counts=counts.as_dict(), checkpoint=done)
     if counts.created >= REFRESH_STATISTICS_AFTER:
         with db.uow() as uow:  # a transaction of its own: ANALYZE's lock is held until it commits
-            uow.catalog.refresh_statistics()
+            uow.catalog_sync.refresh_statistics()
     if isinstance(connector, ImageSource):
         refresh_images(db, connector, integration)
     log.info("menu_sync_done", integration_id=integration.id, run_id=run_id, **counts.as_dict())
@@ -134,7 +134,7 @@ def _write(
     Everything is flushed here, so a value the database refuses is refused now, before anything is counted.
     """
     assert integration.store_id is not None
-    outcomes = uow.catalog.save_page(
+    outcomes = uow.catalog_sync.save_page(
         store_id=integration.store_id,
         integration_id=integration.id,
         products=[(product, map_category(product.category, categories)) for product in products],
@@ -198,13 +198,13 @@ def refresh_images(db: Database, connector: ImageSource, integration: Integratio
     refreshed = 0
     while True:
         with db.uow() as uow:
-            batch = uow.catalog.needing_images(integration.id, stale_before, IMAGE_BATCH)
+            batch = uow.catalog_sync.needing_images(integration.id, stale_before, IMAGE_BATCH)
         if not batch:
             return refreshed
         fetched = [(product_id, connector.images(external_id)) for product_id, external_id in batch]
         with db.uow() as uow:
             for product_id, images in fetched:
-                uow.catalog.set_images(product_id, images)
+                uow.catalog_sync.set_images(product_id, images)
         refreshed += len(fetched)
 
 

@@ -35,7 +35,7 @@ from cannasync.domain.variants import stock_units
 from cannasync.flows import customers, order_status
 from cannasync.flows.checkout import PUSH_ORDER, apply_status, queue_pos_cancel, tier_quantity
 from cannasync.store.accounts import IntegrationConfig
-from cannasync.store.catalog import PRODUCT
+from cannasync.store.catalog.products import PRODUCT
 from cannasync.store.tables import Order
 from cannasync.store.uow import Database, UnitOfWork
 
@@ -188,8 +188,8 @@ def push(
         if order.status == OrderStatus.CONFIRMED.value:
             apply_status(uow, order, OrderStatus.SUBMITTED, "hub", f"in the POS as {pos_id}")
             order_status.poll_soon(uow, integration.id)  # its shopper now waits on the POS
-            if connector.traits.hold_release == HoldRelease.ON_PUSH and not order.keep_holding:
-                uow.catalog.release_holds(order.id, "the POS counts it now")
+            counted_at_push = connector.traits.hold_release == HoldRelease.ON_PUSH
+            uow.holds.release_at_push(order.id, counted_at_push=counted_at_push, keep_holding=order.keep_holding)
         elif order.status == OrderStatus.CANCELLED.value:
             # Cancelled while the create was under way: the POS order is live. Cancel it there next.
             queue_pos_cancel(uow, order)

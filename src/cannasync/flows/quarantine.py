@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cannasync.flows import menu_sync
-from cannasync.store.catalog import PRODUCT
+from cannasync.store.catalog.products import PRODUCT
 from cannasync.store.uow import Database
 
 #: The flow that reads each kind of record an integration quarantines.

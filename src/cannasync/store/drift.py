@@ -14,8 +14,9 @@ from sqlalchemy import ColumnElement, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from cannasync.domain.drift import Difference
+from cannasync.domain.holds import RELEASING_STATUSES
 from cannasync.store import history
-from cannasync.store.catalog import PRODUCT
+from cannasync.store.catalog.products import PRODUCT
 from cannasync.store.db import rowcount
 from cannasync.store.tables import (
     Binding,
@@ -31,7 +32,6 @@ from cannasync.store.tables import (
 from cannasync.store.types import utcnow
 
 FLOW = "reconcile"
-CLOSED_STATUSES = ("closed", "cancelled")
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +111,7 @@ class DriftStore:
         return [OurProduct(*row[:10]) for row in rows]
 
     def hide(self, product_ids: Sequence[int], run_id: int | None = None) -> int:
-        """Hide products the POS no longer sells, as a complete menu sync would (``Catalog.hide_missing``)."""
+        """Hide products the POS no longer sells, as a complete menu sync would (``CatalogSync.hide_missing``)."""
         hidden = 0
         for start in range(0, len(product_ids), 500):
             result = self.session.execute(
@@ -140,7 +140,8 @@ class DriftStore:
     def stale_holds(self, integration_id: int, *, counted_at_push: bool) -> list[StaleHold]:
         """Orders holding stock they should not: closed ones, and (for a POS that deducts stock when the order is
         created in it) pushed ones the store did not ask to keep holding."""
-        stale: ColumnElement[bool] = Order.status.in_(CLOSED_STATUSES)
+        # domain.holds in SQL: an ended order holds nothing; nor does one a POS counts from its push, unless kept.
+        stale: ColumnElement[bool] = Order.status.in_(sorted(status.value for status in RELEASING_STATUSES))
         if counted_at_push:
             stale = stale | (Order.pos_order_id.is_not(None) & Order.keep_holding.is_(False))
         rows = self.session.execute(

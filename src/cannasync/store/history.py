@@ -8,7 +8,7 @@ the API and console routes that change records. The code that changes a record n
 
 Two ways in, by how the record is written:
 
-* Products are written a page at a time with Core statements (``Catalog.save_page``), so their writers report
+* Products are written a page at a time with Core statements (``CatalogSync.save_page``), so their writers report
   changes here explicitly: the old values of a page's updated products are read in one query (none when the page
   changed nothing), and a page of changes is one INSERT. Only the fields a merchant asks about are kept.
 * Orders and personas (and a persona's consents) are changed one ORM row at a time from many places (the status

@@ -8,7 +8,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cannasync.store.accounts import Accounts
 from cannasync.store.bindings import Bindings
-from cannasync.store.catalog import Catalog
+from cannasync.store.catalog.categories import CategoryTable
+from cannasync.store.catalog.holds import Holds
+from cannasync.store.catalog.products import Catalog
+from cannasync.store.catalog.sync import CatalogSync
 from cannasync.store.drift import DriftStore
 from cannasync.store.health import Health
 from cannasync.store.incidents import Incidents
@@ -34,6 +37,9 @@ class UnitOfWork:
         self.bindings = Bindings(self.session)
         self.accounts = Accounts(self.session, self._box)
         self.catalog = Catalog(self.session)
+        self.categories = CategoryTable(self.session)
+        self.catalog_sync = CatalogSync(self.session)
+        self.holds = Holds(self.session)
         self.orders = Orders(self.session)
         self.outbox = Outbox(self.session, self._backoff)
         self.runs = Runs(self.session)

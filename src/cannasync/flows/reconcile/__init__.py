@@ -5,7 +5,7 @@ pages, the order lookup by our reference, the order status read). Repairs are ou
 difference it mends:
 
 * a product whose count, price or listing drifted is re-synced from the page just read (the menu sync's own
-  write, ``Catalog.save_page``); one the POS no longer sells is hidden (only after a complete read, as the menu
+  write, ``CatalogSync.save_page``); one the POS no longer sells is hidden (only after a complete read, as the menu
   sync does); one the POS sells and the store never listed makes the menu sync run now;
 * an order the POS holds under our reference but ours never recorded (the push's answer was lost) has its push
   queued again through the outbox, outcome unknown, so the sender looks it up before it creates: exactly once;

@@ -13,7 +13,7 @@ from cannasync.flows import menu_sync
 from cannasync.flows.reconcile.counts import ReconcileCounts
 from cannasync.store import history
 from cannasync.store.accounts import IntegrationConfig
-from cannasync.store.catalog import EDITED_BY_STORE
+from cannasync.store.catalog.sync import EDITED_BY_STORE
 from cannasync.store.drift import OurProduct
 from cannasync.store.tables import SyncRun
 from cannasync.store.uow import Database, UnitOfWork
@@ -44,7 +44,7 @@ def reconcile(
     assert store_id is not None
     owned = connector.options.store_owned
     with db.uow() as uow:
-        categories = uow.catalog.category_map(store_id)
+        categories = uow.categories.category_map(store_id)
         unreadable = {r.external_id: r.reason for r in uow.runs.quarantined(integration.id)}
         last = _LastSync.of(next(iter(uow.runs.recent(integration.id, menu_sync.FLOW, 1)), None))
     seen: set[str] = set()  # external ids only, as the menu sync keeps them
@@ -233,7 +233,7 @@ def _resync(
     if not resync:
         return
     assert integration.store_id is not None
-    outcomes = uow.catalog.save_page(
+    outcomes = uow.catalog_sync.save_page(
         store_id=integration.store_id,
         integration_id=integration.id,
         products=[(product, map_category(product.category, categories)) for product, _ in resync],

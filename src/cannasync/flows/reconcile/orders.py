@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from cannasync.connectors.base import Connector, HoldRelease, OrderSink, StatusPostbacks, StatusSource
+from cannasync.domain import holds as hold_rules
 from cannasync.domain.drift import Cause, Difference, Kind, Repair
 from cannasync.domain.orders import Fulfillment, OrderStatus, transition_problem
 from cannasync.flows import order_status
@@ -138,7 +139,7 @@ def _status(db: Database, connector: StatusSource, order_id: int) -> Difference 
             return None
         pos_order_id, fulfillment, current = order.pos_order_id, Fulfillment(order.fulfillment), order.status
         number, since = order.number, _last_event(uow, order.id)
-        held = sum(hold.quantity for hold in uow.catalog.holds(order.id) if hold.released_at is None)
+        held = sum(hold.quantity for hold in uow.holds.of_order(order.id) if hold.released_at is None)
     report = connector.order_status(pos_order_id, fulfillment)
     label = f"order {number}"
     ours = {"status": current, "pos_order_id": pos_order_id, "held": held}
@@ -188,10 +189,10 @@ def reconcile_holds(
         for hold in stale:
             why = (
                 f"the order is {hold.status}"
-                if hold.status in ("closed", "cancelled")
+                if hold_rules.ends_holds(OrderStatus(hold.status))
                 else f"the POS counts the stock since the order reached it as {hold.pos_order_id}"
             )
-            released = uow.catalog.release_holds(hold.order_id, f"reconciliation: {why}")
+            released = uow.holds.release_holds(hold.order_id, f"reconciliation: {why}")
             uow.orders.record(hold.order_id, "note", "hub", f"reconciliation released {released} held: {why}")
             differences.append(
                 Difference(

@@ -132,7 +132,7 @@ def _detail(uow: UnitOfWork, order: Order) -> dict[str, Any]:
     detail = views.order(
         order,
         uow.orders.events(order.id),
-        uow.catalog.holds(order.id),
+        uow.holds.of_order(order.id),
         uow.outbox.for_subject(checkout.PUSH_ORDER, order.id),
         uow.messages.for_order(order.id),
     )

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse
 from cannasync.api.deps import Db
 from cannasync.domain.catalog import available_quantity
 from cannasync.store import history
-from cannasync.store.catalog import PRODUCT
+from cannasync.store.catalog.products import PRODUCT
 from cannasync.web.console.historyviews import Change, changes
 from cannasync.web.console.runviews import vendor_title
 from cannasync.web.pages import render
@@ -82,7 +82,7 @@ def product_detail(request: Request, product_id: int, db: Db, viewer: Merchant) 
             updated_at=row.updated_at,
             holds=[
                 Held(h.quantity, order_id, number, h.created_at)
-                for h, order_id, number in uow.catalog.open_holds_of(row.id)
+                for h, order_id, number in uow.holds.open_of_product(row.id)
             ],
             changes=changes(uow, history.PRODUCT, row.id),
         )

@@ -20,7 +20,7 @@ from cannasync.connectors.registry import STORE_VENDORS, VENDORS, spoken
 from cannasync.domain.catalog import SHOPPER_CATEGORIES, available_quantity, suggest_category
 from cannasync.flows import menu_sync, quarantine
 from cannasync.jobs.scheduler import AlreadyRunning, Dispatcher
-from cannasync.store.catalog import LOW_STOCK, StockLevel
+from cannasync.store.catalog.stock import LOW_STOCK, StockLevel
 from cannasync.store.tables import Integration, Product, QuarantinedRecord
 from cannasync.store.uow import Database, UnitOfWork
 from cannasync.web.console.frame import frame
@@ -199,9 +199,9 @@ class CategoryRow:
 
 def _category_rows(uow: UnitOfWork, store_id: int) -> list[CategoryRow]:
     """Every POS category the menu has or the table names, with the store category it maps to and a suggestion."""
-    mapping = uow.catalog.category_map(store_id)
+    mapping = uow.categories.category_map(store_id)
     seen = uow.catalog.product_facets(store_id)["pos_categories"]
-    bases = uow.catalog.category_bases(store_id)
+    bases = uow.categories.category_bases(store_id)
     folded = {name.casefold() for name in mapping}
     names = sorted(mapping) + [name for name in seen if name.casefold() not in folded]
     rows = []
@@ -336,7 +336,7 @@ def save_category_mapping(
     frame(db, viewer, store_id, section="products")
     mapping = _read_mapping(pos_category or [], category or [])
     with db.uow() as uow:
-        moved = uow.catalog.set_category_map(store_id, mapping)
+        moved = uow.categories.set_category_map(store_id, mapping)
     with db.uow() as uow:
         rows = _category_rows(uow, store_id)
     saved = f"Saved {len(mapping)} mapping{'s' if len(mapping) != 1 else ''}"

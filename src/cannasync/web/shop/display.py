@@ -13,7 +13,7 @@ from typing import Any
 
 from cannasync.domain.catalog import available_quantity
 from cannasync.domain.variants import split_size
-from cannasync.store.catalog import THCA_TO_THC
+from cannasync.store.catalog.storefront import THCA_TO_THC
 from cannasync.store.tables import Product
 
 #: At or below this many left, a card says "Only N left" (a nudge, and a warning before the cart says no).

@@ -21,7 +21,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from cannasync.api.deps import Db
-from cannasync.store.catalog import sells_medical
+from cannasync.store.catalog.storefront import sells_medical
 from cannasync.store.uow import Database
 from cannasync.web.shop import frame
 

@@ -14,7 +14,7 @@ from cannasync.api.deps import Db
 from cannasync.connectors.registry import UnknownVendor, vendor
 from cannasync.domain.limits import Kind, kind_of
 from cannasync.domain.variants import tiers_of
-from cannasync.store.catalog import MENU_SORTS, MenuFilter, menu, menu_facets, sizes_of
+from cannasync.store.catalog.storefront import MENU_SORTS, MenuFilter, menu, menu_facets, sizes_of
 from cannasync.store.uow import UnitOfWork
 from cannasync.web.shop import basket, frame
 from cannasync.web.shop.cart import try_add

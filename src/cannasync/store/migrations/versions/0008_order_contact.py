@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import cannasync.store.types
+from cannasync.store.migration_ops import drop_columns
 
 revision = "0008"
 down_revision = "0007"
@@ -69,11 +70,5 @@ def _backfill() -> None:
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        # A batch drop rebuilds the table, and SQLite refuses to drop a table other rows point at while foreign
-        # keys are on (they are, for every connection; see store/db.py). SQLite 3.35+ drops a column in place.
-        op.execute("ALTER TABLE customers DROP COLUMN pos_create_started_at")
-        op.execute("ALTER TABLE orders DROP COLUMN contact")
-        return
-    op.drop_column("customers", "pos_create_started_at")
-    op.drop_column("orders", "contact")
+    drop_columns("customers", "pos_create_started_at")
+    drop_columns("orders", "contact")

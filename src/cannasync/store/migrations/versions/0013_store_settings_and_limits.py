@@ -13,6 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from cannasync.store.migration_ops import drop_columns
+
 revision = "0013"
 down_revision = "0012"
 branch_labels = None
@@ -42,8 +44,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    _drop_columns("products", "net_weight_unit", "net_weight", "base_category")
-    _drop_columns(
+    drop_columns("products", "net_weight_unit", "net_weight", "base_category")
+    drop_columns(
         "stores",
         "limit_overrides",
         "delivery_minimum_cents",
@@ -55,15 +57,3 @@ def downgrade() -> None:
         "address",
         "timezone_chosen",
     )
-
-
-def _drop_columns(table: str, *names: str) -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        # A batch drop rebuilds the table, and SQLite refuses to drop a table other rows point at while foreign
-        # keys are on (they are, for every connection; see store/db.py). SQLite 3.35+ drops a column in place.
-        for name in names:
-            op.execute(f"ALTER TABLE {table} DROP COLUMN {name}")
-        return
-    with op.batch_alter_table(table, schema=None) as batch_op:
-        for name in names:
-            batch_op.drop_column(name)

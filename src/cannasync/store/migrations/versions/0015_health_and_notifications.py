@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import cannasync.store.types
+from cannasync.store.migration_ops import drop_columns
 
 revision = "0015"
 down_revision = "0014"
@@ -123,18 +124,6 @@ def downgrade() -> None:
     op.execute("DELETE FROM outbox WHERE integration_id IS NULL")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.alter_column("integration_id", existing_type=_ID, nullable=False)
-    _drop_columns("sync_runs", "calls")
-    _drop_columns("schedules", "paused_at")
-    _drop_columns("integrations", "credential_until", "credential_noted_at", "credential_note", "credential_problem")
-
-
-def _drop_columns(table: str, *names: str) -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        # A batch drop rebuilds the table, and SQLite refuses to drop a table other rows point at while foreign
-        # keys are on (they are, for every connection; see store/db.py). SQLite 3.35+ drops a column in place.
-        for name in names:
-            op.execute(f"ALTER TABLE {table} DROP COLUMN {name}")
-        return
-    with op.batch_alter_table(table, schema=None) as batch_op:
-        for name in names:
-            batch_op.drop_column(name)
+    drop_columns("sync_runs", "calls")
+    drop_columns("schedules", "paused_at")
+    drop_columns("integrations", "credential_until", "credential_noted_at", "credential_note", "credential_problem")

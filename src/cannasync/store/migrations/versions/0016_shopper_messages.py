@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import cannasync.store.types
+from cannasync.store.migration_ops import drop_columns
 
 revision = "0016"
 down_revision = "0015"
@@ -66,18 +67,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("order_messages")
     op.drop_index("ix_orders_page_key", table_name="orders")
-    _drop_columns("orders", "page_key")
-    _drop_columns("integrations", "status_pushed_at")
-    _drop_columns("stores", "order_email_enabled", "order_sms_enabled")
-
-
-def _drop_columns(table: str, *names: str) -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        # A batch drop rebuilds the table, and with foreign keys on SQLite deletes the rows that point at it
-        # (see 0015). SQLite 3.35+ drops a column in place.
-        for name in names:
-            op.execute(f"ALTER TABLE {table} DROP COLUMN {name}")
-        return
-    with op.batch_alter_table(table, schema=None) as batch_op:
-        for name in names:
-            batch_op.drop_column(name)
+    drop_columns("orders", "page_key")
+    drop_columns("integrations", "status_pushed_at")
+    drop_columns("stores", "order_email_enabled", "order_sms_enabled")

@@ -4,7 +4,8 @@ calls it made, and each flow can be synced now or paused; all over real HTTP, on
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -69,6 +70,14 @@ def test_quarantine_webhook_errors_and_a_refused_credential_are_counted_listed_a
         detail.text,
     )
     assert calls and all(path.startswith("v1/items") and "?" not in path for path in calls)  # under the API root
+    with hub.db.uow() as uow:  # each call's moment in the store's own time, to the millisecond
+        store = uow.accounts.store(connected.store_id)
+        assert store is not None
+        store_zone = ZoneInfo(store.timezone)
+    moments = re.findall(r'data-testid="run-call"><td>([^<]+)</td>', detail.text)
+    assert moments and all(
+        re.fullmatch(rf"\d\d:\d\d:\d\d\.\d{{3}} {datetime.now(store_zone):%Z}", at) for at in moments
+    ), moments
     api = hub.api.get(f"/api/v1/runs/{failed['id']}").json()
     assert api["calls"]["failed"] >= 1 and {c["status"] for c in api["calls"]["calls"]} == {401}
     assert "demo-key" not in detail.text and "demo-key" not in str(api) and "127.0.0.1" not in str(api["calls"])

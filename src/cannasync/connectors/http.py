@@ -70,7 +70,7 @@ class CallLog:
         if status is not None and status < 400:
             self.answered = True
         if len(self.calls) < CALLS_KEPT:
-            at = datetime.now(UTC).strftime("%H:%M:%S.%f")[:-3]
+            at = datetime.now(UTC).isoformat(timespec="milliseconds")  # pages show it in the store's zone
             call = {"at": at, "method": method, "path": path, "status": status, "ms": ms, "error": error}
             self.calls.append(call | {"rate_limit": dict(rate_limit)})
 

@@ -84,6 +84,24 @@ def stamp(context: Mapping[str, Any], value: datetime | str | None) -> str:
     return local_stamp(value, page_zone(context))
 
 
+@pass_context
+def clock(context: Mapping[str, Any], value: str | None) -> str:
+    """A vendor call's moment as the page's store reads it, to the millisecond: ``08:21:14.532 EST``.
+
+    Calls are recorded as ISO moments in UTC; those recorded before the date was kept (``08:21:14.532``, UTC) have
+    no day to convert by, so they are shown as recorded, marked UTC."""
+    if not value:
+        return ""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return f"{value} UTC"
+    if moment.tzinfo is None:
+        return f"{value} UTC"
+    local = moment.astimezone(zone(page_zone(context)))
+    return f"{local:%H:%M:%S}.{local.microsecond // 1000:03d} {local:%Z}"
+
+
 _SPELLED = {"sms": "SMS", "pos": "POS", "id": "ID", "otd": "OTD", "thc": "THC", "cbd": "CBD"}
 
 
@@ -112,7 +130,7 @@ def csrf_field(viewer: Any) -> Markup:
     return Markup('<input type="hidden" name="csrf_token" value="{}">').format(escape(viewer.csrf_token))
 
 
-templates.env.filters.update(money=money, ago=ago, stamp=stamp, words=words, phone=phone)
+templates.env.filters.update(money=money, ago=ago, stamp=stamp, clock=clock, words=words, phone=phone)
 templates.env.globals.update(csrf_field=csrf_field)
 
 

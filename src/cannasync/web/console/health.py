@@ -33,7 +33,7 @@ from cannasync.store.uow import UnitOfWork
 from cannasync.web.console import health_sections
 from cannasync.web.console.frame import frame
 from cannasync.web.console.runviews import RunView, duration, run_view, vendor_title
-from cannasync.web.pages import PostedForm, render
+from cannasync.web.pages import PostedForm, page_zone, render
 from cannasync.web.session import Merchant, MerchantForm
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -348,6 +348,8 @@ def run_detail(request: Request, run_id: int, db: Db, viewer: Merchant) -> HTMLR
         calls = dict(row.calls or {})
         title = vendor_title(integration)
         place = integration.store.name if integration.store else "Organization"
+        # Times in the zone of the store the run was for (an organization's run: the console's own store's).
+        zone = integration.store.timezone if integration.store else None
         complete = row.complete_read
     return render(
         request,
@@ -358,4 +360,5 @@ def run_detail(request: Request, run_id: int, db: Db, viewer: Merchant) -> HTMLR
         title=title,
         place=place,
         complete_read=complete,
+        tz=zone or page_zone(context),
     )

@@ -12,17 +12,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx2
-from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
-from cannasync.cli.servers import BackgroundServer
 from cannasync.store.outbox import Backoff
 from cannasync.web.shop import gate
 from tests.conftest import Connected, Console, Hub, Sandbox, connect_sms, wait_for
 from tests.flows.support import confirm_and_wait_for_push, place, stocked
 from tests.mailbox import body_of, free_port, link_in, mail_settings, smtp_server
+from tests.proxy import answering_proxy
 
 PHONE = "+17345550142"
 SHOPPER = {
@@ -172,29 +169,17 @@ def test_no_phone_no_text_no_email_no_email_and_a_channel_the_store_left_off_sen
 
 @contextmanager
 def late_answers(sandbox: Sandbox, late: int) -> Iterator[str]:
-    """The gateway behind a proxy that passes every call on at once and holds back the answer to the first ``late``
-    sends for a second: the text is sent, but a client that waits less never hears so (a timeout after commit)."""
+    """The gateway behind a proxy that holds back the answer to the first ``late`` sends for a second: the text is
+    sent, but a client that waits less never hears so (a timeout after commit)."""
     held = {"left": late}
 
-    async def forward(request: Request) -> Response:
-        async with httpx2.AsyncClient(base_url=sandbox.server.url, timeout=10) as client:
-            answer = await client.request(
-                request.method,
-                request.url.path,
-                params=request.query_params,
-                content=await request.body(),
-                headers={k: v for k, v in request.headers.items() if k.lower() in ("authorization", "content-type")},
-            )
+    async def late_for_the_first_sends(request: Request) -> None:
         if request.method == "POST" and held["left"] > 0:
             held["left"] -= 1
             await asyncio.sleep(1.0)
-        return Response(answer.content, answer.status_code, media_type=answer.headers.get("content-type"))
 
-    proxy = BackgroundServer(Starlette(routes=[Route("/{path:path}", forward, methods=["GET", "POST"])])).start()
-    try:
-        yield proxy.url
-    finally:
-        proxy.stop()
+    with answering_proxy(sandbox.server.url, late_for_the_first_sends) as url:
+        yield url
 
 
 def test_an_outage_delays_a_message_and_a_lost_answer_never_texts_twice(

@@ -13,10 +13,7 @@ from typing import Any
 
 import httpx2
 from fastapi.routing import APIRoute
-from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 from cannasync.cli.servers import BackgroundServer
 from cannasync.jobs.runtime import Runtime
@@ -35,6 +32,7 @@ from tests.conftest import (
     post_sign_in,
     wait_for,
 )
+from tests.proxy import answering_proxy
 
 
 def test_pages_need_a_sign_in_and_say_where_to_go(hub: Hub):
@@ -61,24 +59,14 @@ def held_answers(sandbox: Sandbox) -> Iterator[tuple[str, threading.Event]]:
     """The sandbox behind a proxy that passes each call on and holds its answer until the test lets go."""
     release = threading.Event()
 
-    async def forward(request: Request) -> Response:
-        async with httpx2.AsyncClient(base_url=sandbox.server.url, timeout=30) as client:
-            answer = await client.request(
-                request.method,
-                request.url.path,
-                params=request.query_params,
-                content=await request.body(),
-                headers={k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")},
-            )
+    async def until_released(request: Request) -> None:
         await asyncio.to_thread(release.wait, 120)
-        return Response(answer.content, answer.status_code, media_type=answer.headers.get("content-type"))
 
-    proxy = BackgroundServer(Starlette(routes=[Route("/{path:path}", forward, methods=["GET", "POST"])])).start()
-    try:
-        yield f"{proxy.url}/external/api", release
-    finally:
-        release.set()
-        proxy.stop()
+    with answering_proxy(sandbox.server.url, until_released) as url:
+        try:
+            yield f"{url}/external/api", release
+        finally:
+            release.set()  # before the proxy stops: a held answer would hold up its shutdown
 
 
 def test_a_slow_vendor_check_holds_up_nobody_else(hub: Hub, merchant: Console, flourish: Sandbox):

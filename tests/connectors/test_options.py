@@ -6,8 +6,16 @@ from __future__ import annotations
 import pytest
 
 from cannasync.connectors.base import Options
-from cannasync.connectors.registry import ORGANIZATION_VENDORS, STORE_VENDORS, UnknownVendor, pos_options
+from cannasync.connectors.registry import (
+    LOYALTY_SOURCES,
+    ORGANIZATION_VENDORS,
+    STORE_VENDORS,
+    UnknownVendor,
+    loyalty_options,
+    pos_options,
+)
 from cannasync.domain.catalog import FieldGroup
+from cannasync.flows.loyalty.source import frozen
 
 
 @pytest.mark.parametrize("name", STORE_VENDORS)
@@ -53,3 +61,45 @@ def test_a_vendor_that_is_no_pos_has_no_switch_on() -> None:
 def test_an_unknown_vendor_has_no_options() -> None:
     with pytest.raises(UnknownVendor):
         pos_options("nobody", {})
+    with pytest.raises(UnknownVendor):
+        loyalty_options("nobody", {})
+
+
+# --- loyalty sources ---------------------------------------------------------------------------------------------
+
+#: What a source's settings hold at the least: its connection refuses to save without the age-gate attestation.
+ATTESTED = {"age_gate_attested": True}
+
+
+@pytest.mark.parametrize("name", LOYALTY_SOURCES)
+def test_a_source_left_at_its_defaults_is_live_syncs_no_persona_and_feeds_every_state(name: str) -> None:
+    options = loyalty_options(name, ATTESTED)
+    assert (options.frozen, options.sync_personas, options.regions) == (False, False, None)
+    assert options.reaches("MI") and options.reaches(None)
+    assert not frozen(name, ATTESTED)
+
+
+def test_use_last_backup_freezes_the_source() -> None:
+    assert loyalty_options("flourish_loyalty", {**ATTESTED, "use_last_backup": True}).frozen
+    assert frozen("flourish_loyalty", {**ATTESTED, "use_last_backup": True})
+
+
+def test_sync_personas_is_read() -> None:
+    assert loyalty_options("flourish_loyalty", {**ATTESTED, "sync_personas": True}).sync_personas
+
+
+def test_regions_leave_shoppers_out_only_with_sync_to_state_on() -> None:
+    regions = {**ATTESTED, "regions": ["mi", " OH "]}
+    assert loyalty_options("flourish_loyalty", regions).regions is None  # given, but sync to state is off
+    options = loyalty_options("flourish_loyalty", {**regions, "sync_to_state": True})
+    assert options.regions == {"MI", "OH"}  # as the model stores them
+    assert options.reaches("MI") and not options.reaches("IL") and not options.reaches(None)
+    # Sync to state with no region given leaves no one out.
+    assert loyalty_options("flourish_loyalty", {**ATTESTED, "sync_to_state": True}).reaches("IL")
+
+
+@pytest.mark.parametrize("name", [*STORE_VENDORS, "sms", "leaflink"])
+def test_only_a_loyalty_source_is_ever_frozen(name: str) -> None:
+    assert not frozen(name, {"use_last_backup": True})
+    with pytest.raises(UnknownVendor, match="not a loyalty source"):
+        loyalty_options(name, {})

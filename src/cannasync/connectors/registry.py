@@ -16,6 +16,7 @@ from cannasync.connectors.alleaves.connector import AlleavesConnector
 from cannasync.connectors.alleaves.settings import AlleavesCredentials, AlleavesSettings
 from cannasync.connectors.base import (
     Connector,
+    LoyaltyOptions,
     Options,
     ShopperSource,
     SmsGateway,
@@ -65,6 +66,8 @@ class VendorSpec:
     #: For a store's POS: its settings (validated) as the store's switches flows read (``Options``), for a flow or
     #: a page that has the stored settings but builds no connector.
     options: Callable[[Any], Options] | None = None
+    #: For a loyalty source: its settings (validated) in the program's words.
+    loyalty_options: Callable[[Any], LoyaltyOptions] | None = None
     #: For a wholesale marketplace: its settings (validated) in the bridge's words.
     wholesale_options: Callable[[Any], WholesaleOptions] | None = None
     #: For a wholesale marketplace: which of its settings holds each of those options (a form's field names).
@@ -132,6 +135,7 @@ VENDORS: Mapping[str, VendorSpec] = {
         short_title="Flourish",
         credentials=FlourishCredentials,
         settings=FlourishLoyaltySettings,
+        loyalty_options=FlourishLoyaltySettings.loyalty_options,
         connector=FlourishLoyaltyConnector,
         scope="organization",
         several=True,
@@ -215,6 +219,14 @@ def pos_options(name: str, settings: Mapping[str, Any]) -> Options:
     included): what its connector's ``options`` would be. A vendor that is no POS has none of them on."""
     spec = vendor(name)
     return Options() if spec.options is None else spec.options(spec.settings.model_validate(settings))
+
+
+def loyalty_options(name: str, settings: Mapping[str, Any]) -> LoyaltyOptions:
+    """A loyalty source's stored settings, typed by its vendor's model (defaults included)."""
+    spec = vendor(name)
+    if spec.loyalty_options is None:
+        raise UnknownVendor(f"{name!r} is not a loyalty source")
+    return spec.loyalty_options(spec.settings.model_validate(settings))
 
 
 def wholesale_options(name: str, settings: Mapping[str, Any]) -> WholesaleOptions:

@@ -10,7 +10,7 @@ from cannasync.api import views
 from cannasync.api.deps import BY_API, Db, Jobs, Org, not_found
 from cannasync.api.edge import MAX_OFFSET
 from cannasync.api.schemas import PersonaPatch, ProgramDatesIn, ProgramIn, RewardIn, SignupIn, StoreMappingIn
-from cannasync.connectors.registry import LOYALTY_SOURCES, SMS_GATEWAYS
+from cannasync.connectors.registry import LOYALTY_SOURCES, SMS_GATEWAYS, loyalty_options
 from cannasync.domain.customers import CustomerDetails, normalise_email, normalise_phone
 from cannasync.domain.loyalty import RewardKind
 from cannasync.flows import loyalty
@@ -281,7 +281,7 @@ def health(db: Db, org: Org) -> dict[str, Any]:
                 {
                     "integration_id": row.id,
                     "name": row.name,
-                    "frozen": bool(row.settings.get("use_last_backup")),
+                    "frozen": loyalty_options(row.vendor, row.settings).frozen,
                     "last_data_received_at": row.sync_state.get("last_data_at"),
                     "last_run": {
                         "status": runs[0].status,

@@ -340,6 +340,24 @@ class Sale:
     discount_ids: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class LoyaltyOptions:
+    """How a loyalty source feeds the program, read from its settings by its connector (typed, with the vendor's
+    defaults in one place)."""
+
+    #: "Use last backup" (seed 002): the source keeps what it has and is never called again, not even to check its
+    #: credentials (it is switched on when the old POS stops answering).
+    frozen: bool
+    #: Profile changes made in the POS flow in, and signups that match nobody are created there.
+    sync_personas: bool
+    #: The states whose shoppers this source feeds ("sync to state"); None: every shopper, wherever they live.
+    regions: frozenset[str] | None
+
+    def reaches(self, state: str | None) -> bool:
+        """Whether a shopper living in ``state`` is this source's to feed."""
+        return self.regions is None or state in self.regions
+
+
 @runtime_checkable
 class ShopperSource(Protocol):
     """Customers and completed sales, read incrementally (each call returns what changed since ``since``)."""

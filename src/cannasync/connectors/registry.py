@@ -16,6 +16,8 @@ from cannasync.connectors.alleaves.connector import AlleavesConnector
 from cannasync.connectors.alleaves.settings import AlleavesCredentials, AlleavesSettings
 from cannasync.connectors.base import (
     Connector,
+    LoyaltyOptions,
+    Options,
     ShopperSource,
     SmsGateway,
     Traits,
@@ -61,6 +63,11 @@ class VendorSpec:
     warnings: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     #: A warning for the connection as a whole, shown before any of its settings.
     caution: str | None = None
+    #: For a store's POS: its settings (validated) as the store's switches flows read (``Options``), for a flow or
+    #: a page that has the stored settings but builds no connector.
+    options: Callable[[Any], Options] | None = None
+    #: For a loyalty source: its settings (validated) in the program's words.
+    loyalty_options: Callable[[Any], LoyaltyOptions] | None = None
     #: For a wholesale marketplace: its settings (validated) in the bridge's words.
     wholesale_options: Callable[[Any], WholesaleOptions] | None = None
     #: For a wholesale marketplace: which of its settings holds each of those options (a form's field names).
@@ -100,6 +107,7 @@ VENDORS: Mapping[str, VendorSpec] = {
         title="Flourish",
         credentials=FlourishCredentials,
         settings=FlourishSettings,
+        options=FlourishSettings.options,
         connector=FlourishConnector,
         choice="facility_id",
         receives_calls=True,  # webhooks, for the wholesale bridge
@@ -109,6 +117,7 @@ VENDORS: Mapping[str, VendorSpec] = {
         title="Flowhub",
         credentials=FlowhubCredentials,
         settings=FlowhubSettings,
+        options=FlowhubSettings.options,
         connector=FlowhubConnector,
     ),
     "alleaves": VendorSpec(
@@ -116,6 +125,7 @@ VENDORS: Mapping[str, VendorSpec] = {
         title="Alleaves",
         credentials=AlleavesCredentials,
         settings=AlleavesSettings,
+        options=AlleavesSettings.options,
         connector=AlleavesConnector,
         choice="area_ids",
     ),
@@ -125,6 +135,7 @@ VENDORS: Mapping[str, VendorSpec] = {
         short_title="Flourish",
         credentials=FlourishCredentials,
         settings=FlourishLoyaltySettings,
+        loyalty_options=FlourishLoyaltySettings.loyalty_options,
         connector=FlourishLoyaltyConnector,
         scope="organization",
         several=True,
@@ -201,6 +212,21 @@ SUPPLIERS: Mapping[str, Callable[[Mapping[str, Any], Mapping[str, Any]], Wholesa
 
 class UnknownVendor(KeyError):
     pass
+
+
+def pos_options(name: str, settings: Mapping[str, Any]) -> Options:
+    """A store connection's stored settings as the store's switches, typed by its vendor's model (defaults
+    included): what its connector's ``options`` would be. A vendor that is no POS has none of them on."""
+    spec = vendor(name)
+    return Options() if spec.options is None else spec.options(spec.settings.model_validate(settings))
+
+
+def loyalty_options(name: str, settings: Mapping[str, Any]) -> LoyaltyOptions:
+    """A loyalty source's stored settings, typed by its vendor's model (defaults included)."""
+    spec = vendor(name)
+    if spec.loyalty_options is None:
+        raise UnknownVendor(f"{name!r} is not a loyalty source")
+    return spec.loyalty_options(spec.settings.model_validate(settings))
 
 
 def wholesale_options(name: str, settings: Mapping[str, Any]) -> WholesaleOptions:

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from cannasync.connectors.base import Traits
-from cannasync.connectors.registry import vendor
+from cannasync.connectors.registry import pos_options, vendor
 from cannasync.domain import limits, variants
 from cannasync.domain.catalog import PriceTier
 from cannasync.domain.customers import CustomerDetails, age_on
@@ -39,7 +39,7 @@ from cannasync.domain.orders import (
 from cannasync.flows import shopper_messages
 from cannasync.store.catalog.holds import OutOfStock
 from cannasync.store.orders import contact_record
-from cannasync.store.tables import Order, OrderLine, OrderOffer, Product, Store
+from cannasync.store.tables import Integration, Order, OrderLine, OrderOffer, Product, Store
 from cannasync.store.uow import Database, UnitOfWork
 
 PUSH_ORDER = "push_order"
@@ -370,9 +370,15 @@ def confirm_order(db: Database, order_id: int) -> None:
             raise InvalidOrder(f"order {order_id} does not exist")
         _move(uow, order, OrderStatus.CONFIRMED, "merchant", "confirmed by the store")
         integration = uow.accounts.integration(order.integration_id) if order.integration_id else None
-        if integration is not None and integration.enabled and integration.settings.get("sync_orders"):
+        if integration is not None and pushes_orders(integration):
             uow.outbox.enqueue(integration.id, PUSH_ORDER, order.id, f"{PUSH_ORDER}:{order.id}")
             uow.orders.record(order.id, "push", "hub", "queued for the POS")
+
+
+def pushes_orders(integration: Integration) -> bool:
+    """Whether an order confirmed for this POS connection is queued for the POS: the connection is on and its
+    Sync Orders switch too."""
+    return integration.enabled and pos_options(integration.vendor, integration.settings).sync_orders
 
 
 def cancel_order(db: Database, order_id: int, *, source: str, reason: str) -> None:

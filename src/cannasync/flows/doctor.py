@@ -275,7 +275,7 @@ def check(vendor_name: str, credentials: Mapping[str, Any], settings: Mapping[st
     clean_settings = checked_config(spec, dict(credentials), dict(settings))
     doctor = _Check(spec, credentials, clean_settings)
     with recording(read_only=True) as watching:
-        if loyalty.frozen(clean_settings):
+        if loyalty.frozen(spec.name, clean_settings):
             doctor.add("Credentials", SKIPPED, "this source is frozen (use last backup): it is not called")
         else:
             doctor.run()

@@ -76,7 +76,7 @@ def check(vendor_name: str, credentials: dict[str, Any], settings: dict[str, Any
     A frozen source ("use last backup") is not asked anything: it is switched on when the old POS stops
     accepting the credentials, and it promises no call at all; it sees no locations.
     """
-    if loyalty.frozen(settings):
+    if loyalty.frozen(vendor_name, settings):
         return []
     connector = build_connector(vendor_name, credentials, settings)
     try:

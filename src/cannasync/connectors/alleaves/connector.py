@@ -14,9 +14,9 @@ from cannasync.connectors.alleaves import mapping
 from cannasync.connectors.alleaves.auth import AlleavesAuth
 from cannasync.connectors.alleaves.client import AlleavesClient
 from cannasync.connectors.alleaves.settings import AlleavesCredentials, AlleavesSettings
-from cannasync.connectors.base import Location, MenuPage, Options, PlacedOrder, PosOrder, StatusReport, Traits
+from cannasync.connectors.base import Location, MenuPage, PlacedOrder, PosOrder, StatusReport, Traits
 from cannasync.connectors.http import MalformedAnswer, ReadLimits, VendorHttp, credential_key
-from cannasync.domain.catalog import FieldGroup, Product
+from cannasync.domain.catalog import Product
 from cannasync.domain.customers import CustomerDetails
 from cannasync.domain.orders import Fulfillment
 from cannasync.domain.sync import MappingError, Quarantined
@@ -43,10 +43,7 @@ class AlleavesConnector:
         transport: httpx2.BaseTransport | None = None,
     ) -> None:
         self.settings = settings
-        self.options = Options(
-            sync_orders=settings.sync_orders,
-            store_owned=frozenset() if settings.sync_prices else frozenset({FieldGroup.PRICES}),
-        )
+        self.options = settings.options()
         password = credentials.password.get_secret_value()
         key = credential_key(self.vendor, credentials.location_id, credentials.username, password)
         self._http = VendorHttp(

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from cannasync.connectors import values
+from cannasync.connectors.base import Options
 from cannasync.connectors.values import ApiRoot
+from cannasync.domain.catalog import FieldGroup
 
 DEFAULT_BASE_URL = "https://api.alleaves.com"  # unverified: Alleaves publishes no API reference
 
@@ -45,3 +47,10 @@ class AlleavesSettings(BaseModel):
     read_deadline_seconds: float = values.read_deadline(60)
     max_pages: int = values.page_cap(2000)
     max_response_mb: float = values.body_cap(20)
+
+    def options(self) -> Options:
+        """The store's switches as flows read them: prices stay as the store edited them unless they follow."""
+        return Options(
+            sync_orders=self.sync_orders,
+            store_owned=frozenset() if self.sync_prices else frozenset({FieldGroup.PRICES}),
+        )

@@ -15,7 +15,6 @@ from cannasync.connectors.base import (
     CancelRefused,
     Location,
     MenuPage,
-    Options,
     PlacedOrder,
     PosOrder,
     Postback,
@@ -60,10 +59,7 @@ class FlourishConnector(FlourishCustomers):  # CustomerDirectory from the mixin
         key = credentials.api_key.get_secret_value()
         self._webhook_key = credentials.webhook_key.get_secret_value().encode() if credentials.webhook_key else None
         self.settings = settings
-        self.options = Options(
-            sync_orders=settings.sync_orders,
-            require_medical_verification=settings.require_medical_verification,
-        )
+        self.options = settings.options()
         self._http = VendorHttp(
             "Flourish",
             settings.base_url,

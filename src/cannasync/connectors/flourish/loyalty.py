@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from cannasync.connectors import values
-from cannasync.connectors.base import Location, Options, Probe, ProbeResult, Sale, Shopper, Traits
+from cannasync.connectors.base import Location, LoyaltyOptions, Options, Probe, ProbeResult, Sale, Shopper, Traits
 from cannasync.connectors.flourish.client import FlourishClient
 from cannasync.connectors.flourish.customers import FlourishCustomers
 from cannasync.connectors.flourish.settings import DEFAULT_BASE_URL, FlourishCredentials
@@ -70,6 +70,15 @@ class FlourishLoyaltySettings(BaseModel):
             if len(state) != 2 or not state.isalpha():
                 raise ValueError(f"{state!r} is not a two-letter state")
         return states
+
+    def loyalty_options(self) -> LoyaltyOptions:
+        """The source's switches in the program's words (the flows read these, never the raw settings)."""
+        return LoyaltyOptions(
+            frozen=self.use_last_backup,
+            sync_personas=self.sync_personas,
+            # Sync to state with no region given leaves no one out, as the pull read it before.
+            regions=frozenset(self.regions) if self.sync_to_state and self.regions else None,
+        )
 
 
 def _moment(value: Any, field: str) -> datetime:

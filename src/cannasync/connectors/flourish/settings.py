@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from cannasync.connectors import values
+from cannasync.connectors.base import Options
 from cannasync.connectors.values import ApiRoot
 
 DEFAULT_BASE_URL = "https://app.flourishsoftware.com/external/api"
@@ -56,3 +57,7 @@ class FlourishSettings(BaseModel):
     read_deadline_seconds: float = values.read_deadline(60)
     max_pages: int = values.page_cap(2000)
     max_response_mb: float = values.body_cap(10)
+
+    def options(self) -> Options:
+        """The store's switches as flows read them (the connector's, and checkout's without a connector)."""
+        return Options(sync_orders=self.sync_orders, require_medical_verification=self.require_medical_verification)

@@ -16,7 +16,6 @@ from cannasync.connectors.base import (
     HoldRelease,
     Location,
     MenuPage,
-    Options,
     PlacedOrder,
     PosOrder,
     Postback,
@@ -30,7 +29,7 @@ from cannasync.connectors.flowhub.auth import OrderAheadAuth
 from cannasync.connectors.flowhub.client import FlowhubClient
 from cannasync.connectors.flowhub.settings import FlowhubCredentials, FlowhubSettings
 from cannasync.connectors.http import ReadLimits, VendorHttp, credential_key
-from cannasync.domain.catalog import FieldGroup, Product
+from cannasync.domain.catalog import Product
 from cannasync.domain.orders import Fulfillment, OrderStatus
 from cannasync.domain.sync import MappingError, Quarantined
 
@@ -63,17 +62,7 @@ class FlowhubConnector:
         transport: httpx2.BaseTransport | None = None,
     ) -> None:
         self.settings = settings
-        unsynced = {
-            FieldGroup.DESCRIPTION: settings.sync_description,
-            FieldGroup.IMAGES: settings.sync_images,
-            FieldGroup.PRICES: settings.sync_prices,
-            FieldGroup.POTENCY: settings.sync_potency,
-            FieldGroup.CATEGORY: settings.sync_category,
-        }
-        self.options = Options(
-            sync_orders=settings.sync_orders,
-            store_owned=frozenset(group for group, synced in unsynced.items() if not synced),
-        )
+        self.options = settings.options()
         key = credentials.api_key.get_secret_value()
         self._http = VendorHttp(
             "Flowhub",

@@ -8,7 +8,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from cannasync.connectors import values
+from cannasync.connectors.base import Options
 from cannasync.connectors.values import ApiRoot
+from cannasync.domain.catalog import FieldGroup
 
 DEFAULT_BASE_URL = "https://api.flowhub.co"
 #: Flowhub's Auth0 tenant, where Order Ahead's client-credentials grant is made (flowhub-client-ts
@@ -64,6 +66,20 @@ class FlowhubSettings(BaseModel):
     read_deadline_seconds: float = values.read_deadline(600)
     max_pages: int = values.page_cap(1000)
     max_response_mb: float = values.body_cap(300)
+
+    def options(self) -> Options:
+        """The store's switches as flows read them: each field group not following Flowhub is the store's."""
+        follows = {
+            FieldGroup.DESCRIPTION: self.sync_description,
+            FieldGroup.IMAGES: self.sync_images,
+            FieldGroup.PRICES: self.sync_prices,
+            FieldGroup.POTENCY: self.sync_potency,
+            FieldGroup.CATEGORY: self.sync_category,
+        }
+        return Options(
+            sync_orders=self.sync_orders,
+            store_owned=frozenset(group for group, synced in follows.items() if not synced),
+        )
 
     @field_validator("room_id")
     @classmethod

@@ -15,12 +15,12 @@ from typing import Any
 
 import structlog
 
-from cannasync.connectors.base import Connector, Sale, Shopper, ShopperSource
-from cannasync.connectors.registry import vendor
+from cannasync.connectors.base import Connector, LoyaltyOptions, Sale, Shopper, ShopperSource
+from cannasync.connectors.registry import loyalty_options, vendor
 from cannasync.domain.loyalty import Channel, ConsentState, EarningRule, earns, eligible_by_date
 from cannasync.domain.sync import RunCounts
 from cannasync.flows.loyalty.rewards import charge
-from cannasync.flows.loyalty.source import BATCH, frozen, profile_hash, settings_changed
+from cannasync.flows.loyalty.source import BATCH, profile_hash, settings_changed
 from cannasync.store.accounts import IntegrationConfig
 from cannasync.store.tables import LoyaltyProgram, LoyaltySale, Persona
 from cannasync.store.types import utcnow
@@ -42,7 +42,8 @@ def pull(db: Database, source: Connector, integration: IntegrationConfig, run_id
     assert isinstance(source, ShopperSource)
     counts = RunCounts()
     settings = integration.settings
-    if frozen(settings):
+    options = loyalty_options(integration.vendor, settings)
+    if options.frozen:
         counts.skipped = 1
         log.info("loyalty_source_frozen", integration_id=integration.id)
         return counts
@@ -53,8 +54,7 @@ def pull(db: Database, source: Connector, integration: IntegrationConfig, run_id
         # Normally recorded when the switch was saved; this covers a source switched on before that was so.
         state = settings_changed(state, settings, settings)
         row.sync_state = state
-    regions = set(settings.get("regions") or []) if settings.get("sync_to_state") else set()
-    state["customers_since"] = _pull_shoppers(db, source, integration, state, regions, counts, run_id)
+    state["customers_since"] = _pull_shoppers(db, source, integration, state, options, counts, run_id)
     state["sales_since"] = _pull_sales(db, source, integration, state, counts, run_id)
     with db.uow() as uow:
         row = uow.accounts.integration(integration.id)
@@ -70,7 +70,7 @@ def _pull_shoppers(
     source: ShopperSource,
     integration: IntegrationConfig,
     state: dict[str, Any],
-    regions: set[str],
+    options: LoyaltyOptions,
     counts: RunCounts,
     run_id: int,
 ) -> str | None:
@@ -93,7 +93,7 @@ def _pull_shoppers(
 
     for shopper in source.shoppers_changed_since(since):
         cursor = shopper.updated_at if cursor is None else max(cursor, shopper.updated_at)
-        if regions and shopper.state not in regions:
+        if not options.reaches(shopper.state):
             counts.skipped += 1  # Sync to state: only this credential's regions
             continue
         batch.append(shopper)

@@ -64,7 +64,7 @@ def create_reward(
 ) -> int:
     """A reward that triggers an existing POS discount. The discount must exist in the POS first (seed 002)."""
     assert isinstance(catalog, DiscountCatalog)
-    if frozen(integration.settings):
+    if frozen(integration.vendor, integration.settings):
         raise LoyaltyRefused("this source is frozen (use last backup): the POS discount cannot be checked")
     if points_cost <= 0:
         raise LoyaltyRefused("a reward costs at least 1 point")

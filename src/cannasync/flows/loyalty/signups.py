@@ -8,7 +8,7 @@ from typing import Any
 
 from cannasync.connectors.base import Connector, CustomerDirectory
 from cannasync.connectors.http import VendorError
-from cannasync.connectors.registry import LOYALTY_SOURCES, spoken
+from cannasync.connectors.registry import LOYALTY_SOURCES, loyalty_options, spoken
 from cannasync.domain.customers import CustomerDetails, InvalidCustomer
 from cannasync.domain.loyalty import Channel, ConsentState, PosOwnsContact
 from cannasync.flows.loyalty.source import CREATE_SHOPPER, frozen, profile_hash
@@ -58,9 +58,9 @@ def signup(db: Database, organization_id: int, form: Signup) -> tuple[int, bool]
         if form.sms_opt_in and persona.phone and uow.loyalty.consent(persona.id, Channel.SMS) is None:
             uow.loyalty.set_consent(persona.id, Channel.SMS, ConsentState.PENDING, "signup form")
         for source in uow.accounts.organization_integrations(organization_id, LOYALTY_SOURCES):
-            settings = source.settings
+            options = loyalty_options(source.vendor, source.settings)
             linked = any(link.integration_id == source.id for link in uow.loyalty.links_of(persona.id))
-            if source.enabled and settings.get("sync_personas") and not frozen(settings) and not linked:
+            if source.enabled and options.sync_personas and not options.frozen and not linked:
                 uow.outbox.enqueue(source.id, CREATE_SHOPPER, persona.id, f"{CREATE_SHOPPER}:{source.id}:{persona.id}")
         return persona.id, created
 
@@ -70,7 +70,7 @@ def push_signup(
 ) -> str:
     """Outbox: find the signup in the POS by phone or email; create it there only when nobody matches."""
     assert isinstance(connector, CustomerDirectory)
-    if frozen(integration.settings):
+    if frozen(integration.vendor, integration.settings):
         return _wait_for_thaw(db, message_id)
     with db.uow() as uow:
         message = uow.outbox.get(message_id)

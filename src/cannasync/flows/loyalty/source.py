@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
+from cannasync.connectors.registry import LOYALTY_SOURCES, loyalty_options
 from cannasync.store.types import utcnow
 
 PULL = "loyalty_pull"
@@ -24,10 +25,10 @@ def profile_hash(first: str, last: str, email: str | None, phone: str | None, bo
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def frozen(settings: Mapping[str, Any]) -> bool:
-    """ "Use last backup" (seed 002): the source keeps what it has and is never called again, not even to check
-    its credentials, since it is switched on precisely when the old POS stops answering (switching POS)."""
-    return bool(settings.get("use_last_backup"))
+def frozen(vendor: str, settings: Mapping[str, Any]) -> bool:
+    """Whether a connection is a loyalty source switched to "use last backup" (``LoyaltyOptions.frozen``): it is
+    never called again, not even to check its credentials. Any other vendor's connection is never frozen."""
+    return vendor in LOYALTY_SOURCES and loyalty_options(vendor, settings).frozen
 
 
 def settings_changed(state: Mapping[str, Any], before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from typing import Any
 import structlog
 
 from cannasync.connectors.base import Sale, Shopper, ShopperSource
+from cannasync.connectors.registry import loyalty_options
 from cannasync.domain.drift import Cause, Difference, Kind, Repair
 from cannasync.flows import loyalty
 from cannasync.flows.reconcile.counts import ReconcileCounts
@@ -53,19 +54,18 @@ def reconcile(
     ledger's unique reference), so nothing here decides a persona or a point itself. A frozen source ("use last
     backup") promised no call at all, so it is not read.
     """
-    settings = integration.settings
-    if loyalty.frozen(settings):
+    options = loyalty_options(integration.vendor, integration.settings)
+    if options.frozen:
         log.info("reconcile_skipped", integration_id=integration.id, reason="loyalty source frozen (last backup)")
         return
     with db.uow() as uow:
         row = uow.accounts.integration(integration.id)
         assert row is not None
         state = dict(row.sync_state)
-    regions = set(settings.get("regions") or []) if settings.get("sync_to_state") else set()
     rewind = _Rewind()
     batch: list[Shopper] = []
     for shopper in source.shoppers_changed_since(None):
-        if regions and shopper.state not in regions:
+        if not options.reaches(shopper.state):
             continue  # not this credential's regions: the pull leaves it out too
         batch.append(shopper)
         if len(batch) >= LOYALTY_BATCH:

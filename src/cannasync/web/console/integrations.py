@@ -249,7 +249,7 @@ def check_connection(request: Request, integration_id: int, db: Db, viewer: Merc
     if not config.credentials:
         message = f"Not checked: {spec.title} is disconnected (its credentials were erased). Connect it again."
         return render(request, "console/check_result.html", ok=False, message=message)
-    if loyalty.frozen(config.settings):  # it promises no call at all, so it is not asked
+    if loyalty.frozen(config.vendor, config.settings):  # it promises no call at all, so it is not asked
         message = f"Not checked: this {spec.title} source is frozen (use last backup)."
         return render(request, "console/check_result.html", ok=True, message=message)
     try:

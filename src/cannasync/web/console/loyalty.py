@@ -20,7 +20,7 @@ from starlette.datastructures import FormData
 from cannasync.api.deps import Db
 from cannasync.api.schemas import RewardIn
 from cannasync.connectors.http import VendorError
-from cannasync.connectors.registry import LOYALTY_SOURCES, spoken
+from cannasync.connectors.registry import LOYALTY_SOURCES, loyalty_options, spoken
 from cannasync.domain.loyalty import LoyaltyRefused, RewardKind
 from cannasync.flows import loyalty
 from cannasync.store import history
@@ -109,7 +109,7 @@ def _rewards_page(
     with db.uow() as uow:
         rewards = views.rewards(uow, viewer.organization_id)
         choices = [
-            {"id": row.id, "name": views.source_name(row), "frozen": bool(row.settings.get("use_last_backup"))}
+            {"id": row.id, "name": views.source_name(row), "frozen": loyalty_options(row.vendor, row.settings).frozen}
             for row in uow.accounts.organization_integrations(viewer.organization_id, LOYALTY_SOURCES)
         ]
     # The POS whose discounts rewards trigger, by its vendor's own name ("create the discount in <it> first").

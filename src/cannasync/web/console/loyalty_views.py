@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from cannasync.connectors.registry import LOYALTY_SOURCES, SMS_GATEWAYS, spoken, vendor
+from cannasync.connectors.registry import LOYALTY_SOURCES, SMS_GATEWAYS, loyalty_options, spoken, vendor
 from cannasync.store import history
 from cannasync.store.tables import Integration, Persona
 from cannasync.store.uow import UnitOfWork
@@ -207,7 +207,7 @@ def sources(uow: UnitOfWork, organization_id: int) -> list[dict[str, Any]]:
     shown = []
     for row in uow.accounts.organization_integrations(organization_id, LOYALTY_SOURCES):
         last = row.sync_state.get("last_data_at")
-        if row.settings.get("use_last_backup"):
+        if loyalty_options(row.vendor, row.settings).frozen:
             state = ("Frozen: last backup", "warn")
         elif not row.enabled:
             state = ("Paused", "warn")

@@ -149,7 +149,7 @@ def _detail(uow: UnitOfWork, order: Order) -> dict[str, Any]:
         pushes = order_status.pushes_statuses(integration)
         every = polled.interval_seconds if pushes else order_status.OPEN_ORDERS_INTERVAL.total_seconds()
         detail["status_every"] = ("pushed by the POS, and asked every " if pushes else "asked every ") + duration(every)
-    detail["sync_orders"] = bool(integration and integration.enabled and integration.settings.get("sync_orders"))
+    detail["sync_orders"] = integration is not None and checkout.pushes_orders(integration)
     detail["can_confirm"] = _allowed(detail, OrderStatus.CONFIRMED)
     detail["can_cancel"] = _allowed(detail, OrderStatus.CANCELLED)
     detail["waiting"] = _waiting_for_pos(detail)

@@ -264,7 +264,7 @@ def save_brands(request: Request, form: PostedForm, db: Db, viewer: MerchantForm
         if brand.lower() not in {b.lower() for b in wanted[int(account)]}:
             wanted[int(account)].append(brand)
     for link in links:
-        if wanted[link.id] != list(link.settings.get("brands") or []):
+        if wanted[link.id] != list(wholesale_options(link.vendor, link.settings).brands):
             problem = _save(db, viewer, link, {"brands": wanted[link.id]})
             if problem:
                 return _routing_page(request, db, viewer, f"{_name(link)}: {problem}", "")

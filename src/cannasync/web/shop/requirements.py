@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 
-from cannasync.connectors.registry import VENDORS
+from cannasync.connectors.registry import VENDORS, pos_options
 from cannasync.store.tables import Integration
 from cannasync.store.uow import UnitOfWork
 
@@ -42,8 +42,8 @@ def of_integration(integration: Integration) -> Requirements:
         phone_unless_medical=traits.requires_medical_id_or_phone,
         medical_id_expiration=traits.requires_medical_id_expiration,
         delivery_window=traits.requires_delivery_window,
-        # Options.require_medical_verification, as the store saved it with its POS settings.
-        id_checked_at_pickup=bool(integration.settings.get("require_medical_verification")),
+        # The store's own switch, saved with its POS settings.
+        id_checked_at_pickup=pos_options(integration.vendor, integration.settings).require_medical_verification,
     )
 
 

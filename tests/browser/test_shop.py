@@ -55,7 +55,7 @@ def test_shop_on_a_phone_from_menu_to_order(phone: Page, shop: Connected) -> Non
     phone.locator(".product-card .card-link").first.click()
     expect(phone.get_by_role("heading", name="Cannabinoids")).to_be_visible()
     expect(phone.get_by_role("heading", name="Terpenes")).to_be_visible()
-    phone.get_by_label("Quantity").select_option("2")
+    phone.get_by_label("Quantity").fill("2")
     phone.get_by_role("button", name="Add to cart").click()
     expect(phone.get_by_text("Added 2 to your cart")).to_be_visible()
     fits_the_screen(phone)

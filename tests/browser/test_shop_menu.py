@@ -126,3 +126,23 @@ def test_a_medical_answer_admits_to_its_own_store_only_and_21_to_every_store(
         phone.reload()
         expect(phone.locator(".product-card").first).to_be_visible()
         expect(gate).to_have_count(0)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])  # a page's keyboard path: one database is enough
+def test_the_first_tab_on_a_shop_page_is_the_skip_link_and_enter_jumps_to_the_content(
+    phone: Page, shop: Connected
+) -> None:
+    phone.goto(f"/shop/{shop.store_id}")
+    skip = phone.get_by_role("link", name="Skip to content")
+    expect(skip).not_to_be_in_viewport()  # out of sight until the keyboard reaches it
+    phone.keyboard.press("Tab")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport()
+    phone.keyboard.press("Enter")
+    main = phone.locator("main")
+    expect(main).to_be_focused()
+    # The next Tab is inside the content, past the header's links (the store's name, the cart).
+    phone.keyboard.press("Tab")
+    assert phone.evaluate("document.activeElement.closest('main') !== null"), phone.evaluate(
+        "document.activeElement.outerHTML.slice(0, 200)"
+    )

@@ -374,6 +374,35 @@ def test_checkout_refuses_what_cannot_be_fulfilled_and_holds_nothing(hub: Hub, c
     assert product(hub, item["id"])["held_quantity"] == held_before + 2
 
 
+def test_a_line_is_as_large_as_stock_and_limits_allow_and_an_unstorable_one_is_named(hub: Hub, connected: Connected):
+    """No cap of its own on a line: 120 of an accessory (no purchase limit counts it) go through when the store has
+    them; more than the stock is the stock's answer; a number no column can hold is a 422 naming the line's quantity,
+    never a server error."""
+    store_id = connected.store_id
+    accessory = next(p for p in menu(hub, store_id) if p["category"] == "Accessories" and p["rec_price_cents"])
+    with hub.db.uow() as uow:  # the store restocked
+        row = uow.catalog.product(accessory["id"])
+        assert row is not None
+        row.pos_quantity, row.held_quantity = 150, 0
+
+    big = place(hub, store_id, order_body(accessory["id"], quantity=120))
+    assert big.status_code == 201, big.text
+    assert big.json()["lines"][0]["quantity"] == 120
+    assert product(hub, accessory["id"])["available_quantity"] == 30
+
+    beyond = place(hub, store_id, order_body(accessory["id"], quantity=31))
+    assert beyond.status_code == 409, beyond.text
+    assert accessory["name"] in detail(beyond) and "only 30" in detail(beyond)
+
+    for huge in (10**12, 2**31):
+        refused = place(hub, store_id, order_body(accessory["id"], quantity=huge))
+        assert refused.status_code == 422, refused.text
+        problem = refused.json()["detail"][0]
+        assert problem["loc"] == ["body", "lines", 0, "quantity"], problem
+        assert "at most 2147483647" in problem["msg"] and "ask for fewer" in problem["msg"], problem
+    assert product(hub, accessory["id"])["available_quantity"] == 30
+
+
 def test_an_idempotency_key_places_one_order_however_often_it_is_sent(hub: Hub, connected: Connected):
     store_id = connected.store_id
     item = stocked(hub, store_id, at_least=3)[0]

@@ -344,3 +344,29 @@ def test_check_this_account_shows_a_report_with_no_secret_that_a_reload_keeps(pa
     assert "demo-key" not in page.content()  # the saved key never comes back to the page
     assert writes() == before, "the check wrote nothing to Flourish"
     screenshot(page, "console-integrations-account-check")
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])  # the form's layout: one database is enough
+def test_where_and_how_fast_a_vendor_is_called_sit_in_the_collapsed_advanced_section(page: Page, hub: Hub):
+    add_store(page, hub)
+    advanced = ("Base URL", "Timeout seconds", "Requests per second")
+
+    def starts(name: str) -> re.Pattern[str]:  # a label goes on with its hint
+        return re.compile("^" + re.escape(name))
+
+    for vendor in ("flourish", "flowhub", "alleaves"):
+        card = pos_card(page, vendor)
+        section = card.locator("details.advanced")
+        expect(section).to_have_count(1)
+        expect(section).not_to_have_attribute("open", "")  # closed when the page opens
+        for name in advanced:
+            # Each field is in the card once, and it is the one inside Advanced: hidden until the section opens.
+            expect(card.get_by_label(starts(name))).to_have_count(1)
+            expect(section.get_by_label(starts(name))).to_have_count(1)
+            expect(section.get_by_label(starts(name))).to_be_hidden()
+        section.locator("summary", has_text="Advanced").click()
+        for name in advanced:
+            expect(section.get_by_label(starts(name))).to_be_visible()
+        expect(card.locator("details.settings:not(.advanced)").get_by_label(starts("Base URL"))).to_have_count(0)
+    page.reload()
+    expect(pos_card(page, "flourish").get_by_label(starts("Base URL"))).to_be_hidden()  # closed again

@@ -55,7 +55,7 @@ def test_shop_on_a_phone_from_menu_to_order(phone: Page, shop: Connected) -> Non
     phone.locator(".product-card .card-link").first.click()
     expect(phone.get_by_role("heading", name="Cannabinoids")).to_be_visible()
     expect(phone.get_by_role("heading", name="Terpenes")).to_be_visible()
-    phone.get_by_label("Quantity").select_option("2")
+    phone.get_by_label("Quantity").fill("2")
     phone.get_by_role("button", name="Add to cart").click()
     expect(phone.get_by_text("Added 2 to your cart")).to_be_visible()
     fits_the_screen(phone)
@@ -94,3 +94,28 @@ def test_shop_on_a_phone_from_menu_to_order(phone: Page, shop: Connected) -> Non
     expect(phone.locator("#cart-button")).to_contain_text("0")
     fits_the_screen(phone)
     screenshot(phone, "shop-order")
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])  # the rules are tested on both databases over HTTP
+def test_a_shopper_types_how_many_they_want_and_enter_in_the_cart_changes_it_not_removes_it(
+    phone: Page, hub: Hub, shop: Connected
+) -> None:
+    with hub.db.uow() as uow:
+        products, _ = uow.catalog.products(shop.store_id, limit=500)
+        accessory = next(p for p in products if p.category == "Accessories" and p.rec_price_cents)
+        accessory.pos_quantity, accessory.held_quantity = 150, 0  # the store restocked
+        accessory_id, price = accessory.id, accessory.rec_price_cents or 0
+    phone.goto(f"/shop/{shop.store_id}/products/{accessory_id}")
+    phone.get_by_label("Quantity").fill("120")
+    phone.get_by_role("button", name="Add to cart").click()
+    expect(phone.get_by_text("Added 120 to your cart")).to_be_visible()
+
+    phone.goto(f"/shop/{shop.store_id}/cart")
+    field = phone.get_by_label(re.compile("^Quantity of "))
+    expect(field).to_have_value("120")
+    field.fill("130")
+    field.press("Enter")  # the keyboard's way to say "done": the line changes, it is not removed
+    expect(phone.get_by_label("Cart, 130 items")).to_be_visible()
+    phone.reload()
+    expect(phone.get_by_label(re.compile("^Quantity of "))).to_have_value("130")
+    expect(phone.locator(".line-total")).to_have_text(f"${130 * price / 100:,.2f}")

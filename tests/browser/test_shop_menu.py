@@ -126,3 +126,71 @@ def test_a_medical_answer_admits_to_its_own_store_only_and_21_to_every_store(
         phone.reload()
         expect(phone.locator(".product-card").first).to_be_visible()
         expect(gate).to_have_count(0)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])  # a page's keyboard path: one database is enough
+def test_the_first_tab_on_a_shop_page_is_the_skip_link_and_enter_jumps_to_the_content(
+    phone: Page, shop: Connected
+) -> None:
+    phone.goto(f"/shop/{shop.store_id}")
+    skip = phone.get_by_role("link", name="Skip to content")
+    expect(skip).not_to_be_in_viewport()  # out of sight until the keyboard reaches it
+    phone.keyboard.press("Tab")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport()
+    phone.keyboard.press("Enter")
+    main = phone.locator("main")
+    expect(main).to_be_focused()
+    # The next Tab is inside the content, past the header's links (the store's name, the cart).
+    phone.keyboard.press("Tab")
+    assert phone.evaluate("document.activeElement.closest('main') !== null"), phone.evaluate(
+        "document.activeElement.outerHTML.slice(0, 200)"
+    )
+
+
+def _dollars(text: str) -> float:
+    found = re.search(r"\$([\d,]+\.\d\d)", text)
+    assert found, text
+    return float(found.group(1).replace(",", ""))
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])  # the filters' rules are tested on both databases over HTTP
+def test_brand_then_price_on_a_phone_narrow_the_cards_and_a_reload_keeps_them(
+    phone: Page, hub: Hub, shop: Connected
+) -> None:
+    listed = hub.api.get(f"/api/v1/stores/{shop.store_id}/products", params={"limit": 200}).json()["data"]
+    for_sale = [p for p in listed if p["brand"] and p["rec_price_cents"] and p["available_quantity"] > 0]
+    # A brand with something under $20 and something over, so each filter visibly takes cards away.
+    brand = next(
+        b
+        for b in sorted({p["brand"] for p in for_sale})
+        if {p["rec_price_cents"] < 2000 for p in for_sale if p["brand"] == b} == {True, False}
+    )
+    phone.goto(f"/shop/{shop.store_id}")
+    cards = phone.locator(".product-card")
+    expect(cards.first).to_be_visible()
+
+    phone.get_by_test_id("filter-brand").select_option(brand)
+    expect(phone).to_have_url(re.compile(r"brand="))
+    expect(cards.locator(".card-brand").first).to_have_text(brand)
+    by_brand = cards.count()
+    assert by_brand and {t.strip() for t in cards.locator(".card-brand").all_text_contents()} == {brand}
+
+    phone.get_by_test_id("filter-price").select_option(label="Under $20")
+    expect(phone).to_have_url(re.compile(r"brand=.*price=lt20|price=lt20.*brand="))
+    expect(cards).not_to_have_count(by_brand)
+
+    def all_match() -> None:
+        expect(phone.get_by_test_id("filter-brand")).to_have_value(brand)
+        expect(phone.get_by_test_id("filter-price")).to_have_value("lt20")
+        expect(cards.first).to_be_visible()
+        assert {t.strip() for t in cards.locator(".card-brand").all_text_contents()} == {brand}
+        prices = [_dollars(text) for text in cards.get_by_test_id("card-price").all_inner_texts()]
+        assert prices and all(price < 20 for price in prices), prices
+        assert len(prices) < by_brand
+
+    all_match()
+    fits_the_screen(phone)
+    phone.reload()
+    all_match()
+    screenshot(phone, "shop-menu-brand-price-phone")

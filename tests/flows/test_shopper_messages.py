@@ -1,6 +1,7 @@
 """The shopper is told about their order by text (through the SMS gateway sandbox) and by e-mail (to a real SMTP
-server, aiosmtpd on loopback): placed, confirmed, ready for pickup, cancelled with the reason; once per state, in
-the store's time zone, with the order page's link. What is read is what the gateway and the mail server received."""
+server, aiosmtpd on loopback): placed, confirmed, ready for pickup or out for delivery, cancelled with the reason;
+once per state, in the store's time zone, with the order page's link. What is read is what the gateway and the mail
+server received."""
 
 from __future__ import annotations
 
@@ -136,6 +137,52 @@ def test_the_shopper_hears_of_each_state_once_by_text_and_email_with_the_link_in
         page = httpx2.get(link, cookies=gate.ADULT_COOKIE, timeout=10).text
         assert "Messages about this order" in page and "Text to (•••) •••-0142" in page
         assert "E-mail to s•••@example.com" in page and f"Reason: {reason}" in page
+
+
+def test_a_delivery_shopper_hears_it_is_out_for_delivery_once_and_never_that_it_is_ready_for_pickup(
+    hub: Hub, flourish: Sandbox, connected: Connected, sms: Sandbox
+):
+    connect_sms(hub, sms)
+    with smtp_server() as (port, mailbox):
+        assert hub.api.put("/api/v1/notification-settings", json=mail_settings(port)).status_code == 200
+        tell_shoppers(hub, connected.store_id)
+        start = (datetime.now(UTC) + timedelta(days=1)).replace(hour=20, minute=0, second=0, microsecond=0)
+        delivery = {
+            "fulfillment": "delivery",
+            "delivery_address": {"line1": "500 S State St", "city": "Ann Arbor", "state": "MI", "postcode": "48109"},
+            "window_start": start.isoformat(),
+            "window_end": (start + timedelta(hours=1)).isoformat(),
+        }
+        order = place(hub, connected, order_body(stocked(hub, connected)[0], **delivery))
+        number = order["number"]
+        confirmed = confirm_and_wait_for_push(hub, order["id"])
+        wait_for(lambda: len(texts(sms)) == 2, "the texts saying the order was received and confirmed")
+        assert f"Your order #{number} is confirmed for delivery" in texts(sms)[1]["body"]
+
+        # The store packs it (for a delivery, that waits for the driver: nothing to tell), then the driver leaves.
+        flourish.move(confirmed["pos_order_id"], "Packed")
+        assert hub.sync(connected.integration_id, "order_status")["status"] == "succeeded"
+        flourish.move(confirmed["pos_order_id"], "Out for Delivery")
+        assert hub.sync(connected.integration_id, "order_status")["status"] == "succeeded"
+        assert hub.order(order["id"])["status"] == "out_for_delivery"
+        wait_for(lambda: len(texts(sms)) == 3, "the text saying the order is out for delivery")
+        text = texts(sms)[2]["body"]
+        assert text.startswith(
+            f"Great Lakes Ann Arbor: Your order #{number} is out for delivery. Have a valid photo ID ready."
+        ), text
+        assert link_in(text) == hub.server.url + hub.order(order["id"])["shopper_page"]
+        wait_for(lambda: len(mailbox.to("sam@example.com")) == 3, "three e-mails")
+        mail = mailbox.to("sam@example.com")[2]
+        assert mail["Subject"] == f"Your order is out for delivery (#{number}, Great Lakes Ann Arbor)"
+        assert "out for delivery" in body_of(mail)
+
+        # Once: the status read again tells nobody anything more, and nobody was told to come and pick it up.
+        assert hub.sync(connected.integration_id, "order_status")["status"] == "succeeded"
+        assert [(m["event"], m["channel"]) for m in hub.order(order["id"])["messages"]] == [
+            (event, channel) for event in ("placed", "confirmed", "out_for_delivery") for channel in ("sms", "email")
+        ]
+        assert len(texts(sms)) == 3 and len(mailbox.messages) == 3
+        assert not any("ready for pickup" in t["body"] for t in texts(sms))
 
 
 def test_no_phone_no_text_no_email_no_email_and_a_channel_the_store_left_off_sends_nothing(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -262,6 +263,42 @@ def test_the_cart_never_holds_more_than_is_available(hub: Hub, shop: Connected, 
     product = in_stock(hub, shop)[0]
     add(shopper, shop.store_id, product.id, 99)
     assert shopper.cookies.get(f"cart_{shop.store_id}") == f"{product.id}x{min(available(hub, product.id), 99)}"
+
+
+def test_a_line_takes_as_many_as_the_store_has_and_a_huge_number_is_told_the_stock(
+    hub: Hub, shop: Connected, shopper: httpx2.Client
+) -> None:
+    """No cap of the shop's own: 120 of an accessory (no purchase limit counts it) go into the cart and through
+    checkout when the store has them; asking for far more is told the stock, never a server error."""
+    with hub.db.uow() as uow:
+        products, _ = uow.catalog.products(shop.store_id, limit=500)
+        accessory = next(p for p in products if p.category == "Accessories" and p.rec_price_cents)
+        accessory.pos_quantity, accessory.held_quantity = 150, 0  # the store restocked
+        accessory_id, name = accessory.id, accessory.name
+    store = shop.store_id
+    page = shopper.get(f"/shop/{store}/products/{accessory_id}")
+    assert re.search(r'<input type="number" name="quantity" value="1" min="1" max="150"', page.text), page.text
+
+    added = shopper.post(f"/shop/{store}/cart/add", data={"product_id": accessory_id, "quantity": 120})
+    assert added.status_code == 303 and "added=120" in added.headers["location"], added.headers
+    assert shopper.cookies.get(f"cart_{store}") == f"{accessory_id}x120"
+    page = shopper.get(added.headers["location"])
+    assert "Added 120 to your cart" in page.text and 'max="30"' in page.text
+
+    huge = shopper.post(f"/shop/{store}/cart/add", data={"product_id": accessory_id, "quantity": str(10**12)})
+    assert huge.status_code == 303 and "refused=1" in huge.headers["location"], huge.headers
+    assert shopper.cookies.get(f"cart_{store}") == f"{accessory_id}x150"
+    page = shopper.get(huge.headers["location"])
+    assert page.status_code == 200 and "You already have all 150 in your cart" in page.text
+    cart = shopper.get(f"/shop/{store}/cart")
+    assert f'name="qty_{accessory_id}" value="150" min="1" max="150"' in cart.text
+
+    key = checkout_key(shopper, store)
+    placed = shopper.post(f"/shop/{store}/checkout", data=pickup(key))
+    assert placed.status_code == 303, placed.text
+    assert available(hub, accessory_id) == 0
+    order = shopper.get(placed.headers["location"])
+    assert html.escape(name) in order.text and "150 ×" in order.text
 
 
 def test_quick_add_from_the_menu_answers_htmx_with_the_cart_button(

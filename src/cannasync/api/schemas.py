@@ -26,6 +26,9 @@ from cannasync.domain import limits, stores
 # Bounds for every number a client sends. Without them a 20-byte "1e1000000" costs seconds of CPU to turn into
 # cents, and an integer past 2**63 reaches PostgreSQL as an error: each is refused here with a 422 naming the field.
 MAX_CENTS = 100_000_000  # $1,000,000: no order, fee or price of a dispensary comes near it
+#: The most units a line may ask for: what the order line's integer column holds. Not a rule of the store (its stock
+#: and the purchase limits decide how many it sells), only a bound that keeps an unstorable number from the database.
+MAX_LINE_QUANTITY = 2**31 - 1
 
 
 def _whole_number(value: Any) -> Any:
@@ -37,6 +40,20 @@ def _whole_number(value: Any) -> Any:
 
 RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID), BeforeValidator(_whole_number)]
 Cents = Annotated[int, Field(ge=0, le=MAX_CENTS), BeforeValidator(_whole_number)]
+
+
+def _storable_quantity(value: int) -> int:
+    if value > MAX_LINE_QUANTITY:
+        raise ValueError(
+            f"a line's quantity is at most {MAX_LINE_QUANTITY}: ask for fewer"
+            " (the store's stock and purchase limits decide how many it sells)"
+        )
+    return value
+
+
+LineQuantity = Annotated[
+    StrictInt, Field(ge=1, json_schema_extra={"maximum": MAX_LINE_QUANTITY}), AfterValidator(_storable_quantity)
+]
 
 
 def _text_only(value: Any, where: str) -> None:
@@ -242,7 +259,7 @@ class CustomerIn(Strict):
 
 class LineIn(Strict):
     product_id: RowId
-    quantity: StrictInt = Field(ge=1, le=1000)
+    quantity: LineQuantity
     tier: str | None = Field(
         None,
         min_length=1,

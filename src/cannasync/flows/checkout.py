@@ -141,6 +141,11 @@ def _validate(request: CheckoutRequest, traits: Traits | None) -> None:
         raise InvalidOrder("the fulfilment window ends before it starts")
 
 
+#: The most an order's totals may come to: what their integer columns hold (a line's quantity may be as large as the
+#: store's stock, so its price times that can be more).
+MAX_ORDER_CENTS = 2**31 - 1
+
+
 def _dollars(cents: int) -> str:
     return f"${cents / 100:,.2f}"
 
@@ -299,6 +304,8 @@ def _place(
         [Offer(o.label, o.kind, o.value, o.line) for o in request.offers],
         fees,
     )
+    if max(priced.subtotal_cents, priced.total_cents) > MAX_ORDER_CENTS:
+        raise InvalidOrder(f"this order comes to more than {_dollars(MAX_ORDER_CENTS)}: lower a quantity")
     minimum = store.delivery_minimum_cents
     if request.fulfillment == Fulfillment.DELIVERY and priced.subtotal_cents < minimum:
         raise InvalidOrder(

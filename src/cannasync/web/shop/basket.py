@@ -125,9 +125,9 @@ class Line:
 
     @property
     def most(self) -> int:
-        """The most of this line the quantity menu offers: what the stock allows, at least what the cart has."""
+        """The most of this line the quantity field takes: what the stock allows, at least what the cart has."""
         per = self.tier.quantity if self.tier is not None else 1
-        return max(min(int(self.product.available / per), 20), self.quantity)
+        return max(int(self.product.available / per), self.quantity)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx2
 from fastapi.routing import APIRoute
@@ -175,6 +178,11 @@ def test_connect_flourish_then_choose_a_facility(hub: Hub, merchant: Console, fl
     assert answer.status_code == 200, answer.text
     assert 'data-testid="account-verdict">Usable<' in answer.text
     assert "retail_price &#39;TBD&#39; is not a number" in answer.text  # a planted malformed item, with its reason
+    with hub.db.uow() as uow:  # when it was checked, in the store's own time
+        store = uow.accounts.store(store_id)
+        assert store is not None
+        abbreviation = datetime.now(ZoneInfo(store.timezone)).strftime("%Z")
+    assert re.search(rf"Checked \d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d {abbreviation},", answer.text), answer.text
     page = merchant.get(f"/console/stores/{store_id}/integrations").text
     assert 'data-testid="account-verdict">Usable<' in page, "the report is kept on the connection"
     assert "demo-key" not in answer.text + page

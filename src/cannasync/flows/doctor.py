@@ -290,7 +290,7 @@ def check(vendor_name: str, credentials: Mapping[str, Any], settings: Mapping[st
         vendor=spec.name,
         title=spec.title,
         address=doctor.clean(str(address)) if address else None,
-        checked_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        checked_at=datetime.now(UTC).isoformat(timespec="seconds"),  # pages show it in the store's zone
         usable=not any(f.status == FAILED for f in doctor.findings),
         findings=doctor.findings,
         calls=calls,

@@ -42,8 +42,8 @@ def ago(value: datetime | str | None, now: datetime | None = None) -> str:
     """'3 min ago' reads faster than a timestamp on a screen of runs; the exact time goes in a title attribute."""
     if value is None:
         return "never"
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
+    if isinstance(value, str):  # ISO, or "2026-12-03 13:21:14 UTC" as account checks kept before were stamped
+        value = datetime.fromisoformat(value.removesuffix(" UTC"))
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     seconds = int(((now or datetime.now(UTC)) - value).total_seconds())
@@ -71,8 +71,8 @@ def local_stamp(value: datetime | str | None, zone_name: str) -> str:
     """``2026-12-03 08:21:14 EST``: a moment in the store's own time, with the zone's abbreviation."""
     if value is None:
         return ""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
+    if isinstance(value, str):  # ISO, or "2026-12-03 13:21:14 UTC" as account checks kept before were stamped
+        value = datetime.fromisoformat(value.removesuffix(" UTC"))
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(zone(zone_name)).strftime("%Y-%m-%d %H:%M:%S %Z")

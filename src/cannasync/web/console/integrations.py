@@ -273,7 +273,11 @@ def check_account(request: Request, integration_id: int, db: Db, viewer: Merchan
         return render(request, "console/account_check.html", report=None, account_error=f"Not checked: {error}")
     if report is None:
         raise HTTPException(404, "integration not found")
-    return render(request, "console/account_check.html", report=report, account_error=None)
+    with db.uow() as uow:  # its time in the zone of the connection's store (an organization's: the first store's)
+        store = uow.accounts.store(row.store_id) if row.store_id else None
+        stores = uow.accounts.stores(viewer.organization_id) if store is None else [store]
+        zone = stores[0].timezone if stores else "UTC"
+    return render(request, "console/account_check.html", report=report, account_error=None, tz=zone)
 
 
 @router.post("/integrations/{integration_id}/disconnect", response_class=HTMLResponse)

@@ -28,16 +28,7 @@ class BackgroundServer:
 
     def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int | None = None, log_level: str = "warning"):
         self.host = host
-        # The socket is bound here, before the thread starts: a port picked free and bound later can be taken by
-        # another process in between (several test runs on one machine), and the server would never start.
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            self._socket.bind((host, port or 0))
-        except OSError:
-            self._socket.close()
-            raise
-        self.port = int(self._socket.getsockname()[1])
+        self.port = port or free_port(host)
         config = uvicorn.Config(
             app,
             host=host,
@@ -49,13 +40,7 @@ class BackgroundServer:
             timeout_keep_alive=KEEP_ALIVE_SECONDS,
         )
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._serve, name=f"uvicorn:{self.port}", daemon=True)
-
-    def _serve(self) -> None:
-        try:
-            self._server.run(sockets=[self._socket])
-        finally:
-            self._socket.close()
+        self._thread = threading.Thread(target=self._server.run, name=f"uvicorn:{self.port}", daemon=True)
 
     @property
     def url(self) -> str:
@@ -73,9 +58,6 @@ class BackgroundServer:
         return self
 
     def stop(self) -> None:
-        if not self._thread.is_alive():  # never started (or already ended): only the socket to let go of
-            self._socket.close()
-            return
         self._server.should_exit = True
         self._thread.join(timeout=10)
 
